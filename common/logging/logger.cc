@@ -1,0 +1,117 @@
+// Copyright 2026 Trainyard authors.
+#include "common/logging/logger.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/strings/absl_view.h"
+
+namespace trainyard {
+namespace {
+
+constexpr std::string_view kLevelNames[] = {"DEBUG", "INFO", "WARNING",
+                                            "ERROR"};
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppendFormat(out, "\\u%04x", c);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+// Text values with spaces, quotes or '=' are quoted so that a line stays
+// machine-splittable (logfmt).
+void AppendTextValue(std::string* out, std::string_view v) {
+  bool plain =
+      !v.empty() && v.find_first_of(" \"=\n\t") == std::string_view::npos;
+  if (plain) {
+    out->append(v);
+  } else {
+    AppendJsonString(out, v);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<LogLevel> ParseLogLevel(std::string_view text) {
+  std::string t = absl::AsciiStrToLower(ToAbsl(text));
+  if (t == "debug") return LogLevel::kDebug;
+  if (t == "info") return LogLevel::kInfo;
+  if (t == "warning") return LogLevel::kWarning;
+  if (t == "error") return LogLevel::kError;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "\"", ToAbsl(text), "\" is not one of debug, info, warning, error"));
+}
+
+absl::StatusOr<LogFormat> ParseLogFormat(std::string_view text) {
+  if (text == "text") return LogFormat::kText;
+  if (text == "json") return LogFormat::kJson;
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", ToAbsl(text), "\" is not one of text, json"));
+}
+
+Logger::Logger(const Clock& clock, LogFormat format, LogLevel min_level,
+               Sink sink)
+    : clock_(clock),
+      format_(format),
+      min_level_(min_level),
+      sink_(std::move(sink)) {}
+
+void Logger::Log(LogLevel level, std::string_view event,
+                 absl::Span<const LogField> fields) {
+  if (!Enabled(level)) return;
+  std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", clock_.Now(),
+                                    absl::UTCTimeZone());
+  std::string_view level_name = kLevelNames[static_cast<int>(level)];
+  std::string line;
+  if (format_ == LogFormat::kJson) {
+    absl::StrAppend(&line, "{\"ts\":\"", ts, "\",\"level\":\"",
+                    ToAbsl(level_name), "\",\"event\":");
+    AppendJsonString(&line, event);
+    for (const auto& [k, v] : fields) {
+      line.push_back(',');
+      AppendJsonString(&line, k);
+      line.push_back(':');
+      AppendJsonString(&line, v);
+    }
+    line.push_back('}');
+  } else {
+    absl::StrAppend(&line, ts, " ", ToAbsl(level_name), " ", ToAbsl(event));
+    for (const auto& [k, v] : fields) {
+      absl::StrAppend(&line, " ", ToAbsl(k), "=");
+      AppendTextValue(&line, v);
+    }
+  }
+  line.push_back('\n');
+  absl::MutexLock lock(&mu_);
+  if (sink_) {
+    sink_(line);
+  } else {
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+}
+
+}  // namespace trainyard

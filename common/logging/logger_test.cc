@@ -1,0 +1,61 @@
+// Copyright 2026 Trainyard authors.
+#include "common/logging/logger.h"
+
+#include <vector>
+
+#include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
+
+namespace trainyard {
+namespace {
+
+using ::trainyard::testing::IsOkAndHolds;
+using ::trainyard::testing::StatusIs;
+
+class LoggerTest : public ::testing::Test {
+ protected:
+  Logger Make(LogFormat format, LogLevel level) {
+    return Logger(clock_, format, level,
+                  [this](std::string_view l) { lines_.emplace_back(l); });
+  }
+  FakeClock clock_{absl::FromUnixMillis(1764385200123)};
+  std::vector<std::string> lines_;
+};
+
+TEST_F(LoggerTest, TextLineQuotesValuesWithSpaces) {
+  Logger logger = Make(LogFormat::kText, LogLevel::kInfo);
+  logger.Info("rpc", {{"method", "/a.B/C"}, {"msg", "two words"}});
+  ASSERT_EQ(lines_.size(), 1u);
+  EXPECT_EQ(lines_[0],
+            "2025-11-29T03:00:00.123Z INFO rpc method=/a.B/C msg=\"two "
+            "words\"\n");
+}
+
+TEST_F(LoggerTest, JsonLineEscapes) {
+  Logger logger = Make(LogFormat::kJson, LogLevel::kInfo);
+  logger.Warning("x", {{"k", "a\"b\nc"}});
+  ASSERT_EQ(lines_.size(), 1u);
+  EXPECT_EQ(lines_[0],
+            "{\"ts\":\"2025-11-29T03:00:00.123Z\",\"level\":\"WARNING\","
+            "\"event\":\"x\",\"k\":\"a\\\"b\\nc\"}\n");
+}
+
+TEST_F(LoggerTest, BelowMinimumLevelIsDropped) {
+  Logger logger = Make(LogFormat::kText, LogLevel::kWarning);
+  logger.Info("quiet");
+  logger.Error("loud");
+  ASSERT_EQ(lines_.size(), 1u);
+  EXPECT_NE(lines_[0].find("ERROR loud"), std::string::npos);
+}
+
+TEST(LogParseTest, LevelsAndFormats) {
+  EXPECT_THAT(ParseLogLevel("debug"), IsOkAndHolds(LogLevel::kDebug));
+  EXPECT_THAT(ParseLogLevel("loud"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseLogFormat("json"), IsOkAndHolds(LogFormat::kJson));
+  EXPECT_THAT(ParseLogFormat("xml"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace trainyard

@@ -1,0 +1,79 @@
+// Copyright 2026 Trainyard authors.
+#include "common/server/rpc.h"
+
+#include <thread>
+
+#include "common/server/testdata/echo_service.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/test_server.h"
+#include "gtest/gtest.h"
+
+namespace trainyard::server {
+namespace {
+
+using ::trainyard::testing::TestServer;
+using ::trainyard::testing::v1::EchoService;
+using ::trainyard::testing::v1::HoldRequest;
+using ::trainyard::testing::v1::HoldResponse;
+
+// The unary bound, driven by a fake clock instead of waiting 30 s.
+class RpcBoundTest : public ::testing::Test {
+ protected:
+  RpcBoundTest()
+      : executor_(2),
+        timer_(clock_),
+        rpc_(server_.authenticator(), EchoPolicy(), executor_, timer_, clock_,
+             absl::Seconds(30)),
+        echo_(rpc_) {
+    EXPECT_OK(
+        server_.host().AddService(&echo_, "trainyard.testing.v1.EchoService"));
+    EXPECT_OK(server_.Start());
+    server_.host().MarkServing();
+    stub_ = EchoService::NewStub(server_.Channel());
+  }
+  ~RpcBoundTest() override {
+    if (!echo_.release.HasBeenNotified()) echo_.release.Notify();
+    server_.Shutdown();
+  }
+
+  TestServer server_;
+  FakeClock clock_;
+  Executor executor_;
+  DeadlineTimer timer_;
+  Rpc rpc_;
+  EchoServiceImpl echo_;
+  std::unique_ptr<EchoService::Stub> stub_;
+};
+
+TEST_F(RpcBoundTest, CallWithoutDeadlineIsBounded) {
+  grpc::ClientContext ctx;
+  TestServer::Authorize(ctx, auth::Role::kEngineer);
+  HoldResponse resp;
+  grpc::Status status;
+  std::thread caller([&] { status = stub_->Hold(&ctx, HoldRequest(), &resp); });
+  echo_.entered.WaitForNotification();
+  clock_.Advance(absl::Seconds(31));
+  timer_.Kick();
+  caller.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The handler finishes later (in the fixture's teardown); its result is
+  // dropped without harm.
+}
+
+TEST_F(RpcBoundTest, CallWithItsOwnDeadlineIsNotTimedByTheServer) {
+  grpc::ClientContext ctx;
+  TestServer::Authorize(ctx, auth::Role::kEngineer);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(1));
+  HoldResponse resp;
+  grpc::Status status;
+  std::thread caller([&] { status = stub_->Hold(&ctx, HoldRequest(), &resp); });
+  echo_.entered.WaitForNotification();
+  clock_.Advance(absl::Seconds(31));
+  timer_.Kick();
+  echo_.release.Notify();
+  caller.join();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+}  // namespace
+}  // namespace trainyard::server

@@ -1,0 +1,114 @@
+// Copyright 2026 Trainyard authors.
+//
+// Everything a service process serves besides its own handlers: the gRPC
+// server (callback services, grpc.health.v1, reflection, message size limit,
+// keepalive, TLS/mTLS, interceptors) and the admin HTTP server (/metrics,
+// /healthz, /readyz, plus routes the service adds).
+//
+//   ServiceHost host(config, logger, wall_clock, authenticator);
+//   RETURN_IF_ERROR(host.AddService(&jobs_service,
+//   "trainyard.jobs.v1.JobService")); host.admin().Handle(http::Method::kPost,
+//   "/v1/webhooks/runpod/{job_id}", ...); RETURN_IF_ERROR(host.Start());   //
+//   listening, health NOT_SERVING
+//   ... warm up (rebuild in-memory indexes) ...
+//   host.MarkServing();               // health SERVING, /readyz 200
+//   host.Shutdown();                  // NOT_SERVING, drain, stop
+//
+// Lifecycle: configure (AddService, admin routes) → Start → Shutdown. All
+// references given to the constructor must outlive the host.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/auth/access_policy.h"
+#include "common/auth/authenticator.h"
+#include "common/http/server.h"
+#include "common/logging/logger.h"
+#include "common/server/deadline_timer.h"
+#include "common/server/executor.h"
+#include "common/server/health_service.h"
+#include "common/server/rpc.h"
+#include "common/server/server_config.h"
+#include "common/telemetry/exposition.h"
+#include "common/telemetry/grpc_metrics.h"
+#include "common/time/clock.h"
+#include "prometheus/registry.h"
+
+namespace trainyard::server {
+
+class ServiceHost {
+ public:
+  ServiceHost(const ServerConfig& config, Logger& logger,
+              const Clock& wall_clock,
+              const auth::Authenticator& authenticator);
+  // Shuts down if still running.
+  ~ServiceHost();
+
+  ServiceHost(const ServiceHost&) = delete;
+  ServiceHost& operator=(const ServiceHost&) = delete;
+
+  // The service's own metrics go here; exported at /metrics.
+  prometheus::Registry& registry() { return *registry_; }
+  // Add other collectables (e.g. RocksDB statistics) to /metrics.
+  telemetry::Exposition& exposition() { return exposition_; }
+  // Add routes before Start.
+  http::HttpServer& admin() { return *admin_; }
+
+  // An Rpc for a service's handlers. `policy` must outlive the host.
+  std::unique_ptr<Rpc> MakeRpc(const auth::AccessPolicy& policy);
+
+  // Registers a callback service by its full proto name (for health and the
+  // metric labels). `service` must outlive the host. Before Start.
+  // kInvalidArgument when the name is not in the linked descriptor pool.
+  absl::Status AddService(grpc::Service* service, std::string_view full_name);
+
+  // Binds both ports and serves, with health NOT_SERVING and /readyz 503
+  // until MarkServing. kUnavailable when a port cannot be bound; a bad TLS
+  // file is kInvalidArgument naming the setting.
+  absl::Status Start();
+
+  // Health SERVING and /readyz 200. No effect after Shutdown.
+  void MarkServing();
+
+  // Health NOT_SERVING and /readyz 503, health watches ended, no new calls;
+  // in-flight calls get config.drain_timeout, then are cancelled; then the
+  // admin server stops. Idempotent.
+  void Shutdown();
+
+  int grpc_port() const { return grpc_port_; }
+  int admin_port() const { return admin_port_; }
+  bool serving() const { return serving_.load(); }
+
+ private:
+  void AddAdminRoutes();
+
+  const ServerConfig& config_;
+  Logger& logger_;
+  const Clock& wall_clock_;
+  const auth::Authenticator& authenticator_;
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  telemetry::Exposition exposition_;
+  telemetry::GrpcServerMetrics grpc_metrics_;
+  HealthService health_;
+  Executor executor_;
+  DeadlineTimer timer_;
+  std::unique_ptr<http::HttpServer> admin_;
+  absl::Status admin_address_error_;
+  std::vector<grpc::Service*> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int grpc_port_ = 0;
+  int admin_port_ = 0;
+  std::atomic<bool> serving_{false};
+  bool started_ = false;
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace trainyard::server

@@ -1,0 +1,254 @@
+// Copyright 2026 Trainyard authors.
+#include "common/server/service_host.h"
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "common/http/client.h"
+#include "common/server/testdata/echo_service.h"
+#include "common/status/grpc_status.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/test_server.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+
+namespace trainyard::server {
+namespace {
+
+using ::grpc::health::v1::Health;
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::HasSubstr;
+using ::trainyard::testing::TestServer;
+using ::trainyard::testing::v1::EchoRequest;
+using ::trainyard::testing::v1::EchoResponse;
+using ::trainyard::testing::v1::EchoService;
+using ::trainyard::testing::v1::HoldRequest;
+using ::trainyard::testing::v1::HoldResponse;
+
+class ServiceHostTest : public ::testing::Test {
+ protected:
+  explicit ServiceHostTest(std::function<void(ServerConfig&)> tweak = nullptr)
+      : server_({}, std::move(tweak)),
+        rpc_(server_.host().MakeRpc(EchoPolicy())),
+        echo_(*rpc_) {
+    EXPECT_OK(
+        server_.host().AddService(&echo_, "trainyard.testing.v1.EchoService"));
+  }
+
+  void StartServing() {
+    ASSERT_OK(server_.Start());
+    server_.host().MarkServing();
+    stub_ = EchoService::NewStub(server_.Channel());
+    health_ = Health::NewStub(server_.Channel());
+  }
+
+  grpc::Status Echo(std::optional<auth::Role> role, EchoRequest req = {},
+                    EchoResponse* out = nullptr) {
+    grpc::ClientContext ctx;
+    if (role) TestServer::Authorize(ctx, *role);
+    EchoResponse resp;
+    return stub_->Echo(&ctx, req, out != nullptr ? out : &resp);
+  }
+
+  HealthCheckResponse::ServingStatus Check(const std::string& service,
+                                           grpc::Status* status = nullptr) {
+    grpc::ClientContext ctx;
+    HealthCheckRequest req;
+    req.set_service(service);
+    HealthCheckResponse resp;
+    grpc::Status s = health_->Check(&ctx, req, &resp);
+    if (status != nullptr) *status = s;
+    return resp.status();
+  }
+
+  std::string Scrape(const std::string& path = "/metrics") {
+    http::HttpClient client(server_.AdminUrl());
+    absl::StatusOr<http::HttpResponse> r =
+        client.Send(http::Method::kGet, path);
+    EXPECT_OK(r.status());
+    return r.ok() ? r->body : "";
+  }
+
+  TestServer server_;
+  std::unique_ptr<Rpc> rpc_;
+  EchoServiceImpl echo_;
+  std::unique_ptr<EchoService::Stub> stub_;
+  std::unique_ptr<Health::Stub> health_;
+};
+
+TEST_F(ServiceHostTest, HealthIsNotServingWhileStartingThenServing) {
+  ASSERT_OK(server_.Start());
+  health_ = Health::NewStub(server_.Channel());
+  EXPECT_EQ(Check(""), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Check("trainyard.testing.v1.EchoService"),
+            HealthCheckResponse::NOT_SERVING);
+  http::HttpClient admin(server_.AdminUrl());
+  EXPECT_EQ(admin.Send(http::Method::kGet, "/readyz")->status, 503);
+  EXPECT_EQ(admin.Send(http::Method::kGet, "/healthz")->status, 200);
+
+  server_.host().MarkServing();
+  EXPECT_EQ(Check(""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Check("trainyard.testing.v1.EchoService"),
+            HealthCheckResponse::SERVING);
+  EXPECT_EQ(admin.Send(http::Method::kGet, "/readyz")->status, 200);
+  grpc::Status status;
+  Check("no.such.Service", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServiceHostTest, HealthWatchSeesNotServingOnShutdownThenEnds) {
+  StartServing();
+  grpc::ClientContext ctx;
+  HealthCheckRequest req;
+  auto reader = health_->Watch(&ctx, req);
+  HealthCheckResponse resp;
+  ASSERT_TRUE(reader->Read(&resp));
+  EXPECT_EQ(resp.status(), HealthCheckResponse::SERVING);
+  std::thread shutdown([&] { server_.Shutdown(); });
+  ASSERT_TRUE(reader->Read(&resp));
+  EXPECT_EQ(resp.status(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_FALSE(reader->Read(&resp));
+  EXPECT_TRUE(reader->Finish().ok());
+  shutdown.join();
+}
+
+TEST_F(ServiceHostTest, ShutdownDrainsInFlightCallsAndRefusesNewOnes) {
+  StartServing();
+  grpc::ClientContext hold_ctx;
+  TestServer::Authorize(hold_ctx, auth::Role::kEngineer);
+  HoldResponse hold_resp;
+  grpc::Status hold_status;
+  std::thread caller(
+      [&] { hold_status = stub_->Hold(&hold_ctx, HoldRequest(), &hold_resp); });
+  echo_.entered.WaitForNotification();
+
+  std::thread shutdown([&] { server_.Shutdown(); });
+  while (server_.host().serving()) std::this_thread::yield();
+  // A new call on a fresh channel is refused while draining.
+  auto late = EchoService::NewStub(server_.Channel());
+  grpc::ClientContext late_ctx;
+  late_ctx.set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(5));
+  TestServer::Authorize(late_ctx, auth::Role::kViewer);
+  EchoResponse late_resp;
+  grpc::Status late_status = late->Echo(&late_ctx, EchoRequest(), &late_resp);
+  EXPECT_FALSE(late_status.ok());
+
+  echo_.release.Notify();
+  caller.join();
+  shutdown.join();
+  EXPECT_TRUE(hold_status.ok()) << hold_status.error_message();
+}
+
+TEST_F(ServiceHostTest, AuthCodesAreExactWithErrorInfo) {
+  StartServing();
+  EXPECT_EQ(Echo(std::nullopt).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer wrong");
+    EchoResponse resp;
+    grpc::Status s = stub_->Echo(&ctx, EchoRequest(), &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    google::rpc::Status details;
+    ASSERT_TRUE(details.ParseFromString(s.error_details()));
+    google::rpc::ErrorInfo info;
+    ASSERT_TRUE(details.details(0).UnpackTo(&info));
+    EXPECT_EQ(info.reason(), "UNAUTHENTICATED");
+    EXPECT_EQ(info.domain(), "trainyard.dev");
+  }
+  {
+    grpc::ClientContext ctx;
+    TestServer::Authorize(ctx, auth::Role::kViewer);
+    HoldResponse resp;
+    grpc::Status s = stub_->Hold(&ctx, HoldRequest(), &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(s.error_message(), HasSubstr("needs role engineer"));
+  }
+  EchoRequest req;
+  req.set_text("hi");
+  EchoResponse out;
+  ASSERT_TRUE(Echo(auth::Role::kViewer, req, &out).ok());
+  EXPECT_EQ(out.text(), "hi");
+  EXPECT_EQ(out.user(), "viewer");
+}
+
+TEST_F(ServiceHostTest, InterceptorCountsByCode) {
+  StartServing();
+  EchoRequest ok;
+  EchoRequest not_found;
+  not_found.set_fail_code(static_cast<int>(absl::StatusCode::kNotFound));
+  ASSERT_TRUE(Echo(auth::Role::kViewer, ok).ok());
+  ASSERT_TRUE(Echo(auth::Role::kViewer, ok).ok());
+  EXPECT_EQ(Echo(auth::Role::kViewer, not_found).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Echo(std::nullopt).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  std::string text = Scrape();
+  const std::string labels =
+      "grpc_method=\"Echo\",grpc_service=\"trainyard.testing.v1.EchoService\","
+      "grpc_type=\"unary\"";
+  EXPECT_THAT(text, HasSubstr("grpc_server_handled_total{grpc_code=\"OK\"," +
+                              labels + "} 2"));
+  EXPECT_THAT(text,
+              HasSubstr("grpc_server_handled_total{grpc_code=\"NOT_FOUND\"," +
+                        labels + "} 1"));
+  EXPECT_THAT(text, HasSubstr("grpc_server_handled_total{grpc_code="
+                              "\"UNAUTHENTICATED\"," +
+                              labels + "} 1"));
+  EXPECT_THAT(text, HasSubstr("grpc_server_started_total{" + labels + "} 4"));
+  EXPECT_THAT(
+      text, HasSubstr("grpc_server_handling_seconds_count{" + labels + "} 4"));
+
+  // One log line per call, with the caller.
+  bool logged = false;
+  for (const std::string& line : server_.LogLines()) {
+    if (line.find("rpc method=/trainyard.testing.v1.EchoService/Echo "
+                  "code=NOT_FOUND") != std::string::npos &&
+        line.find("user=viewer") != std::string::npos) {
+      logged = true;
+    }
+  }
+  EXPECT_TRUE(logged);
+}
+
+TEST_F(ServiceHostTest, MetricsPassPromtool) {
+  StartServing();
+  ASSERT_TRUE(Echo(auth::Role::kViewer).ok());
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "promtool not installed";
+  }
+  std::string path = server_.dir().Sub("metrics.txt");
+  std::ofstream(path) << Scrape();
+  std::string out_path = server_.dir().Sub("promtool.out");
+  int rc = std::system(
+      ("promtool check metrics < " + path + " > " + out_path + " 2>&1")
+          .c_str());
+  std::ifstream in(out_path);
+  std::string out((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "");
+}
+
+class SmallMessageHostTest : public ServiceHostTest {
+ protected:
+  SmallMessageHostTest()
+      : ServiceHostTest([](ServerConfig& c) { c.max_message_bytes = 1024; }) {}
+};
+
+TEST_F(SmallMessageHostTest, MessageOverLimitIsResourceExhausted) {
+  StartServing();
+  EchoRequest big;
+  big.set_padding(std::string(4096, 'x'));
+  EXPECT_EQ(Echo(auth::Role::kViewer, big).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EchoRequest small;
+  small.set_padding(std::string(100, 'x'));
+  EXPECT_TRUE(Echo(auth::Role::kViewer, small).ok());
+}
+
+}  // namespace
+}  // namespace trainyard::server

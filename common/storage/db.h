@@ -1,0 +1,199 @@
+// -----------------------------------------------------------------------------
+// File: common/storage/db.h
+// -----------------------------------------------------------------------------
+//
+// Db is the RocksDB database of one service: one directory, one column family
+// per kind of record, values as serialized protobuf. It wraps RocksDB with
+// absl::Status errors (see rocksdb_status.h), typed protobuf helpers, atomic
+// batches (write_batch.h) and range/prefix scans (iterator.h).
+//
+//   Options options;
+//   options.path = flags.data_dir;
+//   options.name = "scheduler";
+//   options.column_families = {"jobs", "queue"};
+//   options.sync_writes = flags.sync_writes;
+//   options.shared_memory = process_memory;
+//   ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(options));
+//   RETURN_IF_ERROR(db->Put("jobs", job_id, job));
+//
+// Durability: every write is in the WAL when it returns, so it survives a
+// crash of the process; with Options::sync_writes it is also fsynced and
+// survives a crash of the machine.
+//
+// Thread safety: every method may be called concurrently from any thread,
+// including Close (operations racing with Close either complete before it or
+// fail with kFailedPrecondition).
+//
+// Errors common to all operations: kFailedPrecondition after Close;
+// kInvalidArgument for a column family that is not open (deliberately not
+// kNotFound, which always means "no such key"); other codes as mapped by
+// FromRocksDbStatus.
+
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/storage/iterator.h"
+#include "common/storage/options.h"
+#include "common/storage/write_batch.h"
+#include "google/protobuf/message_lite.h"
+#include "rocksdb/db.h"
+#include "rocksdb/statistics.h"
+
+namespace trainyard::storage {
+
+class Db {
+ public:
+  // Opens (or creates) the database described by `options`. The column
+  // families on disk are listed first and all of them are opened, including
+  // ones not in options.column_families; declared ones that are missing are
+  // created.
+  //
+  // Errors: kInvalidArgument for bad options (empty path or name, empty or
+  // duplicate column family names, half-set shared_memory);
+  // kFailedPrecondition if `path` exists and is not a directory; kNotFound if
+  // there is no database and create_if_missing is false; kUnavailable if
+  // another Db or process holds the database open; kDataLoss if it is corrupt.
+  static absl::StatusOr<std::unique_ptr<Db>> Open(const Options& options);
+
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // Closes the database if Close() has not been called.
+  // REQUIRES: no Iterator of this Db exists (the process aborts otherwise,
+  // since those iterators would point into freed memory).
+  ~Db();
+
+  // Stops background work (waiting for running compactions and flushes),
+  // releases the column families and closes the database, releasing the
+  // directory lock. Nothing extra is flushed: the WAL already holds every
+  // acknowledged write. Every later call returns kFailedPrecondition.
+  //
+  // Returns kFailedPrecondition, leaving the database open, while Iterators
+  // of it exist; otherwise the database is closed even if an error (from
+  // RocksDB's own close) is returned.
+  absl::Status Close();
+
+  // Stores the serialized `message` under `key` in column family `cf`.
+  // kInvalidArgument if `message` cannot be serialized.
+  absl::Status Put(std::string_view cf, std::string_view key,
+                   const google::protobuf::MessageLite& message);
+  absl::Status PutRaw(std::string_view cf, std::string_view key,
+                      std::string_view value);
+
+  // Reads `key` of `cf` into `*message` (cleared first). kNotFound, naming
+  // `cf` and `key`, if absent; kDataLoss if the stored bytes do not parse as
+  // `message`'s type.
+  absl::Status Get(std::string_view cf, std::string_view key,
+                   google::protobuf::MessageLite* message) const;
+  absl::StatusOr<std::string> GetRaw(std::string_view cf,
+                                     std::string_view key) const;
+
+  // Removes `key` from `cf`; OK if it was absent.
+  absl::Status Delete(std::string_view cf, std::string_view key);
+
+  // Applies all operations of `batch` atomically: all or none are visible,
+  // in memory and after a crash. If any column family of the batch is not
+  // open, or batch.status() is an error, nothing is written and that error
+  // is returned. An empty batch is a no-op.
+  //
+  // Group commit: concurrent callers of Write/Put/Delete queue in RocksDB's
+  // write thread; the first becomes the leader, appends the batches of all
+  // queued writers to the WAL in one write and, if sync_writes is set,
+  // covers them with one fsync. Under steady load each fsync covers about
+  // half the writing threads (writers alternate between the group being
+  // synced and the one queueing behind it). Grouping needs concurrency: a
+  // single writing thread, or callers that hold one lock of their own across
+  // Write, get one fsync per write. Figures: tools/bench/storage_sync_bench.
+  absl::Status Write(const WriteBatch& batch);
+
+  // Returns an iterator over `range` of `cf` in `direction`, positioned on
+  // its first key. The iterator must be destroyed before this Db is closed.
+  absl::StatusOr<std::unique_ptr<Iterator>> NewIterator(
+      std::string_view cf, const KeyRange& range, Direction direction) const;
+
+  // Calls `visitor(key, value)` for each key of `range` of `cf` in
+  // `direction`, over a consistent snapshot, until it returns false or the
+  // range ends. The views are valid only during the call. The visitor may
+  // call other methods of this Db. Returns the iteration error, if any.
+  absl::Status Scan(
+      std::string_view cf, const KeyRange& range, Direction direction,
+      absl::FunctionRef<bool(std::string_view key, std::string_view value)>
+          visitor) const;
+
+  // Names of all open column families (declared, found on disk, and
+  // "default"), sorted. Empty after Close.
+  std::vector<std::string> ColumnFamilies() const;
+
+  // The value of a database-wide integer property such as
+  // "rocksdb.is-write-stopped" (rocksdb::DB::Properties), read once.
+  // kInvalidArgument for an unknown or non-integer property.
+  absl::StatusOr<uint64_t> GetIntProperty(std::string_view property) const;
+
+  // The sum over all column families of a per-family integer property such
+  // as "rocksdb.total-sst-files-size". kInvalidArgument as above.
+  absl::StatusOr<uint64_t> GetAggregatedIntProperty(
+      std::string_view property) const;
+
+  // RocksDB's statistics of this database (tickers and histograms). Remains
+  // readable after Close.
+  const rocksdb::Statistics& statistics() const { return *statistics_; }
+
+  // The memory this database draws from (possibly shared with others).
+  const SharedMemory& memory() const { return memory_; }
+
+  const std::string& name() const { return name_; }
+  const std::string& path() const { return path_; }
+  bool sync_writes() const { return sync_writes_; }
+
+ private:
+  using CfMap =
+      std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>;
+
+  Db(const Options& options, SharedMemory memory,
+     std::shared_ptr<rocksdb::Statistics> statistics);
+
+  // Returns the open DB and the handle of `cf`, or the error to return from
+  // `operation`.
+  // REQUIRES: mu_ held (shared or exclusive).
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> FindCf(
+      std::string_view operation, std::string_view cf) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::Status CheckOpen(std::string_view operation) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  // NewIterator, with errors naming `operation`.
+  absl::StatusOr<std::unique_ptr<Iterator>> NewIteratorFor(
+      std::string_view operation, std::string_view cf, const KeyRange& range,
+      Direction direction) const;
+
+  rocksdb::WriteOptions MakeWriteOptions() const;
+
+  const std::string name_;
+  const std::string path_;
+  const bool sync_writes_;
+  const SharedMemory memory_;
+  const std::shared_ptr<rocksdb::Statistics> statistics_;
+
+  // Iterators (including those inside a running Scan) not yet destroyed.
+  mutable std::atomic<int> live_iterators_{0};
+
+  // Held shared by every operation while it uses db_ and the handles, and
+  // exclusively by Close.
+  mutable absl::Mutex mu_;
+  std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(mu_);  // Null once closed.
+  CfMap column_families_ ABSL_GUARDED_BY(mu_);            // Owned handles.
+};
+
+}  // namespace trainyard::storage
