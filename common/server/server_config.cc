@@ -18,6 +18,9 @@ void AddServerFlags(config::FlagSet& flags, ServerConfig* c) {
                   &c->admin_address);
   flags.AddString("data_dir", "RocksDB directory of this service",
                   &c->data_dir);
+  flags.AddString("ports_file",
+                  "write \"<grpc_port> <admin_port>\" here once listening",
+                  &c->ports_file);
   flags.AddString("tokens_file",
                   "bearer tokens file (`<token> <user> <role>` lines); empty: "
                   "open mode, loopback only",

@@ -17,6 +17,9 @@ struct ServerConfig {
   std::string grpc_address;   // host:port; port 0 picks a free one
   std::string admin_address;  // /metrics, /healthz, /readyz (+ service routes)
   std::string data_dir;       // this service's RocksDB directory
+  // When set, "<grpc_port> <admin_port>\n" is written here once both ports
+  // are bound (for supervisors and tests that listen on port 0).
+  std::string ports_file;
 
   // Auth: without a tokens file every caller is admin ("open"), which is only
   // allowed on loopback addresses.

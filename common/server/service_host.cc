@@ -67,6 +67,26 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
   return std::make_pair(host, port);
 }
 
+// Written whole under a temporary name, then renamed, so a reader never sees
+// a partial file.
+absl::Status WritePortsFile(const std::string& path, int grpc_port,
+                            int admin_port) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << grpc_port << " " << admin_port << "\n";
+    if (!out.flush()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--ports_file: cannot write \"", path, "\""));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--ports_file: cannot write \"", path, "\""));
+  }
+  return absl::OkStatus();
+}
+
 std::string SecurityDescription(const ServerConfig& config,
                                 const auth::Authenticator& authenticator) {
   std::string transport =
@@ -204,6 +224,9 @@ absl::Status ServiceHost::Start() {
         absl::StrCat("--admin_address: ", admin_port.status().message()));
   }
   admin_port_ = *admin_port;
+  if (!config_.ports_file.empty()) {
+    RETURN_IF_ERROR(WritePortsFile(config_.ports_file, grpc_port_, admin_port_));
+  }
   logger_.Info("server.listening",
                {{"grpc_port", absl::StrCat(grpc_port_)},
                 {"admin_port", absl::StrCat(admin_port_)},

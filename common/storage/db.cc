@@ -8,7 +8,7 @@
 
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
-#include "common/storage/absl_strings.h"
+#include "common/strings/absl_view.h"
 #include "common/storage/keys.h"
 #include "common/storage/rocksdb_status.h"
 #include "rocksdb/convenience.h"
@@ -21,7 +21,6 @@
 namespace trainyard::storage {
 namespace {
 
-using internal::ToAbsl;
 
 rocksdb::Slice ToSlice(std::string_view s) {
   return rocksdb::Slice(s.data(), s.size());

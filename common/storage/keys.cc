@@ -5,12 +5,11 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "common/storage/absl_strings.h"
+#include "common/strings/absl_view.h"
 
 namespace trainyard::storage {
 namespace {
 
-using internal::ToAbsl;
 
 constexpr char kEscape = '\x00';
 constexpr char kEscapedZero = '\xff';

@@ -6,7 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/storage/absl_strings.h"
+#include "common/strings/absl_view.h"
 #include "prometheus/client_metric.h"
 #include "prometheus/metric_type.h"
 #include "rocksdb/db.h"
@@ -15,7 +15,6 @@
 namespace trainyard::storage {
 namespace {
 
-using internal::ToAbsl;
 
 constexpr std::string_view kPrefix = "trainyard_rocksdb_";
 

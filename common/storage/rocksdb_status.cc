@@ -3,12 +3,11 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "common/storage/absl_strings.h"
+#include "common/strings/absl_view.h"
 #include "common/storage/keys.h"
 
 namespace trainyard::storage {
 
-using internal::ToAbsl;
 
 absl::StatusCode ToStatusCode(const rocksdb::Status& status) {
   using Code = rocksdb::Status::Code;

@@ -3,12 +3,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "common/storage/absl_strings.h"
+#include "common/strings/absl_view.h"
 #include "common/storage/keys.h"
 
 namespace trainyard::storage {
 
-using internal::ToAbsl;
 
 void WriteBatch::Add(OpType type, std::string_view cf, std::string_view key,
                      std::string value) {
