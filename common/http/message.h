@@ -96,13 +96,9 @@ struct HttpResponse {
 // Returns a response with `status` and the JSON body
 // {"error":"<message>","field":"<field>"}, "field" left out when empty.
 // Content type is application/json. Both strings are escaped as JSON; bytes
-// that are not valid UTF-8 become U+FFFD, so the body is always valid JSON.
+// that are not valid UTF-8 become U+FFFD, so the body is always valid JSON
+// (see AppendJsonString in common/strings/json.h).
 HttpResponse JsonError(int status, std::string_view message,
                        std::string_view field = {});
-
-// Appends `text` to `*out` as a quoted JSON string, escaping quotes,
-// backslashes and control characters, and replacing each byte that is not
-// part of valid UTF-8 by U+FFFD.
-void AppendJsonString(std::string_view text, std::string* out);
 
 }  // namespace trainyard::http

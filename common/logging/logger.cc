@@ -3,44 +3,14 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/strings/absl_view.h"
+#include "common/strings/json.h"
 
 namespace trainyard {
 namespace {
 
 constexpr std::string_view kLevelNames[] = {"DEBUG", "INFO", "WARNING",
                                             "ERROR"};
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", c);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
 
 // Text values with spaces, quotes or '=' are quoted so that a line stays
 // machine-splittable (logfmt).
@@ -50,7 +20,7 @@ void AppendTextValue(std::string* out, std::string_view v) {
   if (plain) {
     out->append(v);
   } else {
-    AppendJsonString(out, v);
+    AppendJsonString(v, out);
   }
 }
 
@@ -90,12 +60,12 @@ void Logger::Log(LogLevel level, std::string_view event,
   if (format_ == LogFormat::kJson) {
     absl::StrAppend(&line, "{\"ts\":\"", ts, "\",\"level\":\"",
                     ToAbsl(level_name), "\",\"event\":");
-    AppendJsonString(&line, event);
+    AppendJsonString(event, &line);
     for (const auto& [k, v] : fields) {
       line.push_back(',');
-      AppendJsonString(&line, k);
+      AppendJsonString(k, &line);
       line.push_back(':');
-      AppendJsonString(&line, v);
+      AppendJsonString(v, &line);
     }
     line.push_back('}');
   } else {

@@ -40,6 +40,15 @@ TEST_F(LoggerTest, JsonLineEscapes) {
             "\"event\":\"x\",\"k\":\"a\\\"b\\nc\"}\n");
 }
 
+TEST_F(LoggerTest, JsonLineEscapesControlsAndInvalidUtf8) {
+  Logger logger = Make(LogFormat::kJson, LogLevel::kInfo);
+  logger.Info("x", {{"k", "\x01\b\x7f é \xff"}});
+  ASSERT_EQ(lines_.size(), 1u);
+  EXPECT_EQ(lines_[0],
+            "{\"ts\":\"2025-11-29T03:00:00.123Z\",\"level\":\"INFO\","
+            "\"event\":\"x\",\"k\":\"\\u0001\\b\\u007f é \\ufffd\"}\n");
+}
+
 TEST_F(LoggerTest, BelowMinimumLevelIsDropped) {
   Logger logger = Make(LogFormat::kText, LogLevel::kWarning);
   logger.Info("quiet");

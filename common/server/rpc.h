@@ -66,6 +66,7 @@ class Rpc {
                                   Resp* response, Handler handler);
 
   const auth::AccessPolicy& policy() const { return policy_; }
+  Executor& executor() { return executor_; }
 
  private:
   // Finishes a reactor exactly once, from whichever side gets there first.

@@ -225,7 +225,8 @@ absl::Status ServiceHost::Start() {
   }
   admin_port_ = *admin_port;
   if (!config_.ports_file.empty()) {
-    RETURN_IF_ERROR(WritePortsFile(config_.ports_file, grpc_port_, admin_port_));
+    RETURN_IF_ERROR(
+        WritePortsFile(config_.ports_file, grpc_port_, admin_port_));
   }
   logger_.Info("server.listening",
                {{"grpc_port", absl::StrCat(grpc_port_)},

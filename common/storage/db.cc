@@ -8,9 +8,9 @@
 
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
-#include "common/strings/absl_view.h"
 #include "common/storage/keys.h"
 #include "common/storage/rocksdb_status.h"
+#include "common/strings/absl_view.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -20,7 +20,6 @@
 
 namespace trainyard::storage {
 namespace {
-
 
 rocksdb::Slice ToSlice(std::string_view s) {
   return rocksdb::Slice(s.data(), s.size());

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "common/storage/storage_test_util.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/struct.pb.h"
@@ -25,10 +27,10 @@ using ::google::protobuf::Struct;
 using ::google::protobuf::Timestamp;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::trainyard::storage::testing::IsOk;
-using ::trainyard::storage::testing::StatusIs;
-using ::trainyard::storage::testing::TempDir;
 using ::trainyard::storage::testing::TestOptions;
+using ::trainyard::testing::IsOk;
+using ::trainyard::testing::StatusIs;
+using ::trainyard::testing::TempDir;
 
 Timestamp MakeTimestamp(int64_t seconds, int32_t nanos) {
   Timestamp t;

@@ -7,6 +7,8 @@
 #include "common/storage/db.h"
 #include "common/storage/keys.h"
 #include "common/storage/storage_test_util.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "gtest/gtest.h"
@@ -17,10 +19,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
-using ::trainyard::storage::testing::IsOk;
-using ::trainyard::storage::testing::StatusIs;
-using ::trainyard::storage::testing::TempDir;
 using ::trainyard::storage::testing::TestOptions;
+using ::trainyard::testing::IsOk;
+using ::trainyard::testing::StatusIs;
+using ::trainyard::testing::TempDir;
 
 class IteratorTest : public ::testing::Test {
  protected:

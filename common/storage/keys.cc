@@ -10,7 +10,6 @@
 namespace trainyard::storage {
 namespace {
 
-
 constexpr char kEscape = '\x00';
 constexpr char kEscapedZero = '\xff';
 constexpr char kTerminator = '\x01';

@@ -15,7 +15,6 @@
 namespace trainyard::storage {
 namespace {
 
-
 constexpr std::string_view kPrefix = "trainyard_rocksdb_";
 
 struct TickerMetric {

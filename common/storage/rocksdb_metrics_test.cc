@@ -12,6 +12,8 @@
 
 #include "common/storage/db.h"
 #include "common/storage/storage_test_util.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
@@ -21,9 +23,9 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::IsEmpty;
-using ::trainyard::storage::testing::IsOk;
-using ::trainyard::storage::testing::TempDir;
 using ::trainyard::storage::testing::TestOptions;
+using ::trainyard::testing::IsOk;
+using ::trainyard::testing::TempDir;
 
 const prometheus::MetricFamily* Find(
     const std::vector<prometheus::MetricFamily>& families,

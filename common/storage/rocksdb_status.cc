@@ -3,11 +3,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "common/strings/absl_view.h"
 #include "common/storage/keys.h"
+#include "common/strings/absl_view.h"
 
 namespace trainyard::storage {
-
 
 absl::StatusCode ToStatusCode(const rocksdb::Status& status) {
   using Code = rocksdb::Status::Code;

@@ -3,11 +3,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "common/strings/absl_view.h"
 #include "common/storage/keys.h"
+#include "common/strings/absl_view.h"
 
 namespace trainyard::storage {
-
 
 void WriteBatch::Add(OpType type, std::string_view cf, std::string_view key,
                      std::string value) {

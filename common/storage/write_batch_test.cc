@@ -10,6 +10,8 @@
 #include "absl/strings/match.h"
 #include "common/storage/db.h"
 #include "common/storage/storage_test_util.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -21,10 +23,10 @@ namespace trainyard::storage {
 namespace {
 
 using ::google::protobuf::Timestamp;
-using ::trainyard::storage::testing::IsOk;
-using ::trainyard::storage::testing::StatusIs;
-using ::trainyard::storage::testing::TempDir;
 using ::trainyard::storage::testing::TestOptions;
+using ::trainyard::testing::IsOk;
+using ::trainyard::testing::StatusIs;
+using ::trainyard::testing::TempDir;
 
 // What the WAL files of a WalFaultFileSystem do on Append.
 enum class WalFault {

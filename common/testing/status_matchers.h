@@ -8,6 +8,7 @@
 #pragma once
 
 #include <ostream>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -25,7 +26,7 @@ const absl::Status& GetStatus(const absl::StatusOr<T>& s) {
 }  // namespace internal
 
 MATCHER_P(StatusIs, code,
-          std::string("status code is ") +
+          std::string(negation ? "status code isn't " : "status code is ") +
               absl::StatusCodeToString(static_cast<absl::StatusCode>(code))) {
   const absl::Status& status = internal::GetStatus(arg);
   *result_listener << "status is " << status;
@@ -40,7 +41,7 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
              message_matcher, std::string(status.message()), result_listener);
 }
 
-MATCHER(IsOk, "is OK") {
+MATCHER(IsOk, negation ? "isn't OK" : "is OK") {
   const absl::Status& status = internal::GetStatus(arg);
   *result_listener << "status is " << status;
   return status.ok();

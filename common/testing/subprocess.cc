@@ -32,16 +32,17 @@ absl::StatusOr<Subprocess> Subprocess::Start(
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0].c_str(), &actions, &attr, args.data(),
-                       environ);
+  int rc =
+      posix_spawn(&pid, argv[0].c_str(), &actions, &attr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
-    return absl::InternalError(absl::StrCat("cannot start ", argv[0], ": ",
-                                            std::strerror(rc)));
+    return absl::InternalError(
+        absl::StrCat("cannot start ", argv[0], ": ", std::strerror(rc)));
   }
   return Subprocess(pid, log_path);
 }

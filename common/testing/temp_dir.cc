@@ -10,7 +10,8 @@ namespace trainyard::testing {
 TempDir::TempDir() {
   const char* base = std::getenv("TEST_TMPDIR");
   std::string tmpl =
-      std::string(base != nullptr ? base : "/tmp") + "/trainyard-test-XXXXXX";
+      std::string(base != nullptr && base[0] != '\0' ? base : "/tmp") +
+      "/trainyard-test-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) {
     std::cerr << "mkdtemp failed for " << tmpl << "\n";
     std::abort();

@@ -1,7 +1,8 @@
 // Copyright 2026 Trainyard authors.
 //
-// A fresh directory under $TEST_TMPDIR (or /tmp), removed with everything in
-// it when the TempDir is destroyed.
+// A fresh directory under $TEST_TMPDIR (or /tmp when unset or empty), removed
+// with everything in it when the TempDir is destroyed. Aborts the test binary
+// if the directory cannot be created. Library ty_testing_tempdir.
 #pragma once
 
 #include <string>

@@ -1,17 +1,20 @@
 // Copyright 2026 Trainyard authors.
 //
-// trainyard-metrics: wiring only (common/server/run_service.h does the rest).
+// trainyard-metrics: wiring only (metrics_module.h assembles the service).
 #include "common/server/run_service.h"
-#include "trainyard/metrics/v1/metrics.grpc.pb.h"
+#include "services/metrics/metrics_module.h"
 
 int main(int argc, char** argv) {
   using namespace trainyard;
+  metrics::MetricsConfig config;
   server::ServiceDefinition definition =
       server::DefaultDefinition("metrics", 7103, 7113);
-  definition.build = [](server::ServiceContext& ctx) {
-    return server::ServeUnimplemented<
-        metrics::v1::MetricsService::CallbackService>(
-        ctx, "trainyard.metrics.v1.MetricsService");
+  definition.column_families = metrics::MetricsColumnFamilies();
+  definition.add_flags = [&config](config::FlagSet& flags) {
+    metrics::AddMetricsFlags(flags, &config);
+  };
+  definition.build = [&config](server::ServiceContext& ctx) {
+    return metrics::BuildMetrics(ctx, config);
   };
   return server::RunService(argc, argv, definition);
 }

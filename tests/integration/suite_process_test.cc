@@ -95,7 +95,8 @@ class RunningService {
     // Serving follows binding after warm-up: retry until it says SERVING.
     for (int i = 0; i < 200; ++i) {
       grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
       grpc::health::v1::HealthCheckRequest req;
       req.set_service(svc_.full_service);
       if (stub->Check(&ctx, req, &resp).ok() &&
@@ -132,7 +133,8 @@ TEST(SuiteProcessTest, EachServiceServesHealthReflectionMetricsAndDrains) {
     services.push_back(std::make_unique<RunningService>(svc, dir));
     services.back()->Start();
   }
-  std::string buf = absl::StrCat(Env("TRAINYARD_SOURCE_DIR"), "/node_modules/.bin/buf");
+  std::string buf =
+      absl::StrCat(Env("TRAINYARD_SOURCE_DIR"), "/node_modules/.bin/buf");
   bool have_buf = std::ifstream(buf).good();
   bool have_promtool = Shell("command -v promtool").first == 0;
   for (size_t i = 0; i < services.size(); ++i) {
@@ -141,8 +143,10 @@ TEST(SuiteProcessTest, EachServiceServesHealthReflectionMetricsAndDrains) {
     EXPECT_EQ(s.Health(), grpc::health::v1::HealthCheckResponse::SERVING);
     if (have_buf) {
       auto [rc, out] = Shell(absl::StrCat(
-          buf, " curl --protocol grpc --http2-prior-knowledge --list-methods "
-               "http://127.0.0.1:", s.grpc_port()));
+          buf,
+          " curl --protocol grpc --http2-prior-knowledge --list-methods "
+          "http://127.0.0.1:",
+          s.grpc_port()));
       EXPECT_EQ(rc, 0) << out;
       EXPECT_THAT(out, HasSubstr("grpc.health.v1.Health/Check"));
       EXPECT_THAT(out, HasSubstr(kServices[i].full_service + "/"));
@@ -180,14 +184,17 @@ TEST(SuiteProcessTest, BadSettingStopsTheStartNamingIt) {
                                 "--data_dir=" + dir.Sub(svc.name)},
                                dir.Sub(svc.name + ".log"));
     ASSERT_OK(p.status());
-    EXPECT_THAT(p->Wait(absl::Seconds(30)), ::trainyard::testing::IsOkAndHolds(2));
-    EXPECT_THAT(p->Log(), HasSubstr("--unary_timeout: \"soon\" is not a duration"));
+    EXPECT_THAT(p->Wait(absl::Seconds(30)),
+                ::trainyard::testing::IsOkAndHolds(2));
+    EXPECT_THAT(p->Log(),
+                HasSubstr("--unary_timeout: \"soon\" is not a duration"));
   }
   auto p = Subprocess::Start({Binary("jobs"), "--grpc_address=0.0.0.0:0",
                               "--data_dir=" + dir.Sub("open")},
                              dir.Sub("open.log"));
   ASSERT_OK(p.status());
-  EXPECT_THAT(p->Wait(absl::Seconds(30)), ::trainyard::testing::IsOkAndHolds(2));
+  EXPECT_THAT(p->Wait(absl::Seconds(30)),
+              ::trainyard::testing::IsOkAndHolds(2));
   EXPECT_THAT(p->Log(), HasSubstr("--tokens_file: required"));
 }
 

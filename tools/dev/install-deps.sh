@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libabsl-dev librocksdb-dev prometheus-cpp-dev libssl-dev libcpp-httplib-dev
+  libabsl-dev librocksdb-dev prometheus-cpp-dev libssl-dev libcpp-httplib-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy prometheus
 )

@@ -20,7 +20,9 @@ size_t Decode(std::string_view text, size_t pos, char32_t* cp) {
     return 1;
   }
   const size_t left = text.size() - pos;
-  auto byte = [&](size_t i) { return static_cast<unsigned char>(text[pos + i]); };
+  auto byte = [&](size_t i) {
+    return static_cast<unsigned char>(text[pos + i]);
+  };
   *cp = kMalformed;
   if (b0 >= 0xC2 && b0 <= 0xDF) {
     if (left >= 2 && IsContinuation(byte(1))) {
@@ -116,10 +118,9 @@ void AppendFolded(std::string_view text, std::string* out) {
     if (cp == kMalformed) {
       out->push_back(text[pos]);
     } else {
-      AppendUtf8(
-          static_cast<char32_t>(u_foldCase(static_cast<UChar32>(cp),
-                                           U_FOLD_CASE_DEFAULT)),
-          out);
+      AppendUtf8(static_cast<char32_t>(
+                     u_foldCase(static_cast<UChar32>(cp), U_FOLD_CASE_DEFAULT)),
+                 out);
     }
     pos += len;
   }
@@ -149,12 +150,13 @@ std::vector<CodePointSpan> KeywordMatcher::FindIn(
     std::string_view folded_text) const {
   std::vector<CodePointSpan> spans;
   if (folded_.empty()) return spans;
-  size_t counted_bytes = 0;  // text[0, counted_bytes) holds ...
+  size_t counted_bytes = 0;   // text[0, counted_bytes) holds ...
   size_t counted_points = 0;  // ... this many code points.
   for (size_t pos = folded_text.find(folded_); pos != std::string_view::npos;
        pos = folded_text.find(folded_, pos + folded_.size())) {
     counted_points += CountRange(folded_text, counted_bytes, pos);
-    spans.push_back({static_cast<int32_t>(counted_points), length_code_points_});
+    spans.push_back(
+        {static_cast<int32_t>(counted_points), length_code_points_});
     counted_points += length_code_points_;
     counted_bytes = pos + folded_.size();
   }

@@ -64,7 +64,8 @@ class KeywordMatcher {
 
   // Number of non-overlapping matches in `folded_text`, scanning left to
   // right. Stops counting at `limit` (returns `limit` then).
-  int CountIn(std::string_view folded_text, int limit = std::numeric_limits<int>::max()) const;
+  int CountIn(std::string_view folded_text,
+              int limit = std::numeric_limits<int>::max()) const;
 
   // Every non-overlapping match in `folded_text`, left to right, as spans in
   // code points.

@@ -1,0 +1,430 @@
+// Copyright 2026 Trainyard authors.
+#include "services/metrics/domain/job_tracker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "absl/strings/match.h"
+#include "common/strings/absl_view.h"
+#include "common/time/proto_time.h"
+#include "services/metrics/domain/trend.h"
+
+namespace trainyard::metrics {
+namespace {
+
+using common::v1::JobStages;
+using common::v1::Stage;
+using common::v1::StageInfo;
+using common::v1::StageState;
+using internal::JobState;
+
+constexpr Stage kStages[] = {
+    common::v1::STAGE_PREPROCESSING, common::v1::STAGE_MODEL_LOADING,
+    common::v1::STAGE_TRAINING, common::v1::STAGE_FINALIZATION};
+
+StageInfo* StageOf(JobState* state, Stage stage) {
+  return state->mutable_stages()->mutable_stages(static_cast<int>(stage) - 1);
+}
+
+bool Has(const google::protobuf::Timestamp& t) {
+  return t.seconds() != 0 || t.nanos() != 0;
+}
+
+void CloseStage(StageInfo* info, StageState end_state,
+                const google::protobuf::Timestamp& time) {
+  info->set_state(end_state);
+  if (!Has(info->start_time())) *info->mutable_start_time() = time;
+  *info->mutable_end_time() = time;
+  *info->mutable_duration() =
+      ToProto(FromProto(time) - FromProto(info->start_time()));
+}
+
+// Makes `stage` the active one: earlier stages complete (R-STAGE-01), later
+// ones wait.
+void ActivateStage(JobState* state, Stage stage,
+                   const google::protobuf::Timestamp& time) {
+  for (Stage s : kStages) {
+    StageInfo* info = StageOf(state, s);
+    if (s < stage) {
+      if (info->state() != common::v1::STAGE_STATE_COMPLETED) {
+        CloseStage(info, common::v1::STAGE_STATE_COMPLETED, time);
+      }
+    } else if (s == stage) {
+      if (info->state() == common::v1::STAGE_STATE_PENDING ||
+          info->state() == common::v1::STAGE_STATE_FAILED ||
+          info->state() == common::v1::STAGE_STATE_COMPLETED) {
+        info->set_state(common::v1::STAGE_STATE_ACTIVE);
+        *info->mutable_start_time() = time;
+        info->clear_end_time();
+        info->clear_duration();
+        info->clear_error();
+      } else if (info->state() == common::v1::STAGE_STATE_RECOVERING) {
+        info->set_state(common::v1::STAGE_STATE_ACTIVE);
+      }
+    } else if (info->state() != common::v1::STAGE_STATE_PENDING) {
+      info->set_state(common::v1::STAGE_STATE_PENDING);
+      info->clear_start_time();
+      info->clear_end_time();
+      info->clear_duration();
+    }
+  }
+  state->mutable_stages()->set_current_stage(stage);
+  state->mutable_progress()->set_stage(stage);
+}
+
+std::optional<double> SecondsPerStep(const JobState& state) {
+  if (state.recent_steps_size() < 2) return std::nullopt;
+  const auto& first = state.recent_steps(0);
+  const auto& last = state.recent_steps(state.recent_steps_size() - 1);
+  int64_t steps = last.step() - first.step();
+  if (steps <= 0) return std::nullopt;
+  return absl::ToDoubleSeconds(FromProto(last.time()) -
+                               FromProto(first.time())) /
+         static_cast<double>(steps);
+}
+
+void SetTrainingPercent(JobState* state) {
+  const common::v1::Progress& p = state->progress();
+  double percent = p.total_steps() > 0
+                       ? std::clamp(100.0 * static_cast<double>(p.step()) /
+                                        static_cast<double>(p.total_steps()),
+                                    0.0, 100.0)
+                       : 0.0;
+  state->mutable_progress()->set_percent(percent);
+  StageOf(state, common::v1::STAGE_TRAINING)->set_progress_percent(percent);
+}
+
+void UpdateMetric(common::v1::MetricValue* slot, bool present, double value,
+                  int64_t step, absl::Time time, Better better,
+                  double unchanged_percent) {
+  if (!present) return;
+  bool had = slot->has_time();
+  common::v1::MetricValue prev = *slot;
+  *slot = NextMetricValue(had ? &prev : nullptr, value, step, time, better,
+                          unchanged_percent);
+}
+
+void FoldMetrics(const TrackerOptions& options, const v1::Event& event,
+                 JobState* state) {
+  const v1::MetricsPayload& m = event.metrics();
+  common::v1::Progress* p = state->mutable_progress();
+  const StageInfo& training = *StageOf(state, common::v1::STAGE_TRAINING);
+  if (training.state() != common::v1::STAGE_STATE_ACTIVE &&
+      state->stages().current_stage() <= common::v1::STAGE_TRAINING) {
+    ActivateStage(state, common::v1::STAGE_TRAINING, event.occurred_time());
+  }
+  p->set_step(m.step());
+  if (m.has_total_steps()) p->set_total_steps(m.total_steps());
+  if (m.has_epoch()) p->set_epoch(m.epoch());
+  if (m.has_total_epochs()) p->set_total_epochs(m.total_epochs());
+  SetTrainingPercent(state);
+
+  // A step below the newest sample means a rewind: speed restarts from here.
+  if (state->recent_steps_size() > 0 &&
+      m.step() < state->recent_steps(state->recent_steps_size() - 1).step()) {
+    state->clear_recent_steps();
+  }
+  auto* sample = state->add_recent_steps();
+  sample->set_step(m.step());
+  *sample->mutable_time() = event.occurred_time();
+  while (state->recent_steps_size() > options.speed_window) {
+    state->mutable_recent_steps()->DeleteSubrange(0, 1);
+  }
+  state->set_max_step(std::max(state->max_step(), m.step()));
+
+  absl::Time time = FromProto(event.occurred_time());
+  common::v1::CurrentMetrics* cm = state->mutable_metrics();
+  double u = options.unchanged_percent;
+  UpdateMetric(cm->mutable_train_loss(), m.has_train_loss(), m.train_loss(),
+               m.step(), time, Better::kLower, u);
+  UpdateMetric(cm->mutable_val_loss(), m.has_val_loss(), m.val_loss(), m.step(),
+               time, Better::kLower, u);
+  UpdateMetric(cm->mutable_learning_rate(), m.has_learning_rate(),
+               m.learning_rate(), m.step(), time, Better::kNeither, u);
+  if (!m.lr_schedule().empty()) cm->set_lr_schedule(m.lr_schedule());
+  UpdateMetric(cm->mutable_grad_norm(), m.has_grad_norm(), m.grad_norm(),
+               m.step(), time, Better::kNeither, u);
+  UpdateMetric(cm->mutable_gpu_utilization(), m.has_gpu_utilization(),
+               m.gpu_utilization(), m.step(), time, Better::kHigher, u);
+  UpdateMetric(cm->mutable_tokens_per_second(), m.has_tokens_per_second(),
+               m.tokens_per_second(), m.step(), time, Better::kHigher, u);
+  UpdateMetric(cm->mutable_perplexity(), m.has_perplexity(), m.perplexity(),
+               m.step(), time, Better::kLower, u);
+  if (m.has_gpu_memory_used_bytes()) {
+    cm->set_gpu_memory_used_bytes(m.gpu_memory_used_bytes());
+  }
+  if (m.has_gpu_memory_total_bytes()) {
+    cm->set_gpu_memory_total_bytes(m.gpu_memory_total_bytes());
+  }
+  if (std::optional<double> sps = SecondsPerStep(*state); sps && *sps > 0) {
+    UpdateMetric(cm->mutable_steps_per_hour(), true, 3600.0 / *sps, m.step(),
+                 time, Better::kHigher, u);
+  }
+  cm->set_step(m.step());
+}
+
+void FoldStatus(const v1::StatusPayload& s, const v1::Event& event,
+                JobState* state) {
+  if (s.stage() != common::v1::STAGE_UNSPECIFIED) {
+    ActivateStage(state, s.stage(), event.occurred_time());
+    StageInfo* info = StageOf(state, s.stage());
+    if (!s.substatus().empty()) info->set_substatus(s.substatus());
+    if (s.has_stage_progress()) {
+      info->set_progress_percent(std::clamp(s.stage_progress(), 0.0, 100.0));
+    }
+    if (s.stage() == common::v1::STAGE_MODEL_LOADING) {
+      absl::string_view text = s.substatus();
+      if (absl::StrContains(text, "from cache")) {
+        info->set_model_cache_hit(true);
+      } else if (absl::StrContains(text, "Downloading")) {
+        info->set_model_cache_hit(false);
+      }
+    }
+  }
+  if (s.has_resumed_from_step()) {
+    JobStages* stages = state->mutable_stages();
+    if (stages->recoveries_size() == 0 ||
+        !stages->recoveries(stages->recoveries_size() - 1).in_progress()) {
+      // A resume without a reported interruption (pause/resume): still record
+      // it.
+      auto* r = stages->add_recoveries();
+      r->set_interrupted_attempt(event.attempt() - 1);
+      r->set_recovery_attempt(event.attempt());
+      r->set_interrupted_at_step(state->max_step());
+    }
+    auto* r = stages->mutable_recoveries(stages->recoveries_size() - 1);
+    r->set_resumed_from_step(s.resumed_from_step());
+    *r->mutable_resumed_time() = event.occurred_time();
+    r->set_recovery_progress_percent(100);
+    r->set_in_progress(false);
+    state->mutable_progress()->set_step(s.resumed_from_step());
+    SetTrainingPercent(state);
+  }
+}
+
+void FailStage(JobState* state, const std::string& code,
+               const std::string& message, const std::string& details,
+               const v1::Event& event) {
+  Stage stage = state->stages().current_stage();
+  if (stage == common::v1::STAGE_UNSPECIFIED) {
+    stage = common::v1::STAGE_PREPROCESSING;
+  }
+  StageInfo* info = StageOf(state, stage);
+  if (info->state() == common::v1::STAGE_STATE_FAILED) return;
+  CloseStage(info, common::v1::STAGE_STATE_FAILED, event.occurred_time());
+  auto* error = info->mutable_error();
+  error->set_code(code);
+  error->set_message(message);
+  error->set_details(details);
+  *error->mutable_time() = event.occurred_time();
+  error->set_job_seq(event.job_seq());
+  JobStages* stages = state->mutable_stages();
+  stages->set_current_stage(stage);
+  stages->clear_retryable_from();
+  stages->add_retryable_from(stage);  // R-STAGE-06: from the failed stage
+}
+
+void FoldLifecycle(const v1::LifecyclePayload& l, const v1::Event& event,
+                   JobState* state) {
+  common::v1::Progress* p = state->mutable_progress();
+  const google::protobuf::Timestamp& time = event.occurred_time();
+  p->set_job_state(l.job_state());
+  if (l.has_total_steps() && p->total_steps() == 0) {
+    p->set_total_steps(l.total_steps());
+  }
+  if (l.has_total_epochs() && p->total_epochs() == 0) {
+    p->set_total_epochs(l.total_epochs());
+  }
+  switch (l.job_state()) {
+    case common::v1::JOB_STATE_QUEUED:
+      state->clear_end_time();  // a retry or resume goes on
+      break;
+    case common::v1::JOB_STATE_PROVISIONING:
+      if (!Has(p->start_time())) *p->mutable_start_time() = time;
+      if (Has(state->paused_since())) {
+        *state->mutable_paused_total() =
+            ToProto(FromProto(state->paused_total()) +
+                    (FromProto(time) - FromProto(state->paused_since())));
+        state->clear_paused_since();
+      }
+      break;
+    case common::v1::JOB_STATE_PAUSED:
+      *state->mutable_paused_since() = time;
+      break;
+    case common::v1::JOB_STATE_RECOVERING: {
+      auto* r = state->mutable_stages()->add_recoveries();
+      r->set_interrupted_attempt(p->attempt());
+      r->set_recovery_attempt(p->attempt() + 1);
+      *r->mutable_interrupted_time() = time;
+      r->set_interrupted_at_step(state->max_step());
+      r->set_in_progress(true);
+      StageOf(state, common::v1::STAGE_TRAINING)
+          ->set_state(common::v1::STAGE_STATE_RECOVERING);
+      break;
+    }
+    case common::v1::JOB_STATE_COMPLETED:
+      ActivateStage(state, common::v1::STAGE_FINALIZATION, time);
+      CloseStage(StageOf(state, common::v1::STAGE_FINALIZATION),
+                 common::v1::STAGE_STATE_COMPLETED, time);
+      *state->mutable_end_time() = time;
+      break;
+    case common::v1::JOB_STATE_FAILED:
+      FailStage(state, l.reason().empty() ? "JOB_FAILED" : l.reason(),
+                l.reason_text(), l.notes(), event);
+      *state->mutable_end_time() = time;
+      break;
+    case common::v1::JOB_STATE_CANCELLED:
+      *state->mutable_end_time() = time;
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+bool IsTerminal(common::v1::JobState state) {
+  return state == common::v1::JOB_STATE_COMPLETED ||
+         state == common::v1::JOB_STATE_FAILED ||
+         state == common::v1::JOB_STATE_CANCELLED;
+}
+
+JobState NewJobState(std::string_view job_id) {
+  JobState state;
+  state.set_job_id(std::string(job_id));
+  state.mutable_progress()->set_job_id(std::string(job_id));
+  state.mutable_progress()->set_attempt(1);
+  state.mutable_metrics()->set_job_id(std::string(job_id));
+  state.mutable_stages()->set_job_id(std::string(job_id));
+  for (Stage s : kStages) {
+    StageInfo* info = state.mutable_stages()->add_stages();
+    info->set_stage(s);
+    info->set_state(common::v1::STAGE_STATE_PENDING);
+  }
+  return state;
+}
+
+void FoldEvent(const TrackerOptions& options, const v1::Event& event,
+               JobState* state) {
+  state->set_last_job_seq(event.job_seq());
+  common::v1::Progress* p = state->mutable_progress();
+  p->set_job_seq(event.job_seq());
+  *p->mutable_last_event_time() = event.occurred_time();
+  if (event.attempt() > p->attempt()) p->set_attempt(event.attempt());
+  switch (event.payload_case()) {
+    case v1::Event::kMetrics:
+      FoldMetrics(options, event, state);
+      break;
+    case v1::Event::kStatus:
+      FoldStatus(event.status(), event, state);
+      break;
+    case v1::Event::kError:
+      FailStage(state, event.error().code(), event.error().message(),
+                event.error().details(), event);
+      break;
+    case v1::Event::kLifecycle:
+      FoldLifecycle(event.lifecycle(), event, state);
+      break;
+    default:
+      break;
+  }
+}
+
+common::v1::DurationRange DefaultStageEstimate(Stage stage,
+                                               bool model_cache_hit) {
+  common::v1::DurationRange r;
+  auto set = [&r](absl::Duration lo, absl::Duration hi) {
+    *r.mutable_min() = ToProto(lo);
+    *r.mutable_max() = ToProto(hi);
+  };
+  switch (stage) {
+    case common::v1::STAGE_PREPROCESSING:
+      set(absl::Minutes(2), absl::Minutes(5));
+      break;
+    case common::v1::STAGE_MODEL_LOADING:
+      if (model_cache_hit) {
+        set(absl::Minutes(3), absl::Minutes(5));
+      } else {
+        set(absl::Minutes(10), absl::Minutes(15));
+      }
+      break;
+    case common::v1::STAGE_TRAINING:
+      set(absl::Hours(8), absl::Hours(20));
+      break;
+    case common::v1::STAGE_FINALIZATION:
+      set(absl::Minutes(5), absl::Minutes(10));
+      break;
+    default:
+      break;
+  }
+  return r;
+}
+
+common::v1::Progress ProjectProgress(const JobState& state, absl::Time now) {
+  common::v1::Progress p = state.progress();
+  bool final = IsTerminal(p.job_state());
+  absl::Time end = Has(state.end_time()) ? FromProto(state.end_time()) : now;
+  if (Has(p.start_time())) {
+    absl::Duration total = end - FromProto(p.start_time());
+    absl::Duration paused = FromProto(state.paused_total());
+    if (Has(state.paused_since())) {
+      paused += end - FromProto(state.paused_since());
+    }
+    *p.mutable_total_elapsed() = ToProto(total);
+    *p.mutable_paused_duration() = ToProto(paused);
+    *p.mutable_active_elapsed() = ToProto(total - paused);
+  }
+  std::optional<double> sps = SecondsPerStep(state);
+  if (sps) p.set_seconds_per_step(*sps);
+  if (!final && sps && p.total_steps() > 0 &&
+      p.stage() == common::v1::STAGE_TRAINING) {
+    // R-DASH-03: remaining steps x recent speed, plus finalization's middle.
+    common::v1::DurationRange fin =
+        DefaultStageEstimate(common::v1::STAGE_FINALIZATION, false);
+    absl::Duration remaining =
+        absl::Seconds(static_cast<double>(
+                          std::max<int64_t>(0, p.total_steps() - p.step())) *
+                      *sps) +
+        (FromProto(fin.min()) + FromProto(fin.max())) / 2;
+    *p.mutable_estimated_remaining() = ToProto(remaining);
+    *p.mutable_estimated_completion_time() = ToProto(now + remaining);
+  }
+  p.set_final(final);
+  *p.mutable_as_of() = ToProto(now);
+  return p;
+}
+
+JobStages ProjectStages(const JobState& state, absl::Time now) {
+  JobStages stages = state.stages();
+  std::optional<double> sps = SecondsPerStep(state);
+  for (StageInfo& info : *stages.mutable_stages()) {
+    if (info.state() == common::v1::STAGE_STATE_ACTIVE ||
+        info.state() == common::v1::STAGE_STATE_RECOVERING) {
+      absl::Time until =
+          Has(state.end_time()) ? FromProto(state.end_time()) : now;
+      *info.mutable_duration() = ToProto(until - FromProto(info.start_time()));
+    }
+    if (info.stage() == common::v1::STAGE_TRAINING && sps &&
+        state.progress().total_steps() > 0) {
+      absl::Duration d = absl::Seconds(
+          *sps * static_cast<double>(state.progress().total_steps()));
+      *info.mutable_estimated_duration()->mutable_min() = ToProto(d);
+      *info.mutable_estimated_duration()->mutable_max() = ToProto(d);
+      info.set_estimate_source(common::v1::ESTIMATE_SOURCE_OBSERVED_SPEED);
+    } else {
+      *info.mutable_estimated_duration() = DefaultStageEstimate(
+          info.stage(), info.has_model_cache_hit() && info.model_cache_hit());
+      info.set_estimate_source(common::v1::ESTIMATE_SOURCE_DEFAULT);
+    }
+    info.set_taking_longer_than_usual(
+        info.state() == common::v1::STAGE_STATE_ACTIVE &&
+        FromProto(info.duration()) >
+            FromProto(info.estimated_duration().max()) &&
+        info.estimate_source() != common::v1::ESTIMATE_SOURCE_OBSERVED_SPEED);
+  }
+  *stages.mutable_as_of() = ToProto(now);
+  return stages;
+}
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,316 @@
+// Copyright 2026 Trainyard authors.
+#include "services/metrics/events/event_query.h"
+
+#include <limits>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status/errors.h"
+#include "common/strings/absl_view.h"
+#include "google/protobuf/util/time_util.h"
+#include "trainyard/common/v1/common.pb.h"
+
+namespace trainyard::metrics {
+namespace {
+
+using ::google::protobuf::util::TimeUtil;
+namespace common = ::trainyard::common::v1;
+
+constexpr int64_t kMinNs = std::numeric_limits<int64_t>::min();
+constexpr int64_t kMaxNs = std::numeric_limits<int64_t>::max();
+
+int64_t SaturatedFromParts(int64_t seconds, int64_t nanos) {
+  constexpr int64_t kBillion = 1'000'000'000;
+  if (seconds > kMaxNs / kBillion - 1) return kMaxNs;
+  if (seconds < kMinNs / kBillion + 1) return kMinNs;
+  return seconds * kBillion + nanos;
+}
+
+bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
+  return t.seconds() >= TimeUtil::kTimestampMinSeconds &&
+         t.seconds() <= TimeUtil::kTimestampMaxSeconds && t.nanos() >= 0 &&
+         t.nanos() <= 999'999'999;
+}
+
+template <typename T>
+bool Compare(FilterOp op, T lhs, T rhs) {
+  switch (op) {
+    case FilterOp::kEq:
+      return lhs == rhs;
+    case FilterOp::kNe:
+      return lhs != rhs;
+    case FilterOp::kLt:
+      return lhs < rhs;
+    case FilterOp::kLe:
+      return lhs <= rhs;
+    case FilterOp::kGt:
+      return lhs > rhs;
+    case FilterOp::kGe:
+      return lhs >= rhs;
+    case FilterOp::kHas:
+      return false;  // rejected at compile time
+  }
+  return false;
+}
+
+// Resolves an enum value written without its prefix ("CONTAINER") or in full
+// ("EVENT_SOURCE_CONTAINER"). The zero value is not accepted.
+template <typename Enum>
+std::optional<int> ParseEnumValue(std::string_view text,
+                                  std::string_view prefix,
+                                  bool (*parse)(const std::string&, Enum*)) {
+  Enum value;
+  std::string full(text);
+  if (!full.starts_with(prefix)) full = absl::StrCat(ToAbsl(prefix), full);
+  if (!parse(full, &value) || static_cast<int>(value) == 0) {
+    return std::nullopt;
+  }
+  return static_cast<int>(value);
+}
+
+struct FieldSpec {
+  std::string_view name;
+  bool ordered;   // accepts <, <=, >, >=
+  bool equality;  // accepts =, !=
+};
+
+constexpr FieldSpec kFields[] = {
+    {"source", false, true},       {"attempt", true, true},
+    {"job_seq", true, true},       {"stage", false, true},
+    {"receive_time", true, false},
+};
+
+}  // namespace
+
+int64_t SaturatedNanos(const google::protobuf::Timestamp& t) {
+  return SaturatedFromParts(t.seconds(), t.nanos());
+}
+
+int64_t SaturatedNanos(absl::Time t) {
+  if (t == absl::InfiniteFuture()) return kMaxNs;
+  if (t == absl::InfinitePast()) return kMinNs;
+  const int64_t seconds = absl::ToUnixSeconds(t);
+  return SaturatedFromParts(
+      seconds, absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds)));
+}
+
+EventFacts FactsOf(const metrics::v1::Event& event) {
+  EventFacts facts;
+  facts.job_seq = event.job_seq();
+  facts.occurred_ns = SaturatedNanos(event.occurred_time());
+  facts.receive_ns = SaturatedNanos(event.receive_time());
+  facts.attempt = event.attempt();
+  facts.type = static_cast<uint8_t>(event.type());
+  facts.source = static_cast<uint8_t>(event.source());
+  if (event.has_status()) {
+    facts.stage = static_cast<uint8_t>(event.status().stage());
+  }
+  return facts;
+}
+
+bool EventSelector::Holds(const Restriction& r, const EventFacts& facts) {
+  switch (r.field) {
+    case Field::kSource:
+      return Compare<int64_t>(r.op, facts.source, r.value);
+    case Field::kAttempt:
+      return Compare<int64_t>(r.op, facts.attempt, r.value);
+    case Field::kJobSeq:
+      return Compare<uint64_t>(r.op, facts.job_seq, r.u_value);
+    case Field::kStage:
+      return facts.stage != kNoStage &&
+             Compare<int64_t>(r.op, facts.stage, r.value);
+    case Field::kReceiveTime:
+      return Compare<int64_t>(r.op, facts.receive_ns, r.value);
+  }
+  return false;
+}
+
+bool EventSelector::MatchesFacts(const EventFacts& facts) const {
+  if (!MatchesType(facts.type)) return false;
+  if (start_ns_ && facts.occurred_ns < *start_ns_) return false;
+  if (end_ns_ && facts.occurred_ns >= *end_ns_) return false;
+  for (const std::vector<Restriction>& any_of : filter_) {
+    bool holds = false;
+    for (const Restriction& r : any_of) {
+      if (Holds(r, facts)) {
+        holds = true;
+        break;
+      }
+    }
+    if (!holds) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<EventSelector> CompileEventQuery(
+    const metrics::v1::EventQuery& query, std::string_view filter,
+    std::string_view order_by) {
+  EventSelector s;
+
+  // query.types
+  for (int i = 0; i < query.types_size(); ++i) {
+    const int type = query.types(i);
+    if (type == common::EVENT_TYPE_UNSPECIFIED ||
+        !common::EventType_IsValid(type) || type >= 32) {
+      return InvalidFieldError(
+          "query.types",
+          absl::StrCat("element ", i, " is not a valid event type (", type,
+                       ")"));
+    }
+    s.type_mask_ |= uint32_t{1} << type;
+  }
+
+  // query.keyword
+  if (!query.keyword().empty()) {
+    if (!IsValidUtf8(query.keyword())) {
+      return InvalidFieldError("query.keyword", "is not valid UTF-8");
+    }
+    if (CountCodePoints(query.keyword()) > kMaxKeywordCodePoints) {
+      return InvalidFieldError(
+          "query.keyword",
+          absl::StrCat("longer than ", kMaxKeywordCodePoints, " characters"));
+    }
+    s.keyword_.emplace(query.keyword());
+  }
+
+  // query.time_range
+  if (query.has_time_range()) {
+    const common::TimeRange& range = query.time_range();
+    if (range.has_start_time()) {
+      if (!IsValidTimestamp(range.start_time())) {
+        return InvalidFieldError("query.time_range.start_time",
+                                 "is not a valid timestamp");
+      }
+      s.start_ns_ = SaturatedNanos(range.start_time());
+    }
+    if (range.has_end_time()) {
+      if (!IsValidTimestamp(range.end_time())) {
+        return InvalidFieldError("query.time_range.end_time",
+                                 "is not a valid timestamp");
+      }
+      s.end_ns_ = SaturatedNanos(range.end_time());
+    }
+    if (s.start_ns_ && s.end_ns_ && *s.end_ns_ < *s.start_ns_) {
+      return InvalidFieldError("query.time_range",
+                               "end_time is before start_time");
+    }
+  }
+
+  // filter
+  absl::StatusOr<ParsedFilter> parsed = ParseFilter(filter);
+  if (!parsed.ok()) return parsed.status();
+  for (const FilterTerm& term : parsed->all_of) {
+    std::vector<EventSelector::Restriction> any_of;
+    for (const FilterRestriction& r : term.any_of) {
+      const FieldSpec* spec = nullptr;
+      for (const FieldSpec& f : kFields) {
+        if (f.name == r.field) spec = &f;
+      }
+      if (spec == nullptr) {
+        return InvalidFilterError(absl::StrCat(
+            "unknown field \"", r.field, "\" at position ", r.position,
+            " (accepted: source, attempt, job_seq, stage, receive_time)"));
+      }
+      const bool ordered_op = r.op == FilterOp::kLt || r.op == FilterOp::kLe ||
+                              r.op == FilterOp::kGt || r.op == FilterOp::kGe;
+      const bool equality_op = r.op == FilterOp::kEq || r.op == FilterOp::kNe;
+      if ((ordered_op && !spec->ordered) || (equality_op && !spec->equality) ||
+          r.op == FilterOp::kHas) {
+        return InvalidFilterError(
+            absl::StrCat("operator \"", ToAbsl(FilterOpText(r.op)),
+                         "\" is not supported for ", r.field, " (accepted: ",
+                         spec->equality && spec->ordered ? "=, !=, <, <=, >, >="
+                         : spec->equality                ? "=, !="
+                                                         : "<, <=, >, >=",
+                         ")"));
+      }
+      EventSelector::Restriction out{EventSelector::Field::kSource, r.op};
+      const std::string& v = r.value.text;
+      auto bad_value = [&](std::string_view expected) {
+        return InvalidFilterError(absl::StrCat(
+            "invalid value ", r.value.quoted ? "\"" : "", v,
+            r.value.quoted ? "\"" : "", " for ", r.field, " at position ",
+            r.position, " (expected ", ToAbsl(expected), ")"));
+      };
+      if (r.field == "source") {
+        out.field = EventSelector::Field::kSource;
+        std::optional<int> value =
+            r.value.quoted
+                ? std::nullopt
+                : ParseEnumValue<common::EventSource>(
+                      v, "EVENT_SOURCE_", &common::EventSource_Parse);
+        if (!value) return bad_value("CONTAINER or CONTROL_PLANE, unquoted");
+        out.value = *value;
+      } else if (r.field == "stage") {
+        out.field = EventSelector::Field::kStage;
+        std::optional<int> value = r.value.quoted
+                                       ? std::nullopt
+                                       : ParseEnumValue<common::Stage>(
+                                             v, "STAGE_", &common::Stage_Parse);
+        if (!value) {
+          return bad_value(
+              "PREPROCESSING, MODEL_LOADING, TRAINING or FINALIZATION, "
+              "unquoted");
+        }
+        out.value = *value;
+      } else if (r.field == "attempt") {
+        out.field = EventSelector::Field::kAttempt;
+        int32_t value;
+        if (r.value.quoted || !absl::SimpleAtoi(v, &value)) {
+          return bad_value("an unquoted 32-bit integer");
+        }
+        out.value = value;
+      } else if (r.field == "job_seq") {
+        out.field = EventSelector::Field::kJobSeq;
+        uint64_t value;
+        if (r.value.quoted || v.starts_with("-") ||
+            !absl::SimpleAtoi(v, &value)) {
+          return bad_value("an unquoted non-negative integer");
+        }
+        out.u_value = value;
+      } else {  // receive_time
+        out.field = EventSelector::Field::kReceiveTime;
+        absl::Time t;
+        std::string err;
+        if (!r.value.quoted ||
+            !absl::ParseTime(absl::RFC3339_full, v, &t, &err)) {
+          return bad_value(
+              "an RFC 3339 time in double quotes, e.g. "
+              "\"2026-11-29T03:05:00Z\"");
+        }
+        out.value = SaturatedNanos(t);
+      }
+      any_of.push_back(out);
+    }
+    s.filter_.push_back(std::move(any_of));
+  }
+
+  // order_by
+  std::vector<absl::string_view> words = absl::StrSplit(
+      ToAbsl(order_by), absl::ByAnyChar(" \t"), absl::SkipEmpty());
+  if (words.empty() || (words.size() == 1 && words[0] == "job_seq") ||
+      (words.size() == 2 && words[0] == "job_seq" && words[1] == "asc")) {
+    s.order_ = EventOrder::kOldestFirst;
+  } else if (words.size() == 2 && words[0] == "job_seq" && words[1] == "desc") {
+    s.order_ = EventOrder::kNewestFirst;
+  } else {
+    return InvalidFieldError(
+        "order_by", absl::StrCat("unsupported order \"", ToAbsl(order_by),
+                                 "\" (accepted: \"job_seq\", \"job_seq asc\", "
+                                 "\"job_seq desc\")"));
+  }
+
+  // Canonical form. The filter's text is used as written: two spellings of
+  // the same filter make different (but each self-consistent) tokens.
+  s.canonical_ = absl::StrCat(
+      "types=", s.type_mask_, ";keyword=", query.keyword().size(), ":",
+      query.keyword(), ";start=", s.start_ns_ ? absl::StrCat(*s.start_ns_) : "",
+      ";end=", s.end_ns_ ? absl::StrCat(*s.end_ns_) : "",
+      ";filter=", filter.size(), ":", ToAbsl(filter),
+      ";order=", s.order_ == EventOrder::kNewestFirst ? "desc" : "asc");
+  return s;
+}
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,510 @@
+// Copyright 2026 Trainyard authors.
+#include "services/metrics/events/event_store.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "common/storage/keys.h"
+#include "common/strings/absl_view.h"
+#include "services/metrics/events/keyword_matcher.h"
+#include "services/metrics/events/page_token.h"
+#include "trainyard/common/v1/common.pb.h"
+
+namespace trainyard::metrics {
+namespace {
+
+namespace common = ::trainyard::common::v1;
+using metrics::v1::Event;
+
+constexpr int32_t kDefaultPageSize = 50;
+constexpr int32_t kMaxPageSize = 100;
+// Charged per job index on top of its heap bytes (slot, map and LRU nodes),
+// so that many tiny (or empty: unknown job) indexes are bounded too.
+constexpr size_t kSlotOverheadBytes = 256;
+
+std::string JobPrefix(std::string_view job_id) {
+  return storage::KeyBuilder().AddString(job_id).Build();
+}
+
+std::string EventKey(std::string_view job_id, uint64_t job_seq) {
+  return storage::KeyBuilder().AddString(job_id).AddUint64(job_seq).Build();
+}
+
+std::string EventIdKey(std::string_view job_id, std::string_view event_id) {
+  return storage::KeyBuilder().AddString(job_id).AddString(event_id).Build();
+}
+
+absl::Status JobNotFound(std::string_view job_id) {
+  return WithReason(absl::NotFoundError(
+                        absl::StrCat("job ", ToAbsl(job_id), " has no events")),
+                    "JOB_NOT_FOUND", {{"job_id", std::string(job_id)}});
+}
+
+// The events of one page, chosen under the index lock.
+struct PagePick {
+  size_t position;
+  uint64_t job_seq;
+  std::vector<CodePointSpan> spans;
+};
+
+struct ScanResult {
+  std::vector<PagePick> page;
+  bool has_more = false;
+  int64_t total = 0;
+  int64_t matches = 0;
+};
+
+// One pass over the index in the requested order, over events <= anchor:
+// counts the selected events and keyword matches (exact up to cap, then just
+// "more than cap") and picks the page after `cursor`.
+ScanResult ScanIndex(const JobIndex& index, const EventSelector& selector,
+                     uint64_t anchor, std::optional<uint64_t> cursor,
+                     int32_t page_size, int32_t cap) {
+  ScanResult r;
+  const KeywordMatcher* keyword = selector.keyword();
+  const bool newest_first = selector.order() == EventOrder::kNewestFirst;
+  const size_t end = index.CountUpTo(anchor);
+  auto visit = [&](size_t i) -> bool {  // false: stop
+    if (!selector.MatchesType(index.type(i))) return true;
+    const EventFacts& facts = index.facts(i);
+    if (!selector.MatchesFacts(facts)) return true;
+    int matches = 1;
+    if (keyword != nullptr) {
+      // Beyond the cap only "at least one" matters.
+      const int64_t want = std::max<int64_t>(1, cap + 1 - r.matches);
+      matches = keyword->CountIn(index.folded_message(i),
+                                 static_cast<int>(std::min<int64_t>(
+                                     want, std::numeric_limits<int>::max())));
+      if (matches == 0) return true;
+    }
+    ++r.total;
+    r.matches += matches;
+    const bool after_cursor =
+        !cursor ||
+        (newest_first ? facts.job_seq < *cursor : facts.job_seq > *cursor);
+    if (after_cursor) {
+      if (static_cast<int32_t>(r.page.size()) < page_size) {
+        r.page.push_back({i, facts.job_seq, {}});
+      } else {
+        r.has_more = true;
+      }
+    }
+    // Counts are capped and the page is known: nothing left to learn.
+    return !(r.has_more && r.total > cap &&
+             (keyword == nullptr || r.matches > cap));
+  };
+  if (newest_first) {
+    for (size_t i = end; i-- > 0;) {
+      if (!visit(i)) break;
+    }
+  } else {
+    for (size_t i = 0; i < end; ++i) {
+      if (!visit(i)) break;
+    }
+  }
+  if (keyword != nullptr) {
+    for (PagePick& pick : r.page) {
+      pick.spans = keyword->FindIn(index.folded_message(pick.position));
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+// ---- EventUpdate ------------------------------------------------------------
+
+std::optional<uint64_t> EventUpdate::FindStaged(
+    std::string_view job_id, std::string_view event_id) const {
+  for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
+    if (it->job_id != job_id) continue;
+    if (it->delete_job) return std::nullopt;
+    if (it->event_id == event_id) return it->facts.job_seq;
+  }
+  return std::nullopt;
+}
+
+// ---- EventStore: writing ----------------------------------------------------
+
+std::vector<std::string> EventStore::ColumnFamilies() {
+  return {std::string(kEventsCf), std::string(kEventIdsCf),
+          std::string(kEventIndexCf)};
+}
+
+EventStore::EventStore(storage::Db& db, const Clock& clock,
+                       EventStoreOptions options)
+    : db_(db), clock_(clock), options_(std::move(options)) {}
+
+absl::StatusOr<std::optional<uint64_t>> EventStore::FindByEventId(
+    std::string_view job_id, std::string_view event_id) const {
+  absl::StatusOr<std::string> value =
+      db_.GetRaw(kEventIdsCf, EventIdKey(job_id, event_id));
+  if (absl::IsNotFound(value.status())) return std::nullopt;
+  if (!value.ok()) return value.status();
+  std::string_view bytes(*value);
+  uint64_t job_seq = 0;
+  if (!storage::ConsumeUint64(&bytes, &job_seq) || !bytes.empty()) {
+    return absl::DataLossError(absl::StrCat("malformed event id record of job ",
+                                            ToAbsl(job_id), " event ",
+                                            ToAbsl(event_id)));
+  }
+  return job_seq;
+}
+
+absl::StatusOr<uint64_t> EventStore::LatestJobSeq(
+    std::string_view job_id) const {
+  const std::string prefix = JobPrefix(job_id);
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<storage::Iterator> it,
+      db_.NewIterator(kEventIndexCf, storage::KeyRange::Prefix(prefix),
+                      storage::Direction::kReverse));
+  if (!it->Valid()) {
+    RETURN_IF_ERROR(it->status());
+    return 0;
+  }
+  std::string_view rest = it->key().substr(prefix.size());
+  uint64_t job_seq = 0;
+  if (!storage::ConsumeUint64(&rest, &job_seq) || !rest.empty()) {
+    return absl::DataLossError(
+        absl::StrCat("malformed event key ", storage::PrintableKey(it->key())));
+  }
+  return job_seq;
+}
+
+void EventStore::Stage(const Event& event, storage::WriteBatch& batch,
+                       EventUpdate* staged) {
+  const std::string key = EventKey(event.job_id(), event.job_seq());
+  batch.Put(kEventsCf, key, event);
+  batch.PutRaw(kEventIdsCf, EventIdKey(event.job_id(), event.event_id()),
+               storage::EncodeUint64(event.job_seq()));
+  batch.PutRaw(kEventIndexCf, key, EncodeIndexRecord(event));
+  EventUpdate::Op op;
+  op.job_id = event.job_id();
+  op.event_id = event.event_id();
+  op.facts = FactsOf(event);
+  AppendFolded(event.message(), &op.folded_message);
+  staged->ops_.push_back(std::move(op));
+}
+
+absl::StatusOr<int64_t> EventStore::DeleteJob(std::string_view job_id,
+                                              storage::WriteBatch& batch,
+                                              EventUpdate* staged) {
+  const std::string prefix = JobPrefix(job_id);
+  // The prefix ends in KeyBuilder's separator, so a successor always exists.
+  const std::string limit = *storage::PrefixSuccessor(prefix);
+  int64_t count = 0;
+  RETURN_IF_ERROR(db_.Scan(kEventIndexCf, storage::KeyRange::Prefix(prefix),
+                           storage::Direction::kForward,
+                           [&count](std::string_view, std::string_view) {
+                             ++count;
+                             return true;
+                           }));
+  for (std::string_view cf : {kEventsCf, kEventIdsCf, kEventIndexCf}) {
+    batch.DeleteRange(cf, prefix, limit);
+  }
+  EventUpdate::Op op;
+  op.delete_job = true;
+  op.job_id = std::string(job_id);
+  staged->ops_.push_back(std::move(op));
+  return count;
+}
+
+void EventStore::Publish(const EventUpdate& update) {
+  for (const EventUpdate::Op& op : update.ops_) {
+    if (op.delete_job) {
+      DropSlot(op.job_id, nullptr);
+      continue;
+    }
+    std::shared_ptr<JobSlot> slot = FindSlot(op.job_id);
+    if (slot == nullptr) continue;  // built from RocksDB when queried
+    bool gap = false;
+    {
+      absl::MutexLock lock(&slot->mu);
+      if (!slot->load_status.ok()) continue;
+      const uint64_t last = slot->index.last_job_seq();
+      if (op.facts.job_seq <= last) continue;  // the build already read it
+      if (op.facts.job_seq != last + 1) {
+        gap = true;
+      } else {
+        slot->index.Append(op.facts, op.folded_message);
+        slot->bytes.store(slot->index.MemoryBytes());
+        slot->events.store(slot->index.size());
+      }
+    }
+    if (gap) {
+      DropSlot(op.job_id, slot.get());
+    } else {
+      Recharge(slot);
+    }
+  }
+}
+
+// ---- EventStore: index cache ------------------------------------------------
+
+std::shared_ptr<EventStore::JobSlot> EventStore::FindSlot(
+    std::string_view job_id) const {
+  absl::MutexLock lock(&cache_mu_);
+  auto it = slots_.find(ToAbsl(job_id));
+  return it == slots_.end() ? nullptr : it->second;
+}
+
+absl::StatusOr<std::shared_ptr<EventStore::JobSlot>> EventStore::AcquireSlot(
+    std::string_view job_id) {
+  std::shared_ptr<JobSlot> slot;
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = slots_.find(ToAbsl(job_id));
+    if (it != slots_.end()) {
+      slot = it->second;
+      lru_.splice(lru_.begin(), lru_, slot->lru_position);
+      return slot;
+    }
+    // Register the slot before reading RocksDB, and hold its lock while
+    // reading: a Publish that finds it waits for the build and then appends
+    // only what the build did not read, so no event is lost in between.
+    slot = std::make_shared<JobSlot>();
+    slot->mu.Lock();
+    lru_.push_front(std::string(job_id));
+    slot->lru_position = lru_.begin();
+    slot->in_cache = true;
+    slot->charged = kSlotOverheadBytes + job_id.size();
+    charged_bytes_ += slot->charged;
+    slots_.emplace(std::string(job_id), slot);
+  }
+  absl::Status status = BuildIndex(job_id, &slot->index);
+  slot->load_status = status;
+  if (status.ok()) {
+    slot->index.Compact();
+    slot->bytes.store(slot->index.MemoryBytes());
+    slot->events.store(slot->index.size());
+  }
+  slot->mu.Unlock();
+  if (!status.ok()) {
+    DropSlot(job_id, slot.get());
+    return status;
+  }
+  Recharge(slot);
+  return slot;
+}
+
+absl::Status EventStore::BuildIndex(std::string_view job_id,
+                                    JobIndex* index) const {
+  const std::string prefix = JobPrefix(job_id);
+  absl::Status status;
+  std::string folded;
+  RETURN_IF_ERROR(db_.Scan(
+      kEventIndexCf, storage::KeyRange::Prefix(prefix),
+      storage::Direction::kForward,
+      [&](std::string_view key, std::string_view value) {
+        std::string_view rest = key.substr(prefix.size());
+        uint64_t job_seq = 0;
+        if (!storage::ConsumeUint64(&rest, &job_seq) || !rest.empty()) {
+          status = absl::DataLossError(
+              absl::StrCat("malformed event key ", storage::PrintableKey(key)));
+          return false;
+        }
+        EventFacts facts;
+        std::string_view message;
+        status = DecodeIndexRecord(job_seq, value, &facts, &message);
+        if (!status.ok()) return false;
+        folded.clear();
+        AppendFolded(message, &folded);
+        index->Append(facts, folded);
+        return true;
+      }));
+  return status;
+}
+
+void EventStore::Recharge(const std::shared_ptr<JobSlot>& slot) {
+  absl::MutexLock lock(&cache_mu_);
+  if (!slot->in_cache) return;
+  charged_bytes_ -= slot->charged;
+  slot->charged =
+      slot->bytes.load() + kSlotOverheadBytes + slot->lru_position->size();
+  charged_bytes_ += slot->charged;
+  EvictOverBudget();
+}
+
+void EventStore::DropSlot(std::string_view job_id, const JobSlot* slot) {
+  absl::MutexLock lock(&cache_mu_);
+  auto it = slots_.find(ToAbsl(job_id));
+  if (it == slots_.end() || (slot != nullptr && it->second.get() != slot)) {
+    return;
+  }
+  JobSlot& victim = *it->second;
+  charged_bytes_ -= victim.charged;
+  victim.in_cache = false;
+  lru_.erase(victim.lru_position);
+  slots_.erase(it);
+}
+
+void EventStore::EvictOverBudget() {
+  while (charged_bytes_ > options_.index_memory_bytes && lru_.size() > 1) {
+    auto it = slots_.find(lru_.back());
+    JobSlot& victim = *it->second;
+    charged_bytes_ -= victim.charged;
+    victim.in_cache = false;
+    lru_.pop_back();
+    slots_.erase(it);
+  }
+}
+
+EventStore::IndexStats EventStore::GetIndexStats() const {
+  absl::MutexLock lock(&cache_mu_);
+  IndexStats stats;
+  stats.jobs = slots_.size();
+  stats.bytes = charged_bytes_;
+  for (const auto& [job, slot] : slots_) stats.events += slot->events.load();
+  return stats;
+}
+
+// ---- EventStore: reading ----------------------------------------------------
+
+absl::StatusOr<Event> EventStore::GetEvent(std::string_view job_id,
+                                           uint64_t job_seq) const {
+  if (job_id.empty()) return InvalidFieldError("job_id", "is required");
+  if (job_seq == 0) return InvalidFieldError("job_seq", "must be >= 1");
+  Event event;
+  absl::Status status = db_.Get(kEventsCf, EventKey(job_id, job_seq), &event);
+  if (status.ok()) return event;
+  if (!absl::IsNotFound(status)) return status;
+  ASSIGN_OR_RETURN(uint64_t latest, LatestJobSeq(job_id));
+  if (latest == 0) return JobNotFound(job_id);
+  return WithReason(
+      absl::NotFoundError(absl::StrCat("job ", ToAbsl(job_id),
+                                       " has no event with job_seq ", job_seq)),
+      "EVENT_NOT_FOUND",
+      {{"job_id", std::string(job_id)}, {"job_seq", absl::StrCat(job_seq)}});
+}
+
+absl::StatusOr<metrics::v1::ListEventsResponse> EventStore::List(
+    const metrics::v1::ListEventsRequest& request) {
+  const std::string& job_id = request.job_id();
+  if (job_id.empty()) return InvalidFieldError("job_id", "is required");
+  if (request.page_size() < 0) {
+    return InvalidFieldError("page_size", "must not be negative");
+  }
+  const int32_t page_size = request.page_size() == 0
+                                ? kDefaultPageSize
+                                : std::min(request.page_size(), kMaxPageSize);
+  ASSIGN_OR_RETURN(
+      EventSelector selector,
+      CompileEventQuery(request.query(), request.filter(), request.order_by()));
+  const uint64_t binding = PageTokenBinding(job_id, selector.canonical());
+  const absl::Time now = clock_.Now();
+  std::optional<PageToken> token;
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(token, DecodePageToken(request.page_token()));
+    if (token->binding != binding) {
+      return InvalidPageTokenError(
+          "token of another request: job_id, query, filter and order_by must "
+          "stay the same while paging");
+    }
+    if (now - token->issue_time > options_.page_token_ttl) {
+      return InvalidPageTokenError(
+          "token expired; start again from the first "
+          "page");
+    }
+  }
+
+  ASSIGN_OR_RETURN(std::shared_ptr<JobSlot> slot, AcquireSlot(job_id));
+  ScanResult scan;
+  uint64_t anchor = 0;
+  {
+    absl::ReaderMutexLock lock(&slot->mu);
+    if (!slot->load_status.ok()) return slot->load_status;
+    if (slot->index.empty()) return JobNotFound(job_id);
+    anchor = token ? token->anchor_job_seq : slot->index.last_job_seq();
+    scan = ScanIndex(
+        slot->index, selector, anchor,
+        token ? std::optional<uint64_t>(token->last_job_seq) : std::nullopt,
+        page_size, options_.count_cap);
+  }
+
+  metrics::v1::ListEventsResponse response;
+  for (PagePick& pick : scan.page) {
+    metrics::v1::MatchedEvent matched;
+    absl::Status status = db_.Get(kEventsCf, EventKey(job_id, pick.job_seq),
+                                  matched.mutable_event());
+    if (absl::IsNotFound(status)) continue;  // purged meanwhile
+    RETURN_IF_ERROR(status);
+    for (const CodePointSpan& span : pick.spans) {
+      metrics::v1::MatchSpan* out = matched.add_matches();
+      out->set_start(span.start);
+      out->set_length(span.length);
+    }
+    *response.add_events() = std::move(matched);
+  }
+  const int64_t cap = options_.count_cap;
+  response.set_total_size(static_cast<int32_t>(std::min(scan.total, cap)));
+  response.set_total_size_capped(scan.total > cap);
+  if (selector.keyword() != nullptr) {
+    response.set_match_count(static_cast<int32_t>(std::min(scan.matches, cap)));
+    response.set_match_count_capped(scan.matches > cap);
+  }
+  response.set_latest_job_seq(anchor);
+  if (scan.has_more && !scan.page.empty()) {
+    PageToken next;
+    next.binding = binding;
+    next.anchor_job_seq = anchor;
+    next.last_job_seq = scan.page.back().job_seq;
+    next.issue_time = now;
+    response.set_next_page_token(EncodePageToken(next));
+  }
+  return response;
+}
+
+absl::Status EventStore::Export(
+    const metrics::v1::ExportEventsRequest& request, absl::Time now,
+    absl::FunctionRef<absl::Status(const metrics::v1::ExportEventsResponse&)>
+        sink) {
+  const std::string& job_id = request.job_id();
+  if (job_id.empty()) return InvalidFieldError("job_id", "is required");
+  common::ExportFormat format = request.format();
+  if (format == common::EXPORT_FORMAT_UNSPECIFIED) {
+    format = common::EXPORT_FORMAT_CSV;
+  }
+  if (format != common::EXPORT_FORMAT_CSV &&
+      format != common::EXPORT_FORMAT_JSON &&
+      format != common::EXPORT_FORMAT_JSONL) {
+    return InvalidFieldError(
+        "format", absl::StrCat("unknown export format ", request.format()));
+  }
+  ASSIGN_OR_RETURN(
+      EventSelector selector,
+      CompileEventQuery(request.query(), request.filter(), request.order_by()));
+  ASSIGN_OR_RETURN(uint64_t latest, LatestJobSeq(job_id));
+  if (latest == 0) return JobNotFound(job_id);
+
+  // The iterator's snapshot is the export's consistent view of the log.
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<storage::Iterator> it,
+      db_.NewIterator(kEventsCf, storage::KeyRange::Prefix(JobPrefix(job_id)),
+                      selector.order() == EventOrder::kNewestFirst
+                          ? storage::Direction::kReverse
+                          : storage::Direction::kForward));
+  ExportWriter writer(
+      format, ExportFilename(job_id, now, format), sink,
+      std::clamp<size_t>(options_.export_chunk_bytes, 1, kMaxExportChunkBytes));
+  const KeywordMatcher* keyword = selector.keyword();
+  Event event;
+  std::string folded;
+  for (; it->Valid(); it->Next()) {
+    RETURN_IF_ERROR(it->ParseValue(&event));
+    if (!selector.MatchesFacts(FactsOf(event))) continue;
+    if (keyword != nullptr) {
+      folded.clear();
+      AppendFolded(event.message(), &folded);
+      if (keyword->CountIn(folded, 1) == 0) continue;
+    }
+    RETURN_IF_ERROR(writer.Add(event));
+  }
+  RETURN_IF_ERROR(it->status());
+  return writer.Finish();
+}
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,81 @@
+// Copyright 2026 Trainyard authors.
+//
+// -----------------------------------------------------------------------------
+// File: services/metrics/events/filter_parser.h
+// -----------------------------------------------------------------------------
+//
+// The AIP-160 subset of the API's list filters (trainyard/common/v1/
+// common.proto, "Filters"), parsed into a syntax tree that knows nothing about
+// fields; the caller binds field names, operators and values to its own
+// records (event_query.h does it for the event log).
+//
+//   filter      = term { "AND" term }
+//   term        = restriction | "(" restriction { "OR" restriction } ")"
+//   restriction = field op value
+//   op          = "=" | "!=" | "<" | "<=" | ">" | ">=" | ":"
+//   value       = bare word | "double-quoted string"
+//
+// OR only joins restrictions on the same field, inside parentheses. AND and OR
+// are upper case. NOT, "-", functions and bare terms are rejected. At most
+// 2,000 characters and 20 restrictions.
+//
+// Nothing here is specific to events; it lives beside its only user until a
+// second service needs it (then it moves to common/).
+//
+// Pure functions: thread-safe.
+
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace trainyard::metrics {
+
+enum class FilterOp { kEq, kNe, kLt, kLe, kGt, kGe, kHas };
+
+// The operator as written ("=", "!=", ..., ":").
+std::string_view FilterOpText(FilterOp op);
+
+struct FilterValue {
+  // True for a "double-quoted string" (with \" and \\ unescaped in `text`),
+  // false for a bare word (enum value, number, true/false).
+  bool quoted = false;
+  std::string text;
+};
+
+struct FilterRestriction {
+  std::string field;
+  FilterOp op = FilterOp::kEq;
+  FilterValue value;
+  // Byte offset of the restriction in the filter, for error messages.
+  size_t position = 0;
+};
+
+// Restrictions joined by OR (one, or several on the same field).
+struct FilterTerm {
+  std::vector<FilterRestriction> any_of;
+};
+
+// Terms joined by AND; empty for an empty (or all-blank) filter.
+struct ParsedFilter {
+  std::vector<FilterTerm> all_of;
+};
+
+inline constexpr size_t kMaxFilterLength = 2000;
+inline constexpr size_t kMaxFilterRestrictions = 20;
+
+// Parses `filter`. Errors are INVALID_ARGUMENT with reason INVALID_FILTER and a
+// field violation on "filter" whose description names the problem and its
+// position, e.g. `expected an operator after "attempt" at position 8`.
+absl::StatusOr<ParsedFilter> ParseFilter(std::string_view filter);
+
+// The error ParseFilter returns, for callers that reject a well-formed filter
+// (unknown field, operator not accepted for a field, bad value).
+absl::Status InvalidFilterError(std::string_view description);
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,271 @@
+// Copyright 2026 Trainyard authors.
+#include "services/metrics/grpc/metrics_service.h"
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "common/server/stream_writer.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "common/strings/absl_view.h"
+
+namespace trainyard::metrics {
+namespace {
+
+using server::CallInfo;
+
+constexpr int kMaxIngestBatch = 1000;
+constexpr int kMaxBatchGetProgress = 500;
+
+absl::Status RequireJobId(std::string_view job_id) {
+  if (job_id.empty()) return InvalidFieldError("job_id", "required");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+MetricsServiceImpl::MetricsServiceImpl(server::Rpc& rpc, storage::Db& db,
+                                       Ingestor& ingestor, EventStore& events,
+                                       SeriesStore& series,
+                                       JobStateStore& states,
+                                       const Clock& clock,
+                                       TrackerOptions options)
+    : rpc_(rpc),
+      db_(db),
+      ingestor_(ingestor),
+      events_(events),
+      series_(series),
+      states_(states),
+      clock_(clock),
+      options_(options) {}
+
+absl::StatusOr<internal::JobState> MetricsServiceImpl::StateOf(
+    std::string_view job_id) {
+  RETURN_IF_ERROR(RequireJobId(job_id));
+  return ingestor_.State(job_id);
+}
+
+absl::StatusOr<common::v1::CurrentMetrics> MetricsServiceImpl::CurrentMetricsOf(
+    const internal::JobState& state) const {
+  common::v1::CurrentMetrics m = state.metrics();
+  m.set_low_utilization_threshold(options_.low_utilization_threshold);
+  m.set_low_utilization_warning(m.has_gpu_utilization() &&
+                                m.gpu_utilization().value() <
+                                    options_.low_utilization_threshold);
+  if (m.gpu_memory_total_bytes() > 0) {
+    m.set_gpu_memory_percent(100.0 *
+                             static_cast<double>(m.gpu_memory_used_bytes()) /
+                             static_cast<double>(m.gpu_memory_total_bytes()));
+  }
+  return m;
+}
+
+absl::StatusOr<common::v1::JobStages> MetricsServiceImpl::StagesOf(
+    const internal::JobState& state) const {
+  common::v1::JobStages stages = ProjectStages(state, clock_.Now());
+  RETURN_IF_ERROR(states_.FillHistory(&stages));
+  return stages;
+}
+
+grpc::ServerUnaryReactor* MetricsServiceImpl::IngestEvents(
+    grpc::CallbackServerContext* ctx, const v1::IngestEventsRequest* req,
+    v1::IngestEventsResponse* resp) {
+  return rpc_.Unary(
+      ctx, "IngestEvents", req, resp,
+      [this](const CallInfo&, v1::IngestEventsRequest& r,
+             v1::IngestEventsResponse& out) -> absl::Status {
+        if (r.events_size() == 0 || r.events_size() > kMaxIngestBatch) {
+          return InvalidFieldError("events", "1 to 1,000 events per call");
+        }
+        std::vector<v1::IngestEvent> events(
+            std::make_move_iterator(r.mutable_events()->begin()),
+            std::make_move_iterator(r.mutable_events()->end()));
+        ASSIGN_OR_RETURN(std::vector<v1::IngestResult> results,
+                         ingestor_.Ingest(std::move(events)));
+        for (auto& result : results) *out.add_results() = std::move(result);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* MetricsServiceImpl::GetEvent(
+    grpc::CallbackServerContext* ctx, const v1::GetEventRequest* req,
+    v1::GetEventResponse* resp) {
+  return rpc_.Unary(ctx, "GetEvent", req, resp,
+                    [this](const CallInfo&, const v1::GetEventRequest& r,
+                           v1::GetEventResponse& out) -> absl::Status {
+                      ASSIGN_OR_RETURN(
+                          *out.mutable_event(),
+                          events_.GetEvent(r.job_id(), r.job_seq()));
+                      return absl::OkStatus();
+                    });
+}
+
+grpc::ServerUnaryReactor* MetricsServiceImpl::ListEvents(
+    grpc::CallbackServerContext* ctx, const v1::ListEventsRequest* req,
+    v1::ListEventsResponse* resp) {
+  return rpc_.Unary(ctx, "ListEvents", req, resp,
+                    [this](const CallInfo&, const v1::ListEventsRequest& r,
+                           v1::ListEventsResponse& out) -> absl::Status {
+                      ASSIGN_OR_RETURN(out, events_.List(r));
+                      return absl::OkStatus();
+                    });
+}
+
+grpc::ServerWriteReactor<v1::ExportEventsResponse>*
+MetricsServiceImpl::ExportEvents(grpc::CallbackServerContext* ctx,
+                                 const v1::ExportEventsRequest* req) {
+  return server::StartProducerStream<v1::ExportEventsResponse>(
+      rpc_, ctx, "ExportEvents",
+      [this, r = *req](const CallInfo&, const auto& sink) {
+        return events_.Export(r, clock_.Now(), sink);
+      });
+}
+
+grpc::ServerUnaryReactor* MetricsServiceImpl::GetProgress(
+    grpc::CallbackServerContext* ctx, const v1::GetProgressRequest* req,
+    v1::GetProgressResponse* resp) {
+  return rpc_.Unary(
+      ctx, "GetProgress", req, resp,
+      [this](const CallInfo&, const v1::GetProgressRequest& r,
+             v1::GetProgressResponse& out) -> absl::Status {
+        ASSIGN_OR_RETURN(internal::JobState state, StateOf(r.job_id()));
+        *out.mutable_progress() = ProjectProgress(state, clock_.Now());
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* MetricsServiceImpl::BatchGetProgress(
+    grpc::CallbackServerContext* ctx, const v1::BatchGetProgressRequest* req,
+    v1::BatchGetProgressResponse* resp) {
+  return rpc_.Unary(
+      ctx, "BatchGetProgress", req, resp,
+      [this](const CallInfo&, const v1::BatchGetProgressRequest& r,
+             v1::BatchGetProgressResponse& out) -> absl::Status {
+        if (r.job_ids_size() == 0 || r.job_ids_size() > kMaxBatchGetProgress) {
+          return InvalidFieldError("job_ids", "1 to 500 job ids");
+        }
+        absl::flat_hash_set<std::string> seen;
+        absl::Time now = clock_.Now();
+        for (const std::string& id : r.job_ids()) {
+          if (!seen.insert(id).second) continue;
+          ASSIGN_OR_RETURN(internal::JobState state, StateOf(id));
+          *out.add_progress() = ProjectProgress(state, now);
+        }
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* MetricsServiceImpl::GetCurrentMetrics(
+    grpc::CallbackServerContext* ctx, const v1::GetCurrentMetricsRequest* req,
+    v1::GetCurrentMetricsResponse* resp) {
+  return rpc_.Unary(
+      ctx, "GetCurrentMetrics", req, resp,
+      [this](const CallInfo&, const v1::GetCurrentMetricsRequest& r,
+             v1::GetCurrentMetricsResponse& out) -> absl::Status {
+        ASSIGN_OR_RETURN(internal::JobState state, StateOf(r.job_id()));
+        ASSIGN_OR_RETURN(*out.mutable_metrics(), CurrentMetricsOf(state));
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* MetricsServiceImpl::GetLossCurve(
+    grpc::CallbackServerContext* ctx, const v1::GetLossCurveRequest* req,
+    v1::GetLossCurveResponse* resp) {
+  return rpc_.Unary(ctx, "GetLossCurve", req, resp,
+                    [this](const CallInfo&, const v1::GetLossCurveRequest& r,
+                           v1::GetLossCurveResponse& out) -> absl::Status {
+                      RETURN_IF_ERROR(StateOf(r.job_id()).status());
+                      ASSIGN_OR_RETURN(*out.mutable_curve(),
+                                       series_.GetLossCurve(r));
+                      return absl::OkStatus();
+                    });
+}
+
+grpc::ServerUnaryReactor* MetricsServiceImpl::ListSeries(
+    grpc::CallbackServerContext* ctx, const v1::ListSeriesRequest* req,
+    v1::ListSeriesResponse* resp) {
+  return rpc_.Unary(
+      ctx, "ListSeries", req, resp,
+      [this](const CallInfo&, const v1::ListSeriesRequest& r,
+             v1::ListSeriesResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(StateOf(r.job_id()).status());
+        if (!r.page_token().empty() || !r.filter().empty() ||
+            (!r.order_by().empty() && r.order_by() != "name")) {
+          // A job reports about ten series: one page holds them all.
+          return InvalidFieldError(
+              r.page_token().empty()
+                  ? (r.filter().empty() ? "order_by" : "filter")
+                  : "page_token",
+              "not supported: every series fits in the first page, by name");
+        }
+        ASSIGN_OR_RETURN(std::vector<v1::SeriesInfo> series,
+                         series_.ListSeries(r.job_id()));
+        for (auto& s : series) *out.add_series() = std::move(s);
+        out.set_total_size(out.series_size());
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* MetricsServiceImpl::GetStages(
+    grpc::CallbackServerContext* ctx, const v1::GetStagesRequest* req,
+    v1::GetStagesResponse* resp) {
+  return rpc_.Unary(ctx, "GetStages", req, resp,
+                    [this](const CallInfo&, const v1::GetStagesRequest& r,
+                           v1::GetStagesResponse& out) -> absl::Status {
+                      ASSIGN_OR_RETURN(internal::JobState state,
+                                       StateOf(r.job_id()));
+                      ASSIGN_OR_RETURN(*out.mutable_stages(), StagesOf(state));
+                      return absl::OkStatus();
+                    });
+}
+
+grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
+    grpc::CallbackServerContext* ctx, const v1::GetJobOverviewRequest* req,
+    v1::GetJobOverviewResponse* resp) {
+  return rpc_.Unary(
+      ctx, "GetJobOverview", req, resp,
+      [this](const CallInfo&, const v1::GetJobOverviewRequest& r,
+             v1::GetJobOverviewResponse& out) -> absl::Status {
+        ASSIGN_OR_RETURN(internal::JobState state, StateOf(r.job_id()));
+        // Changes with every event and with the curve options; durations
+        // tick on the client between events (R-DASH-07).
+        std::string etag = absl::StrCat(
+            "\"", state.last_job_seq(), "-",
+            std::hash<std::string>()(r.curve().SerializeAsString()), "\"");
+        out.set_etag(etag);
+        out.set_job_seq(state.last_job_seq());
+        if (r.if_none_match() == etag) {
+          out.set_not_modified(true);
+          return absl::OkStatus();
+        }
+        absl::Time now = clock_.Now();
+        *out.mutable_progress() = ProjectProgress(state, now);
+        ASSIGN_OR_RETURN(*out.mutable_stages(), StagesOf(state));
+        ASSIGN_OR_RETURN(*out.mutable_current_metrics(),
+                         CurrentMetricsOf(state));
+        v1::GetLossCurveRequest curve;
+        curve.set_job_id(r.job_id());
+        *curve.mutable_series() = r.curve().series();
+        curve.set_max_points(r.curve().max_points());
+        curve.set_last_steps(r.curve().last_steps());
+        curve.set_include_rolled_back(r.curve().include_rolled_back());
+        ASSIGN_OR_RETURN(*out.mutable_loss_curve(),
+                         series_.GetLossCurve(curve));
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* MetricsServiceImpl::DeleteJobData(
+    grpc::CallbackServerContext* ctx, const v1::DeleteJobDataRequest* req,
+    v1::DeleteJobDataResponse* resp) {
+  return rpc_.Unary(ctx, "DeleteJobData", req, resp,
+                    [this](const CallInfo&, const v1::DeleteJobDataRequest& r,
+                           v1::DeleteJobDataResponse& out) -> absl::Status {
+                      RETURN_IF_ERROR(RequireJobId(r.job_id()));
+                      ASSIGN_OR_RETURN(int64_t deleted,
+                                       ingestor_.DeleteJob(r.job_id()));
+                      out.set_deleted_events(deleted);
+                      return absl::OkStatus();
+                    });
+}
+
+}  // namespace trainyard::metrics

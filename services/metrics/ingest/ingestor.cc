@@ -1,0 +1,353 @@
+// Copyright 2026 Trainyard authors.
+#include "services/metrics/ingest/ingestor.h"
+
+#include <cmath>
+#include <map>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "common/strings/absl_view.h"
+#include "common/time/proto_time.h"
+#include "services/metrics/ingest/series_points.h"
+#include "services/metrics/ingest/validate.h"
+
+namespace trainyard::metrics {
+
+// What one Ingest call does to one job, staged before the write.
+struct Ingestor::JobWork {
+  std::string job_id;
+  JobSlot* slot = nullptr;
+  internal::JobState state;  // working copy, published after the write
+  uint64_t first_seq = 0;    // last_job_seq before this call
+  bool is_new = false;
+  absl::flat_hash_map<std::string, uint64_t> ids_in_call;
+  std::vector<EventUpdate> event_updates;
+  std::vector<SeriesUpdate> series_updates;
+  std::vector<common::v1::EventType> stored_types;
+};
+
+namespace {
+
+bool Diverged(const v1::MetricsPayload& m, std::string* which) {
+  if (m.has_train_loss() && !std::isfinite(m.train_loss())) {
+    *which = "train_loss";
+    return true;
+  }
+  if (m.has_val_loss() && !std::isfinite(m.val_loss())) {
+    *which = "val_loss";
+    return true;
+  }
+  return false;
+}
+
+v1::Event ToEvent(v1::IngestEvent in, absl::Time now) {
+  v1::Event e;
+  e.set_job_id(std::move(*in.mutable_job_id()));
+  e.set_event_id(std::move(*in.mutable_event_id()));
+  e.set_type(in.type());
+  e.set_source(in.source() == common::v1::EVENT_SOURCE_UNSPECIFIED
+                   ? common::v1::EVENT_SOURCE_CONTAINER
+                   : in.source());
+  e.set_attempt(in.attempt());
+  e.set_attempt_seq(in.attempt_seq());
+  *e.mutable_occurred_time() = in.occurred_time();
+  *e.mutable_receive_time() = ToProto(now);
+  e.set_message(std::move(*in.mutable_message()));
+  switch (in.payload_case()) {
+    case v1::IngestEvent::kStatus:
+      e.mutable_status()->Swap(in.mutable_status());
+      break;
+    case v1::IngestEvent::kMetrics:
+      e.mutable_metrics()->Swap(in.mutable_metrics());
+      break;
+    case v1::IngestEvent::kCheckpoint:
+      e.mutable_checkpoint()->Swap(in.mutable_checkpoint());
+      break;
+    case v1::IngestEvent::kError:
+      e.mutable_error()->Swap(in.mutable_error());
+      break;
+    case v1::IngestEvent::kLifecycle:
+      e.mutable_lifecycle()->Swap(in.mutable_lifecycle());
+      break;
+    default:
+      break;
+  }
+  e.set_raw_json(std::move(*in.mutable_raw_json()));
+  return e;
+}
+
+// The warning metrics raises itself when a loss stops being a number.
+v1::Event DivergenceWarning(const v1::Event& metrics_event,
+                            const std::string& which) {
+  v1::Event w;
+  w.set_job_id(metrics_event.job_id());
+  w.set_event_id(absl::StrCat("divergence_", metrics_event.job_seq()));
+  w.set_type(common::v1::EVENT_TYPE_WARNING);
+  w.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
+  w.set_attempt(metrics_event.attempt());
+  *w.mutable_occurred_time() = metrics_event.occurred_time();
+  *w.mutable_receive_time() = metrics_event.receive_time();
+  double value = which == "train_loss" ? metrics_event.metrics().train_loss()
+                                       : metrics_event.metrics().val_loss();
+  w.set_message(absl::StrFormat(
+      "Training diverged: %s is %g at step %d (event %s)", which, value,
+      metrics_event.metrics().step(), metrics_event.event_id()));
+  return w;
+}
+
+std::optional<int64_t> ResumeStep(const v1::Event& e) {
+  if (e.has_status() && e.status().has_resumed_from_step()) {
+    return e.status().resumed_from_step();
+  }
+  if (e.has_lifecycle() && e.lifecycle().has_resume_from_step()) {
+    return e.lifecycle().resume_from_step();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Ingestor::Ingestor(storage::Db& db, EventStore& events, SeriesStore& series,
+                   JobStateStore& states, const Clock& clock,
+                   const Clock& wall_clock, TrackerOptions options,
+                   IngestMetrics* metrics)
+    : db_(db),
+      events_(events),
+      series_(series),
+      states_(states),
+      clock_(clock),
+      wall_clock_(wall_clock),
+      options_(options),
+      metrics_(metrics) {}
+
+std::shared_ptr<Ingestor::JobSlot> Ingestor::Slot(std::string_view job_id) {
+  absl::MutexLock lock(&slots_mu_);
+  auto& slot = slots_[ToAbsl(job_id)];
+  if (slot == nullptr) slot = std::make_shared<JobSlot>();
+  return slot;
+}
+
+absl::Status Ingestor::LoadLocked(std::string_view job_id, JobSlot& slot) {
+  if (slot.loaded) return absl::OkStatus();
+  absl::StatusOr<internal::JobState> snapshot = states_.LoadSnapshot(job_id);
+  if (absl::IsNotFound(snapshot.status())) {
+    slot.state = NewJobState(job_id);
+    slot.exists = false;
+    slot.loaded = true;
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(snapshot.status());
+  internal::JobState state = *std::move(snapshot);
+  // The snapshot may be a few events old: fold the ones after it.
+  v1::ListEventsRequest request;
+  request.set_job_id(std::string(job_id));
+  request.set_filter(absl::StrCat("job_seq > ", state.last_job_seq()));
+  request.set_page_size(100);
+  do {
+    ASSIGN_OR_RETURN(v1::ListEventsResponse page, events_.List(request));
+    for (const v1::MatchedEvent& m : page.events()) {
+      FoldEvent(options_, m.event(), &state);
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  slot.state = std::move(state);
+  slot.exists = true;
+  slot.loaded = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<internal::JobState> Ingestor::State(std::string_view job_id) {
+  std::shared_ptr<JobSlot> slot = Slot(job_id);
+  absl::MutexLock lock(&slot->mu);
+  RETURN_IF_ERROR(LoadLocked(job_id, *slot));
+  if (!slot->exists) {
+    return WithReason(absl::NotFoundError(absl::StrCat("job ", ToAbsl(job_id),
+                                                       " has no events")),
+                      "JOB_NOT_FOUND");
+  }
+  return slot->state;
+}
+
+absl::StatusOr<int64_t> Ingestor::DeleteJob(std::string_view job_id) {
+  std::shared_ptr<JobSlot> slot = Slot(job_id);
+  absl::MutexLock lock(&slot->mu);
+  storage::WriteBatch batch;
+  EventUpdate event_update;
+  SeriesUpdate series_update;
+  ASSIGN_OR_RETURN(int64_t deleted,
+                   events_.DeleteJob(job_id, batch, &event_update));
+  RETURN_IF_ERROR(series_.DeleteJob(job_id, batch, &series_update));
+  states_.DeleteJob(job_id, batch);
+  RETURN_IF_ERROR(db_.Write(batch));
+  events_.Publish(event_update);
+  series_.Publish(std::move(series_update));
+  slot->state = NewJobState(job_id);
+  slot->exists = false;
+  slot->loaded = true;
+  return deleted;
+}
+
+absl::Status Ingestor::StageEvent(v1::Event event, JobWork& work,
+                                  storage::WriteBatch& batch) {
+  internal::JobState& st = work.state;
+  event.set_job_seq(st.last_job_seq() + 1);
+
+  // R-X-06: a resumed attempt rolls back later points of earlier attempts.
+  if (std::optional<int64_t> resume = ResumeStep(event);
+      resume && event.attempt() > 1) {
+    SeriesUpdate update;
+    RETURN_IF_ERROR(series_.StageRewind(work.job_id, event.attempt(), *resume,
+                                        batch, &update));
+    work.series_updates.push_back(std::move(update));
+  }
+  if (event.has_metrics()) {
+    EventPoints points = SeriesPoints(event);
+    SeriesUpdate update;
+    RETURN_IF_ERROR(series_.Stage(work.job_id, points.points, batch, &update));
+    work.series_updates.push_back(std::move(update));
+  }
+  if (event.has_status() && !event.status().substatus().empty() &&
+      event.status().stage() != common::v1::STAGE_UNSPECIFIED) {
+    common::v1::SubstatusEntry entry;
+    *entry.mutable_time() = event.occurred_time();
+    entry.set_substatus(event.status().substatus());
+    if (event.status().has_stage_progress()) {
+      entry.set_progress_percent(event.status().stage_progress());
+    }
+    entry.set_attempt(event.attempt());
+    entry.set_job_seq(event.job_seq());
+    states_.StageHistory(work.job_id, event.status().stage(), entry, batch);
+  }
+  FoldEvent(options_, event, &st);
+  work.ids_in_call[event.event_id()] = event.job_seq();
+  work.stored_types.push_back(event.type());
+  std::string which;
+  bool diverged = event.has_metrics() && Diverged(event.metrics(), &which);
+  EventUpdate update;
+  events_.Stage(event, batch, &update);
+  work.event_updates.push_back(std::move(update));
+  if (diverged) {
+    return StageEvent(DivergenceWarning(event, which), work, batch);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
+    std::vector<v1::IngestEvent> events, const IngestOptions& options) {
+  absl::Time now = clock_.Now();
+  absl::Time wall_start = wall_clock_.Now();
+  std::vector<v1::IngestResult> results(events.size());
+  // Valid events by job, in request order within a job; jobs in id order so
+  // their locks are always taken in the same order.
+  std::map<std::string, std::vector<int>> by_job;
+  for (size_t i = 0; i < events.size(); ++i) {
+    v1::IngestResult& r = results[i];
+    r.set_index(static_cast<int32_t>(i));
+    r.set_job_id(events[i].job_id());
+    r.set_event_id(events[i].event_id());
+    absl::Status valid = ValidateIngestEvent(events[i], now, options.limits);
+    if (!valid.ok()) {
+      r.set_outcome(v1::INGEST_OUTCOME_REJECTED);
+      std::vector<FieldViolation> v = FieldViolations(valid);
+      if (!v.empty()) {
+        r.set_field(v[0].field);
+        r.set_reason(v[0].description);
+      } else {
+        r.set_reason(std::string(valid.message()));
+      }
+      continue;
+    }
+    by_job[events[i].job_id()].push_back(static_cast<int>(i));
+  }
+
+  std::vector<std::shared_ptr<JobSlot>> slots;
+  std::vector<JobWork> work;
+  work.reserve(by_job.size());
+  for (const auto& [job_id, indices] : by_job) {
+    slots.push_back(Slot(job_id));
+    slots.back()->mu.Lock();
+  }
+  auto unlock = [&slots] {
+    for (auto& s : slots) s->mu.Unlock();
+  };
+
+  storage::WriteBatch batch;
+  size_t job_index = 0;
+  for (const auto& [job_id, indices] : by_job) {
+    JobSlot& slot = *slots[job_index++];
+    if (absl::Status s = LoadLocked(job_id, slot); !s.ok()) {
+      unlock();
+      return s;
+    }
+    JobWork& w = work.emplace_back();
+    w.job_id = job_id;
+    w.slot = &slot;
+    w.state = slot.state;
+    w.first_seq = slot.state.last_job_seq();
+    w.is_new = !slot.exists;
+    for (int i : indices) {
+      v1::IngestResult& r = results[i];
+      const std::string& event_id = events[i].event_id();
+      std::optional<uint64_t> existing;
+      if (auto it = w.ids_in_call.find(ToAbsl(event_id));
+          it != w.ids_in_call.end()) {
+        existing = it->second;
+      } else if (!w.is_new) {
+        absl::StatusOr<std::optional<uint64_t>> found =
+            events_.FindByEventId(job_id, event_id);
+        if (!found.ok()) {
+          unlock();
+          return found.status();
+        }
+        existing = *found;
+      }
+      if (existing) {
+        r.set_outcome(v1::INGEST_OUTCOME_DUPLICATE);
+        r.set_job_seq(*existing);
+        continue;
+      }
+      if (absl::Status s =
+              StageEvent(ToEvent(std::move(events[i]), now), w, batch);
+          !s.ok()) {
+        unlock();
+        return s;
+      }
+      r.set_outcome(v1::INGEST_OUTCOME_ACCEPTED);
+      r.set_job_seq(w.ids_in_call[ToAbsl(r.event_id())]);
+    }
+    uint64_t last = w.state.last_job_seq();
+    if (last != w.first_seq &&
+        (w.is_new || last / kSnapshotEvery != w.first_seq / kSnapshotEvery)) {
+      states_.StageSnapshot(w.state, batch);
+    }
+  }
+
+  if (!batch.empty()) {
+    if (absl::Status s = db_.Write(batch); !s.ok()) {
+      unlock();
+      return s;
+    }
+  }
+  for (JobWork& w : work) {
+    for (auto& u : w.event_updates) events_.Publish(u);
+    for (auto& u : w.series_updates) series_.Publish(std::move(u));
+    if (w.state.last_job_seq() != w.first_seq) {
+      w.slot->state = std::move(w.state);
+      w.slot->exists = true;
+    }
+    if (metrics_ != nullptr) {
+      for (common::v1::EventType t : w.stored_types) metrics_->Ingested(t);
+    }
+  }
+  unlock();
+  if (metrics_ != nullptr) {
+    metrics_->IngestSeconds(
+        absl::ToDoubleSeconds(wall_clock_.Now() - wall_start));
+  }
+  return results;
+}
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,135 @@
+// Copyright 2026 Trainyard authors.
+#include "services/metrics/ingest/webhook_handler.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/errors.h"
+#include "common/strings/absl_view.h"
+#include "common/webhook/signature.h"
+#include "services/metrics/ingest/webhook_body.h"
+
+namespace trainyard::metrics {
+namespace {
+
+http::HttpResponse Ok(std::string body) {
+  http::HttpResponse r;
+  r.status = 200;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+bool IsJson(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  return absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(ToAbsl(media)),
+                                "application/json");
+}
+
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<int>& n) : n_(n), value_(++n) {}
+  ~InFlight() { --n_; }
+  int value() const { return value_; }
+
+ private:
+  std::atomic<int>& n_;
+  const int value_;
+};
+
+}  // namespace
+
+WebhookHandler::WebhookHandler(std::string master_key, Ingestor& ingestor,
+                               const Clock& clock,
+                               std::function<bool()> draining,
+                               IngestMetrics* metrics, WebhookOptions options)
+    : master_key_(std::move(master_key)),
+      ingestor_(ingestor),
+      clock_(clock),
+      draining_(std::move(draining)),
+      metrics_(metrics),
+      options_(options) {}
+
+http::HttpResponse WebhookHandler::Answer(std::string_view result,
+                                          http::HttpResponse r) {
+  if (metrics_ != nullptr) metrics_->Webhook(result);
+  return r;
+}
+
+http::HttpResponse WebhookHandler::Handle(const http::HttpRequest& request) {
+  if (draining_()) {
+    http::HttpResponse r = http::JsonError(503, "draining: retry later");
+    r.SetRetryAfter(absl::Seconds(5));
+    return Answer("draining", std::move(r));
+  }
+  if (!IsJson(request.Header("content-type"))) {
+    return Answer(
+        "unsupported_media_type",
+        http::JsonError(415, "content-type must be application/json"));
+  }
+  InFlight in_flight(in_flight_);
+  if (in_flight.value() > options_.max_in_flight) {
+    http::HttpResponse r = http::JsonError(429, "overloaded: retry later");
+    r.SetRetryAfter(absl::Seconds(1));
+    return Answer("overloaded", std::move(r));
+  }
+
+  std::string_view job_id = request.PathParam("job_id");
+  std::string_view webhook_id = request.Header("webhook-id");
+  // Verify the raw bytes before parsing anything (webhooks.md).
+  absl::Status verified = webhook::Verify(
+      webhook::DeriveJobSecretKey(master_key_, job_id), webhook_id,
+      request.Header("webhook-timestamp"), request.Header("webhook-signature"),
+      request.body, clock_.Now(), options_.tolerance);
+  if (!verified.ok()) {
+    if (metrics_ != nullptr) {
+      metrics_->AuthFailure(
+          webhook::VerifyFailureName(webhook::VerifyFailureReason(verified)));
+    }
+    return Answer("unauthorized",
+                  http::JsonError(401, ToStd(verified.message())));
+  }
+  if (webhook_id.empty()) {
+    return Answer(
+        "bad_request",
+        http::JsonError(400, "webhook-id header required", "webhook-id"));
+  }
+
+  absl::StatusOr<v1::IngestEvent> event =
+      ParseWebhookBody(job_id, webhook_id, request.body);
+  if (!event.ok()) {
+    std::vector<FieldViolation> v = FieldViolations(event.status());
+    return Answer("bad_request",
+                  http::JsonError(400, ToStd(event.status().message()),
+                                  v.empty() ? "" : v[0].field));
+  }
+  std::vector<v1::IngestEvent> events;
+  events.push_back(*std::move(event));
+  absl::StatusOr<std::vector<v1::IngestResult>> results = ingestor_.Ingest(
+      std::move(events),
+      {.limits = {.max_raw_json_bytes = options_.max_body_bytes,
+                  .bound_occurred_time = false}});
+  if (!results.ok()) {
+    // Nothing was stored; the sender retries 5xx.
+    http::HttpResponse r =
+        http::JsonError(503, ToStd(results.status().message()));
+    r.SetRetryAfter(absl::Seconds(1));
+    return Answer("storage_error", std::move(r));
+  }
+  const v1::IngestResult& result = (*results)[0];
+  switch (result.outcome()) {
+    case v1::INGEST_OUTCOME_ACCEPTED:
+      return Answer("accepted",
+                    Ok(absl::StrCat("{\"jobSeq\":", result.job_seq(), "}")));
+    case v1::INGEST_OUTCOME_DUPLICATE:
+      return Answer("duplicate",
+                    Ok(absl::StrCat("{\"jobSeq\":", result.job_seq(),
+                                    ",\"duplicate\":true}")));
+    default:
+      return Answer("bad_request",
+                    http::JsonError(400, result.reason(),
+                                    WebhookFieldName(result.field())));
+  }
+}
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,61 @@
+// Copyright 2026 Trainyard authors.
+//
+// POST /v1/webhooks/runpod/{job_id} on the admin port, exactly as webhooks.md
+// says. In order: 503 while draining, 415 unless JSON, 429 when too many are
+// in flight, 401 unless the Standard Webhooks signature over the raw bytes
+// verifies with the job's derived secret (counted by cause), 400 naming the
+// JSON field, then one durable write: 200 once the event is in the WAL, 200
+// for a replay with nothing stored. (413 over the size limit is answered by
+// the HTTP server before this handler runs.) A rejected request stores
+// nothing.
+//
+// Thread-safe; called concurrently by the HTTP server's workers.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/http/message.h"
+#include "common/time/clock.h"
+#include "services/metrics/ingest/ingest_metrics.h"
+#include "services/metrics/ingest/ingestor.h"
+
+namespace trainyard::metrics {
+
+inline constexpr char kWebhookRoute[] = "/v1/webhooks/runpod/{job_id}";
+
+struct WebhookOptions {
+  // Requests being handled at once beyond which new ones get 429.
+  int max_in_flight = 512;
+  absl::Duration tolerance = absl::Minutes(5);
+  // The largest body the HTTP server lets through (its 413 limit).
+  size_t max_body_bytes = 1 << 20;
+};
+
+class WebhookHandler {
+ public:
+  // `master_key` derives each job's secret (never logged). `clock` is suite
+  // time: senders sign with the same scaled clock. `draining` is true while
+  // the service shuts down. References must outlive the handler; `metrics`
+  // may be null.
+  WebhookHandler(std::string master_key, Ingestor& ingestor, const Clock& clock,
+                 std::function<bool()> draining, IngestMetrics* metrics,
+                 WebhookOptions options = {});
+
+  http::HttpResponse Handle(const http::HttpRequest& request);
+
+ private:
+  http::HttpResponse Answer(std::string_view result, http::HttpResponse r);
+
+  const std::string master_key_;
+  Ingestor& ingestor_;
+  const Clock& clock_;
+  const std::function<bool()> draining_;
+  IngestMetrics* const metrics_;
+  const WebhookOptions options_;
+  std::atomic<int> in_flight_{0};
+};
+
+}  // namespace trainyard::metrics

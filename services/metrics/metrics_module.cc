@@ -1,0 +1,114 @@
+// Copyright 2026 Trainyard authors.
+#include "services/metrics/metrics_module.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/http/message.h"
+#include "common/status/status_macros.h"
+#include "common/webhook/master_key.h"
+#include "services/metrics/grpc/access.h"
+#include "services/metrics/grpc/metrics_service.h"
+#include "services/metrics/ingest/webhook_handler.h"
+
+namespace trainyard::metrics {
+namespace {
+
+class MetricsModule final : public server::ServiceModule {
+ public:
+  MetricsModule(server::ServiceContext& ctx, const MetricsConfig& config,
+                std::string master_key)
+      : ingest_metrics_(ctx.host.registry()),
+        options_{config.unchanged_percent, config.low_utilization_threshold},
+        events_(ctx.db, ctx.clock),
+        series_(ctx.db),
+        states_(ctx.db),
+        ingestor_(ctx.db, events_, series_, states_, ctx.clock, ctx.wall_clock,
+                  options_, &ingest_metrics_),
+        rpc_(ctx.host.MakeRpc(MetricsServiceAccess())),
+        service_(*rpc_, ctx.db, ingestor_, events_, series_, states_, ctx.clock,
+                 options_) {
+    server::ServiceHost& host = ctx.host;
+    if (!master_key.empty()) {
+      webhooks_ = std::make_unique<WebhookHandler>(
+          std::move(master_key), ingestor_, ctx.clock,
+          [&host] { return !host.serving(); }, &ingest_metrics_);
+    }
+  }
+
+  absl::Status Register(server::ServiceHost& host) {
+    RETURN_IF_ERROR(
+        host.AddService(&service_, "trainyard.metrics.v1.MetricsService"));
+    WebhookHandler* webhooks = webhooks_.get();
+    host.admin().Handle(
+        http::Method::kPost, kWebhookRoute,
+        [webhooks](const http::HttpRequest& request) {
+          if (webhooks == nullptr) {
+            return http::JsonError(
+                503, "webhooks are off: start with --webhook_master_key_file");
+          }
+          return webhooks->Handle(request);
+        });
+    return absl::OkStatus();
+  }
+
+ private:
+  IngestMetrics ingest_metrics_;
+  TrackerOptions options_;
+  EventStore events_;
+  SeriesStore series_;
+  JobStateStore states_;
+  Ingestor ingestor_;
+  std::unique_ptr<server::Rpc> rpc_;
+  MetricsServiceImpl service_;
+  std::unique_ptr<WebhookHandler> webhooks_;
+};
+
+}  // namespace
+
+std::vector<std::string> MetricsColumnFamilies() {
+  std::vector<std::string> cfs;
+  for (auto part : {EventStore::ColumnFamilies(), SeriesStore::ColumnFamilies(),
+                    JobStateStore::ColumnFamilies()}) {
+    cfs.insert(cfs.end(), part.begin(), part.end());
+  }
+  return cfs;
+}
+
+void AddMetricsFlags(config::FlagSet& flags, MetricsConfig* config) {
+  flags.AddString("webhook_master_key_file",
+                  "file with the base64 master key that job secrets derive "
+                  "from; empty: webhooks answer 503",
+                  &config->master_key_file);
+  flags
+      .AddDouble("low_utilization_threshold",
+                 "GPU utilization ratio below which a warning shows",
+                 &config->low_utilization_threshold)
+      .Range(0, 1);
+  flags
+      .AddDouble("trend_unchanged_percent",
+                 "a change below this percent is a steady trend",
+                 &config->unchanged_percent)
+      .Range(0, 100);
+}
+
+absl::StatusOr<std::unique_ptr<server::ServiceModule>> BuildMetrics(
+    server::ServiceContext& ctx, const MetricsConfig& config) {
+  std::string master_key;
+  if (config.master_key_file.empty()) {
+    ctx.logger.Warning("webhooks.off",
+                       {{"why", "no --webhook_master_key_file"}});
+  } else {
+    absl::StatusOr<std::string> key =
+        webhook::LoadMasterKey(config.master_key_file);
+    if (!key.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--webhook_master_key_file: ", key.status().message()));
+    }
+    master_key = *std::move(key);
+  }
+  auto module =
+      std::make_unique<MetricsModule>(ctx, config, std::move(master_key));
+  RETURN_IF_ERROR(module->Register(ctx.host));
+  return module;
+}
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,36 @@
+// Copyright 2026 Trainyard authors.
+//
+// metrics-ingest assembled: stores, ingest path, gRPC service and webhook
+// route, registered with a ServiceHost. main.cc and the in-process service
+// tests build it the same way.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/server/run_service.h"
+
+namespace trainyard::metrics {
+
+struct MetricsConfig {
+  // Base64 master key file that job secrets derive from; empty: webhooks
+  // answer 503.
+  std::string master_key_file;
+  double low_utilization_threshold = 0.5;
+  double unchanged_percent = 1.0;
+};
+
+// Declares the service's own settings, bound to `config`.
+void AddMetricsFlags(config::FlagSet& flags, MetricsConfig* config);
+
+// The column families the service's RocksDB needs.
+std::vector<std::string> MetricsColumnFamilies();
+
+// Builds the service and registers it with ctx.host. kInvalidArgument naming
+// --webhook_master_key_file when the key cannot be read.
+absl::StatusOr<std::unique_ptr<server::ServiceModule>> BuildMetrics(
+    server::ServiceContext& ctx, const MetricsConfig& config);
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,328 @@
+// Copyright 2026 Trainyard authors.
+//
+// metrics-ingest in process over real loopback HTTP and gRPC with a real
+// RocksDB: signed webhooks in (every answer of webhooks.md), queries out.
+#include <cmath>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/http/client.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
+#include "common/testing/test_server.h"
+#include "common/time/proto_time.h"
+#include "common/webhook/base64.h"
+#include "common/webhook/signature.h"
+#include "gtest/gtest.h"
+#include "services/metrics/metrics_module.h"
+#include "trainyard/metrics/v1/metrics.grpc.pb.h"
+
+namespace trainyard::metrics {
+namespace {
+
+using ::testing::HasSubstr;
+using ::trainyard::testing::TempDir;
+using ::trainyard::testing::TestServer;
+
+// The "chained" vector of webhook-vectors.json: computed outside our code.
+constexpr char kVectorMasterKey[] =
+    "dHJhaW55YXJkLXRlc3QtbWFzdGVyLWtleS0wMTIzNDU2Nzg5YWJjZGVm";
+constexpr char kVectorJob[] = "job-7f3a";
+constexpr char kVectorId[] = "evt_1_99";
+constexpr int64_t kVectorTimestamp = 1764385800;
+constexpr char kVectorBody[] =
+    "{\"type\":\"checkpoint\",\"attempt\":1,\"seq\":99,\"time\":\"2026-11-"
+    "29T03:"
+    "10:00Z\",\"checkpoint\":{\"step\":800,\"uri\":\"s3://ckpt/job-7f3a/"
+    "800\",\"sizeBytes\":167772160}}";
+constexpr char kVectorSignature[] =
+    "v1,C78H0AFqyI0DvPPxUSgCUlLcno4uEIgvSAu6Yim4dH4=";
+
+// The service on a temp (or given) data dir, with helpers to post signed
+// webhooks and call the gRPC API.
+class Harness {
+ public:
+  explicit Harness(std::string data_dir = "")
+      : server_(MetricsColumnFamilies(), [&](server::ServerConfig& c) {
+          if (!data_dir.empty()) c.data_dir = data_dir;
+        }) {
+    key_file_ = key_dir_.Sub("master.key");
+    std::ofstream(key_file_) << kVectorMasterKey << "\n";
+    master_key_ = *webhook::Base64Decode(kVectorMasterKey);
+    MetricsConfig config;
+    config.master_key_file = key_file_;
+    server::ServiceContext ctx = server_.Context();
+    auto module = BuildMetrics(ctx, config);
+    EXPECT_OK(module.status());
+    module_ = *std::move(module);
+    EXPECT_OK(server_.Start());
+    server_.host().MarkServing();
+    server_.clock().Set(absl::FromUnixSeconds(kVectorTimestamp));
+    stub_ = v1::MetricsService::NewStub(server_.Channel());
+    http_ = std::make_unique<http::HttpClient>(server_.AdminUrl());
+  }
+
+  // Posts `body` signed for `job` as webhooks.md says.
+  http::HttpResponse Post(const std::string& job, const std::string& id,
+                          const std::string& body,
+                          std::string content_type = "application/json",
+                          std::optional<std::string> signature = std::nullopt,
+                          std::optional<int64_t> ts = std::nullopt) {
+    int64_t timestamp = ts.value_or(absl::ToUnixSeconds(server_.clock().Now()));
+    std::string sig = signature.value_or(webhook::Sign(
+        webhook::DeriveJobSecretKey(master_key_, job), id, timestamp, body));
+    auto r = http_->Send(http::Method::kPost,
+                         absl::StrCat("/v1/webhooks/runpod/", job),
+                         {{"webhook-id", id},
+                          {"webhook-timestamp", absl::StrCat(timestamp)},
+                          {"webhook-signature", sig}},
+                         body, content_type);
+    EXPECT_OK(r.status());
+    return r.ok() ? *r : http::HttpResponse{};
+  }
+
+  std::string MetricsBody(int seq, int step, std::string loss = "0.5") {
+    return absl::StrFormat(
+        R"({"type":"metrics","attempt":1,"seq":%d,"time":"2025-11-29T03:10:%02dZ",)"
+        R"("message":"Training epoch 1/3 - Step %d/2000...","metrics":{"step":%d,)"
+        R"("totalSteps":2000,"epoch":1,"totalEpochs":3,"trainLoss":%s,)"
+        R"("gpuUtilization":0.87,"extra":{"reward":0.1}}})",
+        seq, seq % 60, step, step, loss);
+  }
+
+  template <typename Req, typename Resp, typename Method>
+  grpc::Status Call(Method call, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    TestServer::Authorize(ctx, auth::Role::kViewer);
+    return (stub_.get()->*call)(&ctx, req, resp);
+  }
+
+  v1::ListEventsResponse ListAll(const std::string& job) {
+    v1::ListEventsRequest req;
+    req.set_job_id(job);
+    req.set_page_size(100);
+    v1::ListEventsResponse resp;
+    grpc::Status s = Call(&v1::MetricsService::Stub::ListEvents, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  grpc::StatusCode ProgressCode(const std::string& job) {
+    v1::GetProgressRequest req;
+    req.set_job_id(job);
+    v1::GetProgressResponse resp;
+    return Call(&v1::MetricsService::Stub::GetProgress, req, &resp)
+        .error_code();
+  }
+
+  TempDir key_dir_;
+  TestServer server_;
+  std::string key_file_;
+  std::string master_key_;
+  std::unique_ptr<server::ServiceModule> module_;
+  std::unique_ptr<v1::MetricsService::Stub> stub_;
+  std::unique_ptr<http::HttpClient> http_;
+};
+
+class MetricsServiceTest : public ::testing::Test, public Harness {};
+
+TEST_F(MetricsServiceTest, R_X_01_IndependentVectorIsAcceptedOnceThenReplayed) {
+  auto first = Post(kVectorJob, kVectorId, kVectorBody, "application/json",
+                    kVectorSignature, kVectorTimestamp);
+  EXPECT_EQ(first.status, 200) << first.body;
+  auto replay = Post(kVectorJob, kVectorId, kVectorBody, "application/json",
+                     kVectorSignature, kVectorTimestamp);
+  EXPECT_EQ(replay.status, 200);
+  EXPECT_THAT(replay.body, HasSubstr("\"duplicate\":true"));
+  v1::ListEventsResponse events = ListAll(kVectorJob);
+  ASSERT_EQ(events.events_size(), 1);
+  const v1::Event& e = events.events(0).event();
+  EXPECT_EQ(e.event_id(), kVectorId);
+  EXPECT_EQ(e.type(), common::v1::EVENT_TYPE_CHECKPOINT);
+  EXPECT_EQ(e.checkpoint().step(), 800);
+  EXPECT_EQ(e.raw_json(), kVectorBody);  // stored as sent (R-EVT-01)
+  EXPECT_EQ(e.job_seq(), 1u);
+  EXPECT_EQ(e.attempt_seq(), 99);
+}
+
+TEST_F(MetricsServiceTest, R_X_01_ReplayStormStoresOnce) {
+  std::string body = MetricsBody(1, 10);
+  std::vector<std::thread> senders;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    senders.emplace_back([&] {
+      http::HttpClient client(server_.AdminUrl());
+      int64_t ts = absl::ToUnixSeconds(server_.clock().Now());
+      for (int j = 0; j < 10; ++j) {
+        auto r = client.Send(
+            http::Method::kPost, "/v1/webhooks/runpod/storm",
+            {{"webhook-id", "evt_1_1"},
+             {"webhook-timestamp", absl::StrCat(ts)},
+             {"webhook-signature",
+              webhook::Sign(webhook::DeriveJobSecretKey(master_key_, "storm"),
+                            "evt_1_1", ts, body)}},
+            body, "application/json");
+        if (r.ok() && r->status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  EXPECT_EQ(ok.load(), 80);
+  EXPECT_EQ(ListAll("storm").events_size(), 1);
+}
+
+TEST_F(MetricsServiceTest, R_X_01_BadRequestsGetExactAnswersAndStoreNothing) {
+  const std::string job = "bad";
+  // 401: wrong signature, stale timestamp, missing headers.
+  EXPECT_EQ(Post(job, "e1", MetricsBody(1, 1), "application/json",
+                 "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+                .status,
+            401);
+  EXPECT_EQ(Post(job, "e1", MetricsBody(1, 1), "application/json", std::nullopt,
+                 absl::ToUnixSeconds(server_.clock().Now()) - 301)
+                .status,
+            401);
+  // 415: not JSON.
+  EXPECT_EQ(Post(job, "e1", MetricsBody(1, 1), "text/plain").status, 415);
+  // 413: over 1 MiB.
+  EXPECT_EQ(Post(job, "e1", std::string(1 << 21, ' ')).status, 413);
+  // 400 naming the field.
+  auto malformed = Post(job, "e1", "{\"type\":");
+  EXPECT_EQ(malformed.status, 400);
+  auto unknown_type =
+      Post(job, "e1", R"({"type":"party","attempt":1,"seq":1})");
+  EXPECT_EQ(unknown_type.status, 400);
+  EXPECT_THAT(unknown_type.body, HasSubstr("\"field\":\"type\""));
+  auto bad_loss = Post(job, "e1", MetricsBody(1, 1, "\"abc\""));
+  EXPECT_EQ(bad_loss.status, 400);
+  EXPECT_THAT(bad_loss.body, HasSubstr("metrics.trainLoss"));
+  auto bad_step = Post(job, "e1", MetricsBody(1, -5));
+  EXPECT_EQ(bad_step.status, 400);
+  EXPECT_THAT(bad_step.body, HasSubstr("\"field\":\"metrics.step\""));
+  auto no_seq = Post(
+      job, "e1",
+      R"({"type":"info","attempt":1,"message":"hi","time":"2025-11-29T03:00:00Z"})");
+  EXPECT_EQ(no_seq.status, 400);
+  EXPECT_THAT(no_seq.body, HasSubstr("\"field\":\"seq\""));
+  // Nothing of any of them was stored.
+  EXPECT_EQ(ProgressCode(job), grpc::StatusCode::NOT_FOUND);
+  // 401s are counted by cause.
+  std::string metrics = server_.host().exposition().Render();
+  EXPECT_THAT(metrics, HasSubstr("trainyard_webhook_auth_failures_total{reason="
+                                 "\"signature_mismatch\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("trainyard_webhook_auth_failures_total{reason="
+                                 "\"stale_timestamp\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("trainyard_webhooks_total{result=\"bad_request\"} 5"));
+}
+
+TEST_F(MetricsServiceTest, R_DASH_01_R_DASH_05_WebhooksFeedProgressAndMetrics) {
+  ASSERT_EQ(Post("j1", "evt_1_1", MetricsBody(1, 100, "0.389")).status, 200);
+  server_.clock().Advance(absl::Seconds(60));
+  ASSERT_EQ(Post("j1", "evt_1_2", MetricsBody(2, 200, "0.342")).status, 200);
+  v1::GetProgressRequest preq;
+  preq.set_job_id("j1");
+  v1::GetProgressResponse presp;
+  ASSERT_TRUE(Call(&v1::MetricsService::Stub::GetProgress, preq, &presp).ok());
+  EXPECT_EQ(presp.progress().step(), 200);
+  EXPECT_DOUBLE_EQ(presp.progress().percent(), 10);
+  EXPECT_EQ(presp.progress().epoch(), 1);
+  v1::GetCurrentMetricsRequest mreq;
+  mreq.set_job_id("j1");
+  v1::GetCurrentMetricsResponse mresp;
+  ASSERT_TRUE(
+      Call(&v1::MetricsService::Stub::GetCurrentMetrics, mreq, &mresp).ok());
+  EXPECT_DOUBLE_EQ(mresp.metrics().train_loss().previous_value(), 0.389);
+  EXPECT_EQ(mresp.metrics().train_loss().trend(), common::v1::TREND_IMPROVING);
+  EXPECT_FALSE(mresp.metrics().low_utilization_warning());
+  // R-DASH-04: the curve has both points; extras are series too.
+  v1::GetLossCurveRequest creq;
+  creq.set_job_id("j1");
+  creq.add_series("train_loss");
+  creq.add_series("extra.reward");
+  v1::GetLossCurveResponse cresp;
+  ASSERT_TRUE(Call(&v1::MetricsService::Stub::GetLossCurve, creq, &cresp).ok());
+  ASSERT_EQ(cresp.curve().series_size(), 2);
+  EXPECT_EQ(cresp.curve().series(0).points_size(), 2);
+  EXPECT_EQ(cresp.curve().series(1).points_size(), 2);
+}
+
+TEST_F(MetricsServiceTest, R_X_01_NanLossIsStoredAndRaisesDivergenceWarning) {
+  ASSERT_EQ(Post("nan", "evt_2_1", MetricsBody(1, 801, "\"NaN\"")).status, 200);
+  v1::ListEventsResponse events = ListAll("nan");
+  ASSERT_EQ(events.events_size(), 2);
+  EXPECT_TRUE(std::isnan(events.events(0).event().metrics().train_loss()));
+  const v1::Event& warning = events.events(1).event();
+  EXPECT_EQ(warning.type(), common::v1::EVENT_TYPE_WARNING);
+  EXPECT_EQ(warning.source(), common::v1::EVENT_SOURCE_CONTROL_PLANE);
+  EXPECT_THAT(warning.message(), HasSubstr("diverged"));
+}
+
+TEST_F(MetricsServiceTest, R_X_01_IngestEventsGivesPerEventResults) {
+  v1::IngestEventsRequest req;
+  auto add = [&](const std::string& id, int64_t step) {
+    v1::IngestEvent* e = req.add_events();
+    e->set_job_id("g1");
+    e->set_event_id(id);
+    e->set_type(common::v1::EVENT_TYPE_METRICS);
+    e->set_attempt(1);
+    e->set_attempt_seq(1);
+    *e->mutable_occurred_time() = ToProto(server_.clock().Now());
+    e->mutable_metrics()->set_step(step);
+    e->mutable_metrics()->set_train_loss(1.0);
+  };
+  add("a", 1);
+  add("b", -1);  // rejected
+  add("a", 1);   // duplicate within the call
+  grpc::ClientContext ctx;
+  TestServer::Authorize(ctx, auth::Role::kService);
+  v1::IngestEventsResponse resp;
+  ASSERT_TRUE(stub_->IngestEvents(&ctx, req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 3);
+  EXPECT_EQ(resp.results(0).outcome(), v1::INGEST_OUTCOME_ACCEPTED);
+  EXPECT_EQ(resp.results(1).outcome(), v1::INGEST_OUTCOME_REJECTED);
+  EXPECT_EQ(resp.results(1).field(), "metrics.step");
+  EXPECT_EQ(resp.results(2).outcome(), v1::INGEST_OUTCOME_DUPLICATE);
+  EXPECT_EQ(resp.results(2).job_seq(), resp.results(0).job_seq());
+  // A viewer may not ingest.
+  grpc::ClientContext viewer;
+  TestServer::Authorize(viewer, auth::Role::kViewer);
+  v1::IngestEventsResponse denied;
+  EXPECT_EQ(stub_->IngestEvents(&viewer, req, &denied).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST(MetricsRestartTest, R_X_01_EverythingSurvivesARestart) {
+  TempDir dir;
+  std::string data = dir.Sub("db");
+  {
+    Harness first(data);
+    for (int i = 1; i <= 100; ++i) {  // past a state snapshot
+      ASSERT_EQ(first
+                    .Post("r1", absl::StrCat("evt_1_", i),
+                          first.MetricsBody(i, i * 10))
+                    .status,
+                200);
+    }
+  }
+  Harness second(data);
+  v1::GetProgressRequest preq;
+  preq.set_job_id("r1");
+  v1::GetProgressResponse presp;
+  ASSERT_TRUE(
+      second.Call(&v1::MetricsService::Stub::GetProgress, preq, &presp).ok());
+  EXPECT_EQ(presp.progress().step(), 1000);
+  EXPECT_EQ(presp.progress().job_seq(), 100u);
+  // Replays after the restart are still recognized; new events continue the
+  // gapless sequence.
+  auto replay = second.Post("r1", "evt_1_7", second.MetricsBody(7, 70));
+  EXPECT_THAT(replay.body, HasSubstr("\"duplicate\":true"));
+  auto next = second.Post("r1", "evt_1_101", second.MetricsBody(101, 1010));
+  EXPECT_THAT(next.body, HasSubstr("\"jobSeq\":101"));
+  EXPECT_EQ(second.ListAll("r1").total_size(), 101);
+}
+
+}  // namespace
+}  // namespace trainyard::metrics

@@ -1,0 +1,1665 @@
+#include "services/metrics/series/series_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "common/storage/keys.h"
+#include "common/strings/absl_view.h"
+#include "services/metrics/series/chunk_index.h"
+#include "services/metrics/series/series_codec.h"
+
+namespace trainyard::metrics {
+
+using trainyard::common::v1::CurveSeries;
+using trainyard::common::v1::LossCurve;
+using trainyard::metrics::v1::GetLossCurveRequest;
+using trainyard::metrics::v1::SeriesInfo;
+
+namespace {
+
+constexpr std::string_view kMetaCf = "series_meta";
+constexpr std::string_view kChunksCf = "series_chunks";
+
+// Second key component of series_meta keys.
+constexpr uint64_t kKindRewind = 0;
+constexpr uint64_t kKindIndex = 1;
+constexpr uint64_t kKindTail = 2;
+constexpr uint64_t kKindRetired = 3;
+
+// Run tag of the effective curve; rolled-back runs use their attempt (>= 1).
+constexpr uint64_t kEffectiveTag = 0;
+
+constexpr int64_t kMaxStep = std::numeric_limits<int64_t>::max();
+
+// A query reads the chunks it needs with one forward iterator, stepping over
+// the chunks in between as long as they are at most this many; farther, it
+// seeks (creates a new iterator), so the work stays bounded by what is read.
+constexpr size_t kMaxChunkWalk = 32;
+
+// Retries of a query whose snapshot went stale, and how long each waits for
+// the Publish that follows the write it raced with.
+constexpr int kStaleRetries = 5;
+constexpr absl::Duration kStaleWait = absl::Milliseconds(200);
+
+std::string JobPrefix(std::string_view job) {
+  return storage::KeyBuilder().AddString(job).Build();
+}
+
+std::string RewindKey(std::string_view job, int32_t attempt, int64_t step) {
+  return storage::KeyBuilder()
+      .AddString(job)
+      .AddUint64(kKindRewind)
+      .AddUint64(static_cast<uint64_t>(attempt))
+      .AddUint64(static_cast<uint64_t>(step))
+      .Build();
+}
+
+std::string IndexKey(std::string_view job, std::string_view series,
+                     uint64_t tag, int64_t first_step) {
+  return storage::KeyBuilder()
+      .AddString(job)
+      .AddUint64(kKindIndex)
+      .AddString(series)
+      .AddUint64(tag)
+      .AddUint64(static_cast<uint64_t>(first_step))
+      .Build();
+}
+
+std::string TailKey(std::string_view job, std::string_view series,
+                    uint64_t seq) {
+  return storage::KeyBuilder()
+      .AddString(job)
+      .AddUint64(kKindTail)
+      .AddString(series)
+      .AddUint64(seq)
+      .Build();
+}
+
+// All chunk keys of one run start with this.
+std::string RunPrefix(std::string_view job, std::string_view series,
+                      uint64_t tag) {
+  return storage::KeyBuilder()
+      .AddString(job)
+      .AddString(series)
+      .AddUint64(tag)
+      .Build();
+}
+
+std::string RetiredKey(std::string_view job, uint64_t seq) {
+  return storage::KeyBuilder()
+      .AddString(job)
+      .AddUint64(kKindRetired)
+      .AddUint64(seq)
+      .Build();
+}
+
+std::string ChunkKey(std::string_view job, std::string_view series,
+                     uint64_t tag, const ChunkMeta& meta) {
+  return storage::KeyBuilder()
+      .AddString(job)
+      .AddString(series)
+      .AddUint64(tag)
+      .AddUint64(static_cast<uint64_t>(meta.first_step))
+      .AddUint64(meta.version)
+      .Build();
+}
+
+Extremes ExtremesOf(absl::Span<const SeriesPoint> points) {
+  Extremes e;
+  for (const SeriesPoint& p : points) e.Add(p);
+  return e;
+}
+
+bool ByStep(const SeriesPoint& a, const SeriesPoint& b) {
+  return a.step < b.step;
+}
+
+// The result of merging incoming points into a run's sorted points.
+struct MergeResult {
+  // The merged run: sorted, one point per step.
+  std::vector<SeriesPoint> points;
+  // The final points at the steps whose point changed (sorted).
+  std::vector<SeriesPoint> changed;
+  // Points that lost their step to a point of a newer attempt (stored ones
+  // or incoming ones), in arrival order: rolled-back points of their attempt.
+  std::vector<SeriesPoint> displaced;
+};
+
+// Merges `incoming` (sorted by step; at equal steps in arrival order) into
+// `existing` (sorted, unique steps). At a step, the same attempt replaces, a
+// newer attempt displaces the older point, an older attempt is displaced.
+// Within one attempt (rolled-back runs) this is plain replacement.
+MergeResult Merge(absl::Span<const SeriesPoint> existing,
+                  absl::Span<const SeriesPoint> incoming) {
+  MergeResult r;
+  r.points.reserve(existing.size() + incoming.size());
+  size_t i = 0;
+  size_t j = 0;
+  while (i < existing.size() || j < incoming.size()) {
+    if (j == incoming.size() ||
+        (i < existing.size() && existing[i].step < incoming[j].step)) {
+      r.points.push_back(existing[i++]);
+      continue;
+    }
+    const int64_t step = incoming[j].step;
+    bool had = false;
+    SeriesPoint original;
+    SeriesPoint cur;
+    bool has_cur = false;
+    if (i < existing.size() && existing[i].step == step) {
+      original = cur = existing[i++];
+      had = has_cur = true;
+    }
+    for (; j < incoming.size() && incoming[j].step == step; ++j) {
+      const SeriesPoint& in = incoming[j];
+      if (!has_cur || in.attempt == cur.attempt) {
+        cur = in;
+        has_cur = true;
+      } else if (in.attempt > cur.attempt) {
+        r.displaced.push_back(cur);
+        cur = in;
+      } else {
+        r.displaced.push_back(in);
+      }
+    }
+    r.points.push_back(cur);
+    if (!had || !(original == cur)) r.changed.push_back(cur);
+  }
+  return r;
+}
+
+// Splits [0, n) into `pieces` near-equal consecutive ranges; returns the
+// size of piece k.
+size_t PieceSize(size_t n, size_t pieces, size_t k) {
+  return n / pieces + (k < n % pieces ? 1 : 0);
+}
+
+}  // namespace
+
+namespace series_internal {
+
+struct Rewind {
+  int32_t attempt = 0;
+  int64_t from_step = 0;
+  friend bool operator==(const Rewind&, const Rewind&) = default;
+};
+
+// True when `rewinds` roll back a point of `attempt` at `step`.
+bool RolledBack(const std::vector<Rewind>& rewinds, int32_t attempt,
+                int64_t step) {
+  for (const Rewind& r : rewinds) {
+    if (r.attempt > attempt && step > r.from_step) return true;
+  }
+  return false;
+}
+
+// Effective points after the last chunk, not yet folded into a chunk.
+struct Tail {
+  std::vector<SeriesPoint> points;  // Sorted, unique steps.
+  Extremes extremes;
+  std::vector<uint64_t> seqs;  // Keys of its segments on disk.
+};
+
+// One version of a series. Immutable once shared.
+struct SeriesState {
+  explicit SeriesState(size_t group_size)
+      : chunks(group_size), tail(std::make_shared<const Tail>()) {}
+
+  ChunkIndex chunks;  // The effective curve before the tail.
+  std::shared_ptr<const Tail> tail;
+  std::map<int32_t, ChunkIndex> rolled_back;  // By attempt.
+  uint64_t next_seq = 1;
+  uint64_t next_version = 1;
+
+  int64_t count() const {
+    return chunks.total_count() + static_cast<int64_t>(tail->points.size());
+  }
+  std::optional<SeriesPoint> last() const {
+    if (!tail->points.empty()) return tail->points.back();
+    if (!chunks.empty()) return chunks.back().last;
+    return std::nullopt;
+  }
+  std::optional<int64_t> first_step() const {
+    if (!chunks.empty()) return chunks.at(0).first_step;
+    if (!tail->points.empty()) return tail->points.front().step;
+    return std::nullopt;
+  }
+  int64_t rolled_back_count() const {
+    int64_t n = 0;
+    for (const auto& [attempt, run] : rolled_back) n += run.total_count();
+    return n;
+  }
+};
+
+using SeriesMap =
+    std::map<std::string, std::shared_ptr<const SeriesState>, std::less<>>;
+
+// A chunk blob no longer referenced by the current state, kept (and recorded
+// under a kKindRetired key) until no query can still read it.
+struct Retired {
+  uint64_t seq = 0;
+  std::string chunk_key;
+  // The first generation without the chunk: queries whose snapshot is of an
+  // earlier generation may read it.
+  uint64_t generation = 0;
+};
+
+// The published state of one job.
+struct JobState {
+  std::atomic<bool> loaded{false};
+  absl::Mutex load_mu;  // Serializes loading.
+
+  absl::Mutex mu;
+  SeriesMap series ABSL_GUARDED_BY(mu);
+  std::vector<Rewind> rewinds ABSL_GUARDED_BY(mu);
+  // Incremented by every Publish.
+  uint64_t generation ABSL_GUARDED_BY(mu) = 0;
+  // Queries in flight, by the generation of their snapshot.
+  std::map<uint64_t, int> readers ABSL_GUARDED_BY(mu);
+  std::vector<Retired> retired ABSL_GUARDED_BY(mu);
+  uint64_t next_retired_seq ABSL_GUARDED_BY(mu) = 1;
+};
+
+// What an update changes for one job.
+struct JobDraft {
+  std::shared_ptr<JobState> job;
+  bool purge = false;  // All published state is dropped first.
+  SeriesMap series;    // New versions of the touched series.
+  std::optional<std::vector<Rewind>> rewinds;  // The whole list, if changed.
+  // Chunk blobs written (or deleted: nullopt) by this update, which Db reads
+  // cannot see before the batch is written.
+  std::map<std::string, std::optional<std::string>, std::less<>> chunk_overlay;
+  // Chunks retired by this update (generation set by Publish), published
+  // retired chunks it deletes (by seq), and the next retired seq.
+  std::vector<Retired> retired;
+  std::set<uint64_t> collected;
+  std::optional<uint64_t> next_retired_seq;
+};
+
+struct UpdateData {
+  std::map<std::string, JobDraft, std::less<>> jobs;
+};
+
+}  // namespace series_internal
+
+using series_internal::JobDraft;
+using series_internal::Rewind;
+using series_internal::SeriesMap;
+using series_internal::SeriesState;
+using series_internal::Tail;
+using series_internal::UpdateData;
+
+// ---------------------------------------------------------------------------
+// SeriesUpdate
+
+SeriesUpdate::SeriesUpdate() = default;
+SeriesUpdate::~SeriesUpdate() = default;
+SeriesUpdate::SeriesUpdate(SeriesUpdate&&) noexcept = default;
+SeriesUpdate& SeriesUpdate::operator=(SeriesUpdate&&) noexcept = default;
+
+bool SeriesUpdate::empty() const {
+  return data_ == nullptr || data_->jobs.empty();
+}
+
+// ---------------------------------------------------------------------------
+// Staging
+
+// One Stage*/DeleteJob call on one job: reads the state as of the update so
+// far, records writes locally, and only on success appends them to the
+// caller's batch and update (so a failed call leaves both untouched).
+class SeriesStore::StageContext {
+ public:
+  StageContext(const SeriesStore& store, std::string_view job_id, JobState& job,
+               const JobDraft* draft)
+      : store_(store),
+        options_(store.options_),
+        job_id_(job_id),
+        job_(job),
+        draft_(draft) {}
+
+  absl::Status AddPoints(std::string_view name,
+                         std::vector<SeriesPoint> points);
+  absl::Status Rewind(int32_t attempt, int64_t from_step);
+  void Purge();
+  // Deletes the retired chunks that no query in flight can read any more.
+  void CollectRetired();
+
+  void Commit(storage::WriteBatch& batch, JobDraft* draft);
+
+ private:
+  struct Op {
+    enum Type { kPut, kDelete, kDeleteRange } type;
+    std::string_view cf;
+    std::string key;
+    std::string value;  // kDeleteRange: the limit.
+  };
+
+  // The series as of this call (nullptr: none).
+  std::shared_ptr<const SeriesState> Current(std::string_view name);
+  SeriesState Mutable(std::string_view name);
+  const std::vector<series_internal::Rewind>& Rewinds();
+  std::vector<std::string> AllSeriesNames();
+
+  void Put(std::string_view cf, std::string key, std::string value) {
+    ops_.push_back({Op::kPut, cf, std::move(key), std::move(value)});
+  }
+  void Delete(std::string_view cf, std::string key) {
+    ops_.push_back({Op::kDelete, cf, std::move(key), {}});
+  }
+
+  absl::Status ReadChunk(std::string_view name, uint64_t tag,
+                         const ChunkMeta& meta,
+                         std::vector<SeriesPoint>* points);
+  // Writes `points` as `pieces` chunks of run `tag`; returns their metas.
+  std::vector<ChunkMeta> WriteChunks(SeriesState& s, std::string_view name,
+                                     uint64_t tag,
+                                     absl::Span<const SeriesPoint> points,
+                                     size_t pieces);
+  void DeleteChunk(std::string_view name, uint64_t tag, const ChunkMeta& meta);
+  // Replaces chunk `i` of `run` by `points` (none: removed), split when it
+  // grew past max_chunk_points.
+  void RewriteChunk(SeriesState& s, std::string_view name, uint64_t tag,
+                    ChunkIndex& run, size_t i,
+                    absl::Span<const SeriesPoint> points);
+  // Merges sorted `points` into the chunks of `run` that cover their steps
+  // (the first chunk for steps before it). Displaced points go to
+  // `*displaced`. REQUIRES: run non-empty.
+  absl::Status MergeIntoChunks(SeriesState& s, std::string_view name,
+                               uint64_t tag, ChunkIndex& run,
+                               absl::Span<const SeriesPoint> points,
+                               std::vector<SeriesPoint>* displaced);
+  absl::Status AddRolledBack(SeriesState& s, std::string_view name,
+                             int32_t attempt, std::vector<SeriesPoint> points);
+  void WriteTail(SeriesState& s, std::string_view name,
+                 std::vector<SeriesPoint> points,
+                 absl::Span<const SeriesPoint> new_segment, bool rewrite);
+
+  const SeriesStore& store_;
+  const SeriesStoreOptions& options_;
+  const std::string_view job_id_;
+  JobState& job_;
+  const JobDraft* const draft_;
+
+  bool purge_ = false;
+  SeriesMap changed_;
+  std::optional<std::vector<series_internal::Rewind>> rewinds_;  // Cache.
+  bool rewinds_changed_ = false;
+  std::map<std::string, std::optional<std::string>, std::less<>> overlay_;
+  std::vector<Op> ops_;
+  std::vector<series_internal::Retired> retired_;
+  std::set<uint64_t> collected_;
+  std::optional<uint64_t> next_retired_seq_;
+};
+
+std::shared_ptr<const SeriesState> SeriesStore::StageContext::Current(
+    std::string_view name) {
+  if (auto it = changed_.find(name); it != changed_.end()) return it->second;
+  if (purge_) return nullptr;
+  if (draft_ != nullptr) {
+    if (auto it = draft_->series.find(name); it != draft_->series.end()) {
+      return it->second;
+    }
+    if (draft_->purge) return nullptr;
+  }
+  absl::MutexLock lock(&job_.mu);
+  auto it = job_.series.find(name);
+  return it == job_.series.end() ? nullptr : it->second;
+}
+
+SeriesState SeriesStore::StageContext::Mutable(std::string_view name) {
+  std::shared_ptr<const SeriesState> current = Current(name);
+  if (current == nullptr) {
+    return SeriesState(static_cast<size_t>(options_.group_chunks));
+  }
+  return *current;
+}
+
+const std::vector<series_internal::Rewind>&
+SeriesStore::StageContext::Rewinds() {
+  if (!rewinds_.has_value()) {
+    if (draft_ != nullptr && draft_->rewinds.has_value()) {
+      rewinds_ = *draft_->rewinds;
+    } else if (draft_ != nullptr && draft_->purge) {
+      rewinds_.emplace();
+    } else {
+      absl::MutexLock lock(&job_.mu);
+      rewinds_ = job_.rewinds;
+    }
+  }
+  return *rewinds_;
+}
+
+std::vector<std::string> SeriesStore::StageContext::AllSeriesNames() {
+  std::set<std::string, std::less<>> names;
+  if (!purge_) {
+    if (draft_ == nullptr || !draft_->purge) {
+      absl::MutexLock lock(&job_.mu);
+      for (const auto& [name, state] : job_.series) names.insert(name);
+    }
+    if (draft_ != nullptr) {
+      for (const auto& [name, state] : draft_->series) names.insert(name);
+    }
+  }
+  for (const auto& [name, state] : changed_) names.insert(name);
+  return {names.begin(), names.end()};
+}
+
+absl::Status SeriesStore::StageContext::ReadChunk(
+    std::string_view name, uint64_t tag, const ChunkMeta& meta,
+    std::vector<SeriesPoint>* points) {
+  std::string key = ChunkKey(job_id_, name, tag, meta);
+  const std::optional<std::string>* staged = nullptr;
+  if (auto it = overlay_.find(key); it != overlay_.end()) {
+    staged = &it->second;
+  } else if (draft_ != nullptr) {
+    if (auto it = draft_->chunk_overlay.find(key);
+        it != draft_->chunk_overlay.end()) {
+      staged = &it->second;
+    }
+  }
+  points->clear();
+  absl::Status status;
+  if (staged != nullptr) {
+    if (!staged->has_value()) {
+      return absl::InternalError(
+          absl::StrCat("series chunk ", storage::PrintableKey(key),
+                       " was deleted earlier in this update"));
+    }
+    status = DecodePoints(**staged, points);
+  } else {
+    absl::StatusOr<std::string> blob = store_.db_.GetRaw(kChunksCf, key);
+    if (absl::IsNotFound(blob.status())) {
+      return absl::DataLossError(absl::StrCat(
+          "series chunk ", storage::PrintableKey(key), " is missing"));
+    }
+    RETURN_IF_ERROR(blob.status());
+    status = DecodePoints(*blob, points);
+  }
+  RETURN_IF_ERROR(status);
+  if (static_cast<int64_t>(points->size()) != meta.extremes.count) {
+    return absl::DataLossError(absl::StrCat("series chunk ",
+                                            storage::PrintableKey(key),
+                                            " does not match its summary"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<ChunkMeta> SeriesStore::StageContext::WriteChunks(
+    SeriesState& s, std::string_view name, uint64_t tag,
+    absl::Span<const SeriesPoint> points, size_t pieces) {
+  std::vector<ChunkMeta> metas;
+  if (points.empty()) return metas;
+  pieces = std::clamp<size_t>(pieces, 1, points.size());
+  metas.reserve(pieces);
+  size_t begin = 0;
+  for (size_t k = 0; k < pieces; ++k) {
+    size_t n = PieceSize(points.size(), pieces, k);
+    absl::Span<const SeriesPoint> piece = points.subspan(begin, n);
+    begin += n;
+    ChunkMeta meta;
+    meta.first_step = piece.front().step;
+    meta.last_step = piece.back().step;
+    meta.version = s.next_version++;
+    meta.extremes = ExtremesOf(piece);
+    meta.last = piece.back();
+    std::string key = ChunkKey(job_id_, name, tag, meta);
+    std::string blob = EncodePoints(piece);
+    overlay_[key] = blob;
+    Put(kChunksCf, std::move(key), std::move(blob));
+    Put(kMetaCf, IndexKey(job_id_, name, tag, meta.first_step),
+        EncodeChunkMeta(meta));
+    metas.push_back(meta);
+  }
+  return metas;
+}
+
+void SeriesStore::StageContext::DeleteChunk(std::string_view name, uint64_t tag,
+                                            const ChunkMeta& meta) {
+  // The blob is retired, not deleted: queries holding an older snapshot may
+  // still read it. CollectRetired() deletes it later.
+  std::string key = ChunkKey(job_id_, name, tag, meta);
+  overlay_[key] = std::nullopt;
+  if (!next_retired_seq_.has_value()) {
+    if (draft_ != nullptr && draft_->next_retired_seq.has_value()) {
+      next_retired_seq_ = draft_->next_retired_seq;
+    } else {
+      absl::MutexLock lock(&job_.mu);
+      next_retired_seq_ = job_.next_retired_seq;
+    }
+  }
+  uint64_t seq = (*next_retired_seq_)++;
+  Put(kMetaCf, RetiredKey(job_id_, seq), key);
+  retired_.push_back({seq, std::move(key), 0});
+  Delete(kMetaCf, IndexKey(job_id_, name, tag, meta.first_step));
+}
+
+void SeriesStore::StageContext::CollectRetired() {
+  if (draft_ != nullptr && draft_->purge) return;
+  absl::MutexLock lock(&job_.mu);
+  // Readers of generation g may read chunks retired at generations > g.
+  uint64_t oldest_reader = job_.readers.empty()
+                               ? std::numeric_limits<uint64_t>::max()
+                               : job_.readers.begin()->first;
+  for (const series_internal::Retired& r : job_.retired) {
+    if (r.generation > oldest_reader) continue;
+    if (draft_ != nullptr && draft_->collected.contains(r.seq)) continue;
+    Delete(kChunksCf, r.chunk_key);
+    Delete(kMetaCf, RetiredKey(job_id_, r.seq));
+    collected_.insert(r.seq);
+  }
+}
+
+void SeriesStore::StageContext::RewriteChunk(
+    SeriesState& s, std::string_view name, uint64_t tag, ChunkIndex& run,
+    size_t i, absl::Span<const SeriesPoint> points) {
+  // Delete first: when a new piece starts at the same step, its index Put
+  // comes later in the batch and wins.
+  DeleteChunk(name, tag, run.at(i));
+  size_t max_points = static_cast<size_t>(options_.max_chunk_points);
+  size_t target = static_cast<size_t>(options_.chunk_points);
+  size_t pieces =
+      points.size() > max_points ? (points.size() + target - 1) / target : 1;
+  run = run.Replace(i, i + 1, WriteChunks(s, name, tag, points, pieces));
+}
+
+absl::Status SeriesStore::StageContext::MergeIntoChunks(
+    SeriesState& s, std::string_view name, uint64_t tag, ChunkIndex& run,
+    absl::Span<const SeriesPoint> points, std::vector<SeriesPoint>* displaced) {
+  // Group points by target chunk (non-decreasing, as points are sorted).
+  struct Group {
+    size_t chunk;
+    size_t begin;
+    size_t end;
+  };
+  std::vector<Group> groups;
+  for (size_t k = 0; k < points.size(); ++k) {
+    size_t after = run.FirstStartingAfter(points[k].step);
+    size_t chunk = after == 0 ? 0 : after - 1;
+    if (groups.empty() || groups.back().chunk != chunk) {
+      groups.push_back({chunk, k, k + 1});
+    } else {
+      groups.back().end = k + 1;
+    }
+  }
+  // Back to front, so rewriting (and splitting) a chunk leaves the indexes
+  // of the chunks still to do unchanged.
+  std::vector<SeriesPoint> stored;
+  for (auto it = groups.rbegin(); it != groups.rend(); ++it) {
+    RETURN_IF_ERROR(ReadChunk(name, tag, run.at(it->chunk), &stored));
+    MergeResult merged =
+        Merge(stored, points.subspan(it->begin, it->end - it->begin));
+    displaced->insert(displaced->end(), merged.displaced.begin(),
+                      merged.displaced.end());
+    if (!merged.changed.empty()) {
+      RewriteChunk(s, name, tag, run, it->chunk, merged.points);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SeriesStore::StageContext::AddRolledBack(
+    SeriesState& s, std::string_view name, int32_t attempt,
+    std::vector<SeriesPoint> points) {
+  std::stable_sort(points.begin(), points.end(), ByStep);
+  const uint64_t tag = static_cast<uint64_t>(attempt);
+  auto [it, inserted] = s.rolled_back.try_emplace(
+      attempt, static_cast<size_t>(options_.group_chunks));
+  ChunkIndex& run = it->second;
+  if (run.empty()) {
+    MergeResult merged = Merge({}, points);
+    size_t target = static_cast<size_t>(options_.chunk_points);
+    size_t pieces = (merged.points.size() + target - 1) / target;
+    run = run.Replace(0, 0, WriteChunks(s, name, tag, merged.points, pieces));
+    return absl::OkStatus();
+  }
+  std::vector<SeriesPoint> displaced;  // Stays empty: one attempt.
+  return MergeIntoChunks(s, name, tag, run, points, &displaced);
+}
+
+void SeriesStore::StageContext::WriteTail(
+    SeriesState& s, std::string_view name, std::vector<SeriesPoint> points,
+    absl::Span<const SeriesPoint> new_segment, bool rewrite) {
+  auto tail = std::make_shared<Tail>();
+  if (rewrite) {
+    for (uint64_t seq : s.tail->seqs)
+      Delete(kMetaCf, TailKey(job_id_, name, seq));
+    new_segment = points;
+  } else {
+    tail->seqs = s.tail->seqs;
+  }
+  if (!new_segment.empty()) {
+    uint64_t seq = s.next_seq++;
+    Put(kMetaCf, TailKey(job_id_, name, seq), EncodePoints(new_segment));
+    tail->seqs.push_back(seq);
+  }
+  tail->extremes = ExtremesOf(points);
+  tail->points = std::move(points);
+  s.tail = std::move(tail);
+}
+
+absl::Status SeriesStore::StageContext::AddPoints(
+    std::string_view name, std::vector<SeriesPoint> points) {
+  std::stable_sort(points.begin(), points.end(), ByStep);
+  SeriesState s = Mutable(name);
+  bool modified = Current(name) == nullptr;
+
+  // Points of attempts rolled back at their step go to the rolled-back set.
+  std::map<int32_t, std::vector<SeriesPoint>> rolled_back;
+  const std::vector<series_internal::Rewind>& rewinds = Rewinds();
+  if (!rewinds.empty()) {
+    std::vector<SeriesPoint> effective;
+    effective.reserve(points.size());
+    for (const SeriesPoint& p : points) {
+      if (series_internal::RolledBack(rewinds, p.attempt, p.step)) {
+        rolled_back[p.attempt].push_back(p);
+      } else {
+        effective.push_back(p);
+      }
+    }
+    points = std::move(effective);
+  }
+
+  // Steps up to the last chunk's last step rewrite chunks; later ones join
+  // the tail.
+  auto tail_begin = points.begin();
+  if (!s.chunks.empty()) {
+    int64_t boundary = s.chunks.back().last_step;
+    tail_begin = std::partition_point(
+        points.begin(), points.end(),
+        [boundary](const SeriesPoint& p) { return p.step <= boundary; });
+  }
+  std::vector<SeriesPoint> displaced;
+  const size_t chunk_zone = tail_begin - points.begin();
+  const absl::Span<const SeriesPoint> all(points);
+  if (chunk_zone > 0) {
+    RETURN_IF_ERROR(MergeIntoChunks(s, name, kEffectiveTag, s.chunks,
+                                    all.subspan(0, chunk_zone), &displaced));
+    modified = true;  // Conservative: cheap to republish.
+  }
+  if (chunk_zone < points.size()) {
+    MergeResult merged = Merge(s.tail->points, all.subspan(chunk_zone));
+    displaced.insert(displaced.end(), merged.displaced.begin(),
+                     merged.displaced.end());
+    if (!merged.changed.empty()) {
+      modified = true;
+      size_t target = static_cast<size_t>(options_.chunk_points);
+      if (merged.points.size() >= target) {
+        // Fold whole chunks out of the tail; the rest is the new tail.
+        size_t fold = merged.points.size() / target * target;
+        std::vector<ChunkMeta> metas = WriteChunks(
+            s, name, kEffectiveTag,
+            absl::MakeConstSpan(merged.points.data(), fold), fold / target);
+        s.chunks = s.chunks.Replace(s.chunks.size(), s.chunks.size(),
+                                    std::move(metas));
+        std::vector<SeriesPoint> rest(merged.points.begin() + fold,
+                                      merged.points.end());
+        WriteTail(s, name, std::move(rest), {}, /*rewrite=*/true);
+      } else {
+        WriteTail(s, name, std::move(merged.points), merged.changed,
+                  /*rewrite=*/false);
+      }
+    }
+  }
+  for (const SeriesPoint& p : displaced) rolled_back[p.attempt].push_back(p);
+  for (auto& [attempt, pts] : rolled_back) {
+    RETURN_IF_ERROR(AddRolledBack(s, name, attempt, std::move(pts)));
+    modified = true;
+  }
+  if (modified) {
+    changed_[std::string(name)] =
+        std::make_shared<const SeriesState>(std::move(s));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SeriesStore::StageContext::Rewind(int32_t attempt,
+                                               int64_t from_step) {
+  const series_internal::Rewind rewind{attempt, from_step};
+  std::vector<series_internal::Rewind> rewinds = Rewinds();
+  if (std::find(rewinds.begin(), rewinds.end(), rewind) != rewinds.end()) {
+    return absl::OkStatus();
+  }
+  rewinds.push_back(rewind);
+  rewinds_ = std::move(rewinds);
+  rewinds_changed_ = true;
+  Put(kMetaCf, RewindKey(job_id_, attempt, from_step), "");
+  if (from_step == kMaxStep) return absl::OkStatus();
+
+  auto moves = [&](const SeriesPoint& p) {
+    return p.step > from_step && p.attempt < attempt;
+  };
+  for (const std::string& name : AllSeriesNames()) {
+    SeriesState s = Mutable(name);
+    bool modified = false;
+    std::map<int32_t, std::vector<SeriesPoint>> moved;
+
+    // Chunks that reach past the checkpoint.
+    const size_t first = s.chunks.FirstEndingAtOrAfter(from_step + 1);
+    std::vector<ChunkMeta> kept_metas;
+    std::vector<SeriesPoint> stored;
+    for (size_t i = first; i < s.chunks.size(); ++i) {
+      const ChunkMeta& meta = s.chunks.at(i);
+      RETURN_IF_ERROR(ReadChunk(name, kEffectiveTag, meta, &stored));
+      std::vector<SeriesPoint> keep;
+      for (const SeriesPoint& p : stored) {
+        if (moves(p)) {
+          moved[p.attempt].push_back(p);
+        } else {
+          keep.push_back(p);
+        }
+      }
+      if (keep.size() == stored.size()) {
+        kept_metas.push_back(meta);
+        continue;
+      }
+      modified = true;
+      DeleteChunk(name, kEffectiveTag, meta);
+      std::vector<ChunkMeta> metas =
+          WriteChunks(s, name, kEffectiveTag, keep, 1);
+      kept_metas.insert(kept_metas.end(), metas.begin(), metas.end());
+    }
+    if (modified) {
+      s.chunks =
+          s.chunks.Replace(first, s.chunks.size(), std::move(kept_metas));
+    }
+
+    // The tail.
+    std::vector<SeriesPoint> keep;
+    for (const SeriesPoint& p : s.tail->points) {
+      if (moves(p)) {
+        moved[p.attempt].push_back(p);
+      } else {
+        keep.push_back(p);
+      }
+    }
+    if (keep.size() != s.tail->points.size()) {
+      modified = true;
+      WriteTail(s, name, std::move(keep), {}, /*rewrite=*/true);
+    }
+
+    for (auto& [a, pts] : moved) {
+      RETURN_IF_ERROR(AddRolledBack(s, name, a, std::move(pts)));
+    }
+    if (modified) {
+      changed_[name] = std::make_shared<const SeriesState>(std::move(s));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void SeriesStore::StageContext::Purge() {
+  std::string prefix = JobPrefix(job_id_);
+  std::string limit = *storage::PrefixSuccessor(prefix);
+  for (std::string_view cf : {kMetaCf, kChunksCf}) {
+    ops_.push_back({Op::kDeleteRange, cf, prefix, limit});
+  }
+  purge_ = true;
+  changed_.clear();
+  overlay_.clear();
+  retired_.clear();
+  collected_.clear();
+  rewinds_.emplace();
+  rewinds_changed_ = true;
+}
+
+void SeriesStore::StageContext::Commit(storage::WriteBatch& batch,
+                                       JobDraft* draft) {
+  for (const Op& op : ops_) {
+    switch (op.type) {
+      case Op::kPut:
+        batch.PutRaw(op.cf, op.key, op.value);
+        break;
+      case Op::kDelete:
+        batch.Delete(op.cf, op.key);
+        break;
+      case Op::kDeleteRange:
+        batch.DeleteRange(op.cf, op.key, op.value);
+        break;
+    }
+  }
+  if (purge_) {
+    draft->purge = true;
+    draft->series.clear();
+    draft->chunk_overlay.clear();
+    draft->retired.clear();
+    draft->collected.clear();
+  }
+  for (auto& r : retired_) draft->retired.push_back(std::move(r));
+  draft->collected.insert(collected_.begin(), collected_.end());
+  if (next_retired_seq_.has_value()) {
+    draft->next_retired_seq = next_retired_seq_;
+  }
+  for (auto& [name, state] : changed_) draft->series[name] = std::move(state);
+  if (rewinds_changed_) draft->rewinds = std::move(rewinds_);
+  for (auto& [key, blob] : overlay_) {
+    draft->chunk_overlay[key] = std::move(blob);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// SeriesStore: writes
+
+std::vector<std::string> SeriesStore::ColumnFamilies() {
+  return {std::string(kMetaCf), std::string(kChunksCf)};
+}
+
+SeriesStore::SeriesStore(storage::Db& db, SeriesStoreOptions options)
+    : db_(db), options_([&options] {
+        options.chunk_points = std::max(options.chunk_points, 2);
+        options.max_chunk_points =
+            std::max(options.max_chunk_points, options.chunk_points);
+        options.group_chunks = std::max(options.group_chunks, 1);
+        return options;
+      }()) {}
+
+SeriesStore::~SeriesStore() = default;
+
+namespace {
+
+absl::Status ValidateJobId(std::string_view job_id) {
+  if (job_id.empty()) return InvalidFieldError("job_id", "must not be empty");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSeriesName(std::string_view field, std::string_view name) {
+  if (name.empty()) return InvalidFieldError(field, "must not be empty");
+  if (name.size() > kMaxSeriesNameBytes) {
+    return InvalidFieldError(
+        field, absl::StrCat("series names are at most ", kMaxSeriesNameBytes,
+                            " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status SeriesStore::StageJob(
+    std::string_view job_id, storage::WriteBatch& batch, SeriesUpdate* staged,
+    const std::function<absl::Status(StageContext&)>& stage) {
+  ASSIGN_OR_RETURN(std::shared_ptr<JobState> job, GetJob(job_id));
+  if (staged->data_ == nullptr) staged->data_ = std::make_unique<UpdateData>();
+  auto draft_it = staged->data_->jobs.find(job_id);
+  StageContext context(
+      *this, job_id, *job,
+      draft_it == staged->data_->jobs.end() ? nullptr : &draft_it->second);
+  RETURN_IF_ERROR(stage(context));
+  if (draft_it == staged->data_->jobs.end()) {
+    draft_it =
+        staged->data_->jobs.emplace(std::string(job_id), JobDraft{}).first;
+    draft_it->second.job = job;
+  }
+  context.Commit(batch, &draft_it->second);
+  return absl::OkStatus();
+}
+
+absl::Status SeriesStore::Stage(std::string_view job_id,
+                                absl::Span<const PointInput> points,
+                                storage::WriteBatch& batch,
+                                SeriesUpdate* staged) {
+  RETURN_IF_ERROR(ValidateJobId(job_id));
+  for (const PointInput& p : points) {
+    RETURN_IF_ERROR(ValidateSeriesName("series", p.series));
+    if (p.step < 0) return InvalidFieldError("step", "must be >= 0");
+    if (p.attempt < 1) return InvalidFieldError("attempt", "must be >= 1");
+  }
+  if (points.empty()) return absl::OkStatus();
+  return StageJob(job_id, batch, staged, [&](StageContext& context) {
+    // Points by series, each in input order (so later duplicates win).
+    std::map<std::string_view, std::vector<SeriesPoint>> by_series;
+    for (const PointInput& p : points) {
+      by_series[p.series].push_back({p.step, p.value, p.attempt});
+    }
+    for (auto& [name, series_points] : by_series) {
+      RETURN_IF_ERROR(context.AddPoints(name, std::move(series_points)));
+    }
+    context.CollectRetired();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status SeriesStore::StageRewind(std::string_view job_id,
+                                      int32_t new_attempt,
+                                      int64_t resumed_from_step,
+                                      storage::WriteBatch& batch,
+                                      SeriesUpdate* staged) {
+  RETURN_IF_ERROR(ValidateJobId(job_id));
+  if (new_attempt < 1) return InvalidFieldError("attempt", "must be >= 1");
+  if (resumed_from_step < 0) {
+    return InvalidFieldError("resumed_from_step", "must be >= 0");
+  }
+  return StageJob(job_id, batch, staged, [&](StageContext& context) {
+    RETURN_IF_ERROR(context.Rewind(new_attempt, resumed_from_step));
+    context.CollectRetired();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status SeriesStore::DeleteJob(std::string_view job_id,
+                                    storage::WriteBatch& batch,
+                                    SeriesUpdate* staged) {
+  RETURN_IF_ERROR(ValidateJobId(job_id));
+  // StageJob loads the job first even though the purge does not depend on
+  // the stored state: a load racing with the purge's Publish could reinstate
+  // the old state.
+  return StageJob(job_id, batch, staged, [](StageContext& context) {
+    context.Purge();
+    return absl::OkStatus();
+  });
+}
+
+void SeriesStore::Publish(SeriesUpdate staged) {
+  if (staged.data_ == nullptr) return;
+  for (auto& [job_id, draft] : staged.data_->jobs) {
+    JobState& job = *draft.job;
+    {
+      absl::MutexLock lock(&job.mu);
+      if (draft.purge) {
+        job.series.clear();
+        job.rewinds.clear();
+        job.retired.clear();
+      }
+      for (auto& [name, state] : draft.series) {
+        job.series[name] = std::move(state);
+      }
+      if (draft.rewinds.has_value()) job.rewinds = std::move(*draft.rewinds);
+      ++job.generation;
+      if (!draft.collected.empty()) {
+        std::erase_if(job.retired, [&draft](const series_internal::Retired& r) {
+          return draft.collected.contains(r.seq);
+        });
+      }
+      for (series_internal::Retired& r : draft.retired) {
+        r.generation = job.generation;
+        job.retired.push_back(std::move(r));
+      }
+      if (draft.next_retired_seq.has_value()) {
+        job.next_retired_seq = *draft.next_retired_seq;
+      }
+    }
+    // If the job was evicted (and maybe reloaded before the write) while this
+    // update was staged, the published state went to the evicted copy: drop
+    // whatever copy the map holds now so that the next use reloads.
+    absl::MutexLock lock(&mu_);
+    auto it = jobs_.find(job_id);
+    if (it != jobs_.end() && it->second != draft.job) jobs_.erase(it);
+  }
+}
+
+void SeriesStore::Evict(std::string_view job_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(job_id);
+  if (it != jobs_.end()) jobs_.erase(it);
+}
+
+size_t SeriesStore::loaded_jobs() const {
+  absl::MutexLock lock(&mu_);
+  return jobs_.size();
+}
+
+// ---------------------------------------------------------------------------
+// Loading
+
+absl::StatusOr<std::shared_ptr<SeriesStore::JobState>> SeriesStore::GetJob(
+    std::string_view job_id) const {
+  std::shared_ptr<JobState> job;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) {
+      it = jobs_.emplace(std::string(job_id), std::make_shared<JobState>())
+               .first;
+    }
+    job = it->second;
+  }
+  if (!job->loaded.load(std::memory_order_acquire)) {
+    absl::MutexLock lock(&job->load_mu);
+    if (!job->loaded.load(std::memory_order_acquire)) {
+      RETURN_IF_ERROR(Load(job_id, *job));
+      job->loaded.store(true, std::memory_order_release);
+    }
+  }
+  return job;
+}
+
+absl::Status SeriesStore::Load(std::string_view job_id, JobState& job) const {
+  struct Builder {
+    std::map<uint64_t, std::vector<ChunkMeta>> runs;
+    std::map<int64_t, SeriesPoint> tail;
+    std::vector<uint64_t> seqs;
+    uint64_t max_version = 0;
+  };
+  std::map<std::string, Builder, std::less<>> builders;
+  std::vector<Rewind> rewinds;
+  std::vector<series_internal::Retired> retired;
+  absl::Status error;
+  auto fail = [&error](const absl::Status& status) {
+    error = status;
+    return false;
+  };
+  std::vector<SeriesPoint> points;
+  RETURN_IF_ERROR(db_.Scan(
+      kMetaCf, storage::KeyRange::Prefix(JobPrefix(job_id)),
+      storage::Direction::kForward,
+      [&](std::string_view key, std::string_view value) {
+        storage::KeyReader reader(key);
+        std::string job, series;
+        uint64_t kind, a, b;
+        if (!reader.ReadString(&job) || !reader.ReadUint64(&kind)) {
+          return fail(absl::DataLossError(absl::StrCat(
+              "bad series_meta key ", storage::PrintableKey(key))));
+        }
+        switch (kind) {
+          case kKindRewind:
+            if (!reader.ReadUint64(&a) || !reader.ReadUint64(&b) ||
+                !reader.done() || a < 1 ||
+                a > uint64_t{std::numeric_limits<int32_t>::max()} ||
+                b > static_cast<uint64_t>(kMaxStep)) {
+              break;
+            }
+            rewinds.push_back(
+                {static_cast<int32_t>(a), static_cast<int64_t>(b)});
+            return true;
+          case kKindIndex: {
+            if (!reader.ReadString(&series) || !reader.ReadUint64(&a) ||
+                !reader.ReadUint64(&b) || !reader.done() ||
+                b > static_cast<uint64_t>(kMaxStep)) {
+              break;
+            }
+            ChunkMeta meta;
+            if (absl::Status s =
+                    DecodeChunkMeta(static_cast<int64_t>(b), value, &meta);
+                !s.ok()) {
+              return fail(s);
+            }
+            Builder& builder = builders[series];
+            builder.max_version = std::max(builder.max_version, meta.version);
+            builder.runs[a].push_back(meta);
+            return true;
+          }
+          case kKindTail: {
+            if (!reader.ReadString(&series) || !reader.ReadUint64(&a) ||
+                !reader.done()) {
+              break;
+            }
+            points.clear();
+            if (absl::Status s = DecodePoints(value, &points); !s.ok()) {
+              return fail(s);
+            }
+            Builder& builder = builders[series];
+            builder.seqs.push_back(a);  // Keys come in seq order.
+            for (const SeriesPoint& p : points) builder.tail[p.step] = p;
+            return true;
+          }
+          case kKindRetired: {
+            if (!reader.ReadUint64(&a) || !reader.done()) break;
+            // Keep the series' versions above the retired chunk's, so that
+            // no new chunk reuses its key before it is deleted.
+            storage::KeyReader chunk(value);
+            std::string chunk_job;
+            uint64_t tag, first, version;
+            if (!chunk.ReadString(&chunk_job) || !chunk.ReadString(&series) ||
+                !chunk.ReadUint64(&tag) || !chunk.ReadUint64(&first) ||
+                !chunk.ReadUint64(&version) || !chunk.done()) {
+              break;
+            }
+            Builder& builder = builders[series];
+            builder.max_version = std::max(builder.max_version, version);
+            retired.push_back({a, std::string(value), 0});
+            return true;
+          }
+          default:
+            break;
+        }
+        return fail(absl::DataLossError(
+            absl::StrCat("bad series_meta key ", storage::PrintableKey(key))));
+      }));
+  RETURN_IF_ERROR(error);
+
+  SeriesMap series;
+  const size_t group = static_cast<size_t>(options_.group_chunks);
+  for (auto& [name, builder] : builders) {
+    if (builder.runs.empty() && builder.tail.empty()) continue;
+    SeriesState s(group);
+    for (auto& [tag, metas] : builder.runs) {
+      if (tag == kEffectiveTag) {
+        s.chunks = ChunkIndex::FromMetas(std::move(metas), group);
+      } else if (tag <= uint64_t{std::numeric_limits<int32_t>::max()}) {
+        s.rolled_back.emplace(static_cast<int32_t>(tag),
+                              ChunkIndex::FromMetas(std::move(metas), group));
+      }
+    }
+    auto tail = std::make_shared<Tail>();
+    for (const auto& [step, p] : builder.tail) tail->points.push_back(p);
+    tail->extremes = ExtremesOf(tail->points);
+    tail->seqs = builder.seqs;
+    s.next_seq = builder.seqs.empty() ? 1 : builder.seqs.back() + 1;
+    s.next_version = builder.max_version + 1;
+    s.tail = std::move(tail);
+    series.emplace(name, std::make_shared<const SeriesState>(std::move(s)));
+  }
+  absl::MutexLock lock(&job.mu);
+  job.series = std::move(series);
+  job.rewinds = std::move(rewinds);
+  job.next_retired_seq = retired.empty() ? 1 : retired.back().seq + 1;
+  job.retired = std::move(retired);  // Generation 0: nobody reads them.
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+
+// A consistent view of some series of a job, taken under the job's mutex.
+struct SeriesStore::Snapshot {
+  std::string job_id;
+  // In the order asked for; nullptr for unknown series.
+  std::vector<std::pair<std::string, std::shared_ptr<const SeriesState>>>
+      series;
+  // Greatest effective step of any series of the job.
+  std::optional<int64_t> latest_step;
+};
+
+// Reads one run (the effective curve: chunks + tail; or a rolled-back run:
+// chunks only) as a sequence of "units": chunks 0..C-1, then the tail as unit
+// C when it is not empty. Units are ordered and disjoint in steps.
+class SeriesStore::RunReader {
+ public:
+  RunReader(const SeriesStore& store, const Snapshot& snapshot,
+            std::string_view series, uint64_t tag, const ChunkIndex& chunks,
+            const Tail* tail, bool* stale)
+      : store_(store),
+        snapshot_(snapshot),
+        series_(series),
+        tag_(tag),
+        chunks_(chunks),
+        tail_(tail != nullptr && !tail->points.empty() ? tail : nullptr),
+        stale_(stale) {}
+
+  size_t units() const { return chunks_.size() + (tail_ ? 1 : 0); }
+  bool empty() const { return units() == 0; }
+
+  // First point at or after `lo` and at or before `hi`, if any.
+  absl::StatusOr<std::optional<int64_t>> FirstIn(int64_t lo, int64_t hi);
+  // Last point at or before `hi` and at or after `lo`, if any.
+  absl::StatusOr<std::optional<int64_t>> LastIn(int64_t lo, int64_t hi);
+  // Count and extremes of the points in [lo, hi].
+  absl::StatusOr<Extremes> RangeExtremes(int64_t lo, int64_t hi);
+  // The points in [lo, hi], appended to *out.
+  absl::Status Points(int64_t lo, int64_t hi, std::vector<SeriesPoint>* out);
+  // Units with a step extent overlapping [lo, hi].
+  size_t UnitsOverlapping(int64_t lo, int64_t hi) const {
+    size_t b = FirstUnitEndingAtOrAfter(lo);
+    size_t e = FirstUnitStartingAfter(hi);
+    return e > b ? e - b : 0;
+  }
+
+ private:
+  int64_t UnitFirst(size_t u) const {
+    return u < chunks_.size() ? chunks_.at(u).first_step
+                              : tail_->points.front().step;
+  }
+  int64_t UnitLast(size_t u) const {
+    return u < chunks_.size() ? chunks_.at(u).last_step
+                              : tail_->points.back().step;
+  }
+  size_t FirstUnitEndingAtOrAfter(int64_t step) const {
+    size_t c = chunks_.FirstEndingAtOrAfter(step);
+    if (c < chunks_.size()) return c;
+    if (tail_ && tail_->points.back().step >= step) return c;
+    return units();
+  }
+  size_t FirstUnitStartingAfter(int64_t step) const {
+    size_t c = chunks_.FirstStartingAfter(step);
+    if (c < chunks_.size()) return c;
+    if (tail_ && tail_->points.front().step <= step) return units();
+    return c;
+  }
+  // Extremes of units [begin, end), all from summaries.
+  Extremes Aggregate(size_t begin, size_t end) const {
+    Extremes e;
+    if (begin >= end) return e;
+    const size_t c = chunks_.size();
+    if (begin < c) e = chunks_.Aggregate(begin, std::min(end, c));
+    if (tail_ && end > c) e.Merge(tail_->extremes);  // begin <= c < end.
+    return e;
+  }
+  absl::StatusOr<const std::vector<SeriesPoint>*> Load(size_t u);
+  absl::Status AddRange(size_t u, int64_t lo, int64_t hi, Extremes* e);
+
+  const SeriesStore& store_;
+  const Snapshot& snapshot_;
+  const std::string_view series_;
+  const uint64_t tag_;
+  const ChunkIndex& chunks_;
+  const Tail* const tail_;
+  bool* const stale_;
+
+  // Chunks are read through one forward iterator (see kMaxChunkWalk),
+  // positioned on chunk iter_unit_.
+  std::unique_ptr<storage::Iterator> iter_;
+  size_t iter_unit_ = 0;
+  std::string run_limit_;
+
+  // The last two chunks decoded: a chunk that straddles a bucket edge is
+  // read for both buckets.
+  struct Cached {
+    size_t unit = static_cast<size_t>(-1);
+    std::vector<SeriesPoint> points;
+  };
+  Cached cache_[2];
+  int next_slot_ = 0;
+};
+
+absl::StatusOr<const std::vector<SeriesPoint>*> SeriesStore::RunReader::Load(
+    size_t u) {
+  if (u >= chunks_.size()) return &tail_->points;
+  for (Cached& c : cache_) {
+    if (c.unit == u) return &c.points;
+  }
+  Cached& slot = cache_[next_slot_];
+  next_slot_ = 1 - next_slot_;
+  slot.unit = static_cast<size_t>(-1);
+  const ChunkMeta& meta = chunks_.at(u);
+  const std::string key = ChunkKey(snapshot_.job_id, series_, tag_, meta);
+  if (iter_ != nullptr && u > iter_unit_ && u - iter_unit_ <= kMaxChunkWalk) {
+    while (iter_->Valid() && iter_->key() < std::string_view(key)) {
+      iter_->Next();
+    }
+  } else {
+    if (run_limit_.empty()) {
+      run_limit_ =
+          *storage::PrefixSuccessor(RunPrefix(snapshot_.job_id, series_, tag_));
+    }
+    iter_.reset();
+    ASSIGN_OR_RETURN(iter_,
+                     store_.db_.NewIterator(
+                         kChunksCf, storage::KeyRange::Between(key, run_limit_),
+                         storage::Direction::kForward));
+  }
+  RETURN_IF_ERROR(iter_->status());
+  if (!iter_->Valid() || iter_->key() != std::string_view(key)) {
+    // Rewritten or deleted since the snapshot was taken.
+    iter_.reset();
+    *stale_ = true;
+    return absl::AbortedError("series changed during the query");
+  }
+  iter_unit_ = u;
+  slot.points.clear();
+  RETURN_IF_ERROR(DecodePoints(iter_->value(), &slot.points));
+  if (static_cast<int64_t>(slot.points.size()) != meta.extremes.count) {
+    return absl::DataLossError(absl::StrCat("series chunk ",
+                                            storage::PrintableKey(key),
+                                            " does not match its summary"));
+  }
+  slot.unit = u;
+  return &slot.points;
+}
+
+absl::StatusOr<std::optional<int64_t>> SeriesStore::RunReader::FirstIn(
+    int64_t lo, int64_t hi) {
+  size_t u = FirstUnitEndingAtOrAfter(lo);
+  if (u >= units()) return std::nullopt;
+  int64_t step = UnitFirst(u);
+  if (step < lo) {
+    ASSIGN_OR_RETURN(const std::vector<SeriesPoint>* points, Load(u));
+    step = std::lower_bound(
+               points->begin(), points->end(), lo,
+               [](const SeriesPoint& p, int64_t s) { return p.step < s; })
+               ->step;
+  }
+  if (step > hi) return std::nullopt;
+  return step;
+}
+
+absl::StatusOr<std::optional<int64_t>> SeriesStore::RunReader::LastIn(
+    int64_t lo, int64_t hi) {
+  size_t after = FirstUnitStartingAfter(hi);
+  if (after == 0) return std::nullopt;
+  size_t u = after - 1;
+  int64_t step = UnitLast(u);
+  if (step > hi) {
+    ASSIGN_OR_RETURN(const std::vector<SeriesPoint>* points, Load(u));
+    auto it = std::upper_bound(
+        points->begin(), points->end(), hi,
+        [](int64_t s, const SeriesPoint& p) { return s < p.step; });
+    step = std::prev(it)->step;
+  }
+  if (step < lo) return std::nullopt;
+  return step;
+}
+
+absl::Status SeriesStore::RunReader::AddRange(size_t u, int64_t lo, int64_t hi,
+                                              Extremes* e) {
+  ASSIGN_OR_RETURN(const std::vector<SeriesPoint>* points, Load(u));
+  auto it = std::lower_bound(
+      points->begin(), points->end(), lo,
+      [](const SeriesPoint& p, int64_t s) { return p.step < s; });
+  for (; it != points->end() && it->step <= hi; ++it) e->Add(*it);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Extremes> SeriesStore::RunReader::RangeExtremes(int64_t lo,
+                                                               int64_t hi) {
+  Extremes result;
+  if (lo > hi) return result;
+  size_t begin = FirstUnitEndingAtOrAfter(lo);
+  size_t end = FirstUnitStartingAfter(hi);
+  if (begin >= end) return result;
+  // Units only partly inside [lo, hi] are read; the others are summarized.
+  if (UnitFirst(begin) < lo || UnitLast(begin) > hi) {
+    RETURN_IF_ERROR(AddRange(begin, lo, hi, &result));
+    ++begin;
+  }
+  if (end > begin && UnitLast(end - 1) > hi) {
+    RETURN_IF_ERROR(AddRange(end - 1, lo, hi, &result));
+    --end;
+  }
+  result.Merge(Aggregate(begin, end));
+  return result;
+}
+
+absl::Status SeriesStore::RunReader::Points(int64_t lo, int64_t hi,
+                                            std::vector<SeriesPoint>* out) {
+  if (lo > hi) return absl::OkStatus();
+  size_t begin = FirstUnitEndingAtOrAfter(lo);
+  size_t end = FirstUnitStartingAfter(hi);
+  for (size_t u = begin; u < end; ++u) {
+    ASSIGN_OR_RETURN(const std::vector<SeriesPoint>* points, Load(u));
+    auto first = points->begin();
+    if (UnitFirst(u) < lo) {
+      first = std::lower_bound(
+          points->begin(), points->end(), lo,
+          [](const SeriesPoint& p, int64_t s) { return p.step < s; });
+    }
+    auto last = points->end();
+    if (UnitLast(u) > hi) {
+      last = std::upper_bound(
+          first, points->end(), hi,
+          [](int64_t s, const SeriesPoint& p) { return s < p.step; });
+    }
+    out->insert(out->end(), first, last);
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+absl::StatusOr<T> SeriesStore::WithSnapshot(
+    std::string_view job_id, const std::vector<std::string>& names,
+    const std::function<absl::StatusOr<T>(const Snapshot&, bool* stale)>&
+        answer) const {
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(std::shared_ptr<JobState> job, GetJob(job_id));
+    Snapshot snapshot;
+    snapshot.job_id = std::string(job_id);
+    uint64_t generation;
+    {
+      absl::MutexLock lock(&job->mu);
+      generation = job->generation;
+      // Registered, so that chunks this snapshot refers to are not deleted
+      // while it is read (see Retired).
+      ++job->readers[generation];
+      for (const auto& [name, state] : job->series) {
+        if (std::optional<SeriesPoint> last = state->last()) {
+          snapshot.latest_step =
+              std::max(snapshot.latest_step.value_or(0), last->step);
+        }
+        if (names.empty()) snapshot.series.emplace_back(name, state);
+      }
+      for (const std::string& name : names) {
+        auto it = job->series.find(name);
+        snapshot.series.emplace_back(
+            name, it == job->series.end() ? nullptr : it->second);
+      }
+    }
+    bool stale = false;
+    absl::StatusOr<T> result = answer(snapshot, &stale);
+    {
+      absl::MutexLock lock(&job->mu);
+      if (--job->readers[generation] == 0) job->readers.erase(generation);
+    }
+    if (!stale) return result;
+    if (attempt == kStaleRetries) {
+      return absl::UnavailableError(
+          absl::StrCat("the series of job ", ToAbsl(job_id),
+                       " kept changing during the query; retry"));
+    }
+    // The chunk was replaced by a write whose Publish is imminent.
+    struct Moved {
+      JobState* job;
+      uint64_t generation;
+      bool operator()() const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return job->generation != generation;  // Called with job->mu held.
+      }
+    } moved{job.get(), generation};
+    job->mu.LockWhenWithTimeout(absl::Condition(&moved), kStaleWait);
+    job->mu.Unlock();
+  }
+}
+
+namespace {
+
+void ToProto(const SeriesPoint& p, trainyard::common::v1::CurvePoint* out) {
+  out->set_step(p.step);
+  out->set_value(p.value);
+  out->set_attempt(p.attempt);
+}
+
+}  // namespace
+
+absl::StatusOr<LossCurve> SeriesStore::GetLossCurve(
+    const GetLossCurveRequest& request) const {
+  RETURN_IF_ERROR(ValidateJobId(request.job_id()));
+  if (request.series_size() > kMaxCurveSeries) {
+    return InvalidFieldError(
+        "series", absl::StrCat("at most ", kMaxCurveSeries, " series"));
+  }
+  std::vector<std::string> names;
+  for (const std::string& name : request.series()) {
+    RETURN_IF_ERROR(ValidateSeriesName("series", name));
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      names.push_back(name);
+    }
+  }
+  if (names.empty()) names = {"train_loss", "val_loss"};
+  if (request.has_start_step() && request.start_step() < 0) {
+    return InvalidFieldError("start_step", "must be >= 0");
+  }
+  if (request.has_end_step() && request.end_step() < 0) {
+    return InvalidFieldError("end_step", "must be >= 0");
+  }
+  if (request.has_start_step() && request.has_end_step() &&
+      request.start_step() > request.end_step()) {
+    return InvalidFieldError("start_step", "must be <= end_step");
+  }
+  if (request.last_steps() < 0) {
+    return InvalidFieldError("last_steps", "must be >= 0");
+  }
+  if (request.last_steps() > 0 &&
+      (request.has_start_step() || request.has_end_step())) {
+    return InvalidFieldError("last_steps",
+                             "cannot be combined with start_step or end_step");
+  }
+  if (request.max_points() < 0) {
+    return InvalidFieldError("max_points", "must be >= 0");
+  }
+  const int32_t max_points = NormalizeMaxPoints(request.max_points());
+  return WithSnapshot<LossCurve>(
+      request.job_id(), names, [&](const Snapshot& snapshot, bool* stale) {
+        return Answer(request, max_points, snapshot, stale);
+      });
+}
+
+absl::StatusOr<LossCurve> SeriesStore::Answer(
+    const GetLossCurveRequest& request, int32_t max_points,
+    const Snapshot& snapshot, bool* stale) const {
+  LossCurve curve;
+  curve.set_job_id(request.job_id());
+  curve.set_latest_step(snapshot.latest_step.value_or(0));
+  curve.set_max_points(max_points);
+
+  // The requested range [lo, hi].
+  int64_t lo = request.has_start_step() ? request.start_step() : 0;
+  int64_t hi = request.has_end_step() ? request.end_step() : kMaxStep;
+  bool open_end = !request.has_end_step();
+  if (request.last_steps() > 0) {
+    int64_t latest = snapshot.latest_step.value_or(0);
+    hi = latest;
+    lo = request.last_steps() > latest ? 0 : latest - request.last_steps() + 1;
+    open_end = false;
+  }
+
+  // The runs to answer: effective series first, then rolled-back ones.
+  struct Run {
+    std::string_view name;
+    int32_t rolled_back_attempt;
+    RunReader reader;
+  };
+  static const ChunkIndex kEmpty;
+  std::vector<Run> runs;
+  runs.reserve(snapshot.series.size());
+  for (const auto& [name, state] : snapshot.series) {
+    if (state == nullptr) {
+      runs.push_back({name, 0,
+                      RunReader(*this, snapshot, name, kEffectiveTag, kEmpty,
+                                nullptr, stale)});
+    } else {
+      runs.push_back({name, 0,
+                      RunReader(*this, snapshot, name, kEffectiveTag,
+                                state->chunks, state->tail.get(), stale)});
+    }
+  }
+  if (request.include_rolled_back()) {
+    for (const auto& [name, state] : snapshot.series) {
+      if (state == nullptr) continue;
+      for (const auto& [attempt, run] : state->rolled_back) {
+        RunReader reader(*this, snapshot, name, static_cast<uint64_t>(attempt),
+                         run, nullptr, stale);
+        if (reader.UnitsOverlapping(lo, hi) == 0) continue;
+        ASSIGN_OR_RETURN(std::optional<int64_t> first, reader.FirstIn(lo, hi));
+        if (!first.has_value()) continue;
+        runs.push_back({name, attempt, std::move(reader)});
+      }
+    }
+  }
+
+  // The served range: [lo, hi] clamped to the points of all runs.
+  std::optional<int64_t> start, end;
+  for (Run& run : runs) {
+    ASSIGN_OR_RETURN(std::optional<int64_t> first, run.reader.FirstIn(lo, hi));
+    if (!first.has_value()) continue;
+    ASSIGN_OR_RETURN(std::optional<int64_t> last, run.reader.LastIn(lo, hi));
+    start = std::min(start.value_or(*first), *first);
+    end = std::max(end.value_or(*last), *last);
+  }
+  if (!start.has_value()) {
+    start = lo;
+    end = open_end ? lo : hi;
+  }
+  curve.set_start_step(*start);
+  curve.set_end_step(*end);
+
+  const int64_t buckets = max_points / 2;
+  std::vector<SeriesPoint> points;
+  for (Run& run : runs) {
+    CurveSeries* out = curve.add_series();
+    out->set_name(std::string(run.name));
+    if (run.rolled_back_attempt != 0) {
+      out->set_rolled_back(true);
+      out->set_rolled_back_attempt(run.rolled_back_attempt);
+    }
+    ASSIGN_OR_RETURN(Extremes total, run.reader.RangeExtremes(*start, *end));
+    out->set_total_points_in_range(total.count);
+    points.clear();
+    if (total.count <= max_points) {
+      RETURN_IF_ERROR(run.reader.Points(*start, *end, &points));
+    } else {
+      out->set_downsampled(true);
+      double units =
+          static_cast<double>(run.reader.UnitsOverlapping(*start, *end));
+      if (units <=
+          options_.raw_scan_chunks_per_bucket * static_cast<double>(buckets)) {
+        // Few chunks per bucket: summaries would not save reads.
+        std::vector<SeriesPoint> raw;
+        raw.reserve(total.count);
+        RETURN_IF_ERROR(run.reader.Points(*start, *end, &raw));
+        points = Downsample(raw, *start, *end, max_points).points;
+      } else {
+        BucketLayout layout(*start, *end, buckets);
+        for (int64_t b = 0; b < buckets; ++b) {
+          ASSIGN_OR_RETURN(Extremes e, run.reader.RangeExtremes(
+                                           layout.First(b), layout.Last(b)));
+          AppendBucketPoints(e, &points);
+        }
+      }
+    }
+    out->mutable_points()->Reserve(static_cast<int>(points.size()));
+    for (const SeriesPoint& p : points) ToProto(p, out->add_points());
+  }
+  return curve;
+}
+
+absl::StatusOr<std::vector<SeriesInfo>> SeriesStore::ListSeries(
+    std::string_view job_id) const {
+  RETURN_IF_ERROR(ValidateJobId(job_id));
+  ASSIGN_OR_RETURN(std::shared_ptr<JobState> job, GetJob(job_id));
+  SeriesMap series;
+  {
+    absl::MutexLock lock(&job->mu);
+    series = job->series;
+  }
+  std::vector<SeriesInfo> infos;
+  infos.reserve(series.size());
+  for (const auto& [name, state] : series) {
+    SeriesInfo& info = infos.emplace_back();
+    info.set_name(name);
+    info.set_point_count(state->count());
+    if (std::optional<int64_t> first = state->first_step()) {
+      info.set_first_step(*first);
+    }
+    if (std::optional<SeriesPoint> last = state->last()) {
+      info.set_last_step(last->step);
+      info.set_last_value(last->value);
+    }
+    info.set_rolled_back_point_count(state->rolled_back_count());
+  }
+  return infos;
+}
+
+absl::StatusOr<std::vector<SeriesPoint>> SeriesStore::ReadSeries(
+    std::string_view job_id, std::string_view series,
+    int32_t rolled_back_attempt) const {
+  RETURN_IF_ERROR(ValidateJobId(job_id));
+  RETURN_IF_ERROR(ValidateSeriesName("series", series));
+  return WithSnapshot<std::vector<SeriesPoint>>(
+      job_id, {std::string(series)},
+      [&](const Snapshot& snapshot,
+          bool* stale) -> absl::StatusOr<std::vector<SeriesPoint>> {
+        std::vector<SeriesPoint> points;
+        const std::shared_ptr<const SeriesState>& state =
+            snapshot.series.front().second;
+        if (state == nullptr) return points;
+        if (rolled_back_attempt == 0) {
+          RunReader reader(*this, snapshot, series, kEffectiveTag,
+                           state->chunks, state->tail.get(), stale);
+          RETURN_IF_ERROR(reader.Points(0, kMaxStep, &points));
+        } else {
+          auto it = state->rolled_back.find(rolled_back_attempt);
+          if (it == state->rolled_back.end()) return points;
+          RunReader reader(*this, snapshot, series,
+                           static_cast<uint64_t>(rolled_back_attempt),
+                           it->second, nullptr, stale);
+          RETURN_IF_ERROR(reader.Points(0, kMaxStep, &points));
+        }
+        return points;
+      });
+}
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,327 @@
+// -----------------------------------------------------------------------------
+// File: services/metrics/series/series_store.h
+// -----------------------------------------------------------------------------
+//
+// SeriesStore keeps the metric series of training jobs (train_loss, val_loss,
+// learning_rate, ..., extra.<key>) in RocksDB and answers loss-curve queries
+// downsampled from min/max summaries (R-DASH-04), aware of checkpoint rewinds
+// (R-X-06).
+//
+// Model. A point is (series, step, value, attempt). Its identity is (series,
+// step, attempt): a point with the identity of a stored one replaces it
+// (replays are idempotent). A rewind (new_attempt A, resumed_from_step f)
+// rolls back every point of an attempt < A with step > f. At every step the
+// effective curve holds the not-rolled-back point of the highest attempt;
+// every other point is a rolled-back point of its attempt. Both are a function
+// of the set of points and rewinds, whatever order they arrive in (a point of
+// a newer attempt at an existing step supersedes the older one even before
+// the rewind is reported; a late point of a rolled-back attempt goes straight
+// to the rolled-back set).
+//
+// Storage layout (two column families, see ColumnFamilies()). Keys are built
+// with storage::KeyBuilder (strings escaped and terminated, uint64 big-endian,
+// so byte order is tuple order); `tag` is 0 for the effective curve and the
+// attempt number for the rolled-back points of that attempt.
+//
+//   series_chunks  job | series | tag | first_step | version -> point block
+//       Up to options.chunk_points points (256) with strictly increasing
+//       steps; a run's chunks cover disjoint step extents. A chunk's blob is
+//       never modified: a rewrite (out-of-order point, rewind) writes a new
+//       version under a new key and *retires* the old one (below), so a
+//       query reading an older in-memory snapshot still finds exactly the
+//       chunks its summaries describe.
+//   series_meta    (kind: 0 rewind, 1 chunk summary, 2 tail segment,
+//                   3 retired chunk)
+//       job | 0 | new_attempt | resumed_from_step  -> ""
+//       job | 1 | series | tag | first_step         -> chunk summary
+//       job | 2 | series | seq                      -> point block
+//       job | 3 | seq                               -> chunk key
+//       Everything needed to rebuild a job's in-memory state, in one prefix
+//       scan (one consistent snapshot) that never touches point data.
+//
+// Retired chunks. Queries register the generation of their snapshot; a
+// retired chunk is deleted (with its record) by a later Stage* of the same
+// job once no query of an older generation is in flight. Rewrites are rare
+// (late points, rewinds), so little waits there; a job that stops writing
+// keeps its few retired chunks until DeleteJob. Should a query still find a
+// chunk gone (the job was evicted and reloaded under it, or purged), it
+// retries on a fresh snapshot.
+//
+// Formats of the values: series_codec.h (compact binary, ~10 bytes a point).
+//
+// Write path. New points of the effective curve beyond its last chunk go to
+// the series' tail: each Stage writes the new points of a series as one small
+// tail segment (one key per series per call, whatever the number of points).
+// When the tail reaches chunk_points points, whole chunks are folded out of
+// it: chunk + summary written, the tail's segment keys deleted, the remainder
+// rewritten as one segment, all in the caller's batch. So a webhook point
+// costs one small Put, and a 1000-point gRPC batch a few Puts per series; a
+// chunk blob is written once per chunk_points points, not per point. Points
+// at or before the last chunk's last step (late or replayed points) and
+// rewinds rewrite the affected chunks (read-modify-write).
+//
+// Summaries. Each chunk's count, min, max (value, step, attempt) and last
+// point are in its index entry; the whole index of a job is held in memory
+// (about 100 bytes per chunk, 0.4 byte per point) with merged extremes per
+// group of 64 chunks (chunk_index.h). A query over [start, end] into B
+// buckets reads summaries for chunks a bucket covers whole and decodes only
+// chunks that straddle a bucket edge: O(B x (log chunks + group size) + B x
+// chunk_points) work, independent of the history length. Group summaries are
+// derived at load (not stored): the index is read whole anyway.
+//
+// Atomicity with the caller's records. Stage* add the series writes to the
+// caller's WriteBatch (so the event record and its points commit together)
+// and describe the in-memory change in a SeriesUpdate. Only Publish() changes
+// what queries and later Stages see; call it after Db::Write succeeded. If the
+// write fails, drop the SeriesUpdate: nothing in memory changed.
+//
+// Stage all the points of one job of a request in one call where possible:
+// each call writes one tail segment per series it touches.
+//
+//   storage::WriteBatch batch;
+//   SeriesUpdate update;
+//   batch.Put("events", event_key, event);
+//   RETURN_IF_ERROR(series.Stage(job_id, points, batch, &update));
+//   RETURN_IF_ERROR(db.Write(batch));
+//   series.Publish(std::move(update));
+//
+// In-memory state is loaded per job on first use (Stage or query) from
+// series_meta; everything survives close and reopen.
+//
+// Thread safety: all methods may be called concurrently, with one rule for
+// writers: REQUIRES: for a given job, Stage*/DeleteJob + Db::Write + Publish
+// are serialized by the caller (one ingest of a job at a time; several Stage*
+// calls may accumulate in one SeriesUpdate and one batch before one Write).
+// Different jobs ingest concurrently, and queries run concurrently with
+// ingest: they read an immutable snapshot taken under a per-job mutex held
+// for a few pointer copies.
+
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "common/storage/db.h"
+#include "common/storage/write_batch.h"
+#include "services/metrics/series/downsample.h"
+#include "trainyard/common/v1/common.pb.h"
+#include "trainyard/metrics/v1/metrics.pb.h"
+
+namespace trainyard::metrics {
+
+// One reported value for Stage().
+struct PointInput {
+  // Series name, 1..kMaxSeriesNameBytes bytes ("train_loss", "extra.reward").
+  // Not owned: must stay valid during the Stage() call.
+  std::string_view series;
+  // >= 0.
+  int64_t step = 0;
+  // As reported; NaN and +/-Inf are stored as they are.
+  double value = 0;
+  // >= 1.
+  int32_t attempt = 1;
+};
+
+inline constexpr size_t kMaxSeriesNameBytes = 128;
+// GetLossCurveRequest.series may name at most this many series.
+inline constexpr int kMaxCurveSeries = 10;
+
+struct SeriesStoreOptions {
+  // Points per chunk folded out of the tail, and the target size when a
+  // rewritten chunk is split. >= 2. Any value can read data written with
+  // another (chunks carry their own sizes).
+  int chunk_points = 256;
+  // A rewritten chunk (late points) is split once it holds more than this.
+  // >= chunk_points.
+  int max_chunk_points = 512;
+  // Chunks per summary group in memory. >= 1.
+  int group_chunks = 64;
+  // Query planning: when the chunks overlapping the range number at most
+  // this many per bucket, all their points are read and downsampled directly
+  // (Downsample()); above it, buckets are answered from summaries. Both give
+  // the same points. 0 forces summaries; a large value forces raw reads.
+  double raw_scan_chunks_per_bucket = 1.0;
+};
+
+namespace series_internal {
+struct UpdateData;
+struct JobState;
+struct SeriesState;
+}  // namespace series_internal
+
+// What Stage*/DeleteJob staged for Publish(): new immutable versions of the
+// touched series of one or more jobs. Move-only. Dropping it unpublished
+// leaves the store as if the Stage calls never happened (provided the batch
+// they wrote to is not written either).
+class SeriesUpdate {
+ public:
+  SeriesUpdate();
+  ~SeriesUpdate();
+  SeriesUpdate(SeriesUpdate&&) noexcept;
+  SeriesUpdate& operator=(SeriesUpdate&&) noexcept;
+
+  // True when nothing was staged.
+  bool empty() const;
+
+ private:
+  friend class SeriesStore;
+  std::unique_ptr<series_internal::UpdateData> data_;
+};
+
+class SeriesStore {
+ public:
+  // The column families SeriesStore uses; list them in storage::Options.
+  static std::vector<std::string> ColumnFamilies();
+
+  // `db` must have ColumnFamilies() open and outlive the store.
+  explicit SeriesStore(storage::Db& db, SeriesStoreOptions options = {});
+  ~SeriesStore();
+  SeriesStore(const SeriesStore&) = delete;
+  SeriesStore& operator=(const SeriesStore&) = delete;
+
+  // Adds the writes that store `points` for `job_id` to `batch` and records
+  // the resulting in-memory state in `*staged`. Points may be of any series
+  // and in any order; a point with the (series, step, attempt) of a stored or
+  // earlier point replaces it (a replay of an identical point writes nothing).
+  // Builds on whatever `*staged` already holds for this job.
+  //
+  // Errors (nothing added to `batch` or `*staged`): kInvalidArgument naming
+  // the bad field ("job_id", "series", "step", "attempt") via
+  // InvalidFieldError; I/O errors of reading the job's state or a chunk to
+  // rewrite (kDataLoss for corrupt data).
+  absl::Status Stage(std::string_view job_id,
+                     absl::Span<const PointInput> points,
+                     storage::WriteBatch& batch, SeriesUpdate* staged);
+
+  // R-X-06: attempt `new_attempt` resumed from the checkpoint at
+  // `resumed_from_step`: every point of an earlier attempt with a greater
+  // step leaves the effective curve and is kept as a rolled-back point of its
+  // attempt (chunks and summaries are rewritten accordingly; cost
+  // proportional to the points after `resumed_from_step`). Later points of
+  // earlier attempts beyond that step are stored as rolled back. Repeating a
+  // rewind is a no-op.
+  //
+  // Errors as Stage (fields "attempt" >= 1, "resumed_from_step" >= 0).
+  absl::Status StageRewind(std::string_view job_id, int32_t new_attempt,
+                           int64_t resumed_from_step,
+                           storage::WriteBatch& batch, SeriesUpdate* staged);
+
+  // Adds the deletion of every series datum of `job_id` to `batch` (range
+  // deletions; cheap whatever the size). After Publish the job has no series.
+  // Purging a job without series is fine.
+  absl::Status DeleteJob(std::string_view job_id, storage::WriteBatch& batch,
+                         SeriesUpdate* staged);
+
+  // Makes `staged` visible to queries and later Stages.
+  // REQUIRES: the batch the Stage calls wrote to was written successfully.
+  void Publish(SeriesUpdate staged);
+
+  // R-DASH-04, R-X-06: GetLossCurve as documented on GetLossCurveRequest and
+  // trainyard.common.v1.LossCurve:
+  //   series empty -> train_loss, val_loss; at most kMaxCurveSeries;
+  //     duplicates are answered once; an unknown name gives an empty series.
+  //   start_step/end_step inclusive, optional; last_steps > 0 selects
+  //     [latest_step - last_steps + 1, latest_step].
+  //   max_points: NormalizeMaxPoints() (0 -> 1000, > 10000 -> 10000, min 2).
+  //   The served range [start_step, end_step] is the requested range clamped
+  //     to the points of the returned series (effective ones, plus
+  //     rolled-back ones with include_rolled_back); with no point in range it
+  //     is the requested range (an open start is 0, an open end the start).
+  //   latest_step: greatest step of any effective series of the job (0 when
+  //     none).
+  //   include_rolled_back: after the requested series, one series per
+  //     (requested series, attempt) that has rolled-back points in range,
+  //     ordered by series then attempt, marked rolled_back with its attempt.
+  //   Downsampling: Downsample() rules (downsample.h), per series over the
+  //     served range.
+  // A job without series (or unknown) gets empty series: whether the job
+  // exists is the caller's business (NOT_FOUND is decided from the event
+  // log).
+  //
+  // Errors: kInvalidArgument via InvalidFieldError for: empty job_id
+  // ("job_id"); more than 10 series or an empty or too long name ("series");
+  // start_step < 0 ("start_step"), end_step < 0 ("end_step"), start_step >
+  // end_step ("start_step"); last_steps < 0, or > 0 with start_step or
+  // end_step set ("last_steps"); max_points < 0 ("max_points").
+  // kUnavailable if the job's data kept changing under the query; kDataLoss
+  // for corrupt data.
+  absl::StatusOr<trainyard::common::v1::LossCurve> GetLossCurve(
+      const trainyard::metrics::v1::GetLossCurveRequest& request) const;
+
+  // The series of a job (R-DASH-04 legend and picker), sorted by name: name,
+  // point_count (effective), first_step, last_step, last_value (of the
+  // effective curve; 0 when it is empty), rolled_back_point_count. last_time
+  // is left unset (the store does not track time). Series that only have
+  // rolled-back points are listed with point_count 0. Paging and filtering
+  // are the handler's (a job has tens of series).
+  // Errors: kInvalidArgument ("job_id") when empty; I/O errors of loading.
+  absl::StatusOr<std::vector<trainyard::metrics::v1::SeriesInfo>> ListSeries(
+      std::string_view job_id) const;
+
+  // Every point of one run, in step order, without downsampling: the
+  // effective curve (rolled_back_attempt 0) or the rolled-back points of an
+  // attempt. Empty for an unknown series. For exports and tests.
+  absl::StatusOr<std::vector<SeriesPoint>> ReadSeries(
+      std::string_view job_id, std::string_view series,
+      int32_t rolled_back_attempt = 0) const;
+
+  // Drops the in-memory state of `job_id` (e.g. a finished job nobody
+  // looks at); it is reloaded from RocksDB on next use. Safe at any time.
+  void Evict(std::string_view job_id);
+
+  // Number of jobs with in-memory state (tests, gauges).
+  size_t loaded_jobs() const;
+
+ private:
+  using JobState = series_internal::JobState;
+  class StageContext;
+  class RunReader;
+  struct Snapshot;
+
+  // Runs `stage` on a StageContext of `job_id` (loaded if needed) and, if
+  // it succeeds, appends its writes to `batch` and its state to `*staged`.
+  absl::Status StageJob(
+      std::string_view job_id, storage::WriteBatch& batch, SeriesUpdate* staged,
+      const std::function<absl::Status(StageContext&)>& stage);
+
+  // The state of `job_id`, loaded from RocksDB if needed.
+  absl::StatusOr<std::shared_ptr<JobState>> GetJob(
+      std::string_view job_id) const;
+  absl::Status Load(std::string_view job_id, JobState& job) const;
+
+  // Takes a snapshot of `job_id` (the series `names`, or all when empty) and
+  // calls `answer` on it. A query that finds a chunk of its snapshot gone
+  // (the data changed under it: `answer` sets *stale and fails) waits for
+  // the pending Publish and retries on a new snapshot, a few times, then
+  // fails with kUnavailable.
+  template <typename T>
+  absl::StatusOr<T> WithSnapshot(
+      std::string_view job_id, const std::vector<std::string>& names,
+      const std::function<absl::StatusOr<T>(const Snapshot&, bool* stale)>&
+          answer) const;
+
+  absl::StatusOr<trainyard::common::v1::LossCurve> Answer(
+      const trainyard::metrics::v1::GetLossCurveRequest& request,
+      int32_t max_points, const Snapshot& snapshot, bool* stale) const;
+
+  storage::Db& db_;
+  const SeriesStoreOptions options_;
+
+  mutable absl::Mutex mu_;
+  mutable std::map<std::string, std::shared_ptr<JobState>, std::less<>> jobs_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,95 @@
+// Copyright 2026 Trainyard authors.
+#include "services/metrics/storage/job_state_store.h"
+
+#include <deque>
+#include <optional>
+
+#include "common/status/status_macros.h"
+#include "common/storage/iterator.h"
+#include "common/storage/keys.h"
+
+namespace trainyard::metrics {
+namespace {
+
+constexpr std::string_view kStateCf = "job_state";
+constexpr std::string_view kHistoryCf = "stage_history";
+
+std::string JobKey(std::string_view job_id) {
+  return storage::KeyBuilder().AddString(job_id).Build();
+}
+
+std::string StagePrefix(std::string_view job_id, common::v1::Stage stage) {
+  return storage::KeyBuilder()
+      .AddString(job_id)
+      .AddUint64(static_cast<uint64_t>(stage))
+      .Build();
+}
+
+}  // namespace
+
+std::vector<std::string> JobStateStore::ColumnFamilies() {
+  return {std::string(kStateCf), std::string(kHistoryCf)};
+}
+
+absl::StatusOr<internal::JobState> JobStateStore::LoadSnapshot(
+    std::string_view job_id) const {
+  internal::JobState state;
+  RETURN_IF_ERROR(db_.Get(kStateCf, JobKey(job_id), &state));
+  return state;
+}
+
+void JobStateStore::StageSnapshot(const internal::JobState& state,
+                                  storage::WriteBatch& batch) const {
+  batch.Put(kStateCf, JobKey(state.job_id()), state);
+}
+
+void JobStateStore::StageHistory(std::string_view job_id,
+                                 common::v1::Stage stage,
+                                 const common::v1::SubstatusEntry& entry,
+                                 storage::WriteBatch& batch) const {
+  std::string key = StagePrefix(job_id, stage);
+  storage::AppendUint64(&key, entry.job_seq());
+  batch.Put(kHistoryCf, key, entry);
+}
+
+absl::Status JobStateStore::FillHistory(common::v1::JobStages* stages) const {
+  for (common::v1::StageInfo& info : *stages->mutable_stages()) {
+    // Newest first, then reversed: only the last kMaxHistoryPerStage are read.
+    std::deque<common::v1::SubstatusEntry> entries;
+    bool truncated = false;
+    absl::Status parse_status;
+    RETURN_IF_ERROR(db_.Scan(
+        kHistoryCf,
+        storage::KeyRange::Prefix(StagePrefix(stages->job_id(), info.stage())),
+        storage::Direction::kReverse,
+        [&](std::string_view, std::string_view value) {
+          if (static_cast<int>(entries.size()) == kMaxHistoryPerStage) {
+            truncated = true;
+            return false;
+          }
+          common::v1::SubstatusEntry entry;
+          if (!entry.ParseFromArray(value.data(),
+                                    static_cast<int>(value.size()))) {
+            parse_status = absl::DataLossError("corrupt stage history entry");
+            return false;
+          }
+          entries.push_front(std::move(entry));
+          return true;
+        }));
+    RETURN_IF_ERROR(parse_status);
+    info.clear_history();
+    for (auto& e : entries) *info.add_history() = std::move(e);
+    info.set_history_truncated(truncated);
+  }
+  return absl::OkStatus();
+}
+
+void JobStateStore::DeleteJob(std::string_view job_id,
+                              storage::WriteBatch& batch) const {
+  batch.Delete(kStateCf, JobKey(job_id));
+  std::string prefix = JobKey(job_id);
+  std::optional<std::string> end = storage::PrefixSuccessor(prefix);
+  batch.DeleteRange(kHistoryCf, prefix, *end);  // never all 0xFF
+}
+
+}  // namespace trainyard::metrics
