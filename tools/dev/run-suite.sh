@@ -49,7 +49,7 @@ start() {  # name binary grpc_port admin_port [flags...]
   pids+=($!)
 }
 
-start metrics trainyard-metrics 7103 7113
+start metrics trainyard-metrics 7103 7113 --webhook_master_key_file="$var/dev/master.key"
 start scheduler trainyard-scheduler 7102 7112
 start cost trainyard-cost 7104 7114
 start jobs trainyard-jobs 7101 7111
