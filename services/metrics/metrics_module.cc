@@ -1,7 +1,10 @@
 // Copyright 2026 Trainyard authors.
 #include "services/metrics/metrics_module.h"
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/http/message.h"
 #include "common/status/status_macros.h"
 #include "common/webhook/master_key.h"
@@ -16,7 +19,9 @@ class MetricsModule final : public server::ServiceModule {
  public:
   MetricsModule(server::ServiceContext& ctx, const MetricsConfig& config,
                 std::string master_key)
-      : ingest_metrics_(ctx.host.registry()),
+      : config_(config),
+        logger_(ctx.logger),
+        ingest_metrics_(ctx.host.registry()),
         options_{config.unchanged_percent, config.low_utilization_threshold},
         events_(ctx.db, ctx.clock),
         series_(ctx.db),
@@ -32,6 +37,31 @@ class MetricsModule final : public server::ServiceModule {
           std::move(master_key), ingestor_, ctx.clock,
           [&host] { return !host.serving(); }, &ingest_metrics_);
     }
+  }
+
+  ~MetricsModule() override {
+    stop_.Notify();
+    if (stall_thread_.joinable()) stall_thread_.join();
+  }
+
+  // Loads every known job (stall detection covers them all), then checks for
+  // stalls every stall_check_interval until destroyed.
+  absl::Status Warmup() override {
+    RETURN_IF_ERROR(ingestor_.LoadAll());
+    if (config_.stall_check_interval > absl::ZeroDuration()) {
+      stall_thread_ = std::thread([this] {
+        while (!stop_.WaitForNotificationWithTimeout(
+            config_.stall_check_interval)) {
+          absl::StatusOr<int> raised =
+              ingestor_.CheckStalls(config_.stall_timeout);
+          if (!raised.ok()) {
+            logger_.Warning("stall.check_failed",
+                            {{"error", raised.status().ToString()}});
+          }
+        }
+      });
+    }
+    return absl::OkStatus();
   }
 
   absl::Status Register(server::ServiceHost& host) {
@@ -51,6 +81,8 @@ class MetricsModule final : public server::ServiceModule {
   }
 
  private:
+  const MetricsConfig config_;
+  Logger& logger_;
   IngestMetrics ingest_metrics_;
   TrackerOptions options_;
   EventStore events_;
@@ -60,6 +92,8 @@ class MetricsModule final : public server::ServiceModule {
   std::unique_ptr<server::Rpc> rpc_;
   MetricsServiceImpl service_;
   std::unique_ptr<WebhookHandler> webhooks_;
+  absl::Notification stop_;
+  std::thread stall_thread_;
 };
 
 }  // namespace
@@ -88,6 +122,13 @@ void AddMetricsFlags(config::FlagSet& flags, MetricsConfig* config) {
                  "a change below this percent is a steady trend",
                  &config->unchanged_percent)
       .Range(0, 100);
+  flags.AddDuration("stall_timeout",
+                    "silence (suite time) after which an active job is "
+                    "flagged stalled",
+                    &config->stall_timeout);
+  flags.AddDuration("stall_check_interval",
+                    "how often (wall time) to look for stalls; 0s = never",
+                    &config->stall_check_interval);
 }
 
 absl::StatusOr<std::unique_ptr<server::ServiceModule>> BuildMetrics(

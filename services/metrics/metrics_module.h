@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/server/run_service.h"
 
 namespace trainyard::metrics {
@@ -20,6 +21,10 @@ struct MetricsConfig {
   std::string master_key_file;
   double low_utilization_threshold = 0.5;
   double unchanged_percent = 1.0;
+  // R-X-07: silence (suite time) after which an active job is flagged.
+  absl::Duration stall_timeout = absl::Minutes(5);
+  // How often (wall time) jobs are checked for stalls; 0 turns it off.
+  absl::Duration stall_check_interval = absl::Seconds(5);
 };
 
 // Declares the service's own settings, bound to `config`.

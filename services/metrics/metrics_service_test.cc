@@ -53,10 +53,12 @@ class Harness {
     master_key_ = *webhook::Base64Decode(kVectorMasterKey);
     MetricsConfig config;
     config.master_key_file = key_file_;
+    config.stall_check_interval = absl::ZeroDuration();  // tests drive time
     server::ServiceContext ctx = server_.Context();
     auto module = BuildMetrics(ctx, config);
     EXPECT_OK(module.status());
     module_ = *std::move(module);
+    EXPECT_OK(module_->Warmup());
     EXPECT_OK(server_.Start());
     server_.host().MarkServing();
     server_.clock().Set(absl::FromUnixSeconds(kVectorTimestamp));

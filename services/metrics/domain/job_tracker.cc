@@ -290,6 +290,30 @@ bool IsTerminal(common::v1::JobState state) {
          state == common::v1::JOB_STATE_CANCELLED;
 }
 
+bool ShouldFlagStall(const JobState& state, absl::Time now,
+                     absl::Duration timeout) {
+  const common::v1::Progress& p = state.progress();
+  if (p.stalled() || !Has(state.last_receive_time())) return false;
+  switch (p.job_state()) {
+    case common::v1::JOB_STATE_QUEUED:
+    case common::v1::JOB_STATE_PAUSING:
+    case common::v1::JOB_STATE_PAUSED:
+    case common::v1::JOB_STATE_CANCELLING:
+    case common::v1::JOB_STATE_CANCELLED:
+    case common::v1::JOB_STATE_COMPLETED:
+    case common::v1::JOB_STATE_FAILED:
+      return false;
+    default:
+      break;
+  }
+  bool active = false;
+  for (const StageInfo& s : state.stages().stages()) {
+    active |= s.state() == common::v1::STAGE_STATE_ACTIVE ||
+              s.state() == common::v1::STAGE_STATE_RECOVERING;
+  }
+  return active && now - FromProto(state.last_receive_time()) >= timeout;
+}
+
 JobState NewJobState(std::string_view job_id) {
   JobState state;
   state.set_job_id(std::string(job_id));
@@ -308,8 +332,21 @@ JobState NewJobState(std::string_view job_id) {
 void FoldEvent(const TrackerOptions& options, const v1::Event& event,
                JobState* state) {
   state->set_last_job_seq(event.job_seq());
+  *state->mutable_last_receive_time() = event.receive_time();
   common::v1::Progress* p = state->mutable_progress();
   p->set_job_seq(event.job_seq());
+  if (event.has_stall()) {
+    // Metrics' own warning: flags (or clears) without being a sign of life.
+    p->set_stalled(!event.stall().cleared());
+    *p->mutable_stalled_since() = event.stall().since();
+    p->set_stall_reason(event.stall().reason());
+    return;
+  }
+  if (p->stalled()) {  // any other event is a sign of life (R-X-07)
+    p->set_stalled(false);
+    p->clear_stalled_since();
+    p->set_stall_reason(common::v1::STALL_REASON_UNSPECIFIED);
+  }
   *p->mutable_last_event_time() = event.occurred_time();
   if (event.attempt() > p->attempt()) p->set_attempt(event.attempt());
   switch (event.payload_case()) {

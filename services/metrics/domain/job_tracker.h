@@ -49,4 +49,10 @@ common::v1::DurationRange DefaultStageEstimate(common::v1::Stage stage,
 // True for a terminal job state (COMPLETED, FAILED, CANCELLED).
 bool IsTerminal(common::v1::JobState state);
 
+// R-X-07: true when the job has been silent for `timeout` at `now` while one
+// of its stages is active, it is not already flagged, and job-control has not
+// said it is queued, pausing, paused, cancelling or over.
+bool ShouldFlagStall(const internal::JobState& state, absl::Time now,
+                     absl::Duration timeout);
+
 }  // namespace trainyard::metrics

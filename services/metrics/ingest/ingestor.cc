@@ -171,6 +171,86 @@ absl::StatusOr<internal::JobState> Ingestor::State(std::string_view job_id) {
   return slot->state;
 }
 
+absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
+                                    storage::WriteBatch& batch) {
+  for (JobWork& w : work) {
+    uint64_t last = w.state.last_job_seq();
+    if (last != w.first_seq &&
+        (w.is_new || last / kSnapshotEvery != w.first_seq / kSnapshotEvery)) {
+      states_.StageSnapshot(w.state, batch);
+    }
+  }
+  if (!batch.empty()) RETURN_IF_ERROR(db_.Write(batch));
+  for (JobWork& w : work) {
+    for (auto& u : w.event_updates) events_.Publish(u);
+    for (auto& u : w.series_updates) series_.Publish(std::move(u));
+    if (w.state.last_job_seq() != w.first_seq) {
+      w.slot->state = std::move(w.state);
+      w.slot->exists = true;
+    }
+    if (metrics_ != nullptr) {
+      for (common::v1::EventType t : w.stored_types) metrics_->Ingested(t);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Ingestor::LoadAll() {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, states_.ListJobIds());
+  for (const std::string& id : ids) {
+    std::shared_ptr<JobSlot> slot = Slot(id);
+    absl::MutexLock lock(&slot->mu);
+    RETURN_IF_ERROR(LoadLocked(id, *slot));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> Ingestor::CheckStalls(absl::Duration timeout) {
+  std::vector<std::pair<std::string, std::shared_ptr<JobSlot>>> slots;
+  {
+    absl::MutexLock lock(&slots_mu_);
+    for (const auto& [id, slot] : slots_) slots.emplace_back(id, slot);
+  }
+  int raised = 0;
+  for (auto& [job_id, slot] : slots) {
+    absl::MutexLock lock(&slot->mu);
+    absl::Time now = clock_.Now();
+    if (!slot->loaded || !slot->exists ||
+        !ShouldFlagStall(slot->state, now, timeout)) {
+      continue;
+    }
+    const internal::JobState& st = slot->state;
+    v1::Event e;
+    e.set_job_id(job_id);
+    e.set_event_id(absl::StrCat("stall_", st.last_job_seq()));
+    e.set_type(common::v1::EVENT_TYPE_WARNING);
+    e.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
+    e.set_attempt(st.progress().attempt());
+    *e.mutable_occurred_time() = ToProto(now);
+    *e.mutable_receive_time() = ToProto(now);
+    e.set_message(absl::StrCat(
+        "No event for ",
+        absl::FormatDuration(absl::Trunc(
+            now - FromProto(st.last_receive_time()), absl::Seconds(1))),
+        " while the job is active: it may be stalled"));
+    v1::StallPayload* stall = e.mutable_stall();
+    stall->set_reason(common::v1::STALL_REASON_NO_HEARTBEAT);
+    *stall->mutable_since() = st.last_receive_time();
+    *stall->mutable_last_event_time() = st.progress().last_event_time();
+    std::vector<JobWork> work(1);
+    JobWork& w = work[0];
+    w.job_id = job_id;
+    w.slot = slot.get();
+    w.state = st;
+    w.first_seq = st.last_job_seq();
+    storage::WriteBatch batch;
+    RETURN_IF_ERROR(StageEvent(std::move(e), w, batch));
+    RETURN_IF_ERROR(CommitLocked(work, batch));
+    ++raised;
+  }
+  return raised;
+}
+
 absl::StatusOr<int64_t> Ingestor::DeleteJob(std::string_view job_id) {
   std::shared_ptr<JobSlot> slot = Slot(job_id);
   absl::MutexLock lock(&slot->mu);
@@ -318,31 +398,10 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
       r.set_outcome(v1::INGEST_OUTCOME_ACCEPTED);
       r.set_job_seq(w.ids_in_call[ToAbsl(r.event_id())]);
     }
-    uint64_t last = w.state.last_job_seq();
-    if (last != w.first_seq &&
-        (w.is_new || last / kSnapshotEvery != w.first_seq / kSnapshotEvery)) {
-      states_.StageSnapshot(w.state, batch);
-    }
   }
-
-  if (!batch.empty()) {
-    if (absl::Status s = db_.Write(batch); !s.ok()) {
-      unlock();
-      return s;
-    }
-  }
-  for (JobWork& w : work) {
-    for (auto& u : w.event_updates) events_.Publish(u);
-    for (auto& u : w.series_updates) series_.Publish(std::move(u));
-    if (w.state.last_job_seq() != w.first_seq) {
-      w.slot->state = std::move(w.state);
-      w.slot->exists = true;
-    }
-    if (metrics_ != nullptr) {
-      for (common::v1::EventType t : w.stored_types) metrics_->Ingested(t);
-    }
-  }
+  absl::Status committed = CommitLocked(work, batch);
   unlock();
+  RETURN_IF_ERROR(committed);
   if (metrics_ != nullptr) {
     metrics_->IngestSeconds(
         absl::ToDoubleSeconds(wall_clock_.Now() - wall_start));

@@ -52,6 +52,15 @@ class Ingestor {
   absl::StatusOr<std::vector<v1::IngestResult>> Ingest(
       std::vector<v1::IngestEvent> events, const IngestOptions& options = {});
 
+  // R-X-07: raises a stall WARNING (with a StallPayload, flagging the job's
+  // progress as stalled until its next event) for each loaded job silent for
+  // `timeout` while active (domain: ShouldFlagStall). Returns how many.
+  absl::StatusOr<int> CheckStalls(absl::Duration timeout);
+
+  // Loads every job with a snapshot, so that stall detection covers jobs not
+  // queried since a restart.
+  absl::Status LoadAll();
+
   // Purges every event, point, history entry and state of the job, under its
   // ingest lock. Returns the number of events deleted (0 when already gone).
   absl::StatusOr<int64_t> DeleteJob(std::string_view job_id);
@@ -74,6 +83,10 @@ class Ingestor {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot.mu);
   absl::Status StageEvent(v1::Event event, JobWork& work,
                           storage::WriteBatch& batch);
+  // Snapshots where due, writes `batch`, then publishes every staged change.
+  // REQUIRES: every work's slot lock held.
+  absl::Status CommitLocked(std::vector<JobWork>& work,
+                            storage::WriteBatch& batch);
 
   storage::Db& db_;
   EventStore& events_;

@@ -5,38 +5,18 @@
 #include "services/metrics/ingest/webhook_handler.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/storage/db.h"
 #include "common/testing/status_matchers.h"
-#include "common/testing/temp_dir.h"
 #include "common/webhook/signature.h"
 #include "gtest/gtest.h"
+#include "services/metrics/ingest/ingest_fixture.h"
 
 namespace trainyard::metrics {
 namespace {
 
 using ::testing::HasSubstr;
 
-class WebhookHandlerTest : public ::testing::Test {
+class WebhookHandlerTest : public ::testing::Test, public IngestFixture {
  protected:
-  WebhookHandlerTest() {
-    storage::Options options;
-    options.path = dir_.Sub("db");
-    options.name = "metrics";
-    for (auto cfs :
-         {EventStore::ColumnFamilies(), SeriesStore::ColumnFamilies(),
-          JobStateStore::ColumnFamilies()}) {
-      options.column_families.insert(options.column_families.end(), cfs.begin(),
-                                     cfs.end());
-    }
-    db_ = *storage::Db::Open(options);
-    events_ = std::make_unique<EventStore>(*db_, clock_);
-    series_ = std::make_unique<SeriesStore>(*db_);
-    states_ = std::make_unique<JobStateStore>(*db_);
-    ingestor_ =
-        std::make_unique<Ingestor>(*db_, *events_, *series_, *states_, clock_,
-                                   clock_, TrackerOptions{}, nullptr);
-  }
-
   WebhookHandler Handler(bool draining, int max_in_flight = 512) {
     WebhookOptions options;
     options.max_in_flight = max_in_flight;
@@ -64,13 +44,6 @@ class WebhookHandlerTest : public ::testing::Test {
   static constexpr char kKey[] = "0123456789abcdef0123456789abcdef";
   static constexpr char kBody[] =
       R"({"type":"info","attempt":1,"seq":1,"time":"2025-11-29T03:00:00Z","message":"hello"})";
-  testing::TempDir dir_;
-  FakeClock clock_;
-  std::unique_ptr<storage::Db> db_;
-  std::unique_ptr<EventStore> events_;
-  std::unique_ptr<SeriesStore> series_;
-  std::unique_ptr<JobStateStore> states_;
-  std::unique_ptr<Ingestor> ingestor_;
 };
 
 TEST_F(WebhookHandlerTest, R_X_01_DrainingIs503WithRetryAfter) {

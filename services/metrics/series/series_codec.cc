@@ -1,13 +1,17 @@
 #include "services/metrics/series/series_codec.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
+
+#include "common/status/status_macros.h"
 
 namespace trainyard::metrics {
 namespace {
 
 constexpr uint8_t kPointsFormat = 1;
+constexpr uint8_t kChunkFormat = 2;
 constexpr uint8_t kMetaFormat = 1;
 
 void PutVarint(std::string* out, uint64_t v) {
@@ -119,11 +123,13 @@ absl::Status Corrupt(std::string_view what) {
 
 }  // namespace
 
-void EncodePoints(absl::Span<const SeriesPoint> points, std::string* out) {
-  out->reserve(out->size() + 2 + points.size() * 11);
-  out->push_back(static_cast<char>(kPointsFormat));
-  PutVarint(out, points.size());
-  int64_t prev_step = 0;
+namespace {
+
+// Point data shared by both formats: per point a step delta (to `base` for
+// the first point), a zigzag attempt delta (to 0 for the first) and the value.
+void PutPointData(absl::Span<const SeriesPoint> points, int64_t base,
+                  std::string* out) {
+  int64_t prev_step = base;
   int64_t prev_attempt = 0;
   for (const SeriesPoint& p : points) {
     PutVarint(out, static_cast<uint64_t>(p.step - prev_step));
@@ -134,14 +140,86 @@ void EncodePoints(absl::Span<const SeriesPoint> points, std::string* out) {
   }
 }
 
+// Decodes `count` points written by PutPointData with `base`, appending to
+// *out. The first step delta may be 0 only when `first_may_equal_base`.
+bool GetPointData(Reader* r, uint64_t count, int64_t base,
+                  bool first_may_equal_base, std::vector<SeriesPoint>* out) {
+  const size_t old_size = out->size();
+  out->resize(old_size + count);
+  SeriesPoint* p = out->data() + old_size;
+  int64_t step = base;
+  int64_t attempt = 0;
+  for (uint64_t i = 0; i < count; ++i, ++p) {
+    uint64_t delta;
+    int64_t attempt_delta;
+    if (!r->GetVarint(&delta) ||
+        (delta == 0 && (i > 0 || !first_may_equal_base)) ||
+        !AddStep(step, delta, &step) || !r->GetZigZag(&attempt_delta) ||
+        !ToAttempt(attempt + attempt_delta, &p->attempt) ||
+        !r->GetDouble(&p->value)) {
+      out->resize(old_size);
+      return false;
+    }
+    attempt = p->attempt;
+    p->step = step;
+  }
+  return true;
+}
+
+void PutRelativePoint(std::string* out, int64_t first_step,
+                      const SeriesPoint& p);
+bool GetRelativePoint(Reader* r, int64_t first_step, int64_t last_step,
+                      SeriesPoint* p);
+
+}  // namespace
+
+void EncodePoints(absl::Span<const SeriesPoint> points, std::string* out) {
+  out->reserve(out->size() + 2 + points.size() * 11);
+  out->push_back(static_cast<char>(kPointsFormat));
+  PutVarint(out, points.size());
+  PutPointData(points, 0, out);
+}
+
 std::string EncodePoints(absl::Span<const SeriesPoint> points) {
   std::string out;
   EncodePoints(points, &out);
   return out;
 }
 
+std::string EncodeChunk(absl::Span<const SeriesPoint> points,
+                        int block_points) {
+  const size_t per_block = static_cast<size_t>(std::max(block_points, 1));
+  std::string header;
+  std::string data;
+  data.reserve(points.size() * 11);
+  header.push_back(static_cast<char>(kChunkFormat));
+  PutVarint(&header, points.size());
+  PutVarint(&header, per_block);
+  int64_t prev_first = 0;
+  for (size_t begin = 0; begin < points.size(); begin += per_block) {
+    absl::Span<const SeriesPoint> block =
+        points.subspan(begin, std::min(per_block, points.size() - begin));
+    const int64_t first = block.front().step;
+    Extremes e;
+    for (const SeriesPoint& p : block) e.Add(p);
+    const size_t data_begin = data.size();
+    PutPointData(block, first, &data);
+    PutVarint(&header, static_cast<uint64_t>(first - prev_first));
+    PutVarint(&header, data.size() - data_begin);
+    PutRelativePoint(&header, first, e.min);
+    PutRelativePoint(&header, first, e.max);
+    prev_first = first;
+  }
+  return header + data;
+}
+
 absl::Status DecodePoints(std::string_view bytes,
                           std::vector<SeriesPoint>* out) {
+  if (!bytes.empty() && static_cast<uint8_t>(bytes[0]) == kChunkFormat) {
+    ChunkView view;
+    RETURN_IF_ERROR(view.Parse(bytes));
+    return view.DecodeAll(out);
+  }
   Reader r(bytes);
   uint8_t format;
   if (!r.GetByte(&format) || format != kPointsFormat) {
@@ -153,26 +231,91 @@ absl::Status DecodePoints(std::string_view bytes,
     return Corrupt("bad point count");
   }
   const size_t base = out->size();
-  out->resize(base + count);
-  SeriesPoint* p = out->data() + base;
-  int64_t step = 0;
-  int64_t attempt = 0;
-  for (uint64_t i = 0; i < count; ++i, ++p) {
-    uint64_t delta;
-    int64_t attempt_delta;
-    if (!r.GetVarint(&delta) || (i > 0 && delta == 0) ||
-        !AddStep(step, delta, &step) || !r.GetZigZag(&attempt_delta) ||
-        !ToAttempt(attempt + attempt_delta, &p->attempt) ||
-        !r.GetDouble(&p->value)) {
-      out->resize(base);
-      return Corrupt("bad point");
-    }
-    attempt = p->attempt;
-    p->step = step;
+  if (!GetPointData(&r, count, 0, /*first_may_equal_base=*/true, out)) {
+    return Corrupt("bad point");
   }
   if (!r.done()) {
     out->resize(base);
     return Corrupt("trailing bytes after points");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ChunkView::Parse(std::string_view bytes) {
+  blocks_.clear();
+  count_ = 0;
+  Reader r(bytes);
+  uint8_t format;
+  uint64_t count, per_block;
+  if (!r.GetByte(&format) || format != kChunkFormat) {
+    return Corrupt("unknown chunk format");
+  }
+  if (!r.GetVarint(&count) || count == 0 || !r.GetVarint(&per_block) ||
+      per_block == 0 || count > r.remaining() / 10) {
+    return Corrupt("bad chunk header");
+  }
+  const uint64_t nblocks = (count + per_block - 1) / per_block;
+  if (nblocks > r.remaining() / 20) return Corrupt("bad chunk header");
+  blocks_.resize(nblocks);
+  int64_t first = 0;
+  uint64_t total_data = 0;
+  for (uint64_t b = 0; b < nblocks; ++b) {
+    Block& block = blocks_[b];
+    uint64_t delta, length;
+    if (!r.GetVarint(&delta) || (b > 0 && delta == 0) ||
+        !AddStep(first, delta, &first) || !r.GetVarint(&length) ||
+        length > bytes.size()) {
+      return Corrupt("bad chunk block header");
+    }
+    block.first_step = first;
+    block.count = static_cast<int64_t>(
+        b + 1 < nblocks ? per_block : count - per_block * (nblocks - 1));
+    block.extremes.count = block.count;
+    // Extremes lie in the block; the next block's first step bounds it.
+    if (!GetRelativePoint(&r, first, std::numeric_limits<int64_t>::max(),
+                          &block.extremes.min) ||
+        !GetRelativePoint(&r, first, std::numeric_limits<int64_t>::max(),
+                          &block.extremes.max)) {
+      return Corrupt("bad chunk block extremes");
+    }
+    block.data_length = length;
+    total_data += length;
+  }
+  if (total_data != r.remaining()) return Corrupt("bad chunk block lengths");
+  size_t offset = bytes.size() - r.remaining();
+  for (Block& block : blocks_) {
+    block.data = bytes.substr(offset, block.data_length);
+    offset += block.data_length;
+  }
+  for (size_t b = 0; b + 1 < blocks_.size(); ++b) {
+    if (blocks_[b].extremes.min.step >= blocks_[b + 1].first_step ||
+        blocks_[b].extremes.max.step >= blocks_[b + 1].first_step) {
+      return Corrupt("bad chunk block extremes");
+    }
+  }
+  count_ = static_cast<int64_t>(count);
+  return absl::OkStatus();
+}
+
+absl::Status ChunkView::Decode(size_t b, std::vector<SeriesPoint>* out) const {
+  const Block& block = blocks_[b];
+  const size_t base = out->size();
+  Reader r(block.data);
+  if (!GetPointData(&r, static_cast<uint64_t>(block.count), block.first_step,
+                    /*first_may_equal_base=*/true, out) ||
+      !r.done() || (*out)[base].step != block.first_step ||
+      (b + 1 < blocks_.size() &&
+       out->back().step >= blocks_[b + 1].first_step)) {
+    out->resize(base);
+    return Corrupt("bad chunk block");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ChunkView::DecodeAll(std::vector<SeriesPoint>* out) const {
+  out->reserve(out->size() + static_cast<size_t>(count_));
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    RETURN_IF_ERROR(Decode(b, out));
   }
   return absl::OkStatus();
 }

@@ -512,7 +512,7 @@ std::vector<ChunkMeta> SeriesStore::StageContext::WriteChunks(
     meta.extremes = ExtremesOf(piece);
     meta.last = piece.back();
     std::string key = ChunkKey(job_id_, name, tag, meta);
-    std::string blob = EncodePoints(piece);
+    std::string blob = EncodeChunk(piece, options_.block_points);
     overlay_[key] = blob;
     Put(kChunksCf, std::move(key), std::move(blob));
     Put(kMetaCf, IndexKey(job_id_, name, tag, meta.first_step),
@@ -858,6 +858,7 @@ SeriesStore::SeriesStore(storage::Db& db, SeriesStoreOptions options)
         options.max_chunk_points =
             std::max(options.max_chunk_points, options.chunk_points);
         options.group_chunks = std::max(options.group_chunks, 1);
+        options.block_points = std::max(options.block_points, 1);
         return options;
       }()) {}
 
@@ -1169,7 +1170,10 @@ struct SeriesStore::Snapshot {
 
 // Reads one run (the effective curve: chunks + tail; or a rolled-back run:
 // chunks only) as a sequence of "units": chunks 0..C-1, then the tail as unit
-// C when it is not empty. Units are ordered and disjoint in steps.
+// C when it is not empty. Units are ordered and disjoint in steps. Ranges are
+// answered from the finest summary that lies wholly inside them: groups of
+// chunks and chunks (ChunkIndex, in memory), then blocks (chunk headers);
+// only blocks that straddle a range edge are decoded.
 class SeriesStore::RunReader {
  public:
   RunReader(const SeriesStore& store, const Snapshot& snapshot,
@@ -1184,7 +1188,6 @@ class SeriesStore::RunReader {
         stale_(stale) {}
 
   size_t units() const { return chunks_.size() + (tail_ ? 1 : 0); }
-  bool empty() const { return units() == 0; }
 
   // First point at or after `lo` and at or before `hi`, if any.
   absl::StatusOr<std::optional<int64_t>> FirstIn(int64_t lo, int64_t hi);
@@ -1202,6 +1205,18 @@ class SeriesStore::RunReader {
   }
 
  private:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  // A chunk read from RocksDB: its bytes, parsed header, and the last block
+  // decoded.
+  struct Cached {
+    size_t unit = kNone;
+    std::unique_ptr<std::string> blob;  // Stable address for `view`.
+    ChunkView view;
+    size_t block = kNone;
+    std::vector<SeriesPoint> points;  // Of `block`.
+  };
+
   int64_t UnitFirst(size_t u) const {
     return u < chunks_.size() ? chunks_.at(u).first_step
                               : tail_->points.front().step;
@@ -1231,7 +1246,24 @@ class SeriesStore::RunReader {
     if (tail_ && end > c) e.Merge(tail_->extremes);  // begin <= c < end.
     return e;
   }
-  absl::StatusOr<const std::vector<SeriesPoint>*> Load(size_t u);
+
+  absl::StatusOr<Cached*> LoadChunk(size_t u);
+  absl::StatusOr<const std::vector<SeriesPoint>*> LoadBlock(Cached* c,
+                                                            size_t b);
+  // Steps of block b of chunk c all lie in [BlockFirst, BlockLast].
+  int64_t BlockFirst(const Cached& c, size_t b) const {
+    return c.view.first_step(b);
+  }
+  int64_t BlockLast(const Cached& c, size_t b) const {
+    return b + 1 < c.view.blocks() ? c.view.first_step(b + 1) - 1
+                                   : chunks_.at(c.unit).last_step;
+  }
+  // The points of unit u (or of the blocks of it that overlap [lo, hi]),
+  // each as a sorted span, in step order.
+  absl::Status ForEachPart(
+      size_t u, int64_t lo, int64_t hi,
+      const std::function<void(absl::Span<const SeriesPoint>)>& fn);
+  // Adds to *e the points of unit u within [lo, hi].
   absl::Status AddRange(size_t u, int64_t lo, int64_t hi, Extremes* e);
 
   const SeriesStore& store_;
@@ -1248,25 +1280,21 @@ class SeriesStore::RunReader {
   size_t iter_unit_ = 0;
   std::string run_limit_;
 
-  // The last two chunks decoded: a chunk that straddles a bucket edge is
-  // read for both buckets.
-  struct Cached {
-    size_t unit = static_cast<size_t>(-1);
-    std::vector<SeriesPoint> points;
-  };
+  // The last two chunks read: a chunk that straddles a bucket edge is used
+  // for both buckets.
   Cached cache_[2];
   int next_slot_ = 0;
 };
 
-absl::StatusOr<const std::vector<SeriesPoint>*> SeriesStore::RunReader::Load(
-    size_t u) {
-  if (u >= chunks_.size()) return &tail_->points;
+absl::StatusOr<SeriesStore::RunReader::Cached*>
+SeriesStore::RunReader::LoadChunk(size_t u) {
   for (Cached& c : cache_) {
-    if (c.unit == u) return &c.points;
+    if (c.unit == u) return &c;
   }
   Cached& slot = cache_[next_slot_];
   next_slot_ = 1 - next_slot_;
-  slot.unit = static_cast<size_t>(-1);
+  slot.unit = kNone;
+  slot.block = kNone;
   const ChunkMeta& meta = chunks_.at(u);
   const std::string key = ChunkKey(snapshot_.job_id, series_, tag_, meta);
   if (iter_ != nullptr && u > iter_unit_ && u - iter_unit_ <= kMaxChunkWalk) {
@@ -1286,36 +1314,84 @@ absl::StatusOr<const std::vector<SeriesPoint>*> SeriesStore::RunReader::Load(
   }
   RETURN_IF_ERROR(iter_->status());
   if (!iter_->Valid() || iter_->key() != std::string_view(key)) {
-    // Rewritten or deleted since the snapshot was taken.
+    // Deleted since the snapshot was taken (see "Retired chunks").
     iter_.reset();
     *stale_ = true;
     return absl::AbortedError("series changed during the query");
   }
   iter_unit_ = u;
-  slot.points.clear();
-  RETURN_IF_ERROR(DecodePoints(iter_->value(), &slot.points));
-  if (static_cast<int64_t>(slot.points.size()) != meta.extremes.count) {
+  if (slot.blob == nullptr) slot.blob = std::make_unique<std::string>();
+  slot.blob->assign(iter_->value());
+  RETURN_IF_ERROR(slot.view.Parse(*slot.blob));
+  if (slot.view.count() != meta.extremes.count) {
     return absl::DataLossError(absl::StrCat("series chunk ",
                                             storage::PrintableKey(key),
                                             " does not match its summary"));
   }
   slot.unit = u;
-  return &slot.points;
+  return &slot;
 }
+
+absl::StatusOr<const std::vector<SeriesPoint>*>
+SeriesStore::RunReader::LoadBlock(Cached* c, size_t b) {
+  if (c->block != b) {
+    c->block = kNone;
+    c->points.clear();
+    RETURN_IF_ERROR(c->view.Decode(b, &c->points));
+    c->block = b;
+  }
+  return &c->points;
+}
+
+absl::Status SeriesStore::RunReader::ForEachPart(
+    size_t u, int64_t lo, int64_t hi,
+    const std::function<void(absl::Span<const SeriesPoint>)>& fn) {
+  if (u >= chunks_.size()) {
+    fn(tail_->points);
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(Cached * c, LoadChunk(u));
+  for (size_t b = 0; b < c->view.blocks(); ++b) {
+    if (BlockLast(*c, b) < lo) continue;
+    if (BlockFirst(*c, b) > hi) break;
+    ASSIGN_OR_RETURN(const std::vector<SeriesPoint>* points, LoadBlock(c, b));
+    fn(*points);
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The part of sorted `points` within [lo, hi].
+absl::Span<const SeriesPoint> Within(absl::Span<const SeriesPoint> points,
+                                     int64_t lo, int64_t hi) {
+  auto first = std::lower_bound(
+      points.begin(), points.end(), lo,
+      [](const SeriesPoint& p, int64_t s) { return p.step < s; });
+  auto last = std::upper_bound(
+      first, points.end(), hi,
+      [](int64_t s, const SeriesPoint& p) { return s < p.step; });
+  return absl::MakeConstSpan(&*points.begin() + (first - points.begin()),
+                             last - first);
+}
+
+}  // namespace
 
 absl::StatusOr<std::optional<int64_t>> SeriesStore::RunReader::FirstIn(
     int64_t lo, int64_t hi) {
   size_t u = FirstUnitEndingAtOrAfter(lo);
   if (u >= units()) return std::nullopt;
-  int64_t step = UnitFirst(u);
-  if (step < lo) {
-    ASSIGN_OR_RETURN(const std::vector<SeriesPoint>* points, Load(u));
-    step = std::lower_bound(
-               points->begin(), points->end(), lo,
-               [](const SeriesPoint& p, int64_t s) { return p.step < s; })
-               ->step;
+  std::optional<int64_t> step = UnitFirst(u);
+  if (*step < lo) {
+    // Some point of u is >= lo (its last step is).
+    step.reset();
+    RETURN_IF_ERROR(
+        ForEachPart(u, lo, kMaxStep, [&](absl::Span<const SeriesPoint> part) {
+          absl::Span<const SeriesPoint> in = Within(part, lo, kMaxStep);
+          if (!step.has_value() && !in.empty()) step = in.front().step;
+        }));
   }
-  if (step > hi) return std::nullopt;
+  if (!step.has_value() || *step > hi) return std::nullopt;
   return step;
 }
 
@@ -1324,25 +1400,40 @@ absl::StatusOr<std::optional<int64_t>> SeriesStore::RunReader::LastIn(
   size_t after = FirstUnitStartingAfter(hi);
   if (after == 0) return std::nullopt;
   size_t u = after - 1;
-  int64_t step = UnitLast(u);
-  if (step > hi) {
-    ASSIGN_OR_RETURN(const std::vector<SeriesPoint>* points, Load(u));
-    auto it = std::upper_bound(
-        points->begin(), points->end(), hi,
-        [](int64_t s, const SeriesPoint& p) { return s < p.step; });
-    step = std::prev(it)->step;
+  std::optional<int64_t> step = UnitLast(u);
+  if (*step > hi) {
+    // Some point of u is <= hi (its first step is).
+    step.reset();
+    RETURN_IF_ERROR(ForEachPart(u, std::numeric_limits<int64_t>::min(), hi,
+                                [&](absl::Span<const SeriesPoint> part) {
+                                  absl::Span<const SeriesPoint> in =
+                                      Within(part, 0, hi);
+                                  if (!in.empty()) step = in.back().step;
+                                }));
   }
-  if (step < lo) return std::nullopt;
+  if (!step.has_value() || *step < lo) return std::nullopt;
   return step;
 }
 
 absl::Status SeriesStore::RunReader::AddRange(size_t u, int64_t lo, int64_t hi,
                                               Extremes* e) {
-  ASSIGN_OR_RETURN(const std::vector<SeriesPoint>* points, Load(u));
-  auto it = std::lower_bound(
-      points->begin(), points->end(), lo,
-      [](const SeriesPoint& p, int64_t s) { return p.step < s; });
-  for (; it != points->end() && it->step <= hi; ++it) e->Add(*it);
+  if (u >= chunks_.size()) {
+    for (const SeriesPoint& p : Within(tail_->points, lo, hi)) e->Add(p);
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(Cached * c, LoadChunk(u));
+  for (size_t b = 0; b < c->view.blocks(); ++b) {
+    const int64_t first = BlockFirst(*c, b);
+    const int64_t last = BlockLast(*c, b);
+    if (last < lo) continue;
+    if (first > hi) break;
+    if (first >= lo && last <= hi) {
+      e->Merge(c->view.extremes(b));  // The whole block is inside.
+      continue;
+    }
+    ASSIGN_OR_RETURN(const std::vector<SeriesPoint>* points, LoadBlock(c, b));
+    for (const SeriesPoint& p : Within(*points, lo, hi)) e->Add(p);
+  }
   return absl::OkStatus();
 }
 
@@ -1353,7 +1444,7 @@ absl::StatusOr<Extremes> SeriesStore::RunReader::RangeExtremes(int64_t lo,
   size_t begin = FirstUnitEndingAtOrAfter(lo);
   size_t end = FirstUnitStartingAfter(hi);
   if (begin >= end) return result;
-  // Units only partly inside [lo, hi] are read; the others are summarized.
+  // Units only partly inside [lo, hi] are opened; the others summarized.
   if (UnitFirst(begin) < lo || UnitLast(begin) > hi) {
     RETURN_IF_ERROR(AddRange(begin, lo, hi, &result));
     ++begin;
@@ -1372,20 +1463,11 @@ absl::Status SeriesStore::RunReader::Points(int64_t lo, int64_t hi,
   size_t begin = FirstUnitEndingAtOrAfter(lo);
   size_t end = FirstUnitStartingAfter(hi);
   for (size_t u = begin; u < end; ++u) {
-    ASSIGN_OR_RETURN(const std::vector<SeriesPoint>* points, Load(u));
-    auto first = points->begin();
-    if (UnitFirst(u) < lo) {
-      first = std::lower_bound(
-          points->begin(), points->end(), lo,
-          [](const SeriesPoint& p, int64_t s) { return p.step < s; });
-    }
-    auto last = points->end();
-    if (UnitLast(u) > hi) {
-      last = std::upper_bound(
-          first, points->end(), hi,
-          [](int64_t s, const SeriesPoint& p) { return s < p.step; });
-    }
-    out->insert(out->end(), first, last);
+    RETURN_IF_ERROR(
+        ForEachPart(u, lo, hi, [&](absl::Span<const SeriesPoint> part) {
+          absl::Span<const SeriesPoint> in = Within(part, lo, hi);
+          out->insert(out->end(), in.begin(), in.end());
+        }));
   }
   return absl::OkStatus();
 }
@@ -1582,11 +1664,9 @@ absl::StatusOr<LossCurve> SeriesStore::Answer(
       RETURN_IF_ERROR(run.reader.Points(*start, *end, &points));
     } else {
       out->set_downsampled(true);
-      double units =
-          static_cast<double>(run.reader.UnitsOverlapping(*start, *end));
-      if (units <=
-          options_.raw_scan_chunks_per_bucket * static_cast<double>(buckets)) {
-        // Few chunks per bucket: summaries would not save reads.
+      if (static_cast<double>(total.count) <=
+          options_.raw_scan_points_per_bucket * static_cast<double>(buckets)) {
+        // Few points per bucket: summaries would not save decoding.
         std::vector<SeriesPoint> raw;
         raw.reserve(total.count);
         RETURN_IF_ERROR(run.reader.Points(*start, *end, &raw));

@@ -60,14 +60,17 @@
 // at or before the last chunk's last step (late or replayed points) and
 // rewinds rewrite the affected chunks (read-modify-write).
 //
-// Summaries. Each chunk's count, min, max (value, step, attempt) and last
-// point are in its index entry; the whole index of a job is held in memory
-// (about 100 bytes per chunk, 0.4 byte per point) with merged extremes per
-// group of 64 chunks (chunk_index.h). A query over [start, end] into B
-// buckets reads summaries for chunks a bucket covers whole and decodes only
-// chunks that straddle a bucket edge: O(B x (log chunks + group size) + B x
-// chunk_points) work, independent of the history length. Group summaries are
-// derived at load (not stored): the index is read whole anyway.
+// Summaries, three levels. Per block of 32 points: its extremes, in the
+// chunk's header. Per chunk: count, min, max (value, step, attempt) and last
+// point, in its index entry; the whole index of a job is held in memory
+// (about 100 bytes per chunk, 0.4 byte per point). Per group of 64 chunks:
+// merged extremes, in memory (chunk_index.h; derived at load, not stored,
+// since the index is read whole anyway). A query over [start, end] into B
+// buckets takes each bucket's extremes from the coarsest summaries that lie
+// wholly inside it and decodes only the blocks that straddle a bucket edge:
+// O(B x (log chunks + group size + block size)) work, independent of the
+// history length. Ranges with few points per bucket are downsampled from
+// the raw points instead (cheaper there; same result).
 //
 // Atomicity with the caller's records. Stage* add the series writes to the
 // caller's WriteBatch (so the event record and its points commit together)
@@ -146,13 +149,17 @@ struct SeriesStoreOptions {
   // A rewritten chunk (late points) is split once it holds more than this.
   // >= chunk_points.
   int max_chunk_points = 512;
+  // Points per block inside a chunk (each block carries its extremes, so a
+  // bucket edge inside a chunk decodes one block). >= 1.
+  int block_points = 32;
   // Chunks per summary group in memory. >= 1.
   int group_chunks = 64;
-  // Query planning: when the chunks overlapping the range number at most
-  // this many per bucket, all their points are read and downsampled directly
-  // (Downsample()); above it, buckets are answered from summaries. Both give
-  // the same points. 0 forces summaries; a large value forces raw reads.
-  double raw_scan_chunks_per_bucket = 1.0;
+  // Query planning: when a downsampled range holds at most this many points
+  // per bucket, its points are read and downsampled directly (Downsample());
+  // above it, buckets are answered from summaries, decoding only the blocks
+  // at bucket edges (about a block and a half per bucket). Both give the same
+  // points. 0 forces summaries; a huge value forces raw reads.
+  double raw_scan_points_per_bucket = 64;
 };
 
 namespace series_internal {

@@ -54,6 +54,7 @@ SeriesStoreOptions SmallChunks() {
   SeriesStoreOptions options;
   options.chunk_points = 8;
   options.max_chunk_points = 16;
+  options.block_points = 3;
   options.group_chunks = 4;
   return options;
 }
@@ -360,9 +361,9 @@ TEST_F(SeriesStoreTest, R_DASH_04_DownsampledCurveEqualsBruteForceReference) {
   // Two readers on the same data: one forced onto summaries, one onto raw
   // scans. Both must equal the reference exactly.
   SeriesStoreOptions summaries = SmallChunks();
-  summaries.raw_scan_chunks_per_bucket = 0;
+  summaries.raw_scan_points_per_bucket = 0;
   SeriesStoreOptions raw = SmallChunks();
-  raw.raw_scan_chunks_per_bucket = 1e9;
+  raw.raw_scan_points_per_bucket = 1e9;
   SeriesStore summary_store(*db_, summaries);
   SeriesStore raw_store(*db_, raw);
 
@@ -416,7 +417,7 @@ TEST_F(SeriesStoreTest, R_DASH_04_DefaultChunkSizesOnALongSeries) {
     Ingest("long", batch);
   }
   SeriesStoreOptions summaries;
-  summaries.raw_scan_chunks_per_bucket = 0;
+  summaries.raw_scan_points_per_bucket = 0;
   SeriesStore summary_store(*db_, summaries);
   for (int32_t max_points : {0, 10, 500, 2000}) {
     for (auto [start, end] : std::vector<std::pair<int64_t, int64_t>>{
@@ -1037,7 +1038,7 @@ TEST_F(SeriesStoreTest, R_X_06_RandomHistoriesMatchTheModel) {
   ExpectMatchesModel("r");
 
   SeriesStoreOptions summaries = SmallChunks();
-  summaries.raw_scan_chunks_per_bucket = 0;
+  summaries.raw_scan_points_per_bucket = 0;
   SeriesStore summary_store(*db_, summaries);
   for (const std::string& name : names) {
     std::vector<SeriesPoint> points = models_["r"].Effective(name);

@@ -84,6 +84,25 @@ absl::Status JobStateStore::FillHistory(common::v1::JobStages* stages) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<std::string>> JobStateStore::ListJobIds() const {
+  std::vector<std::string> ids;
+  absl::Status status;
+  RETURN_IF_ERROR(db_.Scan(kStateCf, storage::KeyRange::All(),
+                           storage::Direction::kForward,
+                           [&](std::string_view key, std::string_view) {
+                             storage::KeyReader reader(key);
+                             std::string id;
+                             if (!reader.ReadString(&id)) {
+                               status = absl::DataLossError("corrupt job key");
+                               return false;
+                             }
+                             ids.push_back(std::move(id));
+                             return true;
+                           }));
+  RETURN_IF_ERROR(status);
+  return ids;
+}
+
 void JobStateStore::DeleteJob(std::string_view job_id,
                               storage::WriteBatch& batch) const {
   batch.Delete(kStateCf, JobKey(job_id));

@@ -46,6 +46,9 @@ class JobStateStore {
 
   void DeleteJob(std::string_view job_id, storage::WriteBatch& batch) const;
 
+  // Ids of every job with a snapshot.
+  absl::StatusOr<std::vector<std::string>> ListJobIds() const;
+
  private:
   storage::Db& db_;
 };

@@ -1,0 +1,46 @@
+// Copyright 2026 Trainyard authors.
+//
+// For tests: the ingest path on a real RocksDB in a temp dir with a fake
+// clock, without any server around it.
+#pragma once
+
+#include <memory>
+
+#include "common/storage/db.h"
+#include "common/testing/temp_dir.h"
+#include "common/time/clock.h"
+#include "services/metrics/ingest/ingestor.h"
+
+namespace trainyard::metrics {
+
+class IngestFixture {
+ public:
+  IngestFixture() {
+    storage::Options options;
+    options.path = dir_.Sub("db");
+    options.name = "metrics";
+    for (auto cfs :
+         {EventStore::ColumnFamilies(), SeriesStore::ColumnFamilies(),
+          JobStateStore::ColumnFamilies()}) {
+      options.column_families.insert(options.column_families.end(), cfs.begin(),
+                                     cfs.end());
+    }
+    db_ = *storage::Db::Open(options);
+    events_ = std::make_unique<EventStore>(*db_, clock_);
+    series_ = std::make_unique<SeriesStore>(*db_);
+    states_ = std::make_unique<JobStateStore>(*db_);
+    ingestor_ =
+        std::make_unique<Ingestor>(*db_, *events_, *series_, *states_, clock_,
+                                   clock_, TrackerOptions{}, nullptr);
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<storage::Db> db_;
+  std::unique_ptr<EventStore> events_;
+  std::unique_ptr<SeriesStore> series_;
+  std::unique_ptr<JobStateStore> states_;
+  std::unique_ptr<Ingestor> ingestor_;
+};
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,104 @@
+// Copyright 2026 Trainyard authors.
+#include "services/metrics/ingest/ingestor.h"
+
+#include "common/testing/status_matchers.h"
+#include "common/time/proto_time.h"
+#include "gtest/gtest.h"
+#include "services/metrics/ingest/ingest_fixture.h"
+
+namespace trainyard::metrics {
+namespace {
+
+constexpr absl::Duration kTimeout = absl::Minutes(5);
+
+class IngestorTest : public ::testing::Test, public IngestFixture {
+ protected:
+  v1::IngestEvent Event(const std::string& id) {
+    v1::IngestEvent e;
+    e.set_job_id("j1");
+    e.set_event_id(id);
+    e.set_attempt(1);
+    e.set_attempt_seq(++seq_);
+    *e.mutable_occurred_time() = ToProto(clock_.Now());
+    return e;
+  }
+  void Ingest(v1::IngestEvent e) {
+    std::vector<v1::IngestEvent> events;
+    events.push_back(std::move(e));
+    auto results = ingestor_->Ingest(std::move(events));
+    ASSERT_OK(results.status());
+    ASSERT_EQ((*results)[0].outcome(), v1::INGEST_OUTCOME_ACCEPTED)
+        << (*results)[0].reason();
+  }
+  void TrainingStatus() {
+    v1::IngestEvent e = Event("status_" + std::to_string(seq_ + 1));
+    e.set_type(common::v1::EVENT_TYPE_STATUS);
+    e.mutable_status()->set_stage(common::v1::STAGE_TRAINING);
+    e.mutable_status()->set_substatus("Training epoch 1/3 - Step 1/100...");
+    Ingest(std::move(e));
+  }
+  void Lifecycle(common::v1::JobState state) {
+    v1::IngestEvent e = Event("jc_" + std::to_string(seq_ + 1));
+    e.set_type(common::v1::EVENT_TYPE_INFO);
+    e.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
+    e.set_attempt_seq(0);
+    e.set_message("lifecycle");
+    e.mutable_lifecycle()->set_job_state(state);
+    Ingest(std::move(e));
+  }
+  bool Stalled() { return ingestor_->State("j1")->progress().stalled(); }
+
+  int seq_ = 0;
+};
+
+TEST_F(IngestorTest, R_X_07_SilenceWhileActiveRaisesStallWarning) {
+  TrainingStatus();
+  clock_.Advance(kTimeout - absl::Seconds(1));
+  EXPECT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(0));
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(1));
+  EXPECT_TRUE(Stalled());
+  // Raised once, not at every check.
+  clock_.Advance(kTimeout);
+  EXPECT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(0));
+  // The warning is in the log, with its payload.
+  v1::ListEventsRequest req;
+  req.set_job_id("j1");
+  auto events = events_->List(req);
+  ASSERT_OK(events.status());
+  const v1::Event& warning = events->events(1).event();
+  EXPECT_EQ(warning.type(), common::v1::EVENT_TYPE_WARNING);
+  EXPECT_EQ(warning.stall().reason(), common::v1::STALL_REASON_NO_HEARTBEAT);
+  EXPECT_THAT(warning.message(), ::testing::HasSubstr("No event for 5m"));
+}
+
+TEST_F(IngestorTest, R_X_07_NextEventClearsTheStall) {
+  TrainingStatus();
+  clock_.Advance(kTimeout);
+  ASSERT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(1));
+  TrainingStatus();
+  EXPECT_FALSE(Stalled());
+}
+
+TEST_F(IngestorTest, R_X_07_PausedCancelledAndFinishedJobsNeverStall) {
+  for (common::v1::JobState state :
+       {common::v1::JOB_STATE_PAUSING, common::v1::JOB_STATE_PAUSED,
+        common::v1::JOB_STATE_CANCELLED, common::v1::JOB_STATE_COMPLETED,
+        common::v1::JOB_STATE_FAILED}) {
+    TrainingStatus();
+    Lifecycle(state);
+    clock_.Advance(10 * kTimeout);
+    EXPECT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(0))
+        << common::v1::JobState_Name(state);
+    EXPECT_FALSE(Stalled());
+  }
+}
+
+TEST_F(IngestorTest, R_X_07_QueuedJobWithoutActiveStageNeverStalls) {
+  Lifecycle(common::v1::JOB_STATE_QUEUED);
+  clock_.Advance(10 * kTimeout);
+  EXPECT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(0));
+}
+
+}  // namespace
+}  // namespace trainyard::metrics
