@@ -247,6 +247,7 @@ void ServiceHost::Shutdown() {
   serving_ = false;
   health_.SetAllServing(false);
   health_.Shutdown();
+  for (auto& hook : drain_hooks_) hook();
   if (server_ != nullptr) {
     logger_.Info(
         "server.draining",

@@ -21,6 +21,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -60,6 +61,15 @@ class ServiceHost {
   telemetry::Exposition& exposition() { return exposition_; }
   // Add routes before Start.
   http::HttpServer& admin() { return *admin_; }
+
+  // Runs `hook` when Shutdown begins (after health turns NOT_SERVING, before
+  // the drain): end long-lived streams here. Before Start.
+  void OnDrain(std::function<void()> hook) {
+    drain_hooks_.push_back(std::move(hook));
+  }
+
+  // The wall-clock timer the handlers share (deadlines, stream pacing).
+  DeadlineTimer& timer() { return timer_; }
 
   // An Rpc for a service's handlers. `policy` must outlive the host.
   std::unique_ptr<Rpc> MakeRpc(const auth::AccessPolicy& policy);
@@ -103,6 +113,7 @@ class ServiceHost {
   std::unique_ptr<http::HttpServer> admin_;
   absl::Status admin_address_error_;
   std::vector<grpc::Service*> services_;
+  std::vector<std::function<void()>> drain_hooks_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   int admin_port_ = 0;

@@ -28,9 +28,16 @@ class MetricsModule final : public server::ServiceModule {
         states_(ctx.db),
         ingestor_(ctx.db, events_, series_, states_, ctx.clock, ctx.wall_clock,
                   options_, &ingest_metrics_),
+        views_(ingestor_, events_, series_, states_, ctx.clock, options_),
+        hub_(ctx.host.registry()),
         rpc_(ctx.host.MakeRpc(MetricsServiceAccess())),
-        service_(*rpc_, ctx.db, ingestor_, events_, series_, states_, ctx.clock,
-                 options_) {
+        service_(*rpc_, ingestor_, events_, series_, views_, hub_,
+                 ctx.host.timer(), ctx.wall_clock,
+                 {.max_lag_events = static_cast<uint64_t>(
+                      config.subscriber_max_lag_events)}) {
+    ingestor_.SetPublishListener(
+        [this](const std::string& job_id) { hub_.Published(job_id); });
+    ctx.host.OnDrain([this] { hub_.CloseAll(); });
     server::ServiceHost& host = ctx.host;
     if (!master_key.empty()) {
       webhooks_ = std::make_unique<WebhookHandler>(
@@ -89,6 +96,8 @@ class MetricsModule final : public server::ServiceModule {
   SeriesStore series_;
   JobStateStore states_;
   Ingestor ingestor_;
+  JobViews views_;
+  LiveHub hub_;
   std::unique_ptr<server::Rpc> rpc_;
   MetricsServiceImpl service_;
   std::unique_ptr<WebhookHandler> webhooks_;
@@ -122,6 +131,12 @@ void AddMetricsFlags(config::FlagSet& flags, MetricsConfig* config) {
                  "a change below this percent is a steady trend",
                  &config->unchanged_percent)
       .Range(0, 100);
+  flags
+      .AddInt("subscriber_max_lag_events",
+              "SubscribeJob: events a subscriber may fall behind before it "
+              "is told to resume from its token",
+              &config->subscriber_max_lag_events)
+      .Range(1, int64_t{1} << 40);
   flags.AddDuration("stall_timeout",
                     "silence (suite time) after which an active job is "
                     "flagged stalled",

@@ -23,6 +23,9 @@ struct MetricsConfig {
   double unchanged_percent = 1.0;
   // R-X-07: silence (suite time) after which an active job is flagged.
   absl::Duration stall_timeout = absl::Minutes(5);
+  // SubscribeJob: a subscriber further behind than this many events is told
+  // it fell behind (and resumes from its token).
+  int64_t subscriber_max_lag_events = 100000;
   // How often (wall time) jobs are checked for stalls; 0 turns it off.
   absl::Duration stall_check_interval = absl::Seconds(5);
 };

@@ -7,6 +7,7 @@
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
+#include "services/metrics/live/job_subscription.h"
 
 namespace trainyard::metrics {
 namespace {
@@ -16,55 +17,28 @@ using server::CallInfo;
 constexpr int kMaxIngestBatch = 1000;
 constexpr int kMaxBatchGetProgress = 500;
 
-absl::Status RequireJobId(std::string_view job_id) {
+absl::Status RequireJobId(std::string_view job_id) {  // for writes
   if (job_id.empty()) return InvalidFieldError("job_id", "required");
   return absl::OkStatus();
 }
 
 }  // namespace
 
-MetricsServiceImpl::MetricsServiceImpl(server::Rpc& rpc, storage::Db& db,
-                                       Ingestor& ingestor, EventStore& events,
-                                       SeriesStore& series,
-                                       JobStateStore& states,
-                                       const Clock& clock,
-                                       TrackerOptions options)
+MetricsServiceImpl::MetricsServiceImpl(server::Rpc& rpc, Ingestor& ingestor,
+                                       EventStore& events, SeriesStore& series,
+                                       JobViews& views, LiveHub& hub,
+                                       server::DeadlineTimer& timer,
+                                       const Clock& wall_clock,
+                                       SubscriptionLimits limits)
     : rpc_(rpc),
-      db_(db),
       ingestor_(ingestor),
       events_(events),
       series_(series),
-      states_(states),
-      clock_(clock),
-      options_(options) {}
-
-absl::StatusOr<internal::JobState> MetricsServiceImpl::StateOf(
-    std::string_view job_id) {
-  RETURN_IF_ERROR(RequireJobId(job_id));
-  return ingestor_.State(job_id);
-}
-
-absl::StatusOr<common::v1::CurrentMetrics> MetricsServiceImpl::CurrentMetricsOf(
-    const internal::JobState& state) const {
-  common::v1::CurrentMetrics m = state.metrics();
-  m.set_low_utilization_threshold(options_.low_utilization_threshold);
-  m.set_low_utilization_warning(m.has_gpu_utilization() &&
-                                m.gpu_utilization().value() <
-                                    options_.low_utilization_threshold);
-  if (m.gpu_memory_total_bytes() > 0) {
-    m.set_gpu_memory_percent(100.0 *
-                             static_cast<double>(m.gpu_memory_used_bytes()) /
-                             static_cast<double>(m.gpu_memory_total_bytes()));
-  }
-  return m;
-}
-
-absl::StatusOr<common::v1::JobStages> MetricsServiceImpl::StagesOf(
-    const internal::JobState& state) const {
-  common::v1::JobStages stages = ProjectStages(state, clock_.Now());
-  RETURN_IF_ERROR(states_.FillHistory(&stages));
-  return stages;
-}
+      views_(views),
+      hub_(hub),
+      timer_(timer),
+      wall_clock_(wall_clock),
+      limits_(limits) {}
 
 grpc::ServerUnaryReactor* MetricsServiceImpl::IngestEvents(
     grpc::CallbackServerContext* ctx, const v1::IngestEventsRequest* req,
@@ -116,21 +90,21 @@ MetricsServiceImpl::ExportEvents(grpc::CallbackServerContext* ctx,
   return server::StartProducerStream<v1::ExportEventsResponse>(
       rpc_, ctx, "ExportEvents",
       [this, r = *req](const CallInfo&, const auto& sink) {
-        return events_.Export(r, clock_.Now(), sink);
+        return events_.Export(r, views_.clock().Now(), sink);
       });
 }
 
 grpc::ServerUnaryReactor* MetricsServiceImpl::GetProgress(
     grpc::CallbackServerContext* ctx, const v1::GetProgressRequest* req,
     v1::GetProgressResponse* resp) {
-  return rpc_.Unary(
-      ctx, "GetProgress", req, resp,
-      [this](const CallInfo&, const v1::GetProgressRequest& r,
-             v1::GetProgressResponse& out) -> absl::Status {
-        ASSIGN_OR_RETURN(internal::JobState state, StateOf(r.job_id()));
-        *out.mutable_progress() = ProjectProgress(state, clock_.Now());
-        return absl::OkStatus();
-      });
+  return rpc_.Unary(ctx, "GetProgress", req, resp,
+                    [this](const CallInfo&, const v1::GetProgressRequest& r,
+                           v1::GetProgressResponse& out) -> absl::Status {
+                      ASSIGN_OR_RETURN(internal::JobState state,
+                                       views_.State(r.job_id()));
+                      *out.mutable_progress() = views_.Progress(state);
+                      return absl::OkStatus();
+                    });
 }
 
 grpc::ServerUnaryReactor* MetricsServiceImpl::BatchGetProgress(
@@ -144,11 +118,10 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::BatchGetProgress(
           return InvalidFieldError("job_ids", "1 to 500 job ids");
         }
         absl::flat_hash_set<std::string> seen;
-        absl::Time now = clock_.Now();
         for (const std::string& id : r.job_ids()) {
           if (!seen.insert(id).second) continue;
-          ASSIGN_OR_RETURN(internal::JobState state, StateOf(id));
-          *out.add_progress() = ProjectProgress(state, now);
+          ASSIGN_OR_RETURN(internal::JobState state, views_.State(id));
+          *out.add_progress() = views_.Progress(state);
         }
         return absl::OkStatus();
       });
@@ -161,8 +134,8 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetCurrentMetrics(
       ctx, "GetCurrentMetrics", req, resp,
       [this](const CallInfo&, const v1::GetCurrentMetricsRequest& r,
              v1::GetCurrentMetricsResponse& out) -> absl::Status {
-        ASSIGN_OR_RETURN(internal::JobState state, StateOf(r.job_id()));
-        ASSIGN_OR_RETURN(*out.mutable_metrics(), CurrentMetricsOf(state));
+        ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
+        *out.mutable_metrics() = views_.Metrics(state);
         return absl::OkStatus();
       });
 }
@@ -173,7 +146,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetLossCurve(
   return rpc_.Unary(ctx, "GetLossCurve", req, resp,
                     [this](const CallInfo&, const v1::GetLossCurveRequest& r,
                            v1::GetLossCurveResponse& out) -> absl::Status {
-                      RETURN_IF_ERROR(StateOf(r.job_id()).status());
+                      RETURN_IF_ERROR(views_.State(r.job_id()).status());
                       ASSIGN_OR_RETURN(*out.mutable_curve(),
                                        series_.GetLossCurve(r));
                       return absl::OkStatus();
@@ -187,7 +160,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::ListSeries(
       ctx, "ListSeries", req, resp,
       [this](const CallInfo&, const v1::ListSeriesRequest& r,
              v1::ListSeriesResponse& out) -> absl::Status {
-        RETURN_IF_ERROR(StateOf(r.job_id()).status());
+        RETURN_IF_ERROR(views_.State(r.job_id()).status());
         if (!r.page_token().empty() || !r.filter().empty() ||
             (!r.order_by().empty() && r.order_by() != "name")) {
           // A job reports about ten series: one page holds them all.
@@ -208,14 +181,14 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::ListSeries(
 grpc::ServerUnaryReactor* MetricsServiceImpl::GetStages(
     grpc::CallbackServerContext* ctx, const v1::GetStagesRequest* req,
     v1::GetStagesResponse* resp) {
-  return rpc_.Unary(ctx, "GetStages", req, resp,
-                    [this](const CallInfo&, const v1::GetStagesRequest& r,
-                           v1::GetStagesResponse& out) -> absl::Status {
-                      ASSIGN_OR_RETURN(internal::JobState state,
-                                       StateOf(r.job_id()));
-                      ASSIGN_OR_RETURN(*out.mutable_stages(), StagesOf(state));
-                      return absl::OkStatus();
-                    });
+  return rpc_.Unary(
+      ctx, "GetStages", req, resp,
+      [this](const CallInfo&, const v1::GetStagesRequest& r,
+             v1::GetStagesResponse& out) -> absl::Status {
+        ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
+        ASSIGN_OR_RETURN(*out.mutable_stages(), views_.Stages(state));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
@@ -225,7 +198,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
       ctx, "GetJobOverview", req, resp,
       [this](const CallInfo&, const v1::GetJobOverviewRequest& r,
              v1::GetJobOverviewResponse& out) -> absl::Status {
-        ASSIGN_OR_RETURN(internal::JobState state, StateOf(r.job_id()));
+        ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
         // Changes with every event and with the curve options; durations
         // tick on the client between events (R-DASH-07).
         std::string etag = absl::StrCat(
@@ -237,11 +210,9 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
           out.set_not_modified(true);
           return absl::OkStatus();
         }
-        absl::Time now = clock_.Now();
-        *out.mutable_progress() = ProjectProgress(state, now);
-        ASSIGN_OR_RETURN(*out.mutable_stages(), StagesOf(state));
-        ASSIGN_OR_RETURN(*out.mutable_current_metrics(),
-                         CurrentMetricsOf(state));
+        *out.mutable_progress() = views_.Progress(state);
+        ASSIGN_OR_RETURN(*out.mutable_stages(), views_.Stages(state));
+        *out.mutable_current_metrics() = views_.Metrics(state);
         v1::GetLossCurveRequest curve;
         curve.set_job_id(r.job_id());
         *curve.mutable_series() = r.curve().series();
@@ -252,6 +223,14 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
                          series_.GetLossCurve(curve));
         return absl::OkStatus();
       });
+}
+
+grpc::ServerWriteReactor<v1::SubscribeJobResponse>*
+MetricsServiceImpl::SubscribeJob(grpc::CallbackServerContext* ctx,
+                                 const v1::SubscribeJobRequest* req) {
+  absl::StatusOr<auth::Principal> principal = rpc_.Admit(ctx, "SubscribeJob");
+  return JobSubscription::Start(principal.status(), *req, views_, hub_,
+                                rpc_.executor(), timer_, wall_clock_, limits_);
 }
 
 grpc::ServerUnaryReactor* MetricsServiceImpl::DeleteJobData(

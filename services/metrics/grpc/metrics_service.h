@@ -3,7 +3,7 @@
 // trainyard.metrics.v1.MetricsService: validates, converts and delegates to
 // the ingest path (ingest/), the event log (events/), the series (series/)
 // and the job-state projections (domain/). SubscribeJob and WatchEvents are
-// the live half (issue 5) and answer UNIMPLEMENTED for now.
+// WatchEvents (cross-job stream) answers UNIMPLEMENTED for now.
 #pragma once
 
 #include <memory>
@@ -14,8 +14,11 @@
 #include "services/metrics/domain/job_tracker.h"
 #include "services/metrics/events/event_store.h"
 #include "services/metrics/ingest/ingestor.h"
+#include "services/metrics/live/job_subscription.h"
+#include "services/metrics/live/live_hub.h"
 #include "services/metrics/series/series_store.h"
 #include "services/metrics/storage/job_state_store.h"
+#include "services/metrics/views/job_views.h"
 #include "trainyard/metrics/v1/metrics.grpc.pb.h"
 
 namespace trainyard::metrics {
@@ -23,10 +26,10 @@ namespace trainyard::metrics {
 class MetricsServiceImpl final : public v1::MetricsService::CallbackService {
  public:
   // References must outlive the service.
-  MetricsServiceImpl(server::Rpc& rpc, storage::Db& db, Ingestor& ingestor,
-                     EventStore& events, SeriesStore& series,
-                     JobStateStore& states, const Clock& clock,
-                     TrackerOptions options);
+  MetricsServiceImpl(server::Rpc& rpc, Ingestor& ingestor, EventStore& events,
+                     SeriesStore& series, JobViews& views, LiveHub& hub,
+                     server::DeadlineTimer& timer, const Clock& wall_clock,
+                     SubscriptionLimits limits);
 
   grpc::ServerUnaryReactor* IngestEvents(
       grpc::CallbackServerContext* ctx, const v1::IngestEventsRequest* req,
@@ -65,23 +68,20 @@ class MetricsServiceImpl final : public v1::MetricsService::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::DeleteJobDataRequest* req,
       v1::DeleteJobDataResponse* resp) override;
 
- private:
-  // The job's state; kNotFound (JOB_NOT_FOUND) without events,
-  // kInvalidArgument for an empty id.
-  absl::StatusOr<internal::JobState> StateOf(std::string_view job_id);
-  absl::StatusOr<common::v1::CurrentMetrics> CurrentMetricsOf(
-      const internal::JobState& state) const;
-  absl::StatusOr<common::v1::JobStages> StagesOf(
-      const internal::JobState& state) const;
+  grpc::ServerWriteReactor<v1::SubscribeJobResponse>* SubscribeJob(
+      grpc::CallbackServerContext* ctx,
+      const v1::SubscribeJobRequest* req) override;
 
+ private:
   server::Rpc& rpc_;
-  storage::Db& db_;
   Ingestor& ingestor_;
   EventStore& events_;
   SeriesStore& series_;
-  JobStateStore& states_;
-  const Clock& clock_;
-  const TrackerOptions options_;
+  JobViews& views_;
+  LiveHub& hub_;
+  server::DeadlineTimer& timer_;
+  const Clock& wall_clock_;
+  const SubscriptionLimits limits_;
 };
 
 }  // namespace trainyard::metrics

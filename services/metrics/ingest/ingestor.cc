@@ -191,6 +191,7 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
     if (metrics_ != nullptr) {
       for (common::v1::EventType t : w.stored_types) metrics_->Ingested(t);
     }
+    if (listener_ && !w.stored_types.empty()) listener_(w.job_id);
   }
   return absl::OkStatus();
 }

@@ -10,6 +10,7 @@
 // Thread-safe: events of one job are serialized; jobs proceed in parallel.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +52,13 @@ class Ingestor {
   // error, with nothing stored, only when the write itself fails.
   absl::StatusOr<std::vector<v1::IngestResult>> Ingest(
       std::vector<v1::IngestEvent> events, const IngestOptions& options = {});
+
+  // Called after each durable write with the id of every job it grew (live
+  // streams wake on it). Set before serving; must be fast and not block.
+  using PublishListener = std::function<void(const std::string& job_id)>;
+  void SetPublishListener(PublishListener listener) {
+    listener_ = std::move(listener);
+  }
 
   // R-X-07: raises a stall WARNING (with a StallPayload, flagging the job's
   // progress as stalled until its next event) for each loaded job silent for
@@ -97,6 +105,7 @@ class Ingestor {
   const TrackerOptions options_;
   IngestMetrics* const metrics_;
 
+  PublishListener listener_;
   absl::Mutex slots_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<JobSlot>> slots_
       ABSL_GUARDED_BY(slots_mu_);

@@ -219,6 +219,9 @@ struct SeriesState {
   std::map<int32_t, ChunkIndex> rolled_back;  // By attempt.
   uint64_t next_seq = 1;
   uint64_t next_version = 1;
+  // The staging order of this version (0: loaded): Publish never replaces a
+  // version with an older one.
+  uint64_t stage_seq = 0;
 
   int64_t count() const {
     return chunks.total_count() + static_cast<int64_t>(tail->points.size());
@@ -253,6 +256,20 @@ struct Retired {
   uint64_t generation = 0;
 };
 
+// Everything staged for a job and not yet published or dropped, whichever
+// SeriesUpdate it went into: a later Stage of the job (into the same batch)
+// builds on it.
+struct Pending {
+  bool purge = false;  // Published state is to be dropped.
+  SeriesMap series;    // Latest staged versions.
+  std::optional<std::vector<Rewind>> rewinds;
+  // Chunk blobs written (or retired: nullopt) but not in the Db yet.
+  std::map<std::string, std::optional<std::string>, std::less<>> chunk_overlay;
+  std::set<uint64_t> collected;  // Retired chunks already being deleted.
+  std::optional<uint64_t> next_retired_seq;
+  int drafts = 0;  // Unsettled JobDrafts that contributed.
+};
+
 // The published state of one job.
 struct JobState {
   std::atomic<bool> loaded{false};
@@ -267,25 +284,46 @@ struct JobState {
   std::map<uint64_t, int> readers ABSL_GUARDED_BY(mu);
   std::vector<Retired> retired ABSL_GUARDED_BY(mu);
   uint64_t next_retired_seq ABSL_GUARDED_BY(mu) = 1;
+
+  // Writer side (the caller serializes writers of a job; the mutex is for
+  // Publish and the destructor of a dropped SeriesUpdate).
+  std::optional<Pending> pending ABSL_GUARDED_BY(mu);
+  uint64_t next_stage_seq ABSL_GUARDED_BY(mu) = 1;
+  uint64_t purge_seq ABSL_GUARDED_BY(mu) = 0;    // Of the last purge published.
+  uint64_t rewinds_seq ABSL_GUARDED_BY(mu) = 0;  // Of `rewinds`.
 };
 
-// What an update changes for one job.
+// What one SeriesUpdate changes for one job: the delta it publishes.
 struct JobDraft {
   std::shared_ptr<JobState> job;
   bool purge = false;  // All published state is dropped first.
-  SeriesMap series;    // New versions of the touched series.
+  uint64_t purge_seq = 0;
+  SeriesMap series;  // New versions of the touched series.
   std::optional<std::vector<Rewind>> rewinds;  // The whole list, if changed.
-  // Chunk blobs written (or deleted: nullopt) by this update, which Db reads
-  // cannot see before the batch is written.
-  std::map<std::string, std::optional<std::string>, std::less<>> chunk_overlay;
+  uint64_t rewinds_seq = 0;
   // Chunks retired by this update (generation set by Publish), published
   // retired chunks it deletes (by seq), and the next retired seq.
   std::vector<Retired> retired;
   std::set<uint64_t> collected;
   std::optional<uint64_t> next_retired_seq;
+  bool settled = false;  // Published or dropped.
 };
 
 struct UpdateData {
+  UpdateData() = default;
+  UpdateData(const UpdateData&) = delete;
+  UpdateData& operator=(const UpdateData&) = delete;
+  // Dropping an update unpublished (its write failed or never happened)
+  // discards the job's pending state: the other updates staged into the
+  // same batch are dropped too.
+  ~UpdateData() {
+    for (auto& [job_id, draft] : jobs) {
+      if (draft.settled) continue;
+      absl::MutexLock lock(&draft.job->mu);
+      draft.job->pending.reset();
+    }
+  }
+
   std::map<std::string, JobDraft, std::less<>> jobs;
 };
 
@@ -318,13 +356,11 @@ bool SeriesUpdate::empty() const {
 // caller's batch and update (so a failed call leaves both untouched).
 class SeriesStore::StageContext {
  public:
-  StageContext(const SeriesStore& store, std::string_view job_id, JobState& job,
-               const JobDraft* draft)
-      : store_(store),
-        options_(store.options_),
-        job_id_(job_id),
-        job_(job),
-        draft_(draft) {}
+  StageContext(const SeriesStore& store, std::string_view job_id, JobState& job)
+      : store_(store), options_(store.options_), job_id_(job_id), job_(job) {
+    absl::MutexLock lock(&job_.mu);
+    stage_seq_ = job_.next_stage_seq++;
+  }
 
   absl::Status AddPoints(std::string_view name,
                          std::vector<SeriesPoint> points);
@@ -333,7 +369,9 @@ class SeriesStore::StageContext {
   // Deletes the retired chunks that no query in flight can read any more.
   void CollectRetired();
 
-  void Commit(storage::WriteBatch& batch, JobDraft* draft);
+  // Appends the writes to `batch` and the changes to `*draft` (new: first
+  // Stage of this job into its SeriesUpdate) and to the job's pending state.
+  void Commit(storage::WriteBatch& batch, JobDraft* draft, bool new_draft);
 
  private:
   struct Op {
@@ -387,7 +425,7 @@ class SeriesStore::StageContext {
   const SeriesStoreOptions& options_;
   const std::string_view job_id_;
   JobState& job_;
-  const JobDraft* const draft_;
+  uint64_t stage_seq_ = 0;
 
   bool purge_ = false;
   SeriesMap changed_;
@@ -404,13 +442,14 @@ std::shared_ptr<const SeriesState> SeriesStore::StageContext::Current(
     std::string_view name) {
   if (auto it = changed_.find(name); it != changed_.end()) return it->second;
   if (purge_) return nullptr;
-  if (draft_ != nullptr) {
-    if (auto it = draft_->series.find(name); it != draft_->series.end()) {
+  absl::MutexLock lock(&job_.mu);
+  if (job_.pending.has_value()) {
+    if (auto it = job_.pending->series.find(name);
+        it != job_.pending->series.end()) {
       return it->second;
     }
-    if (draft_->purge) return nullptr;
+    if (job_.pending->purge) return nullptr;
   }
-  absl::MutexLock lock(&job_.mu);
   auto it = job_.series.find(name);
   return it == job_.series.end() ? nullptr : it->second;
 }
@@ -426,12 +465,12 @@ SeriesState SeriesStore::StageContext::Mutable(std::string_view name) {
 const std::vector<series_internal::Rewind>&
 SeriesStore::StageContext::Rewinds() {
   if (!rewinds_.has_value()) {
-    if (draft_ != nullptr && draft_->rewinds.has_value()) {
-      rewinds_ = *draft_->rewinds;
-    } else if (draft_ != nullptr && draft_->purge) {
+    absl::MutexLock lock(&job_.mu);
+    if (job_.pending.has_value() && job_.pending->rewinds.has_value()) {
+      rewinds_ = *job_.pending->rewinds;
+    } else if (job_.pending.has_value() && job_.pending->purge) {
       rewinds_.emplace();
     } else {
-      absl::MutexLock lock(&job_.mu);
       rewinds_ = job_.rewinds;
     }
   }
@@ -441,12 +480,14 @@ SeriesStore::StageContext::Rewinds() {
 std::vector<std::string> SeriesStore::StageContext::AllSeriesNames() {
   std::set<std::string, std::less<>> names;
   if (!purge_) {
-    if (draft_ == nullptr || !draft_->purge) {
-      absl::MutexLock lock(&job_.mu);
+    absl::MutexLock lock(&job_.mu);
+    if (!job_.pending.has_value() || !job_.pending->purge) {
       for (const auto& [name, state] : job_.series) names.insert(name);
     }
-    if (draft_ != nullptr) {
-      for (const auto& [name, state] : draft_->series) names.insert(name);
+    if (job_.pending.has_value()) {
+      for (const auto& [name, state] : job_.pending->series) {
+        names.insert(name);
+      }
     }
   }
   for (const auto& [name, state] : changed_) names.insert(name);
@@ -458,12 +499,17 @@ absl::Status SeriesStore::StageContext::ReadChunk(
     std::vector<SeriesPoint>* points) {
   std::string key = ChunkKey(job_id_, name, tag, meta);
   const std::optional<std::string>* staged = nullptr;
+  std::optional<std::optional<std::string>> pending_blob;
   if (auto it = overlay_.find(key); it != overlay_.end()) {
     staged = &it->second;
-  } else if (draft_ != nullptr) {
-    if (auto it = draft_->chunk_overlay.find(key);
-        it != draft_->chunk_overlay.end()) {
-      staged = &it->second;
+  } else {
+    absl::MutexLock lock(&job_.mu);
+    if (job_.pending.has_value()) {
+      auto& overlay = job_.pending->chunk_overlay;
+      if (auto it = overlay.find(key); it != overlay.end()) {
+        pending_blob = it->second;  // Copied: pending may change later.
+        staged = &*pending_blob;
+      }
     }
   }
   points->clear();
@@ -529,10 +575,11 @@ void SeriesStore::StageContext::DeleteChunk(std::string_view name, uint64_t tag,
   std::string key = ChunkKey(job_id_, name, tag, meta);
   overlay_[key] = std::nullopt;
   if (!next_retired_seq_.has_value()) {
-    if (draft_ != nullptr && draft_->next_retired_seq.has_value()) {
-      next_retired_seq_ = draft_->next_retired_seq;
+    absl::MutexLock lock(&job_.mu);
+    if (job_.pending.has_value() &&
+        job_.pending->next_retired_seq.has_value()) {
+      next_retired_seq_ = job_.pending->next_retired_seq;
     } else {
-      absl::MutexLock lock(&job_.mu);
       next_retired_seq_ = job_.next_retired_seq;
     }
   }
@@ -543,15 +590,17 @@ void SeriesStore::StageContext::DeleteChunk(std::string_view name, uint64_t tag,
 }
 
 void SeriesStore::StageContext::CollectRetired() {
-  if (draft_ != nullptr && draft_->purge) return;
   absl::MutexLock lock(&job_.mu);
+  if (job_.pending.has_value() && job_.pending->purge) return;
   // Readers of generation g may read chunks retired at generations > g.
   uint64_t oldest_reader = job_.readers.empty()
                                ? std::numeric_limits<uint64_t>::max()
                                : job_.readers.begin()->first;
   for (const series_internal::Retired& r : job_.retired) {
     if (r.generation > oldest_reader) continue;
-    if (draft_ != nullptr && draft_->collected.contains(r.seq)) continue;
+    if (job_.pending.has_value() && job_.pending->collected.contains(r.seq)) {
+      continue;
+    }
     Delete(kChunksCf, r.chunk_key);
     Delete(kMetaCf, RetiredKey(job_id_, r.seq));
     collected_.insert(r.seq);
@@ -715,6 +764,7 @@ absl::Status SeriesStore::StageContext::AddPoints(
     modified = true;
   }
   if (modified) {
+    s.stage_seq = stage_seq_;
     changed_[std::string(name)] =
         std::make_shared<const SeriesState>(std::move(s));
   }
@@ -790,6 +840,7 @@ absl::Status SeriesStore::StageContext::Rewind(int32_t attempt,
       RETURN_IF_ERROR(AddRolledBack(s, name, a, std::move(pts)));
     }
     if (modified) {
+      s.stage_seq = stage_seq_;
       changed_[name] = std::make_shared<const SeriesState>(std::move(s));
     }
   }
@@ -812,7 +863,7 @@ void SeriesStore::StageContext::Purge() {
 }
 
 void SeriesStore::StageContext::Commit(storage::WriteBatch& batch,
-                                       JobDraft* draft) {
+                                       JobDraft* draft, bool new_draft) {
   for (const Op& op : ops_) {
     switch (op.type) {
       case Op::kPut:
@@ -826,10 +877,11 @@ void SeriesStore::StageContext::Commit(storage::WriteBatch& batch,
         break;
     }
   }
+  // The delta this update publishes.
   if (purge_) {
     draft->purge = true;
+    draft->purge_seq = stage_seq_;
     draft->series.clear();
-    draft->chunk_overlay.clear();
     draft->retired.clear();
     draft->collected.clear();
   }
@@ -838,10 +890,31 @@ void SeriesStore::StageContext::Commit(storage::WriteBatch& batch,
   if (next_retired_seq_.has_value()) {
     draft->next_retired_seq = next_retired_seq_;
   }
-  for (auto& [name, state] : changed_) draft->series[name] = std::move(state);
-  if (rewinds_changed_) draft->rewinds = std::move(rewinds_);
+  for (const auto& [name, state] : changed_) draft->series[name] = state;
+  if (rewinds_changed_) {
+    draft->rewinds = *rewinds_;
+    draft->rewinds_seq = stage_seq_;
+  }
+
+  // What later Stages of the job build on until it is published.
+  absl::MutexLock lock(&job_.mu);
+  if (!job_.pending.has_value()) job_.pending.emplace();
+  series_internal::Pending& pending = *job_.pending;
+  if (new_draft) ++pending.drafts;
+  if (purge_) {
+    pending.purge = true;
+    pending.series.clear();
+    pending.chunk_overlay.clear();
+    pending.collected.clear();
+  }
+  for (auto& [name, state] : changed_) pending.series[name] = std::move(state);
+  if (rewinds_changed_) pending.rewinds = std::move(rewinds_);
   for (auto& [key, blob] : overlay_) {
-    draft->chunk_overlay[key] = std::move(blob);
+    pending.chunk_overlay[key] = std::move(blob);
+  }
+  pending.collected.insert(collected_.begin(), collected_.end());
+  if (next_retired_seq_.has_value()) {
+    pending.next_retired_seq = next_retired_seq_;
   }
 }
 
@@ -889,16 +962,21 @@ absl::Status SeriesStore::StageJob(
   ASSIGN_OR_RETURN(std::shared_ptr<JobState> job, GetJob(job_id));
   if (staged->data_ == nullptr) staged->data_ = std::make_unique<UpdateData>();
   auto draft_it = staged->data_->jobs.find(job_id);
-  StageContext context(
-      *this, job_id, *job,
-      draft_it == staged->data_->jobs.end() ? nullptr : &draft_it->second);
+  if (draft_it != staged->data_->jobs.end() && draft_it->second.job != job) {
+    // Only if the job was evicted (with nothing pending) and reloaded
+    // between two Stages into the same update.
+    return absl::AbortedError(absl::StrCat(
+        "series state of job ", ToAbsl(job_id), " was reloaded; retry"));
+  }
+  StageContext context(*this, job_id, *job);
   RETURN_IF_ERROR(stage(context));
-  if (draft_it == staged->data_->jobs.end()) {
+  const bool new_draft = draft_it == staged->data_->jobs.end();
+  if (new_draft) {
     draft_it =
         staged->data_->jobs.emplace(std::string(job_id), JobDraft{}).first;
     draft_it->second.job = job;
   }
-  context.Commit(batch, &draft_it->second);
+  context.Commit(batch, &draft_it->second, new_draft);
   return absl::OkStatus();
 }
 
@@ -963,15 +1041,26 @@ void SeriesStore::Publish(SeriesUpdate staged) {
     JobState& job = *draft.job;
     {
       absl::MutexLock lock(&job.mu);
-      if (draft.purge) {
+      // Updates are published in the order they were staged; the sequence
+      // checks keep an out-of-order Publish from installing older versions.
+      if (draft.purge && draft.purge_seq > job.purge_seq) {
         job.series.clear();
         job.rewinds.clear();
         job.retired.clear();
+        job.purge_seq = draft.purge_seq;
       }
       for (auto& [name, state] : draft.series) {
-        job.series[name] = std::move(state);
+        if (state->stage_seq < job.purge_seq) continue;
+        std::shared_ptr<const SeriesState>& slot = job.series[name];
+        if (slot == nullptr || slot->stage_seq <= state->stage_seq) {
+          slot = std::move(state);
+        }
       }
-      if (draft.rewinds.has_value()) job.rewinds = std::move(*draft.rewinds);
+      if (draft.rewinds.has_value() && draft.rewinds_seq >= job.rewinds_seq &&
+          draft.rewinds_seq >= job.purge_seq) {
+        job.rewinds = std::move(*draft.rewinds);
+        job.rewinds_seq = draft.rewinds_seq;
+      }
       ++job.generation;
       if (!draft.collected.empty()) {
         std::erase_if(job.retired, [&draft](const series_internal::Retired& r) {
@@ -983,8 +1072,13 @@ void SeriesStore::Publish(SeriesUpdate staged) {
         job.retired.push_back(std::move(r));
       }
       if (draft.next_retired_seq.has_value()) {
-        job.next_retired_seq = *draft.next_retired_seq;
+        job.next_retired_seq =
+            std::max(job.next_retired_seq, *draft.next_retired_seq);
       }
+      if (job.pending.has_value() && --job.pending->drafts <= 0) {
+        job.pending.reset();
+      }
+      draft.settled = true;
     }
     // If the job was evicted (and maybe reloaded before the write) while this
     // update was staged, the published state went to the evicted copy: drop
@@ -995,10 +1089,18 @@ void SeriesStore::Publish(SeriesUpdate staged) {
   }
 }
 
-void SeriesStore::Evict(std::string_view job_id) {
+bool SeriesStore::Evict(std::string_view job_id) {
   absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_id);
-  if (it != jobs_.end()) jobs_.erase(it);
+  if (it == jobs_.end()) return false;
+  {
+    // A job with staged, unpublished state keeps it: the next Stage into the
+    // same batch builds on it.
+    absl::MutexLock job_lock(&it->second->mu);
+    if (it->second->pending.has_value()) return false;
+  }
+  jobs_.erase(it);
+  return true;
 }
 
 size_t SeriesStore::loaded_jobs() const {

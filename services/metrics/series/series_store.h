@@ -91,13 +91,18 @@
 // In-memory state is loaded per job on first use (Stage or query) from
 // series_meta; everything survives close and reopen.
 //
+// Several Stage* calls of one job may go into one batch before one Write,
+// into one SeriesUpdate or into several: each Stage builds on everything
+// staged for the job and not yet published or dropped. Publish several
+// updates in the order they were staged; dropping any unpublished update of a
+// job discards all of the job's staged state (its batch failed as a whole).
+//
 // Thread safety: all methods may be called concurrently, with one rule for
 // writers: REQUIRES: for a given job, Stage*/DeleteJob + Db::Write + Publish
-// are serialized by the caller (one ingest of a job at a time; several Stage*
-// calls may accumulate in one SeriesUpdate and one batch before one Write).
-// Different jobs ingest concurrently, and queries run concurrently with
-// ingest: they read an immutable snapshot taken under a per-job mutex held
-// for a few pointer copies.
+// (or dropping the updates) are serialized by the caller: one batch of a job
+// at a time. Different jobs ingest concurrently, and queries run
+// concurrently with ingest: they read an immutable snapshot taken under a
+// per-job mutex held for a few pointer copies.
 
 #pragma once
 
@@ -169,9 +174,9 @@ struct SeriesState;
 }  // namespace series_internal
 
 // What Stage*/DeleteJob staged for Publish(): new immutable versions of the
-// touched series of one or more jobs. Move-only. Dropping it unpublished
-// leaves the store as if the Stage calls never happened (provided the batch
-// they wrote to is not written either).
+// touched series of one or more jobs. Move-only. Destroying it unpublished
+// (the batch was not written) leaves the store as if the Stage calls of its
+// jobs' current batch never happened.
 class SeriesUpdate {
  public:
   SeriesUpdate();
@@ -285,8 +290,10 @@ class SeriesStore {
       int32_t rolled_back_attempt = 0) const;
 
   // Drops the in-memory state of `job_id` (e.g. a finished job nobody
-  // looks at); it is reloaded from RocksDB on next use. Safe at any time.
-  void Evict(std::string_view job_id);
+  // looks at); it is reloaded from RocksDB on next use. Safe at any time;
+  // returns false (and keeps it) when the job is not loaded or has staged,
+  // unpublished state.
+  bool Evict(std::string_view job_id);
 
   // Number of jobs with in-memory state (tests, gauges).
   size_t loaded_jobs() const;

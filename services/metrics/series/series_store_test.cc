@@ -821,6 +821,68 @@ TEST_F(SeriesStoreTest, SeveralStagesAccumulateInOneUpdate) {
   ExpectMatchesModel("j");
 }
 
+// The ingest path stages each event into its own SeriesUpdate, all in one
+// batch: each Stage builds on the ones before it.
+TEST_F(SeriesStoreTest, SeveralUpdatesOfOneJobInOneBatch) {
+  IngestRange("j", 0, 12);
+  IngestRange("other", 0, 3);
+  storage::WriteBatch batch;
+  std::vector<SeriesUpdate> updates;
+  auto stage = [&](std::vector<PointInput> points) {
+    updates.emplace_back();
+    ASSERT_OK(store_->Stage("j", points, batch, &updates.back()));
+    for (const PointInput& p : points) {
+      models_["j"].Add(std::string(p.series), {p.step, p.value, p.attempt});
+    }
+  };
+  for (int64_t s = 12; s < 30; ++s) stage({{"train_loss", s, 1.0 * s, 1}});
+  stage({{"train_loss", 9, 5, 1}});   // Rewrites a chunk folded above...
+  stage({{"train_loss", 20, 6, 1}});  // ...and another one.
+  updates.emplace_back();
+  ASSERT_OK(store_->StageRewind("j", 2, 25, batch, &updates.back()));
+  models_["j"].Rewind(2, 25);
+  stage({{"train_loss", 26, 7, 2}, {"val_loss", 26, 0.5, 2}});
+  // Another job in the same batch is independent.
+  updates.emplace_back();
+  std::vector<PointInput> other = {{"train_loss", 3, 1, 1}};
+  ASSERT_OK(store_->Stage("other", other, batch, &updates.back()));
+  models_["other"].Add("train_loss", {3, 1, 1});
+  EXPECT_FALSE(store_->Evict("j"));  // Staged state is kept.
+
+  ASSERT_OK(db_->Write(batch));
+  for (SeriesUpdate& u : updates) store_->Publish(std::move(u));
+  ExpectMatchesModel("j");
+  ExpectMatchesModel("other");
+  IngestRange("j", 27, 10, 2);  // And the job goes on from there.
+  ExpectMatchesModel("j");
+  Reopen();
+  ExpectMatchesModel("j");
+  ExpectMatchesModel("other");
+}
+
+TEST_F(SeriesStoreTest, FailedBatchOfSeveralUpdatesLeavesNothing) {
+  IngestRange("j", 0, 12);
+  LossCurve before = Curve(Request("j"));
+  {
+    storage::WriteBatch batch;
+    std::vector<SeriesUpdate> updates(3);
+    std::vector<PointInput> a = {{"train_loss", 12, 1, 1}};
+    std::vector<PointInput> b = {{"train_loss", 2, 9, 1}};
+    ASSERT_OK(store_->Stage("j", a, batch, &updates[0]));
+    ASSERT_OK(store_->Stage("j", b, batch, &updates[1]));
+    ASSERT_OK(store_->StageRewind("j", 2, 5, batch, &updates[2]));
+    batch.PutRaw("no_such_family", "k", "v");
+    EXPECT_FALSE(db_->Write(batch).ok());
+  }  // All three dropped.
+  EXPECT_EQ(Curve(Request("j")).SerializeAsString(),
+            before.SerializeAsString());
+  ExpectMatchesModel("j");
+  IngestRange("j", 12, 10);
+  ExpectMatchesModel("j");
+  EXPECT_TRUE(store_->Evict("j"));
+  ExpectMatchesModel("j");
+}
+
 // A write that fails leaves memory as it was: the caller drops the update.
 TEST_F(SeriesStoreTest, FailedWriteLeavesQueriesUnchanged) {
   IngestRange("j", 0, 30);
@@ -881,7 +943,7 @@ TEST_F(SeriesStoreTest, EvictedJobsReloadTheSameState) {
   IngestRange("j", 0, 50);
   Rewind("j", 2, 40);
   LossCurve before = Curve(Request("j"));
-  store_->Evict("j");
+  EXPECT_TRUE(store_->Evict("j"));
   EXPECT_EQ(store_->loaded_jobs(), 0u);
   EXPECT_EQ(Curve(Request("j")).SerializeAsString(),
             before.SerializeAsString());

@@ -1,0 +1,237 @@
+// Copyright 2026 Trainyard authors.
+#include "services/metrics/live/job_subscription.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/errors.h"
+#include "common/strings/absl_view.h"
+#include "common/time/proto_time.h"
+#include "common/webhook/base64.h"
+#include "services/metrics/ingest/series_points.h"
+
+namespace trainyard::metrics {
+namespace {
+
+absl::Duration UpdateInterval(const v1::SubscribeJobRequest& r) {
+  if (!r.has_min_update_interval()) return absl::Seconds(1);
+  absl::Duration d = FromProto(r.min_update_interval());
+  if (d == absl::ZeroDuration()) return absl::Seconds(1);
+  return std::clamp(d, absl::Milliseconds(250), absl::Seconds(60));
+}
+
+int RecentEvents(const v1::SubscribeJobRequest& r) {
+  if (!r.include_events()) return 0;
+  if (r.recent_events() <= 0) return 20;
+  return std::min(r.recent_events(), 100);
+}
+
+std::vector<std::string> CurveSeries(const v1::SubscribeJobRequest& r) {
+  if (r.curve().series().empty()) return {"train_loss", "val_loss"};
+  return {r.curve().series().begin(), r.curve().series().end()};
+}
+
+bool Matches(const v1::EventQuery& query, const v1::Event& e) {
+  if (query.types().empty()) return true;
+  return std::find(query.types().begin(), query.types().end(), e.type()) !=
+         query.types().end();
+}
+
+}  // namespace
+
+std::string EncodeResumeToken(std::string_view job_id, uint64_t job_seq) {
+  return webhook::Base64Encode(absl::StrCat(ToAbsl(job_id), "\n", job_seq));
+}
+
+absl::StatusOr<uint64_t> DecodeResumeToken(std::string_view token,
+                                           std::string_view job_id) {
+  absl::StatusOr<std::string> text = webhook::Base64Decode(token);
+  size_t nl = text.ok() ? text->rfind('\n') : std::string::npos;
+  uint64_t seq = 0;
+  if (nl == std::string::npos ||
+      !absl::SimpleAtoi(absl::string_view(*text).substr(nl + 1), &seq)) {
+    return InvalidFieldError("resume_token", "malformed");
+  }
+  if (std::string_view(*text).substr(0, nl) != job_id) {
+    return InvalidFieldError("resume_token", "belongs to another job");
+  }
+  return seq;
+}
+
+grpc::ServerWriteReactor<v1::SubscribeJobResponse>* JobSubscription::Start(
+    absl::Status admitted, v1::SubscribeJobRequest request, JobViews& views,
+    LiveHub& hub, server::Executor& executor, server::DeadlineTimer& timer,
+    const Clock& wall_clock, SubscriptionLimits limits) {
+  auto stream = std::make_shared<JobSubscription>(
+      std::move(admitted), std::move(request), views, hub, executor, timer,
+      wall_clock, limits);
+  stream->hub_id_ = hub.Add(stream->request_.job_id(), stream);
+  return stream->Begin();
+}
+
+JobSubscription::JobSubscription(
+    absl::Status admitted, v1::SubscribeJobRequest request, JobViews& views,
+    LiveHub& hub, server::Executor& executor, server::DeadlineTimer& timer,
+    const Clock& wall_clock, SubscriptionLimits limits)
+    : PullStream(executor, timer, wall_clock,
+                 {UpdateInterval(request), limits.heartbeat}),
+      init_(std::move(admitted)),
+      request_(std::move(request)),
+      views_(views),
+      hub_(hub),
+      limits_(limits) {
+  if (init_.ok() && request_.job_id().empty()) {
+    init_ = InvalidFieldError("job_id", "required");
+  }
+  if (init_.ok() && !request_.resume_token().empty()) {
+    absl::StatusOr<uint64_t> seq =
+        DecodeResumeToken(request_.resume_token(), request_.job_id());
+    if (seq.ok()) {
+      sent_seq_ = *seq;
+      need_snapshot_ = false;
+    } else {
+      init_ = seq.status();
+    }
+  }
+}
+
+absl::StatusOr<bool> JobSubscription::FillDelta(const internal::JobState& state,
+                                                uint64_t latest,
+                                                v1::JobDelta* delta) {
+  std::vector<std::string> wanted = CurveSeries(request_);
+  std::map<std::string, v1::SeriesAppend> appends;
+  bool stages_changed = false, metrics_changed = false;
+  uint64_t last = sent_seq_;
+  v1::ListEventsRequest list;
+  list.set_job_id(request_.job_id());
+  list.set_page_size(100);
+  list.set_filter(
+      absl::StrCat("job_seq > ", sent_seq_, " AND job_seq <= ", latest));
+  int read = 0;
+  do {
+    absl::StatusOr<v1::ListEventsResponse> page = views_.events().List(list);
+    if (!page.ok()) return page.status();
+    for (const v1::MatchedEvent& m : page->events()) {
+      const v1::Event& e = m.event();
+      last = e.job_seq();
+      ++read;
+      bool resumed =
+          (e.has_status() && e.status().has_resumed_from_step()) ||
+          (e.has_lifecycle() && e.lifecycle().has_resume_from_step());
+      if (resumed && e.attempt() > 1) {
+        int64_t step = e.has_status() ? e.status().resumed_from_step()
+                                      : e.lifecycle().resume_from_step();
+        delta->set_rewound_to_step(step);  // R-X-06
+        for (auto& [name, append] : appends) {
+          auto* points = append.mutable_points();
+          points->erase(std::remove_if(points->begin(), points->end(),
+                                       [step](const common::v1::CurvePoint& p) {
+                                         return p.step() > step;
+                                       }),
+                        points->end());
+        }
+      }
+      if (e.has_metrics()) {
+        metrics_changed = true;
+        EventPoints points = SeriesPoints(e);
+        for (const PointInput& p : points.points) {
+          if (std::find(wanted.begin(), wanted.end(), p.series) ==
+              wanted.end()) {
+            continue;
+          }
+          v1::SeriesAppend& append = appends[std::string(p.series)];
+          append.set_series(std::string(p.series));
+          common::v1::CurvePoint* point = append.add_points();
+          point->set_step(p.step);
+          point->set_value(p.value);
+          point->set_attempt(p.attempt);
+          ++points_since_snapshot_;
+        }
+      } else {
+        stages_changed = true;
+      }
+      if (request_.include_events() && Matches(request_.event_query(), e)) {
+        *delta->add_events() = e;
+      }
+    }
+    list.set_page_token(page->next_page_token());
+  } while (!list.page_token().empty() && read < limits_.max_delta_events);
+  int32_t max_points =
+      request_.curve().max_points() > 0 ? request_.curve().max_points() : 1000;
+  if (points_since_snapshot_ > max_points) return false;
+  for (auto& [name, append] : appends) *delta->add_curve_points() = append;
+  *delta->mutable_progress() = views_.Progress(state);
+  if (metrics_changed)
+    *delta->mutable_current_metrics() = views_.Metrics(state);
+  if (stages_changed) {
+    absl::StatusOr<common::v1::JobStages> stages = views_.Stages(state);
+    if (!stages.ok()) return stages.status();
+    *delta->mutable_stages() = *std::move(stages);
+  }
+  delta->set_job_seq(last);
+  sent_seq_ = last;
+  return true;
+}
+
+JobSubscription::Step JobSubscription::Next(bool heartbeat_due) {
+  if (!init_.ok()) return {std::nullopt, true, init_};
+  absl::StatusOr<internal::JobState> state = views_.State(request_.job_id());
+  if (!state.ok()) return {std::nullopt, true, state.status()};
+  uint64_t latest = state->last_job_seq();
+  bool final = IsTerminal(state->progress().job_state());
+  v1::SubscribeJobResponse out;
+
+  if (caught_up_ && !need_snapshot_ && sent_seq_ < latest &&
+      latest - sent_seq_ > limits_.max_lag_events) {
+    out.mutable_fell_behind()->set_reason(absl::StrCat(
+        latest - sent_seq_, " events behind; resubscribe with resume_token"));
+    out.set_resume_token(EncodeResumeToken(request_.job_id(), sent_seq_));
+    hub_.CountLagged();
+    hub_.CountMessage();
+    return {std::move(out), true, absl::OkStatus()};
+  }
+  if (!need_snapshot_ && sent_seq_ < latest) {
+    absl::StatusOr<bool> filled =
+        FillDelta(*state, latest, out.mutable_delta());
+    if (!filled.ok()) return {std::nullopt, true, filled.status()};
+    if (!*filled) {
+      out.Clear();
+      need_snapshot_ = true;  // too many points to append: replace the curve
+    }
+  }
+  if (need_snapshot_) {
+    absl::StatusOr<v1::JobSnapshot> snapshot =
+        views_.Snapshot(*state, request_.curve(), RecentEvents(request_),
+                        request_.event_query());
+    if (!snapshot.ok()) return {std::nullopt, true, snapshot.status()};
+    *out.mutable_snapshot() = *std::move(snapshot);
+    sent_seq_ = latest;
+    points_since_snapshot_ = 0;
+    need_snapshot_ = false;
+    started_ = true;
+  } else if (!out.has_delta()) {
+    if (final && started_) {
+      // Caught up with a finished job: the final state, then the end
+      // (R-DASH-09).
+      out.mutable_end()->set_final_state(state->progress().job_state());
+      *out.mutable_end()->mutable_progress() = views_.Progress(*state);
+      out.set_resume_token(EncodeResumeToken(request_.job_id(), sent_seq_));
+      hub_.CountMessage();
+      return {std::move(out), true, absl::OkStatus()};
+    }
+    if (!heartbeat_due && started_) return {};
+    *out.mutable_heartbeat()->mutable_server_time() =
+        ToProto(views_.clock().Now());
+  }
+  started_ = true;
+  if (sent_seq_ == latest) caught_up_ = true;
+  out.set_resume_token(EncodeResumeToken(request_.job_id(), sent_seq_));
+  if (final && sent_seq_ == latest) Wake();  // next round sends End
+  if (sent_seq_ < latest) Wake();            // more than one Delta's worth
+  hub_.CountMessage();
+  return {std::move(out), false, absl::OkStatus()};
+}
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,83 @@
+// Copyright 2026 Trainyard authors.
+//
+// SubscribeJob (R-EVT-04, R-DASH-07, R-DASH-09, R-X-02): a Snapshot first (or,
+// resuming with a token, a Delta with everything since), then coalesced
+// Deltas computed from the durable log as it grows, Heartbeats when idle, and
+// End once the job is over. Every message carries a resume token (job id and
+// job_seq), valid across server restarts: resuming gives no gap and no
+// duplicate. A subscriber more than `max_lag_events` behind is told it fell
+// behind and resumes from its token; it never slows ingest, since messages
+// are computed from storage at its own pace (server/pull_stream.h).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/server/pull_stream.h"
+#include "services/metrics/live/live_hub.h"
+#include "services/metrics/views/job_views.h"
+#include "trainyard/metrics/v1/metrics.pb.h"
+
+namespace trainyard::metrics {
+
+// A resume token: opaque base64 of job id and job_seq.
+std::string EncodeResumeToken(std::string_view job_id, uint64_t job_seq);
+// kInvalidArgument ("resume_token") when malformed or of another job.
+absl::StatusOr<uint64_t> DecodeResumeToken(std::string_view token,
+                                           std::string_view job_id);
+
+struct SubscriptionLimits {
+  // Past this many undelivered events, the subscriber is told it fell behind.
+  uint64_t max_lag_events = 100000;
+  // Events read for one Delta; the rest follow in the next.
+  int max_delta_events = 1000;
+  absl::Duration heartbeat = absl::Seconds(15);
+};
+
+class JobSubscription final
+    : public server::PullStream<v1::SubscribeJobResponse>,
+      public LiveStream {
+ public:
+  // Creates and starts the stream; `admitted` is the auth verdict (the stream
+  // ends with it when not OK). References must outlive the stream.
+  static grpc::ServerWriteReactor<v1::SubscribeJobResponse>* Start(
+      absl::Status admitted, v1::SubscribeJobRequest request, JobViews& views,
+      LiveHub& hub, server::Executor& executor, server::DeadlineTimer& timer,
+      const Clock& wall_clock, SubscriptionLimits limits = {});
+
+  JobSubscription(absl::Status admitted, v1::SubscribeJobRequest request,
+                  JobViews& views, LiveHub& hub, server::Executor& executor,
+                  server::DeadlineTimer& timer, const Clock& wall_clock,
+                  SubscriptionLimits limits);
+
+  void Wake() override { PullStream::Wake(); }
+  void Close() override { PullStream::Close(); }
+
+ private:
+  Step Next(bool heartbeat_due) override;
+  void OnStreamDone() override { hub_.Remove(hub_id_); }
+
+  // Fills a Delta with the events (sent_seq_, latest]; false when a new
+  // Snapshot must replace the client's curve instead.
+  absl::StatusOr<bool> FillDelta(const internal::JobState& state,
+                                 uint64_t latest, v1::JobDelta* delta);
+
+  absl::Status init_;
+  v1::SubscribeJobRequest request_;
+  JobViews& views_;
+  LiveHub& hub_;
+  const SubscriptionLimits limits_;
+  LiveHub::Id hub_id_ = 0;
+
+  // Touched only by Next(), which runs once at a time.
+  bool started_ = false;
+  bool need_snapshot_ = true;
+  // Reached the log's end once: lag counts only from then on, so a stream
+  // resuming far behind catches up instead of being turned away.
+  bool caught_up_ = false;
+  uint64_t sent_seq_ = 0;
+  int64_t points_since_snapshot_ = 0;
+};
+
+}  // namespace trainyard::metrics

@@ -1,0 +1,80 @@
+// Copyright 2026 Trainyard authors.
+#include "services/metrics/views/job_views.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+
+namespace trainyard::metrics {
+
+absl::StatusOr<internal::JobState> JobViews::State(std::string_view job_id) {
+  if (job_id.empty()) return InvalidFieldError("job_id", "required");
+  return ingestor_.State(job_id);
+}
+
+common::v1::Progress JobViews::Progress(const internal::JobState& state) const {
+  return ProjectProgress(state, clock_.Now());
+}
+
+common::v1::CurrentMetrics JobViews::Metrics(
+    const internal::JobState& state) const {
+  common::v1::CurrentMetrics m = state.metrics();
+  m.set_low_utilization_threshold(options_.low_utilization_threshold);
+  m.set_low_utilization_warning(m.has_gpu_utilization() &&
+                                m.gpu_utilization().value() <
+                                    options_.low_utilization_threshold);
+  if (m.gpu_memory_total_bytes() > 0) {
+    m.set_gpu_memory_percent(100.0 *
+                             static_cast<double>(m.gpu_memory_used_bytes()) /
+                             static_cast<double>(m.gpu_memory_total_bytes()));
+  }
+  *m.mutable_as_of() = state.progress().last_event_time();
+  return m;
+}
+
+absl::StatusOr<common::v1::JobStages> JobViews::Stages(
+    const internal::JobState& state) const {
+  common::v1::JobStages stages = ProjectStages(state, clock_.Now());
+  RETURN_IF_ERROR(states_.FillHistory(&stages));
+  return stages;
+}
+
+absl::StatusOr<common::v1::LossCurve> JobViews::Curve(
+    std::string_view job_id, const v1::CurveOptions& options) const {
+  v1::GetLossCurveRequest request;
+  request.set_job_id(std::string(job_id));
+  *request.mutable_series() = options.series();
+  request.set_max_points(options.max_points());
+  request.set_last_steps(options.last_steps());
+  request.set_include_rolled_back(options.include_rolled_back());
+  return series_.GetLossCurve(request);
+}
+
+absl::StatusOr<v1::JobSnapshot> JobViews::Snapshot(
+    const internal::JobState& state, const v1::CurveOptions& curve,
+    int recent_events, const v1::EventQuery& query) {
+  v1::JobSnapshot snapshot;
+  *snapshot.mutable_progress() = Progress(state);
+  ASSIGN_OR_RETURN(*snapshot.mutable_stages(), Stages(state));
+  *snapshot.mutable_current_metrics() = Metrics(state);
+  ASSIGN_OR_RETURN(*snapshot.mutable_loss_curve(),
+                   Curve(state.job_id(), curve));
+  snapshot.set_job_seq(state.last_job_seq());
+  if (recent_events > 0) {
+    v1::ListEventsRequest request;
+    request.set_job_id(state.job_id());
+    *request.mutable_query()->mutable_types() = query.types();
+    request.set_filter(absl::StrCat("job_seq <= ", state.last_job_seq()));
+    request.set_order_by("job_seq desc");
+    request.set_page_size(recent_events);
+    ASSIGN_OR_RETURN(v1::ListEventsResponse page, events_.List(request));
+    for (auto it = page.events().rbegin(); it != page.events().rend(); ++it) {
+      *snapshot.add_recent_events() = it->event();
+    }
+  }
+  return snapshot;
+}
+
+}  // namespace trainyard::metrics

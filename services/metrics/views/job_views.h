@@ -1,0 +1,65 @@
+// Copyright 2026 Trainyard authors.
+//
+// What the dashboard reads of a job, assembled in one place for the unary
+// queries (GetProgress, GetStages, GetCurrentMetrics, GetJobOverview) and the
+// live stream (SubscribeJob snapshots and deltas).
+//
+// Thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "common/time/clock.h"
+#include "services/metrics/domain/job_tracker.h"
+#include "services/metrics/events/event_store.h"
+#include "services/metrics/ingest/ingestor.h"
+#include "services/metrics/series/series_store.h"
+#include "services/metrics/storage/job_state_store.h"
+#include "trainyard/metrics/v1/metrics.pb.h"
+
+namespace trainyard::metrics {
+
+class JobViews {
+ public:
+  // References must outlive the views. `clock` is suite time.
+  JobViews(Ingestor& ingestor, EventStore& events, SeriesStore& series,
+           JobStateStore& states, const Clock& clock, TrackerOptions options)
+      : ingestor_(ingestor),
+        events_(events),
+        series_(series),
+        states_(states),
+        clock_(clock),
+        options_(options) {}
+
+  // kInvalidArgument ("job_id") when empty; kNotFound (JOB_NOT_FOUND) for a
+  // job without events.
+  absl::StatusOr<internal::JobState> State(std::string_view job_id);
+
+  common::v1::Progress Progress(const internal::JobState& state) const;
+  common::v1::CurrentMetrics Metrics(const internal::JobState& state) const;
+  // With each stage's history (R-STAGE-04).
+  absl::StatusOr<common::v1::JobStages> Stages(
+      const internal::JobState& state) const;
+  absl::StatusOr<common::v1::LossCurve> Curve(
+      std::string_view job_id, const v1::CurveOptions& options) const;
+  // Everything at once; `recent_events` newest events matching `types`
+  // (oldest first) when > 0.
+  absl::StatusOr<v1::JobSnapshot> Snapshot(const internal::JobState& state,
+                                           const v1::CurveOptions& curve,
+                                           int recent_events,
+                                           const v1::EventQuery& query);
+
+  EventStore& events() { return events_; }
+  const Clock& clock() const { return clock_; }
+
+ private:
+  Ingestor& ingestor_;
+  EventStore& events_;
+  SeriesStore& series_;
+  JobStateStore& states_;
+  const Clock& clock_;
+  const TrackerOptions options_;
+};
+
+}  // namespace trainyard::metrics
