@@ -18,7 +18,7 @@ namespace {
 class MetricsModule final : public server::ServiceModule {
  public:
   MetricsModule(server::ServiceContext& ctx, const MetricsConfig& config,
-                std::string master_key)
+                std::string master_key, std::unique_ptr<EventFeed> feed)
       : config_(config),
         logger_(ctx.logger),
         ingest_metrics_(ctx.host.registry()),
@@ -26,12 +26,13 @@ class MetricsModule final : public server::ServiceModule {
         events_(ctx.db, ctx.clock),
         series_(ctx.db),
         states_(ctx.db),
-        ingestor_(ctx.db, events_, series_, states_, ctx.clock, ctx.wall_clock,
-                  options_, &ingest_metrics_),
+        feed_(std::move(feed)),
+        ingestor_(ctx.db, events_, series_, states_, *feed_, ctx.clock,
+                  ctx.wall_clock, options_, &ingest_metrics_),
         views_(ingestor_, events_, series_, states_, ctx.clock, options_),
         hub_(ctx.host.registry()),
         rpc_(ctx.host.MakeRpc(MetricsServiceAccess())),
-        service_(*rpc_, ingestor_, events_, series_, views_, hub_,
+        service_(*rpc_, ingestor_, events_, series_, *feed_, views_, hub_,
                  ctx.host.timer(), ctx.wall_clock,
                  {.max_lag_events = static_cast<uint64_t>(
                       config.subscriber_max_lag_events)}) {
@@ -95,6 +96,7 @@ class MetricsModule final : public server::ServiceModule {
   EventStore events_;
   SeriesStore series_;
   JobStateStore states_;
+  std::unique_ptr<EventFeed> feed_;
   Ingestor ingestor_;
   JobViews views_;
   LiveHub hub_;
@@ -109,8 +111,9 @@ class MetricsModule final : public server::ServiceModule {
 
 std::vector<std::string> MetricsColumnFamilies() {
   std::vector<std::string> cfs;
-  for (auto part : {EventStore::ColumnFamilies(), SeriesStore::ColumnFamilies(),
-                    JobStateStore::ColumnFamilies()}) {
+  for (auto part :
+       {EventStore::ColumnFamilies(), SeriesStore::ColumnFamilies(),
+        JobStateStore::ColumnFamilies(), EventFeed::ColumnFamilies()}) {
     cfs.insert(cfs.end(), part.begin(), part.end());
   }
   return cfs;
@@ -161,8 +164,9 @@ absl::StatusOr<std::unique_ptr<server::ServiceModule>> BuildMetrics(
     }
     master_key = *std::move(key);
   }
-  auto module =
-      std::make_unique<MetricsModule>(ctx, config, std::move(master_key));
+  ASSIGN_OR_RETURN(std::unique_ptr<EventFeed> feed, EventFeed::Open(ctx.db));
+  auto module = std::make_unique<MetricsModule>(
+      ctx, config, std::move(master_key), std::move(feed));
   RETURN_IF_ERROR(module->Register(ctx.host));
   return module;
 }

@@ -7,6 +7,7 @@
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
+#include "services/metrics/live/event_watch.h"
 #include "services/metrics/live/job_subscription.h"
 
 namespace trainyard::metrics {
@@ -26,7 +27,8 @@ absl::Status RequireJobId(std::string_view job_id) {  // for writes
 
 MetricsServiceImpl::MetricsServiceImpl(server::Rpc& rpc, Ingestor& ingestor,
                                        EventStore& events, SeriesStore& series,
-                                       JobViews& views, LiveHub& hub,
+                                       EventFeed& feed, JobViews& views,
+                                       LiveHub& hub,
                                        server::DeadlineTimer& timer,
                                        const Clock& wall_clock,
                                        SubscriptionLimits limits)
@@ -34,6 +36,7 @@ MetricsServiceImpl::MetricsServiceImpl(server::Rpc& rpc, Ingestor& ingestor,
       ingestor_(ingestor),
       events_(events),
       series_(series),
+      feed_(feed),
       views_(views),
       hub_(hub),
       timer_(timer),
@@ -223,6 +226,15 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
                          series_.GetLossCurve(curve));
         return absl::OkStatus();
       });
+}
+
+grpc::ServerWriteReactor<v1::WatchEventsResponse>*
+MetricsServiceImpl::WatchEvents(grpc::CallbackServerContext* ctx,
+                                const v1::WatchEventsRequest* req) {
+  absl::StatusOr<auth::Principal> principal = rpc_.Admit(ctx, "WatchEvents");
+  return EventWatch::Start(principal.status(), *req, feed_, events_, hub_,
+                           rpc_.executor(), timer_, views_.clock(), wall_clock_,
+                           limits_.heartbeat);
 }
 
 grpc::ServerWriteReactor<v1::SubscribeJobResponse>*

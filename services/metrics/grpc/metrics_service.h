@@ -3,7 +3,7 @@
 // trainyard.metrics.v1.MetricsService: validates, converts and delegates to
 // the ingest path (ingest/), the event log (events/), the series (series/)
 // and the job-state projections (domain/). SubscribeJob and WatchEvents are
-// WatchEvents (cross-job stream) answers UNIMPLEMENTED for now.
+// The live streams are in live/.
 #pragma once
 
 #include <memory>
@@ -27,9 +27,9 @@ class MetricsServiceImpl final : public v1::MetricsService::CallbackService {
  public:
   // References must outlive the service.
   MetricsServiceImpl(server::Rpc& rpc, Ingestor& ingestor, EventStore& events,
-                     SeriesStore& series, JobViews& views, LiveHub& hub,
-                     server::DeadlineTimer& timer, const Clock& wall_clock,
-                     SubscriptionLimits limits);
+                     SeriesStore& series, EventFeed& feed, JobViews& views,
+                     LiveHub& hub, server::DeadlineTimer& timer,
+                     const Clock& wall_clock, SubscriptionLimits limits);
 
   grpc::ServerUnaryReactor* IngestEvents(
       grpc::CallbackServerContext* ctx, const v1::IngestEventsRequest* req,
@@ -68,6 +68,9 @@ class MetricsServiceImpl final : public v1::MetricsService::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::DeleteJobDataRequest* req,
       v1::DeleteJobDataResponse* resp) override;
 
+  grpc::ServerWriteReactor<v1::WatchEventsResponse>* WatchEvents(
+      grpc::CallbackServerContext* ctx,
+      const v1::WatchEventsRequest* req) override;
   grpc::ServerWriteReactor<v1::SubscribeJobResponse>* SubscribeJob(
       grpc::CallbackServerContext* ctx,
       const v1::SubscribeJobRequest* req) override;
@@ -77,6 +80,7 @@ class MetricsServiceImpl final : public v1::MetricsService::CallbackService {
   Ingestor& ingestor_;
   EventStore& events_;
   SeriesStore& series_;
+  EventFeed& feed_;
   JobViews& views_;
   LiveHub& hub_;
   server::DeadlineTimer& timer_;

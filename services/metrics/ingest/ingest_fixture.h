@@ -21,7 +21,7 @@ class IngestFixture {
     options.name = "metrics";
     for (auto cfs :
          {EventStore::ColumnFamilies(), SeriesStore::ColumnFamilies(),
-          JobStateStore::ColumnFamilies()}) {
+          JobStateStore::ColumnFamilies(), EventFeed::ColumnFamilies()}) {
       options.column_families.insert(options.column_families.end(), cfs.begin(),
                                      cfs.end());
     }
@@ -29,9 +29,10 @@ class IngestFixture {
     events_ = std::make_unique<EventStore>(*db_, clock_);
     series_ = std::make_unique<SeriesStore>(*db_);
     states_ = std::make_unique<JobStateStore>(*db_);
+    feed_ = *EventFeed::Open(*db_);
     ingestor_ =
-        std::make_unique<Ingestor>(*db_, *events_, *series_, *states_, clock_,
-                                   clock_, TrackerOptions{}, nullptr);
+        std::make_unique<Ingestor>(*db_, *events_, *series_, *states_, *feed_,
+                                   clock_, clock_, TrackerOptions{}, nullptr);
   }
 
   testing::TempDir dir_;
@@ -40,6 +41,7 @@ class IngestFixture {
   std::unique_ptr<EventStore> events_;
   std::unique_ptr<SeriesStore> series_;
   std::unique_ptr<JobStateStore> states_;
+  std::unique_ptr<EventFeed> feed_;
   std::unique_ptr<Ingestor> ingestor_;
 };
 

@@ -27,6 +27,7 @@ struct Ingestor::JobWork {
   std::vector<EventUpdate> event_updates;
   std::vector<SeriesUpdate> series_updates;
   std::vector<common::v1::EventType> stored_types;
+  std::vector<uint64_t> stored_seqs;
 };
 
 namespace {
@@ -111,13 +112,14 @@ std::optional<int64_t> ResumeStep(const v1::Event& e) {
 }  // namespace
 
 Ingestor::Ingestor(storage::Db& db, EventStore& events, SeriesStore& series,
-                   JobStateStore& states, const Clock& clock,
+                   JobStateStore& states, EventFeed& feed, const Clock& clock,
                    const Clock& wall_clock, TrackerOptions options,
                    IngestMetrics* metrics)
     : db_(db),
       events_(events),
       series_(series),
       states_(states),
+      feed_(feed),
       clock_(clock),
       wall_clock_(wall_clock),
       options_(options),
@@ -180,7 +182,19 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
       states_.StageSnapshot(w.state, batch);
     }
   }
-  if (!batch.empty()) RETURN_IF_ERROR(db_.Write(batch));
+  // The cross-job order (WatchEvents), reserved now, settled after the write.
+  std::vector<std::pair<std::string, uint64_t>> feed;
+  for (JobWork& w : work) {
+    for (uint64_t seq : w.stored_seqs) feed.emplace_back(w.job_id, seq);
+  }
+  if (!feed.empty()) {
+    uint64_t first = feed_.Stage(feed, batch);
+    absl::Status written = db_.Write(batch);
+    feed_.Done(first);
+    RETURN_IF_ERROR(written);
+  } else if (!batch.empty()) {
+    RETURN_IF_ERROR(db_.Write(batch));
+  }
   for (JobWork& w : work) {
     for (auto& u : w.event_updates) events_.Publish(u);
     for (auto& u : w.series_updates) series_.Publish(std::move(u));
@@ -305,6 +319,7 @@ absl::Status Ingestor::StageEvent(v1::Event event, JobWork& work,
   FoldEvent(options_, event, &st);
   work.ids_in_call[event.event_id()] = event.job_seq();
   work.stored_types.push_back(event.type());
+  work.stored_seqs.push_back(event.job_seq());
   std::string which;
   bool diverged = event.has_metrics() && Diverged(event.metrics(), &which);
   EventUpdate update;

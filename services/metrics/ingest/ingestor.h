@@ -26,6 +26,7 @@
 #include "services/metrics/ingest/ingest_metrics.h"
 #include "services/metrics/ingest/validate.h"
 #include "services/metrics/series/series_store.h"
+#include "services/metrics/storage/event_feed.h"
 #include "services/metrics/storage/job_state_store.h"
 #include "trainyard/metrics/v1/metrics.pb.h"
 
@@ -43,8 +44,9 @@ class Ingestor {
   // All references must outlive the Ingestor. `clock` is suite time (receive
   // times), `wall_clock` real time (latency metrics). `metrics` may be null.
   Ingestor(storage::Db& db, EventStore& events, SeriesStore& series,
-           JobStateStore& states, const Clock& clock, const Clock& wall_clock,
-           TrackerOptions options, IngestMetrics* metrics);
+           JobStateStore& states, EventFeed& feed, const Clock& clock,
+           const Clock& wall_clock, TrackerOptions options,
+           IngestMetrics* metrics);
 
   // Stores `events` (several jobs allowed; order kept within a job). Each gets
   // a result: ACCEPTED with its job_seq, DUPLICATE with the stored job_seq, or
@@ -100,6 +102,7 @@ class Ingestor {
   EventStore& events_;
   SeriesStore& series_;
   JobStateStore& states_;
+  EventFeed& feed_;
   const Clock& clock_;
   const Clock& wall_clock_;
   const TrackerOptions options_;

@@ -132,6 +132,8 @@ struct MergeResult {
   // Points that lost their step to a point of a newer attempt (stored ones
   // or incoming ones), in arrival order: rolled-back points of their attempt.
   std::vector<SeriesPoint> displaced;
+  // True when the incoming points were simply appended after `existing`.
+  bool appended = false;
 };
 
 // Merges `incoming` (sorted by step; at equal steps in arrival order) into
@@ -142,6 +144,19 @@ MergeResult Merge(absl::Span<const SeriesPoint> existing,
                   absl::Span<const SeriesPoint> incoming) {
   MergeResult r;
   r.points.reserve(existing.size() + incoming.size());
+  // The common case: new steps after the stored ones, each once.
+  bool append =
+      existing.empty() || incoming.front().step > existing.back().step;
+  for (size_t k = 1; append && k < incoming.size(); ++k) {
+    append = incoming[k - 1].step < incoming[k].step;
+  }
+  if (append) {
+    r.points.assign(existing.begin(), existing.end());
+    r.points.insert(r.points.end(), incoming.begin(), incoming.end());
+    r.changed.assign(incoming.begin(), incoming.end());
+    r.appended = true;
+    return r;
+  }
   size_t i = 0;
   size_t j = 0;
   while (i < existing.size() || j < incoming.size()) {
@@ -417,9 +432,13 @@ class SeriesStore::StageContext {
                                std::vector<SeriesPoint>* displaced);
   absl::Status AddRolledBack(SeriesState& s, std::string_view name,
                              int32_t attempt, std::vector<SeriesPoint> points);
+  // Makes `points` the tail of `s`: with `rewrite`, replaces its segments
+  // by one holding them all; else appends `new_segment` (the points that
+  // changed) as a segment. `extremes`: of `points`, when already known.
   void WriteTail(SeriesState& s, std::string_view name,
                  std::vector<SeriesPoint> points,
-                 absl::Span<const SeriesPoint> new_segment, bool rewrite);
+                 absl::Span<const SeriesPoint> new_segment, bool rewrite,
+                 std::optional<Extremes> extremes = std::nullopt);
 
   const SeriesStore& store_;
   const SeriesStoreOptions& options_;
@@ -676,11 +695,22 @@ absl::Status SeriesStore::StageContext::AddRolledBack(
 
 void SeriesStore::StageContext::WriteTail(
     SeriesState& s, std::string_view name, std::vector<SeriesPoint> points,
-    absl::Span<const SeriesPoint> new_segment, bool rewrite) {
+    absl::Span<const SeriesPoint> new_segment, bool rewrite,
+    std::optional<Extremes> extremes) {
   auto tail = std::make_shared<Tail>();
   if (rewrite) {
-    for (uint64_t seq : s.tail->seqs)
-      Delete(kMetaCf, TailKey(job_id_, name, seq));
+    // Segment seqs only grow, so the live segments are the keys between the
+    // first and the last: one range deletion instead of one per segment
+    // (segments are read only by the load scan, which range tombstones do
+    // not slow down much).
+    const std::vector<uint64_t>& seqs = s.tail->seqs;
+    if (seqs.size() == 1) {
+      Delete(kMetaCf, TailKey(job_id_, name, seqs.front()));
+    } else if (seqs.size() > 1) {
+      ops_.push_back({Op::kDeleteRange, kMetaCf,
+                      TailKey(job_id_, name, seqs.front()),
+                      TailKey(job_id_, name, seqs.back() + 1)});
+    }
     new_segment = points;
   } else {
     tail->seqs = s.tail->seqs;
@@ -690,7 +720,7 @@ void SeriesStore::StageContext::WriteTail(
     Put(kMetaCf, TailKey(job_id_, name, seq), EncodePoints(new_segment));
     tail->seqs.push_back(seq);
   }
-  tail->extremes = ExtremesOf(points);
+  tail->extremes = extremes.has_value() ? *extremes : ExtremesOf(points);
   tail->points = std::move(points);
   s.tail = std::move(tail);
 }
@@ -698,8 +728,11 @@ void SeriesStore::StageContext::WriteTail(
 absl::Status SeriesStore::StageContext::AddPoints(
     std::string_view name, std::vector<SeriesPoint> points) {
   std::stable_sort(points.begin(), points.end(), ByStep);
-  SeriesState s = Mutable(name);
-  bool modified = Current(name) == nullptr;
+  std::shared_ptr<const SeriesState> current = Current(name);
+  SeriesState s = current != nullptr
+                      ? *current
+                      : SeriesState(static_cast<size_t>(options_.group_chunks));
+  bool modified = current == nullptr;
 
   // Points of attempts rolled back at their step go to the rolled-back set.
   std::map<int32_t, std::vector<SeriesPoint>> rolled_back;
@@ -753,8 +786,13 @@ absl::Status SeriesStore::StageContext::AddPoints(
                                       merged.points.end());
         WriteTail(s, name, std::move(rest), {}, /*rewrite=*/true);
       } else {
+        std::optional<Extremes> extremes;
+        if (merged.appended) {
+          extremes = s.tail->extremes;
+          for (const SeriesPoint& p : merged.changed) extremes->Add(p);
+        }
         WriteTail(s, name, std::move(merged.points), merged.changed,
-                  /*rewrite=*/false);
+                  /*rewrite=*/false, extremes);
       }
     }
   }
