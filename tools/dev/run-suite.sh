@@ -53,6 +53,9 @@ start metrics trainyard-metrics 7103 7113 --webhook_master_key_file="$var/dev/ma
 start scheduler trainyard-scheduler 7102 7112
 start cost trainyard-cost 7104 7114
 start jobs trainyard-jobs 7101 7111
+"$build_dir/tools/gpusim/gpusim" --address=127.0.0.1:7120 --time_scale="$scale" \
+  --time_origin="$origin" 2> >(sed -u "s/^/[gpusim] /" >&2) &
+pids+=($!)
 
 admin_token=$(awk '$3 == "admin" {print $1}' "$var/dev/tokens")
 cat <<MSG
@@ -61,6 +64,7 @@ Trainyard is up (time scale ${scale}x; Ctrl-C stops it):
   scheduler  gRPC 127.0.0.1:7102   admin http://127.0.0.1:7112/metrics
   metrics    gRPC 127.0.0.1:7103   admin http://127.0.0.1:7113/metrics (webhooks: /v1/webhooks/runpod/{job_id})
   cost       gRPC 127.0.0.1:7104   admin http://127.0.0.1:7114/metrics
+  gpusim     RunPod REST subset   http://127.0.0.1:7120/v2/pods (see tools/gpusim/README.md)
 Secured with bearer tokens from $var/dev/tokens (plaintext on loopback). Try:
   node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge --list-methods http://127.0.0.1:7101
   node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer $admin_token" \\
