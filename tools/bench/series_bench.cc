@@ -2,23 +2,27 @@
 // (services/metrics/series) on a real RocksDB, without gRPC or HTTP.
 //
 // Phases, each on a fresh database under --dir:
-//   rss     Ingests --rss_jobs jobs x --rss_points points (train_loss, 1000
-//           points per Stage+Write) and prints the process RSS; then closes,
+//   rss     Ingests --rss_jobs jobs x --rss_points steps x --rss_series
+//           series (1000 points per Stage+Write) and prints the RSS; closes,
 //           reopens, loads every job (ListSeries) and prints RSS again.
 //           Runs first, so the process has not grown from other phases.
 //   ingest  Batched ingest: 1000 points per Stage+Write (125 steps x 8
 //           series), round-robin over 8 jobs, from 1 and from 2 threads;
 //           then the webhook shape: 8 points (one step, 8 series) per
-//           Stage+Write. Prints points/s and per-write p50/p99.
+//           Stage+Write, from 1 and 2 threads. Prints points/s, per-write
+//           p50/p99 and the process CPU time per write (RocksDB's
+//           background threads included).
 //   query   GetLossCurve to 1000 points (train_loss + val_loss, full history
 //           and random ranges) for a 10K-point and a --big_points-point job;
 //           the big one again while another thread ingests into that same job
-//           at --background_rate points/s. Prints p50/p99/max.
+//           at --background_rate points/s. Prints wall p50/p99/max and
+//           the thread CPU time per query (the wait for a core apart).
 //
 // Usage: series_bench [--dir=DIR] [--phases=rss,ingest,query]
 //                     [--ingest_points=N] [--webhook_requests=N]
 //                     [--big_points=N] [--queries=N] [--rss_jobs=N]
-//                     [--rss_points=N] [--background_rate=N] [--sync_writes]
+//                     [--rss_points=N] [--rss_series=1..8]
+//                     [--background_rate=N] [--sync_writes]
 // DIR must be on the disk under test; default $TMPDIR or /var/tmp.
 //
 // Wall time is read from std::chrono::steady_clock directly: this program is a
@@ -26,6 +30,8 @@
 
 #include <malloc.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -64,6 +70,7 @@ struct Flags {
   int queries = 2000;
   int rss_jobs = 1000;
   int64_t rss_points = 10'000;
+  int rss_series = 1;
   int64_t background_rate = 50'000;
   bool sync_writes = false;
 };
@@ -102,6 +109,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
       flags->rss_jobs = atoi(v);
     } else if (const char* v = value("--rss_points=")) {
       flags->rss_points = atoll(v);
+    } else if (const char* v = value("--rss_series=")) {
+      flags->rss_series = std::clamp(atoi(v), 1, 8);
     } else if (const char* v = value("--background_rate=")) {
       flags->background_rate = atoll(v);
     } else if (arg == "--sync_writes") {
@@ -133,6 +142,22 @@ double RssMiB() {
     if (line.starts_with("VmRSS:")) return std::atof(line.c_str() + 6) / 1024;
   }
   return -1;
+}
+
+// CPU time of the calling thread, in ms: what a query costs, apart from
+// the time it waited for a core (this machine has 2, shared).
+double ThreadCpuMs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// CPU time of the whole process (RocksDB's background threads included), ms.
+double ProcessCpuMs() {
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
 }
 
 double Seconds(Clock::duration d) {
@@ -243,9 +268,11 @@ void RunRss(const Flags& flags) {
   auto start = Clock::now();
   for (int j = 0; j < flags.rss_jobs; ++j) {
     std::string job = "job-" + std::to_string(j);
-    for (int64_t s = 0; s < flags.rss_points; s += 1000) {
-      bench.Write(job, Points(s, std::min<int64_t>(1000, flags.rss_points - s),
-                              1, rng));
+    // 1000 points per write whatever the number of series.
+    const int64_t steps = 1000 / flags.rss_series;
+    for (int64_t s = 0; s < flags.rss_points; s += steps) {
+      bench.Write(job, Points(s, std::min<int64_t>(steps, flags.rss_points - s),
+                              flags.rss_series, rng));
     }
   }
   double ingest_s = Seconds(Clock::now() - start);
@@ -265,10 +292,12 @@ void RunRss(const Flags& flags) {
   malloc_trim(0);
   double loaded = RssMiB();
 
-  int64_t total = int64_t{flags.rss_jobs} * flags.rss_points;
-  std::printf("\n## rss: %d jobs x %lld points (train_loss), %lld points\n",
-              flags.rss_jobs, static_cast<long long>(flags.rss_points),
-              static_cast<long long>(total));
+  int64_t total = int64_t{flags.rss_jobs} * flags.rss_points * flags.rss_series;
+  std::printf(
+      "\n## rss: %d jobs x %lld steps x %d series (from train_loss), %lld "
+      "points\n",
+      flags.rss_jobs, static_cast<long long>(flags.rss_points),
+      flags.rss_series, static_cast<long long>(total));
   std::printf("| stage | RSS MiB | note |\n|---|---:|---|\n");
   std::printf("| process start | %.1f | |\n", base);
   std::printf(
@@ -315,11 +344,13 @@ void RunIngest(const Flags& flags) {
   std::printf("\n## ingest (sync_writes=%s)\n",
               flags.sync_writes ? "true" : "false");
   std::printf(
-      "| shape | threads | points | seconds | points/s | writes/s | "
-      "p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+      "| shape | threads | points | seconds | points/s | writes/s | p50 ms | "
+      "p99 ms | CPU us/write |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (int threads : {1, 2}) {
     Bench bench(flags, "ingest");
     std::vector<std::vector<double>> ms(threads);
+    const double cpu0 = ProcessCpuMs();
     auto start = Clock::now();
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t) {
@@ -330,46 +361,67 @@ void RunIngest(const Flags& flags) {
     }
     for (auto& w : workers) w.join();
     double s = Seconds(Clock::now() - start);
+    const double cpu_ms = ProcessCpuMs() - cpu0;
     std::vector<double> all;
     for (auto& v : ms) all.insert(all.end(), v.begin(), v.end());
     Percentiles p = Summarize(all);
     double points = static_cast<double>(all.size()) * 1000;
     std::printf(
         "| 1000 points/write, 8 series | %d | %.0f | %.2f | %.0f | "
-        "%.0f | %.3f | %.3f |\n",
-        threads, points, s, points / s, all.size() / s, p.p50_ms, p.p99_ms);
+        "%.0f | %.3f | %.3f | %.0f |\n",
+        threads, points, s, points / s, all.size() / s, p.p50_ms, p.p99_ms,
+        cpu_ms * 1000 / all.size());
   }
-  {
-    // Webhook shape: one step of 8 series per write, over 100 jobs.
+  for (int threads : {1, 2}) {
+    // Webhook shape: one step of 8 series per write, over 100 jobs per
+    // thread.
     Bench bench(flags, "webhook");
-    std::mt19937_64 rng(7);
-    std::vector<PointInput> request = Points(0, 1, 8, rng);
-    std::vector<double> ms;
-    ms.reserve(flags.webhook_requests);
+    std::vector<std::vector<double>> ms(threads);
+    const double cpu0 = ProcessCpuMs();
     auto start = Clock::now();
-    for (int64_t i = 0; i < flags.webhook_requests; ++i) {
-      for (PointInput& p : request) p.step = i / 100;
-      auto t0 = Clock::now();
-      bench.Write("hook-" + std::to_string(i % 100), request);
-      ms.push_back(Seconds(Clock::now() - t0) * 1000);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        std::mt19937_64 rng(7 + t);
+        std::vector<PointInput> request = Points(0, 1, 8, rng);
+        int64_t n = flags.webhook_requests / threads;
+        ms[t].reserve(n);
+        for (int64_t i = 0; i < n; ++i) {
+          for (PointInput& p : request) p.step = i / 100;
+          std::string job =
+              "hook-" + std::to_string(t) + "-" + std::to_string(i % 100);
+          auto t0 = Clock::now();
+          bench.Write(job, request);
+          ms[t].push_back(Seconds(Clock::now() - t0) * 1000);
+        }
+      });
     }
+    for (auto& w : workers) w.join();
     double s = Seconds(Clock::now() - start);
-    Percentiles p = Summarize(ms);
+    const double cpu_ms = ProcessCpuMs() - cpu0;
+    std::vector<double> all;
+    for (auto& v : ms) all.insert(all.end(), v.begin(), v.end());
+    Percentiles p = Summarize(all);
     std::printf(
-        "| webhook: 8 points/write | 1 | %lld | %.2f | %.0f | %.0f | "
-        "%.3f | %.3f |\n",
-        static_cast<long long>(flags.webhook_requests * 8), s,
-        flags.webhook_requests * 8 / s, flags.webhook_requests / s, p.p50_ms,
-        p.p99_ms);
+        "| webhook: 8 points/write | %d | %zu | %.2f | %.0f | %.0f | "
+        "%.3f | %.3f | %.1f |\n",
+        threads, all.size() * 8, s, all.size() * 8 / s, all.size() / s,
+        p.p50_ms, p.p99_ms, cpu_ms * 1000 / all.size());
   }
 }
 
-Percentiles TimeQueries(SeriesStore& store, const std::string& job,
-                        int64_t max_step, int n, bool random_ranges,
-                        uint64_t seed) {
+struct QueryTimes {
+  Percentiles wall;
+  Percentiles cpu;
+};
+
+QueryTimes TimeQueries(SeriesStore& store, const std::string& job,
+                       int64_t max_step, int n, bool random_ranges,
+                       uint64_t seed) {
   std::mt19937_64 rng(seed);
-  std::vector<double> ms;
+  std::vector<double> ms, cpu;
   ms.reserve(n);
+  cpu.reserve(n);
   for (int i = 0; i < n; ++i) {
     GetLossCurveRequest request;
     request.set_job_id(job);  // Defaults: train_loss + val_loss, 1000 points.
@@ -380,7 +432,9 @@ Percentiles TimeQueries(SeriesStore& store, const std::string& job,
       request.set_end_step(std::max(a, b));
     }
     auto t0 = Clock::now();
+    double c0 = ThreadCpuMs();
     auto curve = store.GetLossCurve(request);
+    cpu.push_back(ThreadCpuMs() - c0);
     ms.push_back(Seconds(Clock::now() - t0) * 1000);
     if (!curve.ok()) Die("query", curve.status());
     if (curve->series(0).points_size() > 1000) {
@@ -388,7 +442,7 @@ Percentiles TimeQueries(SeriesStore& store, const std::string& job,
       std::exit(1);
     }
   }
-  return Summarize(ms);
+  return {Summarize(ms), Summarize(cpu)};
 }
 
 // Loads `steps` steps of train_loss (and val_loss every 100 steps).
@@ -418,12 +472,13 @@ void RunQuery(const Flags& flags) {
       "1000 (%d queries each; big job loaded in %.1f s)\n",
       flags.queries, load_s);
   std::printf(
-      "| job | range | concurrent ingest | p50 ms | p99 ms | max ms |\n"
-      "|---|---|---|---:|---:|---:|\n");
+      "| job | range | concurrent ingest | p50 ms | p99 ms | max ms | "
+      "CPU p50 ms | CPU p99 ms |\n|---|---|---|---:|---:|---:|---:|---:|\n");
   auto row = [](const char* job, const char* range, const char* ingest,
-                Percentiles p) {
-    std::printf("| %s | %s | %s | %.3f | %.3f | %.3f |\n", job, range, ingest,
-                p.p50_ms, p.p99_ms, p.max_ms);
+                QueryTimes t) {
+    std::printf("| %s | %s | %s | %.3f | %.3f | %.3f | %.3f | %.3f |\n", job,
+                range, ingest, t.wall.p50_ms, t.wall.p99_ms, t.wall.max_ms,
+                t.cpu.p50_ms, t.cpu.p99_ms);
   };
   std::string big_name = std::to_string(flags.big_points / 1000) + "K points";
   // Warm-up (block cache), not measured.
@@ -459,10 +514,10 @@ void RunQuery(const Flags& flags) {
     }
   });
   start = Clock::now();
-  Percentiles full = TimeQueries(bench.store(), "big", flags.big_points,
-                                 flags.queries, false, 6);
-  Percentiles random = TimeQueries(bench.store(), "big", flags.big_points,
-                                   flags.queries, true, 7);
+  QueryTimes full = TimeQueries(bench.store(), "big", flags.big_points,
+                                flags.queries, false, 6);
+  QueryTimes random = TimeQueries(bench.store(), "big", flags.big_points,
+                                  flags.queries, true, 7);
   double s = Seconds(Clock::now() - start);
   stop = true;
   writer.join();
