@@ -1,0 +1,1649 @@
+// Copyright 2026 Trainyard authors.
+//
+// ingest_bench: end-to-end figures of metrics-ingest. Starts a real
+// `trainyard-metrics` process (temp data dir, WAL on, no fsync, bearer tokens,
+// a webhook master key it creates) and drives it over loopback through the
+// real paths: signed webhooks over HTTP keep-alive and gRPC calls with
+// service / viewer tokens. One mode per run:
+//
+//   --mode=webhooks  C keep-alive connections (one job each) posting signed
+//                    METRICS events (8 values) for D seconds: requests/s,
+//                    points/s, latency p50/p90/p99/max, errors by status.
+//   --mode=grpc      T threads calling IngestEvents with 125 events x 8 values
+//                    (1,000 points per call): points/s, calls/s, latency.
+//   --mode=curve     a 10K-point and a 1M-point job (train_loss only), then
+//                    GetLossCurve (1,000 points, full range) latency, idle and
+//                    while a background thread ingests ~50K points/s.
+//   --mode=events    one job with 100K events of a realistic mix, then
+//                    ListEvents (page of 50, WARNING+STATUS, keyword "step",
+//                    newest first) latency; first call after the preload and
+//                    first call after a server restart separately.
+//   --mode=memory    1,000 jobs x 10K points, then the server's RSS and the
+//                    RocksDB size on disk; RSS again after GetProgress on
+//                    every job, and after a restart (idle, then all touched).
+//
+// Every mode prints the command line, the load average, the wall time of the
+// measured interval and how the two cores were split: the server's CPU time
+// (/proc/<pid>/stat utime+stime) and this generator's own (getrusage). The
+// last line of each mode is "RESULT key=value ..." for run_ingest_bench.sh.
+//
+// A "point" is one stored metric value: a METRICS event with 8 values is 8
+// points.
+//
+// Wall time of calls is read from std::chrono::steady_clock directly: this is
+// a measurement tool, not service code behind the injected Clock. Webhook
+// timestamps and event times come from trainyard::RealClock, which is what
+// the server's suite clock is with no --time_scale.
+
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/http/client.h"
+#include "common/strings/absl_view.h"
+#include "common/testing/subprocess.h"
+#include "common/time/clock.h"
+#include "common/time/proto_time.h"
+#include "common/webhook/master_key.h"
+#include "common/webhook/signature.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "trainyard/common/v1/common.pb.h"
+#include "trainyard/metrics/v1/metrics.grpc.pb.h"
+
+namespace {
+
+namespace common = ::trainyard::common::v1;
+namespace v1 = ::trainyard::metrics::v1;
+namespace webhook = ::trainyard::webhook;
+namespace http = ::trainyard::http;
+using ::trainyard::RealClock;
+using ::trainyard::ToAbsl;
+using ::trainyard::ToProto;
+using ::trainyard::testing::Subprocess;
+using SteadyClock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------
+// Flags
+// ---------------------------------------------------------------------------
+
+struct Flags {
+  std::string mode;
+  std::string server_binary = "build/services/metrics/trainyard-metrics";
+  std::string dir;  // parent of the temp data dir
+  bool keep = false;
+  std::vector<std::string> server_flags;
+  // webhooks / grpc
+  double duration_s = 10;
+  double warmup_s = 1;
+  int connections = 32;
+  int threads = 4;
+  int events_per_call = 125;
+  int jobs_per_call = 1;
+  int values = 8;
+  // curve / events
+  int calls = 500;
+  int64_t small_points = 10000;
+  int64_t large_points = 1000000;
+  int preload_batch = 1000;
+  double background_points_per_s = 50000;
+  int events = 100000;
+  bool restart = true;
+  // memory
+  int jobs = 1000;
+  int64_t points_per_job = 10000;
+  double pause_s = 0;
+};
+
+void Usage() {
+  std::fprintf(
+      stderr,
+      "usage: ingest_bench --mode=webhooks|grpc|curve|events|memory\n"
+      "  [--server_binary=PATH] [--dir=PARENT_OF_DATA_DIR] [--keep]\n"
+      "  [--server_flag=--name=value ...]   extra flags for the server\n"
+      "  webhooks: [--connections=32] [--duration=10] [--warmup=1]\n"
+      "  grpc:     [--threads=4] [--events_per_call=125] [--values=8]\n"
+      "            [--jobs_per_call=1] (events_per_call / jobs_per_call "
+      "events per job)\n"
+      "            [--duration=10] [--warmup=1]\n"
+      "  curve:    [--calls=500] [--small_points=10000]\n"
+      "            [--large_points=1000000] [--background_rate=50000]\n"
+      "            [--preload_batch=1000] (events per preload call)\n"
+      "  events:   [--calls=500] [--events=100000] [--restart=true|false]\n"
+      "  memory:   [--jobs=1000] [--points_per_job=10000] [--threads=2]\n"
+      "            [--restart=true|false] [--pause=SECONDS] (after the\n"
+      "            ingest, to attach a tool to the server)\n");
+}
+
+bool ParseBool(std::string_view v) {
+  return v.empty() || v == "true" || v == "1" || v == "yes";
+}
+
+bool ParseFlags(int argc, char** argv, Flags* flags) {
+  const char* tmp = getenv("TMPDIR");
+  flags->dir = (tmp != nullptr && tmp[0] != '\0') ? tmp : "/var/tmp";
+  bool threads_set = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&arg](std::string_view name) -> std::optional<std::string> {
+      if (!arg.starts_with(name)) return std::nullopt;
+      std::string_view rest = arg.substr(name.size());
+      if (rest.empty()) return std::string();
+      if (rest[0] != '=') return std::nullopt;
+      return std::string(rest.substr(1));
+    };
+    if (auto v = value("--mode")) {
+      flags->mode = *v;
+    } else if (auto v = value("--server_binary")) {
+      flags->server_binary = *v;
+    } else if (auto v = value("--dir")) {
+      flags->dir = *v;
+    } else if (auto v = value("--keep")) {
+      flags->keep = ParseBool(*v);
+    } else if (auto v = value("--server_flag")) {
+      flags->server_flags.push_back(*v);
+    } else if (auto v = value("--duration")) {
+      flags->duration_s = atof(v->c_str());
+    } else if (auto v = value("--warmup")) {
+      flags->warmup_s = atof(v->c_str());
+    } else if (auto v = value("--connections")) {
+      flags->connections = atoi(v->c_str());
+    } else if (auto v = value("--threads")) {
+      flags->threads = atoi(v->c_str());
+      threads_set = true;
+    } else if (auto v = value("--events_per_call")) {
+      flags->events_per_call = atoi(v->c_str());
+    } else if (auto v = value("--jobs_per_call")) {
+      flags->jobs_per_call = atoi(v->c_str());
+    } else if (auto v = value("--preload_batch")) {
+      flags->preload_batch = atoi(v->c_str());
+    } else if (auto v = value("--values")) {
+      flags->values = atoi(v->c_str());
+    } else if (auto v = value("--calls")) {
+      flags->calls = atoi(v->c_str());
+    } else if (auto v = value("--small_points")) {
+      flags->small_points = atoll(v->c_str());
+    } else if (auto v = value("--large_points")) {
+      flags->large_points = atoll(v->c_str());
+    } else if (auto v = value("--background_rate")) {
+      flags->background_points_per_s = atof(v->c_str());
+    } else if (auto v = value("--events")) {
+      flags->events = atoi(v->c_str());
+    } else if (auto v = value("--restart")) {
+      flags->restart = ParseBool(*v);
+    } else if (auto v = value("--jobs")) {
+      flags->jobs = atoi(v->c_str());
+    } else if (auto v = value("--pause")) {
+      flags->pause_s = atof(v->c_str());
+    } else if (auto v = value("--points_per_job")) {
+      flags->points_per_job = atoll(v->c_str());
+    } else {
+      std::fprintf(stderr, "unknown flag %s\n", argv[i]);
+      return false;
+    }
+  }
+  if (flags->mode == "memory" && !threads_set) flags->threads = 2;
+  const bool known_mode = flags->mode == "webhooks" || flags->mode == "grpc" ||
+                          flags->mode == "curve" || flags->mode == "events" ||
+                          flags->mode == "memory";
+  if (!known_mode) {
+    std::fprintf(stderr, "--mode is required\n");
+    return false;
+  }
+  return flags->duration_s > 0 && flags->warmup_s >= 0 &&
+         flags->connections > 0 && flags->threads > 0 &&
+         flags->events_per_call > 0 && flags->events_per_call <= 1000 &&
+         flags->jobs_per_call > 0 &&
+         flags->events_per_call % flags->jobs_per_call == 0 &&
+         flags->preload_batch > 0 && flags->preload_batch <= 1000 &&
+         flags->values >= 1 && flags->values <= 8 && flags->calls > 0 &&
+         flags->small_points > 0 && flags->large_points > 0 &&
+         flags->background_points_per_s >= 0 && flags->events > 0 &&
+         flags->jobs > 0 && flags->points_per_job > 0;
+}
+
+// ---------------------------------------------------------------------------
+// Measuring
+// ---------------------------------------------------------------------------
+
+double SecondsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+double MillisBetween(SteadyClock::time_point a, SteadyClock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// "0.52 0.71 0.80": the 1, 5 and 15 minute load averages.
+std::string LoadAverage() {
+  std::string text = ReadFile("/proc/loadavg");
+  std::istringstream in(text);
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return absl::StrCat(a, " ", b, " ", c);
+}
+
+double LoadAverage1() { return atof(ReadFile("/proc/loadavg").c_str()); }
+
+// CPU seconds (user + system) of process `pid`, from /proc/<pid>/stat.
+double ProcessCpuSeconds(pid_t pid) {
+  std::string text = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  size_t paren = text.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream in(text.substr(paren + 1));
+  // After the command: state (field 3) ... utime (14), stime (15).
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && (in >> field); ++i) {
+    if (i == 14) utime = atof(field.c_str());
+    if (i == 15) stime = atof(field.c_str());
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds of this process (all threads).
+double SelfCpuSeconds() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec +
+         u.ru_stime.tv_usec / 1e6;
+}
+
+// A line of /proc/<pid>/status in KiB ("VmRSS", "VmHWM"), or -1.
+int64_t StatusKiB(pid_t pid, std::string_view key) {
+  std::istringstream in(ReadFile(absl::StrCat("/proc/", pid, "/status")));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(key) && line.size() > key.size() &&
+        line[key.size()] == ':') {
+      return atoll(line.c_str() + key.size() + 1);
+    }
+  }
+  return -1;
+}
+
+int ThreadCount(pid_t pid) {
+  return static_cast<int>(StatusKiB(pid, "Threads"));
+}
+
+// Bytes of the files under `path`: all, and of RocksDB's WAL (*.log) and
+// table (*.sst) files.
+struct DiskUse {
+  int64_t total = 0, wal = 0, sst = 0;
+};
+
+DiskUse DirectoryBytes(const std::string& path) {
+  DiskUse use;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    std::error_code size_ec;
+    if (!it->is_regular_file(size_ec)) continue;
+    const uintmax_t n = it->file_size(size_ec);
+    if (size_ec) continue;
+    const int64_t bytes = static_cast<int64_t>(n);
+    use.total += bytes;
+    const std::string ext = it->path().extension().string();
+    if (ext == ".log") use.wal += bytes;
+    if (ext == ".sst") use.sst += bytes;
+  }
+  return use;
+}
+
+// Latency samples in milliseconds.
+struct Percentiles {
+  size_t n = 0;
+  double p50 = 0, p90 = 0, p99 = 0, max = 0, mean = 0;
+};
+
+Percentiles Summarize(std::vector<double> ms) {
+  Percentiles p;
+  p.n = ms.size();
+  if (ms.empty()) return p;
+  std::sort(ms.begin(), ms.end());
+  auto at = [&ms](double q) {
+    size_t rank = static_cast<size_t>(std::ceil(q * ms.size()));
+    return ms[std::clamp<size_t>(rank, 1, ms.size()) - 1];
+  };
+  p.p50 = at(0.50);
+  p.p90 = at(0.90);
+  p.p99 = at(0.99);
+  p.max = ms.back();
+  double sum = 0;
+  for (double v : ms) sum += v;
+  p.mean = sum / ms.size();
+  return p;
+}
+
+std::string Describe(const Percentiles& p) {
+  return absl::StrFormat(
+      "p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms (mean %.3f, n=%d)",
+      p.p50, p.p90, p.p99, p.max, p.mean, p.n);
+}
+
+// Wall time and CPU of both processes over one measured interval.
+class Interval {
+ public:
+  explicit Interval(pid_t server) : server_(server) { Restart(); }
+  void Restart() {
+    start_ = SteadyClock::now();
+    server_cpu_ = ProcessCpuSeconds(server_);
+    self_cpu_ = SelfCpuSeconds();
+    load_ = LoadAverage();
+  }
+  void Stop() {
+    wall_ = SecondsSince(start_);
+    server_cpu_ = ProcessCpuSeconds(server_) - server_cpu_;
+    self_cpu_ = SelfCpuSeconds() - self_cpu_;
+  }
+  double wall() const { return wall_; }
+  double server_cpu() const { return server_cpu_; }
+  double server_cores() const { return server_cpu_ / wall_; }
+  double generator_cores() const { return self_cpu_ / wall_; }
+
+  void Print(const char* what) const {
+    std::printf(
+        "%s: wall %.2f s; CPU server %.2f s (%.2f cores), generator %.2f s "
+        "(%.2f cores), idle/other %.2f cores of %ld; loadavg %s -> %s\n",
+        what, wall_, server_cpu_, server_cores(), self_cpu_, generator_cores(),
+        std::max(0.0, static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN)) -
+                          server_cores() - generator_cores()),
+        sysconf(_SC_NPROCESSORS_ONLN), load_.c_str(), LoadAverage().c_str());
+  }
+  // For the RESULT line.
+  std::string Fields() const {
+    return absl::StrFormat("wall_s=%.2f server_cores=%.2f gen_cores=%.2f",
+                           wall_, server_cores(), generator_cores());
+  }
+
+ private:
+  pid_t server_;
+  SteadyClock::time_point start_;
+  double server_cpu_ = 0, self_cpu_ = 0, wall_ = 0;
+  std::string load_;
+};
+
+// ---------------------------------------------------------------------------
+// The server under test
+// ---------------------------------------------------------------------------
+
+std::string RandomHex(int bytes) {
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  std::string raw(bytes, '\0');
+  urandom.read(raw.data(), bytes);
+  std::string out;
+  for (unsigned char c : raw) absl::StrAppendFormat(&out, "%02x", c);
+  return out;
+}
+
+class Server {
+ public:
+  Server(const Flags& flags, std::string dir)
+      : flags_(flags), dir_(std::move(dir)) {}
+
+  // Writes the master key and tokens files (once) and starts the process on
+  // dir/db; returns when health says SERVING.
+  absl::Status Start() {
+    if (master_key_.empty()) {
+      const std::string key_file = dir_ + "/master.key";
+      if (absl::Status s = webhook::CreateMasterKeyFile(key_file); !s.ok()) {
+        return s;
+      }
+      absl::StatusOr<std::string> key = webhook::LoadMasterKey(key_file);
+      if (!key.ok()) return key.status();
+      master_key_ = *std::move(key);
+      service_token_ = absl::StrCat("ty_bench_svc_", RandomHex(16));
+      viewer_token_ = absl::StrCat("ty_bench_view_", RandomHex(16));
+      std::ofstream(dir_ + "/tokens")
+          << "# ingest_bench\n"
+          << service_token_ << " ingest-bench service\n"
+          << viewer_token_ << " bench-viewer viewer\n";
+    }
+    const std::string ports = dir_ + "/ports";
+    std::remove(ports.c_str());
+    std::vector<std::string> argv = {
+        flags_.server_binary,
+        "--grpc_address=127.0.0.1:0",
+        "--admin_address=127.0.0.1:0",
+        "--data_dir=" + dir_ + "/db",
+        "--ports_file=" + ports,
+        "--webhook_master_key_file=" + dir_ + "/master.key",
+        "--tokens_file=" + dir_ + "/tokens",
+        "--log_requests=false",
+        "--drain_timeout=5s"};
+    argv.insert(argv.end(), flags_.server_flags.begin(),
+                flags_.server_flags.end());
+    if (starts_ == 0) {
+      std::string line;
+      for (const std::string& a : argv) absl::StrAppend(&line, " ", a);
+      std::printf("server:%s\n", line.c_str());
+    }
+    ++starts_;
+    absl::StatusOr<Subprocess> p = Subprocess::Start(
+        argv, absl::StrCat(dir_, "/server.", starts_, ".log"));
+    if (!p.ok()) return p.status();
+    process_.emplace(*std::move(p));
+    grpc_port_ = admin_port_ = 0;
+    const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
+    while (SteadyClock::now() < deadline) {
+      std::ifstream in(ports);
+      if (in >> grpc_port_ >> admin_port_) break;
+      grpc_port_ = admin_port_ = 0;
+      if (process_->Wait(absl::ZeroDuration()).ok()) break;  // it exited
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (grpc_port_ == 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "server did not write its ports file; its log:\n", process_->Log()));
+    }
+    channel_ = NewChannel(0);
+    stub_ = v1::MetricsService::NewStub(channel_);
+    auto health = grpc::health::v1::Health::NewStub(channel_);
+    while (SteadyClock::now() < deadline) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+      grpc::health::v1::HealthCheckRequest req;
+      req.set_service("trainyard.metrics.v1.MetricsService");
+      grpc::health::v1::HealthCheckResponse resp;
+      if (health->Check(&ctx, req, &resp).ok() &&
+          resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+        return absl::OkStatus();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return absl::UnavailableError(absl::StrCat(
+        "server never became SERVING; its log:\n", process_->Log()));
+  }
+
+  // SIGTERM, then waits for a clean exit (RocksDB closed).
+  absl::Status Stop() {
+    if (!process_) return absl::OkStatus();
+    stub_.reset();
+    channel_.reset();
+    process_->Signal(SIGTERM);
+    absl::StatusOr<int> code = process_->Wait(absl::Seconds(60));
+    std::string log = process_->Log();
+    process_.reset();
+    if (!code.ok()) return code.status();
+    if (*code != 0) {
+      return absl::InternalError(
+          absl::StrCat("server exited with ", *code, "; its log:\n", log));
+    }
+    return absl::OkStatus();
+  }
+
+  // A channel of its own (own TCP connection) when `id` differs.
+  std::shared_ptr<grpc::Channel> NewChannel(int id) const {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("trainyard.bench_channel", id);
+    args.SetMaxReceiveMessageSize(64 << 20);
+    return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", grpc_port_),
+                                     grpc::InsecureChannelCredentials(), args);
+  }
+
+  void AuthorizeService(grpc::ClientContext& ctx) const {
+    ctx.AddMetadata("authorization", "Bearer " + service_token_);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(120));
+  }
+  void AuthorizeViewer(grpc::ClientContext& ctx) const {
+    ctx.AddMetadata("authorization", "Bearer " + viewer_token_);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(120));
+  }
+
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
+  std::string admin_url() const {
+    return absl::StrCat("http://127.0.0.1:", admin_port_);
+  }
+  const std::string& master_key() const { return master_key_; }
+  v1::MetricsService::Stub& stub() { return *stub_; }
+  std::string db_dir() const { return dir_ + "/db"; }
+
+ private:
+  const Flags& flags_;
+  const std::string dir_;
+  int starts_ = 0;
+  std::string master_key_;
+  std::string service_token_;
+  std::string viewer_token_;
+  std::optional<Subprocess> process_;
+  int grpc_port_ = 0;
+  int admin_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::MetricsService::Stub> stub_;
+};
+
+// ---------------------------------------------------------------------------
+// Payloads
+// ---------------------------------------------------------------------------
+
+// RFC 3339 with milliseconds, as containers send it.
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+// Throughput runs report many steps: a long run, so no step passes the total.
+constexpr int64_t kTotalSteps = 100000000;
+
+int64_t EpochOf(int64_t step) { return 1 + step * 3 / kTotalSteps; }
+
+// Loss-like values that fall with the step, with some wiggle.
+double LossAt(int64_t step) {
+  return 0.3 + 1.7 / (1.0 + step / 500.0) + 0.01 * ((step * 7919) % 13) / 13;
+}
+
+// A webhook METRICS body with 8 values (train_loss, val_loss, learning_rate,
+// grad_norm, gpu_utilization, tokens_per_second, perplexity, extra.reward).
+std::string MetricsWebhookBody(int64_t seq, absl::Time now) {
+  const int64_t step = seq;
+  return absl::StrFormat(
+      R"({"type":"metrics","attempt":1,"seq":%d,"time":"%s",)"
+      R"("message":"Training epoch %d/3 - Step %d/%d...",)"
+      R"("metrics":{"step":%d,"totalSteps":%d,"epoch":%d,"totalEpochs":3,)"
+      R"("trainLoss":%.4f,"valLoss":%.4f,"learningRate":0.000182,)"
+      R"("lrSchedule":"cosine","gradNorm":0.81,"gpuUtilization":0.87,)"
+      R"("tokensPerSecond":1247,"perplexity":1.43,"extra":{"reward":0.12}}})",
+      seq, Rfc3339(now), EpochOf(step), step, kTotalSteps, step, kTotalSteps,
+      EpochOf(step), LossAt(step), LossAt(step) + 0.02);
+}
+
+// Fills `e` as a METRICS event carrying `values` (1..8) values.
+void FillMetricsEvent(v1::IngestEvent* e, const std::string& job, int64_t seq,
+                      int values, const google::protobuf::Timestamp& time,
+                      bool with_message) {
+  e->set_job_id(job);
+  e->set_event_id(absl::StrCat("evt_1_", seq));
+  e->set_type(common::EVENT_TYPE_METRICS);
+  e->set_attempt(1);
+  e->set_attempt_seq(seq);
+  *e->mutable_occurred_time() = time;
+  const int64_t step = seq;
+  if (with_message) {
+    e->set_message(absl::StrCat("Training epoch ", EpochOf(step), "/3 - Step ",
+                                step, "/", kTotalSteps, "..."));
+  } else {
+    e->clear_message();
+  }
+  v1::MetricsPayload* m = e->mutable_metrics();
+  m->Clear();
+  m->set_step(step);
+  m->set_train_loss(LossAt(step));
+  if (values >= 2) m->set_val_loss(LossAt(step) + 0.02);
+  if (values >= 3) m->set_learning_rate(0.000182);
+  if (values >= 4) m->set_grad_norm(0.81);
+  if (values >= 5) m->set_gpu_utilization(0.87);
+  if (values >= 6) m->set_tokens_per_second(1247);
+  if (values >= 7) m->set_perplexity(1.43);
+  if (values >= 8) (*m->mutable_extra())["reward"] = 0.12;
+  if (with_message) {
+    m->set_total_steps(kTotalSteps);
+    m->set_epoch(static_cast<int32_t>(EpochOf(step)));
+    m->set_total_epochs(3);
+    m->set_lr_schedule("cosine");
+  }
+}
+
+// One IngestEvents call; returns the number of ACCEPTED events, or an error
+// (whole-call failure, or any event not ACCEPTED).
+absl::StatusOr<int> Ingest(const Server& server, v1::MetricsService::Stub& stub,
+                           const v1::IngestEventsRequest& req) {
+  grpc::ClientContext ctx;
+  server.AuthorizeService(ctx);
+  v1::IngestEventsResponse resp;
+  grpc::Status s = stub.IngestEvents(&ctx, req, &resp);
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                        absl::StrCat("IngestEvents: ", s.error_message()));
+  }
+  int accepted = 0;
+  for (const v1::IngestResult& r : resp.results()) {
+    if (r.outcome() == v1::INGEST_OUTCOME_ACCEPTED) {
+      ++accepted;
+    } else {
+      return absl::InternalError(
+          absl::StrCat("event ", r.event_id(), " of ", r.job_id(), ": outcome ",
+                       v1::IngestOutcome_Name(r.outcome()), " ", r.field(), " ",
+                       r.reason()));
+    }
+  }
+  return accepted;
+}
+
+// Points the server holds for `job` on its effective curves: ListSeries
+// point_count summed over every series. An error for a failed call.
+absl::StatusOr<int64_t> StoredPoints(const Server& server,
+                                     v1::MetricsService::Stub& stub,
+                                     const std::string& job) {
+  int64_t total = 0;
+  v1::ListSeriesRequest req;
+  req.set_job_id(job);
+  req.set_page_size(1000);
+  do {
+    grpc::ClientContext ctx;
+    server.AuthorizeViewer(ctx);
+    v1::ListSeriesResponse resp;
+    grpc::Status s = stub.ListSeries(&ctx, req, &resp);
+    if (!s.ok()) {
+      return absl::Status(
+          static_cast<absl::StatusCode>(s.error_code()),
+          absl::StrCat("ListSeries ", job, ": ", s.error_message()));
+    }
+    for (const v1::SeriesInfo& info : resp.series()) {
+      total += info.point_count();
+    }
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  return total;
+}
+
+// Sums StoredPoints over `jobs`; -1 if any call failed (printed).
+int64_t StoredPointsOf(const Server& server, v1::MetricsService::Stub& stub,
+                       const std::vector<std::string>& jobs) {
+  int64_t total = 0;
+  for (const std::string& job : jobs) {
+    absl::StatusOr<int64_t> n = StoredPoints(server, stub, job);
+    if (!n.ok()) {
+      std::printf("stored points: %s\n", n.status().ToString().c_str());
+      return -1;
+    }
+    total += *n;
+  }
+  return total;
+}
+
+// Prints how many of the acknowledged points the server actually holds.
+void PrintStored(int64_t stored, int64_t acknowledged) {
+  std::printf(
+      "stored points (ListSeries point_count): %lld of %lld "
+      "acknowledged (%.2f%%)%s\n",
+      static_cast<long long>(stored), static_cast<long long>(acknowledged),
+      acknowledged > 0 ? 100.0 * stored / acknowledged : 0.0,
+      stored == acknowledged ? "" : "  <-- POINTS LOST");
+}
+
+// ---------------------------------------------------------------------------
+// --mode=webhooks
+// ---------------------------------------------------------------------------
+
+enum Phase { kWarmup = 0, kMeasure = 1, kStop = 2 };
+
+struct WorkerStats {
+  std::vector<double> latency_ms;
+  std::map<int, int64_t> by_status;  // 0 = no response (transport error)
+  std::string first_error;
+  int64_t points = 0;      // acknowledged in the measured interval
+  int64_t all_points = 0;  // acknowledged in all (warm-up included)
+  std::vector<std::string> jobs;
+};
+
+void WebhookWorker(const Server& server, int index,
+                   const std::atomic<int>& phase, WorkerStats* out) {
+  const RealClock clock;
+  const std::string job = absl::StrCat("wh-", index);
+  const webhook::Secret secret =
+      webhook::DeriveJobSecretKey(server.master_key(), job);
+  const std::string path = absl::StrCat("/v1/webhooks/runpod/", job);
+  http::HttpClient client(server.admin_url());
+  out->jobs.push_back(job);
+  out->latency_ms.reserve(1 << 16);
+  for (int64_t seq = 1;; ++seq) {
+    const int p = phase.load(std::memory_order_relaxed);
+    if (p == kStop) break;
+    const absl::Time now = clock.Now();
+    const int64_t ts = absl::ToUnixSeconds(now);
+    const std::string id = absl::StrCat("evt_1_", seq);
+    const std::string body = MetricsWebhookBody(seq, now);
+    const http::HttpHeaders headers = {
+        {"webhook-id", id},
+        {"webhook-timestamp", absl::StrCat(ts)},
+        {"webhook-signature", webhook::Sign(secret, id, ts, body)}};
+    const auto start = SteadyClock::now();
+    absl::StatusOr<http::HttpResponse> r = client.Send(
+        http::Method::kPost, path, headers, body, "application/json");
+    const auto end = SteadyClock::now();
+    const int status = r.ok() ? r->status : 0;
+    if (status == 200 || status == 204) out->all_points += 8;
+    if (p != kMeasure) continue;
+    out->latency_ms.push_back(MillisBetween(start, end));
+    ++out->by_status[status];
+    if (status == 200 || status == 204) {
+      out->points += 8;
+    } else if (out->first_error.empty()) {
+      out->first_error =
+          r.ok() ? absl::StrCat(status, " ", r->body) : r.status().ToString();
+    }
+  }
+}
+
+// Runs `workers` threads through warm-up and the measured interval.
+template <typename Worker>
+std::vector<WorkerStats> RunTimed(const Flags& flags, Interval& interval,
+                                  int workers, Worker worker) {
+  std::atomic<int> phase{kWarmup};
+  std::vector<WorkerStats> stats(workers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < workers; ++i) {
+    threads.emplace_back([&, i] { worker(i, phase, &stats[i]); });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(flags.warmup_s));
+  interval.Restart();
+  phase = kMeasure;
+  std::this_thread::sleep_for(std::chrono::duration<double>(flags.duration_s));
+  phase = kStop;
+  interval.Stop();
+  for (auto& t : threads) t.join();
+  return stats;
+}
+
+struct Totals {
+  std::vector<double> latency_ms;
+  std::map<int, int64_t> by_status;
+  int64_t points = 0;
+  int64_t all_points = 0;
+  int64_t requests = 0;
+  std::string first_error;
+  std::vector<std::string> jobs;
+};
+
+Totals Merge(std::vector<WorkerStats>& stats) {
+  Totals t;
+  for (WorkerStats& s : stats) {
+    t.latency_ms.insert(t.latency_ms.end(), s.latency_ms.begin(),
+                        s.latency_ms.end());
+    for (auto [status, n] : s.by_status) t.by_status[status] += n;
+    t.points += s.points;
+    t.all_points += s.all_points;
+    t.jobs.insert(t.jobs.end(), s.jobs.begin(), s.jobs.end());
+    if (t.first_error.empty()) t.first_error = s.first_error;
+  }
+  t.requests = static_cast<int64_t>(t.latency_ms.size());
+  return t;
+}
+
+std::string StatusCounts(const std::map<int, int64_t>& by_status) {
+  std::string out;
+  for (auto [status, n] : by_status) {
+    absl::StrAppend(
+        &out, out.empty() ? "" : " ",
+        status == 0 ? std::string("no_response") : absl::StrCat(status), ":",
+        n);
+  }
+  return out;
+}
+
+int RunWebhooks(const Flags& flags, Server& server) {
+  std::printf(
+      "webhooks: %d keep-alive connections (one job each), signed METRICS "
+      "events of 8 values, warm-up %.1f s, measured %.1f s\n",
+      flags.connections, flags.warmup_s, flags.duration_s);
+  Interval interval(server.pid());
+  std::vector<WorkerStats> stats = RunTimed(
+      flags, interval, flags.connections,
+      [&server](int i, const std::atomic<int>& phase, WorkerStats* out) {
+        WebhookWorker(server, i, phase, out);
+      });
+  Totals t = Merge(stats);
+  Percentiles p = Summarize(t.latency_ms);
+  const double rps = t.requests / interval.wall();
+  int64_t ok = 0;
+  for (auto [status, n] : t.by_status) {
+    if (status == 200 || status == 204) ok += n;
+  }
+  std::printf("requests: %d (%s)\n", static_cast<int>(t.requests),
+              StatusCounts(t.by_status).c_str());
+  if (!t.first_error.empty()) {
+    std::printf("first error: %s\n", t.first_error.c_str());
+  }
+  std::printf("throughput: %.0f requests/s, %.0f accepted points/s\n", rps,
+              t.points / interval.wall());
+  std::printf("latency: %s\n", Describe(p).c_str());
+  interval.Print("measured");
+  std::printf("server CPU per request: %.1f us\n",
+              t.requests > 0 ? interval.server_cpu() * 1e6 / t.requests : 0.0);
+  std::printf("server threads: %d, RSS %.1f MiB\n", ThreadCount(server.pid()),
+              StatusKiB(server.pid(), "VmRSS") / 1024.0);
+  const int64_t stored = StoredPointsOf(server, server.stub(), t.jobs);
+  PrintStored(stored, t.all_points);
+  std::printf(
+      "RESULT mode=webhooks connections=%d req_s=%.0f points_s=%.0f "
+      "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%d "
+      "stored_ratio=%.4f server_us_per_req=%.1f %s load1=%.2f\n",
+      flags.connections, rps, t.points / interval.wall(), p.p50, p.p90, p.p99,
+      p.max, static_cast<int>(t.requests - ok),
+      t.all_points > 0 ? static_cast<double>(stored) / t.all_points : 0.0,
+      t.requests > 0 ? interval.server_cpu() * 1e6 / t.requests : 0.0,
+      interval.Fields().c_str(), LoadAverage1());
+  return t.requests > 0 && ok == t.requests ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------
+// --mode=grpc
+// ---------------------------------------------------------------------------
+
+void GrpcWorker(const Flags& flags, const Server& server, int index,
+                const std::atomic<int>& phase, WorkerStats* out) {
+  const RealClock clock;
+  const int per_job = flags.events_per_call / flags.jobs_per_call;
+  for (int k = 0; k < flags.jobs_per_call; ++k) {
+    out->jobs.push_back(flags.jobs_per_call == 1
+                            ? absl::StrCat("grpc-", index)
+                            : absl::StrCat("grpc-", index, "-", k));
+  }
+  std::vector<int64_t> seq(flags.jobs_per_call, 0);
+  std::unique_ptr<v1::MetricsService::Stub> stub =
+      v1::MetricsService::NewStub(server.NewChannel(index + 1));
+  v1::IngestEventsRequest req;
+  for (int i = 0; i < flags.events_per_call; ++i) req.add_events();
+  out->latency_ms.reserve(1 << 14);
+  while (true) {
+    const int p = phase.load(std::memory_order_relaxed);
+    if (p == kStop) break;
+    const google::protobuf::Timestamp now = ToProto(clock.Now());
+    // Jobs one after the other, each with its events in step order.
+    for (int i = 0; i < flags.events_per_call; ++i) {
+      const int k = i / per_job;
+      FillMetricsEvent(req.mutable_events(i), out->jobs[k], ++seq[k],
+                       flags.values, now, /*with_message=*/true);
+    }
+    const auto start = SteadyClock::now();
+    absl::StatusOr<int> accepted = Ingest(server, *stub, req);
+    const auto end = SteadyClock::now();
+    if (accepted.ok()) {
+      out->all_points += static_cast<int64_t>(*accepted) * flags.values;
+    }
+    if (p != kMeasure) continue;
+    out->latency_ms.push_back(MillisBetween(start, end));
+    if (accepted.ok()) {
+      ++out->by_status[0];
+      out->points += static_cast<int64_t>(*accepted) * flags.values;
+    } else {
+      ++out->by_status[static_cast<int>(accepted.status().code())];
+      if (out->first_error.empty()) {
+        out->first_error = accepted.status().ToString();
+      }
+    }
+  }
+}
+
+int RunGrpc(const Flags& flags, Server& server) {
+  const int points_per_call = flags.events_per_call * flags.values;
+  std::printf(
+      "grpc: %d threads (own channel and jobs each), IngestEvents of %d "
+      "events x %d values = %d points per call, %d job(s) per call (%d "
+      "events per job), warm-up %.1f s, measured %.1f s\n",
+      flags.threads, flags.events_per_call, flags.values, points_per_call,
+      flags.jobs_per_call, flags.events_per_call / flags.jobs_per_call,
+      flags.warmup_s, flags.duration_s);
+  Interval interval(server.pid());
+  std::vector<WorkerStats> stats =
+      RunTimed(flags, interval, flags.threads,
+               [&flags, &server](int i, const std::atomic<int>& phase,
+                                 WorkerStats* out) {
+                 GrpcWorker(flags, server, i, phase, out);
+               });
+  Totals t = Merge(stats);
+  Percentiles p = Summarize(t.latency_ms);
+  const int64_t ok = t.by_status.contains(0) ? t.by_status.at(0) : int64_t{0};
+  const double points_s = t.points / interval.wall();
+  std::printf("calls: %d ok, %d failed\n", static_cast<int>(ok),
+              static_cast<int>(t.requests - ok));
+  if (!t.first_error.empty()) {
+    std::printf("first error: %s\n", t.first_error.c_str());
+  }
+  std::printf("throughput: %.0f points/s, %.0f events/s, %.1f calls/s\n",
+              points_s, points_s / flags.values, t.requests / interval.wall());
+  std::printf("latency per call: %s\n", Describe(p).c_str());
+  interval.Print("measured");
+  const double events = static_cast<double>(t.points) / flags.values;
+  const double us_per_event =
+      events > 0 ? interval.server_cpu() * 1e6 / events : 0.0;
+  std::printf("server CPU per event: %.1f us (%.1f us per point)\n",
+              us_per_event, us_per_event / flags.values);
+  std::printf("server threads: %d, RSS %.1f MiB\n", ThreadCount(server.pid()),
+              StatusKiB(server.pid(), "VmRSS") / 1024.0);
+  const int64_t stored = StoredPointsOf(server, server.stub(), t.jobs);
+  PrintStored(stored, t.all_points);
+  std::printf(
+      "RESULT mode=grpc threads=%d points_per_call=%d jobs_per_call=%d "
+      "points_s=%.0f calls_s=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
+      "errors=%d stored_ratio=%.4f server_us_per_event=%.1f %s "
+      "load1=%.2f\n",
+      flags.threads, points_per_call, flags.jobs_per_call, points_s,
+      t.requests / interval.wall(), p.p50, p.p99, p.max,
+      static_cast<int>(t.requests - ok),
+      t.all_points > 0 ? static_cast<double>(stored) / t.all_points : 0.0,
+      us_per_event, interval.Fields().c_str(), LoadAverage1());
+  return t.requests > 0 && ok == t.requests ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------
+// --mode=curve
+// ---------------------------------------------------------------------------
+
+// Stores `points` METRICS events of one value (train_loss) for `job`, in
+// calls of `batch` events.
+absl::Status PreloadSeries(const Server& server, v1::MetricsService::Stub& stub,
+                           const std::string& job, int64_t points, int batch) {
+  const RealClock clock;
+  v1::IngestEventsRequest req;
+  for (int64_t first = 1; first <= points; first += batch) {
+    const int64_t n = std::min<int64_t>(batch, points - first + 1);
+    req.clear_events();
+    const google::protobuf::Timestamp now = ToProto(clock.Now());
+    for (int64_t seq = first; seq < first + n; ++seq) {
+      FillMetricsEvent(req.add_events(), job, seq, 1, now,
+                       /*with_message=*/false);
+    }
+    absl::StatusOr<int> accepted = Ingest(server, stub, req);
+    if (!accepted.ok()) return accepted.status();
+  }
+  return absl::OkStatus();
+}
+
+// Ingests ~`points_per_s` points until told to stop, in calls of 125 events
+// x 8 values, one event for each of 125 jobs of its own (many live jobs
+// reporting; see README.md for why not 125 events of one job); counts what
+// it stored.
+class BackgroundIngest {
+ public:
+  BackgroundIngest(const Server& server, double points_per_s)
+      : server_(server), points_per_s_(points_per_s) {
+    if (points_per_s_ > 0) thread_ = std::thread([this] { Run(); });
+  }
+  ~BackgroundIngest() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int64_t points() const { return points_.load(); }
+  int64_t late_calls() const { return late_.load(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  void Run() {
+    const RealClock clock;
+    std::unique_ptr<v1::MetricsService::Stub> stub =
+        v1::MetricsService::NewStub(server_.NewChannel(1000));
+    constexpr int kEvents = 125, kValues = 8, kJobs = kEvents;
+    const auto period = std::chrono::duration_cast<SteadyClock::duration>(
+        std::chrono::duration<double>(kEvents * kValues / points_per_s_));
+    std::vector<std::string> jobs;
+    for (int j = 0; j < kJobs; ++j) jobs.push_back(absl::StrCat("bg-", j));
+    v1::IngestEventsRequest req;
+    for (int i = 0; i < kEvents; ++i) req.add_events();
+    auto next = SteadyClock::now();
+    for (int64_t call = 1; !stop_; ++call) {
+      const google::protobuf::Timestamp now = ToProto(clock.Now());
+      for (int j = 0; j < kJobs; ++j) {
+        FillMetricsEvent(req.mutable_events(j), jobs[j], call, kValues, now,
+                         /*with_message=*/true);
+      }
+      absl::StatusOr<int> accepted = Ingest(server_, *stub, req);
+      if (!accepted.ok()) {
+        if (error_.empty()) error_ = accepted.status().ToString();
+      } else {
+        points_ += static_cast<int64_t>(*accepted) * kValues;
+      }
+      next += period;
+      const auto now_steady = SteadyClock::now();
+      if (next > now_steady) {
+        std::this_thread::sleep_until(next);
+      } else {
+        ++late_;
+        if (now_steady - next > std::chrono::seconds(1)) next = now_steady;
+      }
+    }
+  }
+
+  const Server& server_;
+  const double points_per_s_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> points_{0};
+  std::atomic<int64_t> late_{0};
+  std::string error_;
+  std::thread thread_;
+};
+
+struct CurveTimes {
+  std::vector<double> small_ms, large_ms;
+  int small_points = 0, large_points = 0;
+  std::string error;
+};
+
+// `calls` GetLossCurve calls per job, alternating between the jobs.
+CurveTimes TimeCurves(const Server& server, v1::MetricsService::Stub& stub,
+                      int calls, bool small, bool large) {
+  CurveTimes out;
+  for (int i = 0; i < calls && out.error.empty(); ++i) {
+    for (int which = small ? 0 : 1; which < (large ? 2 : 1); ++which) {
+      v1::GetLossCurveRequest req;
+      req.set_job_id(which == 0 ? "curve-small" : "curve-large");
+      req.add_series("train_loss");
+      req.set_max_points(1000);
+      grpc::ClientContext ctx;
+      server.AuthorizeViewer(ctx);
+      v1::GetLossCurveResponse resp;
+      const auto start = SteadyClock::now();
+      grpc::Status s = stub.GetLossCurve(&ctx, req, &resp);
+      const auto end = SteadyClock::now();
+      if (!s.ok()) {
+        out.error = absl::StrCat("GetLossCurve: ", s.error_message());
+        break;
+      }
+      const int n = resp.curve().series_size() > 0
+                        ? resp.curve().series(0).points_size()
+                        : 0;
+      (which == 0 ? out.small_ms : out.large_ms)
+          .push_back(MillisBetween(start, end));
+      (which == 0 ? out.small_points : out.large_points) = n;
+    }
+  }
+  return out;
+}
+
+int RunCurve(const Flags& flags, Server& server) {
+  std::printf(
+      "curve: preload curve-small (%d points) and curve-large (%d points), "
+      "train_loss only (METRICS events of 1 value, calls of %d events); "
+      "then GetLossCurve(train_loss, max_points 1000, full range), %d calls "
+      "per job idle and %d while ~%.0f points/s are ingested into 125 other "
+      "jobs\n",
+      static_cast<int>(flags.small_points),
+      static_cast<int>(flags.large_points), flags.preload_batch,
+      std::min(flags.calls, 100), flags.calls, flags.background_points_per_s);
+  v1::MetricsService::Stub& stub = server.stub();
+  Interval preload(server.pid());
+  for (auto [job, points] :
+       {std::pair<std::string, int64_t>{"curve-small", flags.small_points},
+        std::pair<std::string, int64_t>{"curve-large", flags.large_points}}) {
+    if (absl::Status s =
+            PreloadSeries(server, stub, job, points, flags.preload_batch);
+        !s.ok()) {
+      std::fprintf(stderr, "preload %s: %s\n", job.c_str(),
+                   s.ToString().c_str());
+      return 1;
+    }
+  }
+  preload.Stop();
+  const int64_t preloaded = flags.small_points + flags.large_points;
+  std::printf("preload: %d points (= events) in %.1f s, %.0f events/s\n",
+              static_cast<int>(preloaded), preload.wall(),
+              preloaded / preload.wall());
+  preload.Print("preload");
+  const int64_t stored_small =
+      StoredPointsOf(server, stub, {std::string("curve-small")});
+  const int64_t stored_large =
+      StoredPointsOf(server, stub, {std::string("curve-large")});
+  std::printf("curve-small: ");
+  PrintStored(stored_small, flags.small_points);
+  std::printf("curve-large: ");
+  PrintStored(stored_large, flags.large_points);
+
+  // Idle, one job at a time, so the server's CPU per call is known.
+  const int idle_calls = std::min(flags.calls, 100);
+  Interval idle_small_cpu(server.pid());
+  CurveTimes idle_s = TimeCurves(server, stub, idle_calls, true, false);
+  idle_small_cpu.Stop();
+  Interval idle_large_cpu(server.pid());
+  CurveTimes idle_l = TimeCurves(server, stub, idle_calls, false, true);
+  idle_large_cpu.Stop();
+  if (!idle_s.error.empty() || !idle_l.error.empty()) {
+    std::fprintf(stderr, "%s%s\n", idle_s.error.c_str(), idle_l.error.c_str());
+    return 1;
+  }
+  Percentiles idle_small = Summarize(idle_s.small_ms);
+  Percentiles idle_large = Summarize(idle_l.large_ms);
+  const double small_cpu_ms = idle_small_cpu.server_cpu() * 1e3 / idle_calls;
+  const double large_cpu_ms = idle_large_cpu.server_cpu() * 1e3 / idle_calls;
+  std::printf(
+      "idle: curve-small (%d points returned): %s; server CPU %.3f ms per "
+      "call\n",
+      idle_s.small_points, Describe(idle_small).c_str(), small_cpu_ms);
+  std::printf(
+      "idle: curve-large (%d points returned): %s; server CPU %.3f ms per "
+      "call\n",
+      idle_l.large_points, Describe(idle_large).c_str(), large_cpu_ms);
+
+  BackgroundIngest background(server, flags.background_points_per_s);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const int64_t bg_start = background.points();
+  Interval interval(server.pid());
+  CurveTimes loaded = TimeCurves(server, stub, flags.calls, true, true);
+  interval.Stop();
+  const double bg_rate = (background.points() - bg_start) / interval.wall();
+  background.Stop();
+  if (!loaded.error.empty()) {
+    std::fprintf(stderr, "%s\n", loaded.error.c_str());
+    return 1;
+  }
+  if (!background.error().empty()) {
+    std::printf("background error: %s\n", background.error().c_str());
+  }
+  Percentiles small = Summarize(loaded.small_ms);
+  Percentiles large = Summarize(loaded.large_ms);
+  std::printf("under ingest (%.0f points/s achieved, %d late calls):\n",
+              bg_rate, static_cast<int>(background.late_calls()));
+  std::printf("  curve-small (%d points returned): %s\n", loaded.small_points,
+              Describe(small).c_str());
+  std::printf("  curve-large (%d points returned): %s\n", loaded.large_points,
+              Describe(large).c_str());
+  interval.Print("measured (curve calls + background ingest)");
+  std::printf(
+      "RESULT mode=curve bg_points_s=%.0f small_points=%d large_points=%d "
+      "small_stored=%lld large_stored=%lld preload_batch=%d "
+      "small_p50_ms=%.3f small_p99_ms=%.3f large_p50_ms=%.3f "
+      "large_p99_ms=%.3f idle_small_p99_ms=%.3f idle_large_p99_ms=%.3f "
+      "small_cpu_ms=%.3f large_cpu_ms=%.3f "
+      "preload_events_s=%.0f %s load1=%.2f\n",
+      bg_rate, static_cast<int>(flags.small_points),
+      static_cast<int>(flags.large_points),
+      static_cast<long long>(stored_small),
+      static_cast<long long>(stored_large), flags.preload_batch, small.p50,
+      small.p99, large.p50, large.p99, idle_small.p99, idle_large.p99,
+      small_cpu_ms, large_cpu_ms, preloaded / preload.wall(),
+      interval.Fields().c_str(), LoadAverage1());
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// --mode=events
+// ---------------------------------------------------------------------------
+
+// Event `seq` of a 3-epoch run (2,000 steps per epoch, a report per step), as
+// a container would send it, with its webhook-style raw JSON: ~88% METRICS, a
+// CHECKPOINT every 100, STATUS every 50, WARNING and INFO now and then, a
+// rare ERROR (the mix of events_bench).
+void FillLogEvent(v1::IngestEvent* e, const std::string& job, int64_t seq,
+                  const google::protobuf::Timestamp& time) {
+  e->Clear();
+  e->set_job_id(job);
+  e->set_event_id(absl::StrCat("evt_1_", seq));
+  e->set_attempt(1);
+  e->set_attempt_seq(seq);
+  *e->mutable_occurred_time() = time;
+  const int64_t step = seq % 2000;
+  const int64_t epoch = (seq / 2000) % 3 + 1;
+  const std::string head =
+      absl::StrCat(R"({"attempt":1,"seq":)", seq, R"(,"time":")",
+                   Rfc3339(trainyard::FromProto(time)), R"(",)");
+  if (seq % 100 == 0) {
+    e->set_type(common::EVENT_TYPE_CHECKPOINT);
+    e->set_message(absl::StrCat("Checkpoint saved at step ", step));
+    e->mutable_checkpoint()->set_step(step);
+    e->mutable_checkpoint()->set_uri(
+        absl::StrCat("s3://bucket/", job, "/ckpt-", step));
+    e->mutable_checkpoint()->set_size_bytes(167772160);
+    e->set_raw_json(absl::StrCat(head, R"("type":"checkpoint","message":")",
+                                 e->message(), R"(","checkpoint":{"step":)",
+                                 step, R"(,"uri":")", e->checkpoint().uri(),
+                                 R"(","sizeBytes":167772160}})"));
+  } else if (seq % 50 == 0) {
+    e->set_type(common::EVENT_TYPE_STATUS);
+    e->set_message(
+        absl::StrCat("Training epoch ", epoch, "/3 - Step ", step, "/2000..."));
+    e->mutable_status()->set_stage(common::STAGE_TRAINING);
+    e->mutable_status()->set_substatus(e->message());
+    e->mutable_status()->set_stage_progress(step / 20.0);
+    e->set_raw_json(
+        absl::StrCat(head, R"("type":"status","message":")", e->message(),
+                     R"(","status":{"stage":"training","substatus":")",
+                     e->message(), R"(","stageProgress":)", step / 20.0, "}}"));
+  } else if (seq % 97 == 0) {
+    e->set_type(common::EVENT_TYPE_WARNING);
+    e->set_message(
+        seq % 2 == 0
+            ? absl::StrCat("GPU utilization low: 43% at step ", step)
+            : absl::StrCat("Loss spike at step ", step, ": 0.91 (was 0.34)"));
+    e->set_raw_json(absl::StrCat(head, R"("type":"warning","message":")",
+                                 e->message(), R"("})"));
+  } else if (seq % 61 == 0) {
+    e->set_type(common::EVENT_TYPE_INFO);
+    e->set_message(
+        absl::StrCat("Validation running on 2,000 conversations… ✓ ", step));
+    e->set_raw_json(absl::StrCat(head, R"("type":"info","message":")",
+                                 e->message(), R"("})"));
+  } else if (seq % 4999 == 0) {
+    e->set_type(common::EVENT_TYPE_ERROR);
+    e->set_message("CUDA out of memory");
+    e->mutable_error()->set_code("CUDA_OOM");
+    e->mutable_error()->set_message("CUDA out of memory");
+    e->mutable_error()->set_details(
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 "
+        "GiB");
+    e->set_raw_json(absl::StrCat(
+        head, R"("type":"error","error":{"code":"CUDA_OOM","message":)",
+        R"("CUDA out of memory","details":"torch.OutOfMemoryError"}})"));
+  } else {
+    e->set_type(common::EVENT_TYPE_METRICS);
+    e->set_message(absl::StrCat("Training epoch ", epoch, "/3 - Step ", step,
+                                "/2000... loss 0.", 300 + seq % 97));
+    v1::MetricsPayload* m = e->mutable_metrics();
+    // Steps keep rising across epochs so the series stays in order.
+    m->set_step(seq);
+    m->set_total_steps(kTotalSteps);
+    m->set_epoch(static_cast<int32_t>(epoch));
+    m->set_total_epochs(3);
+    m->set_train_loss(0.3 + (seq % 97) / 1000.0);
+    m->set_learning_rate(0.000182);
+    m->set_lr_schedule("cosine");
+    m->set_gpu_utilization(0.87);
+    m->set_tokens_per_second(1247);
+    e->set_raw_json(
+        absl::StrCat(head, R"("type":"metrics","message":")", e->message(),
+                     R"(","metrics":{"step":)", seq, R"(,"totalSteps":)",
+                     kTotalSteps, R"(,"epoch":)", epoch,
+                     R"(,"totalEpochs":3,"trainLoss":)", m->train_loss(),
+                     R"(,"learningRate":0.000182,"lrSchedule":"cosine",)"
+                     R"("gpuUtilization":0.87,"tokensPerSecond":1247}})"));
+  }
+}
+
+v1::ListEventsRequest EventsQuery(const std::string& job) {
+  v1::ListEventsRequest req;
+  req.set_job_id(job);
+  req.set_page_size(50);
+  req.set_order_by("job_seq desc");
+  req.mutable_query()->add_types(common::EVENT_TYPE_WARNING);
+  req.mutable_query()->add_types(common::EVENT_TYPE_STATUS);
+  req.mutable_query()->set_keyword("step");
+  return req;
+}
+
+// One timed ListEvents; returns ms, or -1 with `error` set.
+double TimeList(const Server& server, v1::MetricsService::Stub& stub,
+                const v1::ListEventsRequest& req, v1::ListEventsResponse* resp,
+                std::string* error) {
+  grpc::ClientContext ctx;
+  server.AuthorizeViewer(ctx);
+  const auto start = SteadyClock::now();
+  grpc::Status s = stub.ListEvents(&ctx, req, resp);
+  const auto end = SteadyClock::now();
+  if (!s.ok()) {
+    *error = absl::StrCat("ListEvents: ", s.error_message());
+    return -1;
+  }
+  return MillisBetween(start, end);
+}
+
+int RunEvents(const Flags& flags, Server& server) {
+  const std::string job = "events-1";
+  std::printf(
+      "events: preload %s with %d events (METRICS ~88%%, STATUS, CHECKPOINT, "
+      "WARNING, INFO, ERROR; raw JSON as sent by containers) in calls of "
+      "1,000; then ListEvents page_size 50, types WARNING+STATUS, keyword "
+      "\"step\", newest first, %d calls\n",
+      job.c_str(), flags.events, flags.calls);
+  const RealClock clock;
+  Interval preload(server.pid());
+  {
+    // Occurred times one second apart, ending now.
+    const absl::Time first = clock.Now() - absl::Seconds(flags.events);
+    v1::IngestEventsRequest req;
+    for (int64_t start = 1; start <= flags.events; start += 1000) {
+      req.clear_events();
+      for (int64_t seq = start; seq < start + 1000 && seq <= flags.events;
+           ++seq) {
+        FillLogEvent(req.add_events(), job, seq,
+                     ToProto(first + absl::Seconds(seq)));
+      }
+      absl::StatusOr<int> accepted = Ingest(server, server.stub(), req);
+      if (!accepted.ok()) {
+        std::fprintf(stderr, "preload: %s\n",
+                     accepted.status().ToString().c_str());
+        return 1;
+      }
+    }
+  }
+  preload.Stop();
+  std::printf("preload: %d events in %.1f s, %.0f events/s\n", flags.events,
+              preload.wall(), flags.events / preload.wall());
+  preload.Print("preload");
+
+  const v1::ListEventsRequest req = EventsQuery(job);
+  std::string error;
+  v1::ListEventsResponse resp;
+  const double first_ms = TimeList(server, server.stub(), req, &resp, &error);
+  if (first_ms < 0) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  std::printf(
+      "first call after preload: %.3f ms (%d events on the page, %d%s "
+      "matching, %d%s keyword matches)\n",
+      first_ms, resp.events_size(), resp.total_size(),
+      resp.total_size_capped() ? "+" : "", resp.match_count(),
+      resp.match_count_capped() ? "+" : "");
+
+  Interval interval(server.pid());
+  std::vector<double> ms;
+  for (int i = 0; i < flags.calls; ++i) {
+    const double t = TimeList(server, server.stub(), req, &resp, &error);
+    if (t < 0) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return 1;
+    }
+    ms.push_back(t);
+  }
+  interval.Stop();
+  Percentiles p = Summarize(ms);
+  std::printf("ListEvents: %s; server CPU %.3f ms per call\n",
+              Describe(p).c_str(), interval.server_cpu() * 1e3 / flags.calls);
+  interval.Print("measured");
+
+  double restart_first_ms = -1, restart_second_ms = -1;
+  if (flags.restart) {
+    if (absl::Status s = server.Stop(); !s.ok()) {
+      std::fprintf(stderr, "stop: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    if (absl::Status s = server.Start(); !s.ok()) {
+      std::fprintf(stderr, "restart: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    restart_first_ms = TimeList(server, server.stub(), req, &resp, &error);
+    restart_second_ms = TimeList(server, server.stub(), req, &resp, &error);
+    if (restart_first_ms < 0 || restart_second_ms < 0) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return 1;
+    }
+    std::printf(
+        "after a server restart: first call %.3f ms (rebuilds the job's "
+        "index), second %.3f ms\n",
+        restart_first_ms, restart_second_ms);
+  }
+  std::printf(
+      "RESULT mode=events events=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
+      "max_ms=%.3f first_ms=%.3f restart_first_ms=%.3f cpu_ms=%.3f "
+      "preload_events_s=%.0f %s load1=%.2f\n",
+      flags.events, p.p50, p.p90, p.p99, p.max, first_ms, restart_first_ms,
+      interval.server_cpu() * 1e3 / flags.calls, flags.events / preload.wall(),
+      interval.Fields().c_str(), LoadAverage1());
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// --mode=memory
+// ---------------------------------------------------------------------------
+
+// GetProgress on every job; returns the wall seconds or an error.
+absl::StatusOr<double> TouchAll(const Server& server,
+                                v1::MetricsService::Stub& stub, int jobs) {
+  const auto start = SteadyClock::now();
+  for (int j = 0; j < jobs; ++j) {
+    v1::GetProgressRequest req;
+    req.set_job_id(absl::StrCat("mem-", j));
+    v1::GetProgressResponse resp;
+    grpc::ClientContext ctx;
+    server.AuthorizeViewer(ctx);
+    grpc::Status s = stub.GetProgress(&ctx, req, &resp);
+    if (!s.ok()) {
+      return absl::InternalError(
+          absl::StrCat("GetProgress ", req.job_id(), ": ", s.error_message()));
+    }
+  }
+  return SecondsSince(start);
+}
+
+double MiB(int64_t kib) { return kib / 1024.0; }
+
+int RunMemory(const Flags& flags, Server& server) {
+  constexpr int kValues = 8, kMaxEventsPerCall = 1000;
+  const int64_t events_per_job = (flags.points_per_job + kValues - 1) / kValues;
+  std::vector<std::string> all_jobs;
+  for (int j = 0; j < flags.jobs; ++j) {
+    all_jobs.push_back(absl::StrCat("mem-", j));
+  }
+  std::printf(
+      "memory: %d jobs x %d points (%d METRICS events x %d values); %d "
+      "threads, each owning every %d-th job and sending calls of one event "
+      "for each of up to %d of its jobs, so all jobs grow together\n",
+      flags.jobs, static_cast<int>(events_per_job * kValues),
+      static_cast<int>(events_per_job), kValues, flags.threads, flags.threads,
+      kMaxEventsPerCall);
+  const int64_t rss_start = StatusKiB(server.pid(), "VmRSS");
+  Interval interval(server.pid());
+  std::atomic<int64_t> points{0};
+  std::string error;
+  std::mutex error_mu;  // guards error
+  {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < flags.threads; ++t) {
+      threads.emplace_back([&, t] {
+        const RealClock clock;
+        std::unique_ptr<v1::MetricsService::Stub> stub =
+            v1::MetricsService::NewStub(server.NewChannel(t + 1));
+        std::vector<int> mine;
+        for (int j = t; j < flags.jobs; j += flags.threads) mine.push_back(j);
+        v1::IngestEventsRequest req;
+        for (int64_t seq = 1; seq <= events_per_job; ++seq) {
+          for (size_t first = 0; first < mine.size();
+               first += kMaxEventsPerCall) {
+            req.clear_events();
+            const google::protobuf::Timestamp now = ToProto(clock.Now());
+            for (size_t i = first;
+                 i < mine.size() && i < first + kMaxEventsPerCall; ++i) {
+              FillMetricsEvent(req.add_events(), all_jobs[mine[i]], seq,
+                               kValues, now, /*with_message=*/true);
+            }
+            absl::StatusOr<int> accepted = Ingest(server, *stub, req);
+            if (!accepted.ok()) {
+              std::lock_guard<std::mutex> lock(error_mu);
+              if (error.empty()) error = accepted.status().ToString();
+              return;
+            }
+            points += static_cast<int64_t>(*accepted) * kValues;
+          }
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+  }
+  interval.Stop();
+  if (!error.empty()) {
+    std::fprintf(stderr, "ingest: %s\n", error.c_str());
+    return 1;
+  }
+  const pid_t pid = server.pid();
+  std::printf("ingest: %lld points in %.1f s, %.0f points/s\n",
+              static_cast<long long>(points.load()), interval.wall(),
+              points.load() / interval.wall());
+  interval.Print("ingest");
+  const int64_t rss_ingested = StatusKiB(pid, "VmRSS");
+  const int64_t hwm_ingested = StatusKiB(pid, "VmHWM");
+  std::printf(
+      "RSS: %.1f MiB at start, %.1f MiB after ingest (peak so far %.1f MiB)\n",
+      MiB(rss_start), MiB(rss_ingested), MiB(hwm_ingested));
+  absl::StatusOr<double> touch = TouchAll(server, server.stub(), flags.jobs);
+  if (!touch.ok()) {
+    std::fprintf(stderr, "%s\n", touch.status().ToString().c_str());
+    return 1;
+  }
+  const int64_t rss_touched = StatusKiB(pid, "VmRSS");
+  std::printf("RSS after GetProgress on every job (%.2f s): %.1f MiB\n", *touch,
+              MiB(rss_touched));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const int64_t rss_settled = StatusKiB(pid, "VmRSS");
+  const int64_t hwm = StatusKiB(pid, "VmHWM");
+  const DiskUse disk_use = DirectoryBytes(server.db_dir());
+  const int64_t disk = disk_use.total;
+  std::printf("RSS 3 s later: %.1f MiB; peak (VmHWM) %.1f MiB\n",
+              MiB(rss_settled), MiB(hwm));
+  if (flags.pause_s > 0) {
+    std::printf("pausing %.0f s (server pid %d)\n", flags.pause_s,
+                static_cast<int>(pid));
+    std::this_thread::sleep_for(std::chrono::duration<double>(flags.pause_s));
+    std::printf("RSS after the pause: %.1f MiB\n",
+                MiB(StatusKiB(pid, "VmRSS")));
+  }
+  std::printf(
+      "RocksDB on disk: %.1f MiB (%.1f bytes per point): WAL %.1f MiB, SST "
+      "%.1f MiB, other %.1f MiB\n",
+      disk / 1048576.0, static_cast<double>(disk) / points.load(),
+      disk_use.wal / 1048576.0, disk_use.sst / 1048576.0,
+      (disk - disk_use.wal - disk_use.sst) / 1048576.0);
+
+  int64_t rss_restart_idle = -1, rss_restart_touched = -1, hwm_restart = -1;
+  double restart_touch_s = -1;
+  if (flags.restart) {
+    if (absl::Status s = server.Stop(); !s.ok()) {
+      std::fprintf(stderr, "stop: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    if (absl::Status s = server.Start(); !s.ok()) {
+      std::fprintf(stderr, "restart: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    rss_restart_idle = StatusKiB(server.pid(), "VmRSS");
+    absl::StatusOr<double> t = TouchAll(server, server.stub(), flags.jobs);
+    if (!t.ok()) {
+      std::fprintf(stderr, "%s\n", t.status().ToString().c_str());
+      return 1;
+    }
+    restart_touch_s = *t;
+    rss_restart_touched = StatusKiB(server.pid(), "VmRSS");
+    hwm_restart = StatusKiB(server.pid(), "VmHWM");
+    std::printf(
+        "after a restart: RSS %.1f MiB idle, %.1f MiB after GetProgress on "
+        "every job (%.2f s, loads each job's state), peak %.1f MiB\n",
+        MiB(rss_restart_idle), MiB(rss_restart_touched), restart_touch_s,
+        MiB(hwm_restart));
+  }
+  // Last, as it loads every series of every job.
+  const int64_t stored = StoredPointsOf(server, server.stub(), all_jobs);
+  PrintStored(stored, points.load());
+  const int64_t rss_series = StatusKiB(server.pid(), "VmRSS");
+  std::printf(
+      "RSS after ListSeries on every job (loads every series): %.1f "
+      "MiB\n",
+      MiB(rss_series));
+  std::printf(
+      "RESULT mode=memory jobs=%d points=%lld stored=%lld ingest_points_s=%.0f "
+      "rss_mib=%.1f rss_touched_mib=%.1f rss_settled_mib=%.1f "
+      "hwm_mib=%.1f disk_mib=%.1f restart_rss_mib=%.1f "
+      "restart_touched_rss_mib=%.1f restart_touch_s=%.2f series_rss_mib=%.1f "
+      "%s load1=%.2f\n",
+      flags.jobs, static_cast<long long>(points.load()),
+      static_cast<long long>(stored), points.load() / interval.wall(),
+      MiB(rss_ingested), MiB(rss_touched), MiB(rss_settled), MiB(hwm),
+      disk / 1048576.0, MiB(rss_restart_idle), MiB(rss_restart_touched),
+      restart_touch_s, MiB(rss_series), interval.Fields().c_str(),
+      LoadAverage1());
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+
+// The server binary: as given, else next to this one in the build tree.
+std::string FindServer(const std::string& given) {
+  std::error_code ec;
+  if (std::filesystem::exists(given, ec)) return given;
+  std::filesystem::path self =
+      std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    std::filesystem::path sibling = self.parent_path().parent_path() /
+                                    "../services/metrics/trainyard-metrics";
+    if (std::filesystem::exists(sibling, ec)) {
+      return std::filesystem::weakly_canonical(sibling, ec).string();
+    }
+  }
+  return given;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  // Line by line also into a file, so progress shows while it runs.
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  Flags flags;
+  if (!ParseFlags(argc, argv, &flags)) {
+    Usage();
+    return 2;
+  }
+  flags.server_binary = FindServer(flags.server_binary);
+  std::string command;
+  for (int i = 0; i < argc; ++i)
+    absl::StrAppend(&command, i ? " " : "", argv[i]);
+  std::printf("command: %s\n", command.c_str());
+  std::printf("machine: %ld cores online; loadavg %s (1/5/15 min)\n",
+              sysconf(_SC_NPROCESSORS_ONLN), LoadAverage().c_str());
+
+  std::string tmpl = flags.dir + "/ingest_bench.XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    std::fprintf(stderr, "cannot create a directory under %s\n",
+                 flags.dir.c_str());
+    return 2;
+  }
+  const std::string dir = tmpl;
+  std::printf("data: %s%s\n", dir.c_str(), flags.keep ? " (kept)" : "");
+  std::fflush(stdout);
+
+  int rc = 1;
+  {
+    Server server(flags, dir);
+    if (absl::Status s = server.Start(); !s.ok()) {
+      std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
+    } else {
+      std::printf("server pid %d\n", static_cast<int>(server.pid()));
+      std::fflush(stdout);
+      if (flags.mode == "webhooks") {
+        rc = RunWebhooks(flags, server);
+      } else if (flags.mode == "grpc") {
+        rc = RunGrpc(flags, server);
+      } else if (flags.mode == "curve") {
+        rc = RunCurve(flags, server);
+      } else if (flags.mode == "events") {
+        rc = RunEvents(flags, server);
+      } else {
+        rc = RunMemory(flags, server);
+      }
+      if (absl::Status s = server.Stop(); !s.ok()) {
+        std::fprintf(stderr, "stop: %s\n", s.ToString().c_str());
+        rc = rc == 0 ? 1 : rc;
+      }
+    }
+  }
+  std::printf("loadavg at end: %s\n", LoadAverage().c_str());
+  if (!flags.keep) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  return rc;
+}
