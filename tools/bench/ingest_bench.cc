@@ -10,7 +10,8 @@
 //                    METRICS events (8 values) for D seconds: requests/s,
 //                    points/s, latency p50/p90/p99/max, errors by status.
 //   --mode=grpc      T threads calling IngestEvents with 125 events x 8 values
-//                    (1,000 points per call): points/s, calls/s, latency.
+//                    (1,000 points per call) for 1 (or --jobs_per_call) jobs
+//                    each: points/s, calls/s, latency.
 //   --mode=curve     a 10K-point and a 1M-point job (train_loss only), then
 //                    GetLossCurve (1,000 points, full range) latency, idle and
 //                    while a background thread ingests ~50K points/s.
@@ -25,7 +26,11 @@
 // Every mode prints the command line, the load average, the wall time of the
 // measured interval and how the two cores were split: the server's CPU time
 // (/proc/<pid>/stat utime+stime) and this generator's own (getrusage). The
-// last line of each mode is "RESULT key=value ..." for run_ingest_bench.sh.
+// server's CPU per unit of work (request, event, call) is printed too: it is
+// what to compare across runs on a busy machine. The webhooks, grpc, curve
+// and memory modes check with ListSeries that every acknowledged point is
+// stored. The last line of each mode is "RESULT key=value ..." for
+// run_ingest_bench.sh.
 //
 // A "point" is one stored metric value: a METRICS event with 8 values is 8
 // points.
@@ -213,7 +218,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
                           flags->mode == "curve" || flags->mode == "events" ||
                           flags->mode == "memory";
   if (!known_mode) {
-    std::fprintf(stderr, "--mode is required\n");
+    std::fprintf(stderr, "--mode is missing or unknown\n");
     return false;
   }
   return flags->duration_s > 0 && flags->warmup_s >= 0 &&
