@@ -23,15 +23,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   }
   details.add_details()->PackFrom(info);
 
-  std::vector<FieldViolation> violations = FieldViolations(status);
-  if (!violations.empty()) {
-    google::rpc::BadRequest bad_request;
-    for (const FieldViolation& v : violations) {
-      auto* fv = bad_request.add_field_violations();
-      fv->set_field(v.field);
-      fv->set_description(v.description);
-    }
-    details.add_details()->PackFrom(bad_request);
+  // errors.h already stored the BadRequest serialized: pass it through.
+  if (absl::optional<absl::Cord> bad_request =
+          status.GetPayload(ToAbsl(kBadRequestTypeUrl))) {
+    google::protobuf::Any* any = details.add_details();
+    any->set_type_url(std::string(kBadRequestTypeUrl));
+    any->set_value(std::string(*bad_request));
   }
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                       std::string(status.message()),
