@@ -150,6 +150,26 @@ TEST_F(MetricsServiceTest, R_DASH_01_R_DASH_05_WebhooksFeedProgressAndMetrics) {
   EXPECT_EQ(cresp.curve().series(1).points_size(), 2);
 }
 
+TEST_F(MetricsServiceTest, R_STAGE_04_StageHistoryListsEverySubstatus) {
+  for (int i = 1; i <= 2; ++i) {
+    std::string body = absl::StrFormat(
+        R"({"type":"status","attempt":1,"seq":%d,"time":"2025-11-29T03:00:0%dZ",)"
+        R"("status":{"stage":"preprocessing","substatus":"step %d","stageProgress":%d}})",
+        i, i, i, i * 10);
+    ASSERT_EQ(Post("h1", absl::StrCat("evt_1_", i), body).status, 200);
+  }
+  v1::GetStagesRequest req;
+  req.set_job_id("h1");
+  v1::GetStagesResponse resp;
+  ASSERT_TRUE(Call(&v1::MetricsService::Stub::GetStages, req, &resp).ok());
+  const common::v1::StageInfo& pre = resp.stages().stages(0);
+  ASSERT_EQ(pre.history_size(), 2);
+  EXPECT_EQ(pre.history(0).substatus(), "step 1");
+  EXPECT_EQ(pre.history(1).substatus(), "step 2");
+  EXPECT_DOUBLE_EQ(pre.history(1).progress_percent(), 20);
+  EXPECT_EQ(resp.stages().stages(1).history_size(), 0);
+}
+
 TEST_F(MetricsServiceTest, R_X_01_NanLossIsStoredAndRaisesDivergenceWarning) {
   ASSERT_EQ(Post("nan", "evt_2_1", MetricsBody(1, 801, "\"NaN\"")).status, 200);
   v1::ListEventsResponse events = ListAll("nan");

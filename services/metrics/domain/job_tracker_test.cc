@@ -129,6 +129,7 @@ TEST(TrendTest, R_DASH_05_HigherIsBetterAndNoDirection) {
             common::v1::TREND_UNSPECIFIED);
 }
 
+// covers R-STAGE-01, R-STAGE-02
 TEST_F(TrackerTest, R_STAGE_01_02_StagesProgressThroughWithTimes) {
   Status(absl::ZeroDuration(), common::v1::STAGE_PREPROCESSING,
          "Downloading training file from storage...", 10);
