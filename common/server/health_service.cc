@@ -7,7 +7,8 @@ using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
 // One Watch stream: the current status, then each change. At most one write
-// is in flight (the newest status wins meanwhile); Finish waits for it. gRPC
+// is in flight (the newest status wins meanwhile); Finish waits for it and
+// for a status that changed meanwhile. gRPC
 // may run OnWriteDone/OnDone inline in StartWrite/Finish, so neither is ever
 // called with a lock held.
 class HealthService::Watcher final
@@ -46,15 +47,19 @@ class HealthService::Watcher final
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
-      if (!ok && !end_requested_) {
-        end_requested_ = true;
-        end_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
+      if (!ok) {
+        broken_ = true;
+        if (!end_requested_) {
+          end_requested_ = true;
+          end_status_ =
+              grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
+        }
       }
-      if (!end_requested_) {
-        write = ClaimWriteLocked();
-        if (!write) return;
-      } else {
-        if (done_) return;
+      // A status that changed while the last write was in flight still goes
+      // out before Finish (shutdown's NOT_SERVING must reach the watcher).
+      write = ClaimWriteLocked();
+      if (!write) {
+        if (!end_requested_ || done_) return;
         done_ = true;
         finish = end_status_;
       }
@@ -66,8 +71,13 @@ class HealthService::Watcher final
     }
   }
 
-  void OnCancel() override { End(grpc::Status::CANCELLED); }
-
+  void OnCancel() override {
+    {
+      absl::MutexLock lock(&mu_);
+      broken_ = true;
+    }
+    End(grpc::Status::CANCELLED);
+  }
   void OnDone() override {
     // The owner's reference goes with this scope; nothing follows it.
     std::shared_ptr<Watcher> self = owner_->Forget(this);
@@ -76,7 +86,7 @@ class HealthService::Watcher final
  private:
   // Under mu_: prepares the next write if one is due and none is in flight.
   bool ClaimWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (writing_ || end_requested_ || pending_ == last_sent_) return false;
+    if (writing_ || broken_ || pending_ == last_sent_) return false;
     response_.set_status(pending_);
     last_sent_ = pending_;
     writing_ = true;
@@ -91,6 +101,7 @@ class HealthService::Watcher final
   ServingStatus last_sent_ ABSL_GUARDED_BY(mu_) = HealthCheckResponse::UNKNOWN;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool end_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;  // cancelled or a write failed
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
 };
