@@ -38,6 +38,7 @@
 #include "common/strings/absl_view.h"
 #include "common/time/clock.h"
 #include "common/webhook/signature.h"
+#include "tools/bench/bench_support.h"
 #include "tools/gpusim/cloud/cloud.h"
 #include "tools/gpusim/delivery/transport.h"
 #include "tools/gpusim/delivery/webhook_sender.h"
@@ -60,10 +61,7 @@ struct Flags {
   int64_t sink_threads = 8;
 };
 
-double CpuSeconds(const rusage& r) {
-  return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
-         static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
-}
+using ::trainyard::bench::CpuSeconds;
 
 // What the receiver reports back through a pipe, as text.
 struct SinkReport {

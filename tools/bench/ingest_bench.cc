@@ -43,22 +43,16 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -73,12 +67,10 @@
 #include "absl/time/time.h"
 #include "common/http/client.h"
 #include "common/strings/absl_view.h"
-#include "common/testing/subprocess.h"
 #include "common/time/clock.h"
 #include "common/time/proto_time.h"
-#include "common/webhook/master_key.h"
 #include "common/webhook/signature.h"
-#include "grpc/health/v1/health.grpc.pb.h"
+#include "tools/bench/bench_support.h"
 #include "trainyard/common/v1/common.pb.h"
 #include "trainyard/metrics/v1/metrics.grpc.pb.h"
 
@@ -91,8 +83,29 @@ namespace http = ::trainyard::http;
 using ::trainyard::RealClock;
 using ::trainyard::ToAbsl;
 using ::trainyard::ToProto;
-using ::trainyard::testing::Subprocess;
-using SteadyClock = std::chrono::steady_clock;
+using ::trainyard::bench::DefaultTempParent;
+using ::trainyard::bench::Describe;
+using ::trainyard::bench::EpochOf;
+using ::trainyard::bench::FillMetricsEvent;
+using ::trainyard::bench::FlagValue;
+using ::trainyard::bench::Ingest;
+using ::trainyard::bench::Interval;
+using ::trainyard::bench::kTotalSteps;
+using ::trainyard::bench::LoadAverage;
+using ::trainyard::bench::LoadAverage1;
+using ::trainyard::bench::LossAt;
+using ::trainyard::bench::MiB;
+using ::trainyard::bench::MillisBetween;
+using ::trainyard::bench::Pacer;
+using ::trainyard::bench::ParseBool;
+using ::trainyard::bench::Percentiles;
+using ::trainyard::bench::RunAgainstServer;
+using ::trainyard::bench::SecondsSince;
+using ::trainyard::bench::StatusKiB;
+using ::trainyard::bench::SteadyClock;
+using ::trainyard::bench::Summarize;
+using ::trainyard::bench::ThreadCount;
+using Server = ::trainyard::bench::MetricsServer;
 
 // ---------------------------------------------------------------------------
 // Flags
@@ -146,23 +159,12 @@ void Usage() {
       "            ingest, to attach a tool to the server)\n");
 }
 
-bool ParseBool(std::string_view v) {
-  return v.empty() || v == "true" || v == "1" || v == "yes";
-}
-
 bool ParseFlags(int argc, char** argv, Flags* flags) {
-  const char* tmp = getenv("TMPDIR");
-  flags->dir = (tmp != nullptr && tmp[0] != '\0') ? tmp : "/var/tmp";
+  flags->dir = DefaultTempParent();
   bool threads_set = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    auto value = [&arg](std::string_view name) -> std::optional<std::string> {
-      if (!arg.starts_with(name)) return std::nullopt;
-      std::string_view rest = arg.substr(name.size());
-      if (rest.empty()) return std::string();
-      if (rest[0] != '=') return std::nullopt;
-      return std::string(rest.substr(1));
-    };
+    auto value = [&arg](std::string_view name) { return FlagValue(arg, name); };
     if (auto v = value("--mode")) {
       flags->mode = *v;
     } else if (auto v = value("--server_binary")) {
@@ -237,73 +239,6 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
 // Measuring
 // ---------------------------------------------------------------------------
 
-double SecondsSince(SteadyClock::time_point start) {
-  return std::chrono::duration<double>(SteadyClock::now() - start).count();
-}
-
-double MillisBetween(SteadyClock::time_point a, SteadyClock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// "0.52 0.71 0.80": the 1, 5 and 15 minute load averages.
-std::string LoadAverage() {
-  std::string text = ReadFile("/proc/loadavg");
-  std::istringstream in(text);
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return absl::StrCat(a, " ", b, " ", c);
-}
-
-double LoadAverage1() { return atof(ReadFile("/proc/loadavg").c_str()); }
-
-// CPU seconds (user + system) of process `pid`, from /proc/<pid>/stat.
-double ProcessCpuSeconds(pid_t pid) {
-  std::string text = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
-  size_t paren = text.rfind(')');
-  if (paren == std::string::npos) return 0;
-  std::istringstream in(text.substr(paren + 1));
-  // After the command: state (field 3) ... utime (14), stime (15).
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && (in >> field); ++i) {
-    if (i == 14) utime = atof(field.c_str());
-    if (i == 15) stime = atof(field.c_str());
-  }
-  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// CPU seconds of this process (all threads).
-double SelfCpuSeconds() {
-  rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec +
-         u.ru_stime.tv_usec / 1e6;
-}
-
-// A line of /proc/<pid>/status in KiB ("VmRSS", "VmHWM"), or -1.
-int64_t StatusKiB(pid_t pid, std::string_view key) {
-  std::istringstream in(ReadFile(absl::StrCat("/proc/", pid, "/status")));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with(key) && line.size() > key.size() &&
-        line[key.size()] == ':') {
-      return atoll(line.c_str() + key.size() + 1);
-    }
-  }
-  return -1;
-}
-
-int ThreadCount(pid_t pid) {
-  return static_cast<int>(StatusKiB(pid, "Threads"));
-}
-
 // Bytes of the files under `path`: all, and of RocksDB's WAL (*.log) and
 // table (*.sst) files.
 struct DiskUse {
@@ -329,232 +264,6 @@ DiskUse DirectoryBytes(const std::string& path) {
   return use;
 }
 
-// Latency samples in milliseconds.
-struct Percentiles {
-  size_t n = 0;
-  double p50 = 0, p90 = 0, p99 = 0, max = 0, mean = 0;
-};
-
-Percentiles Summarize(std::vector<double> ms) {
-  Percentiles p;
-  p.n = ms.size();
-  if (ms.empty()) return p;
-  std::sort(ms.begin(), ms.end());
-  auto at = [&ms](double q) {
-    size_t rank = static_cast<size_t>(std::ceil(q * ms.size()));
-    return ms[std::clamp<size_t>(rank, 1, ms.size()) - 1];
-  };
-  p.p50 = at(0.50);
-  p.p90 = at(0.90);
-  p.p99 = at(0.99);
-  p.max = ms.back();
-  double sum = 0;
-  for (double v : ms) sum += v;
-  p.mean = sum / ms.size();
-  return p;
-}
-
-std::string Describe(const Percentiles& p) {
-  return absl::StrFormat(
-      "p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms (mean %.3f, n=%d)",
-      p.p50, p.p90, p.p99, p.max, p.mean, p.n);
-}
-
-// Wall time and CPU of both processes over one measured interval.
-class Interval {
- public:
-  explicit Interval(pid_t server) : server_(server) { Restart(); }
-  void Restart() {
-    start_ = SteadyClock::now();
-    server_cpu_ = ProcessCpuSeconds(server_);
-    self_cpu_ = SelfCpuSeconds();
-    load_ = LoadAverage();
-  }
-  void Stop() {
-    wall_ = SecondsSince(start_);
-    server_cpu_ = ProcessCpuSeconds(server_) - server_cpu_;
-    self_cpu_ = SelfCpuSeconds() - self_cpu_;
-  }
-  double wall() const { return wall_; }
-  double server_cpu() const { return server_cpu_; }
-  double server_cores() const { return server_cpu_ / wall_; }
-  double generator_cores() const { return self_cpu_ / wall_; }
-
-  void Print(const char* what) const {
-    std::printf(
-        "%s: wall %.2f s; CPU server %.2f s (%.2f cores), generator %.2f s "
-        "(%.2f cores), idle/other %.2f cores of %ld; loadavg %s -> %s\n",
-        what, wall_, server_cpu_, server_cores(), self_cpu_, generator_cores(),
-        std::max(0.0, static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN)) -
-                          server_cores() - generator_cores()),
-        sysconf(_SC_NPROCESSORS_ONLN), load_.c_str(), LoadAverage().c_str());
-  }
-  // For the RESULT line.
-  std::string Fields() const {
-    return absl::StrFormat("wall_s=%.2f server_cores=%.2f gen_cores=%.2f",
-                           wall_, server_cores(), generator_cores());
-  }
-
- private:
-  pid_t server_;
-  SteadyClock::time_point start_;
-  double server_cpu_ = 0, self_cpu_ = 0, wall_ = 0;
-  std::string load_;
-};
-
-// ---------------------------------------------------------------------------
-// The server under test
-// ---------------------------------------------------------------------------
-
-std::string RandomHex(int bytes) {
-  std::ifstream urandom("/dev/urandom", std::ios::binary);
-  std::string raw(bytes, '\0');
-  urandom.read(raw.data(), bytes);
-  std::string out;
-  for (unsigned char c : raw) absl::StrAppendFormat(&out, "%02x", c);
-  return out;
-}
-
-class Server {
- public:
-  Server(const Flags& flags, std::string dir)
-      : flags_(flags), dir_(std::move(dir)) {}
-
-  // Writes the master key and tokens files (once) and starts the process on
-  // dir/db; returns when health says SERVING.
-  absl::Status Start() {
-    if (master_key_.empty()) {
-      const std::string key_file = dir_ + "/master.key";
-      if (absl::Status s = webhook::CreateMasterKeyFile(key_file); !s.ok()) {
-        return s;
-      }
-      absl::StatusOr<std::string> key = webhook::LoadMasterKey(key_file);
-      if (!key.ok()) return key.status();
-      master_key_ = *std::move(key);
-      service_token_ = absl::StrCat("ty_bench_svc_", RandomHex(16));
-      viewer_token_ = absl::StrCat("ty_bench_view_", RandomHex(16));
-      std::ofstream(dir_ + "/tokens")
-          << "# ingest_bench\n"
-          << service_token_ << " ingest-bench service\n"
-          << viewer_token_ << " bench-viewer viewer\n";
-    }
-    const std::string ports = dir_ + "/ports";
-    std::remove(ports.c_str());
-    std::vector<std::string> argv = {
-        flags_.server_binary,
-        "--grpc_address=127.0.0.1:0",
-        "--admin_address=127.0.0.1:0",
-        "--data_dir=" + dir_ + "/db",
-        "--ports_file=" + ports,
-        "--webhook_master_key_file=" + dir_ + "/master.key",
-        "--tokens_file=" + dir_ + "/tokens",
-        "--log_requests=false",
-        "--drain_timeout=5s"};
-    argv.insert(argv.end(), flags_.server_flags.begin(),
-                flags_.server_flags.end());
-    if (starts_ == 0) {
-      std::string line;
-      for (const std::string& a : argv) absl::StrAppend(&line, " ", a);
-      std::printf("server:%s\n", line.c_str());
-    }
-    ++starts_;
-    absl::StatusOr<Subprocess> p = Subprocess::Start(
-        argv, absl::StrCat(dir_, "/server.", starts_, ".log"));
-    if (!p.ok()) return p.status();
-    process_.emplace(*std::move(p));
-    grpc_port_ = admin_port_ = 0;
-    const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
-    while (SteadyClock::now() < deadline) {
-      std::ifstream in(ports);
-      if (in >> grpc_port_ >> admin_port_) break;
-      grpc_port_ = admin_port_ = 0;
-      if (process_->Wait(absl::ZeroDuration()).ok()) break;  // it exited
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    if (grpc_port_ == 0) {
-      return absl::UnavailableError(absl::StrCat(
-          "server did not write its ports file; its log:\n", process_->Log()));
-    }
-    channel_ = NewChannel(0);
-    stub_ = v1::MetricsService::NewStub(channel_);
-    auto health = grpc::health::v1::Health::NewStub(channel_);
-    while (SteadyClock::now() < deadline) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(5));
-      grpc::health::v1::HealthCheckRequest req;
-      req.set_service("trainyard.metrics.v1.MetricsService");
-      grpc::health::v1::HealthCheckResponse resp;
-      if (health->Check(&ctx, req, &resp).ok() &&
-          resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-        return absl::OkStatus();
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return absl::UnavailableError(absl::StrCat(
-        "server never became SERVING; its log:\n", process_->Log()));
-  }
-
-  // SIGTERM, then waits for a clean exit (RocksDB closed).
-  absl::Status Stop() {
-    if (!process_) return absl::OkStatus();
-    stub_.reset();
-    channel_.reset();
-    process_->Signal(SIGTERM);
-    absl::StatusOr<int> code = process_->Wait(absl::Seconds(60));
-    std::string log = process_->Log();
-    process_.reset();
-    if (!code.ok()) return code.status();
-    if (*code != 0) {
-      return absl::InternalError(
-          absl::StrCat("server exited with ", *code, "; its log:\n", log));
-    }
-    return absl::OkStatus();
-  }
-
-  // A channel of its own (own TCP connection) when `id` differs.
-  std::shared_ptr<grpc::Channel> NewChannel(int id) const {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt("trainyard.bench_channel", id);
-    args.SetMaxReceiveMessageSize(64 << 20);
-    return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", grpc_port_),
-                                     grpc::InsecureChannelCredentials(), args);
-  }
-
-  void AuthorizeService(grpc::ClientContext& ctx) const {
-    ctx.AddMetadata("authorization", "Bearer " + service_token_);
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(120));
-  }
-  void AuthorizeViewer(grpc::ClientContext& ctx) const {
-    ctx.AddMetadata("authorization", "Bearer " + viewer_token_);
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(120));
-  }
-
-  pid_t pid() const { return process_ ? process_->pid() : -1; }
-  std::string admin_url() const {
-    return absl::StrCat("http://127.0.0.1:", admin_port_);
-  }
-  const std::string& master_key() const { return master_key_; }
-  v1::MetricsService::Stub& stub() { return *stub_; }
-  std::string db_dir() const { return dir_ + "/db"; }
-
- private:
-  const Flags& flags_;
-  const std::string dir_;
-  int starts_ = 0;
-  std::string master_key_;
-  std::string service_token_;
-  std::string viewer_token_;
-  std::optional<Subprocess> process_;
-  int grpc_port_ = 0;
-  int admin_port_ = 0;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::MetricsService::Stub> stub_;
-};
-
 // ---------------------------------------------------------------------------
 // Payloads
 // ---------------------------------------------------------------------------
@@ -562,16 +271,6 @@ class Server {
 // RFC 3339 with milliseconds, as containers send it.
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
-
-// Throughput runs report many steps: a long run, so no step passes the total.
-constexpr int64_t kTotalSteps = 100000000;
-
-int64_t EpochOf(int64_t step) { return 1 + step * 3 / kTotalSteps; }
-
-// Loss-like values that fall with the step, with some wiggle.
-double LossAt(int64_t step) {
-  return 0.3 + 1.7 / (1.0 + step / 500.0) + 0.01 * ((step * 7919) % 13) / 13;
 }
 
 // A webhook METRICS body with 8 values (train_loss, val_loss, learning_rate,
@@ -587,68 +286,6 @@ std::string MetricsWebhookBody(int64_t seq, absl::Time now) {
       R"("tokensPerSecond":1247,"perplexity":1.43,"extra":{"reward":0.12}}})",
       seq, Rfc3339(now), EpochOf(step), step, kTotalSteps, step, kTotalSteps,
       EpochOf(step), LossAt(step), LossAt(step) + 0.02);
-}
-
-// Fills `e` as a METRICS event carrying `values` (1..8) values.
-void FillMetricsEvent(v1::IngestEvent* e, const std::string& job, int64_t seq,
-                      int values, const google::protobuf::Timestamp& time,
-                      bool with_message) {
-  e->set_job_id(job);
-  e->set_event_id(absl::StrCat("evt_1_", seq));
-  e->set_type(common::EVENT_TYPE_METRICS);
-  e->set_attempt(1);
-  e->set_attempt_seq(seq);
-  *e->mutable_occurred_time() = time;
-  const int64_t step = seq;
-  if (with_message) {
-    e->set_message(absl::StrCat("Training epoch ", EpochOf(step), "/3 - Step ",
-                                step, "/", kTotalSteps, "..."));
-  } else {
-    e->clear_message();
-  }
-  v1::MetricsPayload* m = e->mutable_metrics();
-  m->Clear();
-  m->set_step(step);
-  m->set_train_loss(LossAt(step));
-  if (values >= 2) m->set_val_loss(LossAt(step) + 0.02);
-  if (values >= 3) m->set_learning_rate(0.000182);
-  if (values >= 4) m->set_grad_norm(0.81);
-  if (values >= 5) m->set_gpu_utilization(0.87);
-  if (values >= 6) m->set_tokens_per_second(1247);
-  if (values >= 7) m->set_perplexity(1.43);
-  if (values >= 8) (*m->mutable_extra())["reward"] = 0.12;
-  if (with_message) {
-    m->set_total_steps(kTotalSteps);
-    m->set_epoch(static_cast<int32_t>(EpochOf(step)));
-    m->set_total_epochs(3);
-    m->set_lr_schedule("cosine");
-  }
-}
-
-// One IngestEvents call; returns the number of ACCEPTED events, or an error
-// (whole-call failure, or any event not ACCEPTED).
-absl::StatusOr<int> Ingest(const Server& server, v1::MetricsService::Stub& stub,
-                           const v1::IngestEventsRequest& req) {
-  grpc::ClientContext ctx;
-  server.AuthorizeService(ctx);
-  v1::IngestEventsResponse resp;
-  grpc::Status s = stub.IngestEvents(&ctx, req, &resp);
-  if (!s.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                        absl::StrCat("IngestEvents: ", s.error_message()));
-  }
-  int accepted = 0;
-  for (const v1::IngestResult& r : resp.results()) {
-    if (r.outcome() == v1::INGEST_OUTCOME_ACCEPTED) {
-      ++accepted;
-    } else {
-      return absl::InternalError(
-          absl::StrCat("event ", r.event_id(), " of ", r.job_id(), ": outcome ",
-                       v1::IngestOutcome_Name(r.outcome()), " ", r.field(), " ",
-                       r.reason()));
-    }
-  }
-  return accepted;
 }
 
 // Points the server holds for `job` on its effective curves: ListSeries
@@ -1013,7 +650,7 @@ class BackgroundIngest {
     for (int j = 0; j < kJobs; ++j) jobs.push_back(absl::StrCat("bg-", j));
     v1::IngestEventsRequest req;
     for (int i = 0; i < kEvents; ++i) req.add_events();
-    auto next = SteadyClock::now();
+    Pacer pacer(period);
     for (int64_t call = 1; !stop_; ++call) {
       const google::protobuf::Timestamp now = ToProto(clock.Now());
       for (int j = 0; j < kJobs; ++j) {
@@ -1026,14 +663,7 @@ class BackgroundIngest {
       } else {
         points_ += static_cast<int64_t>(*accepted) * kValues;
       }
-      next += period;
-      const auto now_steady = SteadyClock::now();
-      if (next > now_steady) {
-        std::this_thread::sleep_until(next);
-      } else {
-        ++late_;
-        if (now_steady - next > std::chrono::seconds(1)) next = now_steady;
-      }
+      if (!pacer.Wait()) ++late_;
     }
   }
 
@@ -1426,8 +1056,6 @@ absl::StatusOr<double> TouchAll(const Server& server,
   return SecondsSince(start);
 }
 
-double MiB(int64_t kib) { return kib / 1024.0; }
-
 int RunMemory(const Flags& flags, Server& server) {
   constexpr int kValues = 8, kMaxEventsPerCall = 1000;
   const int64_t events_per_job = (flags.points_per_job + kValues - 1) / kValues;
@@ -1575,22 +1203,6 @@ int RunMemory(const Flags& flags, Server& server) {
 
 // ---------------------------------------------------------------------------
 
-// The server binary: as given, else next to this one in the build tree.
-std::string FindServer(const std::string& given) {
-  std::error_code ec;
-  if (std::filesystem::exists(given, ec)) return given;
-  std::filesystem::path self =
-      std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    std::filesystem::path sibling = self.parent_path().parent_path() /
-                                    "../services/metrics/trainyard-metrics";
-    if (std::filesystem::exists(sibling, ec)) {
-      return std::filesystem::weakly_canonical(sibling, ec).string();
-    }
-  }
-  return given;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1602,53 +1214,19 @@ int main(int argc, char** argv) {
     Usage();
     return 2;
   }
-  flags.server_binary = FindServer(flags.server_binary);
-  std::string command;
-  for (int i = 0; i < argc; ++i)
-    absl::StrAppend(&command, i ? " " : "", argv[i]);
-  std::printf("command: %s\n", command.c_str());
-  std::printf("machine: %ld cores online; loadavg %s (1/5/15 min)\n",
-              sysconf(_SC_NPROCESSORS_ONLN), LoadAverage().c_str());
-
-  std::string tmpl = flags.dir + "/ingest_bench.XXXXXX";
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    std::fprintf(stderr, "cannot create a directory under %s\n",
-                 flags.dir.c_str());
-    return 2;
-  }
-  const std::string dir = tmpl;
-  std::printf("data: %s%s\n", dir.c_str(), flags.keep ? " (kept)" : "");
-  std::fflush(stdout);
-
-  int rc = 1;
-  {
-    Server server(flags, dir);
-    if (absl::Status s = server.Start(); !s.ok()) {
-      std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
-    } else {
-      std::printf("server pid %d\n", static_cast<int>(server.pid()));
-      std::fflush(stdout);
-      if (flags.mode == "webhooks") {
-        rc = RunWebhooks(flags, server);
-      } else if (flags.mode == "grpc") {
-        rc = RunGrpc(flags, server);
-      } else if (flags.mode == "curve") {
-        rc = RunCurve(flags, server);
-      } else if (flags.mode == "events") {
-        rc = RunEvents(flags, server);
-      } else {
-        rc = RunMemory(flags, server);
-      }
-      if (absl::Status s = server.Stop(); !s.ok()) {
-        std::fprintf(stderr, "stop: %s\n", s.ToString().c_str());
-        rc = rc == 0 ? 1 : rc;
-      }
-    }
-  }
-  std::printf("loadavg at end: %s\n", LoadAverage().c_str());
-  if (!flags.keep) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  return rc;
+  return RunAgainstServer(argc, argv,
+                          {.binary = flags.server_binary,
+                           .extra_flags = flags.server_flags,
+                           .program = "ingest_bench"},
+                          flags.dir, flags.keep, [&flags](Server& server) {
+                            if (flags.mode == "webhooks")
+                              return RunWebhooks(flags, server);
+                            if (flags.mode == "grpc")
+                              return RunGrpc(flags, server);
+                            if (flags.mode == "curve")
+                              return RunCurve(flags, server);
+                            if (flags.mode == "events")
+                              return RunEvents(flags, server);
+                            return RunMemory(flags, server);
+                          });
 }

@@ -1,0 +1,234 @@
+// Copyright 2026 Trainyard authors.
+//
+// What the end-to-end benchmarks of tools/bench share: a real
+// `trainyard-metrics` process to drive (temp data dir, master key, tokens,
+// ports file), readers of /proc (CPU, RSS, load average), latency
+// percentiles, the wall and CPU split of a measured interval, the run's
+// preamble, small flag helpers, and the METRICS payloads and IngestEvents
+// call that ingest_bench and subscribe_bench both send.
+//
+// Wall time is read from std::chrono::steady_clock directly: these are
+// measurement tools, not service code behind the injected Clock.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/testing/subprocess.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "trainyard/metrics/v1/metrics.grpc.pb.h"
+
+namespace trainyard::bench {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------
+// Measuring
+// ---------------------------------------------------------------------------
+
+double SecondsSince(SteadyClock::time_point start);
+double MillisBetween(SteadyClock::time_point a, SteadyClock::time_point b);
+
+// The whole file as text ("" when unreadable).
+std::string ReadFile(const std::string& path);
+
+// "0.52 0.71 0.80": the 1, 5 and 15 minute load averages.
+std::string LoadAverage();
+// The 1-minute load average.
+double LoadAverage1();
+
+// CPU seconds (user + system) of process `pid`, from /proc/<pid>/stat.
+double ProcessCpuSeconds(pid_t pid);
+// User + system seconds of a getrusage / wait4 result.
+double CpuSeconds(const rusage& usage);
+// CPU seconds of this process (all threads).
+double SelfCpuSeconds();
+
+// A line of /proc/<pid>/status in KiB ("VmRSS", "VmHWM"), or -1.
+int64_t StatusKiB(pid_t pid, std::string_view key);
+int ThreadCount(pid_t pid);
+double MiB(int64_t kib);
+
+// Latency samples in milliseconds.
+struct Percentiles {
+  size_t n = 0;
+  double p50 = 0, p90 = 0, p99 = 0, max = 0, mean = 0;
+};
+
+Percentiles Summarize(std::vector<double> ms);
+std::string Describe(const Percentiles& p);
+
+// Wall time and CPU of the server and of this process over one measured
+// interval.
+class Interval {
+ public:
+  explicit Interval(pid_t server) : server_(server) { Restart(); }
+  void Restart();
+  void Stop();
+  double wall() const { return wall_; }
+  double server_cpu() const { return server_cpu_; }
+  double self_cpu() const { return self_cpu_; }
+  double server_cores() const { return server_cpu_ / wall_; }
+  double generator_cores() const { return self_cpu_ / wall_; }
+
+  // "what: wall ... s; CPU server ... ; loadavg A -> B".
+  void Print(const char* what) const;
+  // For the RESULT line.
+  std::string Fields() const;
+
+ private:
+  pid_t server_;
+  SteadyClock::time_point start_;
+  double server_cpu_ = 0, self_cpu_ = 0, wall_ = 0;
+  std::string load_;
+};
+
+// Paces a loop at a fixed period: Wait() sleeps until the next tick. A tick
+// already past counts as late, and more than a second behind, the schedule
+// starts again from now (no burst to catch up).
+class Pacer {
+ public:
+  explicit Pacer(SteadyClock::duration period)
+      : period_(period), next_(SteadyClock::now()) {}
+  // False when late.
+  bool Wait();
+
+ private:
+  const SteadyClock::duration period_;
+  SteadyClock::time_point next_;
+};
+
+// ---------------------------------------------------------------------------
+// A run's frame
+// ---------------------------------------------------------------------------
+
+// Prints "command: ..." and "machine: N cores online; loadavg ...".
+void PrintPreamble(int argc, char** argv);
+
+// $TMPDIR, else /var/tmp.
+std::string DefaultTempParent();
+
+// A new directory `parent`/`prefix`.XXXXXX.
+absl::StatusOr<std::string> MakeTempDir(const std::string& parent,
+                                        const std::string& prefix);
+
+// For hand-written flag parsers: the value of `arg` when it is `name` or
+// `name`=value ("" for a bare `name`), else nullopt.
+std::optional<std::string> FlagValue(std::string_view arg,
+                                     std::string_view name);
+// "", "true", "1" and "yes" are true.
+bool ParseBool(std::string_view v);
+
+// ---------------------------------------------------------------------------
+// The server under test
+// ---------------------------------------------------------------------------
+
+struct ServerOptions {
+  // trainyard-metrics; see FindServer.
+  std::string binary;
+  // Appended to the server's command line.
+  std::vector<std::string> extra_flags;
+  // Who is asking (a comment in the tokens file).
+  std::string program = "bench";
+};
+
+// The server binary: `given` when it exists, else the one in the build tree
+// this program runs from (tools/bench/../../services/metrics).
+std::string FindServer(const std::string& given);
+
+// A real trainyard-metrics on loopback ports, with its data, master key,
+// tokens (a service and a viewer token) and logs under `dir`.
+class MetricsServer {
+ public:
+  MetricsServer(ServerOptions options, std::string dir);
+
+  // Writes the master key and tokens files (once) and starts the process on
+  // dir/db; returns when health says SERVING. Prints the server's command
+  // line on the first start.
+  absl::Status Start();
+  // SIGTERM, then waits for a clean exit (RocksDB closed).
+  absl::Status Stop();
+
+  // A channel of its own (own TCP connection) when `id` differs.
+  std::shared_ptr<grpc::Channel> NewChannel(int id) const;
+
+  // Bearer token and a 120 s deadline.
+  void AuthorizeService(grpc::ClientContext& ctx) const;
+  void AuthorizeViewer(grpc::ClientContext& ctx) const;
+  // The viewer's bearer token with no deadline (for live streams).
+  void AuthorizeViewerStream(grpc::ClientContext& ctx) const;
+
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
+  std::string admin_url() const;
+  const std::string& master_key() const { return master_key_; }
+  trainyard::metrics::v1::MetricsService::Stub& stub() { return *stub_; }
+  std::string db_dir() const { return dir_ + "/db"; }
+
+ private:
+  const ServerOptions options_;
+  const std::string dir_;
+  int starts_ = 0;
+  std::string master_key_;
+  std::string service_token_;
+  std::string viewer_token_;
+  std::optional<trainyard::testing::Subprocess> process_;
+  int grpc_port_ = 0;
+  int admin_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<trainyard::metrics::v1::MetricsService::Stub> stub_;
+};
+
+// The frame of a benchmark's main once its flags are parsed: the preamble
+// (PrintPreamble), a temp dir `parent`/`options.program`.XXXXXX (removed at
+// the end unless `keep`), a MetricsServer of FindServer(options.binary)
+// started in it, `body` run against it, the server stopped cleanly (an
+// unclean stop fails the run), and the load average at the end. Returns
+// body's exit code; 1 when the server did not start, 2 without a temp dir.
+int RunAgainstServer(int argc, char** argv, ServerOptions options,
+                     const std::string& parent, bool keep,
+                     absl::FunctionRef<int(MetricsServer&)> body);
+
+// ---------------------------------------------------------------------------
+// Payloads
+// ---------------------------------------------------------------------------
+
+// Throughput runs report many steps: a long run, so no step passes the total.
+inline constexpr int64_t kTotalSteps = 100000000;
+
+int64_t EpochOf(int64_t step);
+
+// Loss-like values that fall with the step, with some wiggle.
+double LossAt(int64_t step);
+
+// The series a METRICS event of FillMetricsEvent with `values` values feeds,
+// in order: train_loss, val_loss, learning_rate, grad_norm, gpu_utilization,
+// tokens_per_second, perplexity, extra.reward.
+std::vector<std::string> MetricsSeriesNames(int values);
+
+// Fills `e` as a METRICS event of step `seq` carrying `values` (1..8) values.
+void FillMetricsEvent(trainyard::metrics::v1::IngestEvent* e,
+                      const std::string& job, int64_t seq, int values,
+                      const google::protobuf::Timestamp& time,
+                      bool with_message);
+
+// One IngestEvents call with the service token; returns the number of
+// ACCEPTED events, or an error (whole-call failure, or any event not
+// ACCEPTED).
+absl::StatusOr<int> Ingest(
+    const MetricsServer& server,
+    trainyard::metrics::v1::MetricsService::Stub& stub,
+    const trainyard::metrics::v1::IngestEventsRequest& req);
+
+}  // namespace trainyard::bench
