@@ -94,6 +94,8 @@ struct Flags {
   int64_t subscriptions = 10000;
   int64_t jobs = 10000;
   absl::Duration idle = absl::Seconds(60);
+  int64_t steps = 1;
+  absl::Duration baseline = absl::Seconds(10);
 };
 
 absl::Status ParseFlags(int argc, char** argv, Flags* f, bool* help) {
@@ -143,6 +145,15 @@ absl::Status ParseFlags(int argc, char** argv, Flags* f, bool* help) {
               &f->jobs)
       .Range(1, 1000000);
   flags.AddDuration("idle", "idle: measured idle interval", &f->idle);
+  flags
+      .AddInt("steps",
+              "idle: METRICS events (steps, 8 values) stored per job before "
+              "subscribing; the snapshot's curve grows with them",
+              &f->steps)
+      .Range(1, 1000000);
+  flags.AddDuration("baseline",
+                    "idle: server CPU measured this long before subscribing",
+                    &f->baseline);
   if (absl::Status s = flags.Parse(argc, argv); !s.ok()) return s;
   *help = flags.help_requested();
   if (*help) {
@@ -154,7 +165,7 @@ absl::Status ParseFlags(int argc, char** argv, Flags* f, bool* help) {
   }
   if (f->channels == 0) f->channels = f->mode == "fanout" ? 10 : 100;
   if (f->duration <= absl::ZeroDuration() || f->idle <= absl::ZeroDuration() ||
-      f->warmup < absl::ZeroDuration()) {
+      f->warmup < absl::ZeroDuration() || f->baseline <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("durations must be positive");
   }
   return absl::OkStatus();
@@ -699,28 +710,33 @@ int RunIdle(const Flags& flags, MetricsServer& server) {
   std::printf(
       "idle: %lld subscriptions on %lld %s over %lld channels (%lld streams "
       "per channel), default options (min_update_interval 1 s, curve "
-      "train_loss + val_loss); every job has one METRICS event, then nothing "
-      "for %s: heartbeats only\n",
+      "train_loss + val_loss); every job has %lld METRICS event(s) of 8 "
+      "values, then nothing for %s: heartbeats only\n",
       static_cast<long long>(flags.subscriptions), static_cast<long long>(jobs),
       jobs == 1 ? "job" : "distinct jobs",
       static_cast<long long>(flags.channels),
       static_cast<long long>((flags.subscriptions + flags.channels - 1) /
                              flags.channels),
+      static_cast<long long>(flags.steps),
       absl::FormatDuration(flags.idle).c_str());
   auto job_name = [](int64_t j) { return absl::StrCat("idle-", j); };
   {
     const RealClock clock;
     v1::IngestEventsRequest req;
-    for (int64_t first = 0; first < jobs; first += 1000) {
-      req.clear_events();
-      const google::protobuf::Timestamp now = ToProto(clock.Now());
-      for (int64_t j = first; j < jobs && j < first + 1000; ++j) {
-        FillMetricsEvent(req.add_events(), job_name(j), 1, 8, now,
-                         /*with_message=*/true);
-      }
-      if (absl::StatusOr<int> a = Ingest(server, server.stub(), req); !a.ok()) {
-        std::fprintf(stderr, "preload: %s\n", a.status().ToString().c_str());
-        return 1;
+    // Step by step, each call with that step of up to 1,000 jobs.
+    for (int64_t step = 1; step <= flags.steps; ++step) {
+      for (int64_t first = 0; first < jobs; first += 1000) {
+        req.clear_events();
+        const google::protobuf::Timestamp now = ToProto(clock.Now());
+        for (int64_t j = first; j < jobs && j < first + 1000; ++j) {
+          FillMetricsEvent(req.add_events(), job_name(j), step, 8, now,
+                           /*with_message=*/true);
+        }
+        if (absl::StatusOr<int> a = Ingest(server, server.stub(), req);
+            !a.ok()) {
+          std::fprintf(stderr, "preload: %s\n", a.status().ToString().c_str());
+          return 1;
+        }
       }
     }
   }
@@ -730,6 +746,14 @@ int RunIdle(const Flags& flags, MetricsServer& server) {
   const int threads_before = ThreadCount(pid);
   std::printf("server before subscribing: RSS %.1f MiB, %d threads\n",
               MiB(rss_before), threads_before);
+  // The server's own idle cost with these jobs (stall checks, timers), to
+  // tell the streams' share apart.
+  Interval baseline(pid);
+  std::this_thread::sleep_for(absl::ToChronoNanoseconds(flags.baseline));
+  baseline.Stop();
+  std::printf(
+      "server CPU with no stream open: %.1f ms per second (over %.0f s)\n",
+      baseline.server_cores() * 1e3, baseline.wall());
 
   Shared shared;
   SubscriberSet set(server, shared, static_cast<int>(flags.channels));
@@ -791,9 +815,11 @@ int RunIdle(const Flags& flags, MetricsServer& server) {
       expected_hb, static_cast<long long>(others));
   idle.Print("idle");
   std::printf(
-      "server CPU while idle: %.1f ms per second (%.3f cores), %.1f us per "
-      "heartbeat; generator %.1f ms per second\n",
+      "server CPU while idle: %.1f ms per second (%.3f cores; %.1f ms/s "
+      "more than with no stream), %.1f us per heartbeat; generator %.1f ms "
+      "per second\n",
       idle.server_cores() * 1e3, idle.server_cores(),
+      (idle.server_cores() - baseline.server_cores()) * 1e3,
       heartbeats > 0 ? idle.server_cpu() * 1e6 / heartbeats : 0.0,
       idle.generator_cores() * 1e3);
   std::printf(
@@ -832,20 +858,23 @@ int RunIdle(const Flags& flags, MetricsServer& server) {
     }
   }
   std::printf(
-      "RESULT mode=idle subscriptions=%lld jobs=%lld channels=%lld "
+      "RESULT mode=idle subscriptions=%lld jobs=%lld steps=%lld channels=%lld "
       "open_s=%.2f rss_before_mib=%.1f rss_open_mib=%.1f rss_idle_mib=%.1f "
       "hwm_mib=%.1f rss_closed_mib=%.1f kib_per_stream=%.1f "
-      "server_ms_per_s=%.1f gen_ms_per_s=%.1f heartbeats_s=%.0f "
+      "server_ms_per_s=%.1f baseline_ms_per_s=%.1f gen_ms_per_s=%.1f "
+      "heartbeats_s=%.0f "
       "hb_silence_p50_s=%.2f hb_silence_max_s=%.2f late_hb_pct=%.1f "
       "server_threads=%d errors=%lld %s load1=%.2f\n",
       static_cast<long long>(flags.subscriptions), static_cast<long long>(jobs),
+      static_cast<long long>(flags.steps),
       static_cast<long long>(flags.channels), opening.wall(), MiB(rss_before),
       MiB(rss_open), MiB(rss_idle), MiB(hwm), MiB(rss_closed),
       static_cast<double>(rss_open - rss_before) / flags.subscriptions,
-      idle.server_cores() * 1e3, idle.generator_cores() * 1e3,
-      heartbeats / idle.wall(), gaps.p50, gaps.max,
-      gaps.n > 0 ? 100.0 * late_heartbeats / gaps.n : 0.0, threads_idle,
-      static_cast<long long>(failed), idle.Fields().c_str(), LoadAverage1());
+      idle.server_cores() * 1e3, baseline.server_cores() * 1e3,
+      idle.generator_cores() * 1e3, heartbeats / idle.wall(), gaps.p50,
+      gaps.max, gaps.n > 0 ? 100.0 * late_heartbeats / gaps.n : 0.0,
+      threads_idle, static_cast<long long>(failed), idle.Fields().c_str(),
+      LoadAverage1());
   return failed == 0 && others == 0 ? 0 : 1;
 }
 
