@@ -20,7 +20,7 @@ namespace trainyard::metrics {
 struct Ingestor::JobWork {
   std::string job_id;
   JobSlot* slot = nullptr;
-  internal::JobState state;  // working copy, published after the write
+  internal::JobState state;  // checked out of the slot (see CheckOut)
   uint64_t first_seq = 0;    // last_job_seq before this call
   bool is_new = false;
   absl::flat_hash_map<std::string, uint64_t> ids_in_call;
@@ -177,6 +177,12 @@ absl::StatusOr<internal::JobState> Ingestor::State(std::string_view job_id) {
   return slot->state;
 }
 
+void Ingestor::CheckOut(JobSlot& slot, JobWork& work) {
+  work.slot = &slot;
+  work.state = std::move(slot.state);
+  slot.loaded = false;
+}
+
 absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
                                     storage::WriteBatch& batch) {
   for (JobWork& w : work) {
@@ -202,10 +208,9 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
   for (JobWork& w : work) {
     for (auto& u : w.event_updates) events_.Publish(u);
     for (auto& u : w.series_updates) series_.Publish(std::move(u));
-    if (w.state.last_job_seq() != w.first_seq) {
-      w.slot->state = std::move(w.state);
-      w.slot->exists = true;
-    }
+    if (w.state.last_job_seq() != w.first_seq) w.slot->exists = true;
+    w.slot->state = std::move(w.state);
+    w.slot->loaded = true;
     if (metrics_ != nullptr) {
       for (common::v1::EventType t : w.stored_types) metrics_->Ingested(t);
     }
@@ -259,9 +264,8 @@ absl::StatusOr<int> Ingestor::CheckStalls(absl::Duration timeout) {
     std::vector<JobWork> work(1);
     JobWork& w = work[0];
     w.job_id = job_id;
-    w.slot = slot.get();
-    w.state = st;
     w.first_seq = st.last_job_seq();
+    CheckOut(*slot, w);
     storage::WriteBatch batch;
     RETURN_IF_ERROR(StageEvent(std::move(e), w, batch));
     RETURN_IF_ERROR(StagePoints(w, batch));
@@ -394,10 +398,9 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
     }
     JobWork& w = work.emplace_back();
     w.job_id = job_id;
-    w.slot = &slot;
-    w.state = slot.state;
     w.first_seq = slot.state.last_job_seq();
     w.is_new = !slot.exists;
+    CheckOut(slot, w);
     for (int i : indices) {
       v1::IngestResult& r = results[i];
       const std::string& event_id = events[i].event_id();

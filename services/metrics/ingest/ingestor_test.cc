@@ -142,5 +142,34 @@ TEST_F(IngestorTest, R_X_06_RewindInsideOneCallSplitsItsPoints) {
   EXPECT_EQ(*rolled_back, want);
 }
 
+// A write that fails leaves the job as it was: state, events and points.
+TEST_F(IngestorTest, R_X_01_FailedWriteLeavesTheJobAsItWas) {
+  v1::IngestEvent first = Event("m1");
+  first.set_type(common::v1::EVENT_TYPE_METRICS);
+  first.mutable_metrics()->set_step(1);
+  first.mutable_metrics()->set_train_loss(2.5);
+  Ingest(first);
+  wal_->set_fault(storage::testing::WalFault::kFail);
+  v1::IngestEvent second = Event("m2");
+  second.set_type(common::v1::EVENT_TYPE_METRICS);
+  second.mutable_metrics()->set_step(2);
+  second.mutable_metrics()->set_train_loss(2.0);
+  std::vector<v1::IngestEvent> call;
+  call.push_back(second);
+  EXPECT_THAT(ingestor_->Ingest(std::move(call)),
+              testing::StatusIs(absl::StatusCode::kUnavailable));
+
+  absl::StatusOr<internal::JobState> state = ingestor_->State("j1");
+  ASSERT_OK(state.status());
+  EXPECT_EQ(state->last_job_seq(), 1u);
+  EXPECT_EQ(state->progress().step(), 1);
+  auto points = series_->ReadSeries("j1", "train_loss");
+  ASSERT_OK(points.status());
+  std::vector<SeriesPoint> want = {{1, 2.5, 1}};
+  EXPECT_EQ(*points, want);
+  EXPECT_THAT(events_->FindByEventId("j1", "m2"),
+              testing::IsOkAndHolds(std::nullopt));
+}
+
 }  // namespace
 }  // namespace trainyard::metrics
