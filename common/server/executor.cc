@@ -1,11 +1,17 @@
 // Copyright 2026 Trainyard authors.
 #include "common/server/executor.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 namespace trainyard::server {
 
-Executor::Executor(int threads) {
+Executor::Executor(int threads, int nice) {
   workers_.reserve(threads);
-  for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  for (int i = 0; i < threads; ++i) {
+    workers_.emplace_back([this, nice] { Work(nice); });
+  }
 }
 
 Executor::~Executor() {
@@ -21,7 +27,12 @@ void Executor::Submit(absl::AnyInvocable<void() &&> task) {
   tasks_.push_back(std::move(task));
 }
 
-void Executor::Work() {
+void Executor::Work(int nice) {
+  // Linux: niceness is per thread. Raising it needs no privilege; should it
+  // fail anyway, the thread runs at normal priority.
+  if (nice != 0) {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);
+  }
   while (true) {
     absl::AnyInvocable<void() &&> task;
     {

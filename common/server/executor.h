@@ -18,8 +18,10 @@ namespace trainyard::server {
 
 class Executor {
  public:
-  // Starts `threads` workers. REQUIRES: threads > 0.
-  explicit Executor(int threads);
+  // Starts `threads` workers at CPU niceness `nice` (0: the process's; 1..19:
+  // lower priority, so that they yield the CPU to other threads). REQUIRES:
+  // threads > 0.
+  explicit Executor(int threads, int nice = 0);
   // Runs every task already submitted, then joins the workers.
   ~Executor();
 
@@ -31,7 +33,7 @@ class Executor {
   void Submit(absl::AnyInvocable<void() &&> task);
 
  private:
-  void Work();
+  void Work(int nice);
 
   absl::Mutex mu_;
   std::deque<absl::AnyInvocable<void() &&>> tasks_ ABSL_GUARDED_BY(mu_);

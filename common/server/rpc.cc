@@ -5,11 +5,12 @@ namespace trainyard::server {
 
 Rpc::Rpc(const auth::Authenticator& authenticator,
          const auth::AccessPolicy& policy, Executor& executor,
-         DeadlineTimer& timer, const Clock& wall_clock,
+         Executor& bulk_executor, DeadlineTimer& timer, const Clock& wall_clock,
          absl::Duration unary_bound)
     : authenticator_(authenticator),
       policy_(policy),
       executor_(executor),
+      bulk_executor_(bulk_executor),
       timer_(timer),
       wall_clock_(wall_clock),
       unary_bound_(unary_bound) {}

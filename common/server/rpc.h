@@ -49,8 +49,13 @@ class Rpc {
  public:
   Rpc(const auth::Authenticator& authenticator,
       const auth::AccessPolicy& policy, Executor& executor,
-      DeadlineTimer& timer, const Clock& wall_clock,
+      Executor& bulk_executor, DeadlineTimer& timer, const Clock& wall_clock,
       absl::Duration unary_bound);
+
+  // Where a unary handler runs: kInteractive (queries, small writes) on the
+  // service's executor; kBulk (batch ingest) on the bulk executor, whose
+  // lower-priority threads never delay an interactive call for long.
+  enum class Lane { kInteractive, kBulk };
 
   // Authenticates and authorizes a call to `method` (short name, e.g.
   // "GetJob"). Server streams use this directly.
@@ -58,12 +63,13 @@ class Rpc {
                                         std::string_view method) const;
 
   // The handler's `absl::Status(const CallInfo&, const Req&, Resp&)` runs on
-  // the executor. The wrapper takes the request's contents (swapped out, no
-  // copy): the request object must not be used after this call.
+  // the executor of `lane`. The wrapper takes the request's contents (swapped
+  // out, no copy): the request object must not be used after this call.
   template <typename Req, typename Resp, typename Handler>
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx,
                                   std::string_view method, const Req* request,
-                                  Resp* response, Handler handler);
+                                  Resp* response, Handler handler,
+                                  Lane lane = Lane::kInteractive);
 
   const auth::AccessPolicy& policy() const { return policy_; }
   Executor& executor() { return executor_; }
@@ -83,6 +89,7 @@ class Rpc {
   const auth::Authenticator& authenticator_;
   const auth::AccessPolicy& policy_;
   Executor& executor_;
+  Executor& bulk_executor_;
   DeadlineTimer& timer_;
   const Clock& wall_clock_;
   const absl::Duration unary_bound_;
@@ -92,7 +99,7 @@ template <typename Req, typename Resp, typename Handler>
 grpc::ServerUnaryReactor* Rpc::Unary(grpc::CallbackServerContext* ctx,
                                      std::string_view method,
                                      const Req* request, Resp* response,
-                                     Handler handler) {
+                                     Handler handler, Lane lane) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::StatusOr<auth::Principal> principal = Admit(ctx, method);
   if (!principal.ok()) {
@@ -117,9 +124,10 @@ grpc::ServerUnaryReactor* Rpc::Unary(grpc::CallbackServerContext* ctx,
   // contents so a late handler never reads freed memory.
   auto owned = std::make_unique<Req>();
   owned->Swap(const_cast<Req*>(request));
-  executor_.Submit([this, once, timer_id, response, call = std::move(call),
-                    owned = std::move(owned),
-                    handler = std::move(handler)]() mutable {
+  Executor& executor = lane == Lane::kBulk ? bulk_executor_ : executor_;
+  executor.Submit([this, once, timer_id, response, call = std::move(call),
+                   owned = std::move(owned),
+                   handler = std::move(handler)]() mutable {
     Resp local;
     absl::Status status = handler(call, *owned, local);
     if (!once->Claim()) return;  // the bound answered already

@@ -21,9 +21,10 @@ class RpcBoundTest : public ::testing::Test {
  protected:
   RpcBoundTest()
       : executor_(2),
+        bulk_executor_(1),
         timer_(clock_),
-        rpc_(server_.authenticator(), EchoPolicy(), executor_, timer_, clock_,
-             absl::Seconds(30)),
+        rpc_(server_.authenticator(), EchoPolicy(), executor_, bulk_executor_,
+             timer_, clock_, absl::Seconds(30)),
         echo_(rpc_) {
     EXPECT_OK(
         server_.host().AddService(&echo_, "trainyard.testing.v1.EchoService"));
@@ -39,6 +40,7 @@ class RpcBoundTest : public ::testing::Test {
   TestServer server_;
   FakeClock clock_;
   Executor executor_;
+  Executor bulk_executor_;
   DeadlineTimer timer_;
   Rpc rpc_;
   EchoServiceImpl echo_;

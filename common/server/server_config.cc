@@ -50,6 +50,15 @@ void AddServerFlags(config::FlagSet& flags, ServerConfig* c) {
       .AddInt("rpc_threads", "worker threads for unary handlers",
               &c->rpc_threads)
       .Range(1, 256);
+  flags
+      .AddInt("bulk_threads", "worker threads for bulk handlers (batch ingest)",
+              &c->bulk_threads)
+      .Range(1, 256);
+  flags
+      .AddInt("bulk_nice",
+              "CPU niceness of the bulk threads (0 = same as the rest)",
+              &c->bulk_nice)
+      .Range(0, 19);
   flags.AddString("log_format", "text or json", &c->log_format);
   flags.AddString("log_level", "debug, info, warning or error", &c->log_level);
   flags.AddBool("log_requests", "log one line per RPC", &c->log_requests);

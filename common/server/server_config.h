@@ -39,6 +39,11 @@ struct ServerConfig {
   // On SIGTERM/SIGINT: in-flight calls get this long, then are cancelled.
   absl::Duration drain_timeout = absl::Seconds(10);
   int64_t rpc_threads = 8;
+  // Bulk-lane handlers (Rpc::Lane::kBulk: batch ingest) run on their own
+  // threads at this CPU niceness, so that interactive queries keep their
+  // latency while bulk work takes whatever CPU is left.
+  int64_t bulk_threads = 2;
+  int64_t bulk_nice = 10;
 
   std::string log_format = "text";
   std::string log_level = "info";

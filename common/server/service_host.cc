@@ -108,6 +108,8 @@ ServiceHost::ServiceHost(const ServerConfig& config, Logger& logger,
       registry_(std::make_shared<prometheus::Registry>()),
       grpc_metrics_(*registry_),
       executor_(static_cast<int>(config.rpc_threads)),
+      bulk_executor_(static_cast<int>(config.bulk_threads),
+                     static_cast<int>(config.bulk_nice)),
       timer_(wall_clock) {
   exposition_.Add(registry_);
   http::HttpServerOptions options;
@@ -150,8 +152,9 @@ void ServiceHost::AddAdminRoutes() {
 }
 
 std::unique_ptr<Rpc> ServiceHost::MakeRpc(const auth::AccessPolicy& policy) {
-  return std::make_unique<Rpc>(authenticator_, policy, executor_, timer_,
-                               wall_clock_, config_.unary_timeout);
+  return std::make_unique<Rpc>(authenticator_, policy, executor_,
+                               bulk_executor_, timer_, wall_clock_,
+                               config_.unary_timeout);
 }
 
 absl::Status ServiceHost::AddService(grpc::Service* service,

@@ -109,6 +109,7 @@ class ServiceHost {
   telemetry::GrpcServerMetrics grpc_metrics_;
   HealthService health_;
   Executor executor_;
+  Executor bulk_executor_;
   DeadlineTimer timer_;
   std::unique_ptr<http::HttpServer> admin_;
   absl::Status admin_address_error_;

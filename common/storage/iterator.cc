@@ -71,6 +71,13 @@ void Iterator::Next() {
   }
 }
 
+void Iterator::Seek(std::string_view target) {
+  if (iter_ == nullptr) return;  // empty range
+  // Below the lower bound, RocksDB's Seek would not clamp: start there.
+  if (target < std::string_view(range_.start)) target = range_.start;
+  iter_->Seek(rocksdb::Slice(target.data(), target.size()));
+}
+
 std::string_view Iterator::key() const {
   rocksdb::Slice k = iter_->key();
   return std::string_view(k.data(), k.size());

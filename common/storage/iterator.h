@@ -77,6 +77,12 @@ class Iterator {
   // REQUIRES: Valid().
   void Next();
 
+  // Forward iterators: moves to the first key of the range >= `target`
+  // (backwards too), on the same snapshot; cheaper than a new iterator, and
+  // than many Next() calls to a key far ahead. Valid() is false when there
+  // is none. REQUIRES: Direction::kForward; the iterator not in error.
+  void Seek(std::string_view target);
+
   // The current key and value. Valid until the next call to Next() or the
   // iterator's destruction.
   // REQUIRES: Valid().

@@ -130,6 +130,30 @@ TEST_F(IteratorTest, RangeIsHalfOpenBothDirections) {
               ElementsAre("bb", "ba"));
 }
 
+TEST_F(IteratorTest, SeekMovesForwardAndBackWithinTheRange) {
+  absl::StatusOr<std::unique_ptr<Iterator>> it =
+      db_->NewIterator("s", KeyRange::Between("b", "c"), Direction::kForward);
+  ASSERT_THAT(it, IsOk());
+  Iterator& iter = **it;
+  iter.Seek("bb");  // an existing key
+  ASSERT_TRUE(iter.Valid());
+  EXPECT_EQ(iter.key(), "bb");
+  EXPECT_EQ(iter.value(), "v:bb");
+  iter.Seek("b\x02");  // back, between keys: the next one
+  ASSERT_TRUE(iter.Valid());
+  EXPECT_EQ(iter.key(), "ba");
+  iter.Next();
+  EXPECT_EQ(iter.key(), "bb");
+  iter.Seek("a");  // before the range: its first key, never "a"
+  ASSERT_TRUE(iter.Valid());
+  EXPECT_EQ(iter.key(), "b");
+  iter.Seek("b\xff\xff\x01");  // past the last key of the range
+  EXPECT_FALSE(iter.Valid());
+  iter.Seek("c");  // the limit itself is outside
+  EXPECT_FALSE(iter.Valid());
+  EXPECT_THAT(iter.status(), IsOk());
+}
+
 TEST_F(IteratorTest, RangeBoundsAtTheEdgesOfTheColumnFamily) {
   // Start before the first key, limit after the last.
   EXPECT_THAT(Keys(KeyRange::Between("", "\xff\xff\xff"), Direction::kForward),

@@ -60,7 +60,9 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::IngestEvents(
                          ingestor_.Ingest(std::move(events)));
         for (auto& result : results) *out.add_results() = std::move(result);
         return absl::OkStatus();
-      });
+      },
+      // Batches of up to 1,000 events: never ahead of dashboard queries.
+      server::Rpc::Lane::kBulk);
 }
 
 grpc::ServerUnaryReactor* MetricsServiceImpl::GetEvent(

@@ -1,12 +1,13 @@
 // Copyright 2026 Trainyard authors.
 //
 // For tests: the ingest path on a real RocksDB in a temp dir with a fake
-// clock, without any server around it.
+// clock and a WAL that fails on demand, without any server around it.
 #pragma once
 
 #include <memory>
 
 #include "common/storage/db.h"
+#include "common/storage/wal_fault_file_system.h"
 #include "common/testing/temp_dir.h"
 #include "common/time/clock.h"
 #include "services/metrics/ingest/ingestor.h"
@@ -19,6 +20,7 @@ class IngestFixture {
     storage::Options options;
     options.path = dir_.Sub("db");
     options.name = "metrics";
+    options.env = env_.get();
     for (auto cfs :
          {EventStore::ColumnFamilies(), SeriesStore::ColumnFamilies(),
           JobStateStore::ColumnFamilies(), EventFeed::ColumnFamilies()}) {
@@ -36,6 +38,10 @@ class IngestFixture {
   }
 
   testing::TempDir dir_;
+  // WAL appends fail after wal_->set_fault(storage::testing::WalFault::kFail).
+  std::shared_ptr<storage::testing::WalFaultFileSystem> wal_ =
+      std::make_shared<storage::testing::WalFaultFileSystem>();
+  std::unique_ptr<rocksdb::Env> env_ = rocksdb::NewCompositeEnv(wal_);
   FakeClock clock_;
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<EventStore> events_;

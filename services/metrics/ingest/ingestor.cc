@@ -20,12 +20,16 @@ namespace trainyard::metrics {
 struct Ingestor::JobWork {
   std::string job_id;
   JobSlot* slot = nullptr;
-  internal::JobState state;  // working copy, published after the write
+  internal::JobState state;  // checked out of the slot (see CheckOut)
   uint64_t first_seq = 0;    // last_job_seq before this call
   bool is_new = false;
   absl::flat_hash_map<std::string, uint64_t> ids_in_call;
   std::vector<EventUpdate> event_updates;
   std::vector<SeriesUpdate> series_updates;
+  // Points of the METRICS events staged since the last series write: one
+  // SeriesStore::Stage per job per call (one tail segment per series); a
+  // rewind flushes them first so that staging follows arrival order.
+  std::vector<EventPoints> pending_points;
   std::vector<common::v1::EventType> stored_types;
   std::vector<uint64_t> stored_seqs;
 };
@@ -173,6 +177,12 @@ absl::StatusOr<internal::JobState> Ingestor::State(std::string_view job_id) {
   return slot->state;
 }
 
+void Ingestor::CheckOut(JobSlot& slot, JobWork& work) {
+  work.slot = &slot;
+  work.state = std::move(slot.state);
+  slot.loaded = false;
+}
+
 absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
                                     storage::WriteBatch& batch) {
   for (JobWork& w : work) {
@@ -198,10 +208,9 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
   for (JobWork& w : work) {
     for (auto& u : w.event_updates) events_.Publish(u);
     for (auto& u : w.series_updates) series_.Publish(std::move(u));
-    if (w.state.last_job_seq() != w.first_seq) {
-      w.slot->state = std::move(w.state);
-      w.slot->exists = true;
-    }
+    if (w.state.last_job_seq() != w.first_seq) w.slot->exists = true;
+    w.slot->state = std::move(w.state);
+    w.slot->loaded = true;
     if (metrics_ != nullptr) {
       for (common::v1::EventType t : w.stored_types) metrics_->Ingested(t);
     }
@@ -255,11 +264,11 @@ absl::StatusOr<int> Ingestor::CheckStalls(absl::Duration timeout) {
     std::vector<JobWork> work(1);
     JobWork& w = work[0];
     w.job_id = job_id;
-    w.slot = slot.get();
-    w.state = st;
     w.first_seq = st.last_job_seq();
+    CheckOut(*slot, w);
     storage::WriteBatch batch;
     RETURN_IF_ERROR(StageEvent(std::move(e), w, batch));
+    RETURN_IF_ERROR(StagePoints(w, batch));
     RETURN_IF_ERROR(CommitLocked(work, batch));
     ++raised;
   }
@@ -285,6 +294,19 @@ absl::StatusOr<int64_t> Ingestor::DeleteJob(std::string_view job_id) {
   return deleted;
 }
 
+absl::Status Ingestor::StagePoints(JobWork& work, storage::WriteBatch& batch) {
+  if (work.pending_points.empty()) return absl::OkStatus();
+  std::vector<PointInput> points;
+  for (const EventPoints& e : work.pending_points) {
+    points.insert(points.end(), e.points.begin(), e.points.end());
+  }
+  SeriesUpdate update;
+  RETURN_IF_ERROR(series_.Stage(work.job_id, points, batch, &update));
+  work.series_updates.push_back(std::move(update));
+  work.pending_points.clear();
+  return absl::OkStatus();
+}
+
 absl::Status Ingestor::StageEvent(v1::Event event, JobWork& work,
                                   storage::WriteBatch& batch) {
   internal::JobState& st = work.state;
@@ -293,17 +315,13 @@ absl::Status Ingestor::StageEvent(v1::Event event, JobWork& work,
   // R-X-06: a resumed attempt rolls back later points of earlier attempts.
   if (std::optional<int64_t> resume = ResumeStep(event);
       resume && event.attempt() > 1) {
+    RETURN_IF_ERROR(StagePoints(work, batch));
     SeriesUpdate update;
     RETURN_IF_ERROR(series_.StageRewind(work.job_id, event.attempt(), *resume,
                                         batch, &update));
     work.series_updates.push_back(std::move(update));
   }
-  if (event.has_metrics()) {
-    EventPoints points = SeriesPoints(event);
-    SeriesUpdate update;
-    RETURN_IF_ERROR(series_.Stage(work.job_id, points.points, batch, &update));
-    work.series_updates.push_back(std::move(update));
-  }
+  if (event.has_metrics()) work.pending_points.push_back(SeriesPoints(event));
   if (event.has_status() && !event.status().substatus().empty() &&
       event.status().stage() != common::v1::STAGE_UNSPECIFIED) {
     common::v1::SubstatusEntry entry;
@@ -380,10 +398,9 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
     }
     JobWork& w = work.emplace_back();
     w.job_id = job_id;
-    w.slot = &slot;
-    w.state = slot.state;
     w.first_seq = slot.state.last_job_seq();
     w.is_new = !slot.exists;
+    CheckOut(slot, w);
     for (int i : indices) {
       v1::IngestResult& r = results[i];
       const std::string& event_id = events[i].event_id();
@@ -413,6 +430,10 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
       }
       r.set_outcome(v1::INGEST_OUTCOME_ACCEPTED);
       r.set_job_seq(w.ids_in_call[ToAbsl(r.event_id())]);
+    }
+    if (absl::Status s = StagePoints(w, batch); !s.ok()) {
+      unlock();
+      return s;
     }
   }
   absl::Status committed = CommitLocked(work, batch);

@@ -91,8 +91,17 @@ class Ingestor {
   std::shared_ptr<JobSlot> Slot(std::string_view job_id);
   absl::Status LoadLocked(std::string_view job_id, JobSlot& slot)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot.mu);
+  // Moves the loaded slot's state into `work` (no copy per call) and marks
+  // the slot unloaded: CommitLocked puts the new state back; after any
+  // failure the slot reloads from RocksDB, i.e. as it was before the call.
+  static void CheckOut(JobSlot& slot, JobWork& work)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot.mu);
+  // Stages one event into `work` and `batch`; its metric points wait in
+  // work.pending_points for StagePoints.
   absl::Status StageEvent(v1::Event event, JobWork& work,
                           storage::WriteBatch& batch);
+  // Stages work.pending_points into the series store in one call.
+  absl::Status StagePoints(JobWork& work, storage::WriteBatch& batch);
   // Snapshots where due, writes `batch`, then publishes every staged change.
   // REQUIRES: every work's slot lock held.
   absl::Status CommitLocked(std::vector<JobWork>& work,

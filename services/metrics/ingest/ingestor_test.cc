@@ -100,5 +100,76 @@ TEST_F(IngestorTest, R_X_07_QueuedJobWithoutActiveStageNeverStalls) {
   EXPECT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(0));
 }
 
+// Points of many METRICS events in one call are staged together; a resume in
+// the middle of the call still rolls back exactly the points before it.
+TEST_F(IngestorTest, R_X_06_RewindInsideOneCallSplitsItsPoints) {
+  auto metrics = [&](int32_t attempt, int64_t step, double loss) {
+    v1::IngestEvent e =
+        Event("m" + std::to_string(attempt) + "_" + std::to_string(step));
+    e.set_attempt(attempt);
+    e.set_type(common::v1::EVENT_TYPE_METRICS);
+    e.mutable_metrics()->set_step(step);
+    e.mutable_metrics()->set_train_loss(loss);
+    return e;
+  };
+  std::vector<v1::IngestEvent> call;
+  for (int64_t step = 1; step <= 5; ++step) {
+    call.push_back(metrics(1, step, 10 - step));
+  }
+  v1::IngestEvent resume = Event("resume");
+  resume.set_attempt(2);
+  resume.set_type(common::v1::EVENT_TYPE_STATUS);
+  resume.mutable_status()->set_stage(common::v1::STAGE_TRAINING);
+  resume.mutable_status()->set_resumed_from_step(3);
+  call.push_back(std::move(resume));
+  for (int64_t step = 4; step <= 6; ++step) {
+    call.push_back(metrics(2, step, 20 - step));
+  }
+  auto results = ingestor_->Ingest(std::move(call));
+  ASSERT_OK(results.status());
+  for (const v1::IngestResult& r : *results) {
+    ASSERT_EQ(r.outcome(), v1::INGEST_OUTCOME_ACCEPTED) << r.reason();
+  }
+
+  auto effective = series_->ReadSeries("j1", "train_loss");
+  ASSERT_OK(effective.status());
+  std::vector<SeriesPoint> want = {{1, 9, 1},  {2, 8, 1},  {3, 7, 1},
+                                   {4, 16, 2}, {5, 15, 2}, {6, 14, 2}};
+  EXPECT_EQ(*effective, want);
+  auto rolled_back = series_->ReadSeries("j1", "train_loss", 1);
+  ASSERT_OK(rolled_back.status());
+  want = {{4, 6, 1}, {5, 5, 1}};
+  EXPECT_EQ(*rolled_back, want);
+}
+
+// A write that fails leaves the job as it was: state, events and points.
+TEST_F(IngestorTest, R_X_01_FailedWriteLeavesTheJobAsItWas) {
+  v1::IngestEvent first = Event("m1");
+  first.set_type(common::v1::EVENT_TYPE_METRICS);
+  first.mutable_metrics()->set_step(1);
+  first.mutable_metrics()->set_train_loss(2.5);
+  Ingest(first);
+  wal_->set_fault(storage::testing::WalFault::kFail);
+  v1::IngestEvent second = Event("m2");
+  second.set_type(common::v1::EVENT_TYPE_METRICS);
+  second.mutable_metrics()->set_step(2);
+  second.mutable_metrics()->set_train_loss(2.0);
+  std::vector<v1::IngestEvent> call;
+  call.push_back(second);
+  EXPECT_THAT(ingestor_->Ingest(std::move(call)),
+              testing::StatusIs(absl::StatusCode::kUnavailable));
+
+  absl::StatusOr<internal::JobState> state = ingestor_->State("j1");
+  ASSERT_OK(state.status());
+  EXPECT_EQ(state->last_job_seq(), 1u);
+  EXPECT_EQ(state->progress().step(), 1);
+  auto points = series_->ReadSeries("j1", "train_loss");
+  ASSERT_OK(points.status());
+  std::vector<SeriesPoint> want = {{1, 2.5, 1}};
+  EXPECT_EQ(*points, want);
+  EXPECT_THAT(events_->FindByEventId("j1", "m2"),
+              testing::IsOkAndHolds(std::nullopt));
+}
+
 }  // namespace
 }  // namespace trainyard::metrics

@@ -41,9 +41,10 @@ constexpr uint64_t kEffectiveTag = 0;
 constexpr int64_t kMaxStep = std::numeric_limits<int64_t>::max();
 
 // A query reads the chunks it needs with one forward iterator, stepping over
-// the chunks in between as long as they are at most this many; farther, it
-// seeks (creates a new iterator), so the work stays bounded by what is read.
-constexpr size_t kMaxChunkWalk = 32;
+// the chunks in between as long as they are at most this many; farther (or
+// back), it seeks, so the work stays bounded by what is read. Each step to
+// another chunk is a data-block change, about as dear as a seek.
+constexpr size_t kMaxChunkWalk = 2;
 
 // Retries of a query whose snapshot went stale, and how long each waits for
 // the Publish that follows the write it raced with.
@@ -1418,7 +1419,6 @@ class SeriesStore::RunReader {
   // positioned on chunk iter_unit_.
   std::unique_ptr<storage::Iterator> iter_;
   size_t iter_unit_ = 0;
-  std::string run_limit_;
 
   // The last two chunks read: a chunk that straddles a bucket edge is used
   // for both buckets.
@@ -1442,15 +1442,15 @@ SeriesStore::RunReader::LoadChunk(size_t u) {
       iter_->Next();
     }
   } else {
-    if (run_limit_.empty()) {
-      run_limit_ =
-          *storage::PrefixSuccessor(RunPrefix(snapshot_.job_id, series_, tag_));
+    if (iter_ == nullptr || !iter_->status().ok()) {
+      iter_.reset();
+      ASSIGN_OR_RETURN(
+          iter_, store_.db_.NewIterator(kChunksCf,
+                                        storage::KeyRange::Prefix(RunPrefix(
+                                            snapshot_.job_id, series_, tag_)),
+                                        storage::Direction::kForward));
     }
-    iter_.reset();
-    ASSIGN_OR_RETURN(iter_,
-                     store_.db_.NewIterator(
-                         kChunksCf, storage::KeyRange::Between(key, run_limit_),
-                         storage::Direction::kForward));
+    iter_->Seek(key);
   }
   RETURN_IF_ERROR(iter_->status());
   if (!iter_->Valid() || iter_->key() != std::string_view(key)) {
