@@ -39,6 +39,17 @@ void DeadlineTimer::Kick() {
   ++kicks_;
 }
 
+void DeadlineTimer::KickAndWait() {
+  absl::MutexLock lock(&mu_);
+  ++kicks_;
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ ||
+           (!running_ &&
+            (pending_.empty() || pending_.begin()->first.first > clock_.Now()));
+  };
+  mu_.Await(absl::Condition(&idle));
+}
+
 void DeadlineTimer::Run() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
@@ -46,9 +57,11 @@ void DeadlineTimer::Run() {
     if (!pending_.empty() && pending_.begin()->first.first <= now) {
       auto node = pending_.extract(pending_.begin());
       when_.erase(node.key().second);
+      running_ = true;
       mu_.Unlock();
       std::move(node.mapped())();
       mu_.Lock();
+      running_ = false;
       continue;
     }
     absl::Duration wait = pending_.empty()

@@ -33,6 +33,10 @@ class DeadlineTimer {
   bool Cancel(Id id);
   // Re-reads the clock now (after a FakeClock moved).
   void Kick();
+  // Kick, then wait until every callback due at the clock's time has run,
+  // including those they schedule for that time (tests with a FakeClock).
+  // Not from a callback.
+  void KickAndWait();
 
  private:
   void Run();
@@ -45,6 +49,7 @@ class DeadlineTimer {
   Id next_id_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t kicks_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool running_ ABSL_GUARDED_BY(mu_) = false;  // a callback is running
   std::thread thread_;
 };
 

@@ -151,10 +151,21 @@ class PullStream : public grpc::ServerWriteReactor<Resp>,
     return self_;
   }
 
+  // Checks at the moment the silence would reach the heartbeat interval
+  // (last send + interval), so the gap between messages never exceeds it by
+  // more than the time to compute and write the heartbeat.
   void ScheduleHeartbeat() {
     auto self = self_ref();
     if (self == nullptr) return;
-    timer_.Schedule(wall_clock_.Now() + timing_.heartbeat, [self] {
+    absl::Time at;
+    {
+      absl::MutexLock lock(&mu_);
+      // Just after a due check (or before the first send): a full interval.
+      const absl::Time now = wall_clock_.Now();
+      at = last_sent_ + timing_.heartbeat > now ? last_sent_ + timing_.heartbeat
+                                                : now + timing_.heartbeat;
+    }
+    timer_.Schedule(at, [self] {
       bool due;
       {
         absl::MutexLock lock(&self->mu_);

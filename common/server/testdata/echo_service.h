@@ -13,8 +13,9 @@ namespace trainyard::server {
 
 inline const auth::AccessPolicy& EchoPolicy() {
   static const auto* policy = new auth::AccessPolicy(
-      "trainyard.testing.v1.EchoService",
-      {{"Echo", auth::Role::kViewer}, {"Hold", auth::Role::kEngineer}});
+      "trainyard.testing.v1.EchoService", {{"Echo", auth::Role::kViewer},
+                                           {"Hold", auth::Role::kEngineer},
+                                           {"Beat", auth::Role::kViewer}});
   return *policy;
 }
 
