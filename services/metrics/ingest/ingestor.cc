@@ -214,9 +214,15 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
     if (metrics_ != nullptr) {
       for (common::v1::EventType t : w.stored_types) metrics_->Ingested(t);
     }
-    if (listener_ && !w.stored_types.empty()) listener_(w.job_id);
   }
   return absl::OkStatus();
+}
+
+void Ingestor::Announce(const std::vector<JobWork>& work) const {
+  if (!listener_) return;
+  for (const JobWork& w : work) {
+    if (!w.stored_types.empty()) listener_(w.job_id);
+  }
 }
 
 absl::Status Ingestor::LoadAll() {
@@ -237,7 +243,7 @@ absl::StatusOr<int> Ingestor::CheckStalls(absl::Duration timeout) {
   }
   int raised = 0;
   for (auto& [job_id, slot] : slots) {
-    absl::MutexLock lock(&slot->mu);
+    absl::ReleasableMutexLock lock(&slot->mu);
     absl::Time now = clock_.Now();
     if (!slot->loaded || !slot->exists ||
         !ShouldFlagStall(slot->state, now, timeout)) {
@@ -270,6 +276,8 @@ absl::StatusOr<int> Ingestor::CheckStalls(absl::Duration timeout) {
     RETURN_IF_ERROR(StageEvent(std::move(e), w, batch));
     RETURN_IF_ERROR(StagePoints(w, batch));
     RETURN_IF_ERROR(CommitLocked(work, batch));
+    lock.Release();
+    Announce(work);
     ++raised;
   }
   return raised;
@@ -439,6 +447,7 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
   absl::Status committed = CommitLocked(work, batch);
   unlock();
   RETURN_IF_ERROR(committed);
+  Announce(work);
   if (metrics_ != nullptr) {
     metrics_->IngestSeconds(
         absl::ToDoubleSeconds(wall_clock_.Now() - wall_start));

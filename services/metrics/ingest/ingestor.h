@@ -106,6 +106,9 @@ class Ingestor {
   // REQUIRES: every work's slot lock held.
   absl::Status CommitLocked(std::vector<JobWork>& work,
                             storage::WriteBatch& batch);
+  // Tells the listener which jobs grew. Called with no job lock held: waking
+  // a thousand subscribers must not hold up the job's next write.
+  void Announce(const std::vector<JobWork>& work) const;
 
   storage::Db& db_;
   EventStore& events_;
