@@ -10,8 +10,9 @@
 //
 //   --mode=fanout  --subscribers (1,000) streams on one job, each asking for
 //                  every series the generator ingests (CurveOptions.series)
-//                  with min_update_interval --interval (250 ms, the least the
-//                  server allows). A publisher thread sends IngestEvents at
+//                  with min_update_interval --interval (250 ms; the server
+//                  allows 50 ms and more). A publisher thread sends
+//                  IngestEvents at
 //                  --rate (25) METRICS events/s of --values (8) values, one
 //                  step each, --events_per_call (1) events per call. Reports
 //                  point deliveries/s (one point = one metric value; one

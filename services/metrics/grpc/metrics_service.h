@@ -14,6 +14,7 @@
 #include "services/metrics/domain/job_tracker.h"
 #include "services/metrics/events/event_store.h"
 #include "services/metrics/ingest/ingestor.h"
+#include "services/metrics/live/delta_cache.h"
 #include "services/metrics/live/job_subscription.h"
 #include "services/metrics/live/live_hub.h"
 #include "services/metrics/series/series_store.h"
@@ -83,6 +84,7 @@ class MetricsServiceImpl final : public v1::MetricsService::CallbackService {
   EventFeed& feed_;
   JobViews& views_;
   LiveHub& hub_;
+  DeltaCache deltas_;  // shared by every SubscribeJob stream
   server::DeadlineTimer& timer_;
   const Clock& wall_clock_;
   const SubscriptionLimits limits_;

@@ -165,7 +165,9 @@ absl::Status Ingestor::LoadLocked(std::string_view job_id, JobSlot& slot) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<internal::JobState> Ingestor::State(std::string_view job_id) {
+template <typename Read>
+auto Ingestor::ReadState(std::string_view job_id, Read read)
+    -> absl::StatusOr<decltype(read(std::declval<internal::JobState>()))> {
   std::shared_ptr<JobSlot> slot = Slot(job_id);
   absl::MutexLock lock(&slot->mu);
   RETURN_IF_ERROR(LoadLocked(job_id, *slot));
@@ -174,7 +176,17 @@ absl::StatusOr<internal::JobState> Ingestor::State(std::string_view job_id) {
                                                        " has no events")),
                       "JOB_NOT_FOUND");
   }
-  return slot->state;
+  return read(slot->state);
+}
+
+absl::StatusOr<internal::JobState> Ingestor::State(std::string_view job_id) {
+  return ReadState(job_id, [](const internal::JobState& s) { return s; });
+}
+
+absl::StatusOr<Ingestor::Head> Ingestor::GetHead(std::string_view job_id) {
+  return ReadState(job_id, [](const internal::JobState& s) {
+    return Head{s.last_job_seq(), s.progress().job_state()};
+  });
 }
 
 void Ingestor::CheckOut(JobSlot& slot, JobWork& work) {

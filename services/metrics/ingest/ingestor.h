@@ -78,6 +78,13 @@ class Ingestor {
   // The job's state, loaded (snapshot + replay) on first use. kNotFound when
   // the job has no events.
   absl::StatusOr<internal::JobState> State(std::string_view job_id);
+  // The two figures live streams poll, without copying the state. Errors as
+  // State().
+  struct Head {
+    uint64_t last_job_seq = 0;
+    common::v1::JobState job_state = common::v1::JOB_STATE_UNSPECIFIED;
+  };
+  absl::StatusOr<Head> GetHead(std::string_view job_id);
 
  private:
   struct JobSlot {
@@ -89,6 +96,10 @@ class Ingestor {
   struct JobWork;
 
   std::shared_ptr<JobSlot> Slot(std::string_view job_id);
+  // `read(state)` of a loaded job that has events, under its lock.
+  template <typename Read>
+  auto ReadState(std::string_view job_id, Read read)
+      -> absl::StatusOr<decltype(read(std::declval<internal::JobState>()))>;
   absl::Status LoadLocked(std::string_view job_id, JobSlot& slot)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot.mu);
   // Moves the loaded slot's state into `work` (no copy per call) and marks

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
 #include "common/webhook/base64.h"
@@ -19,7 +20,7 @@ absl::Duration UpdateInterval(const v1::SubscribeJobRequest& r) {
   if (!r.has_min_update_interval()) return absl::Seconds(1);
   absl::Duration d = FromProto(r.min_update_interval());
   if (d == absl::ZeroDuration()) return absl::Seconds(1);
-  return std::clamp(d, absl::Milliseconds(250), absl::Seconds(60));
+  return std::clamp(d, absl::Milliseconds(50), absl::Seconds(60));
 }
 
 int RecentEvents(const v1::SubscribeJobRequest& r) {
@@ -62,25 +63,31 @@ absl::StatusOr<uint64_t> DecodeResumeToken(std::string_view token,
 
 grpc::ServerWriteReactor<v1::SubscribeJobResponse>* JobSubscription::Start(
     absl::Status admitted, v1::SubscribeJobRequest request, JobViews& views,
-    LiveHub& hub, server::Executor& executor, server::DeadlineTimer& timer,
-    const Clock& wall_clock, SubscriptionLimits limits) {
+    LiveHub& hub, DeltaCache& deltas, server::Executor& executor,
+    server::DeadlineTimer& timer, const Clock& wall_clock,
+    SubscriptionLimits limits) {
   auto stream = std::make_shared<JobSubscription>(
-      std::move(admitted), std::move(request), views, hub, executor, timer,
-      wall_clock, limits);
+      std::move(admitted), std::move(request), views, hub, deltas, executor,
+      timer, wall_clock, limits);
   stream->hub_id_ = hub.Add(stream->request_.job_id(), stream);
   return stream->Begin();
 }
 
-JobSubscription::JobSubscription(
-    absl::Status admitted, v1::SubscribeJobRequest request, JobViews& views,
-    LiveHub& hub, server::Executor& executor, server::DeadlineTimer& timer,
-    const Clock& wall_clock, SubscriptionLimits limits)
+JobSubscription::JobSubscription(absl::Status admitted,
+                                 v1::SubscribeJobRequest request,
+                                 JobViews& views, LiveHub& hub,
+                                 DeltaCache& deltas, server::Executor& executor,
+                                 server::DeadlineTimer& timer,
+                                 const Clock& wall_clock,
+                                 SubscriptionLimits limits)
     : PullStream(executor, timer, wall_clock,
                  {UpdateInterval(request), limits.heartbeat}),
       init_(std::move(admitted)),
       request_(std::move(request)),
       views_(views),
       hub_(hub),
+      deltas_(deltas),
+      options_key_(DeltaOptionsKey(request_)),
       limits_(limits) {
   if (init_.ok() && request_.job_id().empty()) {
     init_ = InvalidFieldError("job_id", "required");
@@ -97,23 +104,35 @@ JobSubscription::JobSubscription(
   }
 }
 
-absl::StatusOr<bool> JobSubscription::FillDelta(const internal::JobState& state,
-                                                uint64_t latest,
-                                                v1::JobDelta* delta) {
+absl::StatusOr<std::shared_ptr<const SharedDelta>>
+JobSubscription::NextDelta() {
+  std::shared_ptr<const SharedDelta> shared =
+      deltas_.Find(request_.job_id(), options_key_, sent_seq_);
+  if (shared != nullptr) return shared;
+  ASSIGN_OR_RETURN(internal::JobState state, views_.State(request_.job_id()));
+  ASSIGN_OR_RETURN(SharedDelta built, BuildDelta(state, sent_seq_));
+  shared = std::make_shared<const SharedDelta>(std::move(built));
+  deltas_.Put(request_.job_id(), options_key_, sent_seq_, shared);
+  return shared;
+}
+
+absl::StatusOr<SharedDelta> JobSubscription::BuildDelta(
+    const internal::JobState& state, uint64_t from) {
+  SharedDelta out;
+  v1::JobDelta* delta = &out.delta;
   std::vector<std::string> wanted = CurveSeries(request_);
   std::map<std::string, v1::SeriesAppend> appends;
   bool stages_changed = false, metrics_changed = false;
-  uint64_t last = sent_seq_;
+  uint64_t last = from;
   v1::ListEventsRequest list;
   list.set_job_id(request_.job_id());
   list.set_page_size(100);
-  list.set_filter(
-      absl::StrCat("job_seq > ", sent_seq_, " AND job_seq <= ", latest));
+  list.set_filter(absl::StrCat("job_seq > ", from,
+                               " AND job_seq <= ", state.last_job_seq()));
   int read = 0;
   do {
-    absl::StatusOr<v1::ListEventsResponse> page = views_.events().List(list);
-    if (!page.ok()) return page.status();
-    for (const v1::MatchedEvent& m : page->events()) {
+    ASSIGN_OR_RETURN(v1::ListEventsResponse page, views_.events().List(list));
+    for (const v1::MatchedEvent& m : page.events()) {
       const v1::Event& e = m.event();
       last = e.job_seq();
       ++read;
@@ -147,7 +166,7 @@ absl::StatusOr<bool> JobSubscription::FillDelta(const internal::JobState& state,
           point->set_step(p.step);
           point->set_value(p.value);
           point->set_attempt(p.attempt);
-          ++points_since_snapshot_;
+          ++out.points;
         }
       } else {
         stages_changed = true;
@@ -156,31 +175,25 @@ absl::StatusOr<bool> JobSubscription::FillDelta(const internal::JobState& state,
         *delta->add_events() = e;
       }
     }
-    list.set_page_token(page->next_page_token());
+    list.set_page_token(page.next_page_token());
   } while (!list.page_token().empty() && read < limits_.max_delta_events);
-  int32_t max_points =
-      request_.curve().max_points() > 0 ? request_.curve().max_points() : 1000;
-  if (points_since_snapshot_ > max_points) return false;
   for (auto& [name, append] : appends) *delta->add_curve_points() = append;
   *delta->mutable_progress() = views_.Progress(state);
   if (metrics_changed)
     *delta->mutable_current_metrics() = views_.Metrics(state);
   if (stages_changed) {
-    absl::StatusOr<common::v1::JobStages> stages = views_.Stages(state);
-    if (!stages.ok()) return stages.status();
-    *delta->mutable_stages() = *std::move(stages);
+    ASSIGN_OR_RETURN(*delta->mutable_stages(), views_.Stages(state));
   }
   delta->set_job_seq(last);
-  sent_seq_ = last;
-  return true;
+  return out;
 }
 
 JobSubscription::Step JobSubscription::Next(bool heartbeat_due) {
   if (!init_.ok()) return {std::nullopt, true, init_};
-  absl::StatusOr<internal::JobState> state = views_.State(request_.job_id());
-  if (!state.ok()) return {std::nullopt, true, state.status()};
-  uint64_t latest = state->last_job_seq();
-  bool final = IsTerminal(state->progress().job_state());
+  absl::StatusOr<Ingestor::Head> head = views_.Head(request_.job_id());
+  if (!head.ok()) return {std::nullopt, true, head.status()};
+  uint64_t latest = head->last_job_seq;
+  bool final = IsTerminal(head->job_state);
   v1::SubscribeJobResponse out;
 
   if (caught_up_ && !need_snapshot_ && sent_seq_ < latest &&
@@ -193,26 +206,35 @@ JobSubscription::Step JobSubscription::Next(bool heartbeat_due) {
     return {std::move(out), true, absl::OkStatus()};
   }
   if (!need_snapshot_ && sent_seq_ < latest) {
-    absl::StatusOr<bool> filled =
-        FillDelta(*state, latest, out.mutable_delta());
-    if (!filled.ok()) return {std::nullopt, true, filled.status()};
-    if (!*filled) {
-      out.Clear();
+    absl::StatusOr<std::shared_ptr<const SharedDelta>> shared = NextDelta();
+    if (!shared.ok()) return {std::nullopt, true, shared.status()};
+    const int32_t max_points = request_.curve().max_points() > 0
+                                   ? request_.curve().max_points()
+                                   : 1000;
+    if (points_since_snapshot_ + (*shared)->points > max_points) {
       need_snapshot_ = true;  // too many points to append: replace the curve
+    } else {
+      *out.mutable_delta() = (*shared)->delta;
+      sent_seq_ = (*shared)->delta.job_seq();
+      points_since_snapshot_ += (*shared)->points;
     }
   }
-  if (need_snapshot_) {
-    absl::StatusOr<v1::JobSnapshot> snapshot =
-        views_.Snapshot(*state, request_.curve(), RecentEvents(request_),
-                        request_.event_query());
-    if (!snapshot.ok()) return {std::nullopt, true, snapshot.status()};
-    *out.mutable_snapshot() = *std::move(snapshot);
-    sent_seq_ = latest;
-    points_since_snapshot_ = 0;
-    need_snapshot_ = false;
-    started_ = true;
-  } else if (!out.has_delta()) {
-    if (final && started_) {
+  if (need_snapshot_ || (final && started_ && !out.has_delta())) {
+    absl::StatusOr<internal::JobState> state = views_.State(request_.job_id());
+    if (!state.ok()) return {std::nullopt, true, state.status()};
+    latest = state->last_job_seq();
+    if (need_snapshot_) {
+      absl::StatusOr<v1::JobSnapshot> snapshot =
+          views_.Snapshot(*state, request_.curve(), RecentEvents(request_),
+                          request_.event_query());
+      if (!snapshot.ok()) return {std::nullopt, true, snapshot.status()};
+      *out.mutable_snapshot() = *std::move(snapshot);
+      sent_seq_ = latest;
+      points_since_snapshot_ = 0;
+      need_snapshot_ = false;
+      started_ = true;
+      final = IsTerminal(state->progress().job_state());
+    } else if (sent_seq_ == latest) {
       // Caught up with a finished job: the final state, then the end
       // (R-DASH-09).
       out.mutable_end()->set_final_state(state->progress().job_state());
@@ -221,6 +243,8 @@ JobSubscription::Step JobSubscription::Next(bool heartbeat_due) {
       hub_.CountMessage();
       return {std::move(out), true, absl::OkStatus()};
     }
+  }
+  if (!out.has_snapshot() && !out.has_delta()) {
     if (!heartbeat_due && started_) return {};
     *out.mutable_heartbeat()->mutable_server_time() =
         ToProto(views_.clock().Now());

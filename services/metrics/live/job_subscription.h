@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "common/server/pull_stream.h"
+#include "services/metrics/live/delta_cache.h"
 #include "services/metrics/live/live_hub.h"
 #include "services/metrics/views/job_views.h"
 #include "trainyard/metrics/v1/metrics.pb.h"
@@ -41,15 +42,17 @@ class JobSubscription final
  public:
   // Creates and starts the stream; `admitted` is the auth verdict (the stream
   // ends with it when not OK). References must outlive the stream.
+  // `deltas` is shared by every subscription of the service.
   static grpc::ServerWriteReactor<v1::SubscribeJobResponse>* Start(
       absl::Status admitted, v1::SubscribeJobRequest request, JobViews& views,
-      LiveHub& hub, server::Executor& executor, server::DeadlineTimer& timer,
-      const Clock& wall_clock, SubscriptionLimits limits = {});
+      LiveHub& hub, DeltaCache& deltas, server::Executor& executor,
+      server::DeadlineTimer& timer, const Clock& wall_clock,
+      SubscriptionLimits limits = {});
 
   JobSubscription(absl::Status admitted, v1::SubscribeJobRequest request,
-                  JobViews& views, LiveHub& hub, server::Executor& executor,
-                  server::DeadlineTimer& timer, const Clock& wall_clock,
-                  SubscriptionLimits limits);
+                  JobViews& views, LiveHub& hub, DeltaCache& deltas,
+                  server::Executor& executor, server::DeadlineTimer& timer,
+                  const Clock& wall_clock, SubscriptionLimits limits);
 
   void Wake() override { PullStream::Wake(); }
   void Close() override { PullStream::Close(); }
@@ -58,15 +61,19 @@ class JobSubscription final
   Step Next(bool heartbeat_due) override;
   void OnStreamDone() override { hub_.Remove(hub_id_); }
 
-  // Fills a Delta with the events (sent_seq_, latest]; false when a new
-  // Snapshot must replace the client's curve instead.
-  absl::StatusOr<bool> FillDelta(const internal::JobState& state,
-                                 uint64_t latest, v1::JobDelta* delta);
+  // The Delta of the events after sent_seq_ (at most max_delta_events of
+  // them), shared with other subscribers through `deltas_`.
+  absl::StatusOr<std::shared_ptr<const SharedDelta>> NextDelta();
+  // Builds it from storage: events (from, state's last job_seq].
+  absl::StatusOr<SharedDelta> BuildDelta(const internal::JobState& state,
+                                         uint64_t from);
 
   absl::Status init_;
   v1::SubscribeJobRequest request_;
   JobViews& views_;
   LiveHub& hub_;
+  DeltaCache& deltas_;
+  const std::string options_key_;  // DeltaOptionsKey(request_)
   const SubscriptionLimits limits_;
   LiveHub::Id hub_id_ = 0;
 

@@ -95,6 +95,37 @@ TEST_F(SubscriptionTest, R_EVT_04_SnapshotThenDeltasWithPoints) {
   sub.Cancel();
 }
 
+// Subscribers of one job share the Deltas they agree on (DeltaCache); each
+// still gets every event exactly once, wherever it started.
+TEST_F(SubscriptionTest, R_X_02_SubscribersSharingDeltasEachGetEveryEventOnce) {
+  PostMetrics("s9", 1, 2);
+  std::string token;
+  {
+    Subscription first(*stub_, "s9");
+    first.ReadThrough(2, &token);  // a snapshot at job_seq 2
+    first.Cancel();
+  }
+  PostMetrics("s9", 3, 4);
+  Subscription a(*stub_, "s9");
+  Subscription b(*stub_, "s9");
+  Subscription resumed(*stub_, "s9", token);  // at job_seq 2, behind a and b
+  v1::SubscribeJobResponse msg;
+  ASSERT_TRUE(a.Read(&msg));
+  ASSERT_TRUE(msg.has_snapshot());
+  ASSERT_TRUE(b.Read(&msg));
+  ASSERT_TRUE(msg.has_snapshot());
+  for (int burst = 0; burst < 4; ++burst) {
+    PostMetrics("s9", 5 + burst * 5, 9 + burst * 5);
+  }
+  std::string ignored;
+  EXPECT_EQ(a.ReadThrough(24, &ignored), Range(5, 24));
+  EXPECT_EQ(b.ReadThrough(24, &ignored), Range(5, 24));
+  EXPECT_EQ(resumed.ReadThrough(24, &ignored), Range(3, 24));
+  a.Cancel();
+  b.Cancel();
+  resumed.Cancel();
+}
+
 TEST_F(SubscriptionTest, R_X_02_ResumeAfterDisconnectHasNoGapNoDuplicate) {
   PostMetrics("s2", 1, 3);
   std::string token;

@@ -14,6 +14,11 @@ absl::StatusOr<internal::JobState> JobViews::State(std::string_view job_id) {
   return ingestor_.State(job_id);
 }
 
+absl::StatusOr<Ingestor::Head> JobViews::Head(std::string_view job_id) {
+  if (job_id.empty()) return InvalidFieldError("job_id", "required");
+  return ingestor_.GetHead(job_id);
+}
+
 common::v1::Progress JobViews::Progress(const internal::JobState& state) const {
   return ProjectProgress(state, clock_.Now());
 }

@@ -35,6 +35,8 @@ class JobViews {
   // kInvalidArgument ("job_id") when empty; kNotFound (JOB_NOT_FOUND) for a
   // job without events.
   absl::StatusOr<internal::JobState> State(std::string_view job_id);
+  // Last job_seq and lifecycle state, cheaply; errors as State().
+  absl::StatusOr<Ingestor::Head> Head(std::string_view job_id);
 
   common::v1::Progress Progress(const internal::JobState& state) const;
   common::v1::CurrentMetrics Metrics(const internal::JobState& state) const;

@@ -1,0 +1,67 @@
+// Copyright 2026 Trainyard authors.
+//
+// Deltas shared by the subscribers of a job (SubscribeJob fan-out). A Delta
+// depends only on the job, the job_seq the subscriber stands at, and the
+// options that shape it (DeltaOptionsKey); subscribers that agree on all
+// three get the same message, built once: with a thousand viewers of one
+// job, the first to wake builds the delta from storage and the others copy
+// it. A subscriber that finds a delta ending before the log's end takes it
+// and is woken again for the rest, so followers fall in step with whoever
+// built first.
+//
+// A small LRU of immutable entries; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "trainyard/metrics/v1/metrics.pb.h"
+
+namespace trainyard::metrics {
+
+struct SharedDelta {
+  // Everything after the from_seq it is cached under, up to delta.job_seq().
+  v1::JobDelta delta;
+  // Curve points in `delta` (subscribers count them toward a new Snapshot).
+  int64_t points = 0;
+};
+
+// What, of a SubscribeJobRequest, shapes its Deltas: the curve series (after
+// defaults), include_events and the event types.
+std::string DeltaOptionsKey(const v1::SubscribeJobRequest& request);
+
+class DeltaCache {
+ public:
+  explicit DeltaCache(size_t capacity = 512) : capacity_(capacity) {}
+
+  // The delta after `from_seq` for `options_key`, or null.
+  std::shared_ptr<const SharedDelta> Find(std::string_view job_id,
+                                          std::string_view options_key,
+                                          uint64_t from_seq);
+  void Put(std::string_view job_id, std::string_view options_key,
+           uint64_t from_seq, std::shared_ptr<const SharedDelta> delta);
+  // Drops every entry of the job (its data was purged).
+  void Forget(std::string_view job_id);
+
+ private:
+  struct Entry {
+    std::string key;
+    std::string job_id;
+    std::shared_ptr<const SharedDelta> delta;
+  };
+  static std::string Key(std::string_view job_id, std::string_view options_key,
+                         uint64_t from_seq);
+
+  const size_t capacity_;
+  absl::Mutex mu_;
+  std::list<Entry> lru_ ABSL_GUARDED_BY(mu_);  // most recent first
+  absl::flat_hash_map<std::string, std::list<Entry>::iterator> index_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace trainyard::metrics
