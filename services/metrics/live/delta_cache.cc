@@ -1,11 +1,52 @@
 // Copyright 2026 Trainyard authors.
 #include "services/metrics/live/delta_cache.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/strings/absl_view.h"
 
 namespace trainyard::metrics {
+
+void AppendDelta(const SharedDelta& next, SharedDelta* into) {
+  v1::JobDelta& to = into->delta;
+  const v1::JobDelta& from = next.delta;
+  if (from.has_rewound_to_step()) {
+    // R-X-06: the client drops its points past the step, then ours past it.
+    const int64_t step = from.rewound_to_step();
+    to.set_rewound_to_step(
+        to.has_rewound_to_step() ? std::min(to.rewound_to_step(), step) : step);
+    for (v1::SeriesAppend& append : *to.mutable_curve_points()) {
+      auto* points = append.mutable_points();
+      auto past = std::remove_if(
+          points->begin(), points->end(),
+          [step](const common::v1::CurvePoint& p) { return p.step() > step; });
+      into->points -= points->end() - past;
+      points->erase(past, points->end());
+    }
+  }
+  for (const v1::SeriesAppend& append : from.curve_points()) {
+    auto same = std::find_if(to.mutable_curve_points()->begin(),
+                             to.mutable_curve_points()->end(),
+                             [&](const v1::SeriesAppend& a) {
+                               return a.series() == append.series();
+                             });
+    if (same == to.mutable_curve_points()->end()) {
+      *to.add_curve_points() = append;
+    } else {
+      same->mutable_points()->MergeFrom(append.points());
+    }
+  }
+  into->points += next.points;
+  to.mutable_events()->MergeFrom(from.events());
+  if (from.has_progress()) *to.mutable_progress() = from.progress();
+  if (from.has_current_metrics()) {
+    *to.mutable_current_metrics() = from.current_metrics();
+  }
+  if (from.has_stages()) *to.mutable_stages() = from.stages();
+  to.set_job_seq(from.job_seq());
+}
 
 std::string DeltaOptionsKey(const v1::SubscribeJobRequest& request) {
   std::string key;

@@ -31,6 +31,11 @@ struct SharedDelta {
   int64_t points = 0;
 };
 
+// `*into` followed by `next` as one Delta (what a client applying both in
+// turn would hold): points and events appended, the newer progress, metrics
+// and stages, and a rewind applied to the points before it.
+void AppendDelta(const SharedDelta& next, SharedDelta* into);
+
 // What, of a SubscribeJobRequest, shapes its Deltas: the curve series (after
 // defaults), include_events and the event types.
 std::string DeltaOptionsKey(const v1::SubscribeJobRequest& request);

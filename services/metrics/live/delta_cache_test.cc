@@ -60,5 +60,53 @@ TEST(DeltaCacheTest, OptionsKeyTellsApartWhatShapesADelta) {
   EXPECT_NE(DeltaOptionsKey(plain), DeltaOptionsKey(lr));
 }
 
+SharedDelta Points(std::initializer_list<std::pair<int64_t, int32_t>> points,
+                   uint64_t job_seq) {
+  SharedDelta d;
+  v1::SeriesAppend* append = d.delta.add_curve_points();
+  append->set_series("train_loss");
+  for (auto [step, attempt] : points) {
+    common::v1::CurvePoint* p = append->add_points();
+    p->set_step(step);
+    p->set_attempt(attempt);
+    ++d.points;
+  }
+  d.delta.set_job_seq(job_seq);
+  d.delta.mutable_progress()->set_step(static_cast<int64_t>(job_seq));
+  return d;
+}
+
+// R-X-06: a client applying the two deltas in turn and one applying their
+// concatenation hold the same curve.
+TEST(AppendDeltaTest, ConcatenatesAndAppliesARewindToEarlierPoints) {
+  SharedDelta combined = Points({{1, 1}, {2, 1}, {3, 1}}, 3);
+  combined.delta.mutable_current_metrics()->set_step(3);
+  SharedDelta next = Points({{3, 2}}, 5);
+  next.delta.set_rewound_to_step(2);
+  v1::SeriesAppend* lr = next.delta.add_curve_points();
+  lr->set_series("learning_rate");
+  lr->add_points()->set_step(3);
+  ++next.points;
+  AppendDelta(next, &combined);
+
+  const v1::JobDelta& d = combined.delta;
+  EXPECT_EQ(d.job_seq(), 5u);
+  EXPECT_EQ(d.rewound_to_step(), 2);
+  EXPECT_EQ(d.progress().step(), 5);         // the newer one
+  EXPECT_EQ(d.current_metrics().step(), 3);  // kept: next had none
+  ASSERT_EQ(d.curve_points_size(), 2);
+  ASSERT_EQ(d.curve_points(0).points_size(), 3);  // 1, 2, then 3 of attempt 2
+  EXPECT_EQ(d.curve_points(0).points(2).step(), 3);
+  EXPECT_EQ(d.curve_points(0).points(2).attempt(), 2);
+  EXPECT_EQ(d.curve_points(1).series(), "learning_rate");
+  EXPECT_EQ(combined.points, 4);
+
+  SharedDelta later = Points({{4, 2}}, 6);
+  later.delta.set_rewound_to_step(3);
+  AppendDelta(later, &combined);
+  EXPECT_EQ(combined.delta.rewound_to_step(), 2);  // the deeper one holds
+  EXPECT_EQ(combined.delta.curve_points(0).points_size(), 4);
+}
+
 }  // namespace
 }  // namespace trainyard::metrics

@@ -104,16 +104,30 @@ JobSubscription::JobSubscription(absl::Status admitted,
   }
 }
 
-absl::StatusOr<std::shared_ptr<const SharedDelta>>
-JobSubscription::NextDelta() {
-  std::shared_ptr<const SharedDelta> shared =
-      deltas_.Find(request_.job_id(), options_key_, sent_seq_);
-  if (shared != nullptr) return shared;
-  ASSIGN_OR_RETURN(internal::JobState state, views_.State(request_.job_id()));
-  ASSIGN_OR_RETURN(SharedDelta built, BuildDelta(state, sent_seq_));
-  shared = std::make_shared<const SharedDelta>(std::move(built));
-  deltas_.Put(request_.job_id(), options_key_, sent_seq_, shared);
-  return shared;
+absl::StatusOr<SharedDelta> JobSubscription::NextDelta(uint64_t latest) {
+  SharedDelta combined;
+  uint64_t seq = sent_seq_;
+  int events = 0;
+  while (seq < latest && events < limits_.max_delta_events) {
+    std::shared_ptr<const SharedDelta> next =
+        deltas_.Find(request_.job_id(), options_key_, seq);
+    if (next == nullptr) {
+      ASSIGN_OR_RETURN(internal::JobState state,
+                       views_.State(request_.job_id()));
+      ASSIGN_OR_RETURN(SharedDelta built, BuildDelta(state, seq));
+      next = std::make_shared<const SharedDelta>(std::move(built));
+      deltas_.Put(request_.job_id(), options_key_, seq, next);
+    }
+    if (next->delta.job_seq() <= seq) break;  // nothing readable after seq
+    events += static_cast<int>(next->delta.job_seq() - seq);
+    if (seq == sent_seq_) {
+      combined = *next;
+    } else {
+      AppendDelta(*next, &combined);
+    }
+    seq = next->delta.job_seq();
+  }
+  return combined;
 }
 
 absl::StatusOr<SharedDelta> JobSubscription::BuildDelta(
@@ -206,17 +220,17 @@ JobSubscription::Step JobSubscription::Next(bool heartbeat_due) {
     return {std::move(out), true, absl::OkStatus()};
   }
   if (!need_snapshot_ && sent_seq_ < latest) {
-    absl::StatusOr<std::shared_ptr<const SharedDelta>> shared = NextDelta();
-    if (!shared.ok()) return {std::nullopt, true, shared.status()};
+    absl::StatusOr<SharedDelta> delta = NextDelta(latest);
+    if (!delta.ok()) return {std::nullopt, true, delta.status()};
     const int32_t max_points = request_.curve().max_points() > 0
                                    ? request_.curve().max_points()
                                    : 1000;
-    if (points_since_snapshot_ + (*shared)->points > max_points) {
+    if (points_since_snapshot_ + delta->points > max_points) {
       need_snapshot_ = true;  // too many points to append: replace the curve
-    } else {
-      *out.mutable_delta() = (*shared)->delta;
-      sent_seq_ = (*shared)->delta.job_seq();
-      points_since_snapshot_ += (*shared)->points;
+    } else if (delta->delta.job_seq() > sent_seq_) {
+      sent_seq_ = delta->delta.job_seq();
+      points_since_snapshot_ += delta->points;
+      out.mutable_delta()->Swap(&delta->delta);
     }
   }
   if (need_snapshot_ || (final && started_ && !out.has_delta())) {

@@ -61,9 +61,10 @@ class JobSubscription final
   Step Next(bool heartbeat_due) override;
   void OnStreamDone() override { hub_.Remove(hub_id_); }
 
-  // The Delta of the events after sent_seq_ (at most max_delta_events of
-  // them), shared with other subscribers through `deltas_`.
-  absl::StatusOr<std::shared_ptr<const SharedDelta>> NextDelta();
+  // The Delta of the events after sent_seq_ up to `latest`: the shared
+  // deltas of `deltas_` chained from sent_seq_, built (and shared) where
+  // none is cached yet.
+  absl::StatusOr<SharedDelta> NextDelta(uint64_t latest);
   // Builds it from storage: events (from, state's last job_seq].
   absl::StatusOr<SharedDelta> BuildDelta(const internal::JobState& state,
                                          uint64_t from);
