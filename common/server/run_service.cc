@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/server/signals.h"
 #include "common/status/status_macros.h"
 #include "common/storage/rocksdb_metrics.h"
@@ -75,6 +76,10 @@ ServiceDefinition DefaultDefinition(std::string_view name, int grpc_port,
 
 int RunService(int argc, char** argv, const ServiceDefinition& def) {
   BlockTerminationSignals();
+  // Debian's Abseil is built with Mutex deadlock detection on: a cycle graph
+  // update on every Lock/Unlock (12% of an idle server with 10,000 streams).
+  // Lock order is kept by design and by the tests, not at run time.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   ServerConfig config = def.defaults;
   config::FlagSet flags(def.program);
   AddServerFlags(flags, &config);
