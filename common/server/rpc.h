@@ -54,8 +54,12 @@ class Rpc {
 
   // Where a unary handler runs: kInteractive (queries, small writes) on the
   // service's executor; kBulk (batch ingest) on the bulk executor, whose
-  // lower-priority threads never delay an interactive call for long.
-  enum class Lane { kInteractive, kBulk };
+  // lower-priority threads never delay an interactive call for long; kInline
+  // on gRPC's own thread, for reads of memory (and at most a few cached
+  // RocksDB blocks) that take well under a millisecond: it saves the two
+  // thread hand-offs of the executor, which cost more than such a read.
+  // Never for anything that writes, fsyncs or scans (traps.md).
+  enum class Lane { kInteractive, kBulk, kInline };
 
   // Authenticates and authorizes a call to `method` (short name, e.g.
   // "GetJob"). Server streams use this directly.
@@ -124,17 +128,27 @@ grpc::ServerUnaryReactor* Rpc::Unary(grpc::CallbackServerContext* ctx,
   // contents so a late handler never reads freed memory.
   auto owned = std::make_unique<Req>();
   owned->Swap(const_cast<Req*>(request));
-  Executor& executor = lane == Lane::kBulk ? bulk_executor_ : executor_;
-  executor.Submit([this, once, timer_id, response, call = std::move(call),
-                   owned = std::move(owned),
-                   handler = std::move(handler)]() mutable {
+  auto run = [this, once, timer_id, response, call = std::move(call),
+              owned = std::move(owned),
+              handler = std::move(handler)]() mutable {
     Resp local;
     absl::Status status = handler(call, *owned, local);
     if (!once->Claim()) return;  // the bound answered already
     if (timer_id != 0) timer_.Cancel(timer_id);
     if (status.ok()) response->Swap(&local);
     once->reactor->Finish(ToGrpcStatus(status));
-  });
+  };
+  switch (lane) {
+    case Lane::kInline:
+      run();
+      break;
+    case Lane::kBulk:
+      bulk_executor_.Submit(std::move(run));
+      break;
+    case Lane::kInteractive:
+      executor_.Submit(std::move(run));
+      break;
+  }
   return reactor;
 }
 

@@ -77,5 +77,62 @@ TEST_F(RpcBoundTest, CallWithItsOwnDeadlineIsNotTimedByTheServer) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+// With every interactive executor thread held, calls on the other lanes are
+// still answered: kBulk on its own threads, kInline on gRPC's.
+class RpcLaneTest : public ::testing::TestWithParam<Rpc::Lane> {
+ protected:
+  RpcLaneTest()
+      : executor_(1),
+        bulk_executor_(1),
+        timer_(clock_),
+        rpc_(server_.authenticator(), EchoPolicy(), executor_, bulk_executor_,
+             timer_, clock_, absl::Seconds(30)),
+        echo_(rpc_, GetParam()) {
+    EXPECT_OK(
+        server_.host().AddService(&echo_, "trainyard.testing.v1.EchoService"));
+    EXPECT_OK(server_.Start());
+    server_.host().MarkServing();
+    stub_ = EchoService::NewStub(server_.Channel());
+  }
+  ~RpcLaneTest() override {
+    if (!echo_.release.HasBeenNotified()) echo_.release.Notify();
+    server_.Shutdown();
+  }
+
+  TestServer server_;
+  FakeClock clock_;
+  Executor executor_;
+  Executor bulk_executor_;
+  DeadlineTimer timer_;
+  Rpc rpc_;
+  EchoServiceImpl echo_;
+  std::unique_ptr<EchoService::Stub> stub_;
+};
+
+TEST_P(RpcLaneTest, AnswersWhileTheInteractiveExecutorIsBusy) {
+  grpc::ClientContext hold_ctx;
+  TestServer::Authorize(hold_ctx, auth::Role::kEngineer);
+  HoldResponse hold_resp;
+  std::thread holder(
+      [&] { (void)stub_->Hold(&hold_ctx, HoldRequest(), &hold_resp); });
+  echo_.entered.WaitForNotification();  // the one interactive thread is taken
+
+  grpc::ClientContext ctx;
+  TestServer::Authorize(ctx, auth::Role::kViewer);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  trainyard::testing::v1::EchoRequest req;
+  req.set_text("hi");
+  trainyard::testing::v1::EchoResponse resp;
+  grpc::Status status = stub_->Echo(&ctx, req, &resp);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(resp.text(), "hi");
+  echo_.release.Notify();
+  holder.join();
+}
+
+INSTANTIATE_TEST_SUITE_P(OtherLanes, RpcLaneTest,
+                         ::testing::Values(Rpc::Lane::kBulk,
+                                           Rpc::Lane::kInline));
+
 }  // namespace
 }  // namespace trainyard::server

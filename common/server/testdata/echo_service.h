@@ -22,7 +22,10 @@ inline const auth::AccessPolicy& EchoPolicy() {
 class EchoServiceImpl final
     : public trainyard::testing::v1::EchoService::CallbackService {
  public:
-  explicit EchoServiceImpl(Rpc& rpc) : rpc_(rpc) {}
+  // Echo runs on `echo_lane`; Hold always on the interactive executor.
+  explicit EchoServiceImpl(Rpc& rpc,
+                           Rpc::Lane echo_lane = Rpc::Lane::kInteractive)
+      : rpc_(rpc), echo_lane_(echo_lane) {}
 
   grpc::ServerUnaryReactor* Echo(
       grpc::CallbackServerContext* ctx,
@@ -39,7 +42,8 @@ class EchoServiceImpl final
           out.set_text(req.text());
           out.set_user(call.principal.user);
           return absl::OkStatus();
-        });
+        },
+        echo_lane_);
   }
 
   grpc::ServerUnaryReactor* Hold(
@@ -61,6 +65,7 @@ class EchoServiceImpl final
 
  private:
   Rpc& rpc_;
+  const Rpc::Lane echo_lane_;
 };
 
 }  // namespace trainyard::server
