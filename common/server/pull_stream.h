@@ -93,6 +93,11 @@ class PullStream : public grpc::ServerWriteReactor<Resp>,
   }
 
   void OnWriteDone(bool ok) override {
+    // Written: free it now rather than at the next message, which for an
+    // idle stream is a heartbeat 15 s later (a snapshot with two 1,000-point
+    // curves is ~130 KB; 10,000 viewers of a job held 1.3 GB). Still ours:
+    // writing_ keeps Compute from touching message_ until below.
+    Resp().Swap(&message_);
     bool finish = false;
     bool wake = false;
     grpc::Status status;
