@@ -19,9 +19,12 @@ class HealthService::Watcher final
 
   const std::string& service() const { return service_; }
 
+  // Statuses after End are dropped (a NotifyAll that raced Shutdown must not
+  // send SERVING after NOT_SERVING, nor write after Finish).
   void Update(ServingStatus status) {
     {
       absl::MutexLock lock(&mu_);
+      if (end_requested_) return;
       pending_ = status;
       if (!ClaimWriteLocked()) return;
     }
@@ -86,7 +89,7 @@ class HealthService::Watcher final
  private:
   // Under mu_: prepares the next write if one is due and none is in flight.
   bool ClaimWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (writing_ || broken_ || pending_ == last_sent_) return false;
+    if (writing_ || broken_ || done_ || pending_ == last_sent_) return false;
     response_.set_status(pending_);
     last_sent_ = pending_;
     writing_ = true;

@@ -54,12 +54,10 @@ class Rpc {
 
   // Where a unary handler runs: kInteractive (queries, small writes) on the
   // service's executor; kBulk (batch ingest) on the bulk executor, whose
-  // lower-priority threads never delay an interactive call for long; kInline
-  // on gRPC's own thread, for reads of memory (and at most a few cached
-  // RocksDB blocks) that take well under a millisecond: it saves the two
-  // thread hand-offs of the executor, which cost more than such a read.
-  // Never for anything that writes, fsyncs or scans (traps.md).
-  enum class Lane { kInteractive, kBulk, kInline };
+  // lower-priority threads never delay an interactive call for long. (No
+  // handler runs on gRPC's threads: even an in-memory read takes a job's
+  // lock, which ingest holds across its write and fsync; traps.md.)
+  enum class Lane { kInteractive, kBulk };
 
   // Authenticates and authorizes a call to `method` (short name, e.g.
   // "GetJob"). Server streams use this directly.
@@ -138,17 +136,7 @@ grpc::ServerUnaryReactor* Rpc::Unary(grpc::CallbackServerContext* ctx,
     if (status.ok()) response->Swap(&local);
     once->reactor->Finish(ToGrpcStatus(status));
   };
-  switch (lane) {
-    case Lane::kInline:
-      run();
-      break;
-    case Lane::kBulk:
-      bulk_executor_.Submit(std::move(run));
-      break;
-    case Lane::kInteractive:
-      executor_.Submit(std::move(run));
-      break;
-  }
+  (lane == Lane::kBulk ? bulk_executor_ : executor_).Submit(std::move(run));
   return reactor;
 }
 

@@ -77,8 +77,8 @@ TEST_F(RpcBoundTest, CallWithItsOwnDeadlineIsNotTimedByTheServer) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
-// With every interactive executor thread held, calls on the other lanes are
-// still answered: kBulk on its own threads, kInline on gRPC's.
+// With every interactive executor thread held, calls on the bulk lane are
+// still answered, on the bulk executor's threads.
 class RpcLaneTest : public ::testing::TestWithParam<Rpc::Lane> {
  protected:
   RpcLaneTest()
@@ -130,9 +130,8 @@ TEST_P(RpcLaneTest, AnswersWhileTheInteractiveExecutorIsBusy) {
   holder.join();
 }
 
-INSTANTIATE_TEST_SUITE_P(OtherLanes, RpcLaneTest,
-                         ::testing::Values(Rpc::Lane::kBulk,
-                                           Rpc::Lane::kInline));
+INSTANTIATE_TEST_SUITE_P(BulkLane, RpcLaneTest,
+                         ::testing::Values(Rpc::Lane::kBulk));
 
 }  // namespace
 }  // namespace trainyard::server

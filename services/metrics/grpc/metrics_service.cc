@@ -102,15 +102,14 @@ MetricsServiceImpl::ExportEvents(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* MetricsServiceImpl::GetProgress(
     grpc::CallbackServerContext* ctx, const v1::GetProgressRequest* req,
     v1::GetProgressResponse* resp) {
-  return rpc_.Unary(
-      ctx, "GetProgress", req, resp,
-      [this](const CallInfo&, const v1::GetProgressRequest& r,
-             v1::GetProgressResponse& out) -> absl::Status {
-        ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
-        *out.mutable_progress() = views_.Progress(state);
-        return absl::OkStatus();
-      },
-      server::Rpc::Lane::kInline);
+  return rpc_.Unary(ctx, "GetProgress", req, resp,
+                    [this](const CallInfo&, const v1::GetProgressRequest& r,
+                           v1::GetProgressResponse& out) -> absl::Status {
+                      ASSIGN_OR_RETURN(internal::JobState state,
+                                       views_.State(r.job_id()));
+                      *out.mutable_progress() = views_.Progress(state);
+                      return absl::OkStatus();
+                    });
 }
 
 grpc::ServerUnaryReactor* MetricsServiceImpl::BatchGetProgress(
@@ -143,22 +142,20 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetCurrentMetrics(
         ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
         *out.mutable_metrics() = views_.Metrics(state);
         return absl::OkStatus();
-      },
-      server::Rpc::Lane::kInline);
+      });
 }
 
 grpc::ServerUnaryReactor* MetricsServiceImpl::GetLossCurve(
     grpc::CallbackServerContext* ctx, const v1::GetLossCurveRequest* req,
     v1::GetLossCurveResponse* resp) {
-  return rpc_.Unary(
-      ctx, "GetLossCurve", req, resp,
-      [this](const CallInfo&, const v1::GetLossCurveRequest& r,
-             v1::GetLossCurveResponse& out) -> absl::Status {
-        RETURN_IF_ERROR(views_.Head(r.job_id()).status());
-        ASSIGN_OR_RETURN(*out.mutable_curve(), series_.GetLossCurve(r));
-        return absl::OkStatus();
-      },
-      server::Rpc::Lane::kInline);
+  return rpc_.Unary(ctx, "GetLossCurve", req, resp,
+                    [this](const CallInfo&, const v1::GetLossCurveRequest& r,
+                           v1::GetLossCurveResponse& out) -> absl::Status {
+                      RETURN_IF_ERROR(views_.Head(r.job_id()).status());
+                      ASSIGN_OR_RETURN(*out.mutable_curve(),
+                                       series_.GetLossCurve(r));
+                      return absl::OkStatus();
+                    });
 }
 
 grpc::ServerUnaryReactor* MetricsServiceImpl::ListSeries(

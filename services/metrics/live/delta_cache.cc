@@ -49,11 +49,17 @@ void AppendDelta(const SharedDelta& next, SharedDelta* into) {
 }
 
 std::string DeltaOptionsKey(const v1::SubscribeJobRequest& request) {
+  // Series names are free text: each is length-prefixed, so no two lists
+  // print alike.
   std::string key;
+  auto add_series = [&key](std::string_view name) {
+    absl::StrAppend(&key, name.size(), ":", ToAbsl(name));
+  };
   if (request.curve().series().empty()) {
-    key = "train_loss,val_loss";
+    add_series("train_loss");
+    add_series("val_loss");
   } else {
-    key = absl::StrJoin(request.curve().series(), ",");
+    for (const std::string& name : request.curve().series()) add_series(name);
   }
   if (request.include_events()) {
     absl::StrAppend(
@@ -79,15 +85,32 @@ std::shared_ptr<const SharedDelta> DeltaCache::Find(
   return it->second->delta;
 }
 
+uint64_t DeltaCache::Generation(std::string_view job_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = generations_.find(ToAbsl(job_id));
+  return it == generations_.end() ? 0 : it->second;
+}
+
 void DeltaCache::Put(std::string_view job_id, std::string_view options_key,
                      uint64_t from_seq,
-                     std::shared_ptr<const SharedDelta> delta) {
+                     std::shared_ptr<const SharedDelta> delta,
+                     uint64_t generation) {
+  if (delta->delta.job_seq() <= from_seq) return;  // nothing to share
   std::string key = Key(job_id, options_key, from_seq);
+  const size_t bytes = key.size() + delta->delta.ByteSizeLong();
   absl::MutexLock lock(&mu_);
+  auto gen = generations_.find(ToAbsl(job_id));
+  if ((gen == generations_.end() ? 0 : gen->second) != generation) return;
   if (index_.contains(key)) return;  // built twice at once: keep the first
-  lru_.push_front(Entry{key, std::string(job_id), std::move(delta)});
+  lru_.push_front(Entry{key, std::string(job_id), std::move(delta), bytes});
   index_.emplace(std::move(key), lru_.begin());
-  while (lru_.size() > capacity_) {
+  bytes_ += bytes;
+  EvictLocked();
+}
+
+void DeltaCache::EvictLocked() {
+  while (!lru_.empty() && (lru_.size() > capacity_ || bytes_ > max_bytes_)) {
+    bytes_ -= lru_.back().bytes;
     index_.erase(lru_.back().key);
     lru_.pop_back();
   }
@@ -95,8 +118,10 @@ void DeltaCache::Put(std::string_view job_id, std::string_view options_key,
 
 void DeltaCache::Forget(std::string_view job_id) {
   absl::MutexLock lock(&mu_);
+  ++generations_[ToAbsl(job_id)];
   for (auto it = lru_.begin(); it != lru_.end();) {
     if (it->job_id == job_id) {
+      bytes_ -= it->bytes;
       index_.erase(it->key);
       it = lru_.erase(it);
     } else {

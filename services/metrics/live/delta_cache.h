@@ -42,15 +42,25 @@ std::string DeltaOptionsKey(const v1::SubscribeJobRequest& request);
 
 class DeltaCache {
  public:
-  explicit DeltaCache(size_t capacity = 512) : capacity_(capacity) {}
+  // Bounded by entries and by their serialized size.
+  explicit DeltaCache(size_t capacity = 512,
+                      size_t max_bytes = size_t{64} << 20)
+      : capacity_(capacity), max_bytes_(max_bytes) {}
 
   // The delta after `from_seq` for `options_key`, or null.
   std::shared_ptr<const SharedDelta> Find(std::string_view job_id,
                                           std::string_view options_key,
                                           uint64_t from_seq);
+  // The job's generation: read it before reading the state a delta is built
+  // from, and pass it to Put.
+  uint64_t Generation(std::string_view job_id);
+  // Keeps `delta` unless it holds nothing after from_seq, or the job was
+  // purged (Forget) since `generation` was read.
   void Put(std::string_view job_id, std::string_view options_key,
-           uint64_t from_seq, std::shared_ptr<const SharedDelta> delta);
-  // Drops every entry of the job (its data was purged).
+           uint64_t from_seq, std::shared_ptr<const SharedDelta> delta,
+           uint64_t generation);
+  // Drops every entry of the job (its data was purged) and moves it to a new
+  // generation, so that deltas built from before the purge are not kept.
   void Forget(std::string_view job_id);
 
  private:
@@ -58,12 +68,19 @@ class DeltaCache {
     std::string key;
     std::string job_id;
     std::shared_ptr<const SharedDelta> delta;
+    size_t bytes = 0;
   };
   static std::string Key(std::string_view job_id, std::string_view options_key,
                          uint64_t from_seq);
 
+  void EvictLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const size_t capacity_;
+  const size_t max_bytes_;
   absl::Mutex mu_;
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Jobs purged at least once (few): their generation.
+  absl::flat_hash_map<std::string, uint64_t> generations_ ABSL_GUARDED_BY(mu_);
   std::list<Entry> lru_ ABSL_GUARDED_BY(mu_);  // most recent first
   absl::flat_hash_map<std::string, std::list<Entry>::iterator> index_
       ABSL_GUARDED_BY(mu_);

@@ -14,32 +14,59 @@ std::shared_ptr<const SharedDelta> DeltaTo(uint64_t job_seq) {
 
 TEST(DeltaCacheTest, FindsByJobOptionsAndStartingSeq) {
   DeltaCache cache;
-  cache.Put("j", "k", 5, DeltaTo(9));
+  cache.Put("j", "k", 5, DeltaTo(9), 0);
   ASSERT_NE(cache.Find("j", "k", 5), nullptr);
   EXPECT_EQ(cache.Find("j", "k", 5)->delta.job_seq(), 9u);
   EXPECT_EQ(cache.Find("j", "k", 6), nullptr);
   EXPECT_EQ(cache.Find("j", "other", 5), nullptr);
   EXPECT_EQ(cache.Find("j2", "k", 5), nullptr);
   // Length-prefixed keys: ("j1", 5) and ("j", 15) never collide.
-  cache.Put("j1", "k", 5, DeltaTo(7));
+  cache.Put("j1", "k", 5, DeltaTo(7), 0);
   EXPECT_EQ(cache.Find("j", "k", 15), nullptr);
   // The first of two concurrent builds stays.
-  cache.Put("j", "k", 5, DeltaTo(11));
+  cache.Put("j", "k", 5, DeltaTo(11), 0);
   EXPECT_EQ(cache.Find("j", "k", 5)->delta.job_seq(), 9u);
 }
 
 TEST(DeltaCacheTest, EvictsLeastRecentlyUsedAndForgetsPurgedJobs) {
   DeltaCache cache(2);
-  cache.Put("j", "k", 1, DeltaTo(2));
-  cache.Put("j", "k", 2, DeltaTo(3));
+  cache.Put("j", "k", 1, DeltaTo(2), 0);
+  cache.Put("j", "k", 2, DeltaTo(3), 0);
   ASSERT_NE(cache.Find("j", "k", 1), nullptr);  // now the most recent
-  cache.Put("j", "k", 3, DeltaTo(4));           // evicts seq 2
+  cache.Put("j", "k", 3, DeltaTo(4), 0);        // evicts seq 2
   EXPECT_NE(cache.Find("j", "k", 1), nullptr);
   EXPECT_EQ(cache.Find("j", "k", 2), nullptr);
   EXPECT_NE(cache.Find("j", "k", 3), nullptr);
   cache.Forget("j");
   EXPECT_EQ(cache.Find("j", "k", 1), nullptr);
   EXPECT_EQ(cache.Find("j", "k", 3), nullptr);
+}
+
+TEST(DeltaCacheTest, KeepsNothingEmptyNorBuiltBeforeAPurge) {
+  DeltaCache cache;
+  cache.Put("j", "k", 5, DeltaTo(5), 0);  // nothing after seq 5
+  EXPECT_EQ(cache.Find("j", "k", 5), nullptr);
+  const uint64_t before = cache.Generation("j");
+  cache.Forget("j");  // purged while a delta was being built
+  cache.Put("j", "k", 1, DeltaTo(3), before);
+  EXPECT_EQ(cache.Find("j", "k", 1), nullptr);
+  cache.Put("j", "k", 1, DeltaTo(3), cache.Generation("j"));
+  EXPECT_NE(cache.Find("j", "k", 1), nullptr);
+  EXPECT_EQ(cache.Generation("other"), 0u);
+}
+
+TEST(DeltaCacheTest, EvictsPastItsByteBudget) {
+  DeltaCache cache(100, 1000);
+  auto big = std::make_shared<SharedDelta>();
+  big->delta.set_job_seq(2);
+  big->delta.add_events()->set_message(std::string(600, 'x'));
+  cache.Put("j", "k", 1, big, 0);
+  ASSERT_NE(cache.Find("j", "k", 1), nullptr);
+  auto bigger = std::make_shared<SharedDelta>(*big);
+  bigger->delta.set_job_seq(3);
+  cache.Put("j", "k", 2, bigger, 0);  // 1,200+ bytes: the older one goes
+  EXPECT_EQ(cache.Find("j", "k", 1), nullptr);
+  EXPECT_NE(cache.Find("j", "k", 2), nullptr);
 }
 
 TEST(DeltaCacheTest, OptionsKeyTellsApartWhatShapesADelta) {
@@ -58,6 +85,9 @@ TEST(DeltaCacheTest, OptionsKeyTellsApartWhatShapesADelta) {
   v1::SubscribeJobRequest lr = plain;
   lr.mutable_curve()->add_series("learning_rate");
   EXPECT_NE(DeltaOptionsKey(plain), DeltaOptionsKey(lr));
+  v1::SubscribeJobRequest one_odd_name;  // a single series with a comma
+  one_odd_name.mutable_curve()->add_series("train_loss,val_loss");
+  EXPECT_NE(DeltaOptionsKey(plain), DeltaOptionsKey(one_odd_name));
 }
 
 SharedDelta Points(std::initializer_list<std::pair<int64_t, int32_t>> points,

@@ -112,11 +112,13 @@ absl::StatusOr<SharedDelta> JobSubscription::NextDelta(uint64_t latest) {
     std::shared_ptr<const SharedDelta> next =
         deltas_.Find(request_.job_id(), options_key_, seq);
     if (next == nullptr) {
+      // Read before the state: a purge after this makes Put a no-op.
+      const uint64_t generation = deltas_.Generation(request_.job_id());
       ASSIGN_OR_RETURN(internal::JobState state,
                        views_.State(request_.job_id()));
       ASSIGN_OR_RETURN(SharedDelta built, BuildDelta(state, seq));
       next = std::make_shared<const SharedDelta>(std::move(built));
-      deltas_.Put(request_.job_id(), options_key_, seq, next);
+      deltas_.Put(request_.job_id(), options_key_, seq, next, generation);
     }
     if (next->delta.job_seq() <= seq) break;  // nothing readable after seq
     events += static_cast<int>(next->delta.job_seq() - seq);
@@ -156,14 +158,19 @@ absl::StatusOr<SharedDelta> JobSubscription::BuildDelta(
       if (resumed && e.attempt() > 1) {
         int64_t step = e.has_status() ? e.status().resumed_from_step()
                                       : e.lifecycle().resume_from_step();
-        delta->set_rewound_to_step(step);  // R-X-06
+        // R-X-06: the client drops its points past the deepest rewind.
+        delta->set_rewound_to_step(
+            delta->has_rewound_to_step()
+                ? std::min(delta->rewound_to_step(), step)
+                : step);
         for (auto& [name, append] : appends) {
           auto* points = append.mutable_points();
-          points->erase(std::remove_if(points->begin(), points->end(),
-                                       [step](const common::v1::CurvePoint& p) {
-                                         return p.step() > step;
-                                       }),
-                        points->end());
+          auto past = std::remove_if(points->begin(), points->end(),
+                                     [step](const common::v1::CurvePoint& p) {
+                                       return p.step() > step;
+                                     });
+          out.points -= points->end() - past;
+          points->erase(past, points->end());
         }
       }
       if (e.has_metrics()) {
@@ -231,6 +238,8 @@ JobSubscription::Step JobSubscription::Next(bool heartbeat_due) {
       sent_seq_ = delta->delta.job_seq();
       points_since_snapshot_ += delta->points;
       out.mutable_delta()->Swap(&delta->delta);
+      // A delta built from a newer state than the head read above.
+      latest = std::max(latest, sent_seq_);
     }
   }
   if (need_snapshot_ || (final && started_ && !out.has_delta())) {
