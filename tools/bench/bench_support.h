@@ -172,6 +172,7 @@ class MetricsServer {
 
   pid_t pid() const { return process_ ? process_->pid() : -1; }
   std::string admin_url() const;
+  int admin_port() const { return admin_port_; }
   const std::string& master_key() const { return master_key_; }
   trainyard::metrics::v1::MetricsService::Stub& stub() { return *stub_; }
   std::string db_dir() const { return dir_ + "/db"; }

@@ -53,6 +53,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -71,6 +72,7 @@
 #include "common/time/proto_time.h"
 #include "common/webhook/signature.h"
 #include "tools/bench/bench_support.h"
+#include "tools/bench/raw_http.h"
 #include "trainyard/common/v1/common.pb.h"
 #include "trainyard/metrics/v1/metrics.grpc.pb.h"
 
@@ -99,6 +101,7 @@ using ::trainyard::bench::MillisBetween;
 using ::trainyard::bench::Pacer;
 using ::trainyard::bench::ParseBool;
 using ::trainyard::bench::Percentiles;
+using ::trainyard::bench::RawHttpConnection;
 using ::trainyard::bench::RunAgainstServer;
 using ::trainyard::bench::SecondsSince;
 using ::trainyard::bench::StatusKiB;
@@ -121,6 +124,8 @@ struct Flags {
   double duration_s = 10;
   double warmup_s = 1;
   int connections = 32;
+  // "raw": RawHttpConnection; "httplib": common/http's HttpClient.
+  std::string client = "raw";
   int threads = 4;
   int events_per_call = 125;
   int jobs_per_call = 1;
@@ -146,6 +151,7 @@ void Usage() {
       "  [--server_binary=PATH] [--dir=PARENT_OF_DATA_DIR] [--keep]\n"
       "  [--server_flag=--name=value ...]   extra flags for the server\n"
       "  webhooks: [--connections=32] [--duration=10] [--warmup=1]\n"
+      "            [--client=raw|httplib] (the generator's HTTP client)\n"
       "  grpc:     [--threads=4] [--events_per_call=125] [--values=8]\n"
       "            [--jobs_per_call=1] (events_per_call / jobs_per_call "
       "events per job)\n"
@@ -175,6 +181,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
       flags->keep = ParseBool(*v);
     } else if (auto v = value("--server_flag")) {
       flags->server_flags.push_back(*v);
+    } else if (auto v = value("--client")) {
+      flags->client = *v;
     } else if (auto v = value("--duration")) {
       flags->duration_s = atof(v->c_str());
     } else if (auto v = value("--warmup")) {
@@ -355,14 +363,27 @@ struct WorkerStats {
   std::vector<std::string> jobs;
 };
 
-void WebhookWorker(const Server& server, int index,
-                   const std::atomic<int>& phase, WorkerStats* out) {
+// Sends one signed webhook per iteration over one keep-alive connection.
+void WebhookWorker(const Server& server, const std::string& client_kind,
+                   int index, const std::atomic<int>& phase, WorkerStats* out) {
   const RealClock clock;
   const std::string job = absl::StrCat("wh-", index);
   const webhook::Secret secret =
       webhook::DeriveJobSecretKey(server.master_key(), job);
   const std::string path = absl::StrCat("/v1/webhooks/runpod/", job);
-  http::HttpClient client(server.admin_url());
+  std::optional<http::HttpClient> httplib;
+  std::optional<RawHttpConnection> raw;
+  if (client_kind == "raw") {
+    absl::StatusOr<RawHttpConnection> c =
+        RawHttpConnection::Connect(server.admin_port());
+    if (!c.ok()) {
+      out->first_error = c.status().ToString();
+      return;
+    }
+    raw.emplace(*std::move(c));
+  } else {
+    httplib.emplace(server.admin_url());
+  }
   out->jobs.push_back(job);
   out->latency_ms.reserve(1 << 16);
   for (int64_t seq = 1;; ++seq) {
@@ -377,20 +398,36 @@ void WebhookWorker(const Server& server, int index,
         {"webhook-timestamp", absl::StrCat(ts)},
         {"webhook-signature", webhook::Sign(secret, id, ts, body)}};
     const auto start = SteadyClock::now();
-    absl::StatusOr<http::HttpResponse> r = client.Send(
-        http::Method::kPost, path, headers, body, "application/json");
+    int status = 0;
+    std::string error;
+    if (raw.has_value()) {
+      absl::StatusOr<RawHttpConnection::Response> r =
+          raw->Post(path, headers, body);
+      status = r.ok() ? r->status : 0;
+      if (status != 200) {
+        error =
+            r.ok() ? absl::StrCat(status, " ", r->body) : r.status().ToString();
+      }
+    } else {
+      absl::StatusOr<http::HttpResponse> r = httplib->Send(
+          http::Method::kPost, path, headers, body, "application/json");
+      status = r.ok() ? r->status : 0;
+      if (status != 200) {
+        error =
+            r.ok() ? absl::StrCat(status, " ", r->body) : r.status().ToString();
+      }
+    }
     const auto end = SteadyClock::now();
-    const int status = r.ok() ? r->status : 0;
-    if (status == 200 || status == 204) out->all_points += 8;
+    if (status == 200) out->all_points += 8;
     if (p != kMeasure) continue;
     out->latency_ms.push_back(MillisBetween(start, end));
     ++out->by_status[status];
-    if (status == 200 || status == 204) {
+    if (status == 200) {
       out->points += 8;
     } else if (out->first_error.empty()) {
-      out->first_error =
-          r.ok() ? absl::StrCat(status, " ", r->body) : r.status().ToString();
+      out->first_error = error;
     }
+    if (raw.has_value() && status == 0) break;  // the connection is gone
   }
 }
 
@@ -452,15 +489,16 @@ std::string StatusCounts(const std::map<int, int64_t>& by_status) {
 
 int RunWebhooks(const Flags& flags, Server& server) {
   std::printf(
-      "webhooks: %d keep-alive connections (one job each), signed METRICS "
-      "events of 8 values, warm-up %.1f s, measured %.1f s\n",
-      flags.connections, flags.warmup_s, flags.duration_s);
+      "webhooks: %d keep-alive connections (one job each, %s client), signed "
+      "METRICS events of 8 values, warm-up %.1f s, measured %.1f s\n",
+      flags.connections, flags.client.c_str(), flags.warmup_s,
+      flags.duration_s);
   Interval interval(server.pid());
-  std::vector<WorkerStats> stats = RunTimed(
-      flags, interval, flags.connections,
-      [&server](int i, const std::atomic<int>& phase, WorkerStats* out) {
-        WebhookWorker(server, i, phase, out);
-      });
+  std::vector<WorkerStats> stats =
+      RunTimed(flags, interval, flags.connections,
+               [&](int i, const std::atomic<int>& phase, WorkerStats* out) {
+                 WebhookWorker(server, flags.client, i, phase, out);
+               });
   Totals t = Merge(stats);
   Percentiles p = Summarize(t.latency_ms);
   const double rps = t.requests / interval.wall();
