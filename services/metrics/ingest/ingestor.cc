@@ -28,7 +28,10 @@ struct Ingestor::JobWork {
   std::vector<SeriesUpdate> series_updates;
   // Points of the METRICS events staged since the last series write: one
   // SeriesStore::Stage per job per call (one tail segment per series); a
-  // rewind flushes them first so that staging follows arrival order.
+  // rewind flushes them first so that staging follows arrival order. The
+  // PointInputs' names may point into their EventPoints' extra_names: safe
+  // as this vector grows, since moving an EventPoints moves its names'
+  // vector buffer, not the strings in it.
   std::vector<EventPoints> pending_points;
   std::vector<common::v1::EventType> stored_types;
   std::vector<uint64_t> stored_seqs;
