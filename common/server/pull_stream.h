@@ -80,17 +80,7 @@ class PullStream : public grpc::ServerWriteReactor<Resp>,
   }
 
   // Ends the stream cleanly (server shutdown). Thread-safe.
-  void Close() {
-    bool finish_now = false;
-    {
-      absl::MutexLock lock(&mu_);
-      if (ended_) return;
-      ended_ = true;
-      end_status_ = grpc::Status::OK;
-      finish_now = !writing_ && !computing_;
-    }
-    if (finish_now) this->Finish(grpc::Status::OK);
-  }
+  void Close() { End(grpc::Status::OK); }
 
   void OnWriteDone(bool ok) override {
     // Written: free it now rather than at the next message, which for an
@@ -122,17 +112,7 @@ class PullStream : public grpc::ServerWriteReactor<Resp>,
     }
   }
 
-  void OnCancel() override {
-    bool finish_now = false;
-    {
-      absl::MutexLock lock(&mu_);
-      if (ended_) return;
-      ended_ = true;
-      end_status_ = grpc::Status::CANCELLED;
-      finish_now = !writing_ && !computing_;
-    }
-    if (finish_now) this->Finish(grpc::Status::CANCELLED);
-  }
+  void OnCancel() override { End(grpc::Status::CANCELLED); }
 
   void OnDone() override {
     {
@@ -151,6 +131,18 @@ class PullStream : public grpc::ServerWriteReactor<Resp>,
   virtual void OnStreamDone() {}
 
  private:
+  // Ends with `status` now, or after the write or computation in flight.
+  void End(const grpc::Status& status) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (ended_) return;
+      ended_ = true;
+      end_status_ = status;
+      if (writing_ || computing_) return;
+    }
+    this->Finish(status);
+  }
+
   std::shared_ptr<PullStream> self_ref() {
     absl::MutexLock lock(&mu_);
     return self_;
