@@ -9,21 +9,31 @@
 
 namespace trainyard::metrics {
 
+void RecordRewind(int64_t step, v1::JobDelta* delta) {
+  delta->set_rewound_to_step(delta->has_rewound_to_step()
+                                 ? std::min(delta->rewound_to_step(), step)
+                                 : step);
+}
+
+int64_t DropPointsPast(int64_t step, v1::SeriesAppend* append) {
+  auto* points = append->mutable_points();
+  auto past = std::remove_if(
+      points->begin(), points->end(),
+      [step](const common::v1::CurvePoint& p) { return p.step() > step; });
+  const int64_t dropped = points->end() - past;
+  points->erase(past, points->end());
+  return dropped;
+}
+
 void AppendDelta(const SharedDelta& next, SharedDelta* into) {
   v1::JobDelta& to = into->delta;
   const v1::JobDelta& from = next.delta;
   if (from.has_rewound_to_step()) {
-    // R-X-06: the client drops its points past the step, then ours past it.
+    // The client drops its points past the step, then ours past it.
     const int64_t step = from.rewound_to_step();
-    to.set_rewound_to_step(
-        to.has_rewound_to_step() ? std::min(to.rewound_to_step(), step) : step);
+    RecordRewind(step, &to);
     for (v1::SeriesAppend& append : *to.mutable_curve_points()) {
-      auto* points = append.mutable_points();
-      auto past = std::remove_if(
-          points->begin(), points->end(),
-          [step](const common::v1::CurvePoint& p) { return p.step() > step; });
-      into->points -= points->end() - past;
-      points->erase(past, points->end());
+      into->points -= DropPointsPast(step, &append);
     }
   }
   for (const v1::SeriesAppend& append : from.curve_points()) {

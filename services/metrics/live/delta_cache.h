@@ -31,6 +31,13 @@ struct SharedDelta {
   int64_t points = 0;
 };
 
+// R-X-06, for a delta whose points were gathered before the job resumed at
+// `step`: records the rewind in `delta` (the deepest one when there are
+// several), and drops the points of `append` past the step, returning how
+// many.
+void RecordRewind(int64_t step, v1::JobDelta* delta);
+int64_t DropPointsPast(int64_t step, v1::SeriesAppend* append);
+
 // `*into` followed by `next` as one Delta (what a client applying both in
 // turn would hold): points and events appended, the newer progress, metrics
 // and stages, and a rewind applied to the points before it.

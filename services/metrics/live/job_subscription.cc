@@ -158,19 +158,9 @@ absl::StatusOr<SharedDelta> JobSubscription::BuildDelta(
       if (resumed && e.attempt() > 1) {
         int64_t step = e.has_status() ? e.status().resumed_from_step()
                                       : e.lifecycle().resume_from_step();
-        // R-X-06: the client drops its points past the deepest rewind.
-        delta->set_rewound_to_step(
-            delta->has_rewound_to_step()
-                ? std::min(delta->rewound_to_step(), step)
-                : step);
+        RecordRewind(step, delta);  // R-X-06
         for (auto& [name, append] : appends) {
-          auto* points = append.mutable_points();
-          auto past = std::remove_if(points->begin(), points->end(),
-                                     [step](const common::v1::CurvePoint& p) {
-                                       return p.step() > step;
-                                     });
-          out.points -= points->end() - past;
-          points->erase(past, points->end());
+          out.points -= DropPointsPast(step, &append);
         }
       }
       if (e.has_metrics()) {
