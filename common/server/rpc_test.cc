@@ -16,23 +16,24 @@ using ::trainyard::testing::v1::EchoService;
 using ::trainyard::testing::v1::HoldRequest;
 using ::trainyard::testing::v1::HoldResponse;
 
-// The unary bound, driven by a fake clock instead of waiting 30 s.
-class RpcBoundTest : public ::testing::Test {
+// A server whose EchoService runs through an Rpc of its own executors (the
+// interactive one with `threads`) and a fake clock for the unary bound.
+class RpcTestBase : public ::testing::Test {
  protected:
-  RpcBoundTest()
-      : executor_(2),
+  RpcTestBase(int threads, Rpc::Lane echo_lane)
+      : executor_(threads),
         bulk_executor_(1),
         timer_(clock_),
         rpc_(server_.authenticator(), EchoPolicy(), executor_, bulk_executor_,
              timer_, clock_, absl::Seconds(30)),
-        echo_(rpc_) {
+        echo_(rpc_, echo_lane) {
     EXPECT_OK(
         server_.host().AddService(&echo_, "trainyard.testing.v1.EchoService"));
     EXPECT_OK(server_.Start());
     server_.host().MarkServing();
     stub_ = EchoService::NewStub(server_.Channel());
   }
-  ~RpcBoundTest() override {
+  ~RpcTestBase() override {
     if (!echo_.release.HasBeenNotified()) echo_.release.Notify();
     server_.Shutdown();
   }
@@ -45,6 +46,12 @@ class RpcBoundTest : public ::testing::Test {
   Rpc rpc_;
   EchoServiceImpl echo_;
   std::unique_ptr<EchoService::Stub> stub_;
+};
+
+// The unary bound, driven by a fake clock instead of waiting 30 s.
+class RpcBoundTest : public RpcTestBase {
+ protected:
+  RpcBoundTest() : RpcTestBase(2, Rpc::Lane::kInteractive) {}
 };
 
 TEST_F(RpcBoundTest, CallWithoutDeadlineIsBounded) {
@@ -79,34 +86,10 @@ TEST_F(RpcBoundTest, CallWithItsOwnDeadlineIsNotTimedByTheServer) {
 
 // With every interactive executor thread held, calls on the bulk lane are
 // still answered, on the bulk executor's threads.
-class RpcLaneTest : public ::testing::TestWithParam<Rpc::Lane> {
+class RpcLaneTest : public RpcTestBase,
+                    public ::testing::WithParamInterface<Rpc::Lane> {
  protected:
-  RpcLaneTest()
-      : executor_(1),
-        bulk_executor_(1),
-        timer_(clock_),
-        rpc_(server_.authenticator(), EchoPolicy(), executor_, bulk_executor_,
-             timer_, clock_, absl::Seconds(30)),
-        echo_(rpc_, GetParam()) {
-    EXPECT_OK(
-        server_.host().AddService(&echo_, "trainyard.testing.v1.EchoService"));
-    EXPECT_OK(server_.Start());
-    server_.host().MarkServing();
-    stub_ = EchoService::NewStub(server_.Channel());
-  }
-  ~RpcLaneTest() override {
-    if (!echo_.release.HasBeenNotified()) echo_.release.Notify();
-    server_.Shutdown();
-  }
-
-  TestServer server_;
-  FakeClock clock_;
-  Executor executor_;
-  Executor bulk_executor_;
-  DeadlineTimer timer_;
-  Rpc rpc_;
-  EchoServiceImpl echo_;
-  std::unique_ptr<EchoService::Stub> stub_;
+  RpcLaneTest() : RpcTestBase(1, GetParam()) {}
 };
 
 TEST_P(RpcLaneTest, AnswersWhileTheInteractiveExecutorIsBusy) {
