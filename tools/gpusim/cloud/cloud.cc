@@ -133,10 +133,7 @@ absl::StatusOr<PodView> Cloud::Create(PodSpec spec) {
 
 absl::StatusOr<PodView> Cloud::Get(std::string_view id) const {
   absl::MutexLock lock(&mu_);
-  Pod* pod = Find(id);
-  if (pod == nullptr) {
-    return absl::NotFoundError(absl::StrCat("pod ", ToAbsl(id), " not found"));
-  }
+  ASSIGN_OR_RETURN(Pod * pod, Lookup(id));
   return View(*pod);
 }
 
@@ -150,10 +147,7 @@ std::vector<PodView> Cloud::List() const {
 
 absl::StatusOr<PodView> Cloud::Stop(std::string_view id) {
   absl::MutexLock lock(&mu_);
-  Pod* pod = Find(id);
-  if (pod == nullptr) {
-    return absl::NotFoundError(absl::StrCat("pod ", ToAbsl(id), " not found"));
-  }
+  ASSIGN_OR_RETURN(Pod * pod, Lookup(id));
   if (pod->status == PodStatus::kTerminated ||
       pod->desired == PodStatus::kTerminated) {
     return WithReason(absl::FailedPreconditionError(absl::StrCat(
@@ -181,10 +175,7 @@ absl::StatusOr<PodView> Cloud::Stop(std::string_view id) {
 
 absl::Status Cloud::Terminate(std::string_view id) {
   absl::MutexLock lock(&mu_);
-  Pod* pod = Find(id);
-  if (pod == nullptr) {
-    return absl::NotFoundError(absl::StrCat("pod ", ToAbsl(id), " not found"));
-  }
+  ASSIGN_OR_RETURN(Pod * pod, Lookup(id));
   if (pod->status == PodStatus::kTerminated ||
       pod->desired == PodStatus::kTerminated) {
     return absl::OkStatus();
@@ -209,10 +200,7 @@ absl::StatusOr<PodView> Cloud::SetFaults(
     std::string_view id,
     const std::vector<std::pair<std::string, std::string>>& settings) {
   absl::MutexLock lock(&mu_);
-  Pod* pod = Find(id);
-  if (pod == nullptr) {
-    return absl::NotFoundError(absl::StrCat("pod ", ToAbsl(id), " not found"));
-  }
+  ASSIGN_OR_RETURN(Pod * pod, Lookup(id));
   FaultPlan faults = pod->faults;
   bool failures_set = false;
   for (const auto& [key, value] : settings) {
@@ -232,10 +220,7 @@ absl::StatusOr<PodView> Cloud::SetFaults(
 
 absl::StatusOr<PodView> Cloud::Interrupt(std::string_view id) {
   absl::MutexLock lock(&mu_);
-  Pod* pod = Find(id);
-  if (pod == nullptr) {
-    return absl::NotFoundError(absl::StrCat("pod ", ToAbsl(id), " not found"));
-  }
+  ASSIGN_OR_RETURN(Pod * pod, Lookup(id));
   absl::Time now = clock_.Now();
   if (pod->status == PodStatus::kProvisioning ||
       pod->status == PodStatus::kStarting) {
@@ -268,6 +253,14 @@ CloudCounts Cloud::Counts() const {
 Cloud::Pod* Cloud::Find(std::string_view id) const {
   auto it = pods_.find(id);
   return it == pods_.end() ? nullptr : it->second.get();
+}
+
+absl::StatusOr<Cloud::Pod*> Cloud::Lookup(std::string_view id) const {
+  Pod* pod = Find(id);
+  if (pod == nullptr) {
+    return absl::NotFoundError(absl::StrCat("pod ", ToAbsl(id), " not found"));
+  }
+  return pod;
 }
 
 PodView Cloud::View(const Pod& pod) const {

@@ -156,6 +156,9 @@ class Cloud {
   struct Pod;
 
   Pod* Find(std::string_view id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Find, or kNotFound "pod <id> not found" (the API's 404).
+  absl::StatusOr<Pod*> Lookup(std::string_view id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   PodView View(const Pod& pod) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetStatus(Pod& pod, PodStatus status, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
