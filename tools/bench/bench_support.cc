@@ -191,19 +191,6 @@ absl::StatusOr<std::string> MakeTempDir(const std::string& parent,
   return tmpl;
 }
 
-std::optional<std::string> FlagValue(std::string_view arg,
-                                     std::string_view name) {
-  if (!arg.starts_with(name)) return std::nullopt;
-  std::string_view rest = arg.substr(name.size());
-  if (rest.empty()) return std::string();
-  if (rest[0] != '=') return std::nullopt;
-  return std::string(rest.substr(1));
-}
-
-bool ParseBool(std::string_view v) {
-  return v.empty() || v == "true" || v == "1" || v == "yes";
-}
-
 // ---------------------------------------------------------------------------
 // The server under test
 // ---------------------------------------------------------------------------

@@ -124,13 +124,6 @@ std::string DefaultTempParent();
 absl::StatusOr<std::string> MakeTempDir(const std::string& parent,
                                         const std::string& prefix);
 
-// For hand-written flag parsers: the value of `arg` when it is `name` or
-// `name`=value ("" for a bare `name`), else nullopt.
-std::optional<std::string> FlagValue(std::string_view arg,
-                                     std::string_view name);
-// "", "true", "1" and "yes" are true.
-bool ParseBool(std::string_view v);
-
 // ---------------------------------------------------------------------------
 // The server under test
 // ---------------------------------------------------------------------------

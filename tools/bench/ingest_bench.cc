@@ -66,6 +66,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/config/flags.h"
 #include "common/http/client.h"
 #include "common/strings/absl_view.h"
 #include "common/time/clock.h"
@@ -89,7 +90,6 @@ using ::trainyard::bench::DefaultTempParent;
 using ::trainyard::bench::Describe;
 using ::trainyard::bench::EpochOf;
 using ::trainyard::bench::FillMetricsEvent;
-using ::trainyard::bench::FlagValue;
 using ::trainyard::bench::Ingest;
 using ::trainyard::bench::Interval;
 using ::trainyard::bench::kTotalSteps;
@@ -99,7 +99,6 @@ using ::trainyard::bench::LossAt;
 using ::trainyard::bench::MiB;
 using ::trainyard::bench::MillisBetween;
 using ::trainyard::bench::Pacer;
-using ::trainyard::bench::ParseBool;
 using ::trainyard::bench::Percentiles;
 using ::trainyard::bench::RawHttpConnection;
 using ::trainyard::bench::RunAgainstServer;
@@ -117,130 +116,130 @@ using Server = ::trainyard::bench::MetricsServer;
 struct Flags {
   std::string mode;
   std::string server_binary = "build/services/metrics/trainyard-metrics";
-  std::string dir;  // parent of the temp data dir
+  std::string dir = DefaultTempParent();  // parent of the temp data dir
   bool keep = false;
   std::vector<std::string> server_flags;
   // webhooks / grpc
   double duration_s = 10;
   double warmup_s = 1;
-  int connections = 32;
+  int64_t connections = 32;
   // "raw": RawHttpConnection; "httplib": common/http's HttpClient.
   std::string client = "raw";
-  int threads = 4;
-  int events_per_call = 125;
-  int jobs_per_call = 1;
-  int values = 8;
+  int64_t threads = 0;  // 0: 4, or 2 for memory
+  int64_t events_per_call = 125;
+  int64_t jobs_per_call = 1;
+  int64_t values = 8;
   // curve / events
-  int calls = 500;
+  int64_t calls = 500;
   int64_t small_points = 10000;
   int64_t large_points = 1000000;
-  int preload_batch = 1000;
+  int64_t preload_batch = 1000;
   double background_points_per_s = 50000;
-  int events = 100000;
+  int64_t events = 100000;
   bool restart = true;
   // memory
-  int jobs = 1000;
+  int64_t jobs = 1000;
   int64_t points_per_job = 10000;
   double pause_s = 0;
 };
 
-void Usage() {
-  std::fprintf(
-      stderr,
-      "usage: ingest_bench --mode=webhooks|grpc|curve|events|memory\n"
-      "  [--server_binary=PATH] [--dir=PARENT_OF_DATA_DIR] [--keep]\n"
-      "  [--server_flag=--name=value ...]   extra flags for the server\n"
-      "  webhooks: [--connections=32] [--duration=10] [--warmup=1]\n"
-      "            [--client=raw|httplib] (the generator's HTTP client)\n"
-      "  grpc:     [--threads=4] [--events_per_call=125] [--values=8]\n"
-      "            [--jobs_per_call=1] (events_per_call / jobs_per_call "
-      "events per job)\n"
-      "            [--duration=10] [--warmup=1]\n"
-      "  curve:    [--calls=500] [--small_points=10000]\n"
-      "            [--large_points=1000000] [--background_rate=50000]\n"
-      "            [--preload_batch=1000] (events per preload call)\n"
-      "  events:   [--calls=500] [--events=100000] [--restart=true|false]\n"
-      "  memory:   [--jobs=1000] [--points_per_job=10000] [--threads=2]\n"
-      "            [--restart=true|false] [--pause=SECONDS] (after the\n"
-      "            ingest, to attach a tool to the server)\n");
-}
-
-bool ParseFlags(int argc, char** argv, Flags* flags) {
-  flags->dir = DefaultTempParent();
-  bool threads_set = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    auto value = [&arg](std::string_view name) { return FlagValue(arg, name); };
-    if (auto v = value("--mode")) {
-      flags->mode = *v;
-    } else if (auto v = value("--server_binary")) {
-      flags->server_binary = *v;
-    } else if (auto v = value("--dir")) {
-      flags->dir = *v;
-    } else if (auto v = value("--keep")) {
-      flags->keep = ParseBool(*v);
-    } else if (auto v = value("--server_flag")) {
-      flags->server_flags.push_back(*v);
-    } else if (auto v = value("--client")) {
-      flags->client = *v;
-    } else if (auto v = value("--duration")) {
-      flags->duration_s = atof(v->c_str());
-    } else if (auto v = value("--warmup")) {
-      flags->warmup_s = atof(v->c_str());
-    } else if (auto v = value("--connections")) {
-      flags->connections = atoi(v->c_str());
-    } else if (auto v = value("--threads")) {
-      flags->threads = atoi(v->c_str());
-      threads_set = true;
-    } else if (auto v = value("--events_per_call")) {
-      flags->events_per_call = atoi(v->c_str());
-    } else if (auto v = value("--jobs_per_call")) {
-      flags->jobs_per_call = atoi(v->c_str());
-    } else if (auto v = value("--preload_batch")) {
-      flags->preload_batch = atoi(v->c_str());
-    } else if (auto v = value("--values")) {
-      flags->values = atoi(v->c_str());
-    } else if (auto v = value("--calls")) {
-      flags->calls = atoi(v->c_str());
-    } else if (auto v = value("--small_points")) {
-      flags->small_points = atoll(v->c_str());
-    } else if (auto v = value("--large_points")) {
-      flags->large_points = atoll(v->c_str());
-    } else if (auto v = value("--background_rate")) {
-      flags->background_points_per_s = atof(v->c_str());
-    } else if (auto v = value("--events")) {
-      flags->events = atoi(v->c_str());
-    } else if (auto v = value("--restart")) {
-      flags->restart = ParseBool(*v);
-    } else if (auto v = value("--jobs")) {
-      flags->jobs = atoi(v->c_str());
-    } else if (auto v = value("--pause")) {
-      flags->pause_s = atof(v->c_str());
-    } else if (auto v = value("--points_per_job")) {
-      flags->points_per_job = atoll(v->c_str());
-    } else {
-      std::fprintf(stderr, "unknown flag %s\n", argv[i]);
-      return false;
-    }
+absl::Status ParseFlags(int argc, char** argv, Flags* f, bool* help) {
+  trainyard::config::FlagSet flags("ingest_bench");
+  flags.AddString("mode", "webhooks, grpc, curve, events or memory", &f->mode);
+  flags.AddString("server_binary",
+                  "trainyard-metrics (else the one of this build tree)",
+                  &f->server_binary);
+  flags.AddString("dir", "parent of the temp data dir", &f->dir);
+  flags.AddBool("keep", "keep the data dir", &f->keep);
+  flags.AddCustom("server_flag", "extra flag for the server (repeatable)", "",
+                  [f](std::string_view v) {
+                    f->server_flags.emplace_back(v);
+                    return absl::OkStatus();
+                  });
+  flags
+      .AddDouble("duration", "webhooks, grpc: measured seconds", &f->duration_s)
+      .Range(0.001, 1e6);
+  flags
+      .AddDouble("warmup", "webhooks, grpc: seconds before measuring",
+                 &f->warmup_s)
+      .Range(0, 1e6);
+  flags
+      .AddInt("connections", "webhooks: keep-alive connections, one job each",
+              &f->connections)
+      .Range(1, 100000);
+  flags.AddString("client",
+                  "webhooks: the generator's HTTP client, raw or "
+                  "httplib",
+                  &f->client);
+  flags
+      .AddInt("threads",
+              "grpc, memory: ingest threads; 0: 4 for grpc, 2 for memory",
+              &f->threads)
+      .Range(0, 1000);
+  flags
+      .AddInt("events_per_call", "grpc: events per IngestEvents call",
+              &f->events_per_call)
+      .Range(1, 1000);
+  flags
+      .AddInt("jobs_per_call",
+              "grpc: jobs per call (events_per_call / jobs_per_call events "
+              "per job)",
+              &f->jobs_per_call)
+      .Range(1, 1000);
+  flags.AddInt("values", "grpc: values per METRICS event", &f->values)
+      .Range(1, 8);
+  flags.AddInt("calls", "curve, events: timed calls per job", &f->calls)
+      .Range(1, 100000000);
+  flags
+      .AddInt("small_points", "curve: points of the small job",
+              &f->small_points)
+      .Range(1, int64_t{1} << 40);
+  flags
+      .AddInt("large_points", "curve: points of the large job",
+              &f->large_points)
+      .Range(1, int64_t{1} << 40);
+  flags
+      .AddInt("preload_batch", "curve: events per preload call",
+              &f->preload_batch)
+      .Range(1, 1000);
+  flags
+      .AddDouble("background_rate",
+                 "curve: points/s ingested during the timed calls",
+                 &f->background_points_per_s)
+      .Range(0, 1e9);
+  flags.AddInt("events", "events: events of the job", &f->events)
+      .Range(1, 100000000);
+  flags.AddBool("restart", "events, memory: also measure after a restart",
+                &f->restart);
+  flags.AddInt("jobs", "memory: jobs", &f->jobs).Range(1, 10000000);
+  flags.AddInt("points_per_job", "memory: points per job", &f->points_per_job)
+      .Range(1, int64_t{1} << 40);
+  flags
+      .AddDouble("pause",
+                 "memory: seconds to wait after the ingest (to attach a tool "
+                 "to the server)",
+                 &f->pause_s)
+      .Range(0, 1e6);
+  if (absl::Status s = flags.Parse(argc, argv); !s.ok()) return s;
+  *help = flags.help_requested();
+  if (*help) {
+    std::printf("%s", flags.Usage().c_str());
+    return absl::OkStatus();
   }
-  if (flags->mode == "memory" && !threads_set) flags->threads = 2;
-  const bool known_mode = flags->mode == "webhooks" || flags->mode == "grpc" ||
-                          flags->mode == "curve" || flags->mode == "events" ||
-                          flags->mode == "memory";
-  if (!known_mode) {
-    std::fprintf(stderr, "--mode is missing or unknown\n");
-    return false;
+  if (f->mode != "webhooks" && f->mode != "grpc" && f->mode != "curve" &&
+      f->mode != "events" && f->mode != "memory") {
+    return absl::InvalidArgumentError(
+        "--mode: webhooks, grpc, curve, events or memory");
   }
-  return flags->duration_s > 0 && flags->warmup_s >= 0 &&
-         flags->connections > 0 && flags->threads > 0 &&
-         flags->events_per_call > 0 && flags->events_per_call <= 1000 &&
-         flags->jobs_per_call > 0 &&
-         flags->events_per_call % flags->jobs_per_call == 0 &&
-         flags->preload_batch > 0 && flags->preload_batch <= 1000 &&
-         flags->values >= 1 && flags->values <= 8 && flags->calls > 0 &&
-         flags->small_points > 0 && flags->large_points > 0 &&
-         flags->background_points_per_s >= 0 && flags->events > 0 &&
-         flags->jobs > 0 && flags->points_per_job > 0;
+  if (f->client != "raw" && f->client != "httplib") {
+    return absl::InvalidArgumentError("--client: raw or httplib");
+  }
+  if (f->events_per_call % f->jobs_per_call != 0) {
+    return absl::InvalidArgumentError(
+        "--events_per_call must be a multiple of --jobs_per_call");
+  }
+  if (f->threads == 0) f->threads = f->mode == "memory" ? 2 : 4;
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------
@@ -488,7 +487,7 @@ std::string StatusCounts(const std::map<int, int64_t>& by_status) {
 }
 
 int RunWebhooks(const Flags& flags, Server& server) {
-  std::printf(
+  absl::PrintF(
       "webhooks: %d keep-alive connections (one job each, %s client), signed "
       "METRICS events of 8 values, warm-up %.1f s, measured %.1f s\n",
       flags.connections, flags.client.c_str(), flags.warmup_s,
@@ -521,7 +520,7 @@ int RunWebhooks(const Flags& flags, Server& server) {
               StatusKiB(server.pid(), "VmRSS") / 1024.0);
   const int64_t stored = StoredPointsOf(server, server.stub(), t.jobs);
   PrintStored(stored, t.all_points);
-  std::printf(
+  absl::PrintF(
       "RESULT mode=webhooks connections=%d req_s=%.0f points_s=%.0f "
       "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%d "
       "stored_ratio=%.4f server_us_per_req=%.1f %s load1=%.2f\n",
@@ -584,7 +583,7 @@ void GrpcWorker(const Flags& flags, const Server& server, int index,
 
 int RunGrpc(const Flags& flags, Server& server) {
   const int points_per_call = flags.events_per_call * flags.values;
-  std::printf(
+  absl::PrintF(
       "grpc: %d threads (own channel and jobs each), IngestEvents of %d "
       "events x %d values = %d points per call, %d job(s) per call (%d "
       "events per job), warm-up %.1f s, measured %.1f s\n",
@@ -620,7 +619,7 @@ int RunGrpc(const Flags& flags, Server& server) {
               StatusKiB(server.pid(), "VmRSS") / 1024.0);
   const int64_t stored = StoredPointsOf(server, server.stub(), t.jobs);
   PrintStored(stored, t.all_points);
-  std::printf(
+  absl::PrintF(
       "RESULT mode=grpc threads=%d points_per_call=%d jobs_per_call=%d "
       "points_s=%.0f calls_s=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
       "errors=%d stored_ratio=%.4f server_us_per_event=%.1f %s "
@@ -752,15 +751,15 @@ CurveTimes TimeCurves(const Server& server, v1::MetricsService::Stub& stub,
 }
 
 int RunCurve(const Flags& flags, Server& server) {
-  std::printf(
+  absl::PrintF(
       "curve: preload curve-small (%d points) and curve-large (%d points), "
       "train_loss only (METRICS events of 1 value, calls of %d events); "
       "then GetLossCurve(train_loss, max_points 1000, full range), %d calls "
       "per job idle and %d while ~%.0f points/s are ingested into 125 other "
       "jobs\n",
-      static_cast<int>(flags.small_points),
-      static_cast<int>(flags.large_points), flags.preload_batch,
-      std::min(flags.calls, 100), flags.calls, flags.background_points_per_s);
+      flags.small_points, flags.large_points, flags.preload_batch,
+      std::min<int64_t>(flags.calls, 100), flags.calls,
+      flags.background_points_per_s);
   v1::MetricsService::Stub& stub = server.stub();
   Interval preload(server.pid());
   for (auto [job, points] :
@@ -790,7 +789,7 @@ int RunCurve(const Flags& flags, Server& server) {
   PrintStored(stored_large, flags.large_points);
 
   // Idle, one job at a time, so the server's CPU per call is known.
-  const int idle_calls = std::min(flags.calls, 100);
+  const int idle_calls = std::min<int64_t>(flags.calls, 100);
   Interval idle_small_cpu(server.pid());
   CurveTimes idle_s = TimeCurves(server, stub, idle_calls, true, false);
   idle_small_cpu.Stop();
@@ -838,7 +837,7 @@ int RunCurve(const Flags& flags, Server& server) {
   std::printf("  curve-large (%d points returned): %s\n", loaded.large_points,
               Describe(large).c_str());
   interval.Print("measured (curve calls + background ingest)");
-  std::printf(
+  absl::PrintF(
       "RESULT mode=curve bg_points_s=%.0f small_points=%d large_points=%d "
       "small_stored=%lld large_stored=%lld preload_batch=%d "
       "small_p50_ms=%.3f small_p99_ms=%.3f large_p50_ms=%.3f "
@@ -977,7 +976,7 @@ double TimeList(const Server& server, v1::MetricsService::Stub& stub,
 
 int RunEvents(const Flags& flags, Server& server) {
   const std::string job = "events-1";
-  std::printf(
+  absl::PrintF(
       "events: preload %s with %d events (METRICS ~88%%, STATUS, CHECKPOINT, "
       "WARNING, INFO, ERROR; raw JSON as sent by containers) in calls of "
       "1,000; then ListEvents page_size 50, types WARNING+STATUS, keyword "
@@ -1005,8 +1004,8 @@ int RunEvents(const Flags& flags, Server& server) {
     }
   }
   preload.Stop();
-  std::printf("preload: %d events in %.1f s, %.0f events/s\n", flags.events,
-              preload.wall(), flags.events / preload.wall());
+  absl::PrintF("preload: %d events in %.1f s, %.0f events/s\n", flags.events,
+               preload.wall(), flags.events / preload.wall());
   preload.Print("preload");
 
   const v1::ListEventsRequest req = EventsQuery(job);
@@ -1061,7 +1060,7 @@ int RunEvents(const Flags& flags, Server& server) {
         "index), second %.3f ms\n",
         restart_first_ms, restart_second_ms);
   }
-  std::printf(
+  absl::PrintF(
       "RESULT mode=events events=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
       "max_ms=%.3f first_ms=%.3f restart_first_ms=%.3f cpu_ms=%.3f "
       "preload_events_s=%.0f %s load1=%.2f\n",
@@ -1101,7 +1100,7 @@ int RunMemory(const Flags& flags, Server& server) {
   for (int j = 0; j < flags.jobs; ++j) {
     all_jobs.push_back(absl::StrCat("mem-", j));
   }
-  std::printf(
+  absl::PrintF(
       "memory: %d jobs x %d points (%d METRICS events x %d values); %d "
       "threads, each owning every %d-th job and sending calls of one event "
       "for each of up to %d of its jobs, so all jobs grow together\n",
@@ -1224,7 +1223,7 @@ int RunMemory(const Flags& flags, Server& server) {
       "RSS after ListSeries on every job (loads every series): %.1f "
       "MiB\n",
       MiB(rss_series));
-  std::printf(
+  absl::PrintF(
       "RESULT mode=memory jobs=%d points=%lld stored=%lld ingest_points_s=%.0f "
       "rss_mib=%.1f rss_touched_mib=%.1f rss_settled_mib=%.1f "
       "hwm_mib=%.1f disk_mib=%.1f restart_rss_mib=%.1f "
@@ -1248,10 +1247,13 @@ int main(int argc, char** argv) {
   // Line by line also into a file, so progress shows while it runs.
   setvbuf(stdout, nullptr, _IOLBF, 0);
   Flags flags;
-  if (!ParseFlags(argc, argv, &flags)) {
-    Usage();
+  bool help = false;
+  if (absl::Status s = ParseFlags(argc, argv, &flags, &help); !s.ok()) {
+    std::fprintf(stderr, "ingest_bench: %s (--help lists the flags)\n",
+                 std::string(s.message()).c_str());
     return 2;
   }
+  if (help) return 0;
   return RunAgainstServer(argc, argv,
                           {.binary = flags.server_binary,
                            .extra_flags = flags.server_flags,
