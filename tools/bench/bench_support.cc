@@ -208,6 +208,19 @@ std::string RandomHex(int bytes) {
 
 }  // namespace
 
+void AddServerFlags(config::FlagSet& flags, ServerFlags* server) {
+  flags.AddString("server_binary",
+                  "trainyard-metrics (else the one of this build tree)",
+                  &server->binary);
+  flags.AddString("dir", "parent of the temp data dir", &server->dir);
+  flags.AddBool("keep", "keep the data dir", &server->keep);
+  flags.AddCustom("server_flag", "extra flag for the server (repeatable)", "",
+                  [server](std::string_view v) {
+                    server->extra_flags.emplace_back(v);
+                    return absl::OkStatus();
+                  });
+}
+
 std::string FindServer(const std::string& given) {
   std::error_code ec;
   if (std::filesystem::exists(given, ec)) return given;

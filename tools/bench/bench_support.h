@@ -26,6 +26,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/config/flags.h"
 #include "common/testing/subprocess.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "trainyard/metrics/v1/metrics.grpc.pb.h"
@@ -136,6 +137,16 @@ struct ServerOptions {
   // Who is asking (a comment in the tokens file).
   std::string program = "bench";
 };
+
+// The flags every benchmark of a real server takes: --server_binary, --dir,
+// --keep and --server_flag (repeatable).
+struct ServerFlags {
+  std::string binary = "build/services/metrics/trainyard-metrics";
+  std::vector<std::string> extra_flags;
+  std::string dir = DefaultTempParent();  // parent of the temp data dir
+  bool keep = false;                      // keep the data dir
+};
+void AddServerFlags(config::FlagSet& flags, ServerFlags* server);
 
 // The server binary: `given` when it exists, else the one in the build tree
 // this program runs from (tools/bench/../../services/metrics).

@@ -86,7 +86,7 @@ namespace http = ::trainyard::http;
 using ::trainyard::RealClock;
 using ::trainyard::ToAbsl;
 using ::trainyard::ToProto;
-using ::trainyard::bench::DefaultTempParent;
+using ::trainyard::bench::AddServerFlags;
 using ::trainyard::bench::Describe;
 using ::trainyard::bench::EpochOf;
 using ::trainyard::bench::FillMetricsEvent;
@@ -103,6 +103,7 @@ using ::trainyard::bench::Percentiles;
 using ::trainyard::bench::RawHttpConnection;
 using ::trainyard::bench::RunAgainstServer;
 using ::trainyard::bench::SecondsSince;
+using ::trainyard::bench::ServerFlags;
 using ::trainyard::bench::StatusKiB;
 using ::trainyard::bench::SteadyClock;
 using ::trainyard::bench::Summarize;
@@ -115,10 +116,7 @@ using Server = ::trainyard::bench::MetricsServer;
 
 struct Flags {
   std::string mode;
-  std::string server_binary = "build/services/metrics/trainyard-metrics";
-  std::string dir = DefaultTempParent();  // parent of the temp data dir
-  bool keep = false;
-  std::vector<std::string> server_flags;
+  ServerFlags server;
   // webhooks / grpc
   double duration_s = 10;
   double warmup_s = 1;
@@ -146,16 +144,7 @@ struct Flags {
 absl::Status ParseFlags(int argc, char** argv, Flags* f, bool* help) {
   trainyard::config::FlagSet flags("ingest_bench");
   flags.AddString("mode", "webhooks, grpc, curve, events or memory", &f->mode);
-  flags.AddString("server_binary",
-                  "trainyard-metrics (else the one of this build tree)",
-                  &f->server_binary);
-  flags.AddString("dir", "parent of the temp data dir", &f->dir);
-  flags.AddBool("keep", "keep the data dir", &f->keep);
-  flags.AddCustom("server_flag", "extra flag for the server (repeatable)", "",
-                  [f](std::string_view v) {
-                    f->server_flags.emplace_back(v);
-                    return absl::OkStatus();
-                  });
+  AddServerFlags(flags, &f->server);
   flags
       .AddDouble("duration", "webhooks, grpc: measured seconds", &f->duration_s)
       .Range(0.001, 1e6);
@@ -1255,10 +1244,11 @@ int main(int argc, char** argv) {
   }
   if (help) return 0;
   return RunAgainstServer(argc, argv,
-                          {.binary = flags.server_binary,
-                           .extra_flags = flags.server_flags,
+                          {.binary = flags.server.binary,
+                           .extra_flags = flags.server.extra_flags,
                            .program = "ingest_bench"},
-                          flags.dir, flags.keep, [&flags](Server& server) {
+                          flags.server.dir, flags.server.keep,
+                          [&flags](Server& server) {
                             if (flags.mode == "webhooks")
                               return RunWebhooks(flags, server);
                             if (flags.mode == "grpc")

@@ -77,10 +77,7 @@ namespace v1 = ::trainyard::metrics::v1;
 
 struct Flags {
   std::string mode;
-  std::string server_binary = "build/services/metrics/trainyard-metrics";
-  std::string dir = DefaultTempParent();
-  bool keep = false;
-  std::vector<std::string> server_flags;
+  ServerFlags server;
   int64_t channels = 0;  // 0: 10 for fanout, 100 for idle
   // fanout
   int64_t subscribers = 1000;
@@ -102,16 +99,7 @@ struct Flags {
 absl::Status ParseFlags(int argc, char** argv, Flags* f, bool* help) {
   config::FlagSet flags("subscribe_bench");
   flags.AddString("mode", "fanout or idle", &f->mode);
-  flags.AddString("server_binary",
-                  "trainyard-metrics (else the one of this build tree)",
-                  &f->server_binary);
-  flags.AddString("dir", "parent of the temp data dir", &f->dir);
-  flags.AddBool("keep", "keep the data dir", &f->keep);
-  flags.AddCustom("server_flag", "extra flag for the server (repeatable)", "",
-                  [f](std::string_view v) {
-                    f->server_flags.emplace_back(v);
-                    return absl::OkStatus();
-                  });
+  AddServerFlags(flags, &f->server);
   flags
       .AddInt("channels",
               "channels (TCP connections) the streams are spread over; 0: 10 "
@@ -892,10 +880,10 @@ int Run(int argc, char** argv) {
   if (help) return 0;
   return RunAgainstServer(
       argc, argv,
-      {.binary = flags.server_binary,
-       .extra_flags = flags.server_flags,
+      {.binary = flags.server.binary,
+       .extra_flags = flags.server.extra_flags,
        .program = "subscribe_bench"},
-      flags.dir, flags.keep, [&flags](MetricsServer& server) {
+      flags.server.dir, flags.server.keep, [&flags](MetricsServer& server) {
         return flags.mode == "fanout" ? RunFanout(flags, server)
                                       : RunIdle(flags, server);
       });
