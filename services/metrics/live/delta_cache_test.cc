@@ -108,7 +108,7 @@ SharedDelta Points(std::initializer_list<std::pair<int64_t, int32_t>> points,
 
 // R-X-06: a client applying the two deltas in turn and one applying their
 // concatenation hold the same curve.
-TEST(AppendDeltaTest, ConcatenatesAndAppliesARewindToEarlierPoints) {
+TEST(AppendDeltaTest, R_X_06_ConcatenatesAndAppliesARewindToEarlierPoints) {
   SharedDelta combined = Points({{1, 1}, {2, 1}, {3, 1}}, 3);
   combined.delta.mutable_current_metrics()->set_step(3);
   SharedDelta next = Points({{3, 2}}, 5);
