@@ -67,9 +67,13 @@ rocksdb::DBOptions MakeDbOptions(
   // Acknowledged writes must be in the WAL (architecture.md); this is the
   // default, stated so that nobody turns it on for speed.
   db_options.manual_wal_flush = false;
-  // Concurrent writers (HTTP workers, gRPC executors): the next write group
-  // enters the WAL while the previous one fills the memtables.
-  db_options.enable_pipelined_write = true;
+  // Concurrent writers (HTTP workers, gRPC executors) form write groups whose
+  // leader writes the WAL and then every member's memtable inserts itself:
+  // one wake-up per follower. Pipelined writes and concurrent memtable
+  // inserts each add a hand-off per follower, which on two cores cost more
+  // than they overlap (tools/bench/README.md: ~10% more CPU per webhook).
+  db_options.enable_pipelined_write = false;
+  db_options.allow_concurrent_memtable_write = false;
   // Two cores per machine: one flush and one compaction at a time.
   db_options.max_background_jobs = 2;
   // RocksDB's own info LOG: bounded on disk.
