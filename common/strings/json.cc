@@ -4,36 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/strings/utf8.h"
+
 namespace trainyard {
-namespace {
-
-// Returns the length of the well-formed UTF-8 sequence at the start of `s`
-// (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF), or 0.
-size_t Utf8SequenceLength(std::string_view s) {
-  const auto byte = [&s](size_t i) { return static_cast<uint8_t>(s[i]); };
-  const auto continuation = [&](size_t i) {
-    return i < s.size() && (byte(i) & 0xC0) == 0x80;
-  };
-  const uint8_t lead = byte(0);
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
-  if (lead >= 0xE0 && lead <= 0xEF) {
-    if (!continuation(1) || !continuation(2)) return 0;
-    if (lead == 0xE0 && byte(1) < 0xA0) return 0;   // Overlong.
-    if (lead == 0xED && byte(1) >= 0xA0) return 0;  // Surrogate.
-    return 3;
-  }
-  if (lead >= 0xF0 && lead <= 0xF4) {
-    if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
-    if (lead == 0xF0 && byte(1) < 0x90) return 0;   // Overlong.
-    if (lead == 0xF4 && byte(1) >= 0x90) return 0;  // Above U+10FFFF.
-    return 4;
-  }
-  return 0;
-}
-
-}  // namespace
-
 void AppendJsonString(std::string_view text, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
@@ -41,8 +14,9 @@ void AppendJsonString(std::string_view text, std::string* out) {
   while (i < text.size()) {
     const auto c = static_cast<uint8_t>(text[i]);
     if (c >= 0x80) {
-      const size_t length = Utf8SequenceLength(text.substr(i));
-      if (length == 0) {
+      char32_t cp;
+      const size_t length = DecodeUtf8(text, i, &cp);
+      if (cp == kMalformedUtf8) {
         out->append("\\ufffd");
         ++i;
       } else {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/status/errors.h"
 #include "common/strings/absl_view.h"
+#include "common/strings/utf8.h"
 #include "google/protobuf/util/time_util.h"
 #include "trainyard/common/v1/common.pb.h"
 

@@ -41,10 +41,6 @@ struct CodePointSpan {
   bool operator==(const CodePointSpan&) const = default;
 };
 
-// True when `text` is well-formed UTF-8 (no overlongs, surrogates or values
-// above U+10FFFF).
-bool IsValidUtf8(std::string_view text);
-
 // Number of code points in `text`, counting each malformed byte as one.
 size_t CountCodePoints(std::string_view text);
 

@@ -1,12 +1,12 @@
 // Copyright 2026 Trainyard authors.
 #include "services/metrics/ingest/webhook_body.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
+#include "common/strings/json_message.h"
 
 namespace trainyard::metrics {
 namespace {
@@ -35,17 +35,6 @@ constexpr StageName kStageNames[] = {
     {"finalization", common::v1::STAGE_FINALIZATION},
 };
 
-// protobuf's parse errors name the field in parentheses:
-// "(metrics.trainLoss): invalid value ..." — take it when present.
-std::string FieldFromParseError(std::string_view message) {
-  size_t open = message.find('(');
-  size_t close = message.find(')', open);
-  if (open == std::string_view::npos || close == std::string_view::npos) {
-    return "";
-  }
-  return std::string(message.substr(open + 1, close - open - 1));
-}
-
 }  // namespace
 
 std::string WebhookFieldName(std::string_view proto_path) {
@@ -69,17 +58,9 @@ absl::StatusOr<v1::IngestEvent> ParseWebhookBody(std::string_view job_id,
                                                  std::string_view webhook_id,
                                                  std::string_view raw_body) {
   v1::WebhookBody body;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto parsed = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(raw_body.data(), raw_body.size()), &body,
-      options);
-  if (!parsed.ok()) {
-    std::string message(parsed.message().data(), parsed.message().size());
-    std::string field = FieldFromParseError(message);
-    return InvalidFieldError(field.empty() ? "body" : WebhookFieldName(field),
-                             absl::StrCat("malformed JSON: ", message));
-  }
+  // Names the JSON field of a bad value ("metrics.trainLoss"); unknown
+  // fields are skipped.
+  RETURN_IF_ERROR(ParseJsonMessage(raw_body, body));
   v1::IngestEvent event;
   event.set_job_id(std::string(job_id));
   event.set_event_id(std::string(webhook_id));
