@@ -13,6 +13,7 @@ namespace {
 constexpr uint8_t kPointsFormat = 1;
 constexpr uint8_t kChunkFormat = 2;
 constexpr uint8_t kMetaFormat = 1;
+constexpr uint8_t kTailFormat = 1;
 
 void PutVarint(std::string* out, uint64_t v) {
   char buf[10];
@@ -89,6 +90,13 @@ class Reader {
     }
     p_ += 8;
     *v = std::bit_cast<double>(bits);
+    return true;
+  }
+
+  bool GetBytes(uint64_t n, std::string_view* v) {
+    if (n > remaining()) return false;
+    *v = std::string_view(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
     return true;
   }
 
@@ -377,6 +385,47 @@ absl::Status DecodeChunkMeta(int64_t first_step, std::string_view bytes,
   m.extremes.count = static_cast<int64_t>(count);
   m.last.step = m.last_step;
   *meta = m;
+  return absl::OkStatus();
+}
+
+std::string EncodeTailSegment(absl::Span<const TailEntry> entries) {
+  std::string out;
+  out.push_back(static_cast<char>(kTailFormat));
+  std::string points;
+  for (const TailEntry& e : entries) {
+    PutVarint(&out, e.series.size());
+    out.append(e.series);
+    out.push_back(e.reset ? 1 : 0);
+    points.clear();
+    if (!e.points.empty()) EncodePoints(e.points, &points);
+    PutVarint(&out, points.size());
+    out.append(points);
+  }
+  return out;
+}
+
+absl::Status DecodeTailSegment(std::string_view bytes,
+                               std::vector<TailEntry>* entries) {
+  entries->clear();
+  Reader r(bytes);
+  uint8_t format;
+  if (!r.GetByte(&format) || format != kTailFormat) {
+    return Corrupt("unknown tail segment format");
+  }
+  while (!r.done()) {
+    TailEntry& e = entries->emplace_back();
+    uint64_t length;
+    std::string_view name, points;
+    uint8_t reset;
+    if (!r.GetVarint(&length) || !r.GetBytes(length, &name) || name.empty() ||
+        !r.GetByte(&reset) || reset > 1 || !r.GetVarint(&length) ||
+        !r.GetBytes(length, &points)) {
+      return Corrupt("bad tail segment entry");
+    }
+    e.series = std::string(name);
+    e.reset = reset == 1;
+    if (!points.empty()) RETURN_IF_ERROR(DecodePoints(points, &e.points));
+  }
   return absl::OkStatus();
 }
 

@@ -108,6 +108,19 @@ class ChunkView {
   int64_t count_ = 0;
 };
 
+// A tail segment (series_store.h) holds, for each series a Stage touched,
+// one entry: the series' new points, or with `reset` the series' whole tail
+// (entries of the series in earlier segments no longer count).
+struct TailEntry {
+  std::string series;
+  bool reset = false;
+  std::vector<SeriesPoint> points;  // Strictly increasing steps; may be empty.
+};
+std::string EncodeTailSegment(absl::Span<const TailEntry> entries);
+// kDataLoss on malformed bytes.
+absl::Status DecodeTailSegment(std::string_view bytes,
+                               std::vector<TailEntry>* entries);
+
 // A chunk summary. `meta.first_step` is not encoded (it is in the key).
 std::string EncodeChunkMeta(const ChunkMeta& meta);
 absl::Status DecodeChunkMeta(int64_t first_step, std::string_view bytes,

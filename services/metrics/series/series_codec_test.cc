@@ -77,6 +77,38 @@ std::vector<SeriesPoint> RandomPoints(std::mt19937_64& rng, size_t n) {
   return points;
 }
 
+TEST(SeriesCodecTest, TailSegmentsRoundTrip) {
+  std::vector<TailEntry> entries = {
+      {"train_loss", false, {{7, 0.5, 1}, {8, 0.4, 1}}},
+      {"val_loss", true, {}},  // A reset to an empty tail.
+      {"extra.reward", true, {{kMaxStep, -1, 3}}},
+  };
+  std::vector<TailEntry> decoded;
+  ASSERT_OK(DecodeTailSegment(EncodeTailSegment(entries), &decoded));
+  ASSERT_EQ(decoded.size(), entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(decoded[i].series, entries[i].series);
+    EXPECT_EQ(decoded[i].reset, entries[i].reset);
+    EXPECT_EQ(decoded[i].points, entries[i].points);
+  }
+}
+
+TEST(SeriesCodecTest, CorruptTailSegmentsAreDataLoss) {
+  const std::string good =
+      EncodeTailSegment(std::vector<TailEntry>{{"loss", false, {{1, 2, 1}}}});
+  std::vector<TailEntry> out;
+  for (size_t n = 0; n < good.size(); ++n) {
+    if (n == 1) continue;  // The format byte alone: no entries, valid.
+    EXPECT_THAT(DecodeTailSegment(good.substr(0, n), &out),
+                StatusIs(absl::StatusCode::kDataLoss))
+        << n;
+  }
+  std::string bad_reset = good;
+  bad_reset[1 + 1 + 4] = 2;
+  EXPECT_THAT(DecodeTailSegment(bad_reset, &out),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
 TEST(SeriesCodecTest, ChunksRoundTripWithBlockExtremes) {
   std::mt19937_64 rng(1);
   for (int block_points : {1, 3, 32, 1000}) {

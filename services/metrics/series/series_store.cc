@@ -75,12 +75,10 @@ std::string IndexKey(std::string_view job, std::string_view series,
       .Build();
 }
 
-std::string TailKey(std::string_view job, std::string_view series,
-                    uint64_t seq) {
+std::string TailKey(std::string_view job, uint64_t seq) {
   return storage::KeyBuilder()
       .AddString(job)
       .AddUint64(kKindTail)
-      .AddString(series)
       .AddUint64(seq)
       .Build();
 }
@@ -222,7 +220,9 @@ bool RolledBack(const std::vector<Rewind>& rewinds, int32_t attempt,
 struct Tail {
   std::vector<SeriesPoint> points;  // Sorted, unique steps.
   Extremes extremes;
-  std::vector<uint64_t> seqs;  // Keys of its segments on disk.
+  // The job's tail segments this series reads, ascending: the one with its
+  // latest reset entry and every later one with an entry of it.
+  std::vector<uint64_t> seqs;
 };
 
 // One version of a series. Immutable once shared.
@@ -233,7 +233,6 @@ struct SeriesState {
   ChunkIndex chunks;  // The effective curve before the tail.
   std::shared_ptr<const Tail> tail;
   std::map<int32_t, ChunkIndex> rolled_back;  // By attempt.
-  uint64_t next_seq = 1;
   uint64_t next_version = 1;
   // The staging order of this version (0: loaded): Publish never replaces a
   // version with an older one.
@@ -283,6 +282,7 @@ struct Pending {
   std::map<std::string, std::optional<std::string>, std::less<>> chunk_overlay;
   std::set<uint64_t> collected;  // Retired chunks already being deleted.
   std::optional<uint64_t> next_retired_seq;
+  std::optional<uint64_t> next_tail_seq;
   int drafts = 0;  // Unsettled JobDrafts that contributed.
 };
 
@@ -300,6 +300,7 @@ struct JobState {
   std::map<uint64_t, int> readers ABSL_GUARDED_BY(mu);
   std::vector<Retired> retired ABSL_GUARDED_BY(mu);
   uint64_t next_retired_seq ABSL_GUARDED_BY(mu) = 1;
+  uint64_t next_tail_seq ABSL_GUARDED_BY(mu) = 1;
 
   // Writer side (the caller serializes writers of a job; the mutex is for
   // Publish and the destructor of a dropped SeriesUpdate).
@@ -322,6 +323,7 @@ struct JobDraft {
   std::vector<Retired> retired;
   std::set<uint64_t> collected;
   std::optional<uint64_t> next_retired_seq;
+  std::optional<uint64_t> next_tail_seq;
   bool settled = false;  // Published or dropped.
 };
 
@@ -433,13 +435,24 @@ class SeriesStore::StageContext {
                                std::vector<SeriesPoint>* displaced);
   absl::Status AddRolledBack(SeriesState& s, std::string_view name,
                              int32_t attempt, std::vector<SeriesPoint> points);
-  // Makes `points` the tail of `s`: with `rewrite`, replaces its segments
-  // by one holding them all; else appends `new_segment` (the points that
-  // changed) as a segment. `extremes`: of `points`, when already known.
+  // Makes `points` the tail of `s`: with `rewrite`, as a reset entry
+  // holding them all (the series' earlier entries no longer count); else
+  // `new_segment` (the points that changed) as an entry. Entries go into
+  // this call's one tail segment. `extremes`: of `points`, when known.
   void WriteTail(SeriesState& s, std::string_view name,
                  std::vector<SeriesPoint> points,
                  absl::Span<const SeriesPoint> new_segment, bool rewrite,
                  std::optional<Extremes> extremes = std::nullopt);
+  // A job-level counter as of this call: this call's copy, else the staged
+  // (unpublished) one, else the published one.
+  uint64_t& Counter(std::optional<uint64_t>& mine,
+                    std::optional<uint64_t> series_internal::Pending::*pending,
+                    uint64_t JobState::*published);
+  // The seq of this call's tail segment.
+  uint64_t TailSeq();
+  // Writes the tail segment, and deletes the segments released by resets
+  // that no series reads any more.
+  void WriteTailSegment();
 
   const SeriesStore& store_;
   const SeriesStoreOptions& options_;
@@ -456,6 +469,17 @@ class SeriesStore::StageContext {
   std::vector<series_internal::Retired> retired_;
   std::set<uint64_t> collected_;
   std::optional<uint64_t> next_retired_seq_;
+
+  // This call's tail segment: an entry per series, and the segments each
+  // reset released.
+  struct TailWrite {
+    bool reset = false;
+    std::vector<SeriesPoint> points;
+    std::vector<uint64_t> released;
+  };
+  std::map<std::string, TailWrite, std::less<>> tail_writes_;
+  std::optional<uint64_t> tail_seq_;
+  std::optional<uint64_t> next_tail_seq_;
 };
 
 std::shared_ptr<const SeriesState> SeriesStore::StageContext::Current(
@@ -594,16 +618,9 @@ void SeriesStore::StageContext::DeleteChunk(std::string_view name, uint64_t tag,
   // still read it. CollectRetired() deletes it later.
   std::string key = ChunkKey(job_id_, name, tag, meta);
   overlay_[key] = std::nullopt;
-  if (!next_retired_seq_.has_value()) {
-    absl::MutexLock lock(&job_.mu);
-    if (job_.pending.has_value() &&
-        job_.pending->next_retired_seq.has_value()) {
-      next_retired_seq_ = job_.pending->next_retired_seq;
-    } else {
-      next_retired_seq_ = job_.next_retired_seq;
-    }
-  }
-  uint64_t seq = (*next_retired_seq_)++;
+  uint64_t seq =
+      Counter(next_retired_seq_, &series_internal::Pending::next_retired_seq,
+              &JobState::next_retired_seq)++;
   Put(kMetaCf, RetiredKey(job_id_, seq), key);
   retired_.push_back({seq, std::move(key), 0});
   Delete(kMetaCf, IndexKey(job_id_, name, tag, meta.first_step));
@@ -694,36 +711,105 @@ absl::Status SeriesStore::StageContext::AddRolledBack(
   return MergeIntoChunks(s, name, tag, run, points, &displaced);
 }
 
+uint64_t& SeriesStore::StageContext::Counter(
+    std::optional<uint64_t>& mine,
+    std::optional<uint64_t> series_internal::Pending::*pending,
+    uint64_t JobState::*published) {
+  if (!mine.has_value()) {
+    absl::MutexLock lock(&job_.mu);
+    if (job_.pending.has_value() && ((*job_.pending).*pending).has_value()) {
+      mine = (*job_.pending).*pending;
+    } else {
+      mine = job_.*published;
+    }
+  }
+  return *mine;
+}
+
+uint64_t SeriesStore::StageContext::TailSeq() {
+  if (!tail_seq_.has_value()) {
+    tail_seq_ =
+        Counter(next_tail_seq_, &series_internal::Pending::next_tail_seq,
+                &JobState::next_tail_seq)++;
+  }
+  return *tail_seq_;
+}
+
 void SeriesStore::StageContext::WriteTail(
     SeriesState& s, std::string_view name, std::vector<SeriesPoint> points,
     absl::Span<const SeriesPoint> new_segment, bool rewrite,
     std::optional<Extremes> extremes) {
   auto tail = std::make_shared<Tail>();
-  if (rewrite) {
-    // Segment seqs only grow, so the live segments are the keys between the
-    // first and the last: one range deletion instead of one per segment
-    // (segments are read only by the load scan, which range tombstones do
-    // not slow down much).
-    const std::vector<uint64_t>& seqs = s.tail->seqs;
-    if (seqs.size() == 1) {
-      Delete(kMetaCf, TailKey(job_id_, name, seqs.front()));
-    } else if (seqs.size() > 1) {
-      ops_.push_back({Op::kDeleteRange, kMetaCf,
-                      TailKey(job_id_, name, seqs.front()),
-                      TailKey(job_id_, name, seqs.back() + 1)});
+  if (rewrite) new_segment = points;
+  if (rewrite || !new_segment.empty()) {
+    auto [it, inserted] = tail_writes_.try_emplace(std::string(name));
+    TailWrite& w = it->second;
+    if (rewrite) {
+      // Even empty, the reset entry is written: it voids the series' entries
+      // in older segments that other series keep alive.
+      w.reset = true;
+      w.points.assign(points.begin(), points.end());
+      w.released.insert(w.released.end(), s.tail->seqs.begin(),
+                        s.tail->seqs.end());
+    } else if (inserted) {
+      w.points.assign(new_segment.begin(), new_segment.end());
+      tail->seqs = s.tail->seqs;
+    } else {
+      // A second write of the series in this call: merged, later wins.
+      std::map<int64_t, SeriesPoint> merged;
+      for (const SeriesPoint& p : w.points) merged[p.step] = p;
+      for (const SeriesPoint& p : new_segment) merged[p.step] = p;
+      w.points.clear();
+      for (const auto& [step, p] : merged) w.points.push_back(p);
+      tail->seqs = s.tail->seqs;
     }
-    new_segment = points;
+    if (tail->seqs.empty() || tail->seqs.back() != TailSeq()) {
+      tail->seqs.push_back(TailSeq());
+    }
   } else {
     tail->seqs = s.tail->seqs;
-  }
-  if (!new_segment.empty()) {
-    uint64_t seq = s.next_seq++;
-    Put(kMetaCf, TailKey(job_id_, name, seq), EncodePoints(new_segment));
-    tail->seqs.push_back(seq);
   }
   tail->extremes = extremes.has_value() ? *extremes : ExtremesOf(points);
   tail->points = std::move(points);
   s.tail = std::move(tail);
+}
+
+void SeriesStore::StageContext::WriteTailSegment() {
+  if (tail_writes_.empty()) return;
+  std::vector<uint64_t> released;
+  std::vector<TailEntry> entries;
+  for (auto& [name, w] : tail_writes_) {
+    released.insert(released.end(), w.released.begin(), w.released.end());
+    entries.push_back({name, w.reset, std::move(w.points)});
+  }
+  Put(kMetaCf, TailKey(job_id_, TailSeq()), EncodeTailSegment(entries));
+  if (released.empty()) return;
+  std::sort(released.begin(), released.end());
+  released.erase(std::unique(released.begin(), released.end()), released.end());
+  std::set<uint64_t> live;
+  for (const std::string& name : AllSeriesNames()) {
+    std::shared_ptr<const SeriesState> state = Current(name);
+    if (state == nullptr) continue;
+    for (uint64_t seq : state->tail->seqs) {
+      if (std::binary_search(released.begin(), released.end(), seq)) {
+        live.insert(seq);
+      }
+    }
+  }
+  std::erase_if(released, [&live](uint64_t seq) { return live.contains(seq); });
+  // Series reporting together reset together: their dead segments are runs
+  // of consecutive seqs, each one range deletion.
+  for (size_t i = 0; i < released.size();) {
+    size_t j = i + 1;
+    while (j < released.size() && released[j] == released[j - 1] + 1) ++j;
+    if (j - i == 1) {
+      Delete(kMetaCf, TailKey(job_id_, released[i]));
+    } else {
+      ops_.push_back({Op::kDeleteRange, kMetaCf, TailKey(job_id_, released[i]),
+                      TailKey(job_id_, released[j - 1] + 1)});
+    }
+    i = j;
+  }
 }
 
 absl::Status SeriesStore::StageContext::AddPoints(
@@ -897,12 +983,14 @@ void SeriesStore::StageContext::Purge() {
   overlay_.clear();
   retired_.clear();
   collected_.clear();
+  tail_writes_.clear();
   rewinds_.emplace();
   rewinds_changed_ = true;
 }
 
 void SeriesStore::StageContext::Commit(storage::WriteBatch& batch,
                                        JobDraft* draft, bool new_draft) {
+  WriteTailSegment();
   for (const Op& op : ops_) {
     switch (op.type) {
       case Op::kPut:
@@ -929,6 +1017,7 @@ void SeriesStore::StageContext::Commit(storage::WriteBatch& batch,
   if (next_retired_seq_.has_value()) {
     draft->next_retired_seq = next_retired_seq_;
   }
+  if (next_tail_seq_.has_value()) draft->next_tail_seq = next_tail_seq_;
   for (const auto& [name, state] : changed_) draft->series[name] = state;
   if (rewinds_changed_) {
     draft->rewinds = *rewinds_;
@@ -955,6 +1044,7 @@ void SeriesStore::StageContext::Commit(storage::WriteBatch& batch,
   if (next_retired_seq_.has_value()) {
     pending.next_retired_seq = next_retired_seq_;
   }
+  if (next_tail_seq_.has_value()) pending.next_tail_seq = next_tail_seq_;
 }
 
 // ---------------------------------------------------------------------------
@@ -1114,6 +1204,9 @@ void SeriesStore::Publish(SeriesUpdate staged) {
         job.next_retired_seq =
             std::max(job.next_retired_seq, *draft.next_retired_seq);
       }
+      if (draft.next_tail_seq.has_value()) {
+        job.next_tail_seq = std::max(job.next_tail_seq, *draft.next_tail_seq);
+      }
       if (job.pending.has_value() && --job.pending->drafts <= 0) {
         job.pending.reset();
       }
@@ -1187,7 +1280,8 @@ absl::Status SeriesStore::Load(std::string_view job_id, JobState& job) const {
     error = status;
     return false;
   };
-  std::vector<SeriesPoint> points;
+  std::vector<TailEntry> entries;
+  uint64_t next_tail_seq = 1;
   RETURN_IF_ERROR(db_.Scan(
       kMetaCf, storage::KeyRange::Prefix(JobPrefix(job_id)),
       storage::Direction::kForward,
@@ -1228,17 +1322,20 @@ absl::Status SeriesStore::Load(std::string_view job_id, JobState& job) const {
             return true;
           }
           case kKindTail: {
-            if (!reader.ReadString(&series) || !reader.ReadUint64(&a) ||
-                !reader.done()) {
-              break;
-            }
-            points.clear();
-            if (absl::Status s = DecodePoints(value, &points); !s.ok()) {
+            if (!reader.ReadUint64(&a) || !reader.done()) break;
+            if (absl::Status s = DecodeTailSegment(value, &entries); !s.ok()) {
               return fail(s);
             }
-            Builder& builder = builders[series];
-            builder.seqs.push_back(a);  // Keys come in seq order.
-            for (const SeriesPoint& p : points) builder.tail[p.step] = p;
+            next_tail_seq = a + 1;  // Keys come in seq order.
+            for (const TailEntry& e : entries) {
+              Builder& builder = builders[e.series];
+              if (e.reset) {
+                builder.tail.clear();
+                builder.seqs.clear();
+              }
+              builder.seqs.push_back(a);
+              for (const SeriesPoint& p : e.points) builder.tail[p.step] = p;
+            }
             return true;
           }
           case kKindRetired: {
@@ -1283,7 +1380,6 @@ absl::Status SeriesStore::Load(std::string_view job_id, JobState& job) const {
     for (const auto& [step, p] : builder.tail) tail->points.push_back(p);
     tail->extremes = ExtremesOf(tail->points);
     tail->seqs = builder.seqs;
-    s.next_seq = builder.seqs.empty() ? 1 : builder.seqs.back() + 1;
     s.next_version = builder.max_version + 1;
     s.tail = std::move(tail);
     series.emplace(name, std::make_shared<const SeriesState>(std::move(s)));
@@ -1292,6 +1388,7 @@ absl::Status SeriesStore::Load(std::string_view job_id, JobState& job) const {
   job.series = std::move(series);
   job.rewinds = std::move(rewinds);
   job.next_retired_seq = retired.empty() ? 1 : retired.back().seq + 1;
+  job.next_tail_seq = next_tail_seq;
   job.retired = std::move(retired);  // Generation 0: nobody reads them.
   return absl::OkStatus();
 }

@@ -34,7 +34,7 @@
 //                   3 retired chunk)
 //       job | 0 | new_attempt | resumed_from_step  -> ""
 //       job | 1 | series | tag | first_step         -> chunk summary
-//       job | 2 | series | seq                      -> point block
+//       job | 2 | seq                               -> tail segment
 //       job | 3 | seq                               -> chunk key
 //       Everything needed to rebuild a job's in-memory state, in one prefix
 //       scan (one consistent snapshot) that never touches point data.
@@ -50,12 +50,17 @@
 // Formats of the values: series_codec.h (compact binary, ~10 bytes a point).
 //
 // Write path. New points of the effective curve beyond its last chunk go to
-// the series' tail: each Stage writes the new points of a series as one small
-// tail segment (one key per series per call, whatever the number of points).
-// When the tail reaches chunk_points points, whole chunks are folded out of
-// it: chunk + summary written, the tail's segment keys deleted, the remainder
-// rewritten as one segment, all in the caller's batch. So a webhook point
-// costs one small Put, and a 1000-point gRPC batch a few Puts per series; a
+// the series' tail. Each Stage writes ONE tail segment for the job, whatever
+// the number of series it touches: an entry per series with its new points
+// (series_codec.h: TailEntry), so a webhook of 8 values costs one small Put,
+// not 8. When a tail reaches chunk_points points, whole chunks are folded
+// out of it (chunk + summary written) and the remainder is written as a
+// *reset* entry: the series' entries in older segments no longer count. A
+// series reads the segment of its latest reset and every later one with an
+// entry of it; a segment no series reads is deleted (series that report
+// together reset together, so these are runs of seqs: one range deletion).
+// A series that reports rarely (val_loss) keeps its few segments alive, and
+// with them the void entries of the others, until its own next reset. A
 // chunk blob is written once per chunk_points points, not per point. Points
 // at or before the last chunk's last step (late or replayed points) and
 // rewinds rewrite the affected chunks (read-modify-write).
@@ -79,7 +84,7 @@
 // write fails, drop the SeriesUpdate: nothing in memory changed.
 //
 // Stage all the points of one job of a request in one call where possible:
-// each call writes one tail segment per series it touches.
+// each call writes one tail segment.
 //
 //   storage::WriteBatch batch;
 //   SeriesUpdate update;

@@ -255,6 +255,24 @@ class SeriesStoreTest : public ::testing::Test {
     return n;
   }
 
+  // Tail segment keys (series_meta kind 2) of all jobs.
+  size_t TailSegments() {
+    size_t n = 0;
+    EXPECT_OK(db_->Scan("series_meta", storage::KeyRange::All(),
+                        storage::Direction::kForward,
+                        [&n](std::string_view key, std::string_view) {
+                          storage::KeyReader reader(key);
+                          std::string job;
+                          uint64_t kind = 0;
+                          if (reader.ReadString(&job) &&
+                              reader.ReadUint64(&kind) && kind == 2) {
+                            ++n;
+                          }
+                          return true;
+                        }));
+    return n;
+  }
+
   ::trainyard::testing::TempDir dir_;
   SeriesStoreOptions options_;
   std::unique_ptr<storage::Db> db_;
@@ -713,7 +731,9 @@ TEST_F(SeriesStoreTest, TailFoldsIntoChunksAtTheBoundary) {
   // The 8th point folds one chunk of 8 and leaves an empty tail.
   IngestRange("j", 7, 1);
   EXPECT_EQ(KeysIn("series_chunks"), 1u);
-  EXPECT_EQ(KeysIn("series_meta"), 1u);  // Its summary; no tail segment.
+  // Its summary, and the tail segment with the tail's (empty) reset entry.
+  EXPECT_EQ(TailSegments(), 1u);
+  EXPECT_EQ(KeysIn("series_meta"), 1u + 1u);
   ExpectMatchesModel("j");
   // A bulk Stage of 21 points: two more chunks, 5 left in one segment.
   IngestRange("j", 8, 21);
@@ -725,6 +745,43 @@ TEST_F(SeriesStoreTest, TailFoldsIntoChunksAtTheBoundary) {
   // Folding continues correctly after a reopen (tail rebuilt from disk).
   IngestRange("j", 29, 3);
   EXPECT_EQ(KeysIn("series_chunks"), 4u);
+  ExpectMatchesModel("j");
+}
+
+// A Stage writes one tail segment (one RocksDB key) whatever the number of
+// series it touches. A segment lives while some series still reads it, and
+// a series' reset entry voids its entries in older segments that another
+// series keeps alive.
+TEST_F(SeriesStoreTest, OneTailSegmentPerStageSharedBySeries) {
+  auto event = [](int64_t step) {
+    return std::vector<PointInput>{{"train_loss", step, 1.0 / (step + 1), 1},
+                                   {"lr", step, 0.1, 1},
+                                   {"gpu", step, 90.0 + step, 1}};
+  };
+  for (int64_t step = 0; step < 5; ++step) {
+    std::vector<PointInput> points = event(step);
+    if (step == 2) points.push_back({"val_loss", step, 0.5, 1});
+    Ingest("j", points);
+  }
+  EXPECT_EQ(TailSegments(), 5u);
+  EXPECT_EQ(KeysIn("series_meta"), 5u);
+  // Step 7 folds the three per-step series (8 points a chunk): they release
+  // segments 1-7, but val_loss still reads segment 3 (with their stale
+  // entries in it).
+  for (int64_t step = 5; step < 8; ++step) Ingest("j", event(step));
+  EXPECT_EQ(KeysIn("series_chunks"), 3u);
+  EXPECT_EQ(TailSegments(), 2u);  // Segment 3 and the resets' segment 8.
+  ExpectMatchesModel("j");
+  Reopen();  // The stale entries in segment 3 stay void.
+  ExpectMatchesModel("j");
+  for (int64_t step = 8; step < 10; ++step) Ingest("j", event(step));
+  ExpectMatchesModel("j");
+  // The rewind moves every tail point (steps 2-9 of attempt 1): each series
+  // resets, which releases segments 3 and 8-10; nobody reads them any more.
+  Rewind("j", 2, 1);
+  EXPECT_EQ(TailSegments(), 1u);  // The rewind's, with the reset entries.
+  ExpectMatchesModel("j");
+  Reopen();
   ExpectMatchesModel("j");
 }
 
