@@ -703,16 +703,31 @@ class BackgroundIngest {
 };
 
 struct CurveTimes {
-  std::vector<double> small_ms, large_ms;
+  // floor_ms: GetProgress of curve-small, a unary call that does almost
+  // nothing: what any call costs on this machine at that moment.
+  std::vector<double> small_ms, large_ms, floor_ms;
   int small_points = 0, large_points = 0;
   std::string error;
 };
 
-// `calls` GetLossCurve calls per job, alternating between the jobs.
+// `calls` GetLossCurve calls per job, alternating between the jobs, each
+// round followed by a GetProgress when `floor`.
 CurveTimes TimeCurves(const Server& server, v1::MetricsService::Stub& stub,
-                      int calls, bool small, bool large) {
+                      int calls, bool small, bool large, bool floor) {
   CurveTimes out;
   for (int i = 0; i < calls && out.error.empty(); ++i) {
+    if (floor) {
+      v1::GetProgressRequest req;
+      req.set_job_id("curve-small");
+      grpc::ClientContext ctx;
+      server.AuthorizeViewer(ctx);
+      v1::GetProgressResponse resp;
+      const auto start = SteadyClock::now();
+      grpc::Status s = stub.GetProgress(&ctx, req, &resp);
+      out.floor_ms.push_back(MillisBetween(start, SteadyClock::now()));
+      if (!s.ok()) out.error = absl::StrCat("GetProgress: ", s.error_message());
+    }
+    if (!small && !large) continue;
     for (int which = small ? 0 : 1; which < (large ? 2 : 1); ++which) {
       v1::GetLossCurveRequest req;
       req.set_job_id(which == 0 ? "curve-small" : "curve-large");
@@ -780,15 +795,18 @@ int RunCurve(const Flags& flags, Server& server) {
   // Idle, one job at a time, so the server's CPU per call is known.
   const int idle_calls = std::min<int64_t>(flags.calls, 100);
   Interval idle_small_cpu(server.pid());
-  CurveTimes idle_s = TimeCurves(server, stub, idle_calls, true, false);
+  CurveTimes idle_s = TimeCurves(server, stub, idle_calls, true, false, false);
   idle_small_cpu.Stop();
   Interval idle_large_cpu(server.pid());
-  CurveTimes idle_l = TimeCurves(server, stub, idle_calls, false, true);
+  CurveTimes idle_l = TimeCurves(server, stub, idle_calls, false, true, false);
   idle_large_cpu.Stop();
-  if (!idle_s.error.empty() || !idle_l.error.empty()) {
-    std::fprintf(stderr, "%s%s\n", idle_s.error.c_str(), idle_l.error.c_str());
+  CurveTimes idle_f = TimeCurves(server, stub, idle_calls, false, false, true);
+  if (!idle_s.error.empty() || !idle_l.error.empty() || !idle_f.error.empty()) {
+    std::fprintf(stderr, "%s%s%s\n", idle_s.error.c_str(), idle_l.error.c_str(),
+                 idle_f.error.c_str());
     return 1;
   }
+  Percentiles idle_floor = Summarize(idle_f.floor_ms);
   Percentiles idle_small = Summarize(idle_s.small_ms);
   Percentiles idle_large = Summarize(idle_l.large_ms);
   const double small_cpu_ms = idle_small_cpu.server_cpu() * 1e3 / idle_calls;
@@ -801,12 +819,14 @@ int RunCurve(const Flags& flags, Server& server) {
       "idle: curve-large (%d points returned): %s; server CPU %.3f ms per "
       "call\n",
       idle_l.large_points, Describe(idle_large).c_str(), large_cpu_ms);
+  std::printf("idle: GetProgress (the floor of any unary call): %s\n",
+              Describe(idle_floor).c_str());
 
   BackgroundIngest background(server, flags.background_points_per_s);
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const int64_t bg_start = background.points();
   Interval interval(server.pid());
-  CurveTimes loaded = TimeCurves(server, stub, flags.calls, true, true);
+  CurveTimes loaded = TimeCurves(server, stub, flags.calls, true, true, true);
   interval.Stop();
   const double bg_rate = (background.points() - bg_start) / interval.wall();
   background.Stop();
@@ -819,27 +839,30 @@ int RunCurve(const Flags& flags, Server& server) {
   }
   Percentiles small = Summarize(loaded.small_ms);
   Percentiles large = Summarize(loaded.large_ms);
+  Percentiles floor = Summarize(loaded.floor_ms);
   std::printf("under ingest (%.0f points/s achieved, %d late calls):\n",
               bg_rate, static_cast<int>(background.late_calls()));
   std::printf("  curve-small (%d points returned): %s\n", loaded.small_points,
               Describe(small).c_str());
   std::printf("  curve-large (%d points returned): %s\n", loaded.large_points,
               Describe(large).c_str());
+  std::printf("  GetProgress (the floor): %s\n", Describe(floor).c_str());
   interval.Print("measured (curve calls + background ingest)");
   absl::PrintF(
       "RESULT mode=curve bg_points_s=%.0f small_points=%d large_points=%d "
       "small_stored=%lld large_stored=%lld preload_batch=%d "
       "small_p50_ms=%.3f small_p99_ms=%.3f large_p50_ms=%.3f "
-      "large_p99_ms=%.3f idle_small_p99_ms=%.3f idle_large_p99_ms=%.3f "
+      "large_p99_ms=%.3f floor_p50_ms=%.3f floor_p99_ms=%.3f "
+      "idle_small_p99_ms=%.3f idle_large_p99_ms=%.3f idle_floor_p99_ms=%.3f "
       "small_cpu_ms=%.3f large_cpu_ms=%.3f "
       "preload_events_s=%.0f %s load1=%.2f\n",
       bg_rate, static_cast<int>(flags.small_points),
       static_cast<int>(flags.large_points),
       static_cast<long long>(stored_small),
       static_cast<long long>(stored_large), flags.preload_batch, small.p50,
-      small.p99, large.p50, large.p99, idle_small.p99, idle_large.p99,
-      small_cpu_ms, large_cpu_ms, preloaded / preload.wall(),
-      interval.Fields().c_str(), LoadAverage1());
+      small.p99, large.p50, large.p99, floor.p50, floor.p99, idle_small.p99,
+      idle_large.p99, idle_floor.p99, small_cpu_ms, large_cpu_ms,
+      preloaded / preload.wall(), interval.Fields().c_str(), LoadAverage1());
   return 0;
 }
 
