@@ -185,7 +185,7 @@ while read -r name rest; do
         note=""
         [[ "$stored" != "$points" ]] && note=" (only $stored of $points points stored: not the goal's job)" && result="**invalid**"
         awk -v b="$bg" 'BEGIN { exit !(b < 45000) }' && note="$note (background reached only $(fmt_k "$bg") points/s)"
-        echo "| loss curve, $points-point job, p99 <= $want ms under 50K points/s | 1000 points, full range | p50 $(field "$line" ${size}_p50_ms) / p99 $p99 ms (idle p99 $(field "$line" idle_${size}_p99_ms) ms, server CPU $(field "$line" ${size}_cpu_ms) ms/call), ingest $(fmt_k "$bg") points/s$note | $want ms | $result | $(split_of "$line") | $load |"
+        echo "| loss curve, $points-point job, p99 <= $want ms under 50K points/s | 1000 points, full range | p50 $(field "$line" ${size}_p50_ms) / p99 $p99 ms (idle p99 $(field "$line" idle_${size}_p99_ms) ms, server CPU $(field "$line" ${size}_cpu_ms) ms/call); any unary call (GetProgress) p99 $(field "$line" floor_p99_ms) ms, idle $(field "$line" idle_floor_p99_ms) ms; ingest $(fmt_k "$bg") points/s$note | $want ms | $result | $(split_of "$line") | $load |"
       done
       ;;
     events)
