@@ -417,6 +417,10 @@ std::vector<std::string> MetricsSeriesNames(int values) {
   return out;
 }
 
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
 void FillMetricsEvent(v1::IngestEvent* e, const std::string& job, int64_t seq,
                       int values, const google::protobuf::Timestamp& time,
                       bool with_message) {

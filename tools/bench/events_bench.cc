@@ -21,7 +21,6 @@
 // Wall time is read from std::chrono::steady_clock directly: this program is a
 // measurement tool, not service code behind the injected Clock.
 
-#include <stdlib.h>
 #include <time.h>
 
 #include <algorithm>
@@ -38,10 +37,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/config/flags.h"
 #include "common/storage/db.h"
 #include "common/strings/absl_view.h"
 #include "common/time/clock.h"
 #include "services/metrics/events/event_store.h"
+#include "tools/bench/bench_support.h"
 #include "trainyard/common/v1/common.pb.h"
 #include "trainyard/metrics/v1/metrics.pb.h"
 
@@ -49,6 +50,9 @@ namespace {
 
 namespace common = ::trainyard::common::v1;
 using ::trainyard::RealClock;
+using ::trainyard::bench::LoadAverage;
+using ::trainyard::bench::Percentiles;
+using ::trainyard::bench::Summarize;
 using ::trainyard::metrics::EventStore;
 using ::trainyard::metrics::EventUpdate;
 using ::trainyard::metrics::v1::Event;
@@ -62,50 +66,35 @@ constexpr char kJob[] = "job-bench-1";
 constexpr int64_t kStartSeconds = 1764385200;
 
 struct Flags {
-  std::string dir;
-  int events = 100000;
-  int iterations = 300;
-  int ingest = 20000;
-  int sync_ingest = 2000;
+  std::string dir = trainyard::bench::DefaultTempParent();
+  int64_t events = 100000;
+  int64_t iterations = 300;
+  int64_t ingest = 20000;
+  int64_t sync_ingest = 2000;
 };
 
-bool ParseFlags(int argc, char** argv, Flags* flags) {
-  const char* tmp = getenv("TMPDIR");
-  flags->dir = (tmp != nullptr && tmp[0] != '\0') ? tmp : "/var/tmp";
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    auto value = [&arg](std::string_view name) -> const char* {
-      return arg.starts_with(name) ? arg.data() + name.size() : nullptr;
-    };
-    if (const char* v = value("--dir=")) {
-      flags->dir = v;
-    } else if (const char* v = value("--events=")) {
-      flags->events = atoi(v);
-    } else if (const char* v = value("--iterations=")) {
-      flags->iterations = atoi(v);
-    } else if (const char* v = value("--ingest=")) {
-      flags->ingest = atoi(v);
-    } else if (const char* v = value("--sync_ingest=")) {
-      flags->sync_ingest = atoi(v);
-    } else {
-      std::fprintf(stderr, "unknown flag %s\n", argv[i]);
-      return false;
-    }
+// Parses the flags; false (after printing why) to exit with 2.
+bool ParseFlags(int argc, char** argv, Flags* f, bool* help) {
+  trainyard::config::FlagSet flags("events_bench");
+  flags.AddString("dir", "parent of the temp data dir (a disk, not tmpfs)",
+                  &f->dir);
+  flags.AddInt("events", "events of the queried job", &f->events)
+      .Range(1, 100000000);
+  flags.AddInt("iterations", "timed calls per query", &f->iterations)
+      .Range(1, 1000000);
+  flags.AddInt("ingest", "events ingested one per batch, WAL only", &f->ingest)
+      .Range(0, 100000000);
+  flags
+      .AddInt("sync_ingest", "events ingested one per batch, fsynced",
+              &f->sync_ingest)
+      .Range(0, 100000000);
+  if (absl::Status s = flags.Parse(argc, argv); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return false;
   }
-  return flags->events > 0 && flags->iterations > 0 && flags->ingest >= 0 &&
-         flags->sync_ingest >= 0;
-}
-
-// The 1-minute load average, to judge how much other processes took.
-std::string LoadAverage() {
-  std::FILE* f = std::fopen("/proc/loadavg", "r");
-  if (f == nullptr) return "?";
-  char buf[64] = {0};
-  const bool ok = std::fgets(buf, sizeof buf, f) != nullptr;
-  std::fclose(f);
-  if (!ok) return "?";
-  std::string text(buf);
-  return text.substr(0, text.find(' '));
+  *help = flags.help_requested();
+  if (*help) std::printf("%s", flags.Usage().c_str());
+  return true;
 }
 
 // CPU time of the calling thread, in ms: the work a call did, without the
@@ -121,91 +110,15 @@ double Millis(Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
-// Event `seq` of a 3-epoch, 2000-steps-per-epoch run with a report every
-// step: ~88% METRICS, a CHECKPOINT every 100 steps, STATUS every 50, INFO and
-// WARNING now and then, a rare ERROR.
+// Event `seq` of the job as stored: the event-log mix of bench_support.
 Event MakeEvent(std::string_view job, uint64_t seq) {
   Event e;
-  e.set_job_id(std::string(job));
-  e.set_event_id(absl::StrCat("evt_1_", seq));
+  google::protobuf::Timestamp time;
+  time.set_seconds(kStartSeconds + static_cast<int64_t>(seq) * 3);
+  trainyard::bench::FillLogEvent(&e, job, static_cast<int64_t>(seq), time);
   e.set_source(common::EVENT_SOURCE_CONTAINER);
-  e.set_attempt(1);
-  e.set_attempt_seq(static_cast<int64_t>(seq));
   e.set_job_seq(seq);
-  e.mutable_occurred_time()->set_seconds(kStartSeconds +
-                                         static_cast<int64_t>(seq) * 3);
-  e.mutable_receive_time()->set_seconds(kStartSeconds +
-                                        static_cast<int64_t>(seq) * 3 + 1);
-  const uint64_t step = seq % 2000;
-  const uint64_t epoch = (seq / 2000) % 3 + 1;
-  std::string body;
-  if (seq % 100 == 0) {
-    e.set_type(common::EVENT_TYPE_CHECKPOINT);
-    e.set_message(absl::StrCat("Checkpoint saved at step ", step));
-    e.mutable_checkpoint()->set_step(static_cast<int64_t>(step));
-    e.mutable_checkpoint()->set_uri(
-        absl::StrCat("s3://bucket/", trainyard::ToAbsl(job), "/ckpt-", step));
-    e.mutable_checkpoint()->set_size_bytes(167772160);
-    body = absl::StrCat(R"({"type":"checkpoint","attempt":1,"seq":)", seq,
-                        R"(,"checkpoint":{"step":)", step,
-                        R"(,"uri":"s3://bucket/job/ckpt-)", step,
-                        R"(","sizeBytes":167772160}})");
-  } else if (seq % 50 == 0) {
-    e.set_type(common::EVENT_TYPE_STATUS);
-    e.set_message(
-        absl::StrCat("Training epoch ", epoch, "/3 - Step ", step, "/2000..."));
-    e.mutable_status()->set_stage(common::STAGE_TRAINING);
-    e.mutable_status()->set_substatus(e.message());
-    body = absl::StrCat(R"({"type":"status","attempt":1,"seq":)", seq,
-                        R"(,"status":{"stage":"training","substatus":")",
-                        e.message(), R"(","stageProgress":42.5}})");
-  } else if (seq % 97 == 0) {
-    e.set_type(common::EVENT_TYPE_WARNING);
-    e.set_message(
-        seq % 2 == 0
-            ? absl::StrCat("GPU utilization low: 43% at step ", step)
-            : absl::StrCat("Loss spike at step ", step, ": 0.91 (was 0.34)"));
-    body = absl::StrCat(R"({"type":"warning","attempt":1,"seq":)", seq,
-                        R"(,"message":")", e.message(), R"("})");
-  } else if (seq % 61 == 0) {
-    e.set_type(common::EVENT_TYPE_INFO);
-    e.set_message(
-        absl::StrCat("Validation running on 2,000 conversations… ✓ ", step));
-    body = absl::StrCat(R"({"type":"info","attempt":1,"seq":)", seq,
-                        R"(,"message":")", e.message(), R"("})");
-  } else if (seq % 4999 == 0) {
-    e.set_type(common::EVENT_TYPE_ERROR);
-    e.set_message("CUDA out of memory");
-    e.mutable_error()->set_code("CUDA_OOM");
-    e.mutable_error()->set_message("CUDA out of memory");
-    body = absl::StrCat(R"({"type":"error","attempt":1,"seq":)", seq,
-                        R"(,"error":{"code":"CUDA_OOM"}})");
-  } else {
-    e.set_type(common::EVENT_TYPE_METRICS);
-    e.set_message(absl::StrCat("Training epoch ", epoch, "/3 - Step ", step,
-                               "/2000... loss 0.", 300 + seq % 97));
-    auto* m = e.mutable_metrics();
-    m->set_step(static_cast<int64_t>(step));
-    m->set_total_steps(2000);
-    m->set_epoch(static_cast<int32_t>(epoch));
-    m->set_total_epochs(3);
-    m->set_train_loss(0.3 + (seq % 97) / 1000.0);
-    m->set_learning_rate(0.000182);
-    m->set_lr_schedule("cosine");
-    m->set_gpu_utilization(0.87);
-    m->set_tokens_per_second(1247);
-    body = absl::StrCat(
-        R"({"type":"metrics","attempt":1,"seq":)", seq,
-        R"(,"time":"2026-11-29T03:05:00.123Z","message":")", e.message(),
-        R"(","metrics":{"step":)", step, R"(,"totalSteps":2000,"epoch":)",
-        epoch,
-        R"(,"totalEpochs":3,"trainLoss":0.342,"valLoss":0.358,)"
-        R"("learningRate":0.000182,"lrSchedule":"cosine","gradNorm":0.81,)"
-        R"("gpuUtilization":0.87,"gpuMemoryUsedBytes":73014444032,)"
-        R"("gpuMemoryTotalBytes":85899345920,"tokensPerSecond":1247,)"
-        R"("perplexity":1.43}})");
-  }
-  e.set_raw_json(body);
+  e.mutable_receive_time()->set_seconds(time.seconds() + 1);
   return e;
 }
 
@@ -222,18 +135,6 @@ std::unique_ptr<Db> OpenDb(const std::string& path, bool sync) {
     return nullptr;
   }
   return *std::move(db);
-}
-
-struct Latency {
-  double p50 = 0, p99 = 0, max = 0;
-};
-
-Latency Summarize(std::vector<double> ms) {
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) {
-    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))];
-  };
-  return {at(0.50), at(0.99), ms.back()};
 }
 
 // Times `iterations` calls of List(request) after 20 warm-up calls.
@@ -257,8 +158,8 @@ bool TimeList(EventStore& store, const char* name,
     }
     last = *std::move(r);
   }
-  Latency l = Summarize(ms);
-  Latency c = Summarize(cpu);
+  Percentiles l = Summarize(ms);
+  Percentiles c = Summarize(cpu);
   std::printf("  %-46s %7.3f %7.3f %7.3f %8.3f %8.3f %8d%s %7d%s\n", name,
               l.p50, l.p99, l.max, c.p50, c.p99, last.total_size(),
               last.total_size_capped() ? "+" : " ", last.match_count(),
@@ -301,7 +202,7 @@ bool Run(const Flags& flags, const std::string& dir) {
     }
     const double ms = Millis(Clock::now() - start);
     std::printf("load: %d events in batches of 1000: %.0f ms (%.0f events/s)\n",
-                flags.events, ms, flags.events / ms * 1000);
+                static_cast<int>(flags.events), ms, flags.events / ms * 1000);
   }
 
   // ---- Cold: first query after a restart ------------------------------------
@@ -332,7 +233,8 @@ bool Run(const Flags& flags, const std::string& dir) {
 
   // ---- Warm queries ---------------------------------------------------------
   std::printf("\nListEvents on %d events, %d timed calls each (ms):\n",
-              flags.events, flags.iterations);
+              static_cast<int>(flags.events),
+              static_cast<int>(flags.iterations));
   std::printf("  %-46s %7s %7s %7s %8s %8s %9s %8s\n", "query", "p50", "p99",
               "max", "cpu p50", "cpu p99", "total", "matches");
   bool ok = TimeList(*store, "50, {WARNING,STATUS} + \"step\", desc [goal]",
@@ -383,7 +285,8 @@ bool Run(const Flags& flags, const std::string& dir) {
   if (!ok) return false;
 
   // ---- Export ------------------------------------------------------------
-  std::printf("\nExportEvents of all %d events:\n", flags.events);
+  std::printf("\nExportEvents of all %d events:\n",
+              static_cast<int>(flags.events));
   for (auto format : {common::EXPORT_FORMAT_CSV, common::EXPORT_FORMAT_JSONL}) {
     trainyard::metrics::v1::ExportEventsRequest req;
     req.set_job_id(kJob);
@@ -466,16 +369,20 @@ bool Run(const Flags& flags, const std::string& dir) {
 
 int main(int argc, char** argv) {
   Flags flags;
-  if (!ParseFlags(argc, argv, &flags)) return 2;
+  bool help = false;
+  if (!ParseFlags(argc, argv, &flags, &help)) return 2;
+  if (help) return 0;
   std::string cmd;
   for (int i = 0; i < argc; ++i) cmd += std::string(i ? " " : "") + argv[i];
   std::printf("%s\n", cmd.c_str());
   std::printf(
-      "dir=%s events=%d iterations=%d ingest=%d sync_ingest=%d "
+      "dir=%s events=%lld iterations=%lld ingest=%lld sync_ingest=%lld "
       "cores=%u load=%s\n\n",
-      flags.dir.c_str(), flags.events, flags.iterations, flags.ingest,
-      flags.sync_ingest, std::thread::hardware_concurrency(),
-      LoadAverage().c_str());
+      flags.dir.c_str(), static_cast<long long>(flags.events),
+      static_cast<long long>(flags.iterations),
+      static_cast<long long>(flags.ingest),
+      static_cast<long long>(flags.sync_ingest),
+      std::thread::hardware_concurrency(), LoadAverage().c_str());
   std::string pattern = flags.dir + "/events_bench_XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {
     std::perror("mkdtemp");

@@ -89,6 +89,7 @@ using ::trainyard::ToProto;
 using ::trainyard::bench::AddServerFlags;
 using ::trainyard::bench::Describe;
 using ::trainyard::bench::EpochOf;
+using ::trainyard::bench::FillLogEvent;
 using ::trainyard::bench::FillMetricsEvent;
 using ::trainyard::bench::Ingest;
 using ::trainyard::bench::Interval;
@@ -101,6 +102,7 @@ using ::trainyard::bench::MillisBetween;
 using ::trainyard::bench::Pacer;
 using ::trainyard::bench::Percentiles;
 using ::trainyard::bench::RawHttpConnection;
+using ::trainyard::bench::Rfc3339;
 using ::trainyard::bench::RunAgainstServer;
 using ::trainyard::bench::SecondsSince;
 using ::trainyard::bench::ServerFlags;
@@ -263,11 +265,6 @@ DiskUse DirectoryBytes(const std::string& path) {
 // ---------------------------------------------------------------------------
 // Payloads
 // ---------------------------------------------------------------------------
-
-// RFC 3339 with milliseconds, as containers send it.
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
 
 // A webhook METRICS body with 8 values (train_loss, val_loss, learning_rate,
 // grad_norm, gpu_utilization, tokens_per_second, perplexity, extra.reward).
@@ -869,95 +866,6 @@ int RunCurve(const Flags& flags, Server& server) {
 // ---------------------------------------------------------------------------
 // --mode=events
 // ---------------------------------------------------------------------------
-
-// Event `seq` of a 3-epoch run (2,000 steps per epoch, a report per step), as
-// a container would send it, with its webhook-style raw JSON: ~88% METRICS, a
-// CHECKPOINT every 100, STATUS every 50, WARNING and INFO now and then, a
-// rare ERROR (the mix of events_bench).
-void FillLogEvent(v1::IngestEvent* e, const std::string& job, int64_t seq,
-                  const google::protobuf::Timestamp& time) {
-  e->Clear();
-  e->set_job_id(job);
-  e->set_event_id(absl::StrCat("evt_1_", seq));
-  e->set_attempt(1);
-  e->set_attempt_seq(seq);
-  *e->mutable_occurred_time() = time;
-  const int64_t step = seq % 2000;
-  const int64_t epoch = (seq / 2000) % 3 + 1;
-  const std::string head =
-      absl::StrCat(R"({"attempt":1,"seq":)", seq, R"(,"time":")",
-                   Rfc3339(trainyard::FromProto(time)), R"(",)");
-  if (seq % 100 == 0) {
-    e->set_type(common::EVENT_TYPE_CHECKPOINT);
-    e->set_message(absl::StrCat("Checkpoint saved at step ", step));
-    e->mutable_checkpoint()->set_step(step);
-    e->mutable_checkpoint()->set_uri(
-        absl::StrCat("s3://bucket/", job, "/ckpt-", step));
-    e->mutable_checkpoint()->set_size_bytes(167772160);
-    e->set_raw_json(absl::StrCat(head, R"("type":"checkpoint","message":")",
-                                 e->message(), R"(","checkpoint":{"step":)",
-                                 step, R"(,"uri":")", e->checkpoint().uri(),
-                                 R"(","sizeBytes":167772160}})"));
-  } else if (seq % 50 == 0) {
-    e->set_type(common::EVENT_TYPE_STATUS);
-    e->set_message(
-        absl::StrCat("Training epoch ", epoch, "/3 - Step ", step, "/2000..."));
-    e->mutable_status()->set_stage(common::STAGE_TRAINING);
-    e->mutable_status()->set_substatus(e->message());
-    e->mutable_status()->set_stage_progress(step / 20.0);
-    e->set_raw_json(
-        absl::StrCat(head, R"("type":"status","message":")", e->message(),
-                     R"(","status":{"stage":"training","substatus":")",
-                     e->message(), R"(","stageProgress":)", step / 20.0, "}}"));
-  } else if (seq % 97 == 0) {
-    e->set_type(common::EVENT_TYPE_WARNING);
-    e->set_message(
-        seq % 2 == 0
-            ? absl::StrCat("GPU utilization low: 43% at step ", step)
-            : absl::StrCat("Loss spike at step ", step, ": 0.91 (was 0.34)"));
-    e->set_raw_json(absl::StrCat(head, R"("type":"warning","message":")",
-                                 e->message(), R"("})"));
-  } else if (seq % 61 == 0) {
-    e->set_type(common::EVENT_TYPE_INFO);
-    e->set_message(
-        absl::StrCat("Validation running on 2,000 conversations… ✓ ", step));
-    e->set_raw_json(absl::StrCat(head, R"("type":"info","message":")",
-                                 e->message(), R"("})"));
-  } else if (seq % 4999 == 0) {
-    e->set_type(common::EVENT_TYPE_ERROR);
-    e->set_message("CUDA out of memory");
-    e->mutable_error()->set_code("CUDA_OOM");
-    e->mutable_error()->set_message("CUDA out of memory");
-    e->mutable_error()->set_details(
-        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 "
-        "GiB");
-    e->set_raw_json(absl::StrCat(
-        head, R"("type":"error","error":{"code":"CUDA_OOM","message":)",
-        R"("CUDA out of memory","details":"torch.OutOfMemoryError"}})"));
-  } else {
-    e->set_type(common::EVENT_TYPE_METRICS);
-    e->set_message(absl::StrCat("Training epoch ", epoch, "/3 - Step ", step,
-                                "/2000... loss 0.", 300 + seq % 97));
-    v1::MetricsPayload* m = e->mutable_metrics();
-    // Steps keep rising across epochs so the series stays in order.
-    m->set_step(seq);
-    m->set_total_steps(kTotalSteps);
-    m->set_epoch(static_cast<int32_t>(epoch));
-    m->set_total_epochs(3);
-    m->set_train_loss(0.3 + (seq % 97) / 1000.0);
-    m->set_learning_rate(0.000182);
-    m->set_lr_schedule("cosine");
-    m->set_gpu_utilization(0.87);
-    m->set_tokens_per_second(1247);
-    e->set_raw_json(
-        absl::StrCat(head, R"("type":"metrics","message":")", e->message(),
-                     R"(","metrics":{"step":)", seq, R"(,"totalSteps":)",
-                     kTotalSteps, R"(,"epoch":)", epoch,
-                     R"(,"totalEpochs":3,"trainLoss":)", m->train_loss(),
-                     R"(,"learningRate":0.000182,"lrSchedule":"cosine",)"
-                     R"("gpuUtilization":0.87,"tokensPerSecond":1247}})"));
-  }
-}
 
 v1::ListEventsRequest EventsQuery(const std::string& job) {
   v1::ListEventsRequest req;
