@@ -15,6 +15,16 @@
 namespace trainyard::metrics {
 namespace {
 
+TrackerOptions TrackerOptionsOf(const MetricsConfig& config) {
+  TrackerOptions options;
+  options.unchanged_percent = config.unchanged_percent;
+  options.low_utilization_threshold = config.low_utilization_threshold;
+  options.stall.heartbeat_timeout = config.stall_timeout;
+  options.stall.min_metric_silence = config.min_metric_silence;
+  options.stall.speed_drop_factor = config.speed_drop_factor;
+  return options;
+}
+
 class MetricsModule final : public server::ServiceModule {
  public:
   MetricsModule(server::ServiceContext& ctx, const MetricsConfig& config,
@@ -22,7 +32,7 @@ class MetricsModule final : public server::ServiceModule {
       : config_(config),
         logger_(ctx.logger),
         ingest_metrics_(ctx.host.registry()),
-        options_{config.unchanged_percent, config.low_utilization_threshold},
+        options_(TrackerOptionsOf(config)),
         events_(ctx.db, ctx.clock),
         series_(ctx.db),
         states_(ctx.db),
@@ -60,8 +70,7 @@ class MetricsModule final : public server::ServiceModule {
       stall_thread_ = std::thread([this] {
         while (!stop_.WaitForNotificationWithTimeout(
             config_.stall_check_interval)) {
-          absl::StatusOr<int> raised =
-              ingestor_.CheckStalls(config_.stall_timeout);
+          absl::StatusOr<int> raised = ingestor_.CheckStalls();
           if (!raised.ok()) {
             logger_.Warning("stall.check_failed",
                             {{"error", raised.status().ToString()}});
@@ -144,6 +153,16 @@ void AddMetricsFlags(config::FlagSet& flags, MetricsConfig* config) {
                     "silence (suite time) after which an active job is "
                     "flagged stalled",
                     &config->stall_timeout);
+  flags.AddDuration("stall_min_metric_silence",
+                    "while training, no METRICS for this long (and for 3 "
+                    "recent reporting intervals) flags the job stalled",
+                    &config->min_metric_silence);
+  flags
+      .AddDouble("stall_speed_drop_factor",
+                 "recent seconds per step above this many times the job's "
+                 "baseline flags the job stalled",
+                 &config->speed_drop_factor)
+      .Range(1, 1000);
   flags.AddDuration("stall_check_interval",
                     "how often (wall time) to look for stalls; 0s = never",
                     &config->stall_check_interval);

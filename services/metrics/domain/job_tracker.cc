@@ -84,6 +84,51 @@ std::optional<double> SecondsPerStep(const JobState& state) {
          static_cast<double>(steps);
 }
 
+// The mean time between the recent METRICS events.
+std::optional<absl::Duration> ReportingInterval(const JobState& state) {
+  const int n = state.recent_steps_size();
+  if (n < 2) return std::nullopt;
+  return (FromProto(state.recent_steps(n - 1).time()) -
+          FromProto(state.recent_steps(0).time())) /
+         (n - 1);
+}
+
+// False once job-control has said the job is queued, pausing, paused,
+// cancelling or over: no stall is raised then, and none stays flagged.
+bool MayStall(const JobState& state) {
+  switch (state.progress().job_state()) {
+    case common::v1::JOB_STATE_QUEUED:
+    case common::v1::JOB_STATE_PAUSING:
+    case common::v1::JOB_STATE_PAUSED:
+    case common::v1::JOB_STATE_CANCELLING:
+    case common::v1::JOB_STATE_CANCELLED:
+    case common::v1::JOB_STATE_COMPLETED:
+    case common::v1::JOB_STATE_FAILED:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Whether `event`, folded into `state`, ends the job's stall flag.
+bool StallIsOver(const StallOptions& options, const v1::Event& event,
+                 const JobState& state) {
+  if (!MayStall(state)) return true;
+  switch (state.progress().stall_reason()) {
+    case common::v1::STALL_REASON_METRIC_SILENCE:
+      return event.has_metrics();
+    case common::v1::STALL_REASON_SPEED_DROP: {
+      if (!event.has_metrics()) return false;
+      const double baseline = state.baseline_seconds_per_step();
+      std::optional<double> sps = SecondsPerStep(state);
+      return baseline <= 0 || !sps ||
+             *sps <= options.speed_recovered_factor * baseline;
+    }
+    default:  // NO_HEARTBEAT: any event is a sign of life.
+      return true;
+  }
+}
+
 void SetTrainingPercent(JobState* state) {
   const common::v1::Progress& p = state->progress();
   double percent = p.total_steps() > 0
@@ -124,12 +169,20 @@ void FoldMetrics(const TrackerOptions& options, const v1::Event& event,
   if (state->recent_steps_size() > 0 &&
       m.step() < state->recent_steps(state->recent_steps_size() - 1).step()) {
     state->clear_recent_steps();
+    state->clear_baseline_seconds_per_step();
   }
   auto* sample = state->add_recent_steps();
   sample->set_step(m.step());
   *sample->mutable_time() = event.occurred_time();
   while (state->recent_steps_size() > options.speed_window) {
     state->mutable_recent_steps()->DeleteSubrange(0, 1);
+  }
+  *state->mutable_last_metrics_receive_time() = event.receive_time();
+  if (state->baseline_seconds_per_step() <= 0 &&
+      state->recent_steps_size() >= options.speed_window) {
+    if (std::optional<double> sps = SecondsPerStep(*state); sps && *sps > 0) {
+      state->set_baseline_seconds_per_step(*sps);  // R-X-07 SPEED_DROP.
+    }
   }
   state->set_max_step(std::max(state->max_step(), m.step()));
 
@@ -290,28 +343,51 @@ bool IsTerminal(common::v1::JobState state) {
          state == common::v1::JOB_STATE_CANCELLED;
 }
 
-bool ShouldFlagStall(const JobState& state, absl::Time now,
-                     absl::Duration timeout) {
+std::optional<v1::StallPayload> DetectStall(const JobState& state,
+                                            absl::Time now,
+                                            const StallOptions& options) {
   const common::v1::Progress& p = state.progress();
-  if (p.stalled() || !Has(state.last_receive_time())) return false;
-  switch (p.job_state()) {
-    case common::v1::JOB_STATE_QUEUED:
-    case common::v1::JOB_STATE_PAUSING:
-    case common::v1::JOB_STATE_PAUSED:
-    case common::v1::JOB_STATE_CANCELLING:
-    case common::v1::JOB_STATE_CANCELLED:
-    case common::v1::JOB_STATE_COMPLETED:
-    case common::v1::JOB_STATE_FAILED:
-      return false;
-    default:
-      break;
+  if (p.stalled() || !Has(state.last_receive_time()) || !MayStall(state)) {
+    return std::nullopt;
   }
   bool active = false;
+  bool training = false;
   for (const StageInfo& s : state.stages().stages()) {
-    active |= s.state() == common::v1::STAGE_STATE_ACTIVE ||
-              s.state() == common::v1::STAGE_STATE_RECOVERING;
+    const bool on = s.state() == common::v1::STAGE_STATE_ACTIVE ||
+                    s.state() == common::v1::STAGE_STATE_RECOVERING;
+    active |= on;
+    training |= on && s.stage() == common::v1::STAGE_TRAINING;
   }
-  return active && now - FromProto(state.last_receive_time()) >= timeout;
+  if (!active) return std::nullopt;
+  v1::StallPayload stall;
+  *stall.mutable_last_event_time() = p.last_event_time();
+  if (now - FromProto(state.last_receive_time()) >= options.heartbeat_timeout) {
+    stall.set_reason(common::v1::STALL_REASON_NO_HEARTBEAT);
+    *stall.mutable_since() = state.last_receive_time();
+    return stall;
+  }
+  if (!training) return std::nullopt;
+  if (Has(state.last_metrics_receive_time())) {
+    absl::Duration limit = options.min_metric_silence;
+    if (std::optional<absl::Duration> interval = ReportingInterval(state)) {
+      limit = std::max(limit, options.metric_silence_intervals * *interval);
+    }
+    if (now - FromProto(state.last_metrics_receive_time()) >= limit) {
+      stall.set_reason(common::v1::STALL_REASON_METRIC_SILENCE);
+      *stall.mutable_since() = state.last_metrics_receive_time();
+      return stall;
+    }
+  }
+  const double baseline = state.baseline_seconds_per_step();
+  std::optional<double> sps = SecondsPerStep(state);
+  if (baseline > 0 && sps && *sps > options.speed_drop_factor * baseline) {
+    stall.set_reason(common::v1::STALL_REASON_SPEED_DROP);
+    *stall.mutable_since() = state.recent_steps(0).time();  // Its window.
+    stall.set_seconds_per_step(*sps);
+    stall.set_baseline_seconds_per_step(baseline);
+    return stall;
+  }
+  return std::nullopt;
 }
 
 JobState NewJobState(std::string_view job_id) {
@@ -342,13 +418,11 @@ void FoldEvent(const TrackerOptions& options, const v1::Event& event,
     p->set_stall_reason(event.stall().reason());
     return;
   }
-  if (p->stalled()) {  // any other event is a sign of life (R-X-07)
-    p->set_stalled(false);
-    p->clear_stalled_since();
-    p->set_stall_reason(common::v1::STALL_REASON_UNSPECIFIED);
-  }
   *p->mutable_last_event_time() = event.occurred_time();
-  if (event.attempt() > p->attempt()) p->set_attempt(event.attempt());
+  if (event.attempt() > p->attempt()) {
+    p->set_attempt(event.attempt());
+    state->clear_baseline_seconds_per_step();  // Maybe another GPU.
+  }
   switch (event.payload_case()) {
     case v1::Event::kMetrics:
       FoldMetrics(options, event, state);
@@ -365,6 +439,11 @@ void FoldEvent(const TrackerOptions& options, const v1::Event& event,
       break;
     default:
       break;
+  }
+  if (p->stalled() && StallIsOver(options.stall, event, *state)) {
+    p->set_stalled(false);
+    p->clear_stalled_since();
+    p->set_stall_reason(common::v1::STALL_REASON_UNSPECIFIED);
   }
 }
 

@@ -10,12 +10,29 @@
 // usual") as of a given `now`.
 #pragma once
 
+#include <optional>
+
 #include "absl/time/time.h"
 #include "trainyard/common/v1/common.pb.h"
 #include "trainyard/metrics/internal/job_state.pb.h"
 #include "trainyard/metrics/v1/metrics.pb.h"
 
 namespace trainyard::metrics {
+
+// R-X-07: when an active job counts as stalled (common.proto StallReason).
+struct StallOptions {
+  // NO_HEARTBEAT: no event at all for this long.
+  absl::Duration heartbeat_timeout = absl::Minutes(5);
+  // METRIC_SILENCE, while TRAINING: events arrive but no METRICS event for
+  // this many recent reporting intervals, and at least min_metric_silence.
+  double metric_silence_intervals = 3;
+  absl::Duration min_metric_silence = absl::Minutes(10);
+  // SPEED_DROP: recent seconds per step above this many times the attempt's
+  // baseline (internal.JobState); over once back at or below
+  // speed_recovered_factor times it.
+  double speed_drop_factor = 3;
+  double speed_recovered_factor = 2;
+};
 
 struct TrackerOptions {
   // |percent change| below this is UNCHANGED (domain.md).
@@ -24,6 +41,7 @@ struct TrackerOptions {
   double low_utilization_threshold = 0.5;
   // METRICS samples kept for seconds per step (R-DASH-03: "recent average").
   int speed_window = 50;
+  StallOptions stall;
 };
 
 // A new, empty state for `job_id`: four PENDING stages, attempt 1.
@@ -49,10 +67,17 @@ common::v1::DurationRange DefaultStageEstimate(common::v1::Stage stage,
 // True for a terminal job state (COMPLETED, FAILED, CANCELLED).
 bool IsTerminal(common::v1::JobState state);
 
-// R-X-07: true when the job has been silent for `timeout` at `now` while one
-// of its stages is active, it is not already flagged, and job-control has not
-// said it is queued, pausing, paused, cancelling or over.
-bool ShouldFlagStall(const internal::JobState& state, absl::Time now,
-                     absl::Duration timeout);
+// R-X-07: why the job counts as stalled at `now`, as the payload of the
+// warning to raise: the first of NO_HEARTBEAT, METRIC_SILENCE and SPEED_DROP
+// that applies (StallOptions). nullopt when none does, when the job is
+// already flagged, when none of its stages is active, or when job-control has
+// said it is queued, pausing, paused, cancelling or over. A flag ends with
+// the event that proves the reason gone (FoldEvent): any event for
+// NO_HEARTBEAT, a METRICS event for METRIC_SILENCE, a METRICS event back
+// within speed_recovered_factor of the baseline for SPEED_DROP; and a job
+// that can no longer stall (paused, over) is never left flagged.
+std::optional<v1::StallPayload> DetectStall(const internal::JobState& state,
+                                            absl::Time now,
+                                            const StallOptions& options);
 
 }  // namespace trainyard::metrics

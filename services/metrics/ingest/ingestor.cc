@@ -106,6 +106,27 @@ v1::Event DivergenceWarning(const v1::Event& metrics_event,
   return w;
 }
 
+// The text of a stall warning (R-X-07).
+std::string StallMessage(const v1::StallPayload& stall, absl::Time now) {
+  const std::string silence = absl::FormatDuration(
+      absl::Trunc(now - FromProto(stall.since()), absl::Seconds(1)));
+  switch (stall.reason()) {
+    case common::v1::STALL_REASON_METRIC_SILENCE:
+      return absl::StrCat("No metrics for ", silence,
+                          " while training (other events still arrive): it "
+                          "may be stuck");
+    case common::v1::STALL_REASON_SPEED_DROP:
+      return absl::StrFormat(
+          "Training slowed to %.3g s/step, %.1fx its baseline of %.3g s/step",
+          stall.seconds_per_step(),
+          stall.seconds_per_step() / stall.baseline_seconds_per_step(),
+          stall.baseline_seconds_per_step());
+    default:
+      return absl::StrCat("No event for ", silence,
+                          " while the job is active: it may be stalled");
+  }
+}
+
 std::optional<int64_t> ResumeStep(const v1::Event& e) {
   if (e.has_status() && e.status().has_resumed_from_step()) {
     return e.status().resumed_from_step();
@@ -250,7 +271,7 @@ absl::Status Ingestor::LoadAll() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> Ingestor::CheckStalls(absl::Duration timeout) {
+absl::StatusOr<int> Ingestor::CheckStalls() {
   std::vector<std::pair<std::string, std::shared_ptr<JobSlot>>> slots;
   {
     absl::MutexLock lock(&slots_mu_);
@@ -260,10 +281,10 @@ absl::StatusOr<int> Ingestor::CheckStalls(absl::Duration timeout) {
   for (auto& [job_id, slot] : slots) {
     absl::ReleasableMutexLock lock(&slot->mu);
     absl::Time now = clock_.Now();
-    if (!slot->loaded || !slot->exists ||
-        !ShouldFlagStall(slot->state, now, timeout)) {
-      continue;
-    }
+    if (!slot->loaded || !slot->exists) continue;
+    std::optional<v1::StallPayload> stall =
+        DetectStall(slot->state, now, options_.stall);
+    if (!stall.has_value()) continue;
     const internal::JobState& st = slot->state;
     v1::Event e;
     e.set_job_id(job_id);
@@ -273,15 +294,8 @@ absl::StatusOr<int> Ingestor::CheckStalls(absl::Duration timeout) {
     e.set_attempt(st.progress().attempt());
     *e.mutable_occurred_time() = ToProto(now);
     *e.mutable_receive_time() = ToProto(now);
-    e.set_message(absl::StrCat(
-        "No event for ",
-        absl::FormatDuration(absl::Trunc(
-            now - FromProto(st.last_receive_time()), absl::Seconds(1))),
-        " while the job is active: it may be stalled"));
-    v1::StallPayload* stall = e.mutable_stall();
-    stall->set_reason(common::v1::STALL_REASON_NO_HEARTBEAT);
-    *stall->mutable_since() = st.last_receive_time();
-    *stall->mutable_last_event_time() = st.progress().last_event_time();
+    e.set_message(StallMessage(*stall, now));
+    *e.mutable_stall() = *std::move(stall);
     std::vector<JobWork> work(1);
     JobWork& w = work[0];
     w.job_id = job_id;

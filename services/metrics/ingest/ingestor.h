@@ -63,9 +63,10 @@ class Ingestor {
   }
 
   // R-X-07: raises a stall WARNING (with a StallPayload, flagging the job's
-  // progress as stalled until its next event) for each loaded job silent for
-  // `timeout` while active (domain: ShouldFlagStall). Returns how many.
-  absl::StatusOr<int> CheckStalls(absl::Duration timeout);
+  // progress as stalled until an event proves it over) for each loaded job
+  // that counts as stalled now (domain: DetectStall, with the options' stall
+  // thresholds). Returns how many.
+  absl::StatusOr<int> CheckStalls();
 
   // Loads every job with a snapshot, so that stall detection covers jobs not
   // queried since a restart.

@@ -46,7 +46,24 @@ class IngestorTest : public ::testing::Test, public IngestFixture {
     e.mutable_lifecycle()->set_job_state(state);
     Ingest(std::move(e));
   }
+  void Metrics(int64_t step) {
+    v1::IngestEvent e = Event("metrics_" + std::to_string(seq_ + 1));
+    e.set_type(common::v1::EVENT_TYPE_METRICS);
+    e.mutable_metrics()->set_step(step);
+    e.mutable_metrics()->set_train_loss(1.0 / static_cast<double>(step));
+    Ingest(std::move(e));
+  }
   bool Stalled() { return ingestor_->State("j1")->progress().stalled(); }
+  v1::Event LastEvent() {
+    v1::ListEventsRequest req;
+    req.set_job_id("j1");
+    req.set_page_size(1);
+    req.set_order_by("job_seq desc");
+    absl::StatusOr<v1::ListEventsResponse> page = events_->List(req);
+    EXPECT_OK(page.status());
+    return page.ok() && page->events_size() == 1 ? page->events(0).event()
+                                                 : v1::Event();
+  }
 
   int seq_ = 0;
 };
@@ -54,13 +71,13 @@ class IngestorTest : public ::testing::Test, public IngestFixture {
 TEST_F(IngestorTest, R_X_07_SilenceWhileActiveRaisesStallWarning) {
   TrainingStatus();
   clock_.Advance(kTimeout - absl::Seconds(1));
-  EXPECT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(0));
+  EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
   clock_.Advance(absl::Seconds(1));
-  EXPECT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(1));
+  EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
   EXPECT_TRUE(Stalled());
   // Raised once, not at every check.
   clock_.Advance(kTimeout);
-  EXPECT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(0));
+  EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
   // The warning is in the log, with its payload.
   v1::ListEventsRequest req;
   req.set_job_id("j1");
@@ -75,8 +92,70 @@ TEST_F(IngestorTest, R_X_07_SilenceWhileActiveRaisesStallWarning) {
 TEST_F(IngestorTest, R_X_07_NextEventClearsTheStall) {
   TrainingStatus();
   clock_.Advance(kTimeout);
-  ASSERT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(1));
+  ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
   TrainingStatus();
+  EXPECT_FALSE(Stalled());
+}
+
+// Status events keep coming, METRICS do not: after 10 minutes (more than 3
+// reporting intervals of 1 minute) the job is flagged; only a METRICS event
+// ends it.
+TEST_F(IngestorTest, R_X_07_MetricSilenceWhileTrainingRaisesStall) {
+  for (int i = 1; i <= 5; ++i) {
+    Metrics(i);
+    clock_.Advance(absl::Minutes(1));
+  }
+  // Heartbeats every 2 minutes: never NO_HEARTBEAT.
+  for (int i = 0; i < 4; ++i) {
+    TrainingStatus();
+    clock_.Advance(absl::Minutes(2));
+    EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0)) << i;
+  }
+  TrainingStatus();
+  clock_.Advance(absl::Minutes(1));  // 10 minutes since the last METRICS.
+  ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
+  EXPECT_TRUE(Stalled());
+  EXPECT_EQ(LastEvent().stall().reason(),
+            common::v1::STALL_REASON_METRIC_SILENCE);
+  EXPECT_THAT(LastEvent().message(),
+              ::testing::HasSubstr("No metrics for 10m"));
+  TrainingStatus();
+  EXPECT_TRUE(Stalled());  // A status is no proof of training.
+  Metrics(6);
+  EXPECT_FALSE(Stalled());
+}
+
+// 50 steps at 2 s/step make the baseline; at 10 s/step the recent average
+// passes 3x the baseline after some 30 steps; back at 2 s/step it falls
+// under 2x and the flag ends.
+TEST_F(IngestorTest, R_X_07_SpeedDropAgainstTheBaselineRaisesStall) {
+  int64_t step = 0;
+  auto steps = [&](int n, absl::Duration each) {
+    for (int i = 0; i < n; ++i) {
+      clock_.Advance(each);
+      Metrics(++step);
+    }
+  };
+  steps(50, absl::Seconds(2));
+  EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
+  steps(20, absl::Seconds(10));  // Average 5.2 s/step: not yet 3x.
+  EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
+  steps(15, absl::Seconds(10));  // 7.6 s/step.
+  ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
+  EXPECT_TRUE(Stalled());
+  const v1::Event warning = LastEvent();
+  EXPECT_EQ(warning.stall().reason(), common::v1::STALL_REASON_SPEED_DROP);
+  EXPECT_NEAR(warning.stall().baseline_seconds_per_step(), 2.0, 1e-9);
+  EXPECT_GT(warning.stall().seconds_per_step(), 6.0);
+  EXPECT_THAT(warning.message(), ::testing::HasSubstr("baseline of 2 s/step"));
+  steps(10, absl::Seconds(2));  // Still over 2x: flagged.
+  EXPECT_TRUE(Stalled());
+  steps(40, absl::Seconds(2));
+  EXPECT_FALSE(Stalled());
+  // A pause ends any flag: paused jobs are never stalled.
+  steps(35, absl::Seconds(10));
+  ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
+  Lifecycle(common::v1::JOB_STATE_PAUSED);
   EXPECT_FALSE(Stalled());
 }
 
@@ -88,7 +167,7 @@ TEST_F(IngestorTest, R_X_07_PausedCancelledAndFinishedJobsNeverStall) {
     TrainingStatus();
     Lifecycle(state);
     clock_.Advance(10 * kTimeout);
-    EXPECT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(0))
+    EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0))
         << common::v1::JobState_Name(state);
     EXPECT_FALSE(Stalled());
   }
@@ -97,7 +176,7 @@ TEST_F(IngestorTest, R_X_07_PausedCancelledAndFinishedJobsNeverStall) {
 TEST_F(IngestorTest, R_X_07_QueuedJobWithoutActiveStageNeverStalls) {
   Lifecycle(common::v1::JOB_STATE_QUEUED);
   clock_.Advance(10 * kTimeout);
-  EXPECT_THAT(ingestor_->CheckStalls(kTimeout), testing::IsOkAndHolds(0));
+  EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
 }
 
 // Points of many METRICS events in one call are staged together; a resume in
