@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "common/strings/absl_view.h"
@@ -84,6 +85,27 @@ std::optional<double> SecondsPerStep(const JobState& state) {
          static_cast<double>(steps);
 }
 
+// The median of the recent seconds per step, interval by interval: unlike
+// SecondsPerStep (the mean the dashboard shows), one long pause between two
+// samples (a validation pass, a checkpoint upload) does not move it, while a
+// slowdown of most recent steps does. R-X-07 SPEED_DROP compares these.
+std::optional<double> TypicalSecondsPerStep(const JobState& state) {
+  std::vector<double> rates;
+  for (int i = 1; i < state.recent_steps_size(); ++i) {
+    const int64_t steps =
+        state.recent_steps(i).step() - state.recent_steps(i - 1).step();
+    if (steps <= 0) continue;
+    rates.push_back(
+        absl::ToDoubleSeconds(FromProto(state.recent_steps(i).time()) -
+                              FromProto(state.recent_steps(i - 1).time())) /
+        static_cast<double>(steps));
+  }
+  if (rates.empty()) return std::nullopt;
+  auto mid = rates.begin() + static_cast<std::ptrdiff_t>(rates.size() / 2);
+  std::nth_element(rates.begin(), mid, rates.end());
+  return *mid;
+}
+
 // The mean time between the recent METRICS events.
 std::optional<absl::Duration> ReportingInterval(const JobState& state) {
   const int n = state.recent_steps_size();
@@ -120,7 +142,7 @@ bool StallIsOver(const StallOptions& options, const v1::Event& event,
     case common::v1::STALL_REASON_SPEED_DROP: {
       if (!event.has_metrics()) return false;
       const double baseline = state.baseline_seconds_per_step();
-      std::optional<double> sps = SecondsPerStep(state);
+      std::optional<double> sps = TypicalSecondsPerStep(state);
       return baseline <= 0 || !sps ||
              *sps <= options.speed_recovered_factor * baseline;
     }
@@ -180,7 +202,8 @@ void FoldMetrics(const TrackerOptions& options, const v1::Event& event,
   *state->mutable_last_metrics_receive_time() = event.receive_time();
   if (state->baseline_seconds_per_step() <= 0 &&
       state->recent_steps_size() >= options.speed_window) {
-    if (std::optional<double> sps = SecondsPerStep(*state); sps && *sps > 0) {
+    if (std::optional<double> sps = TypicalSecondsPerStep(*state);
+        sps && *sps > 0) {
       state->set_baseline_seconds_per_step(*sps);  // R-X-07 SPEED_DROP.
     }
   }
@@ -379,7 +402,7 @@ std::optional<v1::StallPayload> DetectStall(const JobState& state,
     }
   }
   const double baseline = state.baseline_seconds_per_step();
-  std::optional<double> sps = SecondsPerStep(state);
+  std::optional<double> sps = TypicalSecondsPerStep(state);
   if (baseline > 0 && sps && *sps > options.speed_drop_factor * baseline) {
     stall.set_reason(common::v1::STALL_REASON_SPEED_DROP);
     *stall.mutable_since() = state.recent_steps(0).time();  // Its window.

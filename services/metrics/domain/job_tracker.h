@@ -27,8 +27,10 @@ struct StallOptions {
   // this many recent reporting intervals, and at least min_metric_silence.
   double metric_silence_intervals = 3;
   absl::Duration min_metric_silence = absl::Minutes(10);
-  // SPEED_DROP: recent seconds per step above this many times the attempt's
-  // baseline (internal.JobState); over once back at or below
+  // SPEED_DROP: the median of the recent seconds per step (over the speed
+  // window, interval by interval, so that one validation pause does not
+  // count) above this many times the attempt's baseline (the same median
+  // over its first full window); over once back at or below
   // speed_recovered_factor times it.
   double speed_drop_factor = 3;
   double speed_recovered_factor = 2;
