@@ -146,8 +146,8 @@ bool StallIsOver(const StallOptions& options, const v1::Event& event,
       return baseline <= 0 || !sps ||
              *sps <= options.speed_recovered_factor * baseline;
     }
-    default:  // NO_HEARTBEAT: any event is a sign of life.
-      return true;
+    default:  // NO_HEARTBEAT, SUSPECTED_PREEMPTION: any event is a sign of
+      return true;  // life.
   }
 }
 
@@ -306,6 +306,9 @@ void FoldLifecycle(const v1::LifecyclePayload& l, const v1::Event& event,
   common::v1::Progress* p = state->mutable_progress();
   const google::protobuf::Timestamp& time = event.occurred_time();
   p->set_job_state(l.job_state());
+  if (l.pricing() != common::v1::PRICING_UNSPECIFIED) {
+    state->set_pricing(l.pricing());
+  }
   if (l.has_total_steps() && p->total_steps() == 0) {
     p->set_total_steps(l.total_steps());
   }
@@ -385,7 +388,11 @@ std::optional<v1::StallPayload> DetectStall(const JobState& state,
   v1::StallPayload stall;
   *stall.mutable_last_event_time() = p.last_event_time();
   if (now - FromProto(state.last_receive_time()) >= options.heartbeat_timeout) {
-    stall.set_reason(common::v1::STALL_REASON_NO_HEARTBEAT);
+    // A spot pod that goes quiet without a last word was most likely
+    // taken back by the provider.
+    stall.set_reason(state.pricing() == common::v1::PRICING_SPOT
+                         ? common::v1::STALL_REASON_SUSPECTED_PREEMPTION
+                         : common::v1::STALL_REASON_NO_HEARTBEAT);
     *stall.mutable_since() = state.last_receive_time();
     return stall;
   }

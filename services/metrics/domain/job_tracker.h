@@ -70,14 +70,15 @@ common::v1::DurationRange DefaultStageEstimate(common::v1::Stage stage,
 bool IsTerminal(common::v1::JobState state);
 
 // R-X-07: why the job counts as stalled at `now`, as the payload of the
-// warning to raise: the first of NO_HEARTBEAT, METRIC_SILENCE and SPEED_DROP
-// that applies (StallOptions). nullopt when none does, when the job is
-// already flagged, when none of its stages is active, or when job-control has
-// said it is queued, pausing, paused, cancelling or over. A flag ends with
-// the event that proves the reason gone (FoldEvent): any event for
-// NO_HEARTBEAT, a METRICS event for METRIC_SILENCE, a METRICS event back
-// within speed_recovered_factor of the baseline for SPEED_DROP; and a job
-// that can no longer stall (paused, over) is never left flagged.
+// warning to raise: the first of NO_HEARTBEAT (SUSPECTED_PREEMPTION for a
+// spot job), METRIC_SILENCE and SPEED_DROP that applies (StallOptions). nullopt
+// when none does, when the job is already flagged, when none of its stages is
+// active, or when job-control has said it is queued, pausing, paused,
+// cancelling or over. A flag ends with the event that proves the reason gone
+// (FoldEvent): any event for NO_HEARTBEAT and SUSPECTED_PREEMPTION, a METRICS
+// event for METRIC_SILENCE, a METRICS event back within speed_recovered_factor
+// of the baseline for SPEED_DROP; and a job that can no longer stall (paused,
+// over) is never left flagged.
 std::optional<v1::StallPayload> DetectStall(const internal::JobState& state,
                                             absl::Time now,
                                             const StallOptions& options);

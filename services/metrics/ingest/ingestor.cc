@@ -115,6 +115,9 @@ std::string StallMessage(const v1::StallPayload& stall, absl::Time now) {
       return absl::StrCat("No metrics for ", silence,
                           " while training (other events still arrive): it "
                           "may be stuck");
+    case common::v1::STALL_REASON_SUSPECTED_PREEMPTION:
+      return absl::StrCat("No event for ", silence,
+                          " from a spot pod: it was probably preempted");
     case common::v1::STALL_REASON_SPEED_DROP:
       return absl::StrFormat(
           "Training slowed to %.3g s/step, %.1fx its baseline of %.3g s/step",

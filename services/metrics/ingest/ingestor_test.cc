@@ -89,6 +89,24 @@ TEST_F(IngestorTest, R_X_07_SilenceWhileActiveRaisesStallWarning) {
   EXPECT_THAT(warning.message(), ::testing::HasSubstr("No event for 5m"));
 }
 
+TEST_F(IngestorTest, R_X_07_SilentSpotJobIsSuspectedPreemption) {
+  v1::IngestEvent e = Event("jc_spot");
+  e.set_type(common::v1::EVENT_TYPE_STATUS);
+  e.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
+  e.set_attempt_seq(0);
+  e.mutable_lifecycle()->set_job_state(common::v1::JOB_STATE_TRAINING);
+  e.mutable_lifecycle()->set_pricing(common::v1::PRICING_SPOT);
+  Ingest(std::move(e));
+  TrainingStatus();
+  clock_.Advance(kTimeout);
+  ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
+  EXPECT_EQ(LastEvent().stall().reason(),
+            common::v1::STALL_REASON_SUSPECTED_PREEMPTION);
+  EXPECT_THAT(LastEvent().message(), ::testing::HasSubstr("preempted"));
+  TrainingStatus();
+  EXPECT_FALSE(Stalled());
+}
+
 TEST_F(IngestorTest, R_X_07_NextEventClearsTheStall) {
   TrainingStatus();
   clock_.Advance(kTimeout);
