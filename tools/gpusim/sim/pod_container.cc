@@ -261,8 +261,10 @@ void PodContainer::ActTrainStep(std::vector<PodEvent>* out) {
     EmitStatus(at, "Running validation...", percent, out);
     pending_ = Pending::kValidation;
     // Validation reads the 20% split forward-only: ~1/12 of an epoch.
-    next_at_ = at + std::max(step_time_,
-                             step_time_ * (config_.StepsPerEpoch() / 12.0));
+    validation_end_ =
+        at +
+        std::max(step_time_, step_time_ * (config_.StepsPerEpoch() / 12.0));
+    next_at_ = std::min(at + options_.status_interval, validation_end_);
     return;
   }
   if (step % options_.status_every_steps == 0) {
@@ -287,6 +289,13 @@ void PodContainer::ActTrainStep(std::vector<PodEvent>* out) {
 
 void PodContainer::ActValidation(std::vector<PodEvent>* out) {
   absl::Time at = next_at_;
+  if (at < validation_end_) {
+    // A long validation pass still says it is alive, as a real trainer's
+    // progress callback does (metrics flags silence as a stall, R-X-07).
+    EmitStatus(at, "Running validation...", TrainingPercent(step_), out);
+    next_at_ = std::min(at + options_.status_interval, validation_end_);
+    return;
+  }
   int64_t epoch = Epoch(step_);
   double val = curves_.ValLoss(static_cast<int>(epoch), step_, rng_);
   if (diverged_) val = std::numeric_limits<double>::quiet_NaN();

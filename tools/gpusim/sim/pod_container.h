@@ -49,7 +49,8 @@ enum class ExitReason { kNone, kCompleted, kFailed, kInterrupted, kStopped };
 std::string_view ExitReasonName(ExitReason reason);
 
 struct ContainerOptions {
-  // Status updates within preprocessing, model loading and finalization.
+  // Status updates within preprocessing, model loading, finalization and
+  // validation passes.
   absl::Duration status_interval = absl::Seconds(30);
   // Training status updates every this many steps.
   int64_t status_every_steps = 10;
@@ -158,6 +159,7 @@ class PodContainer {
   std::vector<StageTick> ticks_;
   size_t tick_index_ = 0;
   absl::Time stage_start_;
+  absl::Time validation_end_;  // Of the validation pass under way.
   // Training.
   int64_t step_ = 0;
   int64_t last_checkpoint_step_ = 0;

@@ -86,6 +86,9 @@ TEST_F(PodContainerTest, FullRunGoesThroughTheFourStages) {
     ASSERT_EQ(events[i].attempt, 1);
     if (i > 0) {
       ASSERT_GE(events[i].time, events[i - 1].time);
+      // Never silent longer than the status interval, validation included
+      // (metrics-ingest would flag the job stalled).
+      EXPECT_LE(events[i].time - events[i - 1].time, absl::Seconds(30)) << i;
     }
   }
   EXPECT_EQ(events.front().time, kStart);
