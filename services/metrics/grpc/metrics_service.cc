@@ -243,7 +243,7 @@ grpc::ServerWriteReactor<v1::SubscribeJobResponse>*
 MetricsServiceImpl::SubscribeJob(grpc::CallbackServerContext* ctx,
                                  const v1::SubscribeJobRequest* req) {
   absl::StatusOr<auth::Principal> principal = rpc_.Admit(ctx, "SubscribeJob");
-  return JobSubscription::Start(principal.status(), *req, views_, hub_, deltas_,
+  return JobSubscription::Start(principal.status(), *req, views_, hub_, caches_,
                                 rpc_.executor(), timer_, wall_clock_, limits_);
 }
 
@@ -256,7 +256,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::DeleteJobData(
                       RETURN_IF_ERROR(RequireJobId(r.job_id()));
                       ASSIGN_OR_RETURN(int64_t deleted,
                                        ingestor_.DeleteJob(r.job_id()));
-                      deltas_.Forget(r.job_id());
+                      caches_.Forget(r.job_id());
                       out.set_deleted_events(deleted);
                       return absl::OkStatus();
                     });

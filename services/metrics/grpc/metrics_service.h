@@ -84,7 +84,7 @@ class MetricsServiceImpl final : public v1::MetricsService::CallbackService {
   EventFeed& feed_;
   JobViews& views_;
   LiveHub& hub_;
-  DeltaCache deltas_;  // shared by every SubscribeJob stream
+  LiveCaches caches_;  // shared by every SubscribeJob stream
   server::DeadlineTimer& timer_;
   const Clock& wall_clock_;
   const SubscriptionLimits limits_;

@@ -78,66 +78,14 @@ std::string DeltaOptionsKey(const v1::SubscribeJobRequest& request) {
   return key;
 }
 
-std::string DeltaCache::Key(std::string_view job_id,
-                            std::string_view options_key, uint64_t from_seq) {
-  // Length-prefixed: unambiguous whatever the id holds.
-  return absl::StrCat(job_id.size(), ":", ToAbsl(job_id), from_seq, ":",
-                      ToAbsl(options_key));
-}
-
-std::shared_ptr<const SharedDelta> DeltaCache::Find(
-    std::string_view job_id, std::string_view options_key, uint64_t from_seq) {
-  std::string key = Key(job_id, options_key, from_seq);
-  absl::MutexLock lock(&mu_);
-  auto it = index_.find(key);
-  if (it == index_.end()) return nullptr;
-  lru_.splice(lru_.begin(), lru_, it->second);
-  return it->second->delta;
-}
-
-uint64_t DeltaCache::Generation(std::string_view job_id) {
-  absl::MutexLock lock(&mu_);
-  auto it = generations_.find(ToAbsl(job_id));
-  return it == generations_.end() ? 0 : it->second;
-}
-
-void DeltaCache::Put(std::string_view job_id, std::string_view options_key,
-                     uint64_t from_seq,
-                     std::shared_ptr<const SharedDelta> delta,
-                     uint64_t generation) {
-  if (delta->delta.job_seq() <= from_seq) return;  // nothing to share
-  std::string key = Key(job_id, options_key, from_seq);
-  const size_t bytes = key.size() + delta->delta.ByteSizeLong();
-  absl::MutexLock lock(&mu_);
-  auto gen = generations_.find(ToAbsl(job_id));
-  if ((gen == generations_.end() ? 0 : gen->second) != generation) return;
-  if (index_.contains(key)) return;  // built twice at once: keep the first
-  lru_.push_front(Entry{key, std::string(job_id), std::move(delta), bytes});
-  index_.emplace(std::move(key), lru_.begin());
-  bytes_ += bytes;
-  EvictLocked();
-}
-
-void DeltaCache::EvictLocked() {
-  while (!lru_.empty() && (lru_.size() > capacity_ || bytes_ > max_bytes_)) {
-    bytes_ -= lru_.back().bytes;
-    index_.erase(lru_.back().key);
-    lru_.pop_back();
-  }
-}
-
-void DeltaCache::Forget(std::string_view job_id) {
-  absl::MutexLock lock(&mu_);
-  ++generations_[ToAbsl(job_id)];
-  for (auto it = lru_.begin(); it != lru_.end();) {
-    if (it->job_id == job_id) {
-      bytes_ -= it->bytes;
-      index_.erase(it->key);
-      it = lru_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+std::string SnapshotOptionsKey(const v1::SubscribeJobRequest& request) {
+  // Everything of the request but the job, the resume token and the update
+  // interval. No map fields in these messages: the bytes are canonical.
+  v1::SubscribeJobRequest shape = request;
+  shape.clear_job_id();
+  shape.clear_resume_token();
+  shape.clear_min_update_interval();
+  return shape.SerializeAsString();
 }
 
 }  // namespace trainyard::metrics

@@ -138,5 +138,39 @@ TEST(AppendDeltaTest, R_X_06_ConcatenatesAndAppliesARewindToEarlierPoints) {
   EXPECT_EQ(combined.delta.curve_points(0).points_size(), 4);
 }
 
+TEST(SnapshotCacheTest, KeepsSnapshotsByJobOptionsAndSeqUntilForgotten) {
+  SnapshotCache cache;
+  v1::JobSnapshot snapshot;
+  snapshot.set_job_seq(7);
+  const uint64_t generation = cache.Generation("j");
+  cache.Put("j", "k", 7, std::make_shared<const v1::JobSnapshot>(snapshot),
+            generation);
+  ASSERT_NE(cache.Find("j", "k", 7), nullptr);
+  EXPECT_EQ(cache.Find("j", "k", 8), nullptr);
+  EXPECT_EQ(cache.Find("j", "other", 7), nullptr);
+  cache.Forget("j");  // purged
+  EXPECT_EQ(cache.Find("j", "k", 7), nullptr);
+  // Built from before the purge: not kept.
+  cache.Put("j", "k", 7, std::make_shared<const v1::JobSnapshot>(snapshot),
+            generation);
+  EXPECT_EQ(cache.Find("j", "k", 7), nullptr);
+}
+
+TEST(SnapshotCacheTest, OptionsKeyIgnoresWhatDoesNotShapeTheSnapshot) {
+  v1::SubscribeJobRequest a;
+  a.set_job_id("j");
+  a.mutable_curve()->set_max_points(100);
+  v1::SubscribeJobRequest b = a;
+  b.set_job_id("other");
+  b.set_resume_token("t");
+  b.mutable_min_update_interval()->set_seconds(3);
+  EXPECT_EQ(SnapshotOptionsKey(a), SnapshotOptionsKey(b));
+  b.mutable_curve()->set_max_points(200);
+  EXPECT_NE(SnapshotOptionsKey(a), SnapshotOptionsKey(b));
+  b = a;
+  b.set_recent_events(5);
+  EXPECT_NE(SnapshotOptionsKey(a), SnapshotOptionsKey(b));
+}
+
 }  // namespace
 }  // namespace trainyard::metrics

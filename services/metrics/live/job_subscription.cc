@@ -63,11 +63,11 @@ absl::StatusOr<uint64_t> DecodeResumeToken(std::string_view token,
 
 grpc::ServerWriteReactor<v1::SubscribeJobResponse>* JobSubscription::Start(
     absl::Status admitted, v1::SubscribeJobRequest request, JobViews& views,
-    LiveHub& hub, DeltaCache& deltas, server::Executor& executor,
+    LiveHub& hub, LiveCaches& caches, server::Executor& executor,
     server::DeadlineTimer& timer, const Clock& wall_clock,
     SubscriptionLimits limits) {
   auto stream = std::make_shared<JobSubscription>(
-      std::move(admitted), std::move(request), views, hub, deltas, executor,
+      std::move(admitted), std::move(request), views, hub, caches, executor,
       timer, wall_clock, limits);
   stream->hub_id_ = hub.Add(stream->request_.job_id(), stream);
   return stream->Begin();
@@ -76,7 +76,7 @@ grpc::ServerWriteReactor<v1::SubscribeJobResponse>* JobSubscription::Start(
 JobSubscription::JobSubscription(absl::Status admitted,
                                  v1::SubscribeJobRequest request,
                                  JobViews& views, LiveHub& hub,
-                                 DeltaCache& deltas, server::Executor& executor,
+                                 LiveCaches& caches, server::Executor& executor,
                                  server::DeadlineTimer& timer,
                                  const Clock& wall_clock,
                                  SubscriptionLimits limits)
@@ -86,8 +86,9 @@ JobSubscription::JobSubscription(absl::Status admitted,
       request_(std::move(request)),
       views_(views),
       hub_(hub),
-      deltas_(deltas),
+      caches_(caches),
       options_key_(DeltaOptionsKey(request_)),
+      snapshot_key_(SnapshotOptionsKey(request_)),
       limits_(limits) {
   if (init_.ok() && request_.job_id().empty()) {
     init_ = InvalidFieldError("job_id", "required");
@@ -110,15 +111,16 @@ absl::StatusOr<SharedDelta> JobSubscription::NextDelta(uint64_t latest) {
   int events = 0;
   while (seq < latest && events < limits_.max_delta_events) {
     std::shared_ptr<const SharedDelta> next =
-        deltas_.Find(request_.job_id(), options_key_, seq);
+        caches_.deltas.Find(request_.job_id(), options_key_, seq);
     if (next == nullptr) {
       // Read before the state: a purge after this makes Put a no-op.
-      const uint64_t generation = deltas_.Generation(request_.job_id());
+      const uint64_t generation = caches_.deltas.Generation(request_.job_id());
       ASSIGN_OR_RETURN(internal::JobState state,
                        views_.State(request_.job_id()));
       ASSIGN_OR_RETURN(SharedDelta built, BuildDelta(state, seq));
       next = std::make_shared<const SharedDelta>(std::move(built));
-      deltas_.Put(request_.job_id(), options_key_, seq, next, generation);
+      caches_.deltas.Put(request_.job_id(), options_key_, seq, next,
+                         generation);
     }
     if (next->delta.job_seq() <= seq) break;  // nothing readable after seq
     events += static_cast<int>(next->delta.job_seq() - seq);
@@ -199,6 +201,29 @@ absl::StatusOr<SharedDelta> JobSubscription::BuildDelta(
   return out;
 }
 
+absl::Status JobSubscription::SharedSnapshot(const internal::JobState& state,
+                                             uint64_t generation,
+                                             v1::SubscribeJobResponse* out) {
+  std::shared_ptr<const v1::JobSnapshot> shared = caches_.snapshots.Find(
+      request_.job_id(), snapshot_key_, state.last_job_seq());
+  if (shared == nullptr) {
+    ASSIGN_OR_RETURN(
+        v1::JobSnapshot built,
+        views_.Snapshot(state, request_.curve(), RecentEvents(request_),
+                        request_.event_query()));
+    shared = std::make_shared<const v1::JobSnapshot>(std::move(built));
+    caches_.snapshots.Put(request_.job_id(), snapshot_key_,
+                          state.last_job_seq(), shared, generation);
+  }
+  v1::JobSnapshot* snapshot = out->mutable_snapshot();
+  *snapshot = *shared;
+  // Elapsed, remaining and "taking longer than usual" tick with time: as of
+  // now for every subscriber, whenever the rest was built.
+  *snapshot->mutable_progress() = views_.Progress(state);
+  ASSIGN_OR_RETURN(*snapshot->mutable_stages(), views_.Stages(state));
+  return absl::OkStatus();
+}
+
 JobSubscription::Step JobSubscription::Next(bool heartbeat_due) {
   if (!init_.ok()) return {std::nullopt, true, init_};
   absl::StatusOr<Ingestor::Head> head = views_.Head(request_.job_id());
@@ -233,15 +258,14 @@ JobSubscription::Step JobSubscription::Next(bool heartbeat_due) {
     }
   }
   if (need_snapshot_ || (final && started_ && !out.has_delta())) {
+    // Read before the state: a purge after this makes Put a no-op.
+    const uint64_t generation = caches_.snapshots.Generation(request_.job_id());
     absl::StatusOr<internal::JobState> state = views_.State(request_.job_id());
     if (!state.ok()) return {std::nullopt, true, state.status()};
     latest = state->last_job_seq();
     if (need_snapshot_) {
-      absl::StatusOr<v1::JobSnapshot> snapshot =
-          views_.Snapshot(*state, request_.curve(), RecentEvents(request_),
-                          request_.event_query());
-      if (!snapshot.ok()) return {std::nullopt, true, snapshot.status()};
-      *out.mutable_snapshot() = *std::move(snapshot);
+      absl::Status built = SharedSnapshot(*state, generation, &out);
+      if (!built.ok()) return {std::nullopt, true, built};
       sent_seq_ = latest;
       points_since_snapshot_ = 0;
       need_snapshot_ = false;

@@ -42,15 +42,15 @@ class JobSubscription final
  public:
   // Creates and starts the stream; `admitted` is the auth verdict (the stream
   // ends with it when not OK). References must outlive the stream.
-  // `deltas` is shared by every subscription of the service.
+  // `caches` is shared by every subscription of the service.
   static grpc::ServerWriteReactor<v1::SubscribeJobResponse>* Start(
       absl::Status admitted, v1::SubscribeJobRequest request, JobViews& views,
-      LiveHub& hub, DeltaCache& deltas, server::Executor& executor,
+      LiveHub& hub, LiveCaches& caches, server::Executor& executor,
       server::DeadlineTimer& timer, const Clock& wall_clock,
       SubscriptionLimits limits = {});
 
   JobSubscription(absl::Status admitted, v1::SubscribeJobRequest request,
-                  JobViews& views, LiveHub& hub, DeltaCache& deltas,
+                  JobViews& views, LiveHub& hub, LiveCaches& caches,
                   server::Executor& executor, server::DeadlineTimer& timer,
                   const Clock& wall_clock, SubscriptionLimits limits);
 
@@ -62,9 +62,15 @@ class JobSubscription final
   void OnStreamDone() override { hub_.Remove(hub_id_); }
 
   // The Delta of the events after sent_seq_ up to `latest`: the shared
-  // deltas of `deltas_` chained from sent_seq_, built (and shared) where
+  // deltas of `caches_` chained from sent_seq_, built (and shared) where
   // none is cached yet.
   absl::StatusOr<SharedDelta> NextDelta(uint64_t latest);
+  // Sets out's snapshot as of `state`: shared with the subscribers asking
+  // the same at the same job_seq, its progress and stages projected now.
+  // `generation`: caches_.snapshots' for the job, read before `state`.
+  absl::Status SharedSnapshot(const internal::JobState& state,
+                              uint64_t generation,
+                              v1::SubscribeJobResponse* out);
   // Builds it from storage: events (from, state's last job_seq].
   absl::StatusOr<SharedDelta> BuildDelta(const internal::JobState& state,
                                          uint64_t from);
@@ -73,8 +79,9 @@ class JobSubscription final
   v1::SubscribeJobRequest request_;
   JobViews& views_;
   LiveHub& hub_;
-  DeltaCache& deltas_;
-  const std::string options_key_;  // DeltaOptionsKey(request_)
+  LiveCaches& caches_;
+  const std::string options_key_;   // DeltaOptionsKey(request_)
+  const std::string snapshot_key_;  // SnapshotOptionsKey(request_)
   const SubscriptionLimits limits_;
   LiveHub::Id hub_id_ = 0;
 

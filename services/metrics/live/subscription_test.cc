@@ -95,6 +95,43 @@ TEST_F(SubscriptionTest, R_EVT_04_SnapshotThenDeltasWithPoints) {
   sub.Cancel();
 }
 
+// Subscribers asking for a snapshot at the same job_seq share its curve and
+// events (SnapshotCache), but each gets its stages (and progress) projected
+// at its own moment.
+TEST_F(SubscriptionTest, R_X_02_SharedSnapshotsAreProjectedAnew) {
+  PostMetrics("s10", 1, 3);
+  v1::SubscribeJobResponse first, second;
+  {
+    Subscription a(*stub_, "s10");
+    ASSERT_TRUE(a.Read(&first));
+    a.Cancel();
+  }
+  server_.clock().Advance(absl::Minutes(7));
+  {
+    Subscription b(*stub_, "s10");
+    ASSERT_TRUE(b.Read(&second));
+    b.Cancel();
+  }
+  ASSERT_TRUE(first.has_snapshot());
+  ASSERT_TRUE(second.has_snapshot());
+  EXPECT_EQ(second.snapshot().job_seq(), 3u);
+  EXPECT_EQ(second.snapshot().loss_curve().SerializeAsString(),
+            first.snapshot().loss_curve().SerializeAsString());
+  EXPECT_EQ(FromProto(second.snapshot().stages().as_of()) -
+                FromProto(first.snapshot().stages().as_of()),
+            absl::Minutes(7));
+  auto training = [](const v1::JobSnapshot& s) {
+    for (const auto& stage : s.stages().stages()) {
+      if (stage.stage() == common::v1::STAGE_TRAINING) {
+        return FromProto(stage.duration());
+      }
+    }
+    return absl::ZeroDuration();
+  };
+  EXPECT_EQ(training(second.snapshot()) - training(first.snapshot()),
+            absl::Minutes(7));
+}
+
 // Subscribers of one job share the Deltas they agree on (DeltaCache); each
 // still gets every event exactly once, wherever it started.
 TEST_F(SubscriptionTest, R_X_02_SubscribersSharingDeltasEachGetEveryEventOnce) {
