@@ -264,7 +264,7 @@ void PodContainer::ActTrainStep(std::vector<PodEvent>* out) {
     validation_end_ =
         at +
         std::max(step_time_, step_time_ * (config_.StepsPerEpoch() / 12.0));
-    next_at_ = std::min(at + options_.status_interval, validation_end_);
+    next_at_ = NextValidationBeat(at);
     return;
   }
   if (step % options_.status_every_steps == 0) {
@@ -287,13 +287,18 @@ void PodContainer::ActTrainStep(std::vector<PodEvent>* out) {
   next_at_ = at + step_time_;
 }
 
+absl::Time PodContainer::NextValidationBeat(absl::Time at) const {
+  if (options_.status_interval <= absl::ZeroDuration()) return validation_end_;
+  return std::min(at + options_.status_interval, validation_end_);
+}
+
 void PodContainer::ActValidation(std::vector<PodEvent>* out) {
   absl::Time at = next_at_;
   if (at < validation_end_) {
     // A long validation pass still says it is alive, as a real trainer's
     // progress callback does (metrics flags silence as a stall, R-X-07).
     EmitStatus(at, "Running validation...", TrainingPercent(step_), out);
-    next_at_ = std::min(at + options_.status_interval, validation_end_);
+    next_at_ = NextValidationBeat(at);
     return;
   }
   int64_t epoch = Epoch(step_);

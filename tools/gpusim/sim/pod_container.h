@@ -118,6 +118,9 @@ class PodContainer {
   void ActTick(std::vector<PodEvent>* out);
   void ActTrainStep(std::vector<PodEvent>* out);
   void ActValidation(std::vector<PodEvent>* out);
+  // When the validation pass under way next reports (status_interval after
+  // `at`; no heartbeats with a zero interval), or ends.
+  absl::Time NextValidationBeat(absl::Time at) const;
   void EnterStage(Stage stage, absl::Time at, std::vector<PodEvent>* out);
   void EnterTraining(absl::Time at, std::vector<PodEvent>* out);
   // Checks the faults due at `percent` of the current stage. Returns true

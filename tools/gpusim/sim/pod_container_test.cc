@@ -153,6 +153,18 @@ TEST_F(PodContainerTest, FullRunGoesThroughTheFourStages) {
   EXPECT_EQ(metrics[1]->time - metrics[0]->time, absl::Seconds(10));
 }
 
+// A zero status interval (allowed: no heartbeats) still runs to the end.
+TEST_F(PodContainerTest, ZeroStatusIntervalStillFinishes) {
+  ContainerOptions options;
+  options.status_interval = absl::ZeroDuration();
+  PodContainer c(TestConfig(), {}, *FindGpuType("NVIDIA H100 80GB HBM3"), 1,
+                 /*interruptible=*/false, /*seed=*/9, options);
+  std::vector<PodEvent> events = Play(c);
+  EXPECT_TRUE(c.finished());
+  EXPECT_EQ(c.exit_reason(), ExitReason::kCompleted);
+  EXPECT_LT(events.size(), 1000u);
+}
+
 TEST_F(PodContainerTest, SameSeedSameRun) {
   auto a = Make();
   auto b = Make();
