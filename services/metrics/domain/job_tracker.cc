@@ -115,6 +115,13 @@ std::optional<absl::Duration> ReportingInterval(const JobState& state) {
          (n - 1);
 }
 
+// A new attempt or a rewind: the speed may differ (another GPU), so the
+// SPEED_DROP baseline is taken again from the samples that follow.
+void ResetSpeedBaseline(JobState* state) {
+  state->clear_baseline_seconds_per_step();
+  state->set_speed_samples(0);
+}
+
 // False once job-control has said the job is queued, pausing, paused,
 // cancelling or over: no stall is raised then, and none stays flagged.
 bool MayStall(const JobState& state) {
@@ -191,7 +198,7 @@ void FoldMetrics(const TrackerOptions& options, const v1::Event& event,
   if (state->recent_steps_size() > 0 &&
       m.step() < state->recent_steps(state->recent_steps_size() - 1).step()) {
     state->clear_recent_steps();
-    state->clear_baseline_seconds_per_step();
+    ResetSpeedBaseline(state);
   }
   auto* sample = state->add_recent_steps();
   sample->set_step(m.step());
@@ -199,8 +206,11 @@ void FoldMetrics(const TrackerOptions& options, const v1::Event& event,
   while (state->recent_steps_size() > options.speed_window) {
     state->mutable_recent_steps()->DeleteSubrange(0, 1);
   }
-  *state->mutable_last_metrics_receive_time() = event.receive_time();
+  *state->mutable_metrics_due_since() = event.receive_time();
+  state->set_speed_samples(
+      std::min(state->speed_samples() + 1, options.speed_window));
   if (state->baseline_seconds_per_step() <= 0 &&
+      state->speed_samples() >= options.speed_window &&
       state->recent_steps_size() >= options.speed_window) {
     if (std::optional<double> sps = TypicalSecondsPerStep(*state);
         sps && *sps > 0) {
@@ -305,6 +315,10 @@ void FoldLifecycle(const v1::LifecyclePayload& l, const v1::Event& event,
                    JobState* state) {
   common::v1::Progress* p = state->mutable_progress();
   const google::protobuf::Timestamp& time = event.occurred_time();
+  if (l.job_state() != p->job_state()) {
+    // Paused, resumed, recovering: METRICS are due from now on (R-X-07).
+    *state->mutable_metrics_due_since() = event.receive_time();
+  }
   p->set_job_state(l.job_state());
   if (l.pricing() != common::v1::PRICING_UNSPECIFIED) {
     state->set_pricing(l.pricing());
@@ -373,38 +387,46 @@ std::optional<v1::StallPayload> DetectStall(const JobState& state,
                                             absl::Time now,
                                             const StallOptions& options) {
   const common::v1::Progress& p = state.progress();
-  if (p.stalled() || !Has(state.last_receive_time()) || !MayStall(state)) {
-    return std::nullopt;
-  }
+  if (!Has(state.last_receive_time()) || !MayStall(state)) return std::nullopt;
+  const bool silent =
+      p.stalled() &&
+      p.stall_reason() != common::v1::STALL_REASON_METRIC_SILENCE &&
+      p.stall_reason() != common::v1::STALL_REASON_SPEED_DROP;
+  if (silent) return std::nullopt;  // Flagged for the worst already.
   bool active = false;
-  bool training = false;
+  bool training = false;  // Running steps: not while recovering.
   for (const StageInfo& s : state.stages().stages()) {
-    const bool on = s.state() == common::v1::STAGE_STATE_ACTIVE ||
-                    s.state() == common::v1::STAGE_STATE_RECOVERING;
-    active |= on;
-    training |= on && s.stage() == common::v1::STAGE_TRAINING;
+    active |= s.state() == common::v1::STAGE_STATE_ACTIVE ||
+              s.state() == common::v1::STAGE_STATE_RECOVERING;
+    training |= s.stage() == common::v1::STAGE_TRAINING &&
+                s.state() == common::v1::STAGE_STATE_ACTIVE;
   }
   if (!active) return std::nullopt;
   v1::StallPayload stall;
   *stall.mutable_last_event_time() = p.last_event_time();
+  // Silence outranks the training reasons: a job flagged for them is
+  // flagged again when it goes silent.
   if (now - FromProto(state.last_receive_time()) >= options.heartbeat_timeout) {
-    // A spot pod that goes quiet without a last word was most likely
-    // taken back by the provider.
-    stall.set_reason(state.pricing() == common::v1::PRICING_SPOT
+    // A spot pod that goes quiet without a last word, before job-control
+    // knows of any interruption, was most likely taken back.
+    const bool spot_unexplained =
+        state.pricing() == common::v1::PRICING_SPOT &&
+        p.job_state() != common::v1::JOB_STATE_RECOVERING;
+    stall.set_reason(spot_unexplained
                          ? common::v1::STALL_REASON_SUSPECTED_PREEMPTION
                          : common::v1::STALL_REASON_NO_HEARTBEAT);
     *stall.mutable_since() = state.last_receive_time();
     return stall;
   }
-  if (!training) return std::nullopt;
-  if (Has(state.last_metrics_receive_time())) {
+  if (p.stalled() || !training) return std::nullopt;
+  if (Has(state.metrics_due_since())) {
     absl::Duration limit = options.min_metric_silence;
     if (std::optional<absl::Duration> interval = ReportingInterval(state)) {
       limit = std::max(limit, options.metric_silence_intervals * *interval);
     }
-    if (now - FromProto(state.last_metrics_receive_time()) >= limit) {
+    if (now - FromProto(state.metrics_due_since()) >= limit) {
       stall.set_reason(common::v1::STALL_REASON_METRIC_SILENCE);
-      *stall.mutable_since() = state.last_metrics_receive_time();
+      *stall.mutable_since() = state.metrics_due_since();
       return stall;
     }
   }
@@ -451,7 +473,8 @@ void FoldEvent(const TrackerOptions& options, const v1::Event& event,
   *p->mutable_last_event_time() = event.occurred_time();
   if (event.attempt() > p->attempt()) {
     p->set_attempt(event.attempt());
-    state->clear_baseline_seconds_per_step();  // Maybe another GPU.
+    ResetSpeedBaseline(state);  // Maybe another GPU.
+    *state->mutable_metrics_due_since() = event.receive_time();
   }
   switch (event.payload_case()) {
     case v1::Event::kMetrics:

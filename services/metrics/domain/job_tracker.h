@@ -70,11 +70,15 @@ common::v1::DurationRange DefaultStageEstimate(common::v1::Stage stage,
 bool IsTerminal(common::v1::JobState state);
 
 // R-X-07: why the job counts as stalled at `now`, as the payload of the
-// warning to raise: the first of NO_HEARTBEAT (SUSPECTED_PREEMPTION for a
-// spot job), METRIC_SILENCE and SPEED_DROP that applies (StallOptions). nullopt
-// when none does, when the job is already flagged, when none of its stages is
-// active, or when job-control has said it is queued, pausing, paused,
-// cancelling or over. A flag ends with the event that proves the reason gone
+// warning to raise: the first that applies (StallOptions) of
+//   - NO_HEARTBEAT, or SUSPECTED_PREEMPTION for a spot job that job-control
+//     has not yet seen interrupted;
+//   - METRIC_SILENCE and SPEED_DROP, only while TRAINING runs (not while it
+//     recovers), with METRICS due from the job's latest (re)start.
+// nullopt when none applies, when none of its stages is active, when
+// job-control has said it is queued, pausing, paused, cancelling or over, or
+// when the job is already flagged (unless for a training reason, and it has
+// now gone silent). A flag ends with the event that proves the reason gone
 // (FoldEvent): any event for NO_HEARTBEAT and SUSPECTED_PREEMPTION, a METRICS
 // event for METRIC_SILENCE, a METRICS event back within speed_recovered_factor
 // of the baseline for SPEED_DROP; and a job that can no longer stall (paused,

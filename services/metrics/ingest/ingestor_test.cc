@@ -194,6 +194,89 @@ TEST_F(IngestorTest, R_X_07_ValidationPauseIsNoSpeedDrop) {
   EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
 }
 
+// After a long pause, METRICS are due from the resume, not from before it.
+TEST_F(IngestorTest, R_X_07_ResumeRestartsTheMetricsClock) {
+  Lifecycle(common::v1::JOB_STATE_TRAINING);
+  for (int i = 1; i <= 5; ++i) {
+    Metrics(i);
+    clock_.Advance(absl::Minutes(1));
+  }
+  Lifecycle(common::v1::JOB_STATE_PAUSED);
+  clock_.Advance(absl::Hours(3));
+  Lifecycle(common::v1::JOB_STATE_TRAINING);
+  for (int i = 0; i < 2; ++i) {
+    TrainingStatus();
+    clock_.Advance(absl::Minutes(4));
+    EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0)) << i;
+  }
+  TrainingStatus();
+  clock_.Advance(absl::Minutes(2));  // 10 minutes since the resume.
+  EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
+  EXPECT_EQ(LastEvent().stall().reason(),
+            common::v1::STALL_REASON_METRIC_SILENCE);
+}
+
+// A resumed attempt on a 4x slower GPU takes its own baseline: no speed drop
+// against the old attempt's.
+TEST_F(IngestorTest, R_X_07_NewAttemptTakesItsOwnBaseline) {
+  int64_t step = 0;
+  for (int i = 0; i < 60; ++i) {
+    clock_.Advance(absl::Seconds(2));
+    Metrics(++step);
+  }
+  for (int i = 0; i < 80; ++i) {
+    clock_.Advance(absl::Seconds(8));
+    v1::IngestEvent e = Event("metrics2_" + std::to_string(i));
+    e.set_attempt(2);
+    e.set_type(common::v1::EVENT_TYPE_METRICS);
+    e.mutable_metrics()->set_step(++step);  // Resumed where it stopped.
+    Ingest(std::move(e));
+    ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0)) << i;
+  }
+}
+
+// A job flagged for a training reason that then goes silent is flagged
+// again, for the silence.
+TEST_F(IngestorTest, R_X_07_SilenceOutranksASpeedDrop) {
+  int64_t step = 0;
+  auto steps = [&](int n, absl::Duration each) {
+    for (int i = 0; i < n; ++i) {
+      clock_.Advance(each);
+      Metrics(++step);
+    }
+  };
+  steps(50, absl::Seconds(2));
+  steps(40, absl::Seconds(10));
+  ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
+  ASSERT_EQ(LastEvent().stall().reason(), common::v1::STALL_REASON_SPEED_DROP);
+  clock_.Advance(kTimeout);
+  ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
+  EXPECT_EQ(LastEvent().stall().reason(),
+            common::v1::STALL_REASON_NO_HEARTBEAT);
+  EXPECT_EQ(ingestor_->State("j1")->progress().stall_reason(),
+            common::v1::STALL_REASON_NO_HEARTBEAT);
+  clock_.Advance(kTimeout);
+  EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
+}
+
+// Job-control already knows of the interruption: plain silence, not a
+// suspected preemption.
+TEST_F(IngestorTest, R_X_07_RecoveringSpotJobIsNoSuspectedPreemption) {
+  v1::IngestEvent e = Event("jc_spot");
+  e.set_type(common::v1::EVENT_TYPE_STATUS);
+  e.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
+  e.set_attempt_seq(0);
+  e.mutable_lifecycle()->set_job_state(common::v1::JOB_STATE_TRAINING);
+  e.mutable_lifecycle()->set_pricing(common::v1::PRICING_SPOT);
+  Ingest(std::move(e));
+  TrainingStatus();
+  Lifecycle(common::v1::JOB_STATE_RECOVERING);
+  clock_.Advance(kTimeout);
+  ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
+  EXPECT_EQ(LastEvent().stall().reason(),
+            common::v1::STALL_REASON_NO_HEARTBEAT);
+}
+
 TEST_F(IngestorTest, R_X_07_PausedCancelledAndFinishedJobsNeverStall) {
   for (common::v1::JobState state :
        {common::v1::JOB_STATE_PAUSING, common::v1::JOB_STATE_PAUSED,
