@@ -53,6 +53,23 @@ class IngestorTest : public ::testing::Test, public IngestFixture {
     e.mutable_metrics()->set_train_loss(1.0 / static_cast<double>(step));
     Ingest(std::move(e));
   }
+  // `n` METRICS events, one step each, `each` apart.
+  void Steps(int n, absl::Duration each) {
+    for (int i = 0; i < n; ++i) {
+      clock_.Advance(each);
+      Metrics(++step_);
+    }
+  }
+  // Job-control says the job trains on spot.
+  void SpotTraining() {
+    v1::IngestEvent e = Event("jc_spot");
+    e.set_type(common::v1::EVENT_TYPE_STATUS);
+    e.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
+    e.set_attempt_seq(0);
+    e.mutable_lifecycle()->set_job_state(common::v1::JOB_STATE_TRAINING);
+    e.mutable_lifecycle()->set_pricing(common::v1::PRICING_SPOT);
+    Ingest(std::move(e));
+  }
   bool Stalled() { return ingestor_->State("j1")->progress().stalled(); }
   v1::Event LastEvent() {
     v1::ListEventsRequest req;
@@ -66,6 +83,7 @@ class IngestorTest : public ::testing::Test, public IngestFixture {
   }
 
   int seq_ = 0;
+  int64_t step_ = 0;
 };
 
 TEST_F(IngestorTest, R_X_07_SilenceWhileActiveRaisesStallWarning) {
@@ -90,13 +108,7 @@ TEST_F(IngestorTest, R_X_07_SilenceWhileActiveRaisesStallWarning) {
 }
 
 TEST_F(IngestorTest, R_X_07_SilentSpotJobIsSuspectedPreemption) {
-  v1::IngestEvent e = Event("jc_spot");
-  e.set_type(common::v1::EVENT_TYPE_STATUS);
-  e.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
-  e.set_attempt_seq(0);
-  e.mutable_lifecycle()->set_job_state(common::v1::JOB_STATE_TRAINING);
-  e.mutable_lifecycle()->set_pricing(common::v1::PRICING_SPOT);
-  Ingest(std::move(e));
+  SpotTraining();
   TrainingStatus();
   clock_.Advance(kTimeout);
   ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
@@ -147,18 +159,11 @@ TEST_F(IngestorTest, R_X_07_MetricSilenceWhileTrainingRaisesStall) {
 // passes 3x the baseline once most of the window is slow; back at 2 s/step
 // it falls under 2x and the flag ends.
 TEST_F(IngestorTest, R_X_07_SpeedDropAgainstTheBaselineRaisesStall) {
-  int64_t step = 0;
-  auto steps = [&](int n, absl::Duration each) {
-    for (int i = 0; i < n; ++i) {
-      clock_.Advance(each);
-      Metrics(++step);
-    }
-  };
-  steps(50, absl::Seconds(2));
+  Steps(50, absl::Seconds(2));
   EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
-  steps(20, absl::Seconds(10));  // 29 of 49 intervals still at 2 s.
+  Steps(20, absl::Seconds(10));  // 29 of 49 intervals still at 2 s.
   EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
-  steps(15, absl::Seconds(10));  // Now 35 of 49 at 10 s.
+  Steps(15, absl::Seconds(10));  // Now 35 of 49 at 10 s.
   ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
   EXPECT_TRUE(Stalled());
   const v1::Event warning = LastEvent();
@@ -166,12 +171,12 @@ TEST_F(IngestorTest, R_X_07_SpeedDropAgainstTheBaselineRaisesStall) {
   EXPECT_NEAR(warning.stall().baseline_seconds_per_step(), 2.0, 1e-9);
   EXPECT_GT(warning.stall().seconds_per_step(), 6.0);
   EXPECT_THAT(warning.message(), ::testing::HasSubstr("baseline of 2 s/step"));
-  steps(10, absl::Seconds(2));  // Still over 2x: flagged.
+  Steps(10, absl::Seconds(2));  // Still over 2x: flagged.
   EXPECT_TRUE(Stalled());
-  steps(40, absl::Seconds(2));
+  Steps(40, absl::Seconds(2));
   EXPECT_FALSE(Stalled());
   // A pause ends any flag: paused jobs are never stalled.
-  steps(35, absl::Seconds(10));
+  Steps(35, absl::Seconds(10));
   ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
   Lifecycle(common::v1::JOB_STATE_PAUSED);
   EXPECT_FALSE(Stalled());
@@ -180,17 +185,10 @@ TEST_F(IngestorTest, R_X_07_SpeedDropAgainstTheBaselineRaisesStall) {
 // A validation pass (a long pause, then METRICS at the same step) is not a
 // slowdown.
 TEST_F(IngestorTest, R_X_07_ValidationPauseIsNoSpeedDrop) {
-  int64_t step = 0;
-  for (int i = 0; i < 60; ++i) {
-    clock_.Advance(absl::Seconds(2));
-    Metrics(++step);
-  }
+  Steps(60, absl::Seconds(2));
   clock_.Advance(absl::Minutes(4));  // 120 steps' worth of validation.
-  Metrics(step);
-  for (int i = 0; i < 10; ++i) {
-    clock_.Advance(absl::Seconds(2));
-    Metrics(++step);
-  }
+  Metrics(step_);
+  Steps(10, absl::Seconds(2));
   EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
 }
 
@@ -219,17 +217,13 @@ TEST_F(IngestorTest, R_X_07_ResumeRestartsTheMetricsClock) {
 // A resumed attempt on a 4x slower GPU takes its own baseline: no speed drop
 // against the old attempt's.
 TEST_F(IngestorTest, R_X_07_NewAttemptTakesItsOwnBaseline) {
-  int64_t step = 0;
-  for (int i = 0; i < 60; ++i) {
-    clock_.Advance(absl::Seconds(2));
-    Metrics(++step);
-  }
+  Steps(60, absl::Seconds(2));
   for (int i = 0; i < 80; ++i) {
     clock_.Advance(absl::Seconds(8));
     v1::IngestEvent e = Event("metrics2_" + std::to_string(i));
     e.set_attempt(2);
     e.set_type(common::v1::EVENT_TYPE_METRICS);
-    e.mutable_metrics()->set_step(++step);  // Resumed where it stopped.
+    e.mutable_metrics()->set_step(++step_);  // Resumed where it stopped.
     Ingest(std::move(e));
     ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0)) << i;
   }
@@ -238,15 +232,8 @@ TEST_F(IngestorTest, R_X_07_NewAttemptTakesItsOwnBaseline) {
 // A job flagged for a training reason that then goes silent is flagged
 // again, for the silence.
 TEST_F(IngestorTest, R_X_07_SilenceOutranksASpeedDrop) {
-  int64_t step = 0;
-  auto steps = [&](int n, absl::Duration each) {
-    for (int i = 0; i < n; ++i) {
-      clock_.Advance(each);
-      Metrics(++step);
-    }
-  };
-  steps(50, absl::Seconds(2));
-  steps(40, absl::Seconds(10));
+  Steps(50, absl::Seconds(2));
+  Steps(40, absl::Seconds(10));
   ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
   ASSERT_EQ(LastEvent().stall().reason(), common::v1::STALL_REASON_SPEED_DROP);
   clock_.Advance(kTimeout);
@@ -262,13 +249,7 @@ TEST_F(IngestorTest, R_X_07_SilenceOutranksASpeedDrop) {
 // Job-control already knows of the interruption: plain silence, not a
 // suspected preemption.
 TEST_F(IngestorTest, R_X_07_RecoveringSpotJobIsNoSuspectedPreemption) {
-  v1::IngestEvent e = Event("jc_spot");
-  e.set_type(common::v1::EVENT_TYPE_STATUS);
-  e.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
-  e.set_attempt_seq(0);
-  e.mutable_lifecycle()->set_job_state(common::v1::JOB_STATE_TRAINING);
-  e.mutable_lifecycle()->set_pricing(common::v1::PRICING_SPOT);
-  Ingest(std::move(e));
+  SpotTraining();
   TrainingStatus();
   Lifecycle(common::v1::JOB_STATE_RECOVERING);
   clock_.Advance(kTimeout);
