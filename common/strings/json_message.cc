@@ -53,6 +53,26 @@ bool ParseInteger(std::string_view text, T* out) {
   return true;
 }
 
+// Up to 64 bytes of the input, for an error message: whole code points
+// only, a malformed byte as U+FFFD, so the message stays valid UTF-8 (the
+// BadRequest detail it goes into is a proto string).
+std::string Echo(std::string_view text) {
+  std::string out;
+  char32_t cp;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t length = DecodeUtf8(text, pos, &cp);
+    if (cp != kMalformedUtf8 && out.size() + length > 64) break;
+    if (cp == kMalformedUtf8 && out.size() + 3 > 64) break;
+    if (cp == kMalformedUtf8) {
+      AppendUtf8(0xFFFD, &out);
+    } else {
+      out.append(text.substr(pos, length));
+    }
+    pos += length;
+  }
+  return out;
+}
+
 class JsonReader {
  public:
   explicit JsonReader(std::string_view in) : in_(in) {}
@@ -77,8 +97,8 @@ class JsonReader {
   }
   absl::Status BadValue(std::string_view text, std::string_view expected) {
     return InvalidFieldError(
-        Path(), absl::StrCat("invalid value ", ToAbsl(text.substr(0, 64)),
-                             " (expected ", ToAbsl(expected), ")"));
+        Path(), absl::StrCat("invalid value ", Echo(text), " (expected ",
+                             ToAbsl(expected), ")"));
   }
 
   // -- Tokens -----------------------------------------------------------

@@ -21,6 +21,11 @@
 //   - null leaves a field unset.
 // Not supported (an error naming the field): bytes and the other well-known
 // types (Any, Struct, Value, Duration, wrappers, FieldMask).
+// Stricter than protobuf's parser, as RFC 8259 is: raw control characters in
+// strings (a literal tab or newline) and trailing commas are malformed JSON.
+// A little more lenient: timestamps go through absl::ParseTime (lowercase
+// 't'/'z', an offset without minutes), and a map key given twice keeps the
+// last value.
 //
 //   v1::WebhookBody body;
 //   RETURN_IF_ERROR(ParseJsonMessage(raw_body, body));

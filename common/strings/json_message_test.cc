@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status/errors.h"
 #include "common/strings/absl_view.h"
+#include "common/strings/utf8.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
@@ -326,6 +327,21 @@ TEST_F(JsonMessageTest, NamesTheFieldOfABadValue) {
   EXPECT_EQ(Field(Error(R"([1])")), "body");
   EXPECT_EQ(Field(Error(R"({"fInt32": 1} x)")), "body");
   EXPECT_EQ(Field(Error("")), "body");
+}
+
+// The echo of a bad value is cut at a code point and never malformed: the
+// message goes into a proto string field (BadRequest).
+TEST_F(JsonMessageTest, EchoedValuesStayValidUtf8) {
+  for (std::string_view json :
+       {"{\"fBool\": \u20ac\u20ac\u20ac}", "{\"fBool\": \xff\xfe}",
+        "{\"fInt32\": \"\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac"
+        "\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac"
+        "\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\"}"}) {
+    absl::Status s = Error(json);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << json;
+    EXPECT_TRUE(IsValidUtf8(ToStd(s.message()))) << s.message();
+    EXPECT_EQ(FieldViolations(s).size(), 1u) << json;
+  }
 }
 
 TEST_F(JsonMessageTest, IntegersAreCheckedAgainstTheirRange) {
