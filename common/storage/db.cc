@@ -312,6 +312,27 @@ absl::StatusOr<std::string> Db::GetRaw(std::string_view cf,
   return value;
 }
 
+absl::StatusOr<std::vector<std::optional<std::string>>> Db::MultiGetRaw(
+    std::string_view cf, const std::vector<std::string>& keys) const {
+  absl::ReaderMutexLock lock(&mu_);
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> handle = FindCf("MultiGet", cf);
+  if (!handle.ok()) return handle.status();
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), *handle, keys.size(), slices.data(),
+                values.data(), statuses.data());
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) {
+      return FromRocksDbStatus(statuses[i], "MultiGet", cf, keys[i]);
+    }
+    out[i] = values[i].ToString();
+  }
+  return out;
+}
+
 absl::Status Db::Delete(std::string_view cf, std::string_view key) {
   absl::ReaderMutexLock lock(&mu_);
   absl::StatusOr<rocksdb::ColumnFamilyHandle*> handle = FindCf("Delete", cf);

@@ -212,6 +212,19 @@ TEST_F(DbTest, GetMissingKeyIsNotFoundNamingCfAndKey) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST_F(DbTest, MultiGetReadsPresentAndAbsentKeysInOrder) {
+  ASSERT_THAT(db_->PutRaw("queue", "a", "1"), IsOk());
+  ASSERT_THAT(db_->PutRaw("queue", "c", "3"), IsOk());
+  ASSERT_THAT(db_->PutRaw("queue", "b", "2"), IsOk());
+  auto values = db_->MultiGetRaw("queue", {"c", "nope", "a", "b", "a"});
+  ASSERT_THAT(values, IsOk());
+  EXPECT_THAT(*values,
+              ::testing::ElementsAre("3", std::nullopt, "1", "2", "1"));
+  EXPECT_THAT(db_->MultiGetRaw("queue", {}), IsOk());
+  EXPECT_THAT(db_->MultiGetRaw("no_such_cf", {"a"}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST_F(DbTest, UnknownColumnFamilyIsInvalidArgumentNotNotFound) {
   Timestamp read;
   EXPECT_THAT(db_->Get("nope", "k", &read),

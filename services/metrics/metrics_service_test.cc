@@ -207,6 +207,23 @@ TEST_F(MetricsServiceTest, R_X_01_IngestEventsGivesPerEventResults) {
   EXPECT_EQ(resp.results(1).field(), "metrics.step");
   EXPECT_EQ(resp.results(2).outcome(), v1::INGEST_OUTCOME_DUPLICATE);
   EXPECT_EQ(resp.results(2).job_seq(), resp.results(0).job_seq());
+  // A later call: stored ids (looked up in one batch) are duplicates, new
+  // ones are stored.
+  v1::IngestEventsRequest again;
+  *again.add_events() = req.events(0);  // "a", stored
+  *again.add_events() = req.events(0);
+  again.mutable_events(1)->set_event_id("c");
+  *again.add_events() = req.events(0);
+  grpc::ClientContext ctx2;
+  TestServer::Authorize(ctx2, auth::Role::kService);
+  v1::IngestEventsResponse resp2;
+  ASSERT_TRUE(stub_->IngestEvents(&ctx2, again, &resp2).ok());
+  ASSERT_EQ(resp2.results_size(), 3);
+  EXPECT_EQ(resp2.results(0).outcome(), v1::INGEST_OUTCOME_DUPLICATE);
+  EXPECT_EQ(resp2.results(0).job_seq(), resp.results(0).job_seq());
+  EXPECT_EQ(resp2.results(1).outcome(), v1::INGEST_OUTCOME_ACCEPTED);
+  EXPECT_EQ(resp2.results(1).job_seq(), resp.results(0).job_seq() + 1);
+  EXPECT_EQ(resp2.results(2).outcome(), v1::INGEST_OUTCOME_DUPLICATE);
   // A viewer may not ingest.
   grpc::ClientContext viewer;
   TestServer::Authorize(viewer, auth::Role::kViewer);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -207,10 +208,12 @@ void FoldMetrics(const TrackerOptions& options, const v1::Event& event,
     state->mutable_recent_steps()->DeleteSubrange(0, 1);
   }
   *state->mutable_metrics_due_since() = event.receive_time();
-  state->set_speed_samples(
-      std::min(state->speed_samples() + 1, options.speed_window));
-  if (state->baseline_seconds_per_step() <= 0 &&
-      state->speed_samples() >= options.speed_window &&
+  state->set_speed_samples(std::min(state->speed_samples() + 1,
+                                    std::numeric_limits<int32_t>::max() / 2));
+  // Tried once per window's worth of samples: events that come in bursts
+  // (one timestamp for many steps) give no speed, and are many.
+  if (state->baseline_seconds_per_step() <= 0 && options.speed_window > 0 &&
+      state->speed_samples() % options.speed_window == 0 &&
       state->recent_steps_size() >= options.speed_window) {
     if (std::optional<double> sps = TypicalSecondsPerStep(*state);
         sps && *sps > 0) {

@@ -141,18 +141,32 @@ EventStore::EventStore(storage::Db& db, const Clock& clock,
 
 absl::StatusOr<std::optional<uint64_t>> EventStore::FindByEventId(
     std::string_view job_id, std::string_view event_id) const {
-  absl::StatusOr<std::string> value =
-      db_.GetRaw(kEventIdsCf, EventIdKey(job_id, event_id));
-  if (absl::IsNotFound(value.status())) return std::nullopt;
-  if (!value.ok()) return value.status();
-  std::string_view bytes(*value);
-  uint64_t job_seq = 0;
-  if (!storage::ConsumeUint64(&bytes, &job_seq) || !bytes.empty()) {
-    return absl::DataLossError(absl::StrCat("malformed event id record of job ",
-                                            ToAbsl(job_id), " event ",
-                                            ToAbsl(event_id)));
+  ASSIGN_OR_RETURN(std::vector<std::optional<uint64_t>> found,
+                   FindByEventIds(job_id, {event_id}));
+  return found[0];
+}
+
+absl::StatusOr<std::vector<std::optional<uint64_t>>> EventStore::FindByEventIds(
+    std::string_view job_id,
+    const std::vector<std::string_view>& event_ids) const {
+  std::vector<std::string> keys;
+  keys.reserve(event_ids.size());
+  for (std::string_view id : event_ids) keys.push_back(EventIdKey(job_id, id));
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
+                   db_.MultiGetRaw(kEventIdsCf, keys));
+  std::vector<std::optional<uint64_t>> out(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!values[i].has_value()) continue;
+    std::string_view bytes(*values[i]);
+    uint64_t job_seq = 0;
+    if (!storage::ConsumeUint64(&bytes, &job_seq) || !bytes.empty()) {
+      return absl::DataLossError(
+          absl::StrCat("malformed event id record of job ", ToAbsl(job_id),
+                       " event ", ToAbsl(event_ids[i])));
+    }
+    out[i] = job_seq;
   }
-  return job_seq;
+  return out;
 }
 
 absl::StatusOr<uint64_t> EventStore::LatestJobSeq(

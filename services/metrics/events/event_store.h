@@ -145,6 +145,11 @@ class EventStore {
   // nullopt if none is stored: the dedupe check of R-X-01.
   absl::StatusOr<std::optional<uint64_t>> FindByEventId(
       std::string_view job_id, std::string_view event_id) const;
+  // The same for several event ids of one job, in one batched lookup (a
+  // call of IngestEvents checks all its events at once).
+  absl::StatusOr<std::vector<std::optional<uint64_t>>> FindByEventIds(
+      std::string_view job_id,
+      const std::vector<std::string_view>& event_ids) const;
 
   // The job's highest stored job_seq; 0 for a job without events. The ingest
   // path starts its job_seq counter here after a restart.

@@ -441,21 +441,28 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
     w.first_seq = slot.state.last_job_seq();
     w.is_new = !slot.exists;
     CheckOut(slot, w);
-    for (int i : indices) {
+    // Which of the call's events are stored already: one batched lookup
+    // (before StageEvent moves the events).
+    std::vector<std::optional<uint64_t>> stored(indices.size());
+    if (!w.is_new) {
+      std::vector<std::string_view> ids;
+      ids.reserve(indices.size());
+      for (int i : indices) ids.push_back(events[i].event_id());
+      absl::StatusOr<std::vector<std::optional<uint64_t>>> found =
+          events_.FindByEventIds(job_id, ids);
+      if (!found.ok()) {
+        unlock();
+        return found.status();
+      }
+      stored = *std::move(found);
+    }
+    for (size_t k = 0; k < indices.size(); ++k) {
+      const int i = indices[k];
       v1::IngestResult& r = results[i];
-      const std::string& event_id = events[i].event_id();
-      std::optional<uint64_t> existing;
-      if (auto it = w.ids_in_call.find(ToAbsl(event_id));
+      std::optional<uint64_t> existing = stored[k];
+      if (auto it = w.ids_in_call.find(ToAbsl(events[i].event_id()));
           it != w.ids_in_call.end()) {
         existing = it->second;
-      } else if (!w.is_new) {
-        absl::StatusOr<std::optional<uint64_t>> found =
-            events_.FindByEventId(job_id, event_id);
-        if (!found.ok()) {
-          unlock();
-          return found.status();
-        }
-        existing = *found;
       }
       if (existing) {
         r.set_outcome(v1::INGEST_OUTCOME_DUPLICATE);
