@@ -167,6 +167,14 @@ bool Pacer::Wait() {
 // A run's frame
 // ---------------------------------------------------------------------------
 
+absl::Status ParseBenchFlags(config::FlagSet& flags, int argc, char** argv,
+                             bool* help) {
+  if (absl::Status s = flags.Parse(argc, argv); !s.ok()) return s;
+  *help = flags.help_requested();
+  if (*help) std::printf("%s", flags.Usage().c_str());
+  return absl::OkStatus();
+}
+
 void PrintPreamble(int argc, char** argv) {
   std::string command;
   for (int i = 0; i < argc; ++i)

@@ -120,6 +120,11 @@ class Pacer {
 // A run's frame
 // ---------------------------------------------------------------------------
 
+// Parses a bench's command line into `flags`; with --help prints the usage
+// and sets *help (the program then exits 0).
+absl::Status ParseBenchFlags(config::FlagSet& flags, int argc, char** argv,
+                             bool* help);
+
 // Prints "command: ..." and "machine: N cores online; loadavg ...".
 void PrintPreamble(int argc, char** argv);
 

@@ -33,7 +33,6 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -88,12 +87,12 @@ bool ParseFlags(int argc, char** argv, Flags* f, bool* help) {
       .AddInt("sync_ingest", "events ingested one per batch, fsynced",
               &f->sync_ingest)
       .Range(0, 100000000);
-  if (absl::Status s = flags.Parse(argc, argv); !s.ok()) {
+  if (absl::Status s =
+          trainyard::bench::ParseBenchFlags(flags, argc, argv, help);
+      !s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return false;
   }
-  *help = flags.help_requested();
-  if (*help) std::printf("%s", flags.Usage().c_str());
   return true;
 }
 
@@ -372,25 +371,22 @@ int main(int argc, char** argv) {
   bool help = false;
   if (!ParseFlags(argc, argv, &flags, &help)) return 2;
   if (help) return 0;
-  std::string cmd;
-  for (int i = 0; i < argc; ++i) cmd += std::string(i ? " " : "") + argv[i];
-  std::printf("%s\n", cmd.c_str());
+  trainyard::bench::PrintPreamble(argc, argv);
   std::printf(
-      "dir=%s events=%lld iterations=%lld ingest=%lld sync_ingest=%lld "
-      "cores=%u load=%s\n\n",
+      "dir=%s events=%lld iterations=%lld ingest=%lld sync_ingest=%lld\n\n",
       flags.dir.c_str(), static_cast<long long>(flags.events),
       static_cast<long long>(flags.iterations),
       static_cast<long long>(flags.ingest),
-      static_cast<long long>(flags.sync_ingest),
-      std::thread::hardware_concurrency(), LoadAverage().c_str());
-  std::string pattern = flags.dir + "/events_bench_XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    std::perror("mkdtemp");
+      static_cast<long long>(flags.sync_ingest));
+  absl::StatusOr<std::string> dir =
+      trainyard::bench::MakeTempDir(flags.dir, "events_bench");
+  if (!dir.ok()) {
+    std::fprintf(stderr, "%s\n", dir.status().ToString().c_str());
     return 1;
   }
-  const bool ok = Run(flags, pattern);
+  const bool ok = Run(flags, *dir);
   std::printf("\nload at the end: %s\n", LoadAverage().c_str());
   std::error_code ignored;
-  std::filesystem::remove_all(pattern, ignored);
+  std::filesystem::remove_all(*dir, ignored);
   return ok ? 0 : 1;
 }

@@ -62,6 +62,7 @@ struct Flags {
 };
 
 using ::trainyard::bench::CpuSeconds;
+using ::trainyard::bench::ParseBenchFlags;
 
 // What the receiver reports back through a pipe, as text.
 struct SinkReport {
@@ -148,14 +149,12 @@ int Run(int argc, char** argv) {
       .Range(1, 256);
   flags.AddInt("sink_threads", "receiver threads", &f.sink_threads)
       .Range(1, 256);
-  if (absl::Status s = flags.Parse(argc, argv); !s.ok()) {
+  bool help = false;
+  if (absl::Status s = ParseBenchFlags(flags, argc, argv, &help); !s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 2;
   }
-  if (flags.help_requested()) {
-    std::printf("%s", flags.Usage().c_str());
-    return 0;
-  }
+  if (help) return 0;
 
   RealClock wall;
   absl::Time origin = wall.Now();

@@ -68,6 +68,7 @@
 #include "absl/time/time.h"
 #include "common/config/flags.h"
 #include "common/http/client.h"
+#include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 #include "common/time/clock.h"
 #include "common/time/proto_time.h"
@@ -100,6 +101,7 @@ using ::trainyard::bench::LossAt;
 using ::trainyard::bench::MiB;
 using ::trainyard::bench::MillisBetween;
 using ::trainyard::bench::Pacer;
+using ::trainyard::bench::ParseBenchFlags;
 using ::trainyard::bench::Percentiles;
 using ::trainyard::bench::RawHttpConnection;
 using ::trainyard::bench::Rfc3339;
@@ -211,12 +213,8 @@ absl::Status ParseFlags(int argc, char** argv, Flags* f, bool* help) {
                  "to the server)",
                  &f->pause_s)
       .Range(0, 1e6);
-  if (absl::Status s = flags.Parse(argc, argv); !s.ok()) return s;
-  *help = flags.help_requested();
-  if (*help) {
-    std::printf("%s", flags.Usage().c_str());
-    return absl::OkStatus();
-  }
+  RETURN_IF_ERROR(ParseBenchFlags(flags, argc, argv, help));
+  if (*help) return absl::OkStatus();
   if (f->mode != "webhooks" && f->mode != "grpc" && f->mode != "curve" &&
       f->mode != "events" && f->mode != "memory") {
     return absl::InvalidArgumentError(

@@ -61,6 +61,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "common/config/flags.h"
+#include "common/status/status_macros.h"
 #include "common/time/clock.h"
 #include "common/time/proto_time.h"
 #include "tools/bench/bench_support.h"
@@ -143,12 +144,8 @@ absl::Status ParseFlags(int argc, char** argv, Flags* f, bool* help) {
   flags.AddDuration("baseline",
                     "idle: server CPU measured this long before subscribing",
                     &f->baseline);
-  if (absl::Status s = flags.Parse(argc, argv); !s.ok()) return s;
-  *help = flags.help_requested();
-  if (*help) {
-    std::printf("%s", flags.Usage().c_str());
-    return absl::OkStatus();
-  }
+  RETURN_IF_ERROR(ParseBenchFlags(flags, argc, argv, help));
+  if (*help) return absl::OkStatus();
   if (f->mode != "fanout" && f->mode != "idle") {
     return absl::InvalidArgumentError("--mode: fanout or idle");
   }
