@@ -741,33 +741,17 @@ void SeriesStore::StageContext::WriteTail(
     std::optional<Extremes> extremes) {
   auto tail = std::make_shared<Tail>();
   if (rewrite) new_segment = points;
+  if (!rewrite) tail->seqs = s.tail->seqs;
   if (rewrite || !new_segment.empty()) {
-    auto [it, inserted] = tail_writes_.try_emplace(std::string(name));
-    TailWrite& w = it->second;
-    if (rewrite) {
-      // Even empty, the reset entry is written: it voids the series' entries
-      // in older segments that other series keep alive.
-      w.reset = true;
-      w.points.assign(points.begin(), points.end());
-      w.released.insert(w.released.end(), s.tail->seqs.begin(),
-                        s.tail->seqs.end());
-    } else if (inserted) {
-      w.points.assign(new_segment.begin(), new_segment.end());
-      tail->seqs = s.tail->seqs;
-    } else {
-      // A second write of the series in this call: merged, later wins.
-      std::map<int64_t, SeriesPoint> merged;
-      for (const SeriesPoint& p : w.points) merged[p.step] = p;
-      for (const SeriesPoint& p : new_segment) merged[p.step] = p;
-      w.points.clear();
-      for (const auto& [step, p] : merged) w.points.push_back(p);
-      tail->seqs = s.tail->seqs;
-    }
-    if (tail->seqs.empty() || tail->seqs.back() != TailSeq()) {
-      tail->seqs.push_back(TailSeq());
-    }
-  } else {
-    tail->seqs = s.tail->seqs;
+    // One write per series per call: AddPoints and Rewind each touch a
+    // series once.
+    TailWrite& w = tail_writes_[std::string(name)];
+    w.reset = rewrite;
+    w.points.assign(new_segment.begin(), new_segment.end());
+    // Even empty, a reset entry is written: it voids the series' entries in
+    // older segments that other series keep alive.
+    if (rewrite) w.released = s.tail->seqs;
+    tail->seqs.push_back(TailSeq());
   }
   tail->extremes = extremes.has_value() ? *extremes : ExtremesOf(points);
   tail->points = std::move(points);
