@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <optional>
 #include <vector>
 
@@ -208,16 +207,18 @@ void FoldMetrics(const TrackerOptions& options, const v1::Event& event,
     state->mutable_recent_steps()->DeleteSubrange(0, 1);
   }
   *state->mutable_metrics_due_since() = event.receive_time();
-  state->set_speed_samples(std::min(state->speed_samples() + 1,
-                                    std::numeric_limits<int32_t>::max() / 2));
-  // Tried once per window's worth of samples: events that come in bursts
-  // (one timestamp for many steps) give no speed, and are many.
-  if (state->baseline_seconds_per_step() <= 0 && options.speed_window > 0 &&
-      state->speed_samples() % options.speed_window == 0 &&
-      state->recent_steps_size() >= options.speed_window) {
-    if (std::optional<double> sps = TypicalSecondsPerStep(*state);
-        sps && *sps > 0) {
-      state->set_baseline_seconds_per_step(*sps);  // R-X-07 SPEED_DROP.
+  if (state->baseline_seconds_per_step() <= 0) {
+    // R-X-07 SPEED_DROP: taken once the whole window is of the current
+    // attempt; tried again a window later when those samples gave no speed
+    // (events that come in bursts, one timestamp for many steps).
+    state->set_speed_samples(state->speed_samples() + 1);
+    if (state->speed_samples() >= options.speed_window &&
+        state->recent_steps_size() >= options.speed_window) {
+      state->set_speed_samples(0);
+      if (std::optional<double> sps = TypicalSecondsPerStep(*state);
+          sps && *sps > 0) {
+        state->set_baseline_seconds_per_step(*sps);
+      }
     }
   }
   state->set_max_step(std::max(state->max_step(), m.step()));
@@ -434,8 +435,9 @@ std::optional<v1::StallPayload> DetectStall(const JobState& state,
     }
   }
   const double baseline = state.baseline_seconds_per_step();
+  if (baseline <= 0) return std::nullopt;
   std::optional<double> sps = TypicalSecondsPerStep(state);
-  if (baseline > 0 && sps && *sps > options.speed_drop_factor * baseline) {
+  if (sps && *sps > options.speed_drop_factor * baseline) {
     stall.set_reason(common::v1::STALL_REASON_SPEED_DROP);
     *stall.mutable_since() = state.recent_steps(0).time();  // Its window.
     stall.set_seconds_per_step(*sps);
