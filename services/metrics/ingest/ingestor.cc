@@ -27,7 +27,7 @@ struct Ingestor::JobWork {
   std::vector<EventUpdate> event_updates;
   std::vector<SeriesUpdate> series_updates;
   // Points of the METRICS events staged since the last series write: one
-  // SeriesStore::Stage per job per call (one tail segment per series); a
+  // SeriesStore::Stage per job per call (one tail segment); a
   // rewind flushes them first so that staging follows arrival order. The
   // PointInputs' names may point into their EventPoints' extra_names: safe
   // as this vector grows, since moving an EventPoints moves its names'

@@ -204,23 +204,22 @@ absl::StatusOr<SharedDelta> JobSubscription::BuildDelta(
 absl::Status JobSubscription::SharedSnapshot(const internal::JobState& state,
                                              uint64_t generation,
                                              v1::SubscribeJobResponse* out) {
-  std::shared_ptr<const v1::JobSnapshot> shared = caches_.snapshots.Find(
-      request_.job_id(), snapshot_key_, state.last_job_seq());
-  if (shared == nullptr) {
-    ASSIGN_OR_RETURN(
-        v1::JobSnapshot built,
-        views_.Snapshot(state, request_.curve(), RecentEvents(request_),
-                        request_.event_query()));
-    shared = std::make_shared<const v1::JobSnapshot>(std::move(built));
-    caches_.snapshots.Put(request_.job_id(), snapshot_key_,
-                          state.last_job_seq(), shared, generation);
-  }
   v1::JobSnapshot* snapshot = out->mutable_snapshot();
-  *snapshot = *shared;
-  // Elapsed, remaining and "taking longer than usual" tick with time: as of
-  // now for every subscriber, whenever the rest was built.
-  *snapshot->mutable_progress() = views_.Progress(state);
-  ASSIGN_OR_RETURN(*snapshot->mutable_stages(), views_.Stages(state));
+  if (std::shared_ptr<const v1::JobSnapshot> shared = caches_.snapshots.Find(
+          request_.job_id(), snapshot_key_, state.last_job_seq())) {
+    *snapshot = *shared;
+    // Elapsed, remaining and "taking longer than usual" tick with time: as
+    // of now for every subscriber, whenever the rest was built.
+    *snapshot->mutable_progress() = views_.Progress(state);
+    ASSIGN_OR_RETURN(*snapshot->mutable_stages(), views_.Stages(state));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(*snapshot, views_.Snapshot(state, request_.curve(),
+                                              RecentEvents(request_),
+                                              request_.event_query()));
+  caches_.snapshots.Put(request_.job_id(), snapshot_key_, state.last_job_seq(),
+                        std::make_shared<const v1::JobSnapshot>(*snapshot),
+                        generation);
   return absl::OkStatus();
 }
 
