@@ -52,7 +52,7 @@ class MetricsModule final : public server::ServiceModule {
     server::ServiceHost& host = ctx.host;
     if (!master_key.empty()) {
       webhooks_ = std::make_unique<WebhookHandler>(
-          std::move(master_key), ingestor_, ctx.clock,
+          std::move(master_key), ingestor_, ctx.wall_clock,
           [&host] { return !host.serving(); }, &ingest_metrics_);
     }
   }

@@ -40,12 +40,12 @@ class InFlight {
 }  // namespace
 
 WebhookHandler::WebhookHandler(std::string master_key, Ingestor& ingestor,
-                               const Clock& clock,
+                               const Clock& wall_clock,
                                std::function<bool()> draining,
                                IngestMetrics* metrics, WebhookOptions options)
     : master_key_(std::move(master_key)),
       ingestor_(ingestor),
-      clock_(clock),
+      wall_clock_(wall_clock),
       draining_(std::move(draining)),
       metrics_(metrics),
       options_(options) {}
@@ -80,7 +80,7 @@ http::HttpResponse WebhookHandler::Handle(const http::HttpRequest& request) {
   absl::Status verified = webhook::Verify(
       webhook::DeriveJobSecretKey(master_key_, job_id), webhook_id,
       request.Header("webhook-timestamp"), request.Header("webhook-signature"),
-      request.body, clock_.Now(), options_.tolerance);
+      request.body, wall_clock_.Now(), options_.tolerance);
   if (!verified.ok()) {
     if (metrics_ != nullptr) {
       metrics_->AuthFailure(

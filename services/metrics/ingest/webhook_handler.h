@@ -36,13 +36,15 @@ struct WebhookOptions {
 
 class WebhookHandler {
  public:
-  // `master_key` derives each job's secret (never logged). `clock` is suite
-  // time: senders sign with the same scaled clock. `draining` is true while
-  // the service shuts down. References must outlive the handler; `metrics`
-  // may be null.
-  WebhookHandler(std::string master_key, Ingestor& ingestor, const Clock& clock,
-                 std::function<bool()> draining, IngestMetrics* metrics,
-                 WebhookOptions options = {});
+  // `master_key` derives each job's secret (never logged). `wall_clock` is
+  // real time, never the suite's scaled time: webhook-timestamp and its
+  // tolerance are wall-clock seconds (webhooks.md), so a sender with another
+  // --time_origin or --time_scale is not rejected as stale (the body's
+  // `time` stays suite time). `draining` is true while the service shuts
+  // down. References must outlive the handler; `metrics` may be null.
+  WebhookHandler(std::string master_key, Ingestor& ingestor,
+                 const Clock& wall_clock, std::function<bool()> draining,
+                 IngestMetrics* metrics, WebhookOptions options = {});
 
   http::HttpResponse Handle(const http::HttpRequest& request);
 
@@ -51,7 +53,7 @@ class WebhookHandler {
 
   const std::string master_key_;
   Ingestor& ingestor_;
-  const Clock& clock_;
+  const Clock& wall_clock_;
   const std::function<bool()> draining_;
   IngestMetrics* const metrics_;
   const WebhookOptions options_;
