@@ -106,6 +106,11 @@ TEST_F(MetricsServiceTest, R_X_01_BadRequestsGetExactAnswersAndStoreNothing) {
   // 400 naming the field.
   auto malformed = Post(job, "e1", "{\"type\":");
   EXPECT_EQ(malformed.status, 400);
+  auto empty = Post(job, "e1", "");
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_THAT(empty.body, HasSubstr("empty body"));
+  EXPECT_THAT(empty.body, ::testing::Not(HasSubstr("  ")));
+  EXPECT_THAT(empty.body, HasSubstr("\"field\":\"body\""));
   auto unknown_type =
       Post(job, "e1", R"({"type":"party","attempt":1,"seq":1})");
   EXPECT_EQ(unknown_type.status, 400);
@@ -130,7 +135,7 @@ TEST_F(MetricsServiceTest, R_X_01_BadRequestsGetExactAnswersAndStoreNothing) {
   EXPECT_THAT(metrics, HasSubstr("trainyard_webhook_auth_failures_total{reason="
                                  "\"stale_timestamp\"} 1"));
   EXPECT_THAT(metrics,
-              HasSubstr("trainyard_webhooks_total{result=\"bad_request\"} 5"));
+              HasSubstr("trainyard_webhooks_total{result=\"bad_request\"} 6"));
 }
 
 TEST_F(MetricsServiceTest, R_DASH_01_R_DASH_05_WebhooksFeedProgressAndMetrics) {
@@ -244,6 +249,20 @@ TEST_F(MetricsServiceTest, R_X_01_IngestEventsGivesPerEventResults) {
   v1::IngestEventsResponse denied;
   EXPECT_EQ(stub_->IngestEvents(&viewer, req, &denied).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Without a master key nothing can be verified: 503 with Retry-After (the
+// sender retries 5xx), counted like every other answer.
+TEST(MetricsWebhooksOffTest, R_X_01_WebhooksOffAnswer503WithRetryAfter) {
+  Harness off("", [](MetricsConfig& c) { c.master_key_file.clear(); });
+  http::HttpResponse r = off.Post("j", "evt_1_1", off.MetricsBody(1, 1));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, HasSubstr("webhooks are off"));
+  const std::string* retry_after = r.FindHeader("retry-after");
+  ASSERT_NE(retry_after, nullptr);
+  EXPECT_EQ(*retry_after, "60");
+  EXPECT_THAT(off.server_.host().exposition().Render(),
+              HasSubstr("trainyard_webhooks_total{result=\"off\"} 1"));
 }
 
 TEST(MetricsRestartTest, R_X_01_EverythingSurvivesARestart) {

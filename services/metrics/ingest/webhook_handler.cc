@@ -62,6 +62,14 @@ http::HttpResponse WebhookHandler::Handle(const http::HttpRequest& request) {
     r.SetRetryAfter(absl::Seconds(5));
     return Answer("draining", std::move(r));
   }
+  if (master_key_.empty()) {
+    // Nothing can be verified; the sender retries 5xx until the service is
+    // restarted with a key.
+    http::HttpResponse r = http::JsonError(
+        503, "webhooks are off: start with --webhook_master_key_file");
+    r.SetRetryAfter(absl::Seconds(60));
+    return Answer("off", std::move(r));
+  }
   if (!IsJson(request.Header("content-type"))) {
     return Answer(
         "unsupported_media_type",

@@ -1,7 +1,8 @@
 // Copyright 2026 Trainyard authors.
 //
 // POST /v1/webhooks/runpod/{job_id} on the admin port, exactly as webhooks.md
-// says. In order: 503 while draining, 415 unless JSON, 429 when too many are
+// says. In order: 503 while draining, 503 when webhooks are off (no master
+// key), both with Retry-After, 415 unless JSON, 429 when too many are
 // in flight, 401 unless the Standard Webhooks signature over the raw bytes
 // verifies with the job's derived secret (counted by cause), 400 naming the
 // JSON field, then one durable write: 200 once the event is in the WAL, 200
@@ -36,7 +37,8 @@ struct WebhookOptions {
 
 class WebhookHandler {
  public:
-  // `master_key` derives each job's secret (never logged). `wall_clock` is
+  // `master_key` derives each job's secret (never logged); empty: webhooks
+  // are off and every request is answered 503. `wall_clock` is
   // real time, never the suite's scaled time: webhook-timestamp and its
   // tolerance are wall-clock seconds (webhooks.md), so a sender with another
   // --time_origin or --time_scale is not rejected as stale (the body's
