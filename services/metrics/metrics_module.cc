@@ -47,11 +47,9 @@ class MetricsModule final : public server::ServiceModule {
         [this](const std::string& job_id) { hub_.Published(job_id); });
     ctx.host.OnDrain([this] { hub_.CloseAll(); });
     server::ServiceHost& host = ctx.host;
-    if (!master_key.empty()) {
-      webhooks_ = std::make_unique<WebhookHandler>(
-          std::move(master_key), ingestor_, ctx.clock,
-          [&host] { return !host.serving(); }, &ingest_metrics_);
-    }
+    webhooks_ = std::make_unique<WebhookHandler>(
+        std::move(master_key), ingestor_, ctx.wall_clock,
+        [&host] { return !host.serving(); }, &ingest_metrics_);
   }
 
   // Loads every known job: stall detection covers them all.
@@ -70,15 +68,10 @@ class MetricsModule final : public server::ServiceModule {
       });
     }
     WebhookHandler* webhooks = webhooks_.get();
-    host.admin().Handle(
-        http::Method::kPost, kWebhookRoute,
-        [webhooks](const http::HttpRequest& request) {
-          if (webhooks == nullptr) {
-            return http::JsonError(
-                503, "webhooks are off: start with --webhook_master_key_file");
-          }
-          return webhooks->Handle(request);
-        });
+    host.admin().Handle(http::Method::kPost, kWebhookRoute,
+                        [webhooks](const http::HttpRequest& request) {
+                          return webhooks->Handle(request);
+                        });
     return absl::OkStatus();
   }
 
