@@ -360,8 +360,10 @@ void FailStage(JobState* state, const std::string& code,
   stages->add_retryable_from(stage);  // R-STAGE-06: from the failed stage
 }
 
+// `previous_attempt`: the job's attempt before `event` (which may carry the
+// next one already).
 void FoldLifecycle(const v1::LifecyclePayload& l, const v1::Event& event,
-                   JobState* state) {
+                   int32_t previous_attempt, JobState* state) {
   common::v1::Progress* p = state->mutable_progress();
   const google::protobuf::Timestamp& time = event.occurred_time();
   if (l.job_state() != p->job_state()) {
@@ -396,8 +398,8 @@ void FoldLifecycle(const v1::LifecyclePayload& l, const v1::Event& event,
       break;
     case common::v1::JOB_STATE_RECOVERING: {
       auto* r = state->mutable_stages()->add_recoveries();
-      r->set_interrupted_attempt(p->attempt());
-      r->set_recovery_attempt(p->attempt() + 1);
+      r->set_interrupted_attempt(previous_attempt);
+      r->set_recovery_attempt(std::max(event.attempt(), previous_attempt + 1));
       *r->mutable_interrupted_time() = time;
       r->set_interrupted_at_step(state->max_step());
       r->set_in_progress(true);
@@ -547,6 +549,7 @@ void FoldEvent(const TrackerOptions& options, const v1::Event& event,
     return;
   }
   *p->mutable_last_event_time() = event.occurred_time();
+  const int32_t previous_attempt = p->attempt();
   if (event.attempt() > p->attempt()) {
     p->set_attempt(event.attempt());
     state->clear_attempt_step();
@@ -566,7 +569,7 @@ void FoldEvent(const TrackerOptions& options, const v1::Event& event,
                 event.error().details(), event);
       break;
     case v1::Event::kLifecycle:
-      FoldLifecycle(event.lifecycle(), event, state);
+      FoldLifecycle(event.lifecycle(), event, previous_attempt, state);
       break;
     default:
       break;

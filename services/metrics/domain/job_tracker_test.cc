@@ -358,6 +358,21 @@ TEST_F(TrackerTest, R_STAGE_05_RecoveryFromStepZeroClosesOnFirstTraining) {
   EXPECT_EQ(state_.stages().recoveries(0).resumed_from_step(), 0);
 }
 
+// Job-control may number its RECOVERING event with the new attempt
+// (orchestration.md: RECOVERING is "attempt + 1"): the recovery is still
+// from the attempt that ran to the one that recovers.
+TEST_F(TrackerTest, R_STAGE_05_RecoveringEventOfTheNewAttempt) {
+  Metrics(absl::Minutes(1), 50, 0.8);
+  attempt_ = 2;
+  Lifecycle(absl::Minutes(2), common::v1::JOB_STATE_RECOVERING);
+  ASSERT_EQ(state_.stages().recoveries_size(), 1);
+  EXPECT_EQ(state_.stages().recoveries(0).interrupted_attempt(), 1);
+  EXPECT_EQ(state_.stages().recoveries(0).recovery_attempt(), 2);
+  Metrics(absl::Minutes(10), 1, 0.9);
+  EXPECT_FALSE(state_.stages().recoveries(0).in_progress());
+  EXPECT_EQ(state_.stages().recoveries(0).resumed_from_step(), 0);
+}
+
 TEST_F(TrackerTest, R_STAGE_05_ReportedResumeStepWins) {
   Metrics(absl::Minutes(1), 850, 0.3);
   Lifecycle(absl::Minutes(2), common::v1::JOB_STATE_RECOVERING);
