@@ -40,8 +40,9 @@ absl::Status LoadAllOf(const storage::Db& db, std::string_view cf,
       [&](std::string_view key, std::string_view value) {
         Message m;
         if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse = absl::DataLossError(absl::StrCat(
-              "unreadable record in ", cf, ": ", storage::PrintableKey(key)));
+          parse = absl::DataLossError(absl::StrCat("unreadable record in ",
+                                                   std::string(cf), ": ",
+                                                   storage::PrintableKey(key)));
           return false;
         }
         out->push_back(std::move(m));
