@@ -1,10 +1,7 @@
 // Copyright 2026 Trainyard authors.
 #include "services/metrics/metrics_module.h"
 
-#include <thread>
-
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "common/http/message.h"
 #include "common/status/status_macros.h"
 #include "common/webhook/master_key.h"
@@ -57,33 +54,21 @@ class MetricsModule final : public server::ServiceModule {
     }
   }
 
-  ~MetricsModule() override {
-    stop_.Notify();
-    if (stall_thread_.joinable()) stall_thread_.join();
-  }
-
-  // Loads every known job (stall detection covers them all), then checks for
-  // stalls every stall_check_interval until destroyed.
-  absl::Status Warmup() override {
-    RETURN_IF_ERROR(ingestor_.LoadAll());
-    if (config_.stall_check_interval > absl::ZeroDuration()) {
-      stall_thread_ = std::thread([this] {
-        while (!stop_.WaitForNotificationWithTimeout(
-            config_.stall_check_interval)) {
-          absl::StatusOr<int> raised = ingestor_.CheckStalls();
-          if (!raised.ok()) {
-            logger_.Warning("stall.check_failed",
-                            {{"error", raised.status().ToString()}});
-          }
-        }
-      });
-    }
-    return absl::OkStatus();
-  }
+  // Loads every known job: stall detection covers them all.
+  absl::Status Warmup() override { return ingestor_.LoadAll(); }
 
   absl::Status Register(server::ServiceHost& host) {
     RETURN_IF_ERROR(
         host.AddService(&service_, "trainyard.metrics.v1.MetricsService"));
+    if (config_.stall_check_interval > absl::ZeroDuration()) {
+      host.Every(config_.stall_check_interval, [this] {
+        absl::StatusOr<int> raised = ingestor_.CheckStalls();
+        if (!raised.ok()) {
+          logger_.Warning("stall.check_failed",
+                          {{"error", raised.status().ToString()}});
+        }
+      });
+    }
     WebhookHandler* webhooks = webhooks_.get();
     host.admin().Handle(
         http::Method::kPost, kWebhookRoute,
@@ -112,8 +97,6 @@ class MetricsModule final : public server::ServiceModule {
   std::unique_ptr<server::Rpc> rpc_;
   MetricsServiceImpl service_;
   std::unique_ptr<WebhookHandler> webhooks_;
-  absl::Notification stop_;
-  std::thread stall_thread_;
 };
 
 }  // namespace
