@@ -3,11 +3,9 @@
 
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "common/notify/sinks.h"
 #include "common/status/status_macros.h"
 #include "services/scheduler/app/grpc_progress_source.h"
@@ -55,9 +53,7 @@ class Module final : public SchedulerModule {
  public:
   Module(server::ServiceContext& ctx, const SchedulerConfig& config,
          std::unique_ptr<ProgressSource> progress)
-      : config_(config),
-        logger_(ctx.logger),
-        wall_period_(WallPeriod(ctx.clock, config.estimate_interval)),
+      : wall_period_(WallPeriod(ctx.clock, config.estimate_interval)),
         store_(ctx.db),
         metrics_(ctx.host.registry()),
         notifier_(MakeNotifier(config)),
@@ -73,23 +69,14 @@ class Module final : public SchedulerModule {
                  {scheduler_, streams_, rpc_->executor(), ctx.host.timer(),
                   ctx.wall_clock, ctx.clock}) {
     ctx.host.OnDrain([this] { streams_.CloseAll(); });
-  }
-
-  ~Module() override {
-    stop_.Notify();
-    if (ticker_.joinable()) ticker_.join();
-  }
-
-  // Loads the queue, assigns free slots, then ticks every estimate_interval.
-  absl::Status Warmup() override {
-    RETURN_IF_ERROR(scheduler_.Load());
+    // Estimates and progress every estimate_interval of suite time.
     if (wall_period_ > absl::ZeroDuration()) {
-      ticker_ = std::thread([this] {
-        while (!stop_.WaitForNotificationWithTimeout(wall_period_)) Tick();
-      });
+      ctx.host.Every(wall_period_, [this] { Tick(); });
     }
-    return absl::OkStatus();
   }
+
+  // Loads the queue and assigns free slots.
+  absl::Status Warmup() override { return scheduler_.Load(); }
 
   void Tick() override { scheduler_.Tick(); }
   void FlushNotifications() override { notifier_->Flush(); }
@@ -100,8 +87,6 @@ class Module final : public SchedulerModule {
   }
 
  private:
-  const SchedulerConfig config_;
-  Logger& logger_;
   const absl::Duration wall_period_;
   SchedulerStore store_;
   SchedulerMetrics metrics_;
@@ -111,8 +96,6 @@ class Module final : public SchedulerModule {
   StreamSet streams_;
   std::unique_ptr<server::Rpc> rpc_;
   SchedulerServiceImpl service_;
-  absl::Notification stop_;
-  std::thread ticker_;
 };
 
 }  // namespace

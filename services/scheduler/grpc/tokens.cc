@@ -1,39 +1,23 @@
 // Copyright 2026 Trainyard authors.
 #include "services/scheduler/grpc/tokens.h"
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "common/status/errors.h"
-#include "common/webhook/base64.h"
+#include "common/paging/opaque_token.h"
+#include "common/storage/keys.h"
 
 namespace trainyard::scheduler {
 namespace {
 
-// "v1|kind|hash(binding)|value", base64.
-std::string Encode(std::string_view kind, std::string_view binding,
-                   uint64_t value) {
-  return webhook::Base64Encode(
-      absl::StrCat("v1|", std::string(kind), "|",
-                   std::hash<std::string_view>()(binding), "|", value));
-}
-
+// The payload is a big-endian uint64 (common/storage/keys.h).
 absl::StatusOr<uint64_t> Decode(std::string_view field, std::string_view kind,
                                 std::string_view binding,
                                 std::string_view token) {
-  auto bad = [&](std::string_view why) {
-    return WithReason(InvalidFieldError(field, why), "INVALID_PAGE_TOKEN");
-  };
-  absl::StatusOr<std::string> text = webhook::Base64Decode(token);
-  if (!text.ok()) return bad("malformed");
-  std::vector<std::string> parts = absl::StrSplit(*text, '|');
+  absl::StatusOr<std::string> payload =
+      paging::DecodeOpaqueToken(field, kind, binding, token);
+  if (!payload.ok()) return payload.status();
+  std::string_view rest = *payload;
   uint64_t value = 0;
-  if (parts.size() != 4 || parts[0] != "v1" || parts[1] != kind ||
-      !absl::SimpleAtoi(parts[3], &value)) {
-    return bad("malformed");
-  }
-  if (parts[2] != absl::StrCat(std::hash<std::string_view>()(binding))) {
-    return bad("belongs to another query (filter or order_by changed)");
+  if (!storage::ConsumeUint64(&rest, &value) || !rest.empty()) {
+    return paging::InvalidTokenError(field, "malformed");
   }
   return value;
 }
@@ -42,7 +26,8 @@ absl::StatusOr<uint64_t> Decode(std::string_view field, std::string_view kind,
 
 std::string EncodePageToken(std::string_view kind, std::string_view binding,
                             int64_t offset) {
-  return Encode(kind, binding, static_cast<uint64_t>(offset));
+  return paging::EncodeOpaqueToken(
+      kind, binding, storage::EncodeUint64(static_cast<uint64_t>(offset)));
 }
 
 absl::StatusOr<int64_t> DecodePageToken(std::string_view kind,
@@ -50,11 +35,15 @@ absl::StatusOr<int64_t> DecodePageToken(std::string_view kind,
                                         std::string_view token) {
   absl::StatusOr<uint64_t> v = Decode("page_token", kind, binding, token);
   if (!v.ok()) return v.status();
+  if (*v > static_cast<uint64_t>(INT32_MAX)) {
+    return paging::InvalidTokenError("page_token", "offset out of range");
+  }
   return static_cast<int64_t>(*v);
 }
 
 std::string EncodeAssignmentCursor(uint64_t seq) {
-  return Encode("assignments", "", seq);
+  return paging::EncodeOpaqueToken("assignments", "",
+                                   storage::EncodeUint64(seq));
 }
 
 absl::StatusOr<uint64_t> DecodeAssignmentCursor(std::string_view field,
