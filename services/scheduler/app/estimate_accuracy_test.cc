@@ -81,6 +81,45 @@ TEST_F(EstimateAccuracyTest, R_X_03_R_Q_03_RecordedErrorMatchesTheKnownWorld) {
   EXPECT_EQ(FromProto(a.longest_wait()), absl::Minutes(140));
   EXPECT_EQ(a.longest_wait_job_id(), "j5");
   EXPECT_EQ(FromProto(a.average_wait()), absl::Minutes(365) / 6);
+  // Completed runs so far: j1 50/60, j0 70/60, j2 65/60, j3 80/60 of their
+  // estimates; the upper median of the four is 70/60.
+  EXPECT_DOUBLE_EQ(acc.calibration_factor(), 70.0 / 60.0);
+}
+
+TEST_F(EstimateAccuracyTest, R_X_03_CompletedRunsCalibrateLaterEstimates) {
+  v1::QueueSettings one = scheduler().Settings();
+  one.set_concurrency_limit(1);
+  ASSERT_OK(scheduler()
+                .UpdateSettings(one, {"concurrency_limit"},
+                                {"root", auth::Role::kAdmin})
+                .status());
+  // Three jobs estimated at 1 h each ran 2 h.
+  for (int i = 0; i < 3; ++i) {
+    std::string id = "done" + std::to_string(i);
+    ASSERT_OK(scheduler().Enqueue(Job(id, clock_.Now())).status());
+    clock_.Advance(absl::Hours(2));
+    ReleaseCommand r;
+    r.job_id = id;
+    r.attempt = 1;
+    r.outcome = v1::SLOT_OUTCOME_COMPLETED;
+    ASSERT_OK(scheduler().Release(r).status());
+  }
+  ASSERT_OK(scheduler().Enqueue(Job("run", clock_.Now())).status());
+  ASSERT_OK(scheduler().Enqueue(Job("next", clock_.Now())).status());
+  ASSERT_OK(scheduler()
+                .Enqueue(Job("last", clock_.Now() + absl::Seconds(1)))
+                .status());
+  // "run" (no speed yet) is expected to hold its slot 2 h, "next" too.
+  EXPECT_EQ(FromProto(scheduler().GetEntry("last")->estimated_start_time()),
+            clock_.Now() + absl::Hours(2) + absl::Minutes(5) + absl::Hours(2) +
+                absl::Minutes(5));
+  Restart();  // learned from stored runs
+  EXPECT_DOUBLE_EQ(scheduler()
+                       .Analytics(clock_.Now() - absl::Hours(24),
+                                  clock_.Now() + absl::Hours(1))
+                       .estimate_accuracy()
+                       .calibration_factor(),
+                   2.0);
 }
 
 }  // namespace

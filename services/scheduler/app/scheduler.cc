@@ -89,6 +89,14 @@ absl::Status Scheduler::LoadLocked() {
     promotions_[p.promotion_id()] = std::move(p);
   }
   starts_ = std::move(stored.starts);
+  std::sort(starts_.begin(), starts_.end(), [](const auto& a, const auto& b) {
+    return FromProto(a.start_time()) < FromProto(b.start_time());
+  });
+  run_ratios_.clear();
+  for (const auto& s : starts_) {
+    if (s.run_ratio() > 0) run_ratios_.push_back(s.run_ratio());
+  }
+  calibration_ = CalibrationFactor(run_ratios_);
   notify_.clear();
   for (auto& s : stored.notification_settings) {
     std::string job = s.job_id(), user = s.user().user_id();
@@ -346,6 +354,9 @@ absl::StatusOr<bool> Scheduler::Release(const ReleaseCommand& cmd) {
         }
       } else {
         job.set_phase(internal::PHASE_RELEASED);
+        if (cmd.outcome == v1::SLOT_OUTCOME_COMPLETED) {
+          RecordRunLocked(txn, job, now);
+        }
       }
       txn.jobs.insert(cmd.job_id);
       answer.set_released(true);
@@ -360,6 +371,21 @@ absl::StatusOr<bool> Scheduler::Release(const ReleaseCommand& cmd) {
 
 void Scheduler::FreeSlotLocked(internal::JobRecord& job) {
   held_.erase(job.assignment_seq());
+}
+
+void Scheduler::RecordRunLocked(Txn& txn, const internal::JobRecord& job,
+                                absl::Time now) {
+  const absl::Duration estimated = FromProto(job.entry().estimated_duration());
+  const absl::Duration held = now - FromProto(job.assignment().assign_time());
+  if (estimated <= absl::ZeroDuration() || held <= absl::ZeroDuration()) return;
+  for (auto it = starts_.rbegin(); it != starts_.rend(); ++it) {
+    if (it->assignment_id() != job.assignment().assignment_id()) continue;
+    it->set_run_ratio(absl::FDivDuration(held, estimated));
+    SchedulerStore::StageStart(txn.batch, *it);
+    run_ratios_.push_back(it->run_ratio());
+    calibration_ = CalibrationFactor(run_ratios_);
+    return;
+  }
 }
 
 void Scheduler::DispatchLocked(Txn& txn, absl::Time now) {
@@ -495,9 +521,9 @@ std::vector<RunningJob> Scheduler::RunningLocked(absl::Time now) const {
       measured = FromProto(p->second.estimated_remaining()) -
                  (now - FromProto(p->second.as_of()));
     }
-    running.push_back(
-        RemainingOf(measured, FromProto(job.entry().estimated_duration()),
-                    FromProto(job.assignment().assign_time()), now));
+    running.push_back(RemainingOf(
+        measured, FromProto(job.entry().estimated_duration()) * calibration_,
+        FromProto(job.assignment().assign_time()), now));
   }
   return running;
 }
@@ -507,7 +533,8 @@ std::vector<StartEstimate> Scheduler::SimulateLocked(
   std::vector<absl::Duration> durations;
   durations.reserve(order.size());
   for (const std::string& id : order) {
-    durations.push_back(FromProto(jobs_.at(id).entry().estimated_duration()));
+    durations.push_back(FromProto(jobs_.at(id).entry().estimated_duration()) *
+                        calibration_);
   }
   return EstimateStarts(RunningLocked(now), durations, limit(),
                         FromProto(settings_.provisioning_buffer()), now);
@@ -968,6 +995,7 @@ v1::GetQueueAnalyticsResponse Scheduler::Analytics(absl::Time start,
       ComputeAnalytics(starts_, start, end, max_depth_by_day_);
   const int depth = static_cast<int>(queue_.size());
   out.set_current_depth(depth);
+  out.mutable_estimate_accuracy()->set_calibration_factor(calibration_);
   out.set_depth_level(
       DepthLevelOf(depth, limit(), settings_.long_queue_threshold()));
   return out;

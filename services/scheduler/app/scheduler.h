@@ -206,6 +206,9 @@ class Scheduler {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FreeSlotLocked(internal::JobRecord& job)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A completed run: its run ratio calibrates later estimates (R-X-03).
+  void RecordRunLocked(Txn& txn, const internal::JobRecord& job, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndPendingPromotionLocked(Txn& txn, const std::string& job_id,
                                  v1::PromotionState state, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -268,6 +271,9 @@ class Scheduler {
   absl::flat_hash_map<std::string, std::string> pending_by_job_
       ABSL_GUARDED_BY(mu_);
   std::vector<internal::StartRecord> starts_ ABSL_GUARDED_BY(mu_);
+  // Run ratios of completed starts, oldest first, and the factor from them.
+  std::vector<double> run_ratios_ ABSL_GUARDED_BY(mu_);
+  double calibration_ ABSL_GUARDED_BY(mu_) = 1.0;
   // job id -> user id -> settings.
   absl::flat_hash_map<std::string,
                       std::map<std::string, v1::QueueNotificationSettings>>

@@ -15,7 +15,8 @@ namespace trainyard::scheduler {
 
 // `starts`: every recorded start (any order); those with start_time in
 // [start, end) count. `max_depth_by_day`: highest depth per UTC midnight.
-// Fills everything but current_depth and depth_level. Percentiles are
+// Fills everything but current_depth, depth_level and the calibration
+// factor (1.0 here). Percentiles are
 // nearest-rank. Error of a start = start_time - initial_estimated_start_time.
 v1::GetQueueAnalyticsResponse ComputeAnalytics(
     const std::vector<internal::StartRecord>& starts, absl::Time start,

@@ -68,6 +68,15 @@ std::vector<StartEstimate> EstimateStarts(
   return out;
 }
 
+double CalibrationFactor(const std::vector<double>& recent_ratios,
+                         size_t min_samples, size_t window) {
+  if (recent_ratios.size() < min_samples) return 1.0;
+  size_t n = std::min(window, recent_ratios.size());
+  std::vector<double> last(recent_ratios.end() - n, recent_ratios.end());
+  std::nth_element(last.begin(), last.begin() + n / 2, last.end());
+  return std::clamp(last[n / 2], 0.5, 3.0);
+}
+
 std::optional<absl::Time> NextSlotFree(const std::vector<RunningJob>& running,
                                        absl::Time now) {
   std::optional<absl::Time> next;

@@ -48,6 +48,12 @@ std::vector<StartEstimate> EstimateStarts(
     const std::vector<absl::Duration>& queued_durations, int limit,
     absl::Duration buffer, absl::Time now);
 
+// The multiplier learned from completed runs: the median of their run
+// ratios (actual slot time / estimated duration) over the most recent
+// `window`, clamped to [0.5, 3]; 1.0 with fewer than `min_samples`.
+double CalibrationFactor(const std::vector<double>& recent_ratios,
+                         size_t min_samples = 3, size_t window = 50);
+
 // The earliest time a running job frees its slot; nullopt when none runs.
 std::optional<absl::Time> NextSlotFree(const std::vector<RunningJob>& running,
                                        absl::Time now);

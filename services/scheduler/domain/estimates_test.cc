@@ -66,6 +66,15 @@ TEST(Estimates, R_Q_03_RemainingPrefersMeasuredSpeed) {
   EXPECT_EQ(overdue.remaining, absl::ZeroDuration());
 }
 
+TEST(Estimates, R_X_03_CalibrationIsTheClampedMedianOfRecentRuns) {
+  EXPECT_EQ(CalibrationFactor({2.0, 2.0}), 1.0);  // too few
+  EXPECT_EQ(CalibrationFactor({1.0, 1.5, 1.2}), 1.2);
+  EXPECT_EQ(CalibrationFactor({9.0, 9.0, 9.0}), 3.0);
+  EXPECT_EQ(CalibrationFactor({0.1, 0.1, 0.1}), 0.5);
+  // Only the last `window` count.
+  EXPECT_EQ(CalibrationFactor({3.0, 3.0, 3.0, 1.1, 1.1, 1.1}, 3, 3), 1.1);
+}
+
 TEST(Estimates, R_Q_02_NextSlotFree) {
   EXPECT_FALSE(NextSlotFree({}, kNow).has_value());
   EXPECT_EQ(
