@@ -1044,7 +1044,10 @@ void Scheduler::NotifyLocked(Txn& txn, internal::JobRecord& job,
                              const std::string& text, absl::Time now) {
   auto users = notify_.find(job.entry().job_id());
   if (users == notify_.end()) return;
-  for (const auto& [user, settings] : users->second) {
+  for (const auto& entry : users->second) {
+    // Not a structured binding: the lambda below captures the user.
+    const std::string& user = entry.first;
+    const v1::QueueNotificationSettings& settings = entry.second;
     if (std::find(settings.triggers().begin(), settings.triggers().end(),
                   trigger) == settings.triggers().end()) {
       continue;

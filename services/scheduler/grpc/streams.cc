@@ -34,7 +34,8 @@ class SchedulerStream : public server::PullStream<Resp> {
     self->stream_id_ = self->streams_.Add([weak] {
       if (auto s = weak.lock()) s->Close();
     });
-    return self->server::PullStream<Resp>::Begin();
+    std::shared_ptr<server::PullStream<Resp>> stream = std::move(self);
+    return stream->Begin();
   }
 
  protected:
