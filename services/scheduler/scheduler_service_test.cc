@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/http/client.h"
 #include "common/status/errors.h"
 #include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
@@ -407,6 +408,22 @@ TEST_F(SchedulerServiceTest, R_Q_01_WatchQueueSendsASnapshotPerChange) {
   EXPECT_EQ(msg.snapshot().slots(0).job_id(), "a");
   ctx.TryCancel();
   reader->Finish();
+}
+
+TEST_F(SchedulerServiceTest, R_Q_04_PrometheusMetricsOnTheAdminPort) {
+  ASSERT_TRUE(SetLimit(1).ok());
+  Enqueue(Job("a", 0));
+  Enqueue(Job("b", 1));
+  http::HttpClient admin(server_.AdminUrl());
+  auto r = admin.Send(http::Method::kGet, "/metrics");
+  ASSERT_OK(r.status());
+  EXPECT_THAT(r->body, HasSubstr("trainyard_queue_depth 1"));
+  EXPECT_THAT(r->body, HasSubstr("trainyard_queue_active_slots 1"));
+  EXPECT_THAT(r->body, HasSubstr("trainyard_queue_concurrency_limit 1"));
+  EXPECT_THAT(r->body, HasSubstr("trainyard_queue_assignments_total 1"));
+  EXPECT_THAT(r->body, HasSubstr("trainyard_queue_wait_seconds_count 1"));
+  EXPECT_THAT(r->body,
+              HasSubstr("trainyard_queue_estimate_error_seconds_count 1"));
 }
 
 TEST(SchedulerServiceNotifications, R_Q_07_NotificationsReachTheJsonlFile) {

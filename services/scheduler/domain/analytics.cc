@@ -47,7 +47,7 @@ v1::GetQueueAnalyticsResponse ComputeAnalytics(
   absl::Duration longest = -absl::InfiniteDuration();
   for (const internal::StartRecord& s : starts) {
     absl::Time at = FromProto(s.start_time());
-    if (at < start || at >= end) continue;
+    if (at < start || at > end) continue;
     absl::Duration wait = at - FromProto(s.enqueue_time());
     waits.push_back(wait);
     if (wait > longest) {
