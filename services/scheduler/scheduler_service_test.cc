@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/http/client.h"
+#include "common/http/server.h"
 #include "common/status/errors.h"
 #include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
@@ -439,6 +440,64 @@ TEST(SchedulerServiceNotifications, R_Q_07_NotificationsReachTheJsonlFile) {
   ASSERT_TRUE(std::getline(in, line));
   EXPECT_THAT(line, HasSubstr("\"kind\":\"PROVISIONING_STARTED\""));
   EXPECT_THAT(line, HasSubstr("\"recipient\":\"engineer\""));
+}
+
+TEST(SchedulerServiceNotifications,
+     R_Q_07_OptedInUserGetsSlackPostsOncePerCrossing) {
+  // A local Slack-compatible receiver.
+  absl::Mutex mu;
+  std::vector<std::string> posts;
+  http::HttpServer receiver{http::HttpServerOptions{}};
+  receiver.Handle(http::Method::kPost, "/hooks/queue",
+                  [&](const http::HttpRequest& r) {
+                    absl::MutexLock lock(&mu);
+                    posts.push_back(r.body);
+                    return http::HttpResponse{};
+                  });
+  auto port = receiver.Start();
+  ASSERT_OK(port.status());
+  testing::Harness h("", "",
+                     absl::StrCat("http://127.0.0.1:", *port, "/hooks/queue"));
+  v1::UpdateQueueSettingsRequest limit;
+  {
+    v1::GetQueueSettingsResponse current;
+    ASSERT_TRUE(
+        h.Call(&Stub::GetQueueSettings, v1::GetQueueSettingsRequest(), &current)
+            .ok());
+    limit.mutable_settings()->set_concurrency_limit(1);
+    limit.mutable_settings()->set_etag(current.settings().etag());
+    limit.mutable_update_mask()->add_paths("concurrency_limit");
+    v1::UpdateQueueSettingsResponse updated;
+    ASSERT_TRUE(
+        h.Call(&Stub::UpdateQueueSettings, limit, &updated, auth::Role::kAdmin)
+            .ok());
+  }
+  for (int i = 0; i < 4; ++i) h.Enqueue(h.Job(absl::StrCat("j", i), i));
+  // The viewer opts in for j3 (#3 in the queue): "reached #3" at once.
+  v1::UpdateQueueNotificationSettingsRequest opt_in;
+  opt_in.mutable_settings()->set_job_id("j3");
+  opt_in.mutable_settings()->add_triggers(
+      common::v1::NOTIFICATION_TRIGGER_QUEUE_POSITION_THREE);
+  opt_in.mutable_settings()->add_triggers(
+      common::v1::NOTIFICATION_TRIGGER_QUEUE_POSITION_ONE);
+  v1::UpdateQueueNotificationSettingsResponse opted;
+  ASSERT_TRUE(h.Call(&Stub::UpdateQueueNotificationSettings, opt_in, &opted,
+                     auth::Role::kViewer)
+                  .ok());
+  // j1 and j2 leave the queue: j3 is #1.
+  for (const char* id : {"j1", "j2"}) {
+    v1::RemoveFromQueueRequest remove;
+    remove.set_job_id(id);
+    v1::RemoveFromQueueResponse removed;
+    ASSERT_TRUE(h.Call(&Stub::RemoveFromQueue, remove, &removed).ok());
+  }
+  h.Enqueue(h.Job("j1", 1));  // same attempt again: no second entry
+  h.module_->FlushNotifications();
+  receiver.Stop();
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(posts.size(), 2u);
+  EXPECT_THAT(posts[0], HasSubstr("#3 in the queue"));
+  EXPECT_THAT(posts[1], HasSubstr("is next!"));
 }
 
 }  // namespace

@@ -21,7 +21,8 @@ namespace trainyard::scheduler::testing {
 class Harness {
  public:
   explicit Harness(std::string data_dir = "",
-                   std::string notifications_file = "")
+                   std::string notifications_file = "",
+                   std::string notify_webhook_url = "")
       : server_(SchedulerColumnFamilies(), [&](server::ServerConfig& c) {
           if (!data_dir.empty()) c.data_dir = data_dir;
         }) {
@@ -29,6 +30,7 @@ class Harness {
     config.estimate_interval = absl::ZeroDuration();  // tests call Tick
     config.progress_override = &progress_;
     config.notifications_file = std::move(notifications_file);
+    config.notify_webhook_url = std::move(notify_webhook_url);
     server::ServiceContext ctx = server_.Context();
     auto module = BuildScheduler(ctx, config);
     EXPECT_OK(module.status());
