@@ -12,6 +12,7 @@ const auth::AccessPolicy& SchedulerServiceAccess() {
           {"RemoveFromQueue", Role::kService},
           {"ReleaseSlot", Role::kService},
           {"WatchAssignments", Role::kService},
+          {"Reconcile", Role::kService},
           {"GetQueueEntry", Role::kViewer},
           {"ListQueueEntries", Role::kViewer},
           {"ListActiveSlots", Role::kViewer},

@@ -1,0 +1,151 @@
+// Copyright 2026 Trainyard authors.
+#include "services/scheduler/scheduler_module.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/notify/sinks.h"
+#include "common/status/status_macros.h"
+#include "services/scheduler/app/grpc_progress_source.h"
+#include "services/scheduler/app/scheduler.h"
+#include "services/scheduler/grpc/access.h"
+#include "services/scheduler/grpc/scheduler_service.h"
+
+namespace trainyard::scheduler {
+namespace {
+
+absl::StatusOr<std::string> ReadToken(const std::string& path) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--service_token_file: cannot read ", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return std::string(absl::StripAsciiWhitespace(text.str()));
+}
+
+// The wall-clock period of `suite` under the suite's time scale.
+absl::Duration WallPeriod(const Clock& clock, absl::Duration suite) {
+  if (const auto* scaled = dynamic_cast<const ScaledClock*>(&clock)) {
+    return scaled->ToWall(suite);
+  }
+  return suite;
+}
+
+std::unique_ptr<notify::Notifier> MakeNotifier(const SchedulerConfig& c) {
+  std::vector<std::unique_ptr<notify::Sink>> sinks;
+  if (!c.notify_webhook_url.empty() || !c.approvals_webhook_url.empty()) {
+    sinks.push_back(
+        std::make_unique<notify::WebhookSink>(c.notify_webhook_url));
+  }
+  if (!c.notifications_file.empty()) {
+    sinks.push_back(
+        std::make_unique<notify::JsonlFileSink>(c.notifications_file));
+  }
+  return std::make_unique<notify::Notifier>(std::move(sinks));
+}
+
+class Module final : public SchedulerModule {
+ public:
+  Module(server::ServiceContext& ctx, const SchedulerConfig& config,
+         std::unique_ptr<ProgressSource> progress)
+      : wall_period_(WallPeriod(ctx.clock, config.estimate_interval)),
+        store_(ctx.db),
+        metrics_(ctx.host.registry()),
+        notifier_(MakeNotifier(config)),
+        progress_(std::move(progress)),
+        scheduler_(store_, ctx.clock,
+                   config.progress_override != nullptr
+                       ? config.progress_override
+                       : progress_.get(),
+                   notifier_.get(), &metrics_,
+                   {config.reconcile_grace, config.approvals_webhook_url}),
+        rpc_(ctx.host.MakeRpc(SchedulerServiceAccess())),
+        service_(*rpc_, scheduler_, ctx.clock,
+                 {scheduler_, streams_, rpc_->executor(), ctx.host.timer(),
+                  ctx.wall_clock, ctx.clock}) {
+    ctx.host.OnDrain([this] { streams_.CloseAll(); });
+    // Estimates and progress every estimate_interval of suite time.
+    if (wall_period_ > absl::ZeroDuration()) {
+      ctx.host.Every(wall_period_, [this] { Tick(); });
+    }
+  }
+
+  // Loads the queue and assigns free slots.
+  absl::Status Warmup() override { return scheduler_.Load(); }
+
+  void Tick() override { scheduler_.Tick(); }
+  void FlushNotifications() override { notifier_->Flush(); }
+
+  absl::Status Register(server::ServiceHost& host) {
+    return host.AddService(&service_,
+                           "trainyard.scheduler.v1.SchedulerService");
+  }
+
+ private:
+  const absl::Duration wall_period_;
+  SchedulerStore store_;
+  SchedulerMetrics metrics_;
+  std::unique_ptr<notify::Notifier> notifier_;
+  std::unique_ptr<ProgressSource> progress_;
+  Scheduler scheduler_;
+  StreamSet streams_;
+  std::unique_ptr<server::Rpc> rpc_;
+  SchedulerServiceImpl service_;
+};
+
+}  // namespace
+
+std::vector<std::string> SchedulerColumnFamilies() {
+  return SchedulerStore::ColumnFamilies();
+}
+
+void AddSchedulerFlags(config::FlagSet& flags, SchedulerConfig* config) {
+  flags.AddString("metrics_address",
+                  "metrics' gRPC address (host:port) for running jobs' "
+                  "progress; empty: run-time estimates only",
+                  &config->metrics_address);
+  flags.AddString("service_token_file",
+                  "file with the bearer token presented to metrics",
+                  &config->service_token_file);
+  flags.AddString("notify_webhook_url",
+                  "Slack-compatible incoming webhook for queue notifications",
+                  &config->notify_webhook_url);
+  flags.AddString("approvals_webhook_url",
+                  "incoming webhook that promotion requests are posted to",
+                  &config->approvals_webhook_url);
+  flags.AddString("notifications_file",
+                  "JSONL file every notification is appended to",
+                  &config->notifications_file);
+  flags.AddDuration("reconcile_grace",
+                    "Reconcile frees a slot job-control does not hold only "
+                    "after this long (suite time)",
+                    &config->reconcile_grace);
+  flags.AddDuration("estimate_interval",
+                    "how often (suite time) estimates are recomputed and "
+                    "progress refreshed; 0s = never",
+                    &config->estimate_interval);
+}
+
+absl::StatusOr<std::unique_ptr<SchedulerModule>> BuildScheduler(
+    server::ServiceContext& ctx, const SchedulerConfig& config) {
+  std::unique_ptr<ProgressSource> progress;
+  if (config.metrics_address.empty()) {
+    ctx.logger.Warning("progress.off", {{"why", "no --metrics_address"}});
+  } else {
+    ASSIGN_OR_RETURN(std::string token, ReadToken(config.service_token_file));
+    progress = std::make_unique<GrpcProgressSource>(
+        grpc::CreateChannel(config.metrics_address,
+                            grpc::InsecureChannelCredentials()),
+        std::move(token), ctx.wall_clock);
+  }
+  auto module = std::make_unique<Module>(ctx, config, std::move(progress));
+  RETURN_IF_ERROR(module->Register(ctx.host));
+  return module;
+}
+
+}  // namespace trainyard::scheduler
