@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 
 namespace trainyard::cost {
