@@ -253,7 +253,7 @@ void CostBook::CountOpenMeters(const internal::JobRecord* before,
   }
   if (metrics_ == nullptr || !changed) return;
   for (int p = common::v1::COST_PHASE_ACTIVE_COMPUTE;
-       p <= common::v1::COST_PHASE_WASTED_STEPS; ++p) {
+       p <= common::v1::COST_PHASE_PAUSED_STORAGE; ++p) {
     metrics_->OpenMeters(static_cast<common::v1::CostPhase>(p),
                          open_meters_[p]);
   }

@@ -40,8 +40,9 @@ CostMetrics::CostMetrics(prometheus::Registry& registry)
               .Register(registry)
               .Add({}, prometheus::Histogram::BucketBoundaries{
                            0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0})) {
+  // Meters are opened in these phases (WASTED_STEPS is derived).
   for (int p = common::v1::COST_PHASE_ACTIVE_COMPUTE;
-       p <= common::v1::COST_PHASE_WASTED_STEPS; ++p) {
+       p <= common::v1::COST_PHASE_PAUSED_STORAGE; ++p) {
     OpenMeters(static_cast<common::v1::CostPhase>(p), 0);
   }
 }
