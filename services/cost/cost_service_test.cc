@@ -3,8 +3,11 @@
 // CostService over real gRPC (loopback) with a real RocksDB, a fake suite
 // clock and fake progress.
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <vector>
 
+#include "common/http/client.h"
 #include "common/status/status_macros.h"
 #include "common/testing/temp_dir.h"
 #include "common/time/proto_time.h"
@@ -664,6 +667,56 @@ TEST_F(CostServiceTest, R_LIST_01_BatchSummariesAndDeleteKeepsReports) {
   report.set_filter("job_id = b");
   ASSERT_OK(h_.Call(&Stub::GetCostReport, report, &rep));
   EXPECT_EQ(rep.total().micros(), 2'490'000);
+}
+
+TEST_F(CostServiceTest, PrometheusMetricsWithoutJobLabelsPassPromtool) {
+  ASSERT_OK(Register(
+      "j1", Config(common::v1::GPU_TYPE_H100_80GB, common::v1::PRICING_SPOT)));
+  v1::SetJobBudgetRequest budget;
+  budget.set_job_id("j1");
+  budget.mutable_budget()->mutable_limit()->set_micros(1'000'000);
+  v1::SetJobBudgetResponse budget_resp;
+  ASSERT_OK(h_.Call(&Stub::SetJobBudget, budget, &budget_resp));
+  ASSERT_OK(Open("r1", "j1", 1, common::v1::COST_PHASE_ACTIVE_COMPUTE,
+                 common::v1::GPU_TYPE_H100_80GB, common::v1::PRICING_SPOT)
+                .status());
+  ASSERT_OK(Open("r2", "j1", 1, common::v1::COST_PHASE_PAUSED_STORAGE,
+                 common::v1::GPU_TYPE_UNSPECIFIED, common::v1::PRICING_SPOT)
+                .status());
+  h_.clock().Advance(absl::Hours(1));
+  ASSERT_OK(Close("j1.m1", v1::METER_CLOSE_REASON_PAUSED).status());
+  http::HttpClient admin(h_.server().AdminUrl());
+  absl::StatusOr<http::HttpResponse> scrape =
+      admin.Send(http::Method::kGet, "/metrics");
+  ASSERT_OK(scrape.status());
+  const std::string& body = scrape->body;
+  EXPECT_NE(
+      body.find("trainyard_cost_spend_micros_total{gpu_type=\"h100_80gb\","
+                "phase=\"active_compute\",pricing=\"spot\"} 2490000"),
+      std::string::npos)
+      << body;
+  EXPECT_NE(body.find("trainyard_cost_open_meters{phase=\"paused_storage\"} 1"),
+            std::string::npos);
+  EXPECT_NE(body.find("trainyard_cost_open_meters{phase=\"active_compute\"} 0"),
+            std::string::npos);
+  EXPECT_NE(
+      body.find(
+          "trainyard_cost_budget_alerts_total{kind=\"budget_exceeded\"} 1"),
+      std::string::npos);
+  EXPECT_EQ(body.find("j1"), std::string::npos);  // no job labels
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "promtool not installed";
+  }
+  testing::TempDir dir;
+  std::ofstream(dir.Sub("metrics.txt")) << body;
+  const std::string out = dir.Sub("promtool.out");
+  const int rc = std::system(("promtool check metrics < " +
+                              dir.Sub("metrics.txt") + " > " + out + " 2>&1")
+                                 .c_str());
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(rc, 0) << text;
+  EXPECT_EQ(text, "");
 }
 
 }  // namespace
