@@ -120,7 +120,13 @@ class PullStream : public grpc::ServerWriteReactor<Resp>,
       done_ = true;
     }
     OnStreamDone();
-    self_.reset();  // pending tasks may still hold it; they see done_
+    // Pending tasks may still hold a reference; they see done_. The last
+    // reference may destroy `this` (and mu_), so it is dropped unlocked.
+    std::shared_ptr<PullStream> self;
+    {
+      absl::MutexLock lock(&mu_);
+      self = std::move(self_);
+    }
   }
 
  protected:

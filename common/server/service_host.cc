@@ -243,6 +243,42 @@ void ServiceHost::MarkServing() {
   health_.SetAllServing(true);
   serving_ = true;
   logger_.Info("server.serving");
+  absl::MutexLock lock(&periodic_mu_);
+  for (size_t i = 0; i < periodic_.size(); ++i) {
+    if (!periodic_pending_.contains(i)) SchedulePeriodic(i);
+  }
+}
+
+void ServiceHost::Every(absl::Duration interval, std::function<void()> fn) {
+  periodic_.push_back({interval, std::move(fn)});
+}
+
+void ServiceHost::SchedulePeriodic(size_t i) {
+  if (periodic_stopped_) return;
+  periodic_pending_[i] =
+      timer_.Schedule(wall_clock_.Now() + periodic_[i].interval, [this, i]() {
+        {
+          absl::MutexLock lock(&periodic_mu_);
+          if (periodic_stopped_) return;
+          periodic_pending_.erase(i);
+          ++periodic_running_;
+        }
+        bulk_executor_.Submit([this, i]() {
+          periodic_[i].fn();
+          absl::MutexLock lock(&periodic_mu_);
+          --periodic_running_;
+          SchedulePeriodic(i);
+        });
+      });
+}
+
+void ServiceHost::StopPeriodic() {
+  absl::MutexLock lock(&periodic_mu_);
+  periodic_stopped_ = true;
+  for (const auto& [i, id] : periodic_pending_) timer_.Cancel(id);
+  periodic_pending_.clear();
+  periodic_mu_.Await(absl::Condition(
+      +[](int* running) { return *running == 0; }, &periodic_running_));
 }
 
 void ServiceHost::Shutdown() {
@@ -250,6 +286,7 @@ void ServiceHost::Shutdown() {
   serving_ = false;
   health_.SetAllServing(false);
   health_.Shutdown();
+  StopPeriodic();
   for (auto& hook : drain_hooks_) hook();
   if (server_ != nullptr) {
     logger_.Info(

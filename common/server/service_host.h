@@ -22,12 +22,16 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/auth/access_policy.h"
 #include "common/auth/authenticator.h"
 #include "common/http/server.h"
@@ -71,6 +75,15 @@ class ServiceHost {
   // The wall-clock timer the handlers share (deadlines, stream pacing).
   DeadlineTimer& timer() { return timer_; }
 
+  // Periodic work (stall checks, estimate ticks, cost refreshes): runs `fn`
+  // on the bulk executor (background CPU priority) every `interval` of wall
+  // time, from MarkServing (after Warmup rebuilt the state it reads) until
+  // Shutdown begins. Runs of one `fn` never overlap: the next is due
+  // `interval` after one ends. Shutdown waits for a run in progress, so `fn`
+  // may use anything that outlives the host's Shutdown. Before Start.
+  // REQUIRES: interval > 0.
+  void Every(absl::Duration interval, std::function<void()> fn);
+
   // An Rpc for a service's handlers. `policy` must outlive the host.
   std::unique_ptr<Rpc> MakeRpc(const auth::AccessPolicy& policy);
 
@@ -98,6 +111,14 @@ class ServiceHost {
 
  private:
   void AddAdminRoutes();
+  struct Periodic {
+    absl::Duration interval;
+    std::function<void()> fn;
+  };
+  // Schedules periodic_[i]'s next run, unless periodic work has stopped.
+  void SchedulePeriodic(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(periodic_mu_);
+  // Stops scheduling periodic work and waits for runs in progress.
+  void StopPeriodic();
 
   const ServerConfig& config_;
   Logger& logger_;
@@ -115,6 +136,13 @@ class ServiceHost {
   absl::Status admin_address_error_;
   std::vector<grpc::Service*> services_;
   std::vector<std::function<void()>> drain_hooks_;
+  std::vector<Periodic> periodic_;  // fixed at Start
+  absl::Mutex periodic_mu_;
+  bool periodic_stopped_ ABSL_GUARDED_BY(periodic_mu_) = false;
+  // Pending timer entries, by periodic_ index; removed when they fire.
+  std::map<size_t, DeadlineTimer::Id> periodic_pending_
+      ABSL_GUARDED_BY(periodic_mu_);
+  int periodic_running_ ABSL_GUARDED_BY(periodic_mu_) = 0;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   int admin_port_ = 0;

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/http/client.h"
 #include "common/server/testdata/echo_service.h"
 #include "common/status/grpc_status.h"
@@ -114,6 +116,67 @@ TEST_F(ServiceHostTest, HealthWatchSeesNotServingOnShutdownThenEnds) {
   EXPECT_FALSE(reader->Read(&resp));
   EXPECT_TRUE(reader->Finish().ok());
   shutdown.join();
+}
+
+TEST_F(ServiceHostTest, EveryRunsFromServingUntilShutdownWithoutOverlap) {
+  absl::Mutex mu;
+  int runs = 0;
+  int running = 0;
+  int max_running = 0;
+  bool served = false;
+  bool ran_before_serving = false;
+  server_.host().Every(absl::Milliseconds(1), [&] {
+    {
+      absl::MutexLock lock(&mu);
+      ran_before_serving |= !served;
+      max_running = std::max(max_running, ++running);
+    }
+    absl::SleepFor(absl::Milliseconds(2));  // widen any overlap window
+    absl::MutexLock lock(&mu);
+    --running;
+    ++runs;
+  });
+  ASSERT_OK(server_.Start());
+  {
+    absl::MutexLock lock(&mu);
+    served = true;
+  }
+  server_.host().MarkServing();
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n >= 5; }, &runs));
+  }
+  server_.Shutdown();
+  absl::MutexLock lock(&mu);
+  EXPECT_FALSE(ran_before_serving);
+  EXPECT_EQ(max_running, 1);
+  EXPECT_EQ(running, 0);  // Shutdown waited for the run in progress
+}
+
+TEST_F(ServiceHostTest, ShutdownWaitsForAPeriodicRunInProgress) {
+  absl::Notification started;
+  absl::Notification release;
+  std::atomic<bool> finished{false};
+  server_.host().Every(absl::Milliseconds(1), [&] {
+    if (started.HasBeenNotified()) return;
+    started.Notify();
+    release.WaitForNotification();
+    finished = true;
+  });
+  StartServing();
+  started.WaitForNotification();
+  std::atomic<bool> finished_when_shutdown_returned{false};
+  std::thread shutdown([&] {
+    server_.Shutdown();
+    finished_when_shutdown_returned = finished.load();
+  });
+  while (server_.host().serving()) std::this_thread::yield();
+  // Shutdown has begun; a Shutdown that did not wait would return now.
+  absl::SleepFor(absl::Milliseconds(50));
+  release.Notify();
+  shutdown.join();
+  EXPECT_TRUE(finished_when_shutdown_returned.load());
 }
 
 TEST_F(ServiceHostTest, ShutdownDrainsInFlightCallsAndRefusesNewOnes) {

@@ -1,10 +1,7 @@
 // Copyright 2026 Trainyard authors.
 #include "services/metrics/metrics_module.h"
 
-#include <thread>
-
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "common/http/message.h"
 #include "common/status/status_macros.h"
 #include "common/webhook/master_key.h"
@@ -50,50 +47,31 @@ class MetricsModule final : public server::ServiceModule {
         [this](const std::string& job_id) { hub_.Published(job_id); });
     ctx.host.OnDrain([this] { hub_.CloseAll(); });
     server::ServiceHost& host = ctx.host;
-    if (!master_key.empty()) {
-      webhooks_ = std::make_unique<WebhookHandler>(
-          std::move(master_key), ingestor_, ctx.clock,
-          [&host] { return !host.serving(); }, &ingest_metrics_);
-    }
+    webhooks_ = std::make_unique<WebhookHandler>(
+        std::move(master_key), ingestor_, ctx.wall_clock,
+        [&host] { return !host.serving(); }, &ingest_metrics_);
   }
 
-  ~MetricsModule() override {
-    stop_.Notify();
-    if (stall_thread_.joinable()) stall_thread_.join();
-  }
-
-  // Loads every known job (stall detection covers them all), then checks for
-  // stalls every stall_check_interval until destroyed.
-  absl::Status Warmup() override {
-    RETURN_IF_ERROR(ingestor_.LoadAll());
-    if (config_.stall_check_interval > absl::ZeroDuration()) {
-      stall_thread_ = std::thread([this] {
-        while (!stop_.WaitForNotificationWithTimeout(
-            config_.stall_check_interval)) {
-          absl::StatusOr<int> raised = ingestor_.CheckStalls();
-          if (!raised.ok()) {
-            logger_.Warning("stall.check_failed",
-                            {{"error", raised.status().ToString()}});
-          }
-        }
-      });
-    }
-    return absl::OkStatus();
-  }
+  // Loads every known job: stall detection covers them all.
+  absl::Status Warmup() override { return ingestor_.LoadAll(); }
 
   absl::Status Register(server::ServiceHost& host) {
     RETURN_IF_ERROR(
         host.AddService(&service_, "trainyard.metrics.v1.MetricsService"));
+    if (config_.stall_check_interval > absl::ZeroDuration()) {
+      host.Every(config_.stall_check_interval, [this] {
+        absl::StatusOr<int> raised = ingestor_.CheckStalls();
+        if (!raised.ok()) {
+          logger_.Warning("stall.check_failed",
+                          {{"error", raised.status().ToString()}});
+        }
+      });
+    }
     WebhookHandler* webhooks = webhooks_.get();
-    host.admin().Handle(
-        http::Method::kPost, kWebhookRoute,
-        [webhooks](const http::HttpRequest& request) {
-          if (webhooks == nullptr) {
-            return http::JsonError(
-                503, "webhooks are off: start with --webhook_master_key_file");
-          }
-          return webhooks->Handle(request);
-        });
+    host.admin().Handle(http::Method::kPost, kWebhookRoute,
+                        [webhooks](const http::HttpRequest& request) {
+                          return webhooks->Handle(request);
+                        });
     return absl::OkStatus();
   }
 
@@ -112,8 +90,6 @@ class MetricsModule final : public server::ServiceModule {
   std::unique_ptr<server::Rpc> rpc_;
   MetricsServiceImpl service_;
   std::unique_ptr<WebhookHandler> webhooks_;
-  absl::Notification stop_;
-  std::thread stall_thread_;
 };
 
 }  // namespace

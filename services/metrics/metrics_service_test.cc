@@ -29,12 +29,13 @@ using ::trainyard::testing::TestServer;
 
 class MetricsServiceTest : public ::testing::Test, public Harness {};
 
-TEST_F(MetricsServiceTest, R_X_01_IndependentVectorIsAcceptedOnceThenReplayed) {
-  auto first = Post(kVectorJob, kVectorId, kVectorBody, "application/json",
-                    kVectorSignature, kVectorTimestamp);
+// The vector's body and job, signed now (its own signature is of a fixed
+// timestamp long past; common/webhook's tests check it, with the derived
+// secret, against the independent vectors).
+TEST_F(MetricsServiceTest, R_X_01_VectorBodyIsAcceptedOnceThenReplayed) {
+  auto first = Post(kVectorJob, kVectorId, kVectorBody);
   EXPECT_EQ(first.status, 200) << first.body;
-  auto replay = Post(kVectorJob, kVectorId, kVectorBody, "application/json",
-                     kVectorSignature, kVectorTimestamp);
+  auto replay = Post(kVectorJob, kVectorId, kVectorBody);
   EXPECT_EQ(replay.status, 200);
   EXPECT_THAT(replay.body, HasSubstr("\"duplicate\":true"));
   v1::ListEventsResponse events = ListAll(kVectorJob);
@@ -55,7 +56,7 @@ TEST_F(MetricsServiceTest, R_X_01_ReplayStormStoresOnce) {
   for (int i = 0; i < 8; ++i) {
     senders.emplace_back([&] {
       http::HttpClient client(server_.AdminUrl());
-      int64_t ts = absl::ToUnixSeconds(server_.clock().Now());
+      int64_t ts = absl::ToUnixSeconds(wall_.Now());
       for (int j = 0; j < 10; ++j) {
         auto r = client.Send(
             http::Method::kPost, "/v1/webhooks/runpod/storm",
@@ -74,6 +75,19 @@ TEST_F(MetricsServiceTest, R_X_01_ReplayStormStoresOnce) {
   EXPECT_EQ(ListAll("storm").events_size(), 1);
 }
 
+// Issue 10 item 8: webhook-timestamp and its 5-minute tolerance are real
+// time, so a sender whose suite clock has another origin (or scale) is not
+// rejected as stale; a timestamp in suite time is.
+TEST_F(MetricsServiceTest, R_X_01_SignatureTimestampIsWallClockTime) {
+  const int64_t suite = absl::ToUnixSeconds(server_.clock().Now());
+  ASSERT_GT(std::abs(absl::ToUnixSeconds(wall_.Now()) - suite), 3600);
+  EXPECT_EQ(Post("wall", "evt_1_1", MetricsBody(1, 1)).status, 200);
+  auto suite_signed = Post("wall", "evt_1_2", MetricsBody(2, 2),
+                           "application/json", std::nullopt, suite);
+  EXPECT_EQ(suite_signed.status, 401);
+  EXPECT_THAT(suite_signed.body, HasSubstr("timestamp"));
+}
+
 TEST_F(MetricsServiceTest, R_X_01_BadRequestsGetExactAnswersAndStoreNothing) {
   const std::string job = "bad";
   // 401: wrong signature, stale timestamp, missing headers.
@@ -82,7 +96,7 @@ TEST_F(MetricsServiceTest, R_X_01_BadRequestsGetExactAnswersAndStoreNothing) {
                 .status,
             401);
   EXPECT_EQ(Post(job, "e1", MetricsBody(1, 1), "application/json", std::nullopt,
-                 absl::ToUnixSeconds(server_.clock().Now()) - 301)
+                 absl::ToUnixSeconds(wall_.Now()) - 301)
                 .status,
             401);
   // 415: not JSON.
@@ -92,6 +106,11 @@ TEST_F(MetricsServiceTest, R_X_01_BadRequestsGetExactAnswersAndStoreNothing) {
   // 400 naming the field.
   auto malformed = Post(job, "e1", "{\"type\":");
   EXPECT_EQ(malformed.status, 400);
+  auto empty = Post(job, "e1", "");
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_THAT(empty.body, HasSubstr("empty body"));
+  EXPECT_THAT(empty.body, ::testing::Not(HasSubstr("  ")));
+  EXPECT_THAT(empty.body, HasSubstr("\"field\":\"body\""));
   auto unknown_type =
       Post(job, "e1", R"({"type":"party","attempt":1,"seq":1})");
   EXPECT_EQ(unknown_type.status, 400);
@@ -116,7 +135,7 @@ TEST_F(MetricsServiceTest, R_X_01_BadRequestsGetExactAnswersAndStoreNothing) {
   EXPECT_THAT(metrics, HasSubstr("trainyard_webhook_auth_failures_total{reason="
                                  "\"stale_timestamp\"} 1"));
   EXPECT_THAT(metrics,
-              HasSubstr("trainyard_webhooks_total{result=\"bad_request\"} 5"));
+              HasSubstr("trainyard_webhooks_total{result=\"bad_request\"} 6"));
 }
 
 TEST_F(MetricsServiceTest, R_DASH_01_R_DASH_05_WebhooksFeedProgressAndMetrics) {
@@ -230,6 +249,20 @@ TEST_F(MetricsServiceTest, R_X_01_IngestEventsGivesPerEventResults) {
   v1::IngestEventsResponse denied;
   EXPECT_EQ(stub_->IngestEvents(&viewer, req, &denied).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Without a master key nothing can be verified: 503 with Retry-After (the
+// sender retries 5xx), counted like every other answer.
+TEST(MetricsWebhooksOffTest, R_X_01_WebhooksOffAnswer503WithRetryAfter) {
+  Harness off("", [](MetricsConfig& c) { c.master_key_file.clear(); });
+  http::HttpResponse r = off.Post("j", "evt_1_1", off.MetricsBody(1, 1));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, HasSubstr("webhooks are off"));
+  const std::string* retry_after = r.FindHeader("retry-after");
+  ASSERT_NE(retry_after, nullptr);
+  EXPECT_EQ(*retry_after, "60");
+  EXPECT_THAT(off.server_.host().exposition().Render(),
+              HasSubstr("trainyard_webhooks_total{result=\"off\"} 1"));
 }
 
 TEST(MetricsRestartTest, R_X_01_EverythingSurvivesARestart) {

@@ -89,10 +89,10 @@ struct SinkReport {
       [&](const http::HttpRequest& req) {
         ++total;
         absl::Time now = clock.Now();
-        absl::Status ok = webhook::Verify(
+        absl::Status ok = webhook::Verify(  // webhook-timestamp: real time
             webhook::DeriveJobSecretKey(kMasterKey, req.PathParam("job_id")),
             req.Header("webhook-id"), req.Header("webhook-timestamp"),
-            req.Header("webhook-signature"), req.body, now);
+            req.Header("webhook-signature"), req.body, wall.Now());
         if (!ok.ok()) {
           ++bad;
           return http::JsonError(401, ToStd(ok.message()));
@@ -180,7 +180,7 @@ int Run(int argc, char** argv) {
   Scheduler scheduler(clock);
   HttpTransport transport;
   WebhookSender sender(
-      clock, scheduler, transport,
+      clock, wall, scheduler, transport,
       SenderOptions{.threads = static_cast<int>(f.sender_threads)});
   CloudOptions options;
   options.max_pods = f.pods;

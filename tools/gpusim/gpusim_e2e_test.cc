@@ -2,9 +2,10 @@
 //
 // gpusim against the real metrics-ingest, in process over loopback HTTP and
 // gRPC with a real RocksDB (services/metrics/metrics_service_test.cc's
-// pattern). Both share one FakeClock, so signatures are fresh and the test
-// plays hours of training in milliseconds: the SimDriver jumps from timer to
-// timer and waits for deliveries on a condition.
+// pattern). Both share one FakeClock as suite time, so the test plays hours
+// of training in milliseconds (the SimDriver jumps from timer to timer and
+// waits for deliveries on a condition), while webhooks are signed and
+// verified in real wall-clock time, as in production (webhooks.md).
 //
 // A "gate" HTTP server sits between the pods and metrics-ingest for the
 // receiver-down test: while closed it answers 503 with Retry-After, as a
@@ -18,6 +19,7 @@
 #include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
 #include "common/testing/test_server.h"
+#include "common/time/proto_time.h"
 #include "common/webhook/base64.h"
 #include "common/webhook/signature.h"
 #include "gmock/gmock.h"
@@ -47,7 +49,7 @@ class GpusimE2eTest : public ::testing::Test {
       : metrics_server_(metrics::MetricsColumnFamilies()),
         clock_(metrics_server_.clock()),
         scheduler_(clock_),
-        sender_(clock_, scheduler_, transport_, {.threads = 4}),
+        sender_(clock_, wall_, scheduler_, transport_, {.threads = 4}),
         driver_(clock_, scheduler_, sender_) {}
 
   void SetUp() override {
@@ -178,6 +180,7 @@ class GpusimE2eTest : public ::testing::Test {
   }
 
   TempDir key_dir_;
+  RealClock wall_;  // The pods sign with it; metrics verifies with its own.
   TestServer metrics_server_;
   FakeClock& clock_;
   std::string master_key_;
@@ -237,12 +240,32 @@ TEST_F(GpusimE2eTest, FullRunIsReceivedVerifiedAndUnderstood) {
   }
   EXPECT_EQ(stages.stages(0).substatus(), "Validating dataset format...");
   EXPECT_FALSE(stages.stages(1).model_cache_hit());
-  // Finalization closes when job-control reports COMPLETED; the container
-  // got it to 100%.
+  // The container's completion signal (finalization at 100%) closes the
+  // last stage before job-control has seen the pod exit, and the finished
+  // job is never flagged stalled however long it stays quiet.
   const cv1::StageInfo& fin = stages.stages(3);
-  EXPECT_EQ(fin.state(), cv1::STAGE_STATE_ACTIVE);
+  EXPECT_EQ(fin.state(), cv1::STAGE_STATE_COMPLETED);
   EXPECT_EQ(fin.substatus(), "Cleaning up temporary files...");
   EXPECT_DOUBLE_EQ(fin.progress_percent(), 100);
+  EXPECT_GT(FromProto(fin.duration()), absl::ZeroDuration());
+  clock_.Advance(absl::Hours(2));
+  EXPECT_FALSE(Progress(job).stalled());
+  EXPECT_FALSE(Progress(job).has_estimated_remaining());
+  // The curve ends at the latest step, however few points are asked for.
+  for (int max_points : {10, 1000}) {
+    v1::GetLossCurveRequest creq;
+    creq.set_job_id(job);
+    creq.add_series("train_loss");
+    creq.set_max_points(max_points);
+    v1::GetLossCurveResponse cresp;
+    Call(&v1::MetricsService::Stub::GetLossCurve, creq, &cresp);
+    ASSERT_EQ(cresp.curve().series_size(), 1);
+    const cv1::CurveSeries& series = cresp.curve().series(0);
+    ASSERT_GT(series.points_size(), 0);
+    EXPECT_EQ(series.points(0).step(), 1);
+    EXPECT_EQ(series.points(series.points_size() - 1).step(), 200)
+        << max_points;
+  }
 
   v1::GetCurrentMetricsRequest mreq;
   mreq.set_job_id(job);

@@ -207,7 +207,7 @@ int Run(int argc, char** argv) {
   Scheduler scheduler(clock);
   HttpTransport transport;
   WebhookSender sender(
-      clock, scheduler, transport,
+      clock, wall_clock, scheduler, transport,
       SenderOptions{.threads = static_cast<int>(s.sender_threads),
                     .backoff = {.initial = s.retry_initial, .max = s.retry_max},
                     .seed = seed});

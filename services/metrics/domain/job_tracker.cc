@@ -14,6 +14,7 @@
 namespace trainyard::metrics {
 namespace {
 
+using common::v1::CurrentMetrics;
 using common::v1::JobStages;
 using common::v1::Stage;
 using common::v1::StageInfo;
@@ -122,9 +123,18 @@ void ResetSpeedBaseline(JobState* state) {
   state->set_speed_samples(0);
 }
 
-// False once job-control has said the job is queued, pausing, paused,
-// cancelling or over: no stall is raised then, and none stays flagged.
+// The container said it is done: its last STATUS was finalization at 100%
+// (webhooks.md "Completion"), before job-control has seen the pod exit.
+bool Finished(const JobState& state) {
+  return state.stages().stages(common::v1::STAGE_FINALIZATION - 1).state() ==
+         common::v1::STAGE_STATE_COMPLETED;
+}
+
+// False once the container has finished or job-control has said the job is
+// queued, pausing, paused, cancelling or over: no stall is raised then, and
+// none stays flagged.
 bool MayStall(const JobState& state) {
+  if (Finished(state)) return false;
   switch (state.progress().job_state()) {
     case common::v1::JOB_STATE_QUEUED:
     case common::v1::JOB_STATE_PAUSING:
@@ -169,19 +179,61 @@ void SetTrainingPercent(JobState* state) {
   StageOf(state, common::v1::STAGE_TRAINING)->set_progress_percent(percent);
 }
 
-void UpdateMetric(common::v1::MetricValue* slot, bool present, double value,
-                  int64_t step, absl::Time time, Better better,
+// CurrentMetrics' mutable accessor of one metric.
+using MetricSlot = common::v1::MetricValue* (CurrentMetrics::*)();
+
+// Sets the metric when `present` only: a metric never reported stays unset
+// ("never reported: hide the row").
+void UpdateMetric(CurrentMetrics* cm, MetricSlot metric, bool present,
+                  double value, int64_t step, absl::Time time, Better better,
                   double unchanged_percent) {
   if (!present) return;
+  common::v1::MetricValue* slot = (cm->*metric)();
   bool had = slot->has_time();
   common::v1::MetricValue prev = *slot;
   *slot = NextMetricValue(had ? &prev : nullptr, value, step, time, better,
                           unchanged_percent);
 }
 
+// The job resumed training at step `from` (R-STAGE-05): the recovery in
+// progress ends (or, for a resume nobody reported as an interruption, e.g.
+// after a pause, one is recorded), and progress restarts from there.
+void Resume(JobState* state, int64_t from, const v1::Event& event) {
+  JobStages* stages = state->mutable_stages();
+  if (stages->recoveries_size() == 0 ||
+      !stages->recoveries(stages->recoveries_size() - 1).in_progress()) {
+    auto* r = stages->add_recoveries();
+    r->set_interrupted_attempt(event.attempt() - 1);
+    r->set_recovery_attempt(event.attempt());
+    r->set_interrupted_at_step(state->max_step());
+  }
+  auto* r = stages->mutable_recoveries(stages->recoveries_size() - 1);
+  r->set_resumed_from_step(from);
+  *r->mutable_resumed_time() = event.occurred_time();
+  r->set_recovery_progress_percent(100);
+  r->set_in_progress(false);
+  state->set_attempt_step(from);
+  state->mutable_progress()->set_step(from);
+  SetTrainingPercent(state);
+}
+
+// A recovery that no container has reported a resume step for, and
+// `event`, the first METRICS of the recovering attempt: that attempt started
+// over from step 0 (it was interrupted before its first checkpoint).
+bool ResumesImplicitly(const JobState& state, const v1::Event& event) {
+  const auto& recoveries = state.stages().recoveries();
+  return event.has_metrics() && !recoveries.empty() &&
+         recoveries.rbegin()->in_progress() &&
+         event.attempt() >= recoveries.rbegin()->recovery_attempt();
+}
+
 void FoldMetrics(const TrackerOptions& options, const v1::Event& event,
                  JobState* state) {
   const v1::MetricsPayload& m = event.metrics();
+  if (state->has_attempt_step() && m.step() < state->attempt_step()) {
+    return;  // Out of order: stored and drawn, but not current.
+  }
+  state->set_attempt_step(m.step());
   common::v1::Progress* p = state->mutable_progress();
   const StageInfo& training = *StageOf(state, common::v1::STAGE_TRAINING);
   if (training.state() != common::v1::STAGE_STATE_ACTIVE &&
@@ -224,23 +276,26 @@ void FoldMetrics(const TrackerOptions& options, const v1::Event& event,
   state->set_max_step(std::max(state->max_step(), m.step()));
 
   absl::Time time = FromProto(event.occurred_time());
-  common::v1::CurrentMetrics* cm = state->mutable_metrics();
+  CurrentMetrics* cm = state->mutable_metrics();
   double u = options.unchanged_percent;
-  UpdateMetric(cm->mutable_train_loss(), m.has_train_loss(), m.train_loss(),
-               m.step(), time, Better::kLower, u);
-  UpdateMetric(cm->mutable_val_loss(), m.has_val_loss(), m.val_loss(), m.step(),
-               time, Better::kLower, u);
-  UpdateMetric(cm->mutable_learning_rate(), m.has_learning_rate(),
-               m.learning_rate(), m.step(), time, Better::kNeither, u);
+  UpdateMetric(cm, &CurrentMetrics::mutable_train_loss, m.has_train_loss(),
+               m.train_loss(), m.step(), time, Better::kLower, u);
+  UpdateMetric(cm, &CurrentMetrics::mutable_val_loss, m.has_val_loss(),
+               m.val_loss(), m.step(), time, Better::kLower, u);
+  UpdateMetric(cm, &CurrentMetrics::mutable_learning_rate,
+               m.has_learning_rate(), m.learning_rate(), m.step(), time,
+               Better::kNeither, u);
   if (!m.lr_schedule().empty()) cm->set_lr_schedule(m.lr_schedule());
-  UpdateMetric(cm->mutable_grad_norm(), m.has_grad_norm(), m.grad_norm(),
-               m.step(), time, Better::kNeither, u);
-  UpdateMetric(cm->mutable_gpu_utilization(), m.has_gpu_utilization(),
-               m.gpu_utilization(), m.step(), time, Better::kHigher, u);
-  UpdateMetric(cm->mutable_tokens_per_second(), m.has_tokens_per_second(),
-               m.tokens_per_second(), m.step(), time, Better::kHigher, u);
-  UpdateMetric(cm->mutable_perplexity(), m.has_perplexity(), m.perplexity(),
-               m.step(), time, Better::kLower, u);
+  UpdateMetric(cm, &CurrentMetrics::mutable_grad_norm, m.has_grad_norm(),
+               m.grad_norm(), m.step(), time, Better::kNeither, u);
+  UpdateMetric(cm, &CurrentMetrics::mutable_gpu_utilization,
+               m.has_gpu_utilization(), m.gpu_utilization(), m.step(), time,
+               Better::kHigher, u);
+  UpdateMetric(cm, &CurrentMetrics::mutable_tokens_per_second,
+               m.has_tokens_per_second(), m.tokens_per_second(), m.step(), time,
+               Better::kHigher, u);
+  UpdateMetric(cm, &CurrentMetrics::mutable_perplexity, m.has_perplexity(),
+               m.perplexity(), m.step(), time, Better::kLower, u);
   if (m.has_gpu_memory_used_bytes()) {
     cm->set_gpu_memory_used_bytes(m.gpu_memory_used_bytes());
   }
@@ -248,20 +303,28 @@ void FoldMetrics(const TrackerOptions& options, const v1::Event& event,
     cm->set_gpu_memory_total_bytes(m.gpu_memory_total_bytes());
   }
   if (std::optional<double> sps = SecondsPerStep(*state); sps && *sps > 0) {
-    UpdateMetric(cm->mutable_steps_per_hour(), true, 3600.0 / *sps, m.step(),
-                 time, Better::kHigher, u);
+    UpdateMetric(cm, &CurrentMetrics::mutable_steps_per_hour, true,
+                 3600.0 / *sps, m.step(), time, Better::kHigher, u);
   }
   cm->set_step(m.step());
 }
 
 void FoldStatus(const v1::StatusPayload& s, const v1::Event& event,
                 JobState* state) {
-  if (s.stage() != common::v1::STAGE_UNSPECIFIED) {
+  const bool done = s.stage() == common::v1::STAGE_FINALIZATION &&
+                    s.has_stage_progress() && s.stage_progress() >= 100;
+  if (s.stage() != common::v1::STAGE_UNSPECIFIED &&
+      !(s.stage() == common::v1::STAGE_FINALIZATION && Finished(*state))) {
     ActivateStage(state, s.stage(), event.occurred_time());
     StageInfo* info = StageOf(state, s.stage());
     if (!s.substatus().empty()) info->set_substatus(s.substatus());
     if (s.has_stage_progress()) {
       info->set_progress_percent(std::clamp(s.stage_progress(), 0.0, 100.0));
+    }
+    // The completion signal (webhooks.md): the job's last stage is over.
+    if (done) {
+      CloseStage(info, common::v1::STAGE_STATE_COMPLETED,
+                 event.occurred_time());
     }
     if (s.stage() == common::v1::STAGE_MODEL_LOADING) {
       absl::string_view text = s.substatus();
@@ -272,25 +335,7 @@ void FoldStatus(const v1::StatusPayload& s, const v1::Event& event,
       }
     }
   }
-  if (s.has_resumed_from_step()) {
-    JobStages* stages = state->mutable_stages();
-    if (stages->recoveries_size() == 0 ||
-        !stages->recoveries(stages->recoveries_size() - 1).in_progress()) {
-      // A resume without a reported interruption (pause/resume): still record
-      // it.
-      auto* r = stages->add_recoveries();
-      r->set_interrupted_attempt(event.attempt() - 1);
-      r->set_recovery_attempt(event.attempt());
-      r->set_interrupted_at_step(state->max_step());
-    }
-    auto* r = stages->mutable_recoveries(stages->recoveries_size() - 1);
-    r->set_resumed_from_step(s.resumed_from_step());
-    *r->mutable_resumed_time() = event.occurred_time();
-    r->set_recovery_progress_percent(100);
-    r->set_in_progress(false);
-    state->mutable_progress()->set_step(s.resumed_from_step());
-    SetTrainingPercent(state);
-  }
+  if (s.has_resumed_from_step()) Resume(state, s.resumed_from_step(), event);
 }
 
 void FailStage(JobState* state, const std::string& code,
@@ -361,9 +406,11 @@ void FoldLifecycle(const v1::LifecyclePayload& l, const v1::Event& event,
       break;
     }
     case common::v1::JOB_STATE_COMPLETED:
-      ActivateStage(state, common::v1::STAGE_FINALIZATION, time);
-      CloseStage(StageOf(state, common::v1::STAGE_FINALIZATION),
-                 common::v1::STAGE_STATE_COMPLETED, time);
+      if (!Finished(*state)) {  // Else the container's completion stands.
+        ActivateStage(state, common::v1::STAGE_FINALIZATION, time);
+        CloseStage(StageOf(state, common::v1::STAGE_FINALIZATION),
+                   common::v1::STAGE_STATE_COMPLETED, time);
+      }
       *state->mutable_end_time() = time;
       break;
     case common::v1::JOB_STATE_FAILED:
@@ -462,27 +509,53 @@ JobState NewJobState(std::string_view job_id) {
   return state;
 }
 
+std::optional<int64_t> ResumeStepOf(const JobState& state,
+                                    const v1::Event& event) {
+  if (event.attempt() > 1) {
+    if (event.has_status() && event.status().has_resumed_from_step()) {
+      return event.status().resumed_from_step();
+    }
+    if (event.has_lifecycle() && event.lifecycle().has_resume_from_step()) {
+      return event.lifecycle().resume_from_step();
+    }
+  }
+  if (ResumesImplicitly(state, event)) return 0;
+  return std::nullopt;
+}
+
 void FoldEvent(const TrackerOptions& options, const v1::Event& event,
                JobState* state) {
   state->set_last_job_seq(event.job_seq());
-  *state->mutable_last_receive_time() = event.receive_time();
   common::v1::Progress* p = state->mutable_progress();
   p->set_job_seq(event.job_seq());
+  if (event.source() != common::v1::EVENT_SOURCE_CONTROL_PLANE &&
+      event.attempt() < p->attempt()) {
+    return;  // A late report of a superseded attempt: stored, never current.
+  }
+  *state->mutable_last_receive_time() = event.receive_time();
   if (event.has_stall()) {
     // Metrics' own warning: flags (or clears) without being a sign of life.
-    p->set_stalled(!event.stall().cleared());
-    *p->mutable_stalled_since() = event.stall().since();
-    p->set_stall_reason(event.stall().reason());
+    const v1::StallPayload& stall = event.stall();
+    p->set_stalled(!stall.cleared());
+    if (stall.cleared()) {
+      p->clear_stalled_since();
+      p->set_stall_reason(common::v1::STALL_REASON_UNSPECIFIED);
+    } else {
+      *p->mutable_stalled_since() = stall.since();
+      p->set_stall_reason(stall.reason());
+    }
     return;
   }
   *p->mutable_last_event_time() = event.occurred_time();
   if (event.attempt() > p->attempt()) {
     p->set_attempt(event.attempt());
+    state->clear_attempt_step();
     ResetSpeedBaseline(state);  // Maybe another GPU.
     *state->mutable_metrics_due_since() = event.receive_time();
   }
   switch (event.payload_case()) {
     case v1::Event::kMetrics:
+      if (ResumesImplicitly(*state, event)) Resume(state, 0, event);
       FoldMetrics(options, event, state);
       break;
     case v1::Event::kStatus:
@@ -551,7 +624,10 @@ common::v1::Progress ProjectProgress(const JobState& state, absl::Time now) {
   }
   std::optional<double> sps = SecondsPerStep(state);
   if (sps) p.set_seconds_per_step(*sps);
-  if (!final && sps && p.total_steps() > 0 &&
+  const bool training_failed =
+      state.stages().stages(common::v1::STAGE_TRAINING - 1).state() ==
+      common::v1::STAGE_STATE_FAILED;
+  if (!final && !training_failed && sps && p.total_steps() > 0 &&
       p.stage() == common::v1::STAGE_TRAINING) {
     // R-DASH-03: remaining steps x recent speed, plus finalization's middle.
     common::v1::DurationRange fin =

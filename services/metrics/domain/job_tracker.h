@@ -49,10 +49,25 @@ struct TrackerOptions {
 // A new, empty state for `job_id`: four PENDING stages, attempt 1.
 internal::JobState NewJobState(std::string_view job_id);
 
-// Folds `event` (already stored, job_seq assigned) into `state`.
+// Folds `event` (already stored, job_seq assigned) into `state`. A container
+// event of an attempt before the current one (delivered late) and a METRICS
+// event below the current attempt's highest step (out of order) change
+// nothing shown: progress, current metrics, trends, speed and stages follow
+// the highest step of the current attempt.
 // REQUIRES: event.job_seq() == state.last_job_seq() + 1.
 void FoldEvent(const TrackerOptions& options, const v1::Event& event,
                internal::JobState* state);
+
+// The step `event` makes the job resume from (R-STAGE-05, R-X-06: later
+// points of earlier attempts are rolled back), in an attempt after the
+// first: the resumed_from_step of its status (the container's "Resumed from
+// step N") or of job-control's lifecycle payload; or 0 for the first METRICS
+// event of an attempt recovering from an interruption that no resume step
+// was reported for (interrupted before its first checkpoint: FoldEvent closes
+// the recovery "resumed from step 0"). nullopt otherwise. Call before
+// folding `event` into `state`.
+std::optional<int64_t> ResumeStepOf(const internal::JobState& state,
+                                    const v1::Event& event);
 
 // Progress as of `now` (R-DASH-01..03).
 common::v1::Progress ProjectProgress(const internal::JobState& state,

@@ -216,5 +216,163 @@ TEST_F(TrackerTest, R_DASH_09_CompletedJobIsFinal) {
   }
 }
 
+// Issue 10 item 2: a delayed event of the interrupted attempt is stored, but
+// progress, current metrics, trends and the estimate follow the highest step
+// of the current attempt.
+TEST_F(TrackerTest, R_DASH_01_LateEventOfAnEarlierAttemptIsNotCurrent) {
+  for (int i = 0; i <= 10; ++i) Metrics(absl::Seconds(10 * i), 490 + i, 0.5);
+  Lifecycle(absl::Minutes(2), common::v1::JOB_STATE_RECOVERING);
+  attempt_ = 2;
+  auto* st = Next(absl::Minutes(5)).mutable_status();
+  st->set_stage(common::v1::STAGE_TRAINING);
+  st->set_resumed_from_step(500);
+  Fold();
+  for (int i = 1; i <= 100; ++i) {
+    Metrics(absl::Minutes(5) + absl::Seconds(10 * i), 500 + i, 0.3);
+  }
+  const absl::Time now = kT0 + absl::Minutes(30);
+  const common::v1::Progress before = ProjectProgress(state_, now);
+  const common::v1::CurrentMetrics metrics_before = state_.metrics();
+  ASSERT_EQ(before.step(), 600);
+  ASSERT_TRUE(before.has_estimated_remaining());
+
+  attempt_ = 1;  // Delivered late, long after attempt 2 took over.
+  Metrics(absl::Minutes(20), 501, 99);
+  common::v1::Progress after = ProjectProgress(state_, now);
+  EXPECT_EQ(after.step(), 600);
+  EXPECT_DOUBLE_EQ(after.percent(), 30);
+  EXPECT_EQ(FromProto(after.estimated_remaining()),
+            FromProto(before.estimated_remaining()));
+  EXPECT_EQ(after.attempt(), 2);
+  EXPECT_DOUBLE_EQ(state_.metrics().train_loss().value(), 0.3);
+  EXPECT_EQ(state_.metrics().train_loss().trend(),
+            metrics_before.train_loss().trend());
+  EXPECT_EQ(state_.metrics().step(), 600);
+  EXPECT_EQ(state_.stages().stages(2).progress_percent(), 30);
+}
+
+TEST_F(TrackerTest, R_DASH_01_OutOfOrderStepOfTheAttemptIsNotCurrent) {
+  for (int i = 1; i <= 6; ++i) Metrics(absl::Seconds(10 * i), 100 * i, 0.5);
+  Metrics(absl::Seconds(70), 300, 99);  // Step 300 arrives after step 600.
+  common::v1::Progress p = ProjectProgress(state_, kT0 + absl::Seconds(80));
+  EXPECT_EQ(p.step(), 600);
+  EXPECT_DOUBLE_EQ(p.percent(), 30);
+  EXPECT_DOUBLE_EQ(p.seconds_per_step(), 0.1);
+  EXPECT_DOUBLE_EQ(state_.metrics().train_loss().value(), 0.5);
+  EXPECT_EQ(state_.metrics().step(), 600);
+  // The same step again (a second report of it) is current.
+  Metrics(absl::Seconds(90), 600, 0.4);
+  EXPECT_DOUBLE_EQ(state_.metrics().train_loss().value(), 0.4);
+}
+
+// Issue 10 item 3: "never reported: hide the row".
+TEST_F(TrackerTest, R_DASH_05_MetricsNeverReportedStayUnset) {
+  for (int i = 1; i <= 2; ++i) {
+    auto* m = Next(absl::Minutes(i)).mutable_metrics();
+    m->set_step(i);
+    m->set_train_loss(0.5);
+    Fold();
+  }
+  const common::v1::CurrentMetrics& cm = state_.metrics();
+  EXPECT_TRUE(cm.has_train_loss());
+  EXPECT_TRUE(cm.has_steps_per_hour());
+  EXPECT_FALSE(cm.has_val_loss());
+  EXPECT_FALSE(cm.has_learning_rate());
+  EXPECT_FALSE(cm.has_grad_norm());
+  EXPECT_FALSE(cm.has_gpu_utilization());
+  EXPECT_FALSE(cm.has_tokens_per_second());
+  EXPECT_FALSE(cm.has_perplexity());
+}
+
+// Issue 10 item 4: the container's completion signal (webhooks.md).
+TEST_F(TrackerTest, R_STAGE_01_FinalizationAt100CompletesAndEndsStallWatch) {
+  Lifecycle(absl::ZeroDuration(), common::v1::JOB_STATE_TRAINING);
+  Metrics(absl::Hours(1), 2000, 0.2);
+  Status(absl::Hours(1) + absl::Minutes(1), common::v1::STAGE_FINALIZATION,
+         "Saving LoRA adapters to storage...", 0);
+  EXPECT_EQ(state_.stages().stages(3).state(), common::v1::STAGE_STATE_ACTIVE);
+  Status(absl::Hours(1) + absl::Minutes(8), common::v1::STAGE_FINALIZATION,
+         "Cleaning up temporary files...", 100);
+  for (const auto& s : state_.stages().stages()) {
+    EXPECT_EQ(s.state(), common::v1::STAGE_STATE_COMPLETED) << s.stage();
+  }
+  const common::v1::StageInfo& fin = state_.stages().stages(3);
+  EXPECT_EQ(FromProto(fin.duration()), absl::Minutes(7));
+  EXPECT_DOUBLE_EQ(fin.progress_percent(), 100);
+  EXPECT_EQ(state_.stages().current_stage(), common::v1::STAGE_FINALIZATION);
+  // Silent for hours before job-control says COMPLETED: never stalled.
+  state_.mutable_last_receive_time()->set_seconds(
+      absl::ToUnixSeconds(kT0 + absl::Hours(1)));
+  EXPECT_FALSE(DetectStall(state_, kT0 + absl::Hours(5), options_.stall));
+  common::v1::Progress p = ProjectProgress(state_, kT0 + absl::Hours(5));
+  EXPECT_FALSE(p.has_estimated_remaining());
+}
+
+TEST_F(TrackerTest, R_X_07_CompletionClearsAStallFlag) {
+  Metrics(absl::Minutes(1), 1990, 0.2);
+  Status(absl::Minutes(2), common::v1::STAGE_FINALIZATION, "Saving...", 0);
+  v1::Event& w = Next(absl::Minutes(20));
+  w.mutable_stall()->set_reason(common::v1::STALL_REASON_METRIC_SILENCE);
+  Fold();
+  ASSERT_TRUE(state_.progress().stalled());
+  Status(absl::Minutes(21), common::v1::STAGE_FINALIZATION, "Done", 100);
+  EXPECT_FALSE(state_.progress().stalled());
+}
+
+TEST_F(TrackerTest, R_DASH_03_ContainerErrorEndsTheEstimate) {
+  for (int i = 0; i <= 20; ++i) Metrics(absl::Seconds(10 * i), i, 1.0);
+  ASSERT_TRUE(ProjectProgress(state_, kT0 + absl::Seconds(200))
+                  .has_estimated_remaining());
+  auto* err = Next(absl::Seconds(210)).mutable_error();
+  err->set_code("CUDA_OOM");
+  Fold();
+  common::v1::Progress p = ProjectProgress(state_, kT0 + absl::Seconds(220));
+  EXPECT_FALSE(p.has_estimated_remaining());
+  EXPECT_FALSE(p.has_estimated_completion_time());
+}
+
+// Issue 10 item 6: a spot job interrupted before its first checkpoint.
+TEST_F(TrackerTest, R_STAGE_05_RecoveryFromStepZeroClosesOnFirstTraining) {
+  Metrics(absl::Minutes(1), 50, 0.8);
+  Lifecycle(absl::Minutes(2), common::v1::JOB_STATE_RECOVERING);
+  ASSERT_TRUE(state_.stages().recoveries(0).in_progress());
+  attempt_ = 2;
+  Status(absl::Minutes(3), common::v1::STAGE_PREPROCESSING, "Parsing...", 10);
+  EXPECT_TRUE(state_.stages().recoveries(0).in_progress());
+  EXPECT_EQ(ResumeStepOf(state_, Next(absl::Minutes(9))), std::nullopt);
+  events_.clear();
+  v1::Event& first = Next(absl::Minutes(10));
+  first.mutable_metrics()->set_step(1);
+  first.mutable_metrics()->set_train_loss(0.9);
+  EXPECT_EQ(ResumeStepOf(state_, first), 0);  // The curve rewinds to 0 too.
+  Fold();
+  const common::v1::Recovery& r = state_.stages().recoveries(0);
+  EXPECT_FALSE(r.in_progress());
+  EXPECT_TRUE(r.has_resumed_from_step());
+  EXPECT_EQ(r.resumed_from_step(), 0);
+  EXPECT_EQ(FromProto(r.resumed_time()), kT0 + absl::Minutes(10));
+  EXPECT_EQ(state_.progress().step(), 1);
+  EXPECT_EQ(state_.stages().stages(2).state(), common::v1::STAGE_STATE_ACTIVE);
+  // Later events of the attempt leave it closed.
+  Metrics(absl::Minutes(11), 2, 0.85);
+  EXPECT_EQ(state_.stages().recoveries(0).resumed_from_step(), 0);
+}
+
+TEST_F(TrackerTest, R_STAGE_05_ReportedResumeStepWins) {
+  Metrics(absl::Minutes(1), 850, 0.3);
+  Lifecycle(absl::Minutes(2), common::v1::JOB_STATE_RECOVERING);
+  attempt_ = 2;
+  v1::Event& resumed = Next(absl::Minutes(5));
+  resumed.mutable_status()->set_stage(common::v1::STAGE_TRAINING);
+  resumed.mutable_status()->set_resumed_from_step(800);
+  EXPECT_EQ(ResumeStepOf(state_, resumed), 800);
+  Fold();
+  v1::Event& next = Next(absl::Minutes(6));
+  next.mutable_metrics()->set_step(801);
+  EXPECT_EQ(ResumeStepOf(state_, next), std::nullopt);  // Closed already.
+  Fold();
+  EXPECT_EQ(state_.stages().recoveries(0).resumed_from_step(), 800);
+}
+
 }  // namespace
 }  // namespace trainyard::metrics

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/strings/absl_view.h"
+#include "common/strings/csv.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -63,19 +64,6 @@ absl::Status AppendJson(const metrics::v1::Event& e, std::string* out) {
 }
 
 }  // namespace
-
-void AppendCsvField(std::string_view field, std::string* out) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out->append(field);
-    return;
-  }
-  out->push_back('"');
-  for (char c : field) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
 
 std::string ExportFilename(std::string_view job_id, absl::Time now,
                            common::ExportFormat format) {

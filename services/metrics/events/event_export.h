@@ -13,9 +13,12 @@
 //          Times are RFC 3339 UTC as in protobuf JSON
 //          ("2026-11-29T03:05:00.123Z"); type and source are enum names without
 //          prefix ("METRICS", "CONTAINER", as written in filters); payload_json
-//          is the raw JSON payload (Event.raw_json) verbatim. A field is quoted
-//          when it holds a comma, a double quote, CR or LF; quotes inside are
-//          doubled.
+//          is the raw JSON payload (Event.raw_json). Fields are written by
+//          common/strings/csv.h: quoted when they hold a comma, a double
+//          quote, CR or LF (quotes inside doubled), and a cell a spreadsheet
+//          would evaluate as a formula (starting with =, +, -, @, tab or CR)
+//          gets a leading single quote (OWASP CSV injection). JSON and JSONL
+//          keep every byte.
 //   JSON   one array: "[\n" + objects joined by ",\n" + "\n]\n" ("[]\n" when
 //          empty); objects are the protobuf JSON of Event (lowerCamelCase,
 //          default values omitted; raw payload in "rawJson").
@@ -41,9 +44,6 @@
 namespace trainyard::metrics {
 
 inline constexpr size_t kMaxExportChunkBytes = size_t{64} << 10;
-
-// Appends `field` to `*out` as one RFC 4180 field.
-void AppendCsvField(std::string_view field, std::string* out);
 
 // "{job_id}-events-{yyyyMMdd'T'HHmmss'Z'}.{csv|json|jsonl}" at `now` (UTC).
 // REQUIRES: format is CSV, JSON or JSONL.

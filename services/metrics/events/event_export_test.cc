@@ -24,6 +24,7 @@ using ::google::protobuf::util::MessageDifferencer;
 using metrics::v1::ExportEventsRequest;
 using metrics::v1::ExportEventsResponse;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::trainyard::testing::StatusIs;
 using namespace ::trainyard::metrics::testing;  // NOLINT
 
@@ -124,20 +125,32 @@ TEST_F(EventExportTest, R_EVT_05_CsvIsRfc4180ByteExact) {
   EXPECT_EQ(def.file, out.file);
 }
 
-TEST_F(EventExportTest, R_EVT_05_CsvFieldQuoting) {
-  auto field = [](std::string_view in) {
-    std::string out;
-    AppendCsvField(in, &out);
-    return out;
+// OWASP CSV injection: cells a sender wrote never run as formulas in a
+// spreadsheet; JSON and JSONL stay exact.
+TEST_F(EventExportTest, R_EVT_05_CsvNeutralizesFormulaCells) {
+  std::vector<Event> events = {
+      MakeEvent("job-f", 1, common::EVENT_TYPE_INFO,
+                "=HYPERLINK(\"http://evil\",\"click\")"),
+      MakeEvent("job-f", 2, common::EVENT_TYPE_WARNING, "@SUM(1+1)*cmd|' /C'"),
   };
-  EXPECT_EQ(field("plain"), "plain");
-  EXPECT_EQ(field(""), "");
-  EXPECT_EQ(field("a,b"), "\"a,b\"");
-  EXPECT_EQ(field("a\"b"), "\"a\"\"b\"");
-  EXPECT_EQ(field("a\nb"), "\"a\nb\"");
-  EXPECT_EQ(field("a\rb"), "\"a\rb\"");
-  EXPECT_EQ(field("\""), "\"\"\"\"");
-  EXPECT_EQ(field(" spaced "), " spaced ");
+  events[0].set_event_id("+evt");
+  events[0].set_raw_json("-1+2");
+  events[1].set_raw_json("{}");
+  Ingest(events);
+  ASSERT_OK_AND_ASSIGN(Exported out,
+                       Export(Request("job-f", common::EXPORT_FORMAT_CSV)));
+  EXPECT_EQ(
+      out.file,
+      "job_seq,occurred_time,receive_time,type,source,attempt,attempt_seq,"
+      "event_id,message,payload_json\r\n"
+      "1,2025-11-29T03:00:01Z,2025-11-29T03:00:02Z,INFO,CONTAINER,1,1,'+evt,"
+      "\"'=HYPERLINK(\"\"http://evil\"\",\"\"click\"\")\",'-1+2\r\n"
+      "2,2025-11-29T03:00:02Z,2025-11-29T03:00:03Z,WARNING,CONTAINER,1,2,"
+      "evt_1_2,'@SUM(1+1)*cmd|' /C',{}\r\n");
+  ASSERT_OK_AND_ASSIGN(Exported jsonl,
+                       Export(Request("job-f", common::EXPORT_FORMAT_JSONL)));
+  EXPECT_THAT(jsonl.file, HasSubstr("\"message\":\"=HYPERLINK("));
+  EXPECT_THAT(jsonl.file, HasSubstr("\"rawJson\":\"-1+2\""));
 }
 
 TEST_F(EventExportTest, R_EVT_05_JsonlLinesParseBackToTheEvents) {

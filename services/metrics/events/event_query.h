@@ -90,6 +90,13 @@ class EventSelector {
     return type_mask_ == 0 ||
            (type < 32 && (type_mask_ & (uint32_t{1} << type)) != 0);
   }
+  // True when types (or nothing) are all that select: no keyword, time range
+  // or filter. Then MatchesType alone decides, and counting is one byte per
+  // event (or free without types).
+  bool SelectsByTypeOnly() const {
+    return !keyword_ && !start_ns_ && !end_ns_ && filter_.empty();
+  }
+  bool SelectsAllTypes() const { return type_mask_ == 0; }
 
   // Keyword matches in the folded message, at most `limit`; 1 when there is
   // no keyword (every message matches). An event is selected when

@@ -58,15 +58,30 @@ struct ScanResult {
   int64_t matches = 0;
 };
 
+// The number of events among the first `end` of the index that a
+// type-only selection selects.
+int64_t CountByType(const JobIndex& index, const EventSelector& selector,
+                    size_t end) {
+  if (selector.SelectsAllTypes()) return static_cast<int64_t>(end);
+  int64_t n = 0;
+  for (size_t i = 0; i < end; ++i) n += selector.MatchesType(index.type(i));
+  return n;
+}
+
 // One pass over the index in the requested order, over events <= anchor:
-// counts the selected events and keyword matches (exact up to cap, then just
-// "more than cap") and picks the page after `cursor`.
+// picks the page after `cursor` and counts the selected events and keyword
+// matches. Counts are exact without a keyword (issue 10: "page X of Y"); with
+// one they are exact up to `keyword_cap`, then just "more than the cap". A
+// type-only selection is counted apart (CountByType), so its pass stops at
+// the page.
 ScanResult ScanIndex(const JobIndex& index, const EventSelector& selector,
                      uint64_t anchor, std::optional<uint64_t> cursor,
-                     int32_t page_size, int32_t cap) {
+                     int32_t page_size, int32_t keyword_cap) {
   ScanResult r;
   const KeywordMatcher* keyword = selector.keyword();
   const bool newest_first = selector.order() == EventOrder::kNewestFirst;
+  const bool by_type = selector.SelectsByTypeOnly();
+  const int64_t cap = keyword_cap;
   const size_t end = index.CountUpTo(anchor);
   auto visit = [&](size_t i) -> bool {  // false: stop
     if (!selector.MatchesType(index.type(i))) return true;
@@ -93,9 +108,9 @@ ScanResult ScanIndex(const JobIndex& index, const EventSelector& selector,
         r.has_more = true;
       }
     }
-    // Counts are capped and the page is known: nothing left to learn.
-    return !(r.has_more && r.total > cap &&
-             (keyword == nullptr || r.matches > cap));
+    // The page is known and the counts are settled (or counted apart).
+    return !(r.has_more && (by_type || (keyword != nullptr && r.total > cap &&
+                                        r.matches > cap)));
   };
   if (newest_first) {
     for (size_t i = end; i-- > 0;) {
@@ -106,6 +121,7 @@ ScanResult ScanIndex(const JobIndex& index, const EventSelector& selector,
       if (!visit(i)) break;
     }
   }
+  if (by_type) r.total = CountByType(index, selector, end);
   if (keyword != nullptr) {
     for (PagePick& pick : r.page) {
       pick.spans = keyword->FindIn(index.folded_message(pick.position));
@@ -453,7 +469,11 @@ absl::StatusOr<metrics::v1::ListEventsResponse> EventStore::List(
     }
     *response.add_events() = std::move(matched);
   }
-  const int64_t cap = options_.count_cap;
+  // Only a keyword search is capped; other counts are exact (and fit: a job
+  // has far fewer than 2^31 events).
+  const int64_t cap = selector.keyword() != nullptr
+                          ? options_.count_cap
+                          : std::numeric_limits<int32_t>::max();
   response.set_total_size(static_cast<int32_t>(std::min(scan.total, cap)));
   response.set_total_size_capped(scan.total > cap);
   if (selector.keyword() != nullptr) {

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
@@ -130,14 +131,31 @@ std::string StallMessage(const v1::StallPayload& stall, absl::Time now) {
   }
 }
 
-std::optional<int64_t> ResumeStep(const v1::Event& e) {
-  if (e.has_status() && e.status().has_resumed_from_step()) {
-    return e.status().resumed_from_step();
-  }
-  if (e.has_lifecycle() && e.lifecycle().has_resume_from_step()) {
-    return e.lifecycle().resume_from_step();
-  }
-  return std::nullopt;
+// The INFO metrics writes when `event` ended the stall `stall` (R-X-07):
+// the job reports again, or can no longer stall (finished, paused, over).
+v1::Event StallCleared(const v1::Event& event,
+                       const common::v1::Progress& stall) {
+  v1::Event info;
+  info.set_job_id(event.job_id());
+  info.set_event_id(absl::StrCat("stall_cleared_", event.job_seq()));
+  info.set_type(common::v1::EVENT_TYPE_INFO);
+  info.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
+  info.set_attempt(stall.attempt());
+  *info.mutable_occurred_time() = event.receive_time();
+  *info.mutable_receive_time() = event.receive_time();
+  const absl::Duration stalled = absl::Trunc(
+      FromProto(event.receive_time()) - FromProto(stall.stalled_since()),
+      absl::Seconds(1));
+  const std::string reason = common::v1::StallReason_Name(stall.stall_reason());
+  info.set_message(absl::StrCat(
+      "Stall cleared after ", absl::FormatDuration(stalled), " (",
+      absl::StripPrefix(reason, "STALL_REASON_"), "): the job reports again"));
+  v1::StallPayload* payload = info.mutable_stall();
+  payload->set_reason(stall.stall_reason());
+  *payload->mutable_since() = stall.stalled_since();
+  *payload->mutable_last_event_time() = event.occurred_time();
+  payload->set_cleared(true);
+  return info;
 }
 
 }  // namespace
@@ -353,8 +371,7 @@ absl::Status Ingestor::StageEvent(v1::Event event, JobWork& work,
   event.set_job_seq(st.last_job_seq() + 1);
 
   // R-X-06: a resumed attempt rolls back later points of earlier attempts.
-  if (std::optional<int64_t> resume = ResumeStep(event);
-      resume && event.attempt() > 1) {
+  if (std::optional<int64_t> resume = ResumeStepOf(st, event)) {
     RETURN_IF_ERROR(StagePoints(work, batch));
     SeriesUpdate update;
     RETURN_IF_ERROR(series_.StageRewind(work.job_id, event.attempt(), *resume,
@@ -374,7 +391,11 @@ absl::Status Ingestor::StageEvent(v1::Event event, JobWork& work,
     entry.set_job_seq(event.job_seq());
     states_.StageHistory(work.job_id, event.status().stage(), entry, batch);
   }
+  std::optional<common::v1::Progress> stalled;  // Before this event.
+  if (st.progress().stalled()) stalled = st.progress();
   FoldEvent(options_, event, &st);
+  const bool stall_cleared =
+      stalled && !st.progress().stalled() && !event.has_stall();
   work.ids_in_call[event.event_id()] = event.job_seq();
   work.stored_types.push_back(event.type());
   work.stored_seqs.push_back(event.job_seq());
@@ -383,6 +404,9 @@ absl::Status Ingestor::StageEvent(v1::Event event, JobWork& work,
   EventUpdate update;
   events_.Stage(event, batch, &update);
   work.event_updates.push_back(std::move(update));
+  if (stall_cleared) {
+    RETURN_IF_ERROR(StageEvent(StallCleared(event, *stalled), work, batch));
+  }
   if (diverged) {
     return StageEvent(DivergenceWarning(event, which), work, batch);
   }

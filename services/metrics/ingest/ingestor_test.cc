@@ -127,6 +127,85 @@ TEST_F(IngestorTest, R_X_07_NextEventClearsTheStall) {
   EXPECT_FALSE(Stalled());
 }
 
+// StallPayload's promise: an INFO with cleared=true when the job reports
+// again; a restart rebuilds the same state from the log.
+TEST_F(IngestorTest, R_X_07_StallClearedIsReportedAsInfo) {
+  TrainingStatus();
+  clock_.Advance(kTimeout + absl::Minutes(2));
+  ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
+  const uint64_t warning_seq = LastEvent().job_seq();
+  TrainingStatus();
+  EXPECT_FALSE(Stalled());
+  v1::Event info = LastEvent();
+  EXPECT_EQ(info.job_seq(), warning_seq + 2);  // Right after the status.
+  EXPECT_EQ(info.type(), common::v1::EVENT_TYPE_INFO);
+  EXPECT_EQ(info.source(), common::v1::EVENT_SOURCE_CONTROL_PLANE);
+  EXPECT_TRUE(info.stall().cleared());
+  EXPECT_EQ(info.stall().reason(), common::v1::STALL_REASON_NO_HEARTBEAT);
+  EXPECT_THAT(info.message(),
+              ::testing::HasSubstr("Stall cleared after 7m (NO_HEARTBEAT)"));
+  const common::v1::Progress p = ingestor_->State("j1")->progress();
+  EXPECT_EQ(p.stall_reason(), common::v1::STALL_REASON_UNSPECIFIED);
+  EXPECT_FALSE(p.has_stalled_since());
+  // Once: the next event writes no second INFO.
+  TrainingStatus();
+  EXPECT_EQ(LastEvent().type(), common::v1::EVENT_TYPE_STATUS);
+  Ingestor restarted(*db_, *events_, *series_, *states_, *feed_, clock_, clock_,
+                     TrackerOptions{}, nullptr);
+  absl::StatusOr<internal::JobState> reloaded = restarted.State("j1");
+  ASSERT_OK(reloaded.status());
+  EXPECT_FALSE(reloaded->progress().stalled());
+  EXPECT_EQ(reloaded->progress().stall_reason(),
+            common::v1::STALL_REASON_UNSPECIFIED);
+}
+
+// Issue 10 item 4: the container's completion (finalization at 100%) ends
+// stall detection before job-control has seen the pod exit.
+TEST_F(IngestorTest, R_X_07_ContainerCompletionEndsStallDetection) {
+  TrainingStatus();
+  v1::IngestEvent done = Event("done");
+  done.set_type(common::v1::EVENT_TYPE_STATUS);
+  done.mutable_status()->set_stage(common::v1::STAGE_FINALIZATION);
+  done.mutable_status()->set_substatus("Cleaning up temporary files...");
+  done.mutable_status()->set_stage_progress(100);
+  Ingest(std::move(done));
+  clock_.Advance(10 * kTimeout);
+  EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
+  EXPECT_EQ(ingestor_->State("j1")->stages().stages(3).state(),
+            common::v1::STAGE_STATE_COMPLETED);
+}
+
+// Issue 10 item 6: interrupted before the first checkpoint, the next attempt
+// trains from step 0: its first METRICS closes the recovery and rolls back
+// the interrupted attempt's points.
+TEST_F(IngestorTest, R_X_06_RecoveryFromStepZeroRollsBackTheCurve) {
+  Steps(5, absl::Seconds(10));
+  Lifecycle(common::v1::JOB_STATE_RECOVERING);
+  for (int64_t step = 1; step <= 3; ++step) {
+    v1::IngestEvent e = Event("a2_" + std::to_string(step));
+    e.set_attempt(2);
+    e.set_attempt_seq(step);
+    e.set_type(common::v1::EVENT_TYPE_METRICS);
+    e.mutable_metrics()->set_step(step);
+    e.mutable_metrics()->set_train_loss(2.0);
+    Ingest(std::move(e));
+  }
+  absl::StatusOr<std::vector<SeriesPoint>> effective =
+      series_->ReadSeries("j1", "train_loss", 0);
+  ASSERT_OK(effective.status());
+  ASSERT_EQ(effective->size(), 3u);
+  for (const SeriesPoint& p : *effective) EXPECT_EQ(p.attempt, 2);
+  absl::StatusOr<std::vector<SeriesPoint>> rolled_back =
+      series_->ReadSeries("j1", "train_loss", 1);
+  ASSERT_OK(rolled_back.status());
+  EXPECT_EQ(rolled_back->size(), 5u);
+  const internal::JobState state = *ingestor_->State("j1");
+  ASSERT_EQ(state.stages().recoveries_size(), 1);
+  EXPECT_FALSE(state.stages().recoveries(0).in_progress());
+  EXPECT_EQ(state.stages().recoveries(0).resumed_from_step(), 0);
+  EXPECT_EQ(state.progress().step(), 3);
+}
+
 // Status events keep coming, METRICS do not: after 10 minutes (more than 3
 // reporting intervals of 1 minute) the job is flagged; only a METRICS event
 // ends it.

@@ -57,6 +57,9 @@ std::string WebhookFieldName(std::string_view proto_path) {
 absl::StatusOr<v1::IngestEvent> ParseWebhookBody(std::string_view job_id,
                                                  std::string_view webhook_id,
                                                  std::string_view raw_body) {
+  if (absl::StripAsciiWhitespace(ToAbsl(raw_body)).empty()) {
+    return InvalidFieldError("body", "empty body: a JSON object is required");
+  }
   v1::WebhookBody body;
   // Names the JSON field of a bad value ("metrics.trainLoss"); unknown
   // fields are skipped.

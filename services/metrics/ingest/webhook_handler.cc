@@ -40,12 +40,12 @@ class InFlight {
 }  // namespace
 
 WebhookHandler::WebhookHandler(std::string master_key, Ingestor& ingestor,
-                               const Clock& clock,
+                               const Clock& wall_clock,
                                std::function<bool()> draining,
                                IngestMetrics* metrics, WebhookOptions options)
     : master_key_(std::move(master_key)),
       ingestor_(ingestor),
-      clock_(clock),
+      wall_clock_(wall_clock),
       draining_(std::move(draining)),
       metrics_(metrics),
       options_(options) {}
@@ -61,6 +61,14 @@ http::HttpResponse WebhookHandler::Handle(const http::HttpRequest& request) {
     http::HttpResponse r = http::JsonError(503, "draining: retry later");
     r.SetRetryAfter(absl::Seconds(5));
     return Answer("draining", std::move(r));
+  }
+  if (master_key_.empty()) {
+    // Nothing can be verified; the sender retries 5xx until the service is
+    // restarted with a key.
+    http::HttpResponse r = http::JsonError(
+        503, "webhooks are off: start with --webhook_master_key_file");
+    r.SetRetryAfter(absl::Seconds(60));
+    return Answer("off", std::move(r));
   }
   if (!IsJson(request.Header("content-type"))) {
     return Answer(
@@ -80,7 +88,7 @@ http::HttpResponse WebhookHandler::Handle(const http::HttpRequest& request) {
   absl::Status verified = webhook::Verify(
       webhook::DeriveJobSecretKey(master_key_, job_id), webhook_id,
       request.Header("webhook-timestamp"), request.Header("webhook-signature"),
-      request.body, clock_.Now(), options_.tolerance);
+      request.body, wall_clock_.Now(), options_.tolerance);
   if (!verified.ok()) {
     if (metrics_ != nullptr) {
       metrics_->AuthFailure(

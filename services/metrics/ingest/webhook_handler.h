@@ -1,7 +1,8 @@
 // Copyright 2026 Trainyard authors.
 //
 // POST /v1/webhooks/runpod/{job_id} on the admin port, exactly as webhooks.md
-// says. In order: 503 while draining, 415 unless JSON, 429 when too many are
+// says. In order: 503 while draining, 503 when webhooks are off (no master
+// key), both with Retry-After, 415 unless JSON, 429 when too many are
 // in flight, 401 unless the Standard Webhooks signature over the raw bytes
 // verifies with the job's derived secret (counted by cause), 400 naming the
 // JSON field, then one durable write: 200 once the event is in the WAL, 200
@@ -36,13 +37,16 @@ struct WebhookOptions {
 
 class WebhookHandler {
  public:
-  // `master_key` derives each job's secret (never logged). `clock` is suite
-  // time: senders sign with the same scaled clock. `draining` is true while
-  // the service shuts down. References must outlive the handler; `metrics`
-  // may be null.
-  WebhookHandler(std::string master_key, Ingestor& ingestor, const Clock& clock,
-                 std::function<bool()> draining, IngestMetrics* metrics,
-                 WebhookOptions options = {});
+  // `master_key` derives each job's secret (never logged); empty: webhooks
+  // are off and every request is answered 503. `wall_clock` is
+  // real time, never the suite's scaled time: webhook-timestamp and its
+  // tolerance are wall-clock seconds (webhooks.md), so a sender with another
+  // --time_origin or --time_scale is not rejected as stale (the body's
+  // `time` stays suite time). `draining` is true while the service shuts
+  // down. References must outlive the handler; `metrics` may be null.
+  WebhookHandler(std::string master_key, Ingestor& ingestor,
+                 const Clock& wall_clock, std::function<bool()> draining,
+                 IngestMetrics* metrics, WebhookOptions options = {});
 
   http::HttpResponse Handle(const http::HttpRequest& request);
 
@@ -51,7 +55,7 @@ class WebhookHandler {
 
   const std::string master_key_;
   Ingestor& ingestor_;
-  const Clock& clock_;
+  const Clock& wall_clock_;
   const std::function<bool()> draining_;
   IngestMetrics* const metrics_;
   const WebhookOptions options_;

@@ -3,17 +3,17 @@
 
 #include <algorithm>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/paging/opaque_token.h"
 #include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "common/storage/keys.h"
 #include "common/time/proto_time.h"
-#include "common/webhook/base64.h"
 
 namespace trainyard::metrics {
 namespace {
 
-constexpr char kCursorPrefix[] = "feed:";
+constexpr char kCursorKind[] = "watch_events";
 
 int BatchSize(const v1::WatchEventsRequest& r) {
   if (r.max_batch_size() <= 0) return 100;
@@ -23,16 +23,16 @@ int BatchSize(const v1::WatchEventsRequest& r) {
 }  // namespace
 
 std::string EncodeFeedCursor(uint64_t seq) {
-  return webhook::Base64Encode(absl::StrCat(kCursorPrefix, seq));
+  return paging::EncodeOpaqueToken(kCursorKind, "", storage::EncodeUint64(seq));
 }
 
 absl::StatusOr<uint64_t> DecodeFeedCursor(std::string_view cursor) {
-  absl::StatusOr<std::string> text = webhook::Base64Decode(cursor);
+  ASSIGN_OR_RETURN(std::string payload, paging::DecodeOpaqueToken(
+                                            "cursor", kCursorKind, "", cursor));
+  std::string_view rest(payload);
   uint64_t seq = 0;
-  if (!text.ok() || !absl::StartsWith(*text, kCursorPrefix) ||
-      !absl::SimpleAtoi(
-          absl::string_view(*text).substr(sizeof(kCursorPrefix) - 1), &seq)) {
-    return InvalidFieldError("cursor", "malformed");
+  if (!storage::ConsumeUint64(&rest, &seq) || !rest.empty()) {
+    return paging::InvalidTokenError("cursor", "malformed token");
   }
   return seq;
 }

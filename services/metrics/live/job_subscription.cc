@@ -4,17 +4,19 @@
 #include <algorithm>
 #include <map>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/paging/opaque_token.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
-#include "common/webhook/base64.h"
 #include "services/metrics/ingest/series_points.h"
 
 namespace trainyard::metrics {
 namespace {
+
+constexpr char kResumeTokenKind[] = "subscribe_job";
 
 absl::Duration UpdateInterval(const v1::SubscribeJobRequest& r) {
   if (!r.has_min_update_interval()) return absl::Seconds(1);
@@ -43,20 +45,19 @@ bool Matches(const v1::EventQuery& query, const v1::Event& e) {
 }  // namespace
 
 std::string EncodeResumeToken(std::string_view job_id, uint64_t job_seq) {
-  return webhook::Base64Encode(absl::StrCat(ToAbsl(job_id), "\n", job_seq));
+  return paging::EncodeOpaqueToken(kResumeTokenKind, job_id,
+                                   storage::EncodeUint64(job_seq));
 }
 
 absl::StatusOr<uint64_t> DecodeResumeToken(std::string_view token,
                                            std::string_view job_id) {
-  absl::StatusOr<std::string> text = webhook::Base64Decode(token);
-  size_t nl = text.ok() ? text->rfind('\n') : std::string::npos;
+  ASSIGN_OR_RETURN(std::string payload,
+                   paging::DecodeOpaqueToken("resume_token", kResumeTokenKind,
+                                             job_id, token));
+  std::string_view rest(payload);
   uint64_t seq = 0;
-  if (nl == std::string::npos ||
-      !absl::SimpleAtoi(absl::string_view(*text).substr(nl + 1), &seq)) {
-    return InvalidFieldError("resume_token", "malformed");
-  }
-  if (std::string_view(*text).substr(0, nl) != job_id) {
-    return InvalidFieldError("resume_token", "belongs to another job");
+  if (!storage::ConsumeUint64(&rest, &seq) || !rest.empty()) {
+    return paging::InvalidTokenError("resume_token", "malformed token");
   }
   return seq;
 }

@@ -9,16 +9,20 @@ int32_t NormalizeMaxPoints(int32_t requested) {
   return std::clamp(requested, kMinMaxPoints, kMaxMaxPoints);
 }
 
+int64_t DownsampleBuckets(int32_t max_points) { return (max_points - 2) / 2; }
+
+void AppendPoint(const SeriesPoint& point, std::vector<SeriesPoint>* out) {
+  if (out->empty() || out->back().step < point.step) out->push_back(point);
+}
+
 void AppendBucketPoints(const Extremes& e, std::vector<SeriesPoint>* out) {
   if (e.count == 0) return;
-  if (e.min.step == e.max.step) {
-    out->push_back(e.min);
-  } else if (e.min.step < e.max.step) {
-    out->push_back(e.min);
-    out->push_back(e.max);
+  if (e.min.step <= e.max.step) {
+    AppendPoint(e.min, out);
+    AppendPoint(e.max, out);
   } else {
-    out->push_back(e.max);
-    out->push_back(e.min);
+    AppendPoint(e.max, out);
+    AppendPoint(e.min, out);
   }
 }
 
@@ -64,14 +68,18 @@ DownsampleResult Downsample(absl::Span<const SeriesPoint> points, int64_t start,
     return result;
   }
   result.downsampled = true;
-  BucketLayout layout(start, end, max_points / 2);
-  std::vector<Extremes> buckets(layout.buckets());
-  for (auto it = first; it != last; ++it) {
-    buckets[layout.BucketOf(it->step)].Add(*it);
+  result.points.push_back(*first);
+  if (const int64_t n = DownsampleBuckets(max_points); n > 0) {
+    BucketLayout layout(start, end, n);
+    std::vector<Extremes> buckets(layout.buckets());
+    for (auto it = first; it != last; ++it) {
+      buckets[layout.BucketOf(it->step)].Add(*it);
+    }
+    for (const Extremes& bucket : buckets) {
+      AppendBucketPoints(bucket, &result.points);
+    }
   }
-  for (const Extremes& bucket : buckets) {
-    AppendBucketPoints(bucket, &result.points);
-  }
+  AppendPoint(*(last - 1), &result.points);
   return result;
 }
 

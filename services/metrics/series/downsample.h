@@ -11,10 +11,14 @@
 // The rules (also documented on trainyard.common.v1.CurveSeries):
 //   * When the step range [start, end] holds at most max_points points, they
 //     are returned as they are (not downsampled).
-//   * Otherwise [start, end] is cut into max_points / 2 buckets of equal width
-//     (bucket i holds steps s with floor((s - start) * n / (end - start + 1))
-//     == i), and each non-empty bucket contributes its minimum point and its
-//     maximum point, in step order, or one point when they are the same point.
+//   * Otherwise the answer is the first and the last point of the range
+//     (the latest value is what a person reads first) plus the extremes of
+//     (max_points - 2) / 2 buckets of equal width that [start, end] is cut
+//     into (bucket i holds steps s with floor((s - start) * n /
+//     (end - start + 1)) == i): each non-empty bucket contributes its minimum
+//     point and its maximum point, in step order, or one point when they are
+//     the same point. A point is given once even when it is both an end point
+//     and an extreme. So max_points 2 or 3 give the two end points only.
 //   * Extremes use a total order on values: -Inf < finite values < +Inf < NaN
 //     (all NaNs are equal; -0.0 == +0.0). So a bucket that holds a NaN shows
 //     it as its maximum (a diverged run stays visible), its minimum is the
@@ -115,9 +119,19 @@ struct Extremes {
   }
 };
 
-// Appends the points a bucket with extremes `e` contributes: nothing when
-// empty, one point when min and max are the same point, else both in step
-// order.
+// The number of buckets of a downsampled answer of at most `max_points`
+// points: (max_points - 2) / 2, leaving room for the two end points.
+// REQUIRES: max_points >= 2.
+int64_t DownsampleBuckets(int32_t max_points);
+
+// Appends `point` unless `*out` already ends at or after its step: the points
+// of a downsampled answer are appended in step order, and an end point that
+// is also a bucket's extreme is given once.
+void AppendPoint(const SeriesPoint& point, std::vector<SeriesPoint>* out);
+
+// Appends (AppendPoint) the points a bucket with extremes `e` contributes:
+// nothing when empty, one point when min and max are the same point, else
+// both in step order.
 void AppendBucketPoints(const Extremes& e, std::vector<SeriesPoint>* out);
 
 // The equal-width buckets of the inclusive step range [start, end]. Exact
@@ -154,8 +168,9 @@ struct DownsampleResult {
 };
 
 // The brute-force downsampler: the points of `points` within [start, end],
-// or, when there are more than `max_points` of them, the extremes of
-// max_points / 2 equal-width buckets (rules at the top of this file).
+// or, when there are more than `max_points` of them, the first and last of
+// them with the extremes of DownsampleBuckets(max_points) equal-width buckets
+// (rules at the top of this file).
 // REQUIRES: `points` sorted by strictly increasing step; start <= end;
 // max_points >= 2.
 DownsampleResult Downsample(absl::Span<const SeriesPoint> points, int64_t start,

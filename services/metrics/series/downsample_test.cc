@@ -94,45 +94,77 @@ TEST(DownsampleTest, FewPointsAreReturnedAsTheyAre_R_DASH_04) {
 }
 
 TEST(DownsampleTest, EachBucketKeepsItsMinimumAndMaximum_R_DASH_04) {
-  // 12 points, max 6 -> 3 buckets of 4 steps: [0,3] [4,7] [8,11].
+  // 12 points, max 8 -> the two end points and 3 buckets of 4 steps:
+  // [0,3] [4,7] [8,11].
   std::vector<SeriesPoint> points =
       Points({5, 1, 9, 4, /**/ 2, 2, 2, 2, /**/ 7, 8, 100, -3});
-  DownsampleResult r = Downsample(points, 0, 11, 6);
+  DownsampleResult r = Downsample(points, 0, 11, 8);
   EXPECT_TRUE(r.downsampled);
   EXPECT_EQ(r.total_in_range, 12);
   EXPECT_THAT(r.points,
-              ElementsAre(points[1], points[2],  // min 1 @1, max 9 @2
+              ElementsAre(points[0],             // first
+                          points[1], points[2],  // min 1 @1, max 9 @2
                           points[4],             // all equal: earliest, once
-                          points[10], points[11]));  // spike 100, dip -3
+                          points[10], points[11]));  // spike 100, dip -3 (last)
+}
+
+TEST(DownsampleTest, R_DASH_04_FirstAndLastPointOfTheRangeAreAlwaysShown) {
+  // A noisy curve: the last step is rarely its bucket's extreme.
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> noise(0, 1);
+  std::vector<SeriesPoint> points;
+  for (int64_t s = 1; s <= 10000; ++s) points.push_back({s, noise(rng), 1});
+  points.back().value = 0.5;
+  for (int32_t max_points : {2, 3, 10, 200, 1000}) {
+    DownsampleResult r = Downsample(points, 1, 10000, max_points);
+    ASSERT_TRUE(r.downsampled);
+    EXPECT_LE(static_cast<int32_t>(r.points.size()), max_points);
+    EXPECT_EQ(r.points.front(), points.front()) << max_points;
+    EXPECT_EQ(r.points.back(), points.back()) << max_points;
+  }
+  // A step range: its own first and last points.
+  DownsampleResult range = Downsample(points, 2000, 2999, 100);
+  EXPECT_EQ(range.points.front().step, 2000);
+  EXPECT_EQ(range.points.back().step, 2999);
+  EXPECT_LE(range.points.size(), 100u);
+  // 2 and 3 points: the two ends only.
+  EXPECT_THAT(Downsample(points, 1, 10000, 3).points,
+              ElementsAre(points.front(), points.back()));
 }
 
 TEST(DownsampleTest, NaNIsTheMaximumAndNeverHidesTheMinimum) {
-  // 2 buckets of 3 steps.
+  // The end points and 3 buckets of 3 steps.
   std::vector<SeriesPoint> points =
-      Points({1.0, kNaN, 0.5, /**/ kNaN, kNaN, kNaN, /**/ 4});
-  DownsampleResult r = Downsample(points, 0, 5, 4);
+      Points({1.0, kNaN, 0.5, /**/ kNaN, kNaN, kNaN, /**/ 4, 3, 5});
+  DownsampleResult r = Downsample(points, 0, 8, 8);
   ASSERT_TRUE(r.downsampled);
-  ASSERT_EQ(r.points.size(), 3u);
-  EXPECT_EQ(r.points[0].step, 1);  // NaN: the maximum of bucket 0...
-  EXPECT_TRUE(std::isnan(r.points[0].value));
-  EXPECT_EQ(r.points[1], points[2]);  // ...and its real minimum is kept.
-  EXPECT_EQ(r.points[2].step, 3);     // All-NaN bucket: one point.
-  EXPECT_TRUE(std::isnan(r.points[2].value));
+  ASSERT_EQ(r.points.size(), 6u);
+  EXPECT_EQ(r.points[0], points[0]);  // First.
+  EXPECT_EQ(r.points[1].step, 1);     // NaN: the maximum of bucket 0...
+  EXPECT_TRUE(std::isnan(r.points[1].value));
+  EXPECT_EQ(r.points[2], points[2]);  // ...and its real minimum is kept.
+  EXPECT_EQ(r.points[3].step, 3);     // All-NaN bucket: one point.
+  EXPECT_TRUE(std::isnan(r.points[3].value));
+  EXPECT_EQ(r.points[4], points[7]);  // Minimum of bucket 2...
+  EXPECT_EQ(r.points[5], points[8]);  // ...its maximum, also the last.
 }
 
 TEST(DownsampleTest, InfinitiesAreOrdinaryExtremes) {
-  std::vector<SeriesPoint> points = Points({1, kInf, -kInf, 2});
-  DownsampleResult r = Downsample(points, 0, 3, 2);  // One bucket.
-  EXPECT_THAT(r.points, ElementsAre(points[1], points[2]));
+  std::vector<SeriesPoint> points = Points({1, kInf, -kInf, 2, 3});
+  DownsampleResult r = Downsample(points, 0, 4, 4);  // One bucket.
+  EXPECT_THAT(r.points,
+              ElementsAre(points[0], points[1], points[2], points[4]));
 }
 
 TEST(DownsampleTest, BucketsSpanTheRequestedRangeNotTheData) {
   // Points only in the first half of [0, 99]: with 2 buckets of 50 steps,
-  // they all fall into bucket 0.
-  std::vector<SeriesPoint> points = Points({3, 9, 1, 4, 5}, 10);
-  DownsampleResult r = Downsample(points, 0, 99, 4);
+  // they all fall into bucket 0 (over the data, [10, 16], step 15 would be
+  // bucket 1's maximum).
+  std::vector<SeriesPoint> points = Points({3, 9, 1, 4, 5, 6, 2}, 10);
+  DownsampleResult r = Downsample(points, 0, 99, 6);
   EXPECT_TRUE(r.downsampled);
-  EXPECT_THAT(r.points, ElementsAre(points[1], points[2]));
+  EXPECT_THAT(r.points,
+              ElementsAre(points[0], points[1], points[2], points[6]));
 }
 
 TEST(DownsampleTest, NeverReturnsMoreThanMaxPointsAndKeepsStepOrder) {

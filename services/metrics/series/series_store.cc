@@ -1869,7 +1869,7 @@ absl::StatusOr<LossCurve> SeriesStore::Answer(
   curve.set_start_step(*start);
   curve.set_end_step(*end);
 
-  const int64_t buckets = max_points / 2;
+  const int64_t buckets = DownsampleBuckets(max_points);
   std::vector<SeriesPoint> points;
   for (Run& run : runs) {
     CurveSeries* out = curve.add_series();
@@ -1893,12 +1893,23 @@ absl::StatusOr<LossCurve> SeriesStore::Answer(
         RETURN_IF_ERROR(run.reader.Points(*start, *end, &raw));
         points = Downsample(raw, *start, *end, max_points).points;
       } else {
-        BucketLayout layout(*start, *end, buckets);
-        for (int64_t b = 0; b < buckets; ++b) {
-          ASSIGN_OR_RETURN(Extremes e, run.reader.RangeExtremes(
-                                           layout.First(b), layout.Last(b)));
-          AppendBucketPoints(e, &points);
+        // As Downsample(): the first point, the buckets' extremes, the last.
+        ASSIGN_OR_RETURN(std::optional<int64_t> first,
+                         run.reader.FirstIn(*start, *end));
+        ASSIGN_OR_RETURN(std::optional<int64_t> last,
+                         run.reader.LastIn(*start, *end));
+        RETURN_IF_ERROR(run.reader.Points(*first, *first, &points));
+        if (buckets > 0) {
+          BucketLayout layout(*start, *end, buckets);
+          for (int64_t b = 0; b < buckets; ++b) {
+            ASSIGN_OR_RETURN(Extremes e, run.reader.RangeExtremes(
+                                             layout.First(b), layout.Last(b)));
+            AppendBucketPoints(e, &points);
+          }
         }
+        std::vector<SeriesPoint> end_point;
+        RETURN_IF_ERROR(run.reader.Points(*last, *last, &end_point));
+        for (const SeriesPoint& p : end_point) AppendPoint(p, &points);
       }
     }
     out->mutable_points()->Reserve(static_cast<int>(points.size()));

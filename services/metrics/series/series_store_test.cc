@@ -497,6 +497,38 @@ TEST_F(SeriesStoreTest, R_DASH_04_DefaultsAreTrainAndValLossWith1000Points) {
   EXPECT_FALSE(curve.series(0).rolled_back());
 }
 
+TEST_F(SeriesStoreTest, R_DASH_04_CurveShowsTheFirstAndLatestPoint) {
+  // A noisy 10,000-step run: the latest step is no bucket's extreme.
+  std::vector<PointInput> points;
+  for (int64_t s = 1; s <= 10000; ++s) {
+    points.push_back(
+        {"train_loss", s, static_cast<double>((s * 7919) % 1000) / 1000, 1});
+  }
+  points.back().value = 0.5;
+  Ingest("j", points);
+  for (int32_t max_points : {10, 200, 1000}) {
+    for (double raw_scan : {0.0, 1e9}) {  // From summaries, from raw points.
+      options_.raw_scan_points_per_bucket = raw_scan;
+      ReopenWith(options_);
+      SCOPED_TRACE(::testing::Message() << max_points << " " << raw_scan);
+      std::vector<SeriesPoint> shown =
+          ToPoints(Curve(Request("j", {"train_loss"}, max_points)).series(0));
+      ASSERT_FALSE(shown.empty());
+      EXPECT_LE(shown.size(), static_cast<size_t>(max_points));
+      EXPECT_EQ(shown.front().step, 1);
+      EXPECT_EQ(shown.back().step, 10000);
+      EXPECT_EQ(shown.back().value, 0.5);
+      // A step range shows its own ends.
+      GetLossCurveRequest range = Request("j", {"train_loss"}, max_points);
+      range.set_start_step(2000);
+      range.set_end_step(2999);
+      shown = ToPoints(Curve(range).series(0));
+      EXPECT_EQ(shown.front().step, 2000);
+      EXPECT_EQ(shown.back().step, 2999);
+    }
+  }
+}
+
 TEST_F(SeriesStoreTest, R_DASH_04_MaxPointsIsCoerced) {
   IngestRange("j", 0, 30000);
   EXPECT_EQ(Curve(Request("j", {}, 1)).max_points(), 2);
@@ -687,13 +719,15 @@ TEST_F(SeriesStoreTest, NaNAndInfinityAreStoredAsReported) {
                {"train_loss", 5, -0.0, 1}});
   std::vector<SeriesPoint> points = Read("j", "train_loss");
   EXPECT_EQ(points, models_["j"].Effective("train_loss"));
-  // Downsampled to 2 points (one bucket): min -Inf and max NaN.
-  LossCurve curve = Curve(Request("j", {"train_loss"}, 2));
+  // Downsampled to 4 points (the ends and one bucket): min -Inf and max NaN.
+  LossCurve curve = Curve(Request("j", {"train_loss"}, 4));
   std::vector<SeriesPoint> shown = ToPoints(curve.series(0));
-  ASSERT_THAT(shown, SizeIs(2));
-  EXPECT_TRUE(std::isnan(shown[0].value));
-  EXPECT_EQ(shown[0].step, 2);
-  EXPECT_EQ(shown[1].value, -kInf);
+  ASSERT_THAT(shown, SizeIs(4));
+  EXPECT_EQ(shown[0].step, 1);
+  EXPECT_TRUE(std::isnan(shown[1].value));
+  EXPECT_EQ(shown[1].step, 2);
+  EXPECT_EQ(shown[2].value, -kInf);
+  EXPECT_EQ(shown[3].step, 5);
 }
 
 // ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
 #include "common/testing/test_server.h"
+#include "common/time/clock.h"
 #include "common/webhook/base64.h"
 #include "common/webhook/signature.h"
 #include "gtest/gtest.h"
@@ -35,8 +36,6 @@ inline constexpr char kVectorBody[] =
     "29T03:"
     "10:00Z\",\"checkpoint\":{\"step\":800,\"uri\":\"s3://ckpt/job-7f3a/"
     "800\",\"sizeBytes\":167772160}}";
-inline constexpr char kVectorSignature[] =
-    "v1,C78H0AFqyI0DvPPxUSgCUlLcno4uEIgvSAu6Yim4dH4=";
 
 // The service on a temp (or given) data dir, with helpers to post signed
 // webhooks and call the gRPC API.
@@ -69,13 +68,14 @@ class Harness {
   // The server drains (ending its streams) before the service it serves goes.
   ~Harness() { server_.Shutdown(); }
 
-  // Posts `body` signed for `job` as webhooks.md says.
+  // Posts `body` signed for `job` as webhooks.md says: webhook-timestamp is
+  // real wall-clock time (`ts` overrides it), not the suite's fake clock.
   http::HttpResponse Post(const std::string& job, const std::string& id,
                           const std::string& body,
                           std::string content_type = "application/json",
                           std::optional<std::string> signature = std::nullopt,
                           std::optional<int64_t> ts = std::nullopt) {
-    int64_t timestamp = ts.value_or(absl::ToUnixSeconds(server_.clock().Now()));
+    int64_t timestamp = ts.value_or(absl::ToUnixSeconds(wall_.Now()));
     std::string sig = signature.value_or(webhook::Sign(
         webhook::DeriveJobSecretKey(master_key_, job), id, timestamp, body));
     auto r = http_->Send(http::Method::kPost,
@@ -122,6 +122,7 @@ class Harness {
         .error_code();
   }
 
+  RealClock wall_;  // What a sender signs with.
   testing::TempDir key_dir_;
   testing::TestServer server_;
   std::string key_file_;

@@ -64,7 +64,7 @@ class PodsApiTest : public ::testing::Test {
  protected:
   PodsApiTest()
       : scheduler_(clock_),
-        sender_(clock_, scheduler_, transport_, {.threads = 2}),
+        sender_(clock_, clock_, scheduler_, transport_, {.threads = 2}),
         driver_(clock_, scheduler_, sender_) {}
 
   void SetUp() override { Serve({}); }
@@ -362,7 +362,7 @@ TEST(PodsApiRealTimeTest, FullRunAtHighTimeScale) {
                 if (!webhook::Verify(
                          testing::TestSecret(), req.Header("webhook-id"),
                          req.Header("webhook-timestamp"),
-                         req.Header("webhook-signature"), req.body, clock.Now(),
+                         req.Header("webhook-signature"), req.body, wall.Now(),
                          // At 5,000x a 60 ms stall of a loaded machine is 5
                          // simulated minutes: freshness is tested elsewhere,
                          // here only that every delivery is signed right.
@@ -379,7 +379,7 @@ TEST(PodsApiRealTimeTest, FullRunAtHighTimeScale) {
 
   Scheduler scheduler(clock);
   HttpTransport transport;
-  WebhookSender sender(clock, scheduler, transport, {.threads = 2});
+  WebhookSender sender(clock, wall, scheduler, transport, {.threads = 2});
   Cloud cloud(clock, scheduler, sender, CloudOptions{});
   PodsApi api(cloud, sender, scheduler, ApiOptions{.time_scale = kScale});
   http::HttpServer server(http::HttpServerOptions{});

@@ -48,7 +48,7 @@ class CloudTest : public ::testing::Test {
  protected:
   CloudTest()
       : scheduler_(clock_),
-        sender_(clock_, scheduler_, transport_, {.threads = 2}),
+        sender_(clock_, clock_, scheduler_, transport_, {.threads = 2}),
         driver_(clock_, scheduler_, sender_) {
     sender_.Start();
     Make({});

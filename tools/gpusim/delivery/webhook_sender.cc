@@ -7,9 +7,11 @@
 
 namespace trainyard::gpusim {
 
-WebhookSender::WebhookSender(const Clock& clock, Scheduler& scheduler,
-                             WebhookTransport& transport, SenderOptions options)
+WebhookSender::WebhookSender(const Clock& clock, const Clock& wall_clock,
+                             Scheduler& scheduler, WebhookTransport& transport,
+                             SenderOptions options)
     : clock_(clock),
+      wall_clock_(wall_clock),
       scheduler_(scheduler),
       transport_(transport),
       options_(options),
@@ -122,7 +124,7 @@ void WebhookSender::Worker() {
 
     mu_.Unlock();
     absl::Time sent = clock_.Now();
-    int64_t timestamp = absl::ToUnixSeconds(sent);
+    int64_t timestamp = absl::ToUnixSeconds(wall_clock_.Now());
     http::HttpHeaders headers = {
         {"webhook-id", webhook_id},
         {"webhook-timestamp", absl::StrCat(timestamp)},

@@ -7,9 +7,11 @@
 //
 //   * Each pod has an outbox. Its deliveries go out in order, one at a time:
 //     the next is sent only after the previous was answered 2xx or given up.
-//   * Each attempt is signed (common/webhook Sign) with the current time of
-//     the clock and the same webhook-id, so a retry is never stale and the
-//     receiver's dedupe drops what it already stored.
+//   * Each attempt is signed (common/webhook Sign) with the current real
+//     wall-clock time (webhooks.md: webhook-timestamp is never suite time)
+//     and the same webhook-id, so a retry is never stale, a receiver with
+//     another --time_origin agrees, and the receiver's dedupe drops what it
+//     already stored.
 //   * 408/425/429/5xx and connection errors are retried after
 //     delivery/backoff.h's delay (Retry-After honored), waiting on the
 //     Scheduler, not on a thread; other answers (400, 401, 413, 415) are final
@@ -65,9 +67,11 @@ class WebhookSender {
  public:
   using OutboxId = uint64_t;
 
-  // `clock`, `scheduler` and `transport` must outlive the sender.
-  WebhookSender(const Clock& clock, Scheduler& scheduler,
-                WebhookTransport& transport, SenderOptions options = {});
+  // `clock` is suite time (retry delays, lag statistics), `wall_clock` real
+  // time (webhook-timestamp). All references must outlive the sender.
+  WebhookSender(const Clock& clock, const Clock& wall_clock,
+                Scheduler& scheduler, WebhookTransport& transport,
+                SenderOptions options = {});
   WebhookSender(const WebhookSender&) = delete;
   WebhookSender& operator=(const WebhookSender&) = delete;
   // Stop().
@@ -126,6 +130,7 @@ class WebhookSender {
   bool Idle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock& clock_;
+  const Clock& wall_clock_;
   Scheduler& scheduler_;
   WebhookTransport& transport_;
   const SenderOptions options_;

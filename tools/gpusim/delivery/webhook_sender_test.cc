@@ -35,13 +35,14 @@ class WebhookSenderTest : public ::testing::Test {
  protected:
   WebhookSenderTest() : scheduler_(clock_) {}
   void StartSender(SenderOptions options = {}) {
-    sender_ = std::make_unique<WebhookSender>(clock_, scheduler_, transport_,
-                                              options);
+    sender_ = std::make_unique<WebhookSender>(clock_, wall_, scheduler_,
+                                              transport_, options);
     sender_->Start();
   }
   // Moves the clock, runs due retries and lets the senders finish.
   void Advance(absl::Duration d) {
     clock_.Advance(d);
+    wall_.Advance(d);
     scheduler_.RunDue();
     ASSERT_TRUE(sender_->WaitIdle(kWait));
   }
@@ -50,7 +51,9 @@ class WebhookSenderTest : public ::testing::Test {
                      clock_.Now());
   }
 
-  FakeClock clock_;
+  FakeClock clock_;  // Suite time.
+  // Real time, a year away from the suite's: signatures use this one.
+  FakeClock wall_{absl::FromUnixSeconds(1796000000)};
   Scheduler scheduler_;
   ScriptedTransport transport_;
   std::unique_ptr<WebhookSender> sender_;
@@ -71,7 +74,7 @@ TEST_F(WebhookSenderTest, DeliversInOrderSignedAtSendTime) {
   for (const Request& r : transport_.requests()) {
     EXPECT_EQ(r.url, "http://h:1/v1/webhooks/runpod/j1");
     EXPECT_OK(webhook::Verify(TestSecret(), r.id, absl::StrCat(r.timestamp),
-                              r.signature, r.body, clock_.Now()));
+                              r.signature, r.body, wall_.Now()));
   }
   EXPECT_GE(drained.load(), 1);
   EXPECT_EQ(sender_->Pending(box), 0u);
@@ -80,6 +83,24 @@ TEST_F(WebhookSenderTest, DeliversInOrderSignedAtSendTime) {
   EXPECT_EQ(stats.enqueued, 50);
   EXPECT_EQ(stats.queued, 0);
   EXPECT_EQ(stats.delivery_lag.count(), 50);
+}
+
+// webhooks.md: webhook-timestamp is real wall-clock time, never the suite's
+// scaled time, so processes with different time origins still agree.
+TEST_F(WebhookSenderTest, SignsWithWallClockTimeNotSuiteTime) {
+  StartSender();
+  auto box = sender_->Open("http://h:1/x", TestSecret());
+  Enqueue(box, "evt_1_1");
+  ASSERT_TRUE(sender_->WaitIdle(kWait));
+  std::vector<Request> requests = transport_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const Request& r = requests[0];
+  EXPECT_EQ(r.timestamp, absl::ToUnixSeconds(wall_.Now()));
+  EXPECT_OK(webhook::Verify(TestSecret(), r.id, absl::StrCat(r.timestamp),
+                            r.signature, r.body, wall_.Now()));
+  EXPECT_FALSE(webhook::Verify(TestSecret(), r.id, absl::StrCat(r.timestamp),
+                               r.signature, r.body, clock_.Now())
+                   .ok());
 }
 
 TEST_F(WebhookSenderTest, RetriesKeepTheIdAndBodyAndSignAgain) {
@@ -108,7 +129,7 @@ TEST_F(WebhookSenderTest, RetriesKeepTheIdAndBodyAndSignAgain) {
     EXPECT_NE(r[i].signature, r[i - 1].signature);
     EXPECT_OK(webhook::Verify(TestSecret(), r[i].id,
                               absl::StrCat(r[i].timestamp), r[i].signature,
-                              r[i].body, clock_.Now()));
+                              r[i].body, wall_.Now()));
   }
   SenderStats stats = sender_->Stats();
   EXPECT_EQ(stats.retries, 3);
@@ -240,7 +261,7 @@ TEST_F(WebhookSenderTest, RealReceiverDownThenUpLosesAndDuplicatesNothing) {
                   absl::Status ok = webhook::Verify(
                       TestSecret(), req.Header("webhook-id"),
                       req.Header("webhook-timestamp"),
-                      req.Header("webhook-signature"), req.body, clock_.Now());
+                      req.Header("webhook-signature"), req.body, wall_.Now());
                   if (!ok.ok()) return http::JsonError(401, "bad signature");
                   absl::MutexLock lock(&mu);
                   stored.emplace_back(req.Header("webhook-id"));
@@ -248,7 +269,7 @@ TEST_F(WebhookSenderTest, RealReceiverDownThenUpLosesAndDuplicatesNothing) {
                 });
   ASSERT_OK_AND_ASSIGN(int port, server.Start());
   HttpTransport transport;
-  WebhookSender sender(clock_, scheduler_, transport, {.threads = 2});
+  WebhookSender sender(clock_, wall_, scheduler_, transport, {.threads = 2});
   sender.Start();
   auto box = sender.Open(
       absl::StrCat("http://127.0.0.1:", port, "/v1/webhooks/runpod/j1"),

@@ -177,8 +177,12 @@ void PodContainer::EnterTraining(absl::Time at, std::vector<PodEvent>* out) {
   step_ = config_.resume_step;
   last_checkpoint_step_ = config_.resume_step;
   double percent = TrainingPercent(step_);
-  if (config_.resume_step > 0) {
-    EmitStatus(at, "Recovering from checkpoint...", percent, out);
+  if (config_.resume_step > 0 || config_.attempt > 1) {
+    // A later attempt says where it resumed, also from step 0 (interrupted
+    // before its first checkpoint), so the recovery shows as closed.
+    if (config_.resume_step > 0) {
+      EmitStatus(at, "Recovering from checkpoint...", percent, out);
+    }
     PodEvent& resumed = EmitStatus(
         at, absl::StrCat("\u2713 Resumed from step ", config_.resume_step),
         percent, out);

@@ -20,7 +20,10 @@
 // each epoch "Running validation...", a metrics event with valLoss and
 // perplexity = exp(valLoss), and "Epoch 2 complete - Avg loss: 0.3412".
 // A run created with TRAINYARD_RESUME_STEP > 0 reports
-// status.resumedFromStep when training starts and continues from there.
+// status.resumedFromStep when training starts and continues from there; a
+// later attempt (TRAINYARD_ATTEMPT > 1) from step 0 reports
+// "Resumed from step 0" too. The last STATUS of a completed run is
+// finalization at 100% (webhooks.md "Completion").
 //
 // Thread-compatible: the owner serializes calls.
 #pragma once

@@ -207,6 +207,54 @@ TEST_F(PodContainerTest, TerminateBeforeTrainingHasNothingToCheckpoint) {
   EXPECT_THAT(events.back().message, HasSubstr("during preprocessing"));
 }
 
+// webhooks.md "Completion": the last STATUS before a successful exit is
+// finalization at 100%, whatever the stage timing.
+TEST_F(PodContainerTest, LastStatusBeforeCompletionIsFinalizationAt100) {
+  for (absl::Duration stage_time : {absl::Minutes(1), absl::ZeroDuration()}) {
+    TrainingConfig config = TestConfig();
+    config.stage_time = stage_time;
+    auto c = Make(config);
+    std::vector<PodEvent> events = Play(*c);
+    ASSERT_EQ(c->exit_reason(), ExitReason::kCompleted);
+    const PodEvent* last_status = nullptr;
+    for (const PodEvent& e : events) {
+      if (e.status) last_status = &e;
+    }
+    ASSERT_NE(last_status, nullptr);
+    EXPECT_EQ(last_status->type, EventType::kStatus);
+    EXPECT_EQ(last_status->status->stage, "finalization");
+    ASSERT_TRUE(last_status->status->stage_progress.has_value());
+    EXPECT_DOUBLE_EQ(*last_status->status->stage_progress, 100);
+  }
+}
+
+// Issue 10 item 6: interrupted before its first checkpoint, the next attempt
+// starts over and says so, so the recovery closes at "resumed from step 0".
+TEST_F(PodContainerTest, LaterAttemptFromStepZeroReportsResumedFromZero) {
+  TrainingConfig config = TestConfig();
+  config.attempt = 2;
+  auto c = Make(config);
+  std::vector<PodEvent> events = Play(*c);
+  const PodEvent* resumed = nullptr;
+  for (const PodEvent& e : events) {
+    if (e.status && e.status->resumed_from_step) {
+      resumed = &e;
+      break;
+    }
+  }
+  ASSERT_NE(resumed, nullptr);
+  EXPECT_EQ(*resumed->status->resumed_from_step, 0);
+  EXPECT_EQ(resumed->status->substatus, "\u2713 Resumed from step 0");
+  EXPECT_EQ(resumed->status->stage, "training");
+  std::vector<const PodEvent*> metrics = OfType(events, EventType::kMetrics);
+  EXPECT_EQ(metrics.front()->metrics->step, 1);
+  // A first attempt has nothing to resume from.
+  auto first = Make();
+  for (const PodEvent& e : Play(*first)) {
+    ASSERT_FALSE(e.status && e.status->resumed_from_step);
+  }
+}
+
 TEST_F(PodContainerTest, ResumeContinuesFromTheStepWithTheNextAttempt) {
   TrainingConfig config = TestConfig();
   config.resume_step = 42;
