@@ -45,26 +45,12 @@ CostModule::CostModule(server::ServiceContext& ctx, const CostConfig& config,
                config.alert_heartbeat) {
   book_.SetAlertListener([this] { hub_.WakeAll(); });
   ctx.host.OnDrain([this] { hub_.CloseAll(); });
-}
-
-CostModule::~CostModule() {
-  stop_.Notify();
-  if (ticker_.joinable()) ticker_.join();
-}
-
-absl::Status CostModule::Warmup() {
-  RETURN_IF_ERROR(book_.Load());
-  if (config_.budget_check_interval > absl::ZeroDuration()) {
-    // TODO(coordinator): ServiceHost::Every once it lands on main.
-    ticker_ = std::thread([this] {
-      while (!stop_.WaitForNotificationWithTimeout(
-          config_.budget_check_interval)) {
-        Tick();
-      }
-    });
+  if (config.budget_check_interval > absl::ZeroDuration()) {
+    ctx.host.Every(config.budget_check_interval, [this] { Tick(); });
   }
-  return absl::OkStatus();
 }
+
+absl::Status CostModule::Warmup() { return book_.Load(); }
 
 void CostModule::Tick() {
   absl::StatusOr<int> fired = book_.CheckBudgets();

@@ -7,11 +7,9 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/server/run_service.h"
 #include "services/cost/app/cost_book.h"
@@ -46,9 +44,8 @@ class CostModule final : public server::ServiceModule {
   // References must outlive the module.
   CostModule(server::ServiceContext& ctx, const CostConfig& config,
              std::unique_ptr<ProgressSource> progress);
-  ~CostModule() override;
 
-  // Loads the book, then starts the periodic budget check.
+  // Loads the book (the periodic budget check starts when the host serves).
   absl::Status Warmup() override;
   // One budget check (the periodic work).
   void Tick();
@@ -66,8 +63,6 @@ class CostModule final : public server::ServiceModule {
   AlertHub hub_;
   std::unique_ptr<server::Rpc> rpc_;
   CostServiceImpl service_;
-  absl::Notification stop_;
-  std::thread ticker_;
 };
 
 // Builds the module and registers it with ctx.host. `progress` overrides the

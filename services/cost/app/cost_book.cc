@@ -9,6 +9,7 @@
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
+#include "services/cost/app/rejection_status.h"
 #include "services/cost/domain/job_cost.h"
 #include "services/cost/domain/money.h"
 #include "services/cost/domain/rate_card.h"
@@ -119,7 +120,10 @@ absl::StatusOr<v1::RateCard> CostBook::UpdateRateCard(RateCardUpdate u) {
     next.mutable_paused_storage_per_gb_month()->set_currency_code(
         next.currency_code());
   }
-  RETURN_IF_ERROR(ValidateRateCardChange(current, next, u.force));
+  if (std::optional<Rejection> r =
+          ValidateRateCardChange(current, next, u.force)) {
+    return ToStatus(*r);
+  }
   next.set_version(current.version() + 1);
   *next.mutable_update_time() = ToProto(clock_.Now());
   *next.mutable_updated_by() = u.by;
@@ -153,10 +157,10 @@ absl::StatusOr<v1::CostEstimate> CostBook::EstimateLocked(
     const common::v1::TrainingConfig& config, int64_t from_step,
     std::optional<double> observed) const {
   const v1::RateCard& card = cards_.back();
-  ASSIGN_OR_RETURN(
-      const int64_t rate,
-      PodHourlyRateMicros(card, config.gpu_type(), config.pricing(),
-                          config.gpu_count(), "config.gpu_type", true));
+  ASSIGN_OR_RETURN(const int64_t rate,
+                   ToStatusOr(PodHourlyRateMicros(
+                       card, config.gpu_type(), config.pricing(),
+                       config.gpu_count(), "config.gpu_type", true)));
   const int64_t total = TotalSteps(config);
   if (from_step > total) {
     return InvalidFieldError(
@@ -430,8 +434,8 @@ absl::StatusOr<v1::Meter> CostBook::OpenMeter(const std::string& request_id,
       opening.pricing = record.config().pricing();
     }
     const absl::Time now = clock_.Now();
-    ASSIGN_OR_RETURN(MeterChange change,
-                     cost::OpenMeter(record, cards_.back(), opening));
+    ASSIGN_OR_RETURN(MeterChange change, ToStatusOr(cost::OpenMeter(
+                                             record, cards_.back(), opening)));
     opened = change.meters.back();
     storage::WriteBatch batch;
     StageChange(change, batch);
@@ -478,7 +482,7 @@ absl::StatusOr<v1::Meter> CostBook::CloseMeter(Closing c) {
       }
     }
     ASSIGN_OR_RETURN(MeterChange change,
-                     cost::CloseMeter(record, meter, c.closing));
+                     ToStatusOr(cost::CloseMeter(record, meter, c.closing)));
     closed = change.meters.back();
     if (change.entries.empty()) return closed;  // a repeated close
     storage::WriteBatch batch;

@@ -4,8 +4,6 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/status/errors.h"
-#include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "services/cost/domain/job_cost.h"
 #include "services/cost/domain/rate_card.h"
@@ -60,46 +58,47 @@ int FindOpen(const internal::JobRecord& record, const std::string& meter_id) {
 
 }  // namespace
 
-absl::StatusOr<MeterChange> OpenMeter(internal::JobRecord& record,
-                                      const v1::RateCard& card,
-                                      const MeterOpening& o) {
+Checked<MeterChange> OpenMeter(internal::JobRecord& record,
+                               const v1::RateCard& card,
+                               const MeterOpening& o) {
   if (record.final()) {
-    return WithReason(
-        absl::FailedPreconditionError(absl::StrCat(
+    return Rejection{
+        .code = absl::StatusCode::kFailedPrecondition,
+        .reason = "JOB_COST_FINAL",
+        .message = absl::StrCat(
             "job ", record.job_id(),
-            " has a final cost; RegisterJob reopens it for a retry")),
-        "JOB_COST_FINAL");
+            " has a final cost; RegisterJob reopens it for a retry")};
   }
   const bool compute = IsComputePhase(o.phase);
   const int64_t start_ms = absl::ToUnixMillis(o.start_time);
   if (start_ms < LastEndMs(record, o.phase)) {
-    return WithReason(
-        InvalidFieldError("start_time",
-                          absl::StrCat("overlaps the job's previous ",
-                                       common::v1::CostPhase_Name(o.phase),
-                                       " meter, which ended at ",
-                                       absl::FormatTime(absl::FromUnixMillis(
-                                           LastEndMs(record, o.phase))))),
-        "METER_OVERLAP");
+    return Rejection{
+        .field = "start_time",
+        .reason = "METER_OVERLAP",
+        .message = absl::StrCat(
+            "overlaps the job's previous ", common::v1::CostPhase_Name(o.phase),
+            " meter, which ended at ",
+            absl::FormatTime(
+                absl::FromUnixMillis(LastEndMs(record, o.phase))))};
   }
   int replaced = -1;
   for (int i = 0; i < record.open_meters_size(); ++i) {
     const v1::Meter& open = record.open_meters(i);
     if (open.phase() == o.phase) {
-      return WithReason(
-          InvalidFieldError(
-              "phase", absl::StrCat("meter ", open.meter_id(), " of phase ",
-                                    common::v1::CostPhase_Name(o.phase),
-                                    " is open for this job; close it first")),
-          "METER_OVERLAP");
+      return Rejection{
+          .field = "phase",
+          .reason = "METER_OVERLAP",
+          .message = absl::StrCat("meter ", open.meter_id(), " of phase ",
+                                  common::v1::CostPhase_Name(o.phase),
+                                  " is open for this job; close it first")};
     }
     if (compute && IsComputePhase(open.phase())) {
       if (o.start_time < FromProto(open.start_time())) {
-        return WithReason(
-            InvalidFieldError("start_time",
-                              absl::StrCat("before the start of meter ",
-                                           open.meter_id(), " it replaces")),
-            "METER_OVERLAP");
+        return Rejection{
+            .field = "start_time",
+            .reason = "METER_OVERLAP",
+            .message = absl::StrCat("before the start of meter ",
+                                    open.meter_id(), " it replaces")};
       }
       replaced = i;
     }
@@ -115,15 +114,15 @@ absl::StatusOr<MeterChange> OpenMeter(internal::JobRecord& record,
   meter.set_state(v1::METER_STATE_OPEN);
   meter.mutable_amount()->set_currency_code(card.currency_code());
   if (compute) {
-    ASSIGN_OR_RETURN(const int64_t rate,
-                     PodHourlyRateMicros(card, o.gpu_type, o.pricing,
-                                         o.gpu_count, "gpu_type", false));
+    Checked<int64_t> rate = PodHourlyRateMicros(card, o.gpu_type, o.pricing,
+                                                o.gpu_count, "gpu_type", false);
+    if (!rate.ok()) return rate.rejection();
     meter.set_gpu_type(o.gpu_type);
     meter.set_gpu_count(o.gpu_count);
     meter.set_pricing(o.pricing);
     meter.set_pod_id(o.pod_id);
     meter.mutable_hourly_rate()->set_currency_code(card.currency_code());
-    meter.mutable_hourly_rate()->set_micros(rate);
+    meter.mutable_hourly_rate()->set_micros(rate.value());
   } else {
     meter.set_storage_bytes(o.storage_bytes);
     *meter.mutable_storage_rate_per_gb_month() =
@@ -140,37 +139,37 @@ absl::StatusOr<MeterChange> OpenMeter(internal::JobRecord& record,
   return change;
 }
 
-absl::StatusOr<MeterChange> CloseMeter(internal::JobRecord& record,
-                                       const v1::Meter& meter,
-                                       const MeterClosing& c) {
+Checked<MeterChange> CloseMeter(internal::JobRecord& record,
+                                const v1::Meter& meter, const MeterClosing& c) {
   MeterChange change;
   if (meter.state() == v1::METER_STATE_CLOSED) {
     const bool same =
         meter.close_reason() == c.reason &&
         (!c.end_time_given || FromProto(meter.end_time()) == c.end_time);
     if (!same) {
-      return WithReason(
-          InvalidFieldError(
-              c.end_time_given ? "end_time" : "reason",
-              absl::StrCat("meter ", meter.meter_id(), " was closed at ",
+      return Rejection{.field = c.end_time_given ? "end_time" : "reason",
+                       .reason = "METER_ALREADY_CLOSED",
+                       .message = absl::StrCat(
+                           "meter ", meter.meter_id(), " was closed at ",
                            absl::FormatTime(FromProto(meter.end_time())), " (",
                            v1::MeterCloseReason_Name(meter.close_reason()),
-                           "); a retry must repeat that close")),
-          "METER_ALREADY_CLOSED");
+                           "); a retry must repeat that close")};
     }
     change.meters.push_back(meter);
     return change;
   }
   const int index = FindOpen(record, meter.meter_id());
   if (index < 0) {
-    return absl::InternalError(absl::StrCat(
-        "meter ", meter.meter_id(), " is open but not in its job's record"));
+    return Rejection{
+        .code = absl::StatusCode::kInternal,
+        .message = absl::StrCat("meter ", meter.meter_id(),
+                                " is open but not in its job's record")};
   }
   if (c.end_time < FromProto(meter.start_time())) {
-    return InvalidFieldError(
-        "end_time",
-        absl::StrCat("before the meter's start_time ",
-                     absl::FormatTime(FromProto(meter.start_time()))));
+    return Rejection{.field = "end_time",
+                     .message = absl::StrCat(
+                         "before the meter's start_time ",
+                         absl::FormatTime(FromProto(meter.start_time())))};
   }
   const WastedSteps* wasted =
       c.reason == v1::METER_CLOSE_REASON_INTERRUPTED && c.wasted.has_value()

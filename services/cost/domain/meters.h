@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/cost/domain/ledger.h"
+#include "services/cost/domain/rejection.h"
 #include "trainyard/cost/internal/state.pb.h"
 #include "trainyard/cost/v1/cost.pb.h"
 
@@ -42,15 +42,15 @@ struct MeterChange {
 };
 
 // Opens a meter on `record` (which the caller then stores). The opened meter
-// is change.meters.back(). Errors: FAILED_PRECONDITION JOB_COST_FINAL when
+// is change.meters.back(). Rejections: FAILED_PRECONDITION JOB_COST_FINAL when
 // the job's cost is final; INVALID_ARGUMENT METER_OVERLAP naming `phase`
 // when a meter of the same phase is open, or
 // naming `start_time` when it is before the end of the phase's last meter or
 // the start of the compute meter it replaces; INVALID_ARGUMENT naming
 // gpu_type for a type not on the card (or unavailable).
-absl::StatusOr<MeterChange> OpenMeter(internal::JobRecord& record,
-                                      const v1::RateCard& card,
-                                      const MeterOpening& opening);
+Checked<MeterChange> OpenMeter(internal::JobRecord& record,
+                               const v1::RateCard& card,
+                               const MeterOpening& opening);
 
 // A validated CloseMeter request.
 struct MeterClosing {
@@ -66,9 +66,9 @@ struct MeterClosing {
 // closing repeats it (same reason, and the same end_time or none given);
 // otherwise INVALID_ARGUMENT METER_ALREADY_CLOSED naming end_time or reason.
 // INVALID_ARGUMENT naming end_time when it is before the meter's start.
-absl::StatusOr<MeterChange> CloseMeter(internal::JobRecord& record,
-                                       const v1::Meter& meter,
-                                       const MeterClosing& closing);
+Checked<MeterChange> CloseMeter(internal::JobRecord& record,
+                                const v1::Meter& meter,
+                                const MeterClosing& closing);
 
 // The reason an open meter closes with when the job ends in `state`.
 v1::MeterCloseReason CloseReasonFor(common::v1::JobState state);

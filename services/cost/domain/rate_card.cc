@@ -6,8 +6,6 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "common/status/errors.h"
-#include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 
 namespace trainyard::cost {
@@ -39,30 +37,31 @@ common::v1::Money Usd(int64_t micros, const std::string& currency) {
   return m;
 }
 
-absl::Status CheckRate(const common::v1::Money& rate, int64_t current,
-                       const std::string& currency, const std::string& field,
-                       bool force) {
+std::optional<Rejection> CheckRate(const common::v1::Money& rate,
+                                   int64_t current, const std::string& currency,
+                                   const std::string& field, bool force) {
   if (rate.currency_code() != currency) {
-    return InvalidFieldError(
-        absl::StrCat(field, ".currency_code"),
-        absl::StrCat("must be the card's currency ", currency));
+    return Rejection{
+        .field = absl::StrCat(field, ".currency_code"),
+        .message = absl::StrCat("must be the card's currency ", currency)};
   }
-  if (rate.micros() <= 0) return InvalidFieldError(field, "must be > 0");
+  if (rate.micros() <= 0) {
+    return Rejection{.field = field, .message = "must be > 0"};
+  }
   if (rate.micros() > kMaxRateMicros) {
-    return InvalidFieldError(field, "absurd: above 1000 per unit");
+    return Rejection{.field = field, .message = "absurd: above 1000 per unit"};
   }
   if (!force && current > 0 &&
       (rate.micros() > current * kMaxRateChangeFactor ||
        rate.micros() * kMaxRateChangeFactor < current)) {
-    return WithReason(
-        InvalidFieldError(
-            field,
-            absl::StrCat("changes the rate more than ", kMaxRateChangeFactor,
-                         "x (from ", current, " to ", rate.micros(),
-                         " micros); set force to apply it")),
-        "RATE_CHANGE_TOO_LARGE");
+    return Rejection{
+        .field = field,
+        .reason = "RATE_CHANGE_TOO_LARGE",
+        .message = absl::StrCat(
+            "changes the rate more than ", kMaxRateChangeFactor, "x (from ",
+            current, " to ", rate.micros(), " micros); set force to apply it")};
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
 }  // namespace
@@ -100,13 +99,14 @@ const v1::GpuRate* FindGpuRate(const v1::RateCard& card, GpuType type) {
   return nullptr;
 }
 
-absl::Status ValidateRateCardChange(const v1::RateCard& current,
-                                    const v1::RateCard& next, bool force) {
+std::optional<Rejection> ValidateRateCardChange(const v1::RateCard& current,
+                                                const v1::RateCard& next,
+                                                bool force) {
   const std::string& currency = current.currency_code();
   if (!next.currency_code().empty() && next.currency_code() != currency) {
-    return InvalidFieldError(
-        "rate_card.currency_code",
-        absl::StrCat("v1 serves one currency, ", currency));
+    return Rejection{
+        .field = "rate_card.currency_code",
+        .message = absl::StrCat("v1 serves one currency, ", currency)};
   }
   absl::flat_hash_set<int> seen;
   for (int i = 0; i < next.gpu_rates_size(); ++i) {
@@ -114,46 +114,48 @@ absl::Status ValidateRateCardChange(const v1::RateCard& current,
     const std::string field = absl::StrCat("rate_card.gpu_rates[", i, "]");
     if (rate.gpu_type() == common::v1::GPU_TYPE_UNSPECIFIED ||
         !common::v1::GpuType_IsValid(rate.gpu_type())) {
-      return InvalidFieldError(absl::StrCat(field, ".gpu_type"),
-                               "unknown GPU type");
+      return Rejection{.field = absl::StrCat(field, ".gpu_type"),
+                       .message = "unknown GPU type"};
     }
     if (!seen.insert(rate.gpu_type()).second) {
-      return InvalidFieldError(absl::StrCat(field, ".gpu_type"),
-                               "listed twice");
+      return Rejection{.field = absl::StrCat(field, ".gpu_type"),
+                       .message = "listed twice"};
     }
     const v1::GpuRate* old = FindGpuRate(current, rate.gpu_type());
-    absl::Status s =
+    std::optional<Rejection> s =
         CheckRate(rate.spot_hourly(), old ? old->spot_hourly().micros() : 0,
                   currency, absl::StrCat(field, ".spot_hourly"), force);
-    if (!s.ok()) return s;
+    if (s.has_value()) return s;
     s = CheckRate(rate.on_demand_hourly(),
                   old ? old->on_demand_hourly().micros() : 0, currency,
                   absl::StrCat(field, ".on_demand_hourly"), force);
-    if (!s.ok()) return s;
+    if (s.has_value()) return s;
   }
   return CheckRate(next.paused_storage_per_gb_month(),
                    current.paused_storage_per_gb_month().micros(), currency,
                    "rate_card.paused_storage_per_gb_month", force);
 }
 
-absl::StatusOr<int64_t> PodHourlyRateMicros(
-    const v1::RateCard& card, GpuType type, common::v1::Pricing pricing,
-    int32_t gpu_count, std::string_view field, bool require_available) {
+Checked<int64_t> PodHourlyRateMicros(const v1::RateCard& card, GpuType type,
+                                     common::v1::Pricing pricing,
+                                     int32_t gpu_count, std::string_view field,
+                                     bool require_available) {
   const v1::GpuRate* rate = FindGpuRate(card, type);
   if (rate == nullptr) {
-    return WithReason(InvalidFieldError(field, "GPU type not on the rate card"),
-                      "UNKNOWN_GPU_TYPE");
+    return Rejection{.field = std::string(field),
+                     .reason = "UNKNOWN_GPU_TYPE",
+                     .message = "GPU type not on the rate card"};
   }
   if (require_available && !rate->available()) {
-    return WithReason(
-        InvalidFieldError(
-            field, absl::StrCat(rate->display_name(), " is not available")),
-        "GPU_TYPE_UNAVAILABLE");
+    return Rejection{
+        .field = std::string(field),
+        .reason = "GPU_TYPE_UNAVAILABLE",
+        .message = absl::StrCat(rate->display_name(), " is not available")};
   }
   const int64_t per_gpu = pricing == common::v1::PRICING_ON_DEMAND
                               ? rate->on_demand_hourly().micros()
                               : rate->spot_hourly().micros();
-  return per_gpu * std::max(gpu_count, 1);
+  return Checked<int64_t>(per_gpu * std::max(gpu_count, 1));
 }
 
 }  // namespace trainyard::cost

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
-#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/cost/domain/rejection.h"
 #include "trainyard/cost/v1/cost.pb.h"
 
 namespace trainyard::cost {
@@ -27,11 +29,12 @@ std::string GpuDisplayName(common::v1::GpuType type);
 // Checks `next` (the card after an update) against `current`: one entry per
 // known GPU type at most, rates in (0, kMaxRateMicros], one currency, and no
 // rate more than kMaxRateChangeFactor times above or below its current value
-// unless `force`. Errors are INVALID_ARGUMENT naming the field
+// unless `force`. Rejections are INVALID_ARGUMENT naming the field
 // (rate_card.gpu_rates[i].spot_hourly, ...), reason RATE_CHANGE_TOO_LARGE for
 // the factor rule.
-absl::Status ValidateRateCardChange(const v1::RateCard& current,
-                                    const v1::RateCard& next, bool force);
+std::optional<Rejection> ValidateRateCardChange(const v1::RateCard& current,
+                                                const v1::RateCard& next,
+                                                bool force);
 
 // The entry of `type`, or null.
 const v1::GpuRate* FindGpuRate(const v1::RateCard& card,
@@ -40,11 +43,10 @@ const v1::GpuRate* FindGpuRate(const v1::RateCard& card,
 // Per-GPU hourly rate at `pricing` x gpu_count. INVALID_ARGUMENT naming
 // `field` when the type is not on the card, or unavailable and
 // `require_available`.
-absl::StatusOr<int64_t> PodHourlyRateMicros(const v1::RateCard& card,
-                                            common::v1::GpuType type,
-                                            common::v1::Pricing pricing,
-                                            int32_t gpu_count,
-                                            std::string_view field,
-                                            bool require_available);
+Checked<int64_t> PodHourlyRateMicros(const v1::RateCard& card,
+                                     common::v1::GpuType type,
+                                     common::v1::Pricing pricing,
+                                     int32_t gpu_count, std::string_view field,
+                                     bool require_available);
 
 }  // namespace trainyard::cost

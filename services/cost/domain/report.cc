@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
+#include "common/strings/csv.h"
 #include "common/time/proto_time.h"
 #include "services/cost/domain/money.h"
 #include "services/cost/domain/rate_card.h"
@@ -81,19 +81,6 @@ bool PassesFilters(const ReportQuery& q, const ReportLine& l) {
          q.created_by.Passes(l.created_by.user_id()) &&
          q.preset.Passes(l.preset) && q.gpu_type.Passes(l.gpu_type) &&
          q.pricing.Passes(l.pricing) && q.job_id.Passes(l.job_id);
-}
-
-std::string CsvCell(std::string_view text) {
-  std::string cell(text);
-  if (!cell.empty() &&
-      (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@')) {
-    cell.insert(0, "'");
-  }
-  if (cell.find_first_of(",\"\r\n") != std::string::npos) {
-    return absl::StrCat("\"", absl::StrReplaceAll(cell, {{"\"", "\"\""}}),
-                        "\"");
-  }
-  return cell;
 }
 
 v1::GetCostReportResponse BuildReport(
@@ -177,10 +164,11 @@ v1::GetCostReportResponse BuildReport(
     std::string csv =
         "key,label,amount_usd,job_count,gpu_hours,average_per_job_usd\r\n";
     for (const v1::CostReportRow& r : out.rows()) {
-      absl::StrAppend(&csv, CsvCell(r.key()), ",", CsvCell(r.label()), ",",
-                      Dollars(r.amount().micros()), ",", r.job_count(), ",",
-                      absl::StrFormat("%.6f", r.gpu_hours()), ",",
-                      Dollars(r.average_per_job().micros()), "\r\n");
+      const std::string count = absl::StrCat(r.job_count());
+      const std::string hours = absl::StrFormat("%.6f", r.gpu_hours());
+      const std::string amount = Dollars(r.amount().micros());
+      const std::string average = Dollars(r.average_per_job().micros());
+      AppendCsvRow({r.key(), r.label(), amount, count, hours, average}, &csv);
     }
     out.set_csv(std::move(csv));
   }

@@ -60,8 +60,4 @@ v1::GetCostReportResponse BuildReport(
     const std::vector<internal::HistorySample>& samples,
     const std::string& currency);
 
-// One CSV cell (RFC 4180): quoted when it holds a comma, quote or line break;
-// a leading = + - @ is neutralised with a leading apostrophe.
-std::string CsvCell(std::string_view text);
-
 }  // namespace trainyard::cost

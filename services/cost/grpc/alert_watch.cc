@@ -6,9 +6,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/paging/opaque_token.h"
 #include "common/status/errors.h"
 #include "common/time/proto_time.h"
-#include "services/cost/grpc/page_token.h"
 #include "services/cost/grpc/requests.h"
 
 namespace trainyard::cost {
@@ -19,7 +19,7 @@ constexpr int kMaxAlertsPerMessage = 100;
 
 absl::StatusOr<uint64_t> DecodeAlertCursor(std::string_view cursor) {
   absl::StatusOr<std::string> payload =
-      DecodeOpaqueToken("cursor", kCursorKind, "", cursor);
+      paging::DecodeOpaqueToken("cursor", kCursorKind, "", cursor);
   if (!payload.ok()) return payload.status();
   uint64_t seq = 0;
   if (!absl::SimpleAtoi(*payload, &seq)) {
@@ -49,7 +49,7 @@ absl::Status CheckRequest(const v1::WatchBudgetAlertsRequest& r) {
 }  // namespace
 
 std::string EncodeAlertCursor(uint64_t seq) {
-  return EncodeOpaqueToken(kCursorKind, "", absl::StrCat(seq));
+  return paging::EncodeOpaqueToken(kCursorKind, "", absl::StrCat(seq));
 }
 
 void AlertHub::Add(const std::shared_ptr<AlertWatch>& watch) {

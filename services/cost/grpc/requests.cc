@@ -7,12 +7,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/paging/opaque_token.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "google/protobuf/descriptor.h"
 #include "services/cost/grpc/filter_parser.h"
-#include "services/cost/grpc/page_token.h"
 
 namespace trainyard::cost {
 namespace {
@@ -373,8 +373,8 @@ absl::StatusOr<LedgerPage> ToLedgerPage(const v1::ListLedgerEntriesRequest& r) {
   page.binding = absl::StrCat(r.job_id(), "\n", r.filter(), "\n", order);
   if (!r.page_token().empty()) {
     ASSIGN_OR_RETURN(std::string payload,
-                     DecodeOpaqueToken("page_token", "ledger", page.binding,
-                                       r.page_token()));
+                     paging::DecodeOpaqueToken("page_token", "ledger",
+                                               page.binding, r.page_token()));
     if (!absl::SimpleAtoi(payload, &page.offset) || page.offset < 0) {
       return WithReason(InvalidFieldError("page_token", "malformed"),
                         "INVALID_PAGE_TOKEN");
@@ -384,7 +384,8 @@ absl::StatusOr<LedgerPage> ToLedgerPage(const v1::ListLedgerEntriesRequest& r) {
 }
 
 std::string NextLedgerToken(const LedgerPage& page, int64_t next_offset) {
-  return EncodeOpaqueToken("ledger", page.binding, absl::StrCat(next_offset));
+  return paging::EncodeOpaqueToken("ledger", page.binding,
+                                   absl::StrCat(next_offset));
 }
 
 absl::StatusOr<ReportQuery> ToReportQuery(const v1::GetCostReportRequest& r,
