@@ -755,6 +755,10 @@ absl::StatusOr<int> CostBook::CheckBudgets() {
     std::vector<internal::JobRecord> changed;
     for (const auto& [id, job] : jobs_) {
       if (job.final() || job.open_meters_size() == 0) continue;
+      // Most jobs cross nothing: check before copying the record.
+      if (!DueAlertKinds(job, AccruedAt(job, now).spend_micros).any()) {
+        continue;
+      }
       internal::JobRecord record = job;
       if (StageAlerts(record, now, batch, fired) > 0) {
         CostStore::StageJob(record, batch);

@@ -207,6 +207,22 @@ common::v1::CostSummary SummaryOf(const common::v1::CostTracker& t) {
   return s;
 }
 
+DueKinds DueAlertKinds(const internal::JobRecord& record, int64_t spend) {
+  const int64_t low = record.estimate().cost().low().micros();
+  const int64_t high = record.estimate().cost().high().micros();
+  const int64_t limit = record.budget().limit().micros();
+  const internal::AlertMarks& marks = record.alerts();
+  const __int128 s100 = static_cast<__int128>(spend) * 100;
+  DueKinds k;
+  k.estimate_warning = low > 0 && !marks.estimate_warning() &&
+                       s100 >= static_cast<__int128>(low) * 80;
+  k.over_estimate = high > 0 && !marks.over_estimate() && spend > high;
+  k.budget_warning = limit > 0 && !marks.budget_warning() &&
+                     s100 >= static_cast<__int128>(limit) * 80;
+  k.budget_exceeded = limit > 0 && !marks.budget_exceeded() && spend >= limit;
+  return k;
+}
+
 std::vector<v1::BudgetAlert> DueAlerts(internal::JobRecord& record,
                                        int64_t spend, absl::Time now) {
   std::vector<v1::BudgetAlert> due;
@@ -231,31 +247,29 @@ std::vector<v1::BudgetAlert> DueAlerts(internal::JobRecord& record,
     }
     due.push_back(std::move(alert));
   };
-  const __int128 s100 = static_cast<__int128>(spend) * 100;
-  if (low > 0 && !marks.estimate_warning() &&
-      s100 >= static_cast<__int128>(low) * 80) {
+  const DueKinds kinds = DueAlertKinds(record, spend);
+  if (kinds.estimate_warning) {
     marks.set_estimate_warning(true);
     add(v1::ALERT_KIND_ESTIMATE_WARNING,
         DivideRoundHalfUp(low * __int128{80}, 100),
         absl::StrCat("Cost at ", FormatUsd(spend), ", 80% of the ",
                      FormatUsd(low), " estimate"));
   }
-  if (high > 0 && !marks.over_estimate() && spend > high) {
+  if (kinds.over_estimate) {
     marks.set_over_estimate(true);
     add(v1::ALERT_KIND_OVER_ESTIMATE, high,
         absl::StrCat("Cost Exceeding Estimate: Current ", FormatUsd(spend),
                      " vs estimated ", FormatUsd(low), "-", FormatUsd(high),
                      "."));
   }
-  if (limit > 0 && !marks.budget_warning() &&
-      s100 >= static_cast<__int128>(limit) * 80) {
+  if (kinds.budget_warning) {
     marks.set_budget_warning(true);
     add(v1::ALERT_KIND_BUDGET_WARNING,
         DivideRoundHalfUp(limit * __int128{80}, 100),
         absl::StrCat("Cost at ", FormatUsd(spend), ", 80% of the ",
                      FormatUsd(limit), " budget"));
   }
-  if (limit > 0 && !marks.budget_exceeded() && spend >= limit) {
+  if (kinds.budget_exceeded) {
     marks.set_budget_exceeded(true);
     *record.mutable_budget_exceeded_time() = ToProto(now);
     add(v1::ALERT_KIND_BUDGET_EXCEEDED, limit,

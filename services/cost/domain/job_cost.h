@@ -49,6 +49,19 @@ v1::GetJobCostResponse JobCost(const internal::JobRecord& record,
 // The list row's figures, projected from the tracker.
 common::v1::CostSummary SummaryOf(const common::v1::CostTracker& tracker);
 
+// Which alerts `spend_micros` crosses that have not fired yet.
+struct DueKinds {
+  bool estimate_warning = false;
+  bool over_estimate = false;
+  bool budget_warning = false;
+  bool budget_exceeded = false;
+  bool any() const {
+    return estimate_warning || over_estimate || budget_warning ||
+           budget_exceeded;
+  }
+};
+DueKinds DueAlertKinds(const internal::JobRecord& record, int64_t spend_micros);
+
 // The alerts `spend_micros` crosses that have not fired since the estimate or
 // budget was set, in threshold order; marks them fired in `record` (and sets
 // budget_exceeded_time). Each crossing fires once. alert_id and time are
