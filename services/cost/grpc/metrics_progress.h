@@ -1,0 +1,41 @@
+// Copyright 2026 Trainyard authors.
+//
+// ProgressSource over trainyard.metrics.v1.MetricsService (GetProgress,
+// BatchGetProgress), with a wall-time deadline per call so a slow or absent
+// metrics never holds a cost request for long.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "services/cost/app/progress_source.h"
+#include "trainyard/metrics/v1/metrics.grpc.pb.h"
+
+namespace trainyard::cost {
+
+class MetricsProgressSource final : public ProgressSource {
+ public:
+  // `token` is sent as a bearer token (empty: none, for open mode).
+  MetricsProgressSource(std::shared_ptr<grpc::Channel> channel,
+                        std::string token, absl::Duration timeout);
+
+  absl::StatusOr<ProgressView> Progress(const std::string& job_id) override;
+  std::vector<absl::StatusOr<ProgressView>> ProgressMany(
+      const std::vector<std::string>& job_ids) override;
+
+ private:
+  void Prepare(grpc::ClientContext& ctx) const;
+
+  std::unique_ptr<metrics::v1::MetricsService::Stub> stub_;
+  const std::string token_;
+  const absl::Duration timeout_;
+};
+
+// The view cost uses of metrics' Progress.
+ProgressView ViewOf(const common::v1::Progress& progress);
+
+}  // namespace trainyard::cost
