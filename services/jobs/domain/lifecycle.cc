@@ -234,6 +234,10 @@ class Lifecycle {
   absl::Status operator()(const EventInput& in) {
     const metrics::v1::Event& e = in.event;
     auto& r = b_.record();
+    // A stream resumed from an older cursor replays events: each counts once.
+    if (e.job_seq() != 0 && e.job_seq() <= r.last_job_seq()) {
+      return absl::OkStatus();
+    }
     r.set_last_job_seq(std::max(r.last_job_seq(), e.job_seq()));
     if (e.source() == common::v1::EVENT_SOURCE_CONTROL_PLANE) {
       if (e.has_stall()) OnStall(e);

@@ -722,6 +722,17 @@ TEST_F(LifecycleTest, LateEventsOfAnOldAttemptDoNotDriveTheJob) {
   EXPECT_THAT(Kinds(), IsEmpty());
 }
 
+TEST_F(LifecycleTest, R_X_02_ReplayedEventsCountOnce) {
+  ToTraining();
+  auto e = Container(common::v1::EVENT_TYPE_CHECKPOINT);
+  e.mutable_checkpoint()->set_step(100);
+  Do(EventInput{e});
+  ASSERT_EQ(rec_.job().artifacts_size(), 1);
+  Do(EventInput{e});  // the stream resumed from an older cursor
+  EXPECT_EQ(rec_.job().artifacts_size(), 1);
+  EXPECT_FALSE(last_.changed);
+}
+
 TEST_F(LifecycleTest, R_STAGE_06_RetryFromAStageInRetryableFrom) {
   ToTraining();
   Checkpoint(900);
