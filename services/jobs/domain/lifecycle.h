@@ -41,7 +41,7 @@ struct LifecycleOptions {
   absl::Duration stall_fail_after = absl::Minutes(30);
   // Recoveries allowed; the interruption after them fails the job
   // (PREEMPTED_TOO_OFTEN).
-  int max_recoveries = 3;
+  int64_t max_recoveries = 3;
   // Provider back-off for creates without Retry-After: initial, doubling, cap.
   absl::Duration create_backoff_initial = absl::Seconds(30);
   absl::Duration create_backoff_max = absl::Minutes(5);
