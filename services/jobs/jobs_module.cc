@@ -94,6 +94,7 @@ class JobsModule final : public server::ServiceModule {
         overrides.metrics ? *overrides.metrics : *metrics_, notifier_, ro);
     followers_ = std::make_unique<StreamFollowers>(engine_, channels_,
                                                    call_options_, ctx.logger);
+    if (overrides.on_engine) overrides.on_engine(engine_);
     ctx.host.OnDrain([this] {
       followers_->Stop();
       runner_->Stop();

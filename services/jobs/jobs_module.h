@@ -5,6 +5,7 @@
 // tests build it the same way.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "absl/time/time.h"
 #include "common/server/run_service.h"
 #include "services/jobs/app/clients.h"
+#include "services/jobs/app/engine.h"
 #include "services/jobs/domain/lifecycle.h"
 #include "services/jobs/provider/provider.h"
 
@@ -56,6 +58,9 @@ struct JobsOverrides {
   bool no_streams = false;
   // Do not start the effect runner's thread (tests run it by hand).
   bool no_runner_thread = false;
+  // Called once with the engine (a test's fake scheduler assigns slots
+  // through it).
+  std::function<void(Engine&)> on_engine;
 };
 
 // Builds the service and registers it with ctx.host. kInvalidArgument naming
