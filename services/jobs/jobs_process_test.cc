@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/http/client.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 #include "common/testing/status_matchers.h"
@@ -245,6 +246,74 @@ TEST_F(JobsProcessTest, R_CAN_02_CancelWhileTrainingTerminatesThePod) {
   auto pod = client.FindPodByName(PodName(job.job_id(), 1));
   ASSERT_OK(pod.status());
   EXPECT_FALSE(pod->has_value());  // terminated
+}
+
+TEST_F(JobsProcessTest,
+       R_PAUSE_02_PauseAtTheStopCheckpointThenResumeOnAnotherGpu) {
+  v1::Job job = Submit(100000, 3);
+  job = WaitFor(job.job_id(), [](const v1::Job& j) {
+    return (j.state() == common::v1::JOB_STATE_TRAINING &&
+            j.artifacts_size() > 0) ||
+           IsTerminal(j.state());
+  });
+  ASSERT_EQ(job.state(), common::v1::JOB_STATE_TRAINING);
+  {
+    v1::PauseJobRequest pause;
+    pause.set_job_id(job.job_id());
+    v1::PauseJobResponse resp;
+    grpc::ClientContext ctx;
+    TestServer::Authorize(ctx, auth::Role::kEngineer);
+    ASSERT_TRUE(stub_->PauseJob(&ctx, pause, &resp).ok());
+    EXPECT_EQ(resp.job().state(), common::v1::JOB_STATE_PAUSING);
+  }
+  job = WaitFor(job.job_id(), [](const v1::Job& j) {
+    return j.state() == common::v1::JOB_STATE_PAUSED || IsTerminal(j.state());
+  });
+  ASSERT_EQ(job.state(), common::v1::JOB_STATE_PAUSED);
+  // Paused at the checkpoint the container took on SIGTERM: the newest.
+  ASSERT_GT(job.artifacts_size(), 0);
+  EXPECT_EQ(job.pause().paused_at_step(), job.artifacts(0).step());
+  EXPECT_GT(job.pause().paused_at_step(), 0);
+  RunPodClient client({.base_url = sim_->base_url()});
+  auto first = client.FindPodByName(PodName(job.job_id(), 1));
+  ASSERT_OK(first.status());
+  EXPECT_FALSE(first->has_value());  // the GPU is gone while paused
+  {
+    v1::ResumeJobRequest resume;
+    resume.set_job_id(job.job_id());
+    resume.set_gpu_type(common::v1::GPU_TYPE_A100_80GB);
+    v1::ResumeJobResponse resp;
+    grpc::ClientContext ctx;
+    TestServer::Authorize(ctx, auth::Role::kEngineer);
+    ASSERT_TRUE(stub_->ResumeJob(&ctx, resume, &resp).ok());
+    EXPECT_EQ(resp.resume_from_step(), job.pause().paused_at_step());
+  }
+  const int64_t step = job.pause().paused_at_step();
+  job = WaitFor(job.job_id(), [](const v1::Job& j) {
+    return (j.attempt() == 2 && j.state() == common::v1::JOB_STATE_TRAINING) ||
+           IsTerminal(j.state());
+  });
+  ASSERT_EQ(job.state(), common::v1::JOB_STATE_TRAINING);
+  EXPECT_EQ(job.spec().config().gpu_type(), common::v1::GPU_TYPE_A100_80GB);
+  // The new attempt's pod was told to resume from the checkpoint step.
+  http::HttpClient http(sim_->base_url());
+  auto pods = http.Send(http::Method::kGet,
+                        "/v2/pods?name=" + PodName(job.job_id(), 2));
+  ASSERT_OK(pods.status());
+  EXPECT_THAT(pods->body, ::testing::HasSubstr(absl::StrCat(
+                              "\"TRAINYARD_RESUME_STEP\":\"", step, "\"")));
+  EXPECT_THAT(pods->body, ::testing::HasSubstr("\"TRAINYARD_ATTEMPT\":\"2\""));
+  v1::GetPauseTimelineRequest tl;
+  tl.set_job_id(job.job_id());
+  v1::GetPauseTimelineResponse timeline;
+  grpc::ClientContext ctx;
+  TestServer::Authorize(ctx, auth::Role::kViewer);
+  ASSERT_TRUE(stub_->GetPauseTimeline(&ctx, tl, &timeline).ok());
+  ASSERT_EQ(timeline.cycles_size(), 1);
+  EXPECT_EQ(timeline.cycles(0).paused_at_step(), step);
+  EXPECT_EQ(timeline.cycles(0).gpu_type_after(),
+            common::v1::GPU_TYPE_A100_80GB);
+  EXPECT_TRUE(timeline.cycles(0).has_resume_time());
 }
 
 }  // namespace
