@@ -55,7 +55,10 @@ class JobsModule final : public server::ServiceModule {
         overrides_(overrides),
         logger_(ctx.logger),
         store_(std::move(store)),
-        engine_(ctx.clock, *store_, config.lifecycle, [this] { Wake(); }),
+        metrics_registry_(ctx.host.registry()),
+        engine_(
+            ctx.clock, *store_, config.lifecycle, [this] { Wake(); },
+            &metrics_registry_),
         call_options_{service_token, config.call_timeout},
         rpc_(ctx.host.MakeRpc(JobServiceAccess())),
         service_(*rpc_, engine_, SpecDefaults{}),
@@ -86,6 +89,7 @@ class JobsModule final : public server::ServiceModule {
     ro.webhook_base_url = config.webhook_base_url;
     ro.webhook_master_key = std::move(master_key);
     ro.pod_poll_interval = config.pod_poll_interval;
+    ro.metrics = &metrics_registry_;
     runner_ = std::make_unique<EffectRunner>(
         ctx.wall_clock, engine_,
         overrides.provider ? *overrides.provider : *runpod_,
@@ -129,6 +133,7 @@ class JobsModule final : public server::ServiceModule {
   const JobsOverrides overrides_;
   Logger& logger_;
   std::unique_ptr<JobStore> store_;
+  JobsMetrics metrics_registry_;
   Engine engine_;
   CallOptions call_options_;
   std::unique_ptr<server::Rpc> rpc_;

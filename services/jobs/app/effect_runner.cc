@@ -69,6 +69,17 @@ int EffectRunner::RunOnce() {
   absl::StatusOr<std::vector<OutboxEntry>> heads =
       engine_.store().OutboxHeads();
   if (!heads.ok()) return 0;
+  if (options_.metrics != nullptr) {
+    absl::StatusOr<int64_t> size = engine_.store().OutboxSize();
+    double oldest = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const auto& [key, b] : backoff_) {
+        oldest = std::max(oldest, absl::ToDoubleSeconds(wall_.Now() - b.since));
+      }
+    }
+    options_.metrics->SetOutbox(size.ok() ? *size : 0, oldest);
+  }
   int done = 0;
   for (const OutboxEntry& entry : *heads) {
     // Back-off per job and lane: the key without its sequence number.
@@ -86,6 +97,7 @@ int EffectRunner::RunOnce() {
       continue;
     }
     Backoff& b = backoff_[job];
+    if (b.delay == absl::ZeroDuration()) b.since = wall_.Now();
     b.delay = b.delay == absl::ZeroDuration()
                   ? options_.retry_initial
                   : std::min(b.delay * 2, options_.retry_max);
@@ -112,6 +124,7 @@ absl::Status EffectRunner::Execute(const OutboxEntry& entry) {
       }
       if (!id.empty()) {
         absl::Status s = provider_.StopPod(id);
+        Count("stop", s);
         // A pod that is gone or already exited shows on the next poll.
         if (!s.ok() && !absl::IsNotFound(s) && !absl::IsFailedPrecondition(s)) {
           return s;
@@ -214,6 +227,13 @@ absl::Status EffectRunner::Execute(const OutboxEntry& entry) {
   return engine_.Complete(std::move(done));
 }
 
+void EffectRunner::Count(std::string_view operation,
+                         const absl::Status& outcome) {
+  if (options_.metrics != nullptr) {
+    options_.metrics->ProviderCall(operation, outcome);
+  }
+}
+
 absl::Status EffectRunner::ExecuteCreatePod(const OutboxEntry& entry) {
   const internal::CreatePodEffect& c = entry.effect.create_pod();
   const std::string& job = entry.effect.job_id();
@@ -234,6 +254,7 @@ absl::Status EffectRunner::ExecuteCreatePod(const OutboxEntry& entry) {
   req.interruptible = c.pricing() == common::v1::PRICING_SPOT;
   req.env = PodEnv(env);
   absl::StatusOr<Pod> pod = provider_.CreatePod(req);
+  Count("create", pod.status());
   CreatePodResult result;
   result.attempt = c.attempt();
   if (pod.ok()) {
@@ -266,7 +287,9 @@ absl::Status EffectRunner::ExecuteDeletePod(const OutboxEntry& entry) {
     }
     id = pod->id;
   }
-  RETURN_IF_ERROR(provider_.DeletePod(id));
+  absl::Status deleted = provider_.DeletePod(id);
+  Count("delete", deleted);
+  RETURN_IF_ERROR(deleted);
   // Report the pod's state now (TERMINATED at once ends a cancel quickly).
   absl::StatusOr<Pod> pod = provider_.GetPod(id);
   if (absl::IsNotFound(pod.status())) {
@@ -292,6 +315,13 @@ void EffectRunner::TickOnce() {
   auto jobs = engine_.store().ListJobs();
   if (!jobs.ok()) return;
   const absl::Time now = engine_.clock().Now();
+  if (options_.metrics != nullptr) {
+    std::map<common::v1::JobState, int64_t> counts;
+    for (const internal::JobRecord& r : *jobs) {
+      if (!r.deleted()) ++counts[r.job().state()];
+    }
+    options_.metrics->SetJobsByState(counts);
+  }
   for (const internal::JobRecord& r : *jobs) {
     std::optional<absl::Time> due = NextTimer(engine_.options(), r);
     if (due && *due <= now) {
@@ -317,6 +347,7 @@ void EffectRunner::PollOnce(bool force) {
       last_poll_[id] = now;
     }
     absl::StatusOr<Pod> pod = provider_.GetPod(r.pod().pod_id());
+    Count("get", pod.status());
     if (absl::IsNotFound(pod.status())) {
       PodObservation o;
       o.pod_id = r.pod().pod_id();

@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "services/jobs/app/clients.h"
 #include "services/jobs/app/engine.h"
+#include "services/jobs/app/jobs_metrics.h"
 #include "services/jobs/provider/provider.h"
 
 namespace trainyard::jobs {
@@ -43,6 +44,8 @@ struct RunnerOptions {
   absl::Duration pod_poll_interval = absl::Seconds(10);
   // Wall time between loop rounds when nothing wakes the loop.
   absl::Duration loop_interval = absl::Milliseconds(200);
+  // Gauges and provider-call counts; may be null.
+  JobsMetrics* metrics = nullptr;
 };
 
 class EffectRunner {
@@ -76,6 +79,7 @@ class EffectRunner {
                           std::vector<std::string> done);
   absl::Status ExecuteCreatePod(const OutboxEntry& entry);
   absl::Status ExecuteDeletePod(const OutboxEntry& entry);
+  void Count(std::string_view operation, const absl::Status& outcome);
 
   const Clock& wall_;
   Engine& engine_;
@@ -89,6 +93,7 @@ class EffectRunner {
   struct Backoff {
     absl::Time next;
     absl::Duration delay;
+    absl::Time since;  // first failure
   };
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Backoff> backoff_ ABSL_GUARDED_BY(mu_);

@@ -10,11 +10,12 @@
 namespace trainyard::jobs {
 
 Engine::Engine(const Clock& clock, JobStore& store, LifecycleOptions options,
-               std::function<void()> on_effects)
+               std::function<void()> on_effects, JobsMetrics* metrics)
     : clock_(clock),
       store_(store),
       options_(options),
-      on_effects_(std::move(on_effects)) {}
+      on_effects_(std::move(on_effects)),
+      metrics_(metrics) {}
 
 std::string Engine::NewJobId() {
   absl::BitGen rng;
@@ -60,6 +61,7 @@ absl::StatusOr<internal::JobRecord> Engine::Apply(
   c.cursor = std::move(cursor);
   const bool wake = !c.effects.empty();
   if (c.record || !c.done.empty() || c.cursor) RETURN_IF_ERROR(store_.Write(c));
+  if (metrics_ != nullptr) metrics_->Transition(record, t.record);
   if (wake && on_effects_) on_effects_();
   return t.record;
 }

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/time/clock.h"
+#include "services/jobs/app/jobs_metrics.h"
 #include "services/jobs/domain/lifecycle.h"
 #include "services/jobs/storage/job_store.h"
 
@@ -26,8 +27,9 @@ class Engine {
  public:
   // `clock` is the suite clock. `on_effects` (may be empty) is called after a
   // transition that queued effects, to wake the effect runner.
+  // `metrics` may be null.
   Engine(const Clock& clock, JobStore& store, LifecycleOptions options,
-         std::function<void()> on_effects = {});
+         std::function<void()> on_effects = {}, JobsMetrics* metrics = nullptr);
 
   // CreateJob. A repeated request_id returns the job it created (also when
   // concurrent). REQUIRES: `spec` normalized (NormalizeSpec).
@@ -59,6 +61,7 @@ class Engine {
   JobStore& store_;
   const LifecycleOptions options_;
   std::function<void()> on_effects_;
+  JobsMetrics* const metrics_;
   absl::Mutex mu_;
 };
 
