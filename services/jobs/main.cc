@@ -1,16 +1,20 @@
 // Copyright 2026 Trainyard authors.
 //
-// trainyard-jobs: wiring only (common/server/run_service.h does the rest).
+// trainyard-jobs: wiring only (jobs_module.h assembles the service).
 #include "common/server/run_service.h"
-#include "trainyard/jobs/v1/jobs.grpc.pb.h"
+#include "services/jobs/jobs_module.h"
 
 int main(int argc, char** argv) {
   using namespace trainyard;
+  jobs::JobsConfig config;
   server::ServiceDefinition definition =
       server::DefaultDefinition("jobs", 7101, 7111);
-  definition.build = [](server::ServiceContext& ctx) {
-    return server::ServeUnimplemented<jobs::v1::JobService::CallbackService>(
-        ctx, "trainyard.jobs.v1.JobService");
+  definition.column_families = jobs::JobsColumnFamilies();
+  definition.add_flags = [&config](config::FlagSet& flags) {
+    jobs::AddJobsFlags(flags, &config);
+  };
+  definition.build = [&config](server::ServiceContext& ctx) {
+    return jobs::BuildJobs(ctx, config);
   };
   return server::RunService(argc, argv, definition);
 }

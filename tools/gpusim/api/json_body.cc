@@ -34,7 +34,7 @@ absl::StatusOr<JsonObject> JsonObject::Parse(std::string_view body) {
   if (value.kind_case() != Value::kStructValue) {
     return InvalidFieldError("body", "must be a JSON object");
   }
-  return JsonObject(std::move(*value.mutable_struct_value()));
+  return JsonObject(std::move(*value.mutable_struct_value()), "");
 }
 
 std::vector<std::string> JsonObject::Keys() const {
@@ -42,6 +42,20 @@ std::vector<std::string> JsonObject::Keys() const {
   for (const auto& [key, value] : value_.fields()) keys.push_back(key);
   std::sort(keys.begin(), keys.end());
   return keys;
+}
+
+std::string JsonObject::Path(std::string_view name) const {
+  return absl::StrCat(prefix_, ToAbsl(name));
+}
+
+absl::StatusOr<std::optional<JsonObject>> JsonObject::Object(
+    std::string_view name) const {
+  const Value* v = Find(name);
+  if (v == nullptr) return std::nullopt;
+  if (v->kind_case() != Value::kStructValue) {
+    return InvalidFieldError(Path(name), "must be an object");
+  }
+  return JsonObject(v->struct_value(), absl::StrCat(Path(name), "."));
 }
 
 const Value* JsonObject::Find(std::string_view name) const {
@@ -55,7 +69,7 @@ absl::StatusOr<std::optional<std::string>> JsonObject::String(
   const Value* v = Find(name);
   if (v == nullptr) return std::nullopt;
   if (v->kind_case() != Value::kStringValue) {
-    return InvalidFieldError(name, "must be a string");
+    return InvalidFieldError(Path(name), "must be a string");
   }
   return v->string_value();
 }
@@ -65,11 +79,11 @@ absl::StatusOr<std::optional<int64_t>> JsonObject::Int(
   const Value* v = Find(name);
   if (v == nullptr) return std::nullopt;
   if (v->kind_case() != Value::kNumberValue) {
-    return InvalidFieldError(name, "must be an integer");
+    return InvalidFieldError(Path(name), "must be an integer");
   }
   double d = v->number_value();
   if (d != std::trunc(d) || std::fabs(d) > 9.0e15) {
-    return InvalidFieldError(name, "must be an integer");
+    return InvalidFieldError(Path(name), "must be an integer");
   }
   return static_cast<int64_t>(d);
 }
@@ -79,7 +93,7 @@ absl::StatusOr<std::optional<bool>> JsonObject::Bool(
   const Value* v = Find(name);
   if (v == nullptr) return std::nullopt;
   if (v->kind_case() != Value::kBoolValue) {
-    return InvalidFieldError(name, "must be true or false");
+    return InvalidFieldError(Path(name), "must be true or false");
   }
   return v->bool_value();
 }
@@ -89,12 +103,12 @@ absl::StatusOr<std::optional<std::vector<std::string>>> JsonObject::StringList(
   const Value* v = Find(name);
   if (v == nullptr) return std::nullopt;
   if (v->kind_case() != Value::kListValue) {
-    return InvalidFieldError(name, "must be an array of strings");
+    return InvalidFieldError(Path(name), "must be an array of strings");
   }
   std::vector<std::string> out;
   for (const Value& item : v->list_value().values()) {
     if (item.kind_case() != Value::kStringValue) {
-      return InvalidFieldError(name, "must be an array of strings");
+      return InvalidFieldError(Path(name), "must be an array of strings");
     }
     out.push_back(item.string_value());
   }
@@ -106,12 +120,12 @@ JsonObject::StringMap(std::string_view name) const {
   const Value* v = Find(name);
   if (v == nullptr) return std::nullopt;
   if (v->kind_case() != Value::kStructValue) {
-    return InvalidFieldError(name, "must be an object of strings");
+    return InvalidFieldError(Path(name), "must be an object of strings");
   }
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [key, item] : v->struct_value().fields()) {
     if (item.kind_case() != Value::kStringValue) {
-      return InvalidFieldError(absl::StrCat(ToAbsl(name), ".", key),
+      return InvalidFieldError(absl::StrCat(Path(name), ".", key),
                                "must be a string");
     }
     out.emplace_back(key, item.string_value());
@@ -132,7 +146,7 @@ absl::StatusOr<std::optional<std::string>> JsonObject::Scalar(
     case Value::kNumberValue:
       return absl::StrCat(v->number_value());
     default:
-      return InvalidFieldError(name, "must be a string, number or bool");
+      return InvalidFieldError(Path(name), "must be a string, number or bool");
   }
 }
 

@@ -43,13 +43,19 @@ class JsonObject {
   // A string, number or bool as text ("training:50", "3", "true").
   absl::StatusOr<std::optional<std::string>> Scalar(
       std::string_view name) const;
+  // A nested object; its errors name fields "<name>.<field>".
+  absl::StatusOr<std::optional<JsonObject>> Object(std::string_view name) const;
 
  private:
-  explicit JsonObject(google::protobuf::Struct value)
-      : value_(std::move(value)) {}
+  JsonObject(google::protobuf::Struct value, std::string prefix)
+      : value_(std::move(value)), prefix_(std::move(prefix)) {}
   const google::protobuf::Value* Find(std::string_view name) const;
+  // The field's name as errors report it.
+  std::string Path(std::string_view name) const;
 
   google::protobuf::Struct value_;
+  // "" at the top; "gpu." inside "gpu".
+  std::string prefix_;
 };
 
 }  // namespace trainyard::gpusim

@@ -24,32 +24,48 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
          CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// Reads POST /v2/pods. RunPod's REST API names the image "imageName" and
-// its v2 beta "image"; either is taken, and "gpuTypeId" as a one-element
-// "gpuTypeIds".
+// Reads POST /v2/pods in RunPod REST v2's shape: `name` and `image`
+// required, the GPU selector object `gpu` ({"id": "<GPU type id>", "count":
+// N}), `interruptible` for spot, `env`. A `cpu` selector is a 400 (gpusim has
+// no CPU pods).
+//
+// Leniency, kept for clients of the retired REST v1: without `gpu`, the v1
+// names are read instead: `imageName` for `image`, `gpuTypeIds` (the first
+// known type is rented) or `gpuTypeId`, and `gpuCount`.
 absl::StatusOr<PodSpec> ParseCreateBody(std::string_view body) {
   ASSIGN_OR_RETURN(JsonObject json, JsonObject::Parse(body));
   PodSpec spec;
   ASSIGN_OR_RETURN(std::optional<std::string> name, json.String("name"));
   spec.name = name.value_or("");
-  ASSIGN_OR_RETURN(std::optional<std::string> image, json.String("imageName"));
+  ASSIGN_OR_RETURN(std::optional<std::string> image, json.String("image"));
   if (!image) {
-    ASSIGN_OR_RETURN(image, json.String("image"));
+    ASSIGN_OR_RETURN(image, json.String("imageName"));  // v1
   }
   if (!image || image->empty()) {
-    return InvalidFieldError("imageName", "required");
+    return InvalidFieldError("image", "required");
   }
   spec.image = *image;
-  ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> gpus,
-                   json.StringList("gpuTypeIds"));
-  if (!gpus) {
-    ASSIGN_OR_RETURN(std::optional<std::string> gpu, json.String("gpuTypeId"));
-    if (gpu) gpus = std::vector<std::string>{*gpu};
+  ASSIGN_OR_RETURN(std::optional<JsonObject> cpu, json.Object("cpu"));
+  if (cpu) return InvalidFieldError("cpu", "CPU pods are not simulated");
+  ASSIGN_OR_RETURN(std::optional<JsonObject> gpu, json.Object("gpu"));
+  std::optional<int64_t> count;
+  if (gpu) {
+    ASSIGN_OR_RETURN(std::optional<std::string> id, gpu->String("id"));
+    if (!id || id->empty()) return InvalidFieldError("gpu.id", "required");
+    spec.gpu_type_ids = {*id};
+    ASSIGN_OR_RETURN(count, gpu->Int("count"));
+  } else {
+    ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> gpus,
+                     json.StringList("gpuTypeIds"));
+    if (!gpus) {
+      ASSIGN_OR_RETURN(std::optional<std::string> one,
+                       json.String("gpuTypeId"));
+      if (one) gpus = std::vector<std::string>{*one};
+    }
+    if (!gpus || gpus->empty()) return InvalidFieldError("gpu", "required");
+    spec.gpu_type_ids = *gpus;
+    ASSIGN_OR_RETURN(count, json.Int("gpuCount"));
   }
-  if (!gpus || gpus->empty())
-    return InvalidFieldError("gpuTypeIds", "required");
-  spec.gpu_type_ids = *gpus;
-  ASSIGN_OR_RETURN(std::optional<int64_t> count, json.Int("gpuCount"));
   spec.gpu_count = count.value_or(1);
   ASSIGN_OR_RETURN(std::optional<bool> spot, json.Bool("interruptible"));
   spec.interruptible = spot.value_or(false);

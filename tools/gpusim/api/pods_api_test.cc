@@ -206,6 +206,22 @@ TEST_F(PodsApiTest, CreateGetListStopDelete) {
   EXPECT_EQ(Call(Method::kDelete, "/v2/pods/" + id).status, 204);
 }
 
+// RunPod REST v2's CreatePodRequest: image, the gpu selector object and
+// interruptible.
+TEST_F(PodsApiTest, AcceptsTheRestV2CreateBody) {
+  std::string body = CreateBody("", R"("interruptible":true,)");
+  body.replace(body.find("\"imageName\""), 11, "\"image\"");
+  body.replace(body.find("\"gpuTypeIds\":[\"NVIDIA H100 80GB HBM3\"]"), 38,
+               "\"gpu\":{\"id\":\"NVIDIA L40S\",\"count\":2}");
+  http::HttpResponse r = Call(Method::kPost, "/v2/pods", body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  Struct pod = Json(r.body);
+  EXPECT_EQ(Str(pod, "gpuTypeId"), "NVIDIA L40S");
+  EXPECT_EQ(pod.fields().at("gpuCount").number_value(), 2);
+  EXPECT_TRUE(pod.fields().at("interruptible").bool_value());
+}
+
+// The retired REST v1 names, kept as a leniency.
 TEST_F(PodsApiTest, AcceptsRunPodFieldVariants) {
   std::string body = CreateBody();
   body.replace(body.find("\"imageName\""), 11, "\"image\"");
@@ -219,10 +235,16 @@ TEST_F(PodsApiTest, AcceptsRunPodFieldVariants) {
 TEST_F(PodsApiTest, BadRequestsAre400NamingTheField) {
   EXPECT_EQ(BadField("{\"name\":"), "body");
   EXPECT_EQ(BadField("[1,2]"), "body");
-  EXPECT_EQ(BadField(R"({"gpuTypeIds":["NVIDIA L40S"]})"), "imageName");
+  EXPECT_EQ(BadField(R"({"gpuTypeIds":["NVIDIA L40S"]})"), "image");
+  EXPECT_EQ(BadField(R"({"image":7,"gpu":{"id":"NVIDIA L40S"}})"), "image");
   EXPECT_EQ(BadField(R"({"imageName":7,"gpuTypeIds":["NVIDIA L40S"]})"),
             "imageName");
-  EXPECT_EQ(BadField(R"({"imageName":"x"})"), "gpuTypeIds");
+  EXPECT_EQ(BadField(R"({"imageName":"x"})"), "gpu");
+  EXPECT_EQ(BadField(R"({"image":"x","gpu":"NVIDIA L40S"})"), "gpu");
+  EXPECT_EQ(BadField(R"({"image":"x","gpu":{"count":1}})"), "gpu.id");
+  EXPECT_EQ(BadField(R"({"image":"x","gpu":{"id":"NVIDIA L40S","count":"2"}})"),
+            "gpu.count");
+  EXPECT_EQ(BadField(R"({"image":"x","cpu":{"flavor":"cpu3c"}})"), "cpu");
   EXPECT_EQ(BadField(R"({"imageName":"x","gpuTypeIds":"NVIDIA L40S"})"),
             "gpuTypeIds");
   std::string unknown_gpu = CreateBody();

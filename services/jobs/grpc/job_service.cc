@@ -1,0 +1,454 @@
+// Copyright 2026 Trainyard authors.
+#include "services/jobs/grpc/job_service.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "common/time/proto_time.h"
+
+namespace trainyard::jobs {
+namespace {
+
+using server::CallInfo;
+
+common::v1::Role ToProtoRole(auth::Role r) {
+  switch (r) {
+    case auth::Role::kViewer:
+      return common::v1::ROLE_VIEWER;
+    case auth::Role::kEngineer:
+      return common::v1::ROLE_ENGINEER;
+    case auth::Role::kManager:
+      return common::v1::ROLE_MANAGER;
+    case auth::Role::kAdmin:
+      return common::v1::ROLE_ADMIN;
+    case auth::Role::kService:
+      return common::v1::ROLE_SERVICE;
+  }
+  return common::v1::ROLE_UNSPECIFIED;
+}
+
+Actor ActorOf(const CallInfo& call, const std::string& request_id) {
+  Actor a;
+  a.user.set_user_id(call.principal.user);
+  a.user.set_display_name(call.principal.user);
+  a.role = ToProtoRole(call.principal.role);
+  a.request_id = request_id;
+  return a;
+}
+
+absl::Status RequireJobId(const std::string& id) {
+  return id.empty() ? InvalidFieldError("job_id", "required")
+                    : absl::OkStatus();
+}
+
+// The job for reading: deleted jobs are NOT_FOUND.
+absl::StatusOr<internal::JobRecord> Load(Engine& engine,
+                                         const std::string& job_id) {
+  RETURN_IF_ERROR(RequireJobId(job_id));
+  absl::StatusOr<internal::JobRecord> r = engine.store().Get(job_id);
+  if (absl::IsNotFound(r.status()) || (r.ok() && r->deleted())) {
+    return WithReason(absl::NotFoundError(absl::StrCat("no job ", job_id)),
+                      "JOB_NOT_FOUND");
+  }
+  return r;
+}
+
+// The job for steering: the own-job rule and the optional etag.
+absl::StatusOr<internal::JobRecord> LoadForChange(Engine& engine,
+                                                  const CallInfo& call,
+                                                  const std::string& job_id,
+                                                  const std::string& etag) {
+  ASSIGN_OR_RETURN(internal::JobRecord r, Load(engine, job_id));
+  if (call.principal.role == auth::Role::kEngineer &&
+      r.job().created_by().user_id() != call.principal.user) {
+    return WithReason(absl::PermissionDeniedError(
+                          "engineers may change only jobs they created"),
+                      "NOT_JOB_OWNER");
+  }
+  if (!etag.empty() && etag != r.job().etag()) {
+    return WithReason(
+        absl::AbortedError("the job changed since it was read (etag)"),
+        "ETAG_MISMATCH");
+  }
+  return r;
+}
+
+std::string Dollars(int64_t micros) {
+  return absl::StrFormat("$%.2f", static_cast<double>(micros) / 1e6);
+}
+
+constexpr int kAuditDefaultPage = 50;
+constexpr int kAuditMaxPage = 500;
+
+}  // namespace
+
+JobServiceImpl::JobServiceImpl(server::Rpc& rpc, Engine& engine,
+                               SpecDefaults defaults)
+    : rpc_(rpc), engine_(engine), defaults_(defaults) {}
+
+grpc::ServerUnaryReactor* JobServiceImpl::CreateJob(
+    grpc::CallbackServerContext* ctx, const v1::CreateJobRequest* req,
+    v1::CreateJobResponse* resp) {
+  return rpc_.Unary(
+      ctx, "CreateJob", req, resp,
+      [this](const CallInfo& call, const v1::CreateJobRequest& r,
+             v1::CreateJobResponse& out) -> absl::Status {
+        if (!r.has_spec()) return InvalidFieldError("spec", "required");
+        ASSIGN_OR_RETURN(v1::JobSpec spec,
+                         NormalizeSpec(r.spec(), defaults_, "spec"));
+        if (r.validate_only()) {
+          v1::Job* job = out.mutable_job();
+          *job->mutable_spec() = spec;
+          job->set_state(common::v1::JOB_STATE_UNSPECIFIED);
+          return absl::OkStatus();
+        }
+        ASSIGN_OR_RETURN(internal::JobRecord record,
+                         engine_.Create(spec, ActorOf(call, r.request_id()),
+                                        r.request_id()));
+        *out.mutable_job() = ProjectJob(record, engine_.clock().Now());
+        if (spec.config().pricing() == common::v1::PRICING_SPOT &&
+            spec.config().total_steps() > 50000) {
+          out.add_warnings("Spot job with many steps: interruption risk");
+        }
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::GetJob(
+    grpc::CallbackServerContext* ctx, const v1::GetJobRequest* req,
+    v1::GetJobResponse* resp) {
+  return rpc_.Unary(
+      ctx, "GetJob", req, resp,
+      [this](const CallInfo&, const v1::GetJobRequest& r,
+             v1::GetJobResponse& out) -> absl::Status {
+        ASSIGN_OR_RETURN(internal::JobRecord rec, Load(engine_, r.job_id()));
+        *out.mutable_job() = ProjectJob(rec, engine_.clock().Now());
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::UpdateJob(
+    grpc::CallbackServerContext* ctx, const v1::UpdateJobRequest* req,
+    v1::UpdateJobResponse* resp) {
+  return rpc_.Unary(
+      ctx, "UpdateJob", req, resp,
+      [this](const CallInfo& call, const v1::UpdateJobRequest& r,
+             v1::UpdateJobResponse& out) -> absl::Status {
+        if (r.job().etag().empty()) {
+          return InvalidFieldError("job.etag", "required");
+        }
+        if (r.update_mask().paths_size() == 0) {
+          return InvalidFieldError("update_mask", "required");
+        }
+        static const auto* kMutable =
+            new std::vector<std::string>{"spec.display_name",
+                                         "spec.tags",
+                                         "spec.notes",
+                                         "spec.budget",
+                                         "spec.notification_targets",
+                                         "spec.notification_triggers"};
+        UpdateCommand cmd;
+        for (const std::string& path : r.update_mask().paths()) {
+          if (std::find(kMutable->begin(), kMutable->end(), path) ==
+              kMutable->end()) {
+            return InvalidFieldError(
+                "update_mask", absl::StrCat(path,
+                                            " cannot be updated (training "
+                                            "configuration changes through "
+                                            "ResumeJob or RetryJob)"));
+          }
+          cmd.paths.push_back(path);
+        }
+        ASSIGN_OR_RETURN(
+            internal::JobRecord rec,
+            LoadForChange(engine_, call, r.job().job_id(), r.job().etag()));
+        // Validate the job as it would be after the update.
+        v1::JobSpec merged = rec.job().spec();
+        for (const std::string& path : cmd.paths) {
+          const auto* field = v1::JobSpec::descriptor()->FindFieldByName(
+              path.substr(sizeof("spec.") - 1));
+          merged.GetReflection()->ClearField(&merged, field);
+        }
+        v1::JobSpec from_request = r.job().spec();
+        merged.MergeFrom(from_request);
+        ASSIGN_OR_RETURN(cmd.spec, NormalizeMutableSpec(merged, "job.spec"));
+        cmd.actor = ActorOf(call, "");
+        ASSIGN_OR_RETURN(internal::JobRecord after,
+                         engine_.Apply(rec.job().job_id(), cmd));
+        *out.mutable_job() = ProjectJob(after, engine_.clock().Now());
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::CancelJob(
+    grpc::CallbackServerContext* ctx, const v1::CancelJobRequest* req,
+    v1::CancelJobResponse* resp) {
+  return rpc_.Unary(
+      ctx, "CancelJob", req, resp,
+      [this](const CallInfo& call, const v1::CancelJobRequest& r,
+             v1::CancelJobResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(RequireJobId(r.job_id()));
+        RETURN_IF_ERROR(ValidateCancel(r.reason(), r.reason_text(), r.notes()));
+        ASSIGN_OR_RETURN(internal::JobRecord rec,
+                         LoadForChange(engine_, call, r.job_id(), r.etag()));
+        CancelCommand cmd;
+        cmd.actor = ActorOf(call, r.request_id());
+        cmd.reason = r.reason();
+        cmd.reason_text = r.reason_text();
+        cmd.notes = r.notes();
+        ASSIGN_OR_RETURN(internal::JobRecord after,
+                         engine_.Apply(r.job_id(), cmd));
+        const v1::Job job = ProjectJob(after, engine_.clock().Now());
+        *out.mutable_job() = job;
+        out.set_termination_status(job.cancellation().termination_status());
+        const int64_t spend = job.cost().spend().micros();
+        if (job.state() == common::v1::JOB_STATE_CANCELLED &&
+            job.cost().final()) {
+          *out.mutable_final_cost() = job.cost().spend();
+        }
+        out.set_toast_message(
+            job.state() == common::v1::JOB_STATE_CANCELLED
+                ? absl::StrCat("Job cancelled. Final cost: ", Dollars(spend))
+                : absl::StrCat("Cancelling... cost so far: ", Dollars(spend)));
+        *out.mutable_artifacts() = job.artifacts();
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::PauseJob(
+    grpc::CallbackServerContext* ctx, const v1::PauseJobRequest* req,
+    v1::PauseJobResponse* resp) {
+  return rpc_.Unary(
+      ctx, "PauseJob", req, resp,
+      [this](const CallInfo& call, const v1::PauseJobRequest& r,
+             v1::PauseJobResponse& out) -> absl::Status {
+        if (CodePoints(r.notes()) > 500) {
+          return InvalidFieldError("notes", "at most 500 characters");
+        }
+        ASSIGN_OR_RETURN(internal::JobRecord rec,
+                         LoadForChange(engine_, call, r.job_id(), r.etag()));
+        PauseCommand cmd;
+        cmd.actor = ActorOf(call, r.request_id());
+        cmd.notes = r.notes();
+        ASSIGN_OR_RETURN(internal::JobRecord after,
+                         engine_.Apply(r.job_id(), cmd));
+        *out.mutable_job() = ProjectJob(after, engine_.clock().Now());
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::ResumeJob(
+    grpc::CallbackServerContext* ctx, const v1::ResumeJobRequest* req,
+    v1::ResumeJobResponse* resp) {
+  return rpc_.Unary(
+      ctx, "ResumeJob", req, resp,
+      [this](const CallInfo& call, const v1::ResumeJobRequest& r,
+             v1::ResumeJobResponse& out) -> absl::Status {
+        if (r.has_gpu_type() &&
+            (r.gpu_type() == common::v1::GPU_TYPE_UNSPECIFIED ||
+             !common::v1::GpuType_IsValid(r.gpu_type()))) {
+          return InvalidFieldError("gpu_type", "unknown GPU type");
+        }
+        if (r.has_pricing() &&
+            (r.pricing() == common::v1::PRICING_UNSPECIFIED ||
+             !common::v1::Pricing_IsValid(r.pricing()))) {
+          return InvalidFieldError("pricing", "unknown pricing");
+        }
+        ASSIGN_OR_RETURN(internal::JobRecord rec,
+                         LoadForChange(engine_, call, r.job_id(), r.etag()));
+        if (rec.job().state() != common::v1::JOB_STATE_PAUSED) {
+          return WithReason(
+              absl::FailedPreconditionError(absl::StrCat(
+                  "job is ", common::v1::JobState_Name(rec.job().state()),
+                  ": only a PAUSED job can be resumed")),
+              "JOB_NOT_PAUSED");
+        }
+        const int64_t step = rec.job().pause().paused_at_step();
+        const int64_t total = rec.job().spec().config().total_steps();
+        out.set_resume_from_step(step);
+        out.set_resume_from_percent(total > 0 ? 100.0 * step / total : 0);
+        out.set_remaining_steps(std::max<int64_t>(total - step, 0));
+        if (r.validate_only()) {
+          *out.mutable_job() = ProjectJob(rec, engine_.clock().Now());
+          return absl::OkStatus();
+        }
+        ResumeCommand cmd;
+        cmd.actor = ActorOf(call, r.request_id());
+        if (r.has_gpu_type()) cmd.gpu_type = r.gpu_type();
+        if (r.has_pricing()) cmd.pricing = r.pricing();
+        ASSIGN_OR_RETURN(internal::JobRecord after,
+                         engine_.Apply(r.job_id(), cmd));
+        *out.mutable_job() = ProjectJob(after, engine_.clock().Now());
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::RetryJob(
+    grpc::CallbackServerContext* ctx, const v1::RetryJobRequest* req,
+    v1::RetryJobResponse* resp) {
+  return rpc_.Unary(
+      ctx, "RetryJob", req, resp,
+      [this](const CallInfo& call, const v1::RetryJobRequest& r,
+             v1::RetryJobResponse& out) -> absl::Status {
+        if (r.from_stage() == common::v1::STAGE_UNSPECIFIED ||
+            !common::v1::Stage_IsValid(r.from_stage())) {
+          return InvalidFieldError("from_stage", "required");
+        }
+        if (r.has_gpu_type() &&
+            (r.gpu_type() == common::v1::GPU_TYPE_UNSPECIFIED ||
+             !common::v1::GpuType_IsValid(r.gpu_type()))) {
+          return InvalidFieldError("gpu_type", "unknown GPU type");
+        }
+        if (r.has_pricing() &&
+            (r.pricing() == common::v1::PRICING_UNSPECIFIED ||
+             !common::v1::Pricing_IsValid(r.pricing()))) {
+          return InvalidFieldError("pricing", "unknown pricing");
+        }
+        ASSIGN_OR_RETURN(internal::JobRecord rec,
+                         LoadForChange(engine_, call, r.job_id(), r.etag()));
+        RetryCommand cmd;
+        cmd.actor = ActorOf(call, r.request_id());
+        cmd.from_stage = r.from_stage();
+        if (r.has_gpu_type()) cmd.gpu_type = r.gpu_type();
+        if (r.has_pricing()) cmd.pricing = r.pricing();
+        if (r.validate_only()) {
+          // Check the command against the record without writing.
+          ASSIGN_OR_RETURN(
+              Transition t,
+              jobs::Apply(engine_.options(), rec, cmd, engine_.clock().Now()));
+          out.set_resume_from_step(t.record.resume_step());
+          *out.mutable_job() = ProjectJob(rec, engine_.clock().Now());
+          return absl::OkStatus();
+        }
+        ASSIGN_OR_RETURN(internal::JobRecord after,
+                         engine_.Apply(r.job_id(), cmd));
+        out.set_resume_from_step(after.resume_step());
+        *out.mutable_job() = ProjectJob(after, engine_.clock().Now());
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::DeleteJob(
+    grpc::CallbackServerContext* ctx, const v1::DeleteJobRequest* req,
+    v1::DeleteJobResponse* resp) {
+  return rpc_.Unary(ctx, "DeleteJob", req, resp,
+                    [this](const CallInfo& call, const v1::DeleteJobRequest& r,
+                           v1::DeleteJobResponse&) -> absl::Status {
+                      ASSIGN_OR_RETURN(
+                          internal::JobRecord rec,
+                          LoadForChange(engine_, call, r.job_id(), r.etag()));
+                      DeleteCommand cmd;
+                      cmd.actor = ActorOf(call, "");
+                      return engine_.Apply(r.job_id(), cmd).status();
+                    });
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::ListAuditEntries(
+    grpc::CallbackServerContext* ctx, const v1::ListAuditEntriesRequest* req,
+    v1::ListAuditEntriesResponse* resp) {
+  return rpc_.Unary(
+      ctx, "ListAuditEntries", req, resp,
+      [this](const CallInfo& call, const v1::ListAuditEntriesRequest& r,
+             v1::ListAuditEntriesResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(RequireJobId(r.job_id()));
+        if (r.page_size() < 0) {
+          return InvalidFieldError("page_size", "must not be negative");
+        }
+        if (!r.filter().empty()) {
+          return InvalidFieldError("filter", "filters are not supported yet");
+        }
+        if (!r.order_by().empty() && r.order_by() != "time" &&
+            r.order_by() != "time desc") {
+          return InvalidFieldError("order_by", "\"time\" or \"time desc\"");
+        }
+        const int size = r.page_size() == 0
+                             ? kAuditDefaultPage
+                             : std::min(r.page_size(), kAuditMaxPage);
+        int64_t offset = 0;
+        // The token is the offset, bound to the job and the order.
+        const std::string bind =
+            absl::StrCat(r.job_id(), "|", r.order_by(), "|");
+        if (!r.page_token().empty()) {
+          if (r.page_token().rfind(bind, 0) != 0 ||
+              !absl::SimpleAtoi(r.page_token().substr(bind.size()), &offset) ||
+              offset < 0) {
+            return InvalidFieldError("page_token",
+                                     "not a token of this listing");
+          }
+        }
+        std::vector<v1::AuditEntry> entries;
+        if (r.job_id() == "-") {
+          if (!auth::Satisfies(call.principal.role, auth::Role::kManager)) {
+            return absl::PermissionDeniedError(
+                "all jobs' audit entries need the manager role");
+          }
+          ASSIGN_OR_RETURN(entries, engine_.store().ListAllAudit());
+          std::stable_sort(
+              entries.begin(), entries.end(),
+              [](const v1::AuditEntry& a, const v1::AuditEntry& b) {
+                return FromProto(a.time()) < FromProto(b.time());
+              });
+        } else {
+          // Deleted jobs keep their audit trail.
+          RETURN_IF_ERROR(engine_.store().Get(r.job_id()).status());
+          ASSIGN_OR_RETURN(entries, engine_.store().ListAudit(r.job_id()));
+        }
+        if (r.order_by() == "time desc") {
+          std::reverse(entries.begin(), entries.end());
+        }
+        out.set_total_size(static_cast<int32_t>(entries.size()));
+        for (int64_t i = offset;
+             i < static_cast<int64_t>(entries.size()) && i < offset + size;
+             ++i) {
+          *out.add_entries() = entries[i];
+        }
+        if (offset + size < static_cast<int64_t>(entries.size())) {
+          out.set_next_page_token(absl::StrCat(bind, offset + size));
+        }
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::GetPauseTimeline(
+    grpc::CallbackServerContext* ctx, const v1::GetPauseTimelineRequest* req,
+    v1::GetPauseTimelineResponse* resp) {
+  return rpc_.Unary(
+      ctx, "GetPauseTimeline", req, resp,
+      [this](const CallInfo&, const v1::GetPauseTimelineRequest& r,
+             v1::GetPauseTimelineResponse& out) -> absl::Status {
+        ASSIGN_OR_RETURN(internal::JobRecord rec, Load(engine_, r.job_id()));
+        const absl::Time now = engine_.clock().Now();
+        const v1::Job job = ProjectJob(rec, now);
+        int64_t storage = 0;
+        for (v1::PauseCycle cycle : rec.cycles()) {
+          if (!cycle.has_paused_duration() && cycle.has_pause_time()) {
+            // Still paused: up to now.
+            *cycle.mutable_paused_duration() =
+                ToProto(now - FromProto(cycle.pause_time()));
+          }
+          storage += cycle.storage_cost().micros();
+          *out.add_cycles() = std::move(cycle);
+        }
+        *out.mutable_active_time() = job.active_time();
+        *out.mutable_paused_time() = job.paused_time();
+        if (job.has_start_time()) {
+          const absl::Time end =
+              job.has_end_time() ? FromProto(job.end_time()) : now;
+          *out.mutable_total_elapsed() =
+              ToProto(end - FromProto(job.start_time()));
+        }
+        *out.mutable_compute_cost() = job.cost().spend();
+        out.mutable_compute_cost()->set_currency_code("USD");
+        out.mutable_paused_storage_cost()->set_currency_code("USD");
+        out.mutable_paused_storage_cost()->set_micros(storage);
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace trainyard::jobs

@@ -1,0 +1,62 @@
+// Copyright 2026 Trainyard authors.
+//
+// trainyard.jobs.v1.JobService, part 1 (issue 14): create, get, update,
+// cancel, pause, resume, retry, delete, the audit trail and the pause
+// timeline. Validates each request once, converts it to a domain command and
+// hands it to the Engine. The list, export, compare, dashboard, image and
+// watch RPCs answer UNIMPLEMENTED until part 2.
+//
+// Own-job rule (jobs.proto): an engineer steers only jobs they created;
+// managers, admins and services any; viewers only read (access.cc).
+#pragma once
+
+#include "common/server/rpc.h"
+#include "services/jobs/app/engine.h"
+#include "services/jobs/domain/job_spec.h"
+#include "trainyard/jobs/v1/jobs.grpc.pb.h"
+
+namespace trainyard::jobs {
+
+class JobServiceImpl final : public v1::JobService::CallbackService {
+ public:
+  // References must outlive the service.
+  JobServiceImpl(server::Rpc& rpc, Engine& engine, SpecDefaults defaults);
+
+  grpc::ServerUnaryReactor* CreateJob(grpc::CallbackServerContext* ctx,
+                                      const v1::CreateJobRequest* req,
+                                      v1::CreateJobResponse* resp) override;
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* ctx,
+                                   const v1::GetJobRequest* req,
+                                   v1::GetJobResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateJob(grpc::CallbackServerContext* ctx,
+                                      const v1::UpdateJobRequest* req,
+                                      v1::UpdateJobResponse* resp) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx,
+                                      const v1::CancelJobRequest* req,
+                                      v1::CancelJobResponse* resp) override;
+  grpc::ServerUnaryReactor* PauseJob(grpc::CallbackServerContext* ctx,
+                                     const v1::PauseJobRequest* req,
+                                     v1::PauseJobResponse* resp) override;
+  grpc::ServerUnaryReactor* ResumeJob(grpc::CallbackServerContext* ctx,
+                                      const v1::ResumeJobRequest* req,
+                                      v1::ResumeJobResponse* resp) override;
+  grpc::ServerUnaryReactor* RetryJob(grpc::CallbackServerContext* ctx,
+                                     const v1::RetryJobRequest* req,
+                                     v1::RetryJobResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteJob(grpc::CallbackServerContext* ctx,
+                                      const v1::DeleteJobRequest* req,
+                                      v1::DeleteJobResponse* resp) override;
+  grpc::ServerUnaryReactor* ListAuditEntries(
+      grpc::CallbackServerContext* ctx, const v1::ListAuditEntriesRequest* req,
+      v1::ListAuditEntriesResponse* resp) override;
+  grpc::ServerUnaryReactor* GetPauseTimeline(
+      grpc::CallbackServerContext* ctx, const v1::GetPauseTimelineRequest* req,
+      v1::GetPauseTimelineResponse* resp) override;
+
+ private:
+  server::Rpc& rpc_;
+  Engine& engine_;
+  const SpecDefaults defaults_;
+};
+
+}  // namespace trainyard::jobs

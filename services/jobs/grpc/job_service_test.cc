@@ -1,0 +1,318 @@
+// Copyright 2026 Trainyard authors.
+//
+// JobService over real gRPC in process (TestServer: loopback, temp RocksDB,
+// fake suite clock, a token per role), with fakes behind the engine.
+#include "services/jobs/grpc/job_service.h"
+
+#include <fstream>
+
+#include "common/status/errors.h"
+#include "common/status/grpc_status.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/test_server.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/jobs/app/fake_clients.h"
+#include "services/jobs/jobs_module.h"
+
+namespace trainyard::jobs {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+using trainyard::testing::TestServer;
+using namespace trainyard::jobs::testing;
+
+constexpr char kMasterKey[] =
+    "dHJhaW55YXJkLXRlc3QtbWFzdGVyLWtleS0wMTIzNDU2Nzg5YWJjZGVm";
+
+class JobServiceTest : public ::testing::Test {
+ protected:
+  JobServiceTest() : server_(JobsColumnFamilies()) {}
+
+  void SetUp() override {
+    JobsConfig config;
+    config.webhook_master_key_file = server_.dir().Sub("master.key");
+    std::ofstream(config.webhook_master_key_file) << kMasterKey << "\n";
+    JobsOverrides o{&provider_, &scheduler_, &cost_, &metrics_, true, true};
+    server::ServiceContext ctx = server_.Context();
+    auto module = BuildJobs(ctx, config, o);
+    ASSERT_OK(module.status());
+    module_ = *std::move(module);
+    ASSERT_OK(server_.Start());
+    server_.host().MarkServing();
+    stub_ = v1::JobService::NewStub(server_.Channel());
+  }
+
+  // The host drains (and stops the module's threads) before the module goes.
+  void TearDown() override { server_.Shutdown(); }
+
+  v1::JobSpec Spec() {
+    v1::JobSpec s;
+    s.set_display_name("support-bot");
+    auto* c = s.mutable_config();
+    c->set_base_model("meta-llama/Meta-Llama-3-8B");
+    c->mutable_dataset()->set_uri("s3://data/x.jsonl");
+    c->mutable_dataset()->set_conversations(10000);
+    c->set_gpu_type(common::v1::GPU_TYPE_A100_80GB);
+    return s;
+  }
+
+  // Calls `method` as `role`; returns the status as absl (with details).
+  template <typename Req, typename Resp, typename Method>
+  absl::Status Call(auth::Role role, Method method, const Req& req,
+                    Resp* resp) {
+    grpc::ClientContext ctx;
+    TestServer::Authorize(ctx, role);
+    return FromGrpcStatus(((*stub_).*method)(&ctx, req, resp));
+  }
+
+  v1::Job Create(auth::Role role = auth::Role::kEngineer,
+                 std::string request_id = "") {
+    v1::CreateJobRequest req;
+    *req.mutable_spec() = Spec();
+    req.set_request_id(request_id);
+    v1::CreateJobResponse resp;
+    EXPECT_OK(Call(role, &v1::JobService::Stub::CreateJob, req, &resp));
+    return resp.job();
+  }
+
+  TestServer server_;
+  FakeProvider provider_;
+  FakeScheduler scheduler_;
+  FakeCost cost_;
+  FakeMetrics metrics_;
+  std::unique_ptr<server::ServiceModule> module_;
+  std::unique_ptr<v1::JobService::Stub> stub_;
+};
+
+TEST_F(JobServiceTest, CreateJobComputesTotalStepsAndQueues) {
+  v1::Job job = Create();
+  EXPECT_FALSE(job.job_id().empty());
+  EXPECT_EQ(job.state(), common::v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(job.spec().config().total_steps(), 1500);
+  EXPECT_EQ(job.created_by().user_id(), "engineer");
+  EXPECT_EQ(job.attempt(), 1);
+  v1::GetJobRequest get;
+  get.set_job_id(job.job_id());
+  v1::GetJobResponse got;
+  ASSERT_OK(
+      Call(auth::Role::kViewer, &v1::JobService::Stub::GetJob, get, &got));
+  EXPECT_EQ(got.job().etag(), job.etag());
+}
+
+TEST_F(JobServiceTest, CreateJobIsIdempotentByRequestId) {
+  v1::Job a = Create(auth::Role::kEngineer, "r-1");
+  v1::Job b = Create(auth::Role::kEngineer, "r-1");
+  EXPECT_EQ(a.job_id(), b.job_id());
+}
+
+TEST_F(JobServiceTest, CreateJobNamesEveryBadField) {
+  v1::CreateJobRequest req;
+  *req.mutable_spec() = Spec();
+  req.mutable_spec()->clear_display_name();
+  req.mutable_spec()->mutable_config()->mutable_hyperparameters()->set_epochs(
+      0);
+  req.mutable_spec()->mutable_config()->set_gpu_count(9);
+  v1::CreateJobResponse resp;
+  absl::Status s =
+      Call(auth::Role::kEngineer, &v1::JobService::Stub::CreateJob, req, &resp);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> fields;
+  for (auto& v : FieldViolations(s)) fields.push_back(v.field);
+  EXPECT_THAT(fields, UnorderedElementsAre("spec.display_name",
+                                           "spec.config.hyperparameters.epochs",
+                                           "spec.config.gpu_count"));
+}
+
+TEST_F(JobServiceTest, ValidateOnlyCreatesNothing) {
+  v1::CreateJobRequest req;
+  *req.mutable_spec() = Spec();
+  req.set_validate_only(true);
+  v1::CreateJobResponse resp;
+  ASSERT_OK(Call(auth::Role::kEngineer, &v1::JobService::Stub::CreateJob, req,
+                 &resp));
+  EXPECT_TRUE(resp.job().job_id().empty());
+  EXPECT_EQ(resp.job().spec().config().total_steps(), 1500);
+  EXPECT_TRUE(scheduler_.calls().empty());
+}
+
+TEST_F(JobServiceTest, ViewersReadOnlyEngineersOwnJobsManagersAny) {
+  v1::CreateJobRequest create;
+  *create.mutable_spec() = Spec();
+  v1::CreateJobResponse created;
+  EXPECT_EQ(Call(auth::Role::kViewer, &v1::JobService::Stub::CreateJob, create,
+                 &created)
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  v1::Job job = Create(auth::Role::kManager);  // created by "manager"
+  v1::CancelJobRequest cancel;
+  cancel.set_job_id(job.job_id());
+  cancel.set_reason(v1::CANCEL_REASON_TESTING);
+  v1::CancelJobResponse resp;
+  absl::Status s = Call(auth::Role::kEngineer, &v1::JobService::Stub::CancelJob,
+                        cancel, &resp);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrorReason(s), "NOT_JOB_OWNER");
+  EXPECT_OK(Call(auth::Role::kAdmin, &v1::JobService::Stub::CancelJob, cancel,
+                 &resp));
+}
+
+TEST_F(JobServiceTest, R_CAN_01_CancelValidatesReasonsAndCancelsAQueuedJob) {
+  v1::Job job = Create();
+  v1::CancelJobRequest cancel;
+  cancel.set_job_id(job.job_id());
+  cancel.set_reason(v1::CANCEL_REASON_OTHER);
+  v1::CancelJobResponse resp;
+  absl::Status bad = Call(auth::Role::kEngineer,
+                          &v1::JobService::Stub::CancelJob, cancel, &resp);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldViolations(bad)[0].field, "reason_text");
+  cancel.set_reason_text("client moved the deadline");
+  cancel.set_notes("see ticket 42");
+  cancel.set_etag("stale");
+  EXPECT_EQ(Call(auth::Role::kEngineer, &v1::JobService::Stub::CancelJob,
+                 cancel, &resp)
+                .code(),
+            absl::StatusCode::kAborted);
+  cancel.set_etag(job.etag());
+  ASSERT_OK(Call(auth::Role::kEngineer, &v1::JobService::Stub::CancelJob,
+                 cancel, &resp));
+  EXPECT_EQ(resp.job().state(), common::v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(resp.termination_status(), v1::TERMINATION_STATUS_NOT_NEEDED);
+  EXPECT_THAT(resp.toast_message(), HasSubstr("Job cancelled"));
+  // A terminal job cannot be cancelled again.
+  cancel.clear_etag();
+  absl::Status again = Call(auth::Role::kEngineer,
+                            &v1::JobService::Stub::CancelJob, cancel, &resp);
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(again), "JOB_TERMINAL");
+}
+
+TEST_F(JobServiceTest, R_CAN_05_AuditTrailRecordsWhoWhenWhy) {
+  v1::Job job = Create();
+  v1::CancelJobRequest cancel;
+  cancel.set_job_id(job.job_id());
+  cancel.set_reason(v1::CANCEL_REASON_COST_TOO_HIGH);
+  cancel.set_notes("budget");
+  v1::CancelJobResponse resp;
+  ASSERT_OK(Call(auth::Role::kEngineer, &v1::JobService::Stub::CancelJob,
+                 cancel, &resp));
+  v1::ListAuditEntriesRequest list;
+  list.set_job_id(job.job_id());
+  v1::ListAuditEntriesResponse entries;
+  ASSERT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::ListAuditEntries,
+                 list, &entries));
+  ASSERT_EQ(entries.entries_size(), 2);
+  EXPECT_EQ(entries.entries(0).action(), v1::AUDIT_ACTION_CREATED);
+  const auto& c = entries.entries(1);
+  EXPECT_EQ(c.action(), v1::AUDIT_ACTION_CANCELLED);
+  EXPECT_EQ(c.actor().user_id(), "engineer");
+  EXPECT_EQ(c.cancel_reason(), v1::CANCEL_REASON_COST_TOO_HIGH);
+  EXPECT_EQ(c.notes(), "budget");
+  // Paging.
+  list.set_page_size(1);
+  ASSERT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::ListAuditEntries,
+                 list, &entries));
+  EXPECT_EQ(entries.entries_size(), 1);
+  EXPECT_EQ(entries.total_size(), 2);
+  list.set_page_token(entries.next_page_token());
+  ASSERT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::ListAuditEntries,
+                 list, &entries));
+  EXPECT_EQ(entries.entries(0).action(), v1::AUDIT_ACTION_CANCELLED);
+  // All jobs at once: managers only.
+  list.set_job_id("-");
+  list.clear_page_token();
+  EXPECT_EQ(Call(auth::Role::kViewer, &v1::JobService::Stub::ListAuditEntries,
+                 list, &entries)
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(JobServiceTest, R_PAUSE_01_PauseOnlyWhileTraining) {
+  v1::Job job = Create();
+  v1::PauseJobRequest pause;
+  pause.set_job_id(job.job_id());
+  v1::PauseJobResponse resp;
+  absl::Status s = Call(auth::Role::kEngineer, &v1::JobService::Stub::PauseJob,
+                        pause, &resp);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(s), "JOB_NOT_TRAINING");
+  v1::ResumeJobRequest resume;
+  resume.set_job_id(job.job_id());
+  v1::ResumeJobResponse resumed;
+  EXPECT_EQ(
+      ErrorReason(Call(auth::Role::kEngineer, &v1::JobService::Stub::ResumeJob,
+                       resume, &resumed)),
+      "JOB_NOT_PAUSED");
+  v1::GetPauseTimelineRequest tl;
+  tl.set_job_id(job.job_id());
+  v1::GetPauseTimelineResponse timeline;
+  ASSERT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::GetPauseTimeline,
+                 tl, &timeline));
+  EXPECT_EQ(timeline.cycles_size(), 0);
+}
+
+TEST_F(JobServiceTest, UpdateJobNeedsEtagAndMutablePaths) {
+  v1::Job job = Create();
+  v1::UpdateJobRequest req;
+  req.mutable_job()->set_job_id(job.job_id());
+  req.mutable_job()->mutable_spec()->set_notes("new notes");
+  req.mutable_update_mask()->add_paths("spec.notes");
+  v1::UpdateJobResponse resp;
+  EXPECT_EQ(
+      FieldViolations(Call(auth::Role::kEngineer,
+                           &v1::JobService::Stub::UpdateJob, req, &resp))[0]
+          .field,
+      "job.etag");
+  req.mutable_job()->set_etag(job.etag());
+  req.mutable_update_mask()->add_paths("spec.config");
+  EXPECT_EQ(
+      FieldViolations(Call(auth::Role::kEngineer,
+                           &v1::JobService::Stub::UpdateJob, req, &resp))[0]
+          .field,
+      "update_mask");
+  req.mutable_update_mask()->clear_paths();
+  req.mutable_update_mask()->add_paths("spec.notes");
+  ASSERT_OK(Call(auth::Role::kEngineer, &v1::JobService::Stub::UpdateJob, req,
+                 &resp));
+  EXPECT_EQ(resp.job().spec().notes(), "new notes");
+  EXPECT_EQ(resp.job().spec().display_name(), "support-bot");
+  EXPECT_NE(resp.job().etag(), job.etag());
+}
+
+TEST_F(JobServiceTest, DeleteOnlyTerminalJobsThenNotFound) {
+  v1::Job job = Create();
+  v1::DeleteJobRequest del;
+  del.set_job_id(job.job_id());
+  v1::DeleteJobResponse deleted;
+  EXPECT_EQ(ErrorReason(Call(auth::Role::kEngineer,
+                             &v1::JobService::Stub::DeleteJob, del, &deleted)),
+            "JOB_NOT_TERMINAL");
+  v1::CancelJobRequest cancel;
+  cancel.set_job_id(job.job_id());
+  cancel.set_reason(v1::CANCEL_REASON_TESTING);
+  v1::CancelJobResponse cancelled;
+  ASSERT_OK(Call(auth::Role::kEngineer, &v1::JobService::Stub::CancelJob,
+                 cancel, &cancelled));
+  ASSERT_OK(Call(auth::Role::kEngineer, &v1::JobService::Stub::DeleteJob, del,
+                 &deleted));
+  v1::GetJobRequest get;
+  get.set_job_id(job.job_id());
+  v1::GetJobResponse got;
+  EXPECT_EQ(Call(auth::Role::kViewer, &v1::JobService::Stub::GetJob, get, &got)
+                .code(),
+            absl::StatusCode::kNotFound);
+  // The audit is kept.
+  v1::ListAuditEntriesRequest list;
+  list.set_job_id(job.job_id());
+  v1::ListAuditEntriesResponse entries;
+  ASSERT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::ListAuditEntries,
+                 list, &entries));
+  EXPECT_EQ(entries.entries(entries.entries_size() - 1).action(),
+            v1::AUDIT_ACTION_DELETED);
+}
+
+}  // namespace
+}  // namespace trainyard::jobs

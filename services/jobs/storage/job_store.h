@@ -1,0 +1,94 @@
+// Copyright 2026 Trainyard authors.
+//
+// job-control's RocksDB:
+//   jobs      job_id                  -> internal.JobRecord
+//   outbox    job_id | lane | seq     -> internal.Effect   (in order per job
+//                                        and callee: see Lane in the .cc)
+//   audit     job_id | seq            -> jobs.v1.AuditEntry (append-only)
+//   cursors   stream name             -> resume cursor (metrics events,
+//                                        scheduler assignments, cost alerts)
+//   requests  "create" | request_id   -> job_id (CreateJob idempotency)
+// One transition is one write batch: the new record, its effects, its audit
+// entries, the outbox entry it completes and the cursor of the input that
+// caused it (Stage, then the caller writes the batch).
+//
+// Thread-safe. Sequence numbers are process-wide and start above every one on
+// disk.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/storage/db.h"
+#include "common/storage/write_batch.h"
+#include "trainyard/jobs/internal/job_record.pb.h"
+#include "trainyard/jobs/v1/jobs.pb.h"
+
+namespace trainyard::jobs {
+
+// An outbox entry with its key.
+struct OutboxEntry {
+  std::string key;
+  internal::Effect effect;
+};
+
+// What one transition writes.
+struct Commit {
+  // The new record; unset when only a cursor moves.
+  std::optional<internal::JobRecord> record;
+  std::vector<internal::Effect> effects;
+  std::vector<v1::AuditEntry> audit;
+  // Outbox keys this transition completes.
+  std::vector<std::string> done;
+  // (stream, cursor) to store.
+  std::optional<std::pair<std::string, std::string>> cursor;
+  // CreateJob's request_id, remembered with the new job.
+  std::string create_request_id;
+};
+
+class JobStore {
+ public:
+  static std::vector<std::string> ColumnFamilies();
+
+  // Reads the highest sequence number on disk. `db` must outlive the store
+  // and have ColumnFamilies() open.
+  static absl::StatusOr<std::unique_ptr<JobStore>> Open(storage::Db& db);
+
+  // Adds `commit` to `batch`.
+  void Stage(const Commit& commit, storage::WriteBatch& batch);
+  // Stage + write.
+  absl::Status Write(const Commit& commit);
+
+  // kNotFound if no such job (deleted jobs are still found: see
+  // JobRecord.deleted).
+  absl::StatusOr<internal::JobRecord> Get(std::string_view job_id) const;
+  // Every job record (start-up reconcile and timers).
+  absl::StatusOr<std::vector<internal::JobRecord>> ListJobs() const;
+  // The job created with `request_id`, if any.
+  absl::StatusOr<std::optional<std::string>> FindCreateRequest(
+      std::string_view request_id) const;
+  // The first (oldest) outbox entry of each job and lane that has any.
+  absl::StatusOr<std::vector<OutboxEntry>> OutboxHeads() const;
+  // Entries in the outbox (a gauge).
+  absl::StatusOr<int64_t> OutboxSize() const;
+  // The job's audit entries, oldest first.
+  absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(
+      std::string_view job_id) const;
+  // Every job's audit entries (the "-" listing), in key order.
+  absl::StatusOr<std::vector<v1::AuditEntry>> ListAllAudit() const;
+  // The stored cursor of `stream`; "" if none.
+  absl::StatusOr<std::string> Cursor(std::string_view stream) const;
+
+ private:
+  JobStore(storage::Db& db, uint64_t next_seq) : db_(db), next_seq_(next_seq) {}
+
+  storage::Db& db_;
+  std::atomic<uint64_t> next_seq_;
+};
+
+}  // namespace trainyard::jobs
