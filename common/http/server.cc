@@ -714,7 +714,12 @@ struct HttpServer::Impl {
     keys.reserve(connections.size());
     for (const auto& [key, c] : connections) keys.push_back(key);
     for (uint64_t key : keys) {
-      Connection& c = *connections.at(key);
+      // Bytes already received count: a request that has begun is answered.
+      Connection& first = *connections.at(key);
+      if (first.state == Connection::State::kReading) Read(key, first, now);
+      auto it = connections.find(key);
+      if (it == connections.end()) continue;
+      Connection& c = *it->second;
       if (c.state != Connection::State::kReading) continue;
       if (c.parser.phase() == RequestParser::Phase::kIdle && c.input.empty()) {
         Close(key);
