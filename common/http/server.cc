@@ -432,6 +432,8 @@ struct HttpServer::Impl {
       int& from_address = per_address[addr];
       if (static_cast<int>(connections.size()) >= options.max_connections ||
           from_address >= options.max_connections_per_address) {
+        // Counted before the client can see the answer.
+        rejected_connections.fetch_add(1, std::memory_order_relaxed);
         // Best effort: the answer fits in an empty socket buffer.
         static constexpr std::string_view kBusy =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
@@ -441,7 +443,6 @@ struct HttpServer::Impl {
             ::send(fd, kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         ::close(fd);
         if (from_address == 0) per_address.erase(addr);
-        rejected_connections.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       ++from_address;
