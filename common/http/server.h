@@ -20,18 +20,25 @@
 // {"error":"..."}:
 //   404  no route matches the path
 //   405  a route matches the path but not the method; with an Allow header
-//   413  the body is larger than max_body_bytes; the handler is not called
-//   400  the request could not be parsed
+//   400  the request is malformed (RFC 9112 framing: e.g. two different
+//        Content-Length values, a bad chunk size); the connection closes
+//   408  the header did not arrive within header_timeout, or the body came
+//        slower than min_body_bytes_per_second; the connection closes
+//   413  the body is larger than max_body_bytes (a Content-Length at once, a
+//        chunked body as soon as it passes the limit); the handler is not
+//        called and the connection closes without reading the rest
+//   431  the header block is larger than max_header_bytes
+//   501  a Transfer-Encoding other than chunked
+//   503  (with Retry-After) Stop() began while the request was arriving, or
+//        the connection caps are reached
 //   500  a handler threw (handlers must not throw)
+// A request cut off by shutdown or a timeout is never answered 400, so a
+// sender can retry it.
 //
-// Connection model (from cpp-httplib, which this wraps): each open connection
-// is served by one worker thread for as long as it stays open. When every
-// worker is busy and another connection is waiting, connections give way: a
-// connection idle for ~100 ms is closed, and a busy one that has served 100
-// requests gets "Connection: close" on its next response, so a waiting
-// connection is not starved. Size worker_threads to the number of clients
-// that keep connections open at once (Prometheus, yardctl, one per training
-// pod) to avoid that churn.
+// Connection model: one epoll I/O thread owns every socket; a connection
+// costs its buffers (at most max_header_bytes + max_body_bytes), never a
+// thread, so slow and idle clients cannot starve others. Handlers run on
+// worker_threads threads and may block.
 
 #pragma once
 
@@ -54,20 +61,32 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   // TCP port; 0 lets the kernel pick a free one (Start() returns it).
   int port = 0;
-  // Threads that serve connections; also the number of connections served at
-  // the same time (see the connection model above).
+  // Threads that run handlers (they may block, e.g. on storage).
   int worker_threads = 16;
   // Largest accepted request body; a larger one is answered 413.
   size_t max_body_bytes = 1 << 20;
-  // Requests served on one connection before the server closes it. cpp-httplib
-  // defaults to 5, which forces clients to reconnect constantly.
+  // Requests served on one connection before the server closes it.
   int keep_alive_max_requests = 100000;
   // How long an idle keep-alive connection is kept open.
   absl::Duration keep_alive_timeout = absl::Seconds(5);
-  // Longest wait for the next bytes of a request that has started, and for
-  // the peer to accept more of a response.
+  // Grace before the body rate is enforced (see min_body_bytes_per_second).
   absl::Duration read_timeout = absl::Seconds(5);
+  // Longest wait for the peer to accept more of a response.
   absl::Duration write_timeout = absl::Seconds(5);
+  // The whole request header must arrive within this time of its first byte.
+  absl::Duration header_timeout = absl::Seconds(10);
+  // A body must arrive at this average rate once read_timeout has passed.
+  size_t min_body_bytes_per_second = 1024;
+  // Largest request line plus header fields (and chunked trailers): 431.
+  size_t max_header_bytes = 64 << 10;
+  // Connections open at once, in total and from one client address; past
+  // them a new connection gets 503 and is closed.
+  int max_connections = 10000;
+  int max_connections_per_address = 1000;
+  // After an answer that closes the connection, bytes still arriving are
+  // read and dropped for at most this long, so the client sees the answer
+  // rather than a reset.
+  absl::Duration linger_timeout = absl::Seconds(1);
 };
 
 // Thread-safety: Handle() must be called before Start() by one thread. Start()
@@ -107,8 +126,12 @@ class HttpServer {
   // The bound port after a successful Start(), else 0.
   int port() const;
 
-  // Number of TCP connections accepted since Start(), for tests and metrics.
+  // Number of TCP connections accepted since Start() (including refused
+  // ones), of those refused by the connection caps, and of those open now;
+  // for tests and metrics.
   int64_t connections_accepted() const;
+  int64_t connections_refused() const;
+  int64_t open_connections() const;
 
  private:
   struct Impl;
