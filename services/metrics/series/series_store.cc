@@ -1176,9 +1176,13 @@ void SeriesStore::Publish(SeriesUpdate staged) {
       }
       ++job.generation;
       if (!draft.collected.empty()) {
-        std::erase_if(job.retired, [&draft](const series_internal::Retired& r) {
-          return draft.collected.contains(r.seq);
-        });
+        // Named: clang before 16 cannot capture a structured binding in a
+        // lambda (C++20's P1091), and the thread-safety build is clang 14.
+        const auto& collected = draft.collected;
+        std::erase_if(job.retired,
+                      [&collected](const series_internal::Retired& r) {
+                        return collected.contains(r.seq);
+                      });
       }
       for (series_internal::Retired& r : draft.retired) {
         r.generation = job.generation;
