@@ -12,6 +12,7 @@
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
+#include "services/metrics/domain/errors.h"
 #include "services/metrics/ingest/series_points.h"
 #include "services/metrics/ingest/validate.h"
 
@@ -244,9 +245,7 @@ auto Ingestor::ReadState(std::string_view job_id, Read read)
   absl::MutexLock lock(&slot->mu);
   RETURN_IF_ERROR(LoadLocked(job_id, *slot));
   if (!slot->exists) {
-    return WithReason(absl::NotFoundError(absl::StrCat("job ", ToAbsl(job_id),
-                                                       " has no events")),
-                      "JOB_NOT_FOUND");
+    return JobHasNoEvents(job_id);
   }
   return read(slot->state);
 }
