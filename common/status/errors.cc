@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status/payloads.h"
+#include "common/status/reasons.h"
 #include "common/strings/absl_view.h"
 #include "google/rpc/error_details.pb.h"
 
@@ -34,6 +35,16 @@ absl::Status InvalidFieldsError(const std::vector<FieldViolation>& violations) {
 absl::Status InvalidFieldError(std::string_view field,
                                std::string_view description) {
   return InvalidFieldsError({{std::string(field), std::string(description)}});
+}
+
+absl::Status RequiredFieldError(std::string_view field) {
+  return InvalidFieldError(field, "required");
+}
+
+absl::Status JobNotFoundError(std::string_view job_id, std::string_view what) {
+  return WithReason(absl::NotFoundError(absl::StrCat("job ", ToAbsl(job_id),
+                                                     " ", ToAbsl(what))),
+                    reasons::kJobNotFound, {{"job_id", std::string(job_id)}});
 }
 
 absl::Status WithReason(absl::Status status, std::string_view reason,

@@ -6,9 +6,11 @@
 //   - google.rpc.BadRequest field violations naming each bad field.
 // grpc_status.h turns them into grpc::Status details in exactly one place.
 //
-//   return InvalidFieldError("page_size", "must not be negative");
-//   return WithReason(absl::FailedPreconditionError("job is COMPLETED"),
-//   "JOB_TERMINAL");
+// For example, a handler rejects a bad page size with
+// InvalidFieldError("page_size", "must not be negative"), and a write to a
+// finished job with WithReason(absl::FailedPreconditionError("job is
+// COMPLETED"), "JOB_TERMINAL"). Reasons more than one service gives are
+// named in reasons.h.
 #pragma once
 
 #include <map>
@@ -38,6 +40,13 @@ absl::Status InvalidFieldError(std::string_view field,
 // INVALID_ARGUMENT listing every violation; message joins them with "; ".
 // REQUIRES: !violations.empty().
 absl::Status InvalidFieldsError(const std::vector<FieldViolation>& violations);
+
+// INVALID_ARGUMENT "<field>: required": the one wording for a missing field.
+absl::Status RequiredFieldError(std::string_view field);
+
+// NOT_FOUND "job <job_id> <what>" with reason JOB_NOT_FOUND and metadata
+// {job_id}: the one way a service says it knows nothing of a job.
+absl::Status JobNotFoundError(std::string_view job_id, std::string_view what);
 
 // Returns `status` with an ErrorInfo reason (UPPER_SNAKE) and metadata
 // attached. An OK status is returned unchanged.

@@ -1,6 +1,7 @@
 // Copyright 2026 Trainyard authors.
 #include "common/status/errors.h"
 
+#include "common/status/reasons.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
@@ -32,6 +33,22 @@ TEST(ErrorsTest, WithReasonSetsReasonAndMetadata) {
   EXPECT_EQ(ErrorReason(s), "JOB_TERMINAL");
   EXPECT_EQ(ErrorMetadata(s).at("state"), "COMPLETED");
   EXPECT_THAT(FieldViolations(s), IsEmpty());
+}
+
+TEST(ErrorsTest, RequiredFieldErrorHasTheOneWording) {
+  absl::Status s = RequiredFieldError("job_id");
+  EXPECT_THAT(s,
+              StatusIs(absl::StatusCode::kInvalidArgument, "job_id: required"));
+  EXPECT_THAT(FieldViolations(s),
+              ElementsAre(FieldViolation{"job_id", "required"}));
+}
+
+TEST(ErrorsTest, JobNotFoundErrorNamesTheJob) {
+  absl::Status s = JobNotFoundError("job-7", "has no events");
+  EXPECT_THAT(s,
+              StatusIs(absl::StatusCode::kNotFound, "job job-7 has no events"));
+  EXPECT_EQ(ErrorReason(s), reasons::kJobNotFound);
+  EXPECT_EQ(ErrorMetadata(s).at("job_id"), "job-7");
 }
 
 TEST(ErrorsTest, ReasonDefaultsToCodeName) {

@@ -10,6 +10,7 @@
 #include "common/status/status_macros.h"
 #include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
+#include "services/metrics/domain/errors.h"
 #include "services/metrics/events/keyword_matcher.h"
 #include "services/metrics/events/page_token.h"
 #include "trainyard/common/v1/common.pb.h"
@@ -36,12 +37,6 @@ std::string EventKey(std::string_view job_id, uint64_t job_seq) {
 
 std::string EventIdKey(std::string_view job_id, std::string_view event_id) {
   return storage::KeyBuilder().AddString(job_id).AddString(event_id).Build();
-}
-
-absl::Status JobNotFound(std::string_view job_id) {
-  return WithReason(absl::NotFoundError(
-                        absl::StrCat("job ", ToAbsl(job_id), " has no events")),
-                    "JOB_NOT_FOUND", {{"job_id", std::string(job_id)}});
 }
 
 // The events of one page, chosen under the index lock.
@@ -396,25 +391,21 @@ EventStore::IndexStats EventStore::GetIndexStats() const {
 
 absl::StatusOr<Event> EventStore::GetEvent(std::string_view job_id,
                                            uint64_t job_seq) const {
-  if (job_id.empty()) return InvalidFieldError("job_id", "is required");
+  RETURN_IF_ERROR(RequireJobId(job_id));
   if (job_seq == 0) return InvalidFieldError("job_seq", "must be >= 1");
   Event event;
   absl::Status status = db_.Get(kEventsCf, EventKey(job_id, job_seq), &event);
   if (status.ok()) return event;
   if (!absl::IsNotFound(status)) return status;
   ASSIGN_OR_RETURN(uint64_t latest, LatestJobSeq(job_id));
-  if (latest == 0) return JobNotFound(job_id);
-  return WithReason(
-      absl::NotFoundError(absl::StrCat("job ", ToAbsl(job_id),
-                                       " has no event with job_seq ", job_seq)),
-      "EVENT_NOT_FOUND",
-      {{"job_id", std::string(job_id)}, {"job_seq", absl::StrCat(job_seq)}});
+  if (latest == 0) return JobHasNoEvents(job_id);
+  return EventNotFound(job_id, job_seq);
 }
 
 absl::StatusOr<metrics::v1::ListEventsResponse> EventStore::List(
     const metrics::v1::ListEventsRequest& request) {
   const std::string& job_id = request.job_id();
-  if (job_id.empty()) return InvalidFieldError("job_id", "is required");
+  RETURN_IF_ERROR(RequireJobId(job_id));
   if (request.page_size() < 0) {
     return InvalidFieldError("page_size", "must not be negative");
   }
@@ -447,7 +438,7 @@ absl::StatusOr<metrics::v1::ListEventsResponse> EventStore::List(
   {
     absl::ReaderMutexLock lock(&slot->mu);
     if (!slot->load_status.ok()) return slot->load_status;
-    if (slot->index.empty()) return JobNotFound(job_id);
+    if (slot->index.empty()) return JobHasNoEvents(job_id);
     anchor = token ? token->anchor_job_seq : slot->index.last_job_seq();
     scan = ScanIndex(
         slot->index, selector, anchor,
@@ -497,7 +488,7 @@ absl::Status EventStore::Export(
     absl::FunctionRef<absl::Status(const metrics::v1::ExportEventsResponse&)>
         sink) {
   const std::string& job_id = request.job_id();
-  if (job_id.empty()) return InvalidFieldError("job_id", "is required");
+  RETURN_IF_ERROR(RequireJobId(job_id));
   common::ExportFormat format = request.format();
   if (format == common::EXPORT_FORMAT_UNSPECIFIED) {
     format = common::EXPORT_FORMAT_CSV;
@@ -512,7 +503,7 @@ absl::Status EventStore::Export(
       EventSelector selector,
       CompileEventQuery(request.query(), request.filter(), request.order_by()));
   ASSIGN_OR_RETURN(uint64_t latest, LatestJobSeq(job_id));
-  if (latest == 0) return JobNotFound(job_id);
+  if (latest == 0) return JobHasNoEvents(job_id);
 
   // The iterator's snapshot is the export's consistent view of the log.
   ASSIGN_OR_RETURN(

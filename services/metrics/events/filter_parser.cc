@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 
@@ -261,7 +262,8 @@ std::string_view FilterOpText(FilterOp op) {
 }
 
 absl::Status InvalidFilterError(std::string_view description) {
-  return WithReason(InvalidFieldError("filter", description), "INVALID_FILTER");
+  return WithReason(InvalidFieldError("filter", description),
+                    reasons::kInvalidFilter);
 }
 
 absl::StatusOr<ParsedFilter> ParseFilter(std::string_view filter) {

@@ -3,6 +3,7 @@
 
 #include "absl/strings/escaping.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
 
@@ -60,7 +61,7 @@ absl::StatusOr<PageToken> DecodePageToken(std::string_view text) {
 
 absl::Status InvalidPageTokenError(std::string_view description) {
   return WithReason(InvalidFieldError("page_token", description),
-                    "INVALID_PAGE_TOKEN");
+                    reasons::kInvalidPageToken);
 }
 
 }  // namespace trainyard::metrics

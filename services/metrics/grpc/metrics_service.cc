@@ -7,6 +7,7 @@
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
+#include "services/metrics/domain/errors.h"
 #include "services/metrics/live/event_watch.h"
 #include "services/metrics/live/job_subscription.h"
 
@@ -17,11 +18,6 @@ using server::CallInfo;
 
 constexpr int kMaxIngestBatch = 1000;
 constexpr int kMaxBatchGetProgress = 500;
-
-absl::Status RequireJobId(std::string_view job_id) {  // for writes
-  if (job_id.empty()) return InvalidFieldError("job_id", "required");
-  return absl::OkStatus();
-}
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
+#include "services/metrics/domain/errors.h"
 #include "services/metrics/ingest/series_points.h"
 #include "services/metrics/ingest/validate.h"
 
@@ -36,6 +37,33 @@ struct Ingestor::JobWork {
   std::vector<EventPoints> pending_points;
   std::vector<common::v1::EventType> stored_types;
   std::vector<uint64_t> stored_seqs;
+};
+
+// The locks of one call's job slots, released on every path when it goes
+// out of scope. Add slots in job id order, so that two calls never wait on
+// each other in a cycle. The analysis cannot follow locks held in a vector:
+// callers assert each slot's lock (slot.mu.AssertHeld()) where they use it.
+class Ingestor::SlotLocks {
+ public:
+  SlotLocks() = default;
+  SlotLocks(const SlotLocks&) = delete;
+  SlotLocks& operator=(const SlotLocks&) = delete;
+  ~SlotLocks() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    for (auto it = slots_.rbegin(); it != slots_.rend(); ++it) {
+      (*it)->mu.Unlock();
+    }
+  }
+
+  // Locks `slot` and keeps it alive until the end of the scope.
+  void Add(std::shared_ptr<JobSlot> slot) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    slot->mu.Lock();
+    slots_.push_back(std::move(slot));
+  }
+  // The i-th slot added (locked).
+  JobSlot& slot(size_t i) const { return *slots_[i]; }
+
+ private:
+  std::vector<std::shared_ptr<JobSlot>> slots_;
 };
 
 namespace {
@@ -217,9 +245,7 @@ auto Ingestor::ReadState(std::string_view job_id, Read read)
   absl::MutexLock lock(&slot->mu);
   RETURN_IF_ERROR(LoadLocked(job_id, *slot));
   if (!slot->exists) {
-    return WithReason(absl::NotFoundError(absl::StrCat("job ", ToAbsl(job_id),
-                                                       " has no events")),
-                      "JOB_NOT_FOUND");
+    return JobHasNoEvents(job_id);
   }
   return read(slot->state);
 }
@@ -263,6 +289,7 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
     RETURN_IF_ERROR(db_.Write(batch));
   }
   for (JobWork& w : work) {
+    w.slot->mu.AssertHeld();
     for (auto& u : w.event_updates) events_.Publish(u);
     for (auto& u : w.series_updates) series_.Publish(std::move(u));
     if (w.state.last_job_seq() != w.first_seq) w.slot->exists = true;
@@ -299,20 +326,23 @@ absl::StatusOr<int> Ingestor::CheckStalls() {
     for (const auto& [id, slot] : slots_) slots.emplace_back(id, slot);
   }
   int raised = 0;
-  for (auto& [job_id, slot] : slots) {
-    absl::ReleasableMutexLock lock(&slot->mu);
+  for (auto& entry : slots) {
+    // Named, not a structured binding: the thread-safety analysis follows
+    // `slot.mu` through a reference but not through a binding.
+    const std::string& job_id = entry.first;
+    JobSlot& slot = *entry.second;
+    absl::ReleasableMutexLock lock(&slot.mu);
     absl::Time now = clock_.Now();
-    if (!slot->loaded || !slot->exists) continue;
+    if (!slot.loaded || !slot.exists) continue;
     std::optional<v1::StallPayload> stall =
-        DetectStall(slot->state, now, options_.stall);
+        DetectStall(slot.state, now, options_.stall);
     if (!stall.has_value()) continue;
-    const internal::JobState& st = slot->state;
     v1::Event e;
     e.set_job_id(job_id);
-    e.set_event_id(absl::StrCat("stall_", st.last_job_seq()));
+    e.set_event_id(absl::StrCat("stall_", slot.state.last_job_seq()));
     e.set_type(common::v1::EVENT_TYPE_WARNING);
     e.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
-    e.set_attempt(st.progress().attempt());
+    e.set_attempt(slot.state.progress().attempt());
     *e.mutable_occurred_time() = ToProto(now);
     *e.mutable_receive_time() = ToProto(now);
     e.set_message(StallMessage(*stall, now));
@@ -320,8 +350,8 @@ absl::StatusOr<int> Ingestor::CheckStalls() {
     std::vector<JobWork> work(1);
     JobWork& w = work[0];
     w.job_id = job_id;
-    w.first_seq = st.last_job_seq();
-    CheckOut(*slot, w);
+    w.first_seq = slot.state.last_job_seq();
+    CheckOut(slot, w);
     storage::WriteBatch batch;
     RETURN_IF_ERROR(StageEvent(std::move(e), w, batch));
     RETURN_IF_ERROR(StagePoints(w, batch));
@@ -441,75 +471,53 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
     by_job[events[i].job_id()].push_back(static_cast<int>(i));
   }
 
-  std::vector<std::shared_ptr<JobSlot>> slots;
   std::vector<JobWork> work;
   work.reserve(by_job.size());
-  for (const auto& [job_id, indices] : by_job) {
-    slots.push_back(Slot(job_id));
-    slots.back()->mu.Lock();
-  }
-  auto unlock = [&slots] {
-    for (auto& s : slots) s->mu.Unlock();
-  };
-
-  storage::WriteBatch batch;
-  size_t job_index = 0;
-  for (const auto& [job_id, indices] : by_job) {
-    JobSlot& slot = *slots[job_index++];
-    if (absl::Status s = LoadLocked(job_id, slot); !s.ok()) {
-      unlock();
-      return s;
-    }
-    JobWork& w = work.emplace_back();
-    w.job_id = job_id;
-    w.first_seq = slot.state.last_job_seq();
-    w.is_new = !slot.exists;
-    CheckOut(slot, w);
-    // Which of the call's events are stored already: one batched lookup
-    // (before StageEvent moves the events).
-    std::vector<std::optional<uint64_t>> stored(indices.size());
-    if (!w.is_new) {
-      std::vector<std::string_view> ids;
-      ids.reserve(indices.size());
-      for (int i : indices) ids.push_back(events[i].event_id());
-      absl::StatusOr<std::vector<std::optional<uint64_t>>> found =
-          events_.FindByEventIds(job_id, ids);
-      if (!found.ok()) {
-        unlock();
-        return found.status();
+  {
+    SlotLocks locks;
+    for (const auto& [job_id, indices] : by_job) locks.Add(Slot(job_id));
+    storage::WriteBatch batch;
+    size_t job_index = 0;
+    for (const auto& [job_id, indices] : by_job) {
+      JobSlot& slot = locks.slot(job_index++);
+      slot.mu.AssertHeld();
+      RETURN_IF_ERROR(LoadLocked(job_id, slot));
+      JobWork& w = work.emplace_back();
+      w.job_id = job_id;
+      w.first_seq = slot.state.last_job_seq();
+      w.is_new = !slot.exists;
+      CheckOut(slot, w);
+      // Which of the call's events are stored already: one batched lookup
+      // (before StageEvent moves the events).
+      std::vector<std::optional<uint64_t>> stored(indices.size());
+      if (!w.is_new) {
+        std::vector<std::string_view> ids;
+        ids.reserve(indices.size());
+        for (int i : indices) ids.push_back(events[i].event_id());
+        ASSIGN_OR_RETURN(stored, events_.FindByEventIds(job_id, ids));
       }
-      stored = *std::move(found);
-    }
-    for (size_t k = 0; k < indices.size(); ++k) {
-      const int i = indices[k];
-      v1::IngestResult& r = results[i];
-      std::optional<uint64_t> existing = stored[k];
-      if (auto it = w.ids_in_call.find(ToAbsl(events[i].event_id()));
-          it != w.ids_in_call.end()) {
-        existing = it->second;
+      for (size_t k = 0; k < indices.size(); ++k) {
+        const int i = indices[k];
+        v1::IngestResult& r = results[i];
+        std::optional<uint64_t> existing = stored[k];
+        if (auto it = w.ids_in_call.find(ToAbsl(events[i].event_id()));
+            it != w.ids_in_call.end()) {
+          existing = it->second;
+        }
+        if (existing) {
+          r.set_outcome(v1::INGEST_OUTCOME_DUPLICATE);
+          r.set_job_seq(*existing);
+          continue;
+        }
+        RETURN_IF_ERROR(
+            StageEvent(ToEvent(std::move(events[i]), now), w, batch));
+        r.set_outcome(v1::INGEST_OUTCOME_ACCEPTED);
+        r.set_job_seq(w.ids_in_call[ToAbsl(r.event_id())]);
       }
-      if (existing) {
-        r.set_outcome(v1::INGEST_OUTCOME_DUPLICATE);
-        r.set_job_seq(*existing);
-        continue;
-      }
-      if (absl::Status s =
-              StageEvent(ToEvent(std::move(events[i]), now), w, batch);
-          !s.ok()) {
-        unlock();
-        return s;
-      }
-      r.set_outcome(v1::INGEST_OUTCOME_ACCEPTED);
-      r.set_job_seq(w.ids_in_call[ToAbsl(r.event_id())]);
+      RETURN_IF_ERROR(StagePoints(w, batch));
     }
-    if (absl::Status s = StagePoints(w, batch); !s.ok()) {
-      unlock();
-      return s;
-    }
-  }
-  absl::Status committed = CommitLocked(work, batch);
-  unlock();
-  RETURN_IF_ERROR(committed);
+    RETURN_IF_ERROR(CommitLocked(work, batch));
+  }  // Unlocks the slots: Announce runs with no job lock held.
   Announce(work);
   if (metrics_ != nullptr) {
     metrics_->IngestSeconds(

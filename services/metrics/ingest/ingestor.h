@@ -95,6 +95,7 @@ class Ingestor {
     internal::JobState state ABSL_GUARDED_BY(mu);
   };
   struct JobWork;
+  class SlotLocks;
 
   std::shared_ptr<JobSlot> Slot(std::string_view job_id);
   // `read(state)` of a loaded job that has events, under its lock.

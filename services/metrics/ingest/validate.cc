@@ -5,7 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
+#include "services/metrics/domain/errors.h"
 
 namespace trainyard::metrics {
 namespace {
@@ -128,7 +130,7 @@ absl::Status ValidatePayload(const v1::IngestEvent& e) {
 
 absl::Status ValidateIngestEvent(const v1::IngestEvent& e, absl::Time now,
                                  const ValidationLimits& limits) {
-  if (e.job_id().empty()) return InvalidFieldError("job_id", "required");
+  RETURN_IF_ERROR(RequireJobId(e.job_id()));
   if (e.job_id().size() > 128) {
     return InvalidFieldError("job_id", "at most 128 bytes");
   }

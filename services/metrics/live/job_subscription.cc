@@ -11,6 +11,7 @@
 #include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
+#include "services/metrics/domain/errors.h"
 #include "services/metrics/ingest/series_points.h"
 
 namespace trainyard::metrics {
@@ -91,9 +92,7 @@ JobSubscription::JobSubscription(absl::Status admitted,
       options_key_(DeltaOptionsKey(request_)),
       snapshot_key_(SnapshotOptionsKey(request_)),
       limits_(limits) {
-  if (init_.ok() && request_.job_id().empty()) {
-    init_ = InvalidFieldError("job_id", "required");
-  }
+  if (init_.ok()) init_ = RequireJobId(request_.job_id());
   if (init_.ok() && !request_.resume_token().empty()) {
     absl::StatusOr<uint64_t> seq =
         DecodeResumeToken(request_.resume_token(), request_.job_id());

@@ -14,6 +14,7 @@
 #include "common/status/status_macros.h"
 #include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
+#include "services/metrics/domain/errors.h"
 #include "services/metrics/series/chunk_index.h"
 #include "services/metrics/series/series_codec.h"
 
@@ -1052,11 +1053,6 @@ SeriesStore::~SeriesStore() = default;
 
 namespace {
 
-absl::Status ValidateJobId(std::string_view job_id) {
-  if (job_id.empty()) return InvalidFieldError("job_id", "must not be empty");
-  return absl::OkStatus();
-}
-
 absl::Status ValidateSeriesName(std::string_view field, std::string_view name) {
   if (name.empty()) return InvalidFieldError(field, "must not be empty");
   if (name.size() > kMaxSeriesNameBytes) {
@@ -1097,7 +1093,7 @@ absl::Status SeriesStore::Stage(std::string_view job_id,
                                 absl::Span<const PointInput> points,
                                 storage::WriteBatch& batch,
                                 SeriesUpdate* staged) {
-  RETURN_IF_ERROR(ValidateJobId(job_id));
+  RETURN_IF_ERROR(RequireJobId(job_id));
   for (const PointInput& p : points) {
     RETURN_IF_ERROR(ValidateSeriesName("series", p.series));
     if (p.step < 0) return InvalidFieldError("step", "must be >= 0");
@@ -1123,7 +1119,7 @@ absl::Status SeriesStore::StageRewind(std::string_view job_id,
                                       int64_t resumed_from_step,
                                       storage::WriteBatch& batch,
                                       SeriesUpdate* staged) {
-  RETURN_IF_ERROR(ValidateJobId(job_id));
+  RETURN_IF_ERROR(RequireJobId(job_id));
   if (new_attempt < 1) return InvalidFieldError("attempt", "must be >= 1");
   if (resumed_from_step < 0) {
     return InvalidFieldError("resumed_from_step", "must be >= 0");
@@ -1138,7 +1134,7 @@ absl::Status SeriesStore::StageRewind(std::string_view job_id,
 absl::Status SeriesStore::DeleteJob(std::string_view job_id,
                                     storage::WriteBatch& batch,
                                     SeriesUpdate* staged) {
-  RETURN_IF_ERROR(ValidateJobId(job_id));
+  RETURN_IF_ERROR(RequireJobId(job_id));
   // StageJob loads the job first even though the purge does not depend on
   // the stored state: a load racing with the purge's Publish could reinstate
   // the old state.
@@ -1176,9 +1172,13 @@ void SeriesStore::Publish(SeriesUpdate staged) {
       }
       ++job.generation;
       if (!draft.collected.empty()) {
-        std::erase_if(job.retired, [&draft](const series_internal::Retired& r) {
-          return draft.collected.contains(r.seq);
-        });
+        // Named: clang before 16 cannot capture a structured binding in a
+        // lambda (C++20's P1091), and the thread-safety build is clang 14.
+        const auto& collected = draft.collected;
+        std::erase_if(job.retired,
+                      [&collected](const series_internal::Retired& r) {
+                        return collected.contains(r.seq);
+                      });
       }
       for (series_internal::Retired& r : draft.retired) {
         r.generation = job.generation;
@@ -1759,7 +1759,7 @@ void ToProto(const SeriesPoint& p, trainyard::common::v1::CurvePoint* out) {
 
 absl::StatusOr<LossCurve> SeriesStore::GetLossCurve(
     const GetLossCurveRequest& request) const {
-  RETURN_IF_ERROR(ValidateJobId(request.job_id()));
+  RETURN_IF_ERROR(RequireJobId(request.job_id()));
   if (request.series_size() > kMaxCurveSeries) {
     return InvalidFieldError(
         "series", absl::StrCat("at most ", kMaxCurveSeries, " series"));
@@ -1920,7 +1920,7 @@ absl::StatusOr<LossCurve> SeriesStore::Answer(
 
 absl::StatusOr<std::vector<SeriesInfo>> SeriesStore::ListSeries(
     std::string_view job_id) const {
-  RETURN_IF_ERROR(ValidateJobId(job_id));
+  RETURN_IF_ERROR(RequireJobId(job_id));
   ASSIGN_OR_RETURN(std::shared_ptr<JobState> job, GetJob(job_id));
   SeriesMap series;
   {
@@ -1948,7 +1948,7 @@ absl::StatusOr<std::vector<SeriesInfo>> SeriesStore::ListSeries(
 absl::StatusOr<std::vector<SeriesPoint>> SeriesStore::ReadSeries(
     std::string_view job_id, std::string_view series,
     int32_t rolled_back_attempt) const {
-  RETURN_IF_ERROR(ValidateJobId(job_id));
+  RETURN_IF_ERROR(RequireJobId(job_id));
   RETURN_IF_ERROR(ValidateSeriesName("series", series));
   return WithSnapshot<std::vector<SeriesPoint>>(
       job_id, {std::string(series)},

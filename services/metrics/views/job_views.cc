@@ -6,16 +6,17 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "services/metrics/domain/errors.h"
 
 namespace trainyard::metrics {
 
 absl::StatusOr<internal::JobState> JobViews::State(std::string_view job_id) {
-  if (job_id.empty()) return InvalidFieldError("job_id", "required");
+  RETURN_IF_ERROR(RequireJobId(job_id));
   return ingestor_.State(job_id);
 }
 
 absl::StatusOr<Ingestor::Head> JobViews::Head(std::string_view job_id) {
-  if (job_id.empty()) return InvalidFieldError("job_id", "required");
+  RETURN_IF_ERROR(RequireJobId(job_id));
   return ingestor_.GetHead(job_id);
 }
 

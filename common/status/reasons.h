@@ -1,0 +1,19 @@
+// Copyright 2026 Trainyard authors.
+//
+// google.rpc.ErrorInfo reasons that more than one service gives, so that a
+// client branching on a reason sees the same word from each. A service's own
+// reasons live in its errors header (services/metrics/domain/errors.h).
+#pragma once
+
+#include <string_view>
+
+namespace trainyard::reasons {
+
+// The job is unknown to the service answering (build with JobNotFoundError).
+inline constexpr std::string_view kJobNotFound = "JOB_NOT_FOUND";
+// A page token that is malformed, expired or from another query.
+inline constexpr std::string_view kInvalidPageToken = "INVALID_PAGE_TOKEN";
+// An AIP-160 filter that does not parse or names an unknown field.
+inline constexpr std::string_view kInvalidFilter = "INVALID_FILTER";
+
+}  // namespace trainyard::reasons
