@@ -1,16 +1,17 @@
 // Checks deploy/grafana/trainyard.json offline: valid JSON, a `datasource`
 // variable that every panel and query uses, unique panel ids, and every
-// PromQL expression parsed by promtool (each is written as a recording rule
-// into a temporary rules file and `promtool check rules` reads it).
+// PromQL expression parsed by promtool (written as recording rules into a
+// temporary rules file that `promtool check rules` reads).
 // Grafana's $__rate_interval is replaced by 5m first.
 //
-// Usage: node check_dashboard.mjs <dashboard.json> <scratch dir>
+// Usage: node check_dashboard.mjs <dashboard.json>
 // Exit: 0 ok, 1 a problem (printed), 77 promtool missing (ctest: skipped).
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 
-const [file, scratch] = process.argv.slice(2);
+const [file] = process.argv.slice(2);
 const problems = [];
 let dash;
 try {
@@ -55,18 +56,21 @@ try {
   promtool = false;
 }
 if (promtool && exprs.length) {
-  // One rule file per expression so a failure names its panel.
-  fs.mkdirSync(scratch, { recursive: true });
-  exprs.forEach(({ where, expr }, i) => {
-    const rules = path.join(scratch, `expr_${i}.yml`);
-    const e = expr.replaceAll("$__rate_interval", "5m");
-    fs.writeFileSync(rules, JSON.stringify({ groups: [{ name: "g", rules: [{ record: "dashboard:check", expr: e }] }] }));
-    try {
-      execFileSync("promtool", ["check", "rules", rules], { stdio: "pipe" });
-    } catch (err) {
-      problems.push(`${where}: promtool rejects ${JSON.stringify(expr)}:\n${err.stdout}${err.stderr}`);
-    }
-  });
+  // One group per query, named after its panel, so promtool's message says
+  // which query it could not parse.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "ty-dashboard-"));
+  const rules = path.join(scratch, "dashboard_rules.yml");
+  const groups = exprs.map(({ where, expr }) => ({
+    name: where,
+    rules: [{ record: "dashboard:check", expr: expr.replaceAll("$__rate_interval", "5m") }],
+  }));
+  fs.writeFileSync(rules, JSON.stringify({ groups }));
+  try {
+    execFileSync("promtool", ["check", "rules", rules], { stdio: "pipe" });
+  } catch (err) {
+    problems.push(`promtool rejects a query:\n${err.stdout}${err.stderr}`);
+  }
+  fs.rmSync(scratch, { recursive: true, force: true });
 }
 
 for (const p of problems) console.error(p);
