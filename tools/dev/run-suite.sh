@@ -24,6 +24,11 @@ fi
 if [ ! -f "$var/dev/master.key" ]; then
   head -c 32 /dev/urandom | base64 > "$var/dev/master.key"
 fi
+# What the services send each other: the token of the role `service`.
+awk '$3 == "service" {print $1}' "$var/dev/tokens" > "$var/dev/service.token"
+if [ ! -f "$var/dev/provider.key" ]; then
+  echo "rp_$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')" > "$var/dev/provider.key"
+fi
 
 scale=${TRAINYARD_TIME_SCALE:-60}
 origin=$(date -u +%s)
@@ -49,12 +54,18 @@ start() {  # name binary grpc_port admin_port [flags...]
   pids+=($!)
 }
 
+peer=(--service_token_file="$var/dev/service.token" --metrics_address=127.0.0.1:7103)
 start metrics trainyard-metrics 7103 7113 --webhook_master_key_file="$var/dev/master.key"
-start scheduler trainyard-scheduler 7102 7112
-start cost trainyard-cost 7104 7114
-start jobs trainyard-jobs 7101 7111
+start scheduler trainyard-scheduler 7102 7112 "${peer[@]}" \
+  --notifications_file="$var/log/notifications.jsonl"
+start cost trainyard-cost 7104 7114 "${peer[@]}"
+start jobs trainyard-jobs 7101 7111 "${peer[@]}" \
+  --scheduler_address=127.0.0.1:7102 --cost_address=127.0.0.1:7104 \
+  --provider_base_url=http://127.0.0.1:7120 --provider_api_key_file="$var/dev/provider.key" \
+  --webhook_base_url=http://127.0.0.1:7113 --webhook_master_key_file="$var/dev/master.key"
 "$build_dir/tools/gpusim/gpusim" --address=127.0.0.1:7120 --time_scale="$scale" \
-  --time_origin="$origin" 2> >(sed -u "s/^/[gpusim] /" >&2) &
+  --time_origin="$origin" --api_key_file="$var/dev/provider.key" \
+  2> >(sed -u "s/^/[gpusim] /" >&2) &
 pids+=($!)
 
 admin_token=$(awk '$3 == "admin" {print $1}' "$var/dev/tokens")
