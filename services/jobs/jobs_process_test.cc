@@ -214,8 +214,19 @@ TEST_F(JobsProcessTest, AJobRunsOnGpusimToCompleted) {
   auto pod = client.FindPodByName(PodName(job.job_id(), 1));
   ASSERT_OK(pod.status());
   EXPECT_FALSE(pod->has_value());
-  // The event log tells the story once: no lifecycle event twice.
-  std::vector<metrics::v1::Event> events = ControlPlaneEvents(job.job_id());
+  // The event log tells the story once: no lifecycle event twice. The
+  // outbox delivers the last lifecycle event after the state is stored, so
+  // wait for it to arrive (a bounded poll, not a time).
+  std::vector<metrics::v1::Event> events;
+  for (int i = 0; i < 1000; ++i) {
+    events = ControlPlaneEvents(job.job_id());
+    if (!events.empty() && events.back().lifecycle().job_state() ==
+                               common::v1::JOB_STATE_COMPLETED) {
+      break;
+    }
+    server_.clock().Advance(absl::Seconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   std::set<std::string> ids;
   for (const auto& e : events) EXPECT_TRUE(ids.insert(e.event_id()).second);
   ASSERT_FALSE(events.empty());

@@ -288,7 +288,9 @@ TEST(PrometheusLiveTest, ScrapesTheSuiteRecordsAndRunsTheDashboard) {
   std::vector<Service> services(std::size(kServices));
   for (size_t i = 0; i < services.size(); ++i) {
     std::vector<std::string> extra;
-    if (std::string(kServices[i]) == "metrics") {
+    // Both derive the pods' webhook secrets from the master key.
+    if (std::string(kServices[i]) == "metrics" ||
+        std::string(kServices[i]) == "jobs") {
       extra = {"--webhook_master_key_file=" + dir.Sub("master.key")};
     }
     ASSERT_NO_FATAL_FAILURE(

@@ -9,7 +9,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -30,10 +32,11 @@ using ::trainyard::testing::TempDir;
 struct ServiceUnderTest {
   std::string name;
   std::string full_service;
+  bool needs_master_key = false;  // derives the pods' webhook secrets
 };
 
 const ServiceUnderTest kServices[] = {
-    {"jobs", "trainyard.jobs.v1.JobService"},
+    {"jobs", "trainyard.jobs.v1.JobService", true},
     {"scheduler", "trainyard.scheduler.v1.SchedulerService"},
     {"metrics", "trainyard.metrics.v1.MetricsService"},
     {"cost", "trainyard.cost.v1.CostService"},
@@ -68,11 +71,18 @@ class RunningService {
   void Start() {
     std::string ports = dir_.Sub(svc_.name + ".ports");
     std::remove(ports.c_str());
-    auto p = Subprocess::Start(
-        {Binary(svc_.name), "--grpc_address=127.0.0.1:0",
-         "--admin_address=127.0.0.1:0", "--data_dir=" + dir_.Sub(svc_.name),
-         "--ports_file=" + ports, "--drain_timeout=5s"},
-        dir_.Sub(svc_.name + ".log"));
+    std::vector<std::string> argv = {Binary(svc_.name),
+                                     "--grpc_address=127.0.0.1:0",
+                                     "--admin_address=127.0.0.1:0",
+                                     "--data_dir=" + dir_.Sub(svc_.name),
+                                     "--ports_file=" + ports,
+                                     "--drain_timeout=5s"};
+    if (svc_.needs_master_key) {
+      std::string key = dir_.Sub("master.key");
+      std::ofstream(key) << "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
+      argv.push_back("--webhook_master_key_file=" + key);
+    }
+    auto p = Subprocess::Start(argv, dir_.Sub(svc_.name + ".log"));
     ASSERT_OK(p.status());
     process_.emplace(std::move(*p));
     // Wait for the ports file (the event of binding), not for a time.
