@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/server/signals.h"
@@ -48,13 +49,15 @@ absl::Status Serve(const ServiceDefinition& def, const ServerConfig& config,
         std::make_shared<storage::RocksDbMetricsCollector>(db.get()));
     ServiceContext ctx{config, logger, clock, wall_clock, *db, host};
     ASSIGN_OR_RETURN(std::unique_ptr<ServiceModule> module, def.build(ctx));
+    // The host's drain callbacks and periodic tasks reach into the module:
+    // on every way out of this block (a failed Start or Warmup included),
+    // the host shuts down before the module is destroyed.
+    absl::Cleanup shutdown_host_first = [&host] { host.Shutdown(); };
     RETURN_IF_ERROR(host.Start());
     RETURN_IF_ERROR(module->Warmup());
     host.MarkServing();
     int signal = WaitForTerminationSignal();
     logger.Info("server.signal", {{"signal", absl::StrCat(signal)}});
-    host.Shutdown();
-    module.reset();
   }
   RETURN_IF_ERROR(db->Close());
   logger.Info("storage.closed", {{"data_dir", config.data_dir}});

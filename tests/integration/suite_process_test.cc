@@ -4,8 +4,12 @@
 // ports, answers health SERVING, lists its services by reflection (buf curl),
 // exports metrics promtool accepts, drains and closes RocksDB on SIGTERM, and
 // refuses a bad setting with a message naming it.
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -206,6 +210,42 @@ TEST(SuiteProcessTest, BadSettingStopsTheStartNamingIt) {
   EXPECT_THAT(p->Wait(absl::Seconds(30)),
               ::trainyard::testing::IsOkAndHolds(2));
   EXPECT_THAT(p->Log(), HasSubstr("--tokens_file: required"));
+}
+
+// A port someone else listens on: the start fails with a message naming the
+// flag, exit 1, and the half-built service tears down without a crash (jobs
+// once dereferenced its freed module from the host's drain callback here).
+TEST(SuiteProcessTest, BusyAdminPortFailsTheStartCleanly) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string busy = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  TempDir dir;
+  std::string key = dir.Sub("master.key");
+  std::ofstream(key) << "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
+  for (const auto& svc : kServices) {
+    SCOPED_TRACE(svc.name);
+    std::vector<std::string> argv = {
+        Binary(svc.name), "--grpc_address=127.0.0.1:0",
+        "--admin_address=" + busy, "--data_dir=" + dir.Sub(svc.name)};
+    if (svc.needs_master_key) {
+      argv.push_back("--webhook_master_key_file=" + key);
+    }
+    auto p = Subprocess::Start(argv, dir.Sub(svc.name + ".log"));
+    ASSERT_OK(p.status());
+    EXPECT_THAT(p->Wait(absl::Seconds(30)),
+                ::trainyard::testing::IsOkAndHolds(1))
+        << p->Log();
+    EXPECT_THAT(p->Log(), HasSubstr("--admin_address: cannot listen on " +
+                                    busy + ": Address already in use"));
+  }
+  close(fd);
 }
 
 }  // namespace
