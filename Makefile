@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run lint format format-check buf-lint bench clean
+.PHONY: all deps configure build test run lint format format-check buf-lint thread-safety bench clean
 
 all: build
 
@@ -38,7 +38,12 @@ format-check:
 format:
 	@tools/dev/format.sh
 
-lint: format-check buf-lint build
+# clang's -Wthread-safety over the files that lock (GCC ignores the
+# ABSL_GUARDED_BY annotations); CI runs it after the tests.
+thread-safety: build
+	@tools/dev/thread-safety.sh $(BUILD_DIR)
+
+lint: format-check buf-lint thread-safety
 	@tools/dev/tidy.sh $(BUILD_DIR)
 
 clean:

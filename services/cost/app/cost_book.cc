@@ -73,12 +73,16 @@ absl::Status CostBook::Load() {
     cards_.push_back(std::move(card));
   }
   jobs_.clear();
+  // The callbacks run here, under `lock`; clang's analysis cannot see into
+  // them, hence AssertHeld.
   RETURN_IF_ERROR(store_.ForEachJob([&](internal::JobRecord job) {
+    mu_.AssertHeld();
     std::string id = job.job_id();
     jobs_.emplace(std::move(id), std::move(job));
   }));
   history_.clear();
   RETURN_IF_ERROR(store_.ForEachHistory([&](const internal::HistorySample& s) {
+    mu_.AssertHeld();
     HistorySums& h = history_[s.calibration_key()];
     ++h.count;
     h.seconds_per_step += s.seconds_per_step();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
@@ -201,33 +202,17 @@ bool StreamFollowers::Pause(absl::Duration* backoff) {
   return true;
 }
 
+void StreamFollowers::Untrack(grpc::ClientContext* ctx) {
+  absl::MutexLock l(&mu_);
+  live_.erase(std::remove(live_.begin(), live_.end(), ctx), live_.end());
+}
+
 void StreamFollowers::Track(grpc::ClientContext* ctx) {
   absl::MutexLock l(&mu_);
   if (ctx == nullptr) return;
   live_.push_back(ctx);
   if (stop_.HasBeenNotified()) ctx->TryCancel();
 }
-
-namespace {
-
-// Removes `ctx` from `live` on scope exit.
-class Untrack {
- public:
-  Untrack(absl::Mutex& mu, std::vector<grpc::ClientContext*>& live,
-          grpc::ClientContext* ctx)
-      : mu_(mu), live_(live), ctx_(ctx) {}
-  ~Untrack() {
-    absl::MutexLock l(&mu_);
-    live_.erase(std::remove(live_.begin(), live_.end(), ctx_), live_.end());
-  }
-
- private:
-  absl::Mutex& mu_;
-  std::vector<grpc::ClientContext*>& live_;
-  grpc::ClientContext* ctx_;
-};
-
-}  // namespace
 
 void StreamFollowers::FollowEvents() {
   auto stub = metrics::v1::MetricsService::NewStub(channels_.metrics);
@@ -250,7 +235,7 @@ void StreamFollowers::FollowEvents() {
     grpc::ClientContext ctx;
     Prepare(ctx, options_, false);
     Track(&ctx);
-    Untrack untrack(mu_, live_, &ctx);
+    absl::Cleanup untrack = [this, &ctx] { Untrack(&ctx); };
     auto reader = stub->WatchEvents(&ctx, req);
     metrics::v1::WatchEventsResponse resp;
     while (reader->Read(&resp)) {
@@ -300,7 +285,7 @@ void StreamFollowers::FollowAssignments() {
     grpc::ClientContext ctx;
     Prepare(ctx, options_, false);
     Track(&ctx);
-    Untrack untrack(mu_, live_, &ctx);
+    absl::Cleanup untrack = [this, &ctx] { Untrack(&ctx); };
     auto reader = stub->WatchAssignments(&ctx, req);
     scheduler::v1::WatchAssignmentsResponse resp;
     while (reader->Read(&resp)) {
@@ -334,7 +319,7 @@ void StreamFollowers::FollowAlerts() {
     grpc::ClientContext ctx;
     Prepare(ctx, options_, false);
     Track(&ctx);
-    Untrack untrack(mu_, live_, &ctx);
+    absl::Cleanup untrack = [this, &ctx] { Untrack(&ctx); };
     auto reader = stub->WatchBudgetAlerts(&ctx, req);
     cost::v1::WatchBudgetAlertsResponse resp;
     while (reader->Read(&resp)) {

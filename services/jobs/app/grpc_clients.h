@@ -106,6 +106,7 @@ class StreamFollowers {
   // Waits the reconnect back-off; false once stopping.
   bool Pause(absl::Duration* backoff);
   void Track(grpc::ClientContext* ctx);
+  void Untrack(grpc::ClientContext* ctx);
 
   Engine& engine_;
   Channels channels_;
