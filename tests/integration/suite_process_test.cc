@@ -4,12 +4,8 @@
 // ports, answers health SERVING, lists its services by reflection (buf curl),
 // exports metrics promtool accepts, drains and closes RocksDB on SIGTERM, and
 // refuses a bad setting with a message naming it.
-#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -20,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/http/client.h"
+#include "common/testing/silent_listener.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/subprocess.h"
 #include "common/testing/temp_dir.h"
@@ -30,6 +27,7 @@ namespace trainyard {
 namespace {
 
 using ::testing::HasSubstr;
+using ::trainyard::testing::SilentListener;
 using ::trainyard::testing::Subprocess;
 using ::trainyard::testing::TempDir;
 
@@ -216,16 +214,8 @@ TEST(SuiteProcessTest, BadSettingStopsTheStartNamingIt) {
 // flag, exit 1, and the half-built service tears down without a crash (jobs
 // once dereferenced its freed module from the host's drain callback here).
 TEST(SuiteProcessTest, BusyAdminPortFailsTheStartCleanly) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(fd, 1), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  std::string busy = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  SilentListener taken;
+  std::string busy = taken.address();
   TempDir dir;
   std::string key = dir.Sub("master.key");
   std::ofstream(key) << "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
@@ -245,7 +235,6 @@ TEST(SuiteProcessTest, BusyAdminPortFailsTheStartCleanly) {
     EXPECT_THAT(p->Log(), HasSubstr("--admin_address: cannot listen on " +
                                     busy + ": Address already in use"));
   }
-  close(fd);
 }
 
 }  // namespace

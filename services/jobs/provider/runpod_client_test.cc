@@ -5,15 +5,12 @@
 // and a server that never answers (deadlines).
 #include "services/jobs/provider/runpod_client.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/testing/silent_listener.h"
 #include "common/testing/status_matchers.h"
 #include "common/webhook/signature.h"
 #include "gmock/gmock.h"
@@ -206,18 +203,10 @@ TEST(RunPodClient, BearerKeyIsSent) {
 }
 
 TEST(RunPodClient, EveryCallHasADeadline) {
-  // A listener that never accepts: the connection opens (backlog), no answer.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(fd, 16), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  // Connections open (the backlog takes them); no byte ever answers.
+  trainyard::testing::SilentListener silent;
   RunPodOptions o;
-  o.base_url = absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port));
+  o.base_url = "http://" + silent.address();
   o.call_timeout = absl::Milliseconds(100);
   o.max_attempts = 2;
   o.backoff_initial = absl::Milliseconds(1);
@@ -226,7 +215,6 @@ TEST(RunPodClient, EveryCallHasADeadline) {
   EXPECT_TRUE(s.code() == absl::StatusCode::kDeadlineExceeded ||
               s.code() == absl::StatusCode::kUnavailable)
       << s;
-  close(fd);
 }
 
 }  // namespace
