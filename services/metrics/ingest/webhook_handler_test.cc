@@ -75,6 +75,20 @@ TEST_F(WebhookHandlerTest, R_X_01_AcceptedThenDuplicate) {
   EXPECT_THAT(again.body, HasSubstr("\"duplicate\":true"));
 }
 
+TEST_F(WebhookHandlerTest, R_X_01_BodyOverTheLimitIs413AndStoresNothing) {
+  const size_t size = std::string_view(kBody).size();
+  WebhookHandler exact(kKey, *ingestor_, clock_, [] { return false; }, nullptr,
+                       {.max_body_bytes = size});
+  WebhookHandler smaller(kKey, *ingestor_, clock_, [] { return false; },
+                         nullptr, {.max_body_bytes = size - 1});
+  http::HttpResponse r = smaller.Handle(Request(kBody));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_THAT(r.body, HasSubstr("body over"));
+  EXPECT_THAT(ingestor_->State("j1"),
+              testing::StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(exact.Handle(Request(kBody)).status, 200);
+}
+
 TEST_F(WebhookHandlerTest, R_X_01_MissingWebhookIdIs401) {
   http::HttpRequest r = Request(kBody);
   r.headers.erase(r.headers.begin() + 1);  // webhook-id
