@@ -652,6 +652,52 @@ TEST_F(EventStoreTest, R_EVT_03_TenThousandStepRunCountsExactly) {
 // ---- Index maintenance
 // ---------------------------------------------------------
 
+// ---- Internal reads ------------------------------------------------------
+
+TEST_F(EventStoreTest, R_X_02_ReadRangeVisitsTheHalfOpenRangeInOrder) {
+  IngestMany("job-a", 30, Mix, MixMessage);
+  IngestMany("job-ab", 5, Mix, MixMessage);  // a job whose id extends job-a's
+  auto read = [&](std::string_view job, uint64_t after, uint64_t until,
+                  size_t stop_after = 1000) {
+    std::vector<uint64_t> seqs;
+    EXPECT_OK(store_->ReadRange(job, after, until, [&](const Event& e) {
+      EXPECT_EQ(e.job_id(), job);
+      seqs.push_back(e.job_seq());
+      return seqs.size() < stop_after;
+    }));
+    return seqs;
+  };
+  EXPECT_EQ(read("job-a", 10, 15), Range(11, 15));
+  EXPECT_EQ(read("job-a", 25, std::numeric_limits<uint64_t>::max()),
+            Range(26, 30));
+  EXPECT_EQ(read("job-a", 0, 1000, /*stop_after=*/3), Range(1, 3));
+  EXPECT_THAT(read("job-a", 15, 15), IsEmpty());
+  EXPECT_THAT(read("job-a", 30, 40), IsEmpty());
+  EXPECT_THAT(read("nobody", 0, 10), IsEmpty());
+  EXPECT_EQ(read("job-ab", 0, std::numeric_limits<uint64_t>::max()),
+            Range(1, 5));
+}
+
+TEST_F(EventStoreTest, R_DASH_07_ReadLatestPicksTheNewestOfTheTypes) {
+  IngestMany("job-a", 40, Mix, MixMessage);
+  auto seqs = [](const std::vector<Event>& events) {
+    std::vector<uint64_t> out;
+    for (const Event& e : events) out.push_back(e.job_seq());
+    return out;
+  };
+  ASSERT_OK_AND_ASSIGN(std::vector<Event> all,
+                       store_->ReadLatest("job-a", 40, {}, 3));
+  EXPECT_EQ(seqs(all), Range(38, 40));
+  const std::vector<common::EventType> types = {common::EVENT_TYPE_WARNING,
+                                                common::EVENT_TYPE_CHECKPOINT};
+  ASSERT_OK_AND_ASSIGN(std::vector<Event> some,
+                       store_->ReadLatest("job-a", 35, types, 3));
+  EXPECT_EQ(seqs(some), (std::vector<uint64_t>{20, 27, 30}));
+  ASSERT_OK_AND_ASSIGN(std::vector<Event> none,
+                       store_->ReadLatest("nobody", 35, types, 3));
+  EXPECT_THAT(none, IsEmpty());
+}
+
 TEST_F(EventStoreTest, StageWithoutPublishLeavesQueriesUnchanged) {
   IngestMany("job-a", 3, Mix, MixMessage);
   ASSERT_OK_AND_ASSIGN(ListEventsResponse before,

@@ -2,6 +2,7 @@
 #include "services/metrics/ingest/ingestor.h"
 
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
@@ -221,17 +222,12 @@ absl::Status Ingestor::LoadLocked(std::string_view job_id, JobSlot& slot) {
   RETURN_IF_ERROR(snapshot.status());
   internal::JobState state = *std::move(snapshot);
   // The snapshot may be a few events old: fold the ones after it.
-  v1::ListEventsRequest request;
-  request.set_job_id(std::string(job_id));
-  request.set_filter(absl::StrCat("job_seq > ", state.last_job_seq()));
-  request.set_page_size(100);
-  do {
-    ASSIGN_OR_RETURN(v1::ListEventsResponse page, events_.List(request));
-    for (const v1::MatchedEvent& m : page.events()) {
-      FoldEvent(options_, m.event(), &state);
-    }
-    request.set_page_token(page.next_page_token());
-  } while (!request.page_token().empty());
+  RETURN_IF_ERROR(events_.ReadRange(job_id, state.last_job_seq(),
+                                    std::numeric_limits<uint64_t>::max(),
+                                    [&](const v1::Event& event) {
+                                      FoldEvent(options_, event, &state);
+                                      return true;
+                                    }));
   slot.state = std::move(state);
   slot.exists = true;
   slot.loaded = true;

@@ -142,54 +142,46 @@ absl::StatusOr<SharedDelta> JobSubscription::BuildDelta(
   std::map<std::string, v1::SeriesAppend> appends;
   bool stages_changed = false, metrics_changed = false;
   uint64_t last = from;
-  v1::ListEventsRequest list;
-  list.set_job_id(request_.job_id());
-  list.set_page_size(100);
-  list.set_filter(absl::StrCat("job_seq > ", from,
-                               " AND job_seq <= ", state.last_job_seq()));
   int read = 0;
-  do {
-    ASSIGN_OR_RETURN(v1::ListEventsResponse page, views_.events().List(list));
-    for (const v1::MatchedEvent& m : page.events()) {
-      const v1::Event& e = m.event();
-      last = e.job_seq();
-      ++read;
-      bool resumed =
-          (e.has_status() && e.status().has_resumed_from_step()) ||
-          (e.has_lifecycle() && e.lifecycle().has_resume_from_step());
-      if (resumed && e.attempt() > 1) {
-        int64_t step = e.has_status() ? e.status().resumed_from_step()
-                                      : e.lifecycle().resume_from_step();
-        RecordRewind(step, delta);  // R-X-06
-        for (auto& [name, append] : appends) {
-          out.points -= DropPointsPast(step, &append);
-        }
-      }
-      if (e.has_metrics()) {
-        metrics_changed = true;
-        EventPoints points = SeriesPoints(e);
-        for (const PointInput& p : points.points) {
-          if (std::find(wanted.begin(), wanted.end(), p.series) ==
-              wanted.end()) {
-            continue;
+  RETURN_IF_ERROR(views_.events().ReadRange(
+      request_.job_id(), from, state.last_job_seq(), [&](const v1::Event& e) {
+        last = e.job_seq();
+        ++read;
+        bool resumed =
+            (e.has_status() && e.status().has_resumed_from_step()) ||
+            (e.has_lifecycle() && e.lifecycle().has_resume_from_step());
+        if (resumed && e.attempt() > 1) {
+          int64_t step = e.has_status() ? e.status().resumed_from_step()
+                                        : e.lifecycle().resume_from_step();
+          RecordRewind(step, delta);  // R-X-06
+          for (auto& [name, append] : appends) {
+            out.points -= DropPointsPast(step, &append);
           }
-          v1::SeriesAppend& append = appends[std::string(p.series)];
-          append.set_series(std::string(p.series));
-          common::v1::CurvePoint* point = append.add_points();
-          point->set_step(p.step);
-          point->set_value(p.value);
-          point->set_attempt(p.attempt);
-          ++out.points;
         }
-      } else {
-        stages_changed = true;
-      }
-      if (request_.include_events() && Matches(request_.event_query(), e)) {
-        *delta->add_events() = e;
-      }
-    }
-    list.set_page_token(page.next_page_token());
-  } while (!list.page_token().empty() && read < limits_.max_delta_events);
+        if (e.has_metrics()) {
+          metrics_changed = true;
+          EventPoints points = SeriesPoints(e);
+          for (const PointInput& p : points.points) {
+            if (std::find(wanted.begin(), wanted.end(), p.series) ==
+                wanted.end()) {
+              continue;
+            }
+            v1::SeriesAppend& append = appends[std::string(p.series)];
+            append.set_series(std::string(p.series));
+            common::v1::CurvePoint* point = append.add_points();
+            point->set_step(p.step);
+            point->set_value(p.value);
+            point->set_attempt(p.attempt);
+            ++out.points;
+          }
+        } else {
+          stages_changed = true;
+        }
+        if (request_.include_events() && Matches(request_.event_query(), e)) {
+          *delta->add_events() = e;
+        }
+        return read < limits_.max_delta_events;
+      }));
   for (auto& [name, append] : appends) *delta->add_curve_points() = append;
   *delta->mutable_progress() = views_.Progress(state);
   if (metrics_changed)

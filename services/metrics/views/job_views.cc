@@ -69,16 +69,14 @@ absl::StatusOr<v1::JobSnapshot> JobViews::Snapshot(
                    Curve(state.job_id(), curve));
   snapshot.set_job_seq(state.last_job_seq());
   if (recent_events > 0) {
-    v1::ListEventsRequest request;
-    request.set_job_id(state.job_id());
-    *request.mutable_query()->mutable_types() = query.types();
-    request.set_filter(absl::StrCat("job_seq <= ", state.last_job_seq()));
-    request.set_order_by("job_seq desc");
-    request.set_page_size(recent_events);
-    ASSIGN_OR_RETURN(v1::ListEventsResponse page, events_.List(request));
-    for (auto it = page.events().rbegin(); it != page.events().rend(); ++it) {
-      *snapshot.add_recent_events() = it->event();
+    std::vector<common::v1::EventType> types;
+    for (int t : query.types()) {
+      types.push_back(static_cast<common::v1::EventType>(t));
     }
+    ASSIGN_OR_RETURN(std::vector<v1::Event> recent,
+                     events_.ReadLatest(state.job_id(), state.last_job_seq(),
+                                        types, recent_events));
+    for (v1::Event& e : recent) *snapshot.add_recent_events() = std::move(e);
   }
   return snapshot;
 }
