@@ -22,7 +22,6 @@ namespace trainyard::metrics {
 
 using trainyard::common::v1::CurveSeries;
 using trainyard::common::v1::LossCurve;
-using trainyard::metrics::v1::GetLossCurveRequest;
 using trainyard::metrics::v1::SeriesInfo;
 
 namespace {
@@ -1051,8 +1050,6 @@ SeriesStore::SeriesStore(storage::Db& db, SeriesStoreOptions options)
 
 SeriesStore::~SeriesStore() = default;
 
-namespace {
-
 absl::Status ValidateSeriesName(std::string_view field, std::string_view name) {
   if (name.empty()) return InvalidFieldError(field, "must not be empty");
   if (name.size() > kMaxSeriesNameBytes) {
@@ -1062,8 +1059,6 @@ absl::Status ValidateSeriesName(std::string_view field, std::string_view name) {
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::Status SeriesStore::StageJob(
     std::string_view job_id, storage::WriteBatch& batch, SeriesUpdate* staged,
@@ -1758,64 +1753,30 @@ void ToProto(const SeriesPoint& p, trainyard::common::v1::CurvePoint* out) {
 }  // namespace
 
 absl::StatusOr<LossCurve> SeriesStore::GetLossCurve(
-    const GetLossCurveRequest& request) const {
-  RETURN_IF_ERROR(RequireJobId(request.job_id()));
-  if (request.series_size() > kMaxCurveSeries) {
-    return InvalidFieldError(
-        "series", absl::StrCat("at most ", kMaxCurveSeries, " series"));
-  }
-  std::vector<std::string> names;
-  for (const std::string& name : request.series()) {
-    RETURN_IF_ERROR(ValidateSeriesName("series", name));
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
-      names.push_back(name);
-    }
-  }
-  if (names.empty()) names = {"train_loss", "val_loss"};
-  if (request.has_start_step() && request.start_step() < 0) {
-    return InvalidFieldError("start_step", "must be >= 0");
-  }
-  if (request.has_end_step() && request.end_step() < 0) {
-    return InvalidFieldError("end_step", "must be >= 0");
-  }
-  if (request.has_start_step() && request.has_end_step() &&
-      request.start_step() > request.end_step()) {
-    return InvalidFieldError("start_step", "must be <= end_step");
-  }
-  if (request.last_steps() < 0) {
-    return InvalidFieldError("last_steps", "must be >= 0");
-  }
-  if (request.last_steps() > 0 &&
-      (request.has_start_step() || request.has_end_step())) {
-    return InvalidFieldError("last_steps",
-                             "cannot be combined with start_step or end_step");
-  }
-  if (request.max_points() < 0) {
-    return InvalidFieldError("max_points", "must be >= 0");
-  }
-  const int32_t max_points = NormalizeMaxPoints(request.max_points());
-  return WithSnapshot<LossCurve>(
-      request.job_id(), names, [&](const Snapshot& snapshot, bool* stale) {
-        return Answer(request, max_points, snapshot, stale);
-      });
+    const CurveQuery& query) const {
+  return WithSnapshot<LossCurve>(query.job_id, query.series,
+                                 [&](const Snapshot& snapshot, bool* stale) {
+                                   return Answer(query, snapshot, stale);
+                                 });
 }
 
-absl::StatusOr<LossCurve> SeriesStore::Answer(
-    const GetLossCurveRequest& request, int32_t max_points,
-    const Snapshot& snapshot, bool* stale) const {
+absl::StatusOr<LossCurve> SeriesStore::Answer(const CurveQuery& query,
+                                              const Snapshot& snapshot,
+                                              bool* stale) const {
+  const int32_t max_points = query.max_points;
   LossCurve curve;
-  curve.set_job_id(request.job_id());
+  curve.set_job_id(query.job_id);
   curve.set_latest_step(snapshot.latest_step.value_or(0));
   curve.set_max_points(max_points);
 
   // The requested range [lo, hi].
-  int64_t lo = request.has_start_step() ? request.start_step() : 0;
-  int64_t hi = request.has_end_step() ? request.end_step() : kMaxStep;
-  bool open_end = !request.has_end_step();
-  if (request.last_steps() > 0) {
+  int64_t lo = query.start_step.value_or(0);
+  int64_t hi = query.end_step.value_or(kMaxStep);
+  bool open_end = !query.end_step.has_value();
+  if (query.last_steps > 0) {
     int64_t latest = snapshot.latest_step.value_or(0);
     hi = latest;
-    lo = request.last_steps() > latest ? 0 : latest - request.last_steps() + 1;
+    lo = query.last_steps > latest ? 0 : latest - query.last_steps + 1;
     open_end = false;
   }
 
@@ -1839,7 +1800,7 @@ absl::StatusOr<LossCurve> SeriesStore::Answer(
                                 state->chunks, state->tail.get(), stale)});
     }
   }
-  if (request.include_rolled_back()) {
+  if (query.include_rolled_back) {
     for (const auto& [name, state] : snapshot.series) {
       if (state == nullptr) continue;
       for (const auto& [attempt, run] : state->rolled_back) {

@@ -128,6 +128,7 @@
 #include "absl/types/span.h"
 #include "common/storage/db.h"
 #include "common/storage/write_batch.h"
+#include "services/metrics/series/curve_query.h"
 #include "services/metrics/series/downsample.h"
 #include "trainyard/common/v1/common.pb.h"
 #include "trainyard/metrics/v1/metrics.pb.h"
@@ -146,10 +147,6 @@ struct PointInput {
   // >= 1.
   int32_t attempt = 1;
 };
-
-inline constexpr size_t kMaxSeriesNameBytes = 128;
-// GetLossCurveRequest.series may name at most this many series.
-inline constexpr int kMaxCurveSeries = 10;
 
 struct SeriesStoreOptions {
   // Points per chunk folded out of the tail, and the target size when a
@@ -245,13 +242,10 @@ class SeriesStore {
   // REQUIRES: the batch the Stage calls wrote to was written successfully.
   void Publish(SeriesUpdate staged);
 
-  // R-DASH-04, R-X-06: GetLossCurve as documented on GetLossCurveRequest and
+  // R-DASH-04, R-X-06: the loss curve as documented on
   // trainyard.common.v1.LossCurve:
-  //   series empty -> train_loss, val_loss; at most kMaxCurveSeries;
-  //     duplicates are answered once; an unknown name gives an empty series.
-  //   start_step/end_step inclusive, optional; last_steps > 0 selects
-  //     [latest_step - last_steps + 1, latest_step].
-  //   max_points: NormalizeMaxPoints() (0 -> 1000, > 10000 -> 10000, min 2).
+  //   The series of `query`, in its order; an unknown name gives an empty
+  //     series.
   //   The served range [start_step, end_step] is the requested range clamped
   //     to the points of the returned series (effective ones, plus
   //     rolled-back ones with include_rolled_back); with no point in range it
@@ -262,20 +256,17 @@ class SeriesStore {
   //     (requested series, attempt) that has rolled-back points in range,
   //     ordered by series then attempt, marked rolled_back with its attempt.
   //   Downsampling: Downsample() rules (downsample.h), per series over the
-  //     served range.
+  //     served range, to query.max_points.
   // A job without series (or unknown) gets empty series: whether the job
   // exists is the caller's business (NOT_FOUND is decided from the event
   // log).
   //
-  // Errors: kInvalidArgument via InvalidFieldError for: empty job_id
-  // ("job_id"); more than 10 series or an empty or too long name ("series");
-  // start_step < 0 ("start_step"), end_step < 0 ("end_step"), start_step >
-  // end_step ("start_step"); last_steps < 0, or > 0 with start_step or
-  // end_step set ("last_steps"); max_points < 0 ("max_points").
-  // kUnavailable if the job's data kept changing under the query; kDataLoss
-  // for corrupt data.
+  // REQUIRES: `query` satisfies CurveQuery's contract (the handlers'
+  // ParseCurveQuery/ParseCurveOptions build it).
+  // Errors: kUnavailable if the job's data kept changing under the query;
+  // kDataLoss for corrupt data.
   absl::StatusOr<trainyard::common::v1::LossCurve> GetLossCurve(
-      const trainyard::metrics::v1::GetLossCurveRequest& request) const;
+      const CurveQuery& query) const;
 
   // The series of a job (R-DASH-04 legend and picker), sorted by name: name,
   // point_count (effective), first_step, last_step, last_value (of the
@@ -332,8 +323,7 @@ class SeriesStore {
           answer) const;
 
   absl::StatusOr<trainyard::common::v1::LossCurve> Answer(
-      const trainyard::metrics::v1::GetLossCurveRequest& request,
-      int32_t max_points, const Snapshot& snapshot, bool* stale) const;
+      const CurveQuery& query, const Snapshot& snapshot, bool* stale) const;
 
   storage::Db& db_;
   const SeriesStoreOptions options_;

@@ -48,25 +48,18 @@ absl::StatusOr<common::v1::JobStages> JobViews::Stages(
 }
 
 absl::StatusOr<common::v1::LossCurve> JobViews::Curve(
-    std::string_view job_id, const v1::CurveOptions& options) const {
-  v1::GetLossCurveRequest request;
-  request.set_job_id(std::string(job_id));
-  *request.mutable_series() = options.series();
-  request.set_max_points(options.max_points());
-  request.set_last_steps(options.last_steps());
-  request.set_include_rolled_back(options.include_rolled_back());
-  return series_.GetLossCurve(request);
+    const CurveQuery& query) const {
+  return series_.GetLossCurve(query);
 }
 
 absl::StatusOr<v1::JobSnapshot> JobViews::Snapshot(
-    const internal::JobState& state, const v1::CurveOptions& curve,
-    int recent_events, const v1::EventQuery& query) {
+    const internal::JobState& state, const CurveQuery& curve, int recent_events,
+    const v1::EventQuery& query) {
   v1::JobSnapshot snapshot;
   *snapshot.mutable_progress() = Progress(state);
   ASSIGN_OR_RETURN(*snapshot.mutable_stages(), Stages(state));
   *snapshot.mutable_current_metrics() = Metrics(state);
-  ASSIGN_OR_RETURN(*snapshot.mutable_loss_curve(),
-                   Curve(state.job_id(), curve));
+  ASSIGN_OR_RETURN(*snapshot.mutable_loss_curve(), Curve(curve));
   snapshot.set_job_seq(state.last_job_seq());
   if (recent_events > 0) {
     std::vector<common::v1::EventType> types;

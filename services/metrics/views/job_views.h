@@ -43,12 +43,13 @@ class JobViews {
   // With each stage's history (R-STAGE-04).
   absl::StatusOr<common::v1::JobStages> Stages(
       const internal::JobState& state) const;
-  absl::StatusOr<common::v1::LossCurve> Curve(
-      std::string_view job_id, const v1::CurveOptions& options) const;
+  // The loss curve (R-DASH-04) of every query: GetLossCurve, GetJobOverview,
+  // snapshots.
+  absl::StatusOr<common::v1::LossCurve> Curve(const CurveQuery& query) const;
   // Everything at once; `recent_events` newest events matching `types`
-  // (oldest first) when > 0.
+  // (oldest first) when > 0. REQUIRES: curve.job_id == state.job_id().
   absl::StatusOr<v1::JobSnapshot> Snapshot(const internal::JobState& state,
-                                           const v1::CurveOptions& curve,
+                                           const CurveQuery& curve,
                                            int recent_events,
                                            const v1::EventQuery& query);
 
