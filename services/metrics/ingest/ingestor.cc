@@ -1,19 +1,17 @@
 // Copyright 2026 Trainyard authors.
 #include "services/metrics/ingest/ingestor.h"
 
-#include <cmath>
 #include <limits>
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
 #include "services/metrics/domain/errors.h"
+#include "services/metrics/domain/raised_events.h"
 #include "services/metrics/ingest/series_points.h"
 #include "services/metrics/ingest/validate.h"
 
@@ -69,18 +67,6 @@ class Ingestor::SlotLocks {
 
 namespace {
 
-bool Diverged(const v1::MetricsPayload& m, std::string* which) {
-  if (m.has_train_loss() && !std::isfinite(m.train_loss())) {
-    *which = "train_loss";
-    return true;
-  }
-  if (m.has_val_loss() && !std::isfinite(m.val_loss())) {
-    *which = "val_loss";
-    return true;
-  }
-  return false;
-}
-
 v1::Event ToEvent(v1::IngestEvent in, absl::Time now) {
   v1::Event e;
   e.set_job_id(std::move(*in.mutable_job_id()));
@@ -115,76 +101,6 @@ v1::Event ToEvent(v1::IngestEvent in, absl::Time now) {
   }
   e.set_raw_json(std::move(*in.mutable_raw_json()));
   return e;
-}
-
-// The warning metrics raises itself when a loss stops being a number.
-v1::Event DivergenceWarning(const v1::Event& metrics_event,
-                            const std::string& which) {
-  v1::Event w;
-  w.set_job_id(metrics_event.job_id());
-  w.set_event_id(absl::StrCat("divergence_", metrics_event.job_seq()));
-  w.set_type(common::v1::EVENT_TYPE_WARNING);
-  w.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
-  w.set_attempt(metrics_event.attempt());
-  *w.mutable_occurred_time() = metrics_event.occurred_time();
-  *w.mutable_receive_time() = metrics_event.receive_time();
-  double value = which == "train_loss" ? metrics_event.metrics().train_loss()
-                                       : metrics_event.metrics().val_loss();
-  w.set_message(absl::StrFormat(
-      "Training diverged: %s is %g at step %d (event %s)", which, value,
-      metrics_event.metrics().step(), metrics_event.event_id()));
-  return w;
-}
-
-// The text of a stall warning (R-X-07).
-std::string StallMessage(const v1::StallPayload& stall, absl::Time now) {
-  const std::string silence = absl::FormatDuration(
-      absl::Trunc(now - FromProto(stall.since()), absl::Seconds(1)));
-  switch (stall.reason()) {
-    case common::v1::STALL_REASON_METRIC_SILENCE:
-      return absl::StrCat("No metrics for ", silence,
-                          " while training (other events still arrive): it "
-                          "may be stuck");
-    case common::v1::STALL_REASON_SUSPECTED_PREEMPTION:
-      return absl::StrCat("No event for ", silence,
-                          " from a spot pod: it was probably preempted");
-    case common::v1::STALL_REASON_SPEED_DROP:
-      return absl::StrFormat(
-          "Training slowed to %.3g s/step, %.1fx its baseline of %.3g s/step",
-          stall.seconds_per_step(),
-          stall.seconds_per_step() / stall.baseline_seconds_per_step(),
-          stall.baseline_seconds_per_step());
-    default:
-      return absl::StrCat("No event for ", silence,
-                          " while the job is active: it may be stalled");
-  }
-}
-
-// The INFO metrics writes when `event` ended the stall `stall` (R-X-07):
-// the job reports again, or can no longer stall (finished, paused, over).
-v1::Event StallCleared(const v1::Event& event,
-                       const common::v1::Progress& stall) {
-  v1::Event info;
-  info.set_job_id(event.job_id());
-  info.set_event_id(absl::StrCat("stall_cleared_", event.job_seq()));
-  info.set_type(common::v1::EVENT_TYPE_INFO);
-  info.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
-  info.set_attempt(stall.attempt());
-  *info.mutable_occurred_time() = event.receive_time();
-  *info.mutable_receive_time() = event.receive_time();
-  const absl::Duration stalled = absl::Trunc(
-      FromProto(event.receive_time()) - FromProto(stall.stalled_since()),
-      absl::Seconds(1));
-  const std::string reason = common::v1::StallReason_Name(stall.stall_reason());
-  info.set_message(absl::StrCat(
-      "Stall cleared after ", absl::FormatDuration(stalled), " (",
-      absl::StripPrefix(reason, "STALL_REASON_"), "): the job reports again"));
-  v1::StallPayload* payload = info.mutable_stall();
-  payload->set_reason(stall.stall_reason());
-  *payload->mutable_since() = stall.stalled_since();
-  *payload->mutable_last_event_time() = event.occurred_time();
-  payload->set_cleared(true);
-  return info;
 }
 
 }  // namespace
@@ -333,16 +249,7 @@ absl::StatusOr<int> Ingestor::CheckStalls() {
     std::optional<v1::StallPayload> stall =
         DetectStall(slot.state, now, options_.stall);
     if (!stall.has_value()) continue;
-    v1::Event e;
-    e.set_job_id(job_id);
-    e.set_event_id(absl::StrCat("stall_", slot.state.last_job_seq()));
-    e.set_type(common::v1::EVENT_TYPE_WARNING);
-    e.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
-    e.set_attempt(slot.state.progress().attempt());
-    *e.mutable_occurred_time() = ToProto(now);
-    *e.mutable_receive_time() = ToProto(now);
-    e.set_message(StallMessage(*stall, now));
-    *e.mutable_stall() = *std::move(stall);
+    v1::Event e = StallWarning(slot.state, *std::move(stall), now);
     std::vector<JobWork> work(1);
     JobWork& w = work[0];
     w.job_id = job_id;
@@ -425,8 +332,8 @@ absl::Status Ingestor::StageEvent(v1::Event event, JobWork& work,
   work.ids_in_call[event.event_id()] = event.job_seq();
   work.stored_types.push_back(event.type());
   work.stored_seqs.push_back(event.job_seq());
-  std::string which;
-  bool diverged = event.has_metrics() && Diverged(event.metrics(), &which);
+  std::optional<std::string_view> diverged;
+  if (event.has_metrics()) diverged = DivergedLoss(event.metrics());
   EventUpdate update;
   events_.Stage(event, batch, &update);
   work.event_updates.push_back(std::move(update));
@@ -434,7 +341,7 @@ absl::Status Ingestor::StageEvent(v1::Event event, JobWork& work,
     RETURN_IF_ERROR(StageEvent(StallCleared(event, *stalled), work, batch));
   }
   if (diverged) {
-    return StageEvent(DivergenceWarning(event, which), work, batch);
+    return StageEvent(DivergenceWarning(event, *diverged), work, batch);
   }
   return absl::OkStatus();
 }

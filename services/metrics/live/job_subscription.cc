@@ -151,15 +151,10 @@ absl::StatusOr<SharedDelta> JobSubscription::BuildDelta(
       request_.job_id(), from, state.last_job_seq(), [&](const v1::Event& e) {
         last = e.job_seq();
         ++read;
-        bool resumed =
-            (e.has_status() && e.status().has_resumed_from_step()) ||
-            (e.has_lifecycle() && e.lifecycle().has_resume_from_step());
-        if (resumed && e.attempt() > 1) {
-          int64_t step = e.has_status() ? e.status().resumed_from_step()
-                                        : e.lifecycle().resume_from_step();
-          RecordRewind(step, delta);  // R-X-06
+        if (std::optional<int64_t> step = ReportedResumeStep(e)) {
+          RecordRewind(*step, delta);  // R-X-06
           for (auto& [name, append] : appends) {
-            out.points -= DropPointsPast(step, &append);
+            out.points -= DropPointsPast(*step, &append);
           }
         }
         if (e.has_metrics()) {
