@@ -18,64 +18,8 @@
 // the rewind is reported; a late point of a rolled-back attempt goes straight
 // to the rolled-back set).
 //
-// Storage layout (two column families, see ColumnFamilies()). Keys are built
-// with storage::KeyBuilder (strings escaped and terminated, uint64 big-endian,
-// so byte order is tuple order); `tag` is 0 for the effective curve and the
-// attempt number for the rolled-back points of that attempt.
-//
-//   series_chunks  job | series | tag | first_step | version -> point block
-//       Up to options.chunk_points points (256) with strictly increasing
-//       steps; a run's chunks cover disjoint step extents. A chunk's blob is
-//       never modified: a rewrite (out-of-order point, rewind) writes a new
-//       version under a new key and *retires* the old one (below), so a
-//       query reading an older in-memory snapshot still finds exactly the
-//       chunks its summaries describe.
-//   series_meta    (kind: 0 rewind, 1 chunk summary, 2 tail segment,
-//                   3 retired chunk)
-//       job | 0 | new_attempt | resumed_from_step  -> ""
-//       job | 1 | series | tag | first_step         -> chunk summary
-//       job | 2 | seq                               -> tail segment
-//       job | 3 | seq                               -> chunk key
-//       Everything needed to rebuild a job's in-memory state, in one prefix
-//       scan (one consistent snapshot) that never touches point data.
-//
-// Retired chunks. Queries register the generation of their snapshot; a
-// retired chunk is deleted (with its record) by a later Stage* of the same
-// job once no query of an older generation is in flight. Rewrites are rare
-// (late points, rewinds), so little waits there; a job that stops writing
-// keeps its few retired chunks until DeleteJob. Should a query still find a
-// chunk gone (the job was evicted and reloaded under it, or purged), it
-// retries on a fresh snapshot.
-//
-// Formats of the values: series_codec.h (compact binary, ~10 bytes a point).
-//
-// Write path. New points of the effective curve beyond its last chunk go to
-// the series' tail. Each Stage writes ONE tail segment for the job, whatever
-// the number of series it touches: an entry per series with its new points
-// (series_codec.h: TailEntry), so a webhook of 8 values costs one small Put,
-// not 8. When a tail reaches chunk_points points, whole chunks are folded
-// out of it (chunk + summary written) and the remainder is written as a
-// *reset* entry: the series' entries in older segments no longer count. A
-// series reads the segment of its latest reset and every later one with an
-// entry of it; a segment no series reads is deleted (series that report
-// together reset together, so these are runs of seqs: one range deletion).
-// A series that reports rarely (val_loss) keeps its few segments alive, and
-// with them the void entries of the others, until its own next reset. A
-// chunk blob is written once per chunk_points points, not per point. Points
-// at or before the last chunk's last step (late or replayed points) and
-// rewinds rewrite the affected chunks (read-modify-write).
-//
-// Summaries, three levels. Per block of 32 points: its extremes, in the
-// chunk's header. Per chunk: count, min, max (value, step, attempt) and last
-// point, in its index entry; the whole index of a job is held in memory
-// (about 100 bytes per chunk, 0.4 byte per point). Per group of 64 chunks:
-// merged extremes, in memory (chunk_index.h; derived at load, not stored,
-// since the index is read whole anyway). A query over [start, end] into B
-// buckets takes each bucket's extremes from the coarsest summaries that lie
-// wholly inside it and decodes only the blocks that straddle a bucket edge:
-// O(B x (log chunks + group size + block size)) work, independent of the
-// history length. Ranges with few points per bucket are downsampled from
-// the raw points instead (cheaper there; same result).
+// Storage format, write path and summaries: services/metrics/README.md (the
+// overview) and the top of series_store.cc (the details).
 //
 // Atomicity with the caller's records. Stage* add the series writes to the
 // caller's WriteBatch (so the event record and its points commit together)
