@@ -1,7 +1,6 @@
 // Copyright 2026 Trainyard authors.
 #include "services/metrics/ingest/ingestor.h"
 
-#include <limits>
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
@@ -106,71 +105,19 @@ v1::Event ToEvent(v1::IngestEvent in, absl::Time now) {
 }  // namespace
 
 Ingestor::Ingestor(storage::Db& db, EventStore& events, SeriesStore& series,
-                   JobStateStore& states, EventFeed& feed, const Clock& clock,
-                   const Clock& wall_clock, TrackerOptions options,
-                   IngestMetrics* metrics)
+                   JobStateStore& states, JobStates& jobs, EventFeed& feed,
+                   const Clock& clock, const Clock& wall_clock,
+                   TrackerOptions options, IngestMetrics* metrics)
     : db_(db),
       events_(events),
       series_(series),
       states_(states),
+      jobs_(jobs),
       feed_(feed),
       clock_(clock),
       wall_clock_(wall_clock),
       options_(options),
       metrics_(metrics) {}
-
-std::shared_ptr<Ingestor::JobSlot> Ingestor::Slot(std::string_view job_id) {
-  absl::MutexLock lock(&slots_mu_);
-  auto& slot = slots_[ToAbsl(job_id)];
-  if (slot == nullptr) slot = std::make_shared<JobSlot>();
-  return slot;
-}
-
-absl::Status Ingestor::LoadLocked(std::string_view job_id, JobSlot& slot) {
-  if (slot.loaded) return absl::OkStatus();
-  absl::StatusOr<internal::JobState> snapshot = states_.LoadSnapshot(job_id);
-  if (absl::IsNotFound(snapshot.status())) {
-    slot.state = NewJobState(job_id);
-    slot.exists = false;
-    slot.loaded = true;
-    return absl::OkStatus();
-  }
-  RETURN_IF_ERROR(snapshot.status());
-  internal::JobState state = *std::move(snapshot);
-  // The snapshot may be a few events old: fold the ones after it.
-  RETURN_IF_ERROR(events_.ReadRange(job_id, state.last_job_seq(),
-                                    std::numeric_limits<uint64_t>::max(),
-                                    [&](const v1::Event& event) {
-                                      FoldEvent(options_, event, &state);
-                                      return true;
-                                    }));
-  slot.state = std::move(state);
-  slot.exists = true;
-  slot.loaded = true;
-  return absl::OkStatus();
-}
-
-template <typename Read>
-auto Ingestor::ReadState(std::string_view job_id, Read read)
-    -> absl::StatusOr<decltype(read(std::declval<internal::JobState>()))> {
-  std::shared_ptr<JobSlot> slot = Slot(job_id);
-  absl::MutexLock lock(&slot->mu);
-  RETURN_IF_ERROR(LoadLocked(job_id, *slot));
-  if (!slot->exists) {
-    return JobHasNoEvents(job_id);
-  }
-  return read(slot->state);
-}
-
-absl::StatusOr<internal::JobState> Ingestor::State(std::string_view job_id) {
-  return ReadState(job_id, [](const internal::JobState& s) { return s; });
-}
-
-absl::StatusOr<Ingestor::Head> Ingestor::GetHead(std::string_view job_id) {
-  return ReadState(job_id, [](const internal::JobState& s) {
-    return Head{s.last_job_seq(), s.progress().job_state()};
-  });
-}
 
 void Ingestor::CheckOut(JobSlot& slot, JobWork& work) {
   work.slot = &slot;
@@ -221,24 +168,9 @@ void Ingestor::Announce(const std::vector<JobWork>& work) const {
   }
 }
 
-absl::Status Ingestor::LoadAll() {
-  ASSIGN_OR_RETURN(std::vector<std::string> ids, states_.ListJobIds());
-  for (const std::string& id : ids) {
-    std::shared_ptr<JobSlot> slot = Slot(id);
-    absl::MutexLock lock(&slot->mu);
-    RETURN_IF_ERROR(LoadLocked(id, *slot));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<int> Ingestor::CheckStalls() {
-  std::vector<std::pair<std::string, std::shared_ptr<JobSlot>>> slots;
-  {
-    absl::MutexLock lock(&slots_mu_);
-    for (const auto& [id, slot] : slots_) slots.emplace_back(id, slot);
-  }
   int raised = 0;
-  for (auto& entry : slots) {
+  for (auto& entry : jobs_.All()) {
     // Named, not a structured binding: the thread-safety analysis follows
     // `slot.mu` through a reference but not through a binding.
     const std::string& job_id = entry.first;
@@ -267,7 +199,7 @@ absl::StatusOr<int> Ingestor::CheckStalls() {
 }
 
 absl::StatusOr<int64_t> Ingestor::DeleteJob(std::string_view job_id) {
-  std::shared_ptr<JobSlot> slot = Slot(job_id);
+  std::shared_ptr<JobSlot> slot = jobs_.Find(job_id);
   absl::MutexLock lock(&slot->mu);
   storage::WriteBatch batch;
   EventUpdate event_update;
@@ -378,13 +310,13 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
   work.reserve(by_job.size());
   {
     SlotLocks locks;
-    for (const auto& [job_id, indices] : by_job) locks.Add(Slot(job_id));
+    for (const auto& [job_id, indices] : by_job) locks.Add(jobs_.Find(job_id));
     storage::WriteBatch batch;
     size_t job_index = 0;
     for (const auto& [job_id, indices] : by_job) {
       JobSlot& slot = locks.slot(job_index++);
       slot.mu.AssertHeld();
-      RETURN_IF_ERROR(LoadLocked(job_id, slot));
+      RETURN_IF_ERROR(jobs_.LoadLocked(job_id, slot));
       JobWork& w = work.emplace_back();
       w.job_id = job_id;
       w.first_seq = slot.state.last_job_seq();

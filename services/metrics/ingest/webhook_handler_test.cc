@@ -51,7 +51,7 @@ TEST_F(WebhookHandlerTest, R_X_01_DrainingIs503WithRetryAfter) {
   EXPECT_EQ(r.status, 503);
   ASSERT_NE(r.FindHeader("Retry-After"), nullptr);
   EXPECT_EQ(*r.FindHeader("Retry-After"), "5");
-  EXPECT_THAT(ingestor_->State("j1"),
+  EXPECT_THAT(jobs_->State("j1"),
               testing::StatusIs(absl::StatusCode::kNotFound));
 }
 
@@ -61,7 +61,7 @@ TEST_F(WebhookHandlerTest, R_X_01_OverloadIs429WithRetryAfter) {
   EXPECT_EQ(r.status, 429);
   ASSERT_NE(r.FindHeader("Retry-After"), nullptr);
   EXPECT_EQ(*r.FindHeader("Retry-After"), "1");
-  EXPECT_THAT(ingestor_->State("j1"),
+  EXPECT_THAT(jobs_->State("j1"),
               testing::StatusIs(absl::StatusCode::kNotFound));
 }
 
@@ -84,7 +84,7 @@ TEST_F(WebhookHandlerTest, R_X_01_BodyOverTheLimitIs413AndStoresNothing) {
   http::HttpResponse r = smaller.Handle(Request(kBody));
   EXPECT_EQ(r.status, 413);
   EXPECT_THAT(r.body, HasSubstr("body over"));
-  EXPECT_THAT(ingestor_->State("j1"),
+  EXPECT_THAT(jobs_->State("j1"),
               testing::StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(exact.Handle(Request(kBody)).status, 200);
 }

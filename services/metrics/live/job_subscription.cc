@@ -216,7 +216,7 @@ absl::Status JobSubscription::SharedSnapshot(const internal::JobState& state,
 
 JobSubscription::Step JobSubscription::Next(bool heartbeat_due) {
   if (!init_.ok()) return {std::nullopt, true, init_};
-  absl::StatusOr<Ingestor::Head> head = views_.Head(request_.job_id());
+  absl::StatusOr<JobStates::Head> head = views_.Head(request_.job_id());
   if (!head.ok()) return {std::nullopt, true, head.status()};
   uint64_t latest = head->last_job_seq;
   bool final = IsTerminal(head->job_state);

@@ -11,13 +11,11 @@
 namespace trainyard::metrics {
 
 absl::StatusOr<internal::JobState> JobViews::State(std::string_view job_id) {
-  RETURN_IF_ERROR(RequireJobId(job_id));
-  return ingestor_.State(job_id);
+  return jobs_.State(job_id);
 }
 
-absl::StatusOr<Ingestor::Head> JobViews::Head(std::string_view job_id) {
-  RETURN_IF_ERROR(RequireJobId(job_id));
-  return ingestor_.GetHead(job_id);
+absl::StatusOr<JobStates::Head> JobViews::Head(std::string_view job_id) {
+  return jobs_.GetHead(job_id);
 }
 
 common::v1::Progress JobViews::Progress(const internal::JobState& state) const {
