@@ -17,7 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status/errors.h"
 #include "common/storage/db.h"
 #include "common/storage/keys.h"
@@ -1153,26 +1155,74 @@ TEST_F(SeriesStoreTest, R_X_06_RandomHistoriesMatchTheModel) {
 }
 
 // Queries run concurrently with ingest and rewinds (which rewrite chunks
-// under the readers' snapshots): every answer is well-formed.
-TEST_F(SeriesStoreTest, QueriesRunConcurrentlyWithIngestAndRewinds) {
+// under the readers' snapshots): every answer is one of the states the
+// store went through while the query ran (the model's state after each
+// published write), never a mix such as old chunks with a newer tail.
+TEST_F(SeriesStoreTest, R_X_06_QueriesRunConcurrentlyWithIngestAndRewinds) {
+  using State = std::shared_ptr<const std::vector<SeriesPoint>>;
+  absl::Mutex mu;
+  std::vector<State> states;  // after each Publish, in order
+  auto record = [&] {
+    auto state = std::make_shared<const std::vector<SeriesPoint>>(
+        models_["c"].Effective("train_loss"));
+    absl::MutexLock lock(&mu);
+    states.push_back(std::move(state));
+  };
+  auto published = [&] {
+    absl::MutexLock lock(&mu);
+    return states.size();
+  };
+  record();
   std::atomic<bool> done{false};
-  std::atomic<int> answers{0};
+  std::atomic<bool> writer_done{false};
+  std::atomic<int> checked{0};
+  std::atomic<int> readers{2};
   auto reader = [&] {
-    CurveQuery request = Request("c", {"train_loss"}, 40);
-    request.include_rolled_back = true;
+    absl::Cleanup exited = [&] { readers.fetch_sub(1); };
+    CurveQuery with_rolled_back = Request("c", {"train_loss"}, 40);
+    with_rolled_back.include_rolled_back = true;
+    const CurveQuery effective = Request("c", {"train_loss"}, 40);
     while (!done.load()) {
-      absl::StatusOr<LossCurve> curve = store_->GetLossCurve(request);
+      // The answer may be of any state from `first` (the latest recorded
+      // when the query started) to the one after the latest recorded when
+      // it ended: the store may be one Publish ahead of the record.
+      const size_t first = published() - 1;
+      absl::StatusOr<std::vector<SeriesPoint>> raw =
+          store_->ReadSeries("c", "train_loss");
+      absl::StatusOr<LossCurve> curve = store_->GetLossCurve(effective);
+      const size_t last = published() - 1;
+      ASSERT_OK(raw.status());
       ASSERT_OK(curve.status());
-      for (const CurveSeries& series : curve->series()) {
+      while (published() < last + 2 && !writer_done.load()) {
+        std::this_thread::yield();
+      }
+      std::vector<State> candidates;
+      {
+        absl::MutexLock lock(&mu);
+        candidates.assign(states.begin() + first,
+                          states.begin() + std::min(last + 2, states.size()));
+      }
+      bool raw_matches = false, curve_matches = false;
+      for (const State& state : candidates) {
+        raw_matches |= *raw == *state;
+        Reference ref = ReferenceAnswer(*state, std::nullopt, std::nullopt, 40);
+        curve_matches |= ToPoints(curve->series(0)) == ref.result.points;
+      }
+      ASSERT_TRUE(raw_matches)
+          << "ReadSeries: " << raw->size() << " points, no state from " << first
+          << " to " << last + 1;
+      ASSERT_TRUE(curve_matches)
+          << "GetLossCurve: no state from " << first << " to " << last + 1;
+      checked.fetch_add(1);
+      // Rolled-back runs: well-formed.
+      absl::StatusOr<LossCurve> both = store_->GetLossCurve(with_rolled_back);
+      ASSERT_OK(both.status());
+      for (const CurveSeries& series : both->series()) {
         ASSERT_LE(series.points_size(), 40);
         for (int i = 1; i < series.points_size(); ++i) {
           ASSERT_LT(series.points(i - 1).step(), series.points(i).step());
         }
       }
-      absl::StatusOr<std::vector<SeriesPoint>> raw =
-          store_->ReadSeries("c", "train_loss");
-      ASSERT_OK(raw.status());
-      answers.fetch_add(1);
     }
   };
   std::thread r1(reader);
@@ -1186,17 +1236,26 @@ TEST_F(SeriesStoreTest, QueriesRunConcurrentlyWithIngestAndRewinds) {
       ++step;
     }
     Ingest("c", batch);
+    record();
     Ingest("c", {{"train_loss", step / 2, 9.0, attempt}});  // Chunk rewrite.
+    record();
     if (round % 25 == 24) {
       ++attempt;
       step -= 15;
       Rewind("c", attempt, step - 1);
+      record();
     }
   }
+  writer_done.store(true);
+  // A few answers after the last write too (unless a reader failed).
+  const int before = checked.load();
+  while (checked.load() < before + 2 && readers.load() > 0) {
+    std::this_thread::yield();
+  }
+  EXPECT_GE(checked.load(), before + 2);
   done.store(true);
   r1.join();
   r2.join();
-  EXPECT_GT(answers.load(), 0);
   ExpectMatchesModel("c");
 }
 
