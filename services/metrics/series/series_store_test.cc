@@ -626,7 +626,7 @@ TEST_F(SeriesStoreTest, R_DASH_04_UnknownSeriesAndJobsAreEmpty) {
   EXPECT_THAT(infos, IsEmpty());
 }
 
-TEST_F(SeriesStoreTest, BadPointsAreRejectedAndStageNothing) {
+TEST_F(SeriesStoreTest, R_DASH_04_BadPointsAreRejectedAndStageNothing) {
   struct Case {
     std::string job;
     PointInput point;
@@ -659,7 +659,7 @@ TEST_F(SeriesStoreTest, BadPointsAreRejectedAndStageNothing) {
   EXPECT_TRUE(batch.empty());
 }
 
-TEST_F(SeriesStoreTest, NaNAndInfinityAreStoredAsReported) {
+TEST_F(SeriesStoreTest, R_DASH_04_NaNAndInfinityAreStoredAsReported) {
   Ingest("j", {{"train_loss", 1, 0.5, 1},
                {"train_loss", 2, kNaN, 1},
                {"train_loss", 3, kInf, 1},
@@ -681,7 +681,7 @@ TEST_F(SeriesStoreTest, NaNAndInfinityAreStoredAsReported) {
 // ---------------------------------------------------------------------------
 // Writes: replays, folding, late points, persistence.
 
-TEST_F(SeriesStoreTest, ReplaysDoNotDuplicatePoints) {
+TEST_F(SeriesStoreTest, R_X_01_ReplaysDoNotDuplicatePoints) {
   IngestRange("j", 0, 20);  // Two chunks of 8 and a tail of 4.
   IngestRange("j", 0, 20);  // Replay: chunks and tail.
   Ingest("j", {{"train_loss", 3, 1000.0 / 4 + 1, 1}});
@@ -705,7 +705,7 @@ TEST_F(SeriesStoreTest, ReplaysDoNotDuplicatePoints) {
   ExpectMatchesModel("j");
 }
 
-TEST_F(SeriesStoreTest, TailFoldsIntoChunksAtTheBoundary) {
+TEST_F(SeriesStoreTest, R_DASH_04_TailFoldsIntoChunksAtTheBoundary) {
   // 7 points: all in the tail (one segment per Stage), no chunk yet.
   for (int64_t s = 0; s < 7; ++s) IngestRange("j", s, 1);
   EXPECT_EQ(KeysIn("series_chunks"), 0u);
@@ -734,7 +734,7 @@ TEST_F(SeriesStoreTest, TailFoldsIntoChunksAtTheBoundary) {
 // series it touches. A segment lives while some series still reads it, and
 // a series' reset entry voids its entries in older segments that another
 // series keeps alive.
-TEST_F(SeriesStoreTest, OneTailSegmentPerStageSharedBySeries) {
+TEST_F(SeriesStoreTest, R_DASH_04_OneTailSegmentPerStageSharedBySeries) {
   auto event = [](int64_t step) {
     return std::vector<PointInput>{{"train_loss", step, 1.0 / (step + 1), 1},
                                    {"lr", step, 0.1, 1},
@@ -767,7 +767,7 @@ TEST_F(SeriesStoreTest, OneTailSegmentPerStageSharedBySeries) {
   ExpectMatchesModel("j");
 }
 
-TEST_F(SeriesStoreTest, LateAndOutOfOrderPointsRewriteChunks) {
+TEST_F(SeriesStoreTest, R_DASH_04_LateAndOutOfOrderPointsRewriteChunks) {
   std::mt19937_64 rng(17);
   std::vector<int64_t> steps;
   for (int64_t s = 0; s < 400; s += 2) steps.push_back(s);  // Even steps.
@@ -795,7 +795,7 @@ TEST_F(SeriesStoreTest, LateAndOutOfOrderPointsRewriteChunks) {
 
 // A rewritten chunk's old blob is kept for queries still reading an older
 // snapshot, and deleted by a later write of the job once none can.
-TEST_F(SeriesStoreTest, RewrittenChunksAreRetiredThenDeleted) {
+TEST_F(SeriesStoreTest, R_X_06_RewrittenChunksAreRetiredThenDeleted) {
   IngestRange("j", 0, 20);  // Chunks [0..7], [8..15]; tail 16..19.
   EXPECT_EQ(KeysIn("series_chunks"), 2u);
   Ingest("j", {{"train_loss", 3, -5.0, 1}});  // Rewrites the first chunk.
@@ -816,7 +816,7 @@ TEST_F(SeriesStoreTest, RewrittenChunksAreRetiredThenDeleted) {
   ExpectMatchesModel("j");
 }
 
-TEST_F(SeriesStoreTest, DataSurvivesCloseAndReopen) {
+TEST_F(SeriesStoreTest, R_DASH_04_DataSurvivesCloseAndReopen) {
   IngestRange("a", 0, 1234);
   IngestRange("a", 0, 777, 1, "grad_norm");
   IngestRange("b", 5, 13);
@@ -831,7 +831,7 @@ TEST_F(SeriesStoreTest, DataSurvivesCloseAndReopen) {
   EXPECT_EQ(store_->loaded_jobs(), 2u);
 }
 
-TEST_F(SeriesStoreTest, SeveralStagesAccumulateInOneUpdate) {
+TEST_F(SeriesStoreTest, R_X_01_SeveralStagesAccumulateInOneUpdate) {
   IngestRange("j", 0, 12);
   storage::WriteBatch batch;
   SeriesUpdate update;
@@ -862,7 +862,7 @@ TEST_F(SeriesStoreTest, SeveralStagesAccumulateInOneUpdate) {
 
 // The ingest path stages each event into its own SeriesUpdate, all in one
 // batch: each Stage builds on the ones before it.
-TEST_F(SeriesStoreTest, SeveralUpdatesOfOneJobInOneBatch) {
+TEST_F(SeriesStoreTest, R_X_01_SeveralUpdatesOfOneJobInOneBatch) {
   IngestRange("j", 0, 12);
   IngestRange("other", 0, 3);
   storage::WriteBatch batch;
@@ -899,7 +899,7 @@ TEST_F(SeriesStoreTest, SeveralUpdatesOfOneJobInOneBatch) {
   ExpectMatchesModel("other");
 }
 
-TEST_F(SeriesStoreTest, FailedBatchOfSeveralUpdatesLeavesNothing) {
+TEST_F(SeriesStoreTest, R_X_01_FailedBatchOfSeveralUpdatesLeavesNothing) {
   IngestRange("j", 0, 12);
   LossCurve before = Curve(Request("j"));
   {
@@ -923,7 +923,7 @@ TEST_F(SeriesStoreTest, FailedBatchOfSeveralUpdatesLeavesNothing) {
 }
 
 // A write that fails leaves memory as it was: the caller drops the update.
-TEST_F(SeriesStoreTest, FailedWriteLeavesQueriesUnchanged) {
+TEST_F(SeriesStoreTest, R_X_01_FailedWriteLeavesQueriesUnchanged) {
   IngestRange("j", 0, 30);
   LossCurve before = Curve(Request("j"));
   ASSERT_OK_AND_ASSIGN(std::vector<SeriesInfo> infos_before,
@@ -956,7 +956,7 @@ TEST_F(SeriesStoreTest, FailedWriteLeavesQueriesUnchanged) {
   ExpectMatchesModel("j");
 }
 
-TEST_F(SeriesStoreTest, DeleteJobPurgesEverything) {
+TEST_F(SeriesStoreTest, R_LIST_05_DeleteJobPurgesEverything) {
   IngestRange("doomed", 0, 100);
   Rewind("doomed", 2, 50);
   IngestRange("doomed", 51, 10, 2);
@@ -978,7 +978,7 @@ TEST_F(SeriesStoreTest, DeleteJobPurgesEverything) {
   ExpectMatchesModel("doomed");
 }
 
-TEST_F(SeriesStoreTest, EvictedJobsReloadTheSameState) {
+TEST_F(SeriesStoreTest, R_DASH_04_EvictedJobsReloadTheSameState) {
   IngestRange("j", 0, 50);
   Rewind("j", 2, 40);
   LossCurve before = Curve(Request("j"));
