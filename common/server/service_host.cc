@@ -113,6 +113,7 @@ ServiceHost::ServiceHost(const ServerConfig& config, Logger& logger,
       timer_(wall_clock) {
   exposition_.Add(registry_);
   http::HttpServerOptions options;
+  options.max_body_bytes = kAdminMaxBodyBytes;
   absl::StatusOr<std::pair<std::string, int>> admin_address =
       SplitHostPort("admin_address", config.admin_address);
   if (admin_address.ok()) {

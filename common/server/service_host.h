@@ -48,6 +48,10 @@
 
 namespace trainyard::server {
 
+// The admin server's own request body limit: above every route's limit
+// (metrics' webhooks take 1 MiB), so that routes answer their own 413s.
+inline constexpr size_t kAdminMaxBodyBytes = 4 << 20;
+
 class ServiceHost {
  public:
   ServiceHost(const ServerConfig& config, Logger& logger,
@@ -63,7 +67,9 @@ class ServiceHost {
   prometheus::Registry& registry() { return *registry_; }
   // Add other collectables (e.g. RocksDB statistics) to /metrics.
   telemetry::Exposition& exposition() { return exposition_; }
-  // Add routes before Start.
+  // Add routes before Start. The server refuses bodies over
+  // kAdminMaxBodyBytes itself (413, not seen by any handler); a route that
+  // takes bodies sets its own lower limit and answers (and counts) its 413s.
   http::HttpServer& admin() { return *admin_; }
 
   // Runs `hook` when Shutdown begins (after health turns NOT_SERVING, before

@@ -33,10 +33,11 @@ class MetricsModule final : public server::ServiceModule {
         events_(ctx.db, ctx.clock),
         series_(ctx.db),
         states_(ctx.db),
+        jobs_(events_, states_, options_),
         feed_(std::move(feed)),
-        ingestor_(ctx.db, events_, series_, states_, *feed_, ctx.clock,
+        ingestor_(ctx.db, events_, series_, states_, jobs_, *feed_, ctx.clock,
                   ctx.wall_clock, options_, &ingest_metrics_),
-        views_(ingestor_, events_, series_, states_, ctx.clock, options_),
+        views_(jobs_, events_, series_, states_, ctx.clock, options_),
         hub_(ctx.host.registry()),
         rpc_(ctx.host.MakeRpc(MetricsServiceAccess())),
         service_(*rpc_, ingestor_, events_, series_, *feed_, views_, hub_,
@@ -53,7 +54,7 @@ class MetricsModule final : public server::ServiceModule {
   }
 
   // Loads every known job: stall detection covers them all.
-  absl::Status Warmup() override { return ingestor_.LoadAll(); }
+  absl::Status Warmup() override { return jobs_.LoadAll(); }
 
   absl::Status Register(server::ServiceHost& host) {
     RETURN_IF_ERROR(
@@ -83,6 +84,7 @@ class MetricsModule final : public server::ServiceModule {
   EventStore events_;
   SeriesStore series_;
   JobStateStore states_;
+  JobStates jobs_;
   std::unique_ptr<EventFeed> feed_;
   Ingestor ingestor_;
   JobViews views_;

@@ -136,6 +136,9 @@ TEST_F(MetricsServiceTest, R_X_01_BadRequestsGetExactAnswersAndStoreNothing) {
                                  "\"stale_timestamp\"} 1"));
   EXPECT_THAT(metrics,
               HasSubstr("trainyard_webhooks_total{result=\"bad_request\"} 6"));
+  // The 413 is the webhook handler's own answer, so it is counted too.
+  EXPECT_THAT(metrics,
+              HasSubstr("trainyard_webhooks_total{result=\"too_large\"} 1"));
 }
 
 TEST_F(MetricsServiceTest, R_DASH_01_R_DASH_05_WebhooksFeedProgressAndMetrics) {

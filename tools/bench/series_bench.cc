@@ -55,10 +55,10 @@
 
 namespace {
 
+using trainyard::metrics::CurveQuery;
 using trainyard::metrics::PointInput;
 using trainyard::metrics::SeriesStore;
 using trainyard::metrics::SeriesUpdate;
-using trainyard::metrics::v1::GetLossCurveRequest;
 using Clock = std::chrono::steady_clock;
 
 struct Flags {
@@ -423,13 +423,14 @@ QueryTimes TimeQueries(SeriesStore& store, const std::string& job,
   ms.reserve(n);
   cpu.reserve(n);
   for (int i = 0; i < n; ++i) {
-    GetLossCurveRequest request;
-    request.set_job_id(job);  // Defaults: train_loss + val_loss, 1000 points.
+    CurveQuery request;
+    request.job_id = job;
+    request.series = {"train_loss", "val_loss"};  // 1000 points by default
     if (random_ranges) {
       int64_t a = static_cast<int64_t>(rng() % max_step);
       int64_t b = static_cast<int64_t>(rng() % max_step);
-      request.set_start_step(std::min(a, b));
-      request.set_end_step(std::max(a, b));
+      request.start_step = std::min(a, b);
+      request.end_step = std::max(a, b);
     }
     auto t0 = Clock::now();
     double c0 = ThreadCpuMs();

@@ -511,8 +511,7 @@ JobState NewJobState(std::string_view job_id) {
   return state;
 }
 
-std::optional<int64_t> ResumeStepOf(const JobState& state,
-                                    const v1::Event& event) {
+std::optional<int64_t> ReportedResumeStep(const v1::Event& event) {
   if (event.attempt() > 1) {
     if (event.has_status() && event.status().has_resumed_from_step()) {
       return event.status().resumed_from_step();
@@ -520,6 +519,14 @@ std::optional<int64_t> ResumeStepOf(const JobState& state,
     if (event.has_lifecycle() && event.lifecycle().has_resume_from_step()) {
       return event.lifecycle().resume_from_step();
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> ResumeStepOf(const JobState& state,
+                                    const v1::Event& event) {
+  if (std::optional<int64_t> reported = ReportedResumeStep(event)) {
+    return reported;
   }
   if (ResumesImplicitly(state, event)) return 0;
   return std::nullopt;

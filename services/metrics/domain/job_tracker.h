@@ -58,14 +58,19 @@ internal::JobState NewJobState(std::string_view job_id);
 void FoldEvent(const TrackerOptions& options, const v1::Event& event,
                internal::JobState* state);
 
+// The resume step `event` itself reports, in an attempt after the first: the
+// resumed_from_step of its status (the container's "Resumed from step N") or
+// of job-control's lifecycle payload. nullopt otherwise. The one test of "this
+// event is a rewind" that needs no state (live deltas use it; ResumeStepOf
+// adds what only the state knows).
+std::optional<int64_t> ReportedResumeStep(const v1::Event& event);
+
 // The step `event` makes the job resume from (R-STAGE-05, R-X-06: later
-// points of earlier attempts are rolled back), in an attempt after the
-// first: the resumed_from_step of its status (the container's "Resumed from
-// step N") or of job-control's lifecycle payload; or 0 for the first METRICS
-// event of an attempt recovering from an interruption that no resume step
-// was reported for (interrupted before its first checkpoint: FoldEvent closes
-// the recovery "resumed from step 0"). nullopt otherwise. Call before
-// folding `event` into `state`.
+// points of earlier attempts are rolled back): ReportedResumeStep, or 0 for the
+// first METRICS event of an attempt recovering from an interruption that no
+// resume step was reported for (interrupted before its first checkpoint:
+// FoldEvent closes the recovery "resumed from step 0"). nullopt otherwise. Call
+// before folding `event` into `state`.
 std::optional<int64_t> ResumeStepOf(const internal::JobState& state,
                                     const v1::Event& event);
 

@@ -91,7 +91,7 @@ TEST(EventQueryTest, R_EVT_02_KeywordOf200CodePointsIsAccepted) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(EventQueryTest, FilterErrorsAreSpecific) {
+TEST(EventQueryTest, R_EVT_02_FilterErrorsAreSpecific) {
   auto description = [](std::string_view filter) {
     absl::StatusOr<EventSelector> s =
         CompileEventQuery(EventQuery(), filter, "");
@@ -112,7 +112,7 @@ TEST(EventQueryTest, FilterErrorsAreSpecific) {
   EXPECT_THAT(description("stage = RUNNING"), HasSubstr("PREPROCESSING"));
 }
 
-TEST(EventQueryTest, FactsOfEvent) {
+TEST(EventQueryTest, R_EVT_02_FactsOfEvent) {
   metrics::v1::Event e;
   e.set_job_seq(7);
   e.set_type(common::EVENT_TYPE_STATUS);

@@ -483,6 +483,57 @@ absl::StatusOr<metrics::v1::ListEventsResponse> EventStore::List(
   return response;
 }
 
+absl::Status EventStore::ReadRange(
+    std::string_view job_id, uint64_t after, uint64_t until,
+    absl::FunctionRef<bool(const Event&)> visit) const {
+  if (until <= after) return absl::OkStatus();
+  const std::string start = EventKey(job_id, after + 1);
+  // Past `until`: the next key, or the end of the job's keys.
+  const std::string limit =
+      until == std::numeric_limits<uint64_t>::max()
+          ? *storage::KeyRange::Prefix(JobPrefix(job_id)).limit
+          : EventKey(job_id, until + 1);
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<storage::Iterator> it,
+      db_.NewIterator(kEventsCf, storage::KeyRange::Between(start, limit),
+                      storage::Direction::kForward));
+  Event event;
+  for (; it->Valid(); it->Next()) {
+    RETURN_IF_ERROR(it->ParseValue(&event));
+    if (!visit(event)) break;
+  }
+  return it->status();
+}
+
+absl::StatusOr<std::vector<Event>> EventStore::ReadLatest(
+    std::string_view job_id, uint64_t until,
+    absl::Span<const common::EventType> types, int limit) {
+  std::vector<uint64_t> seqs;  // newest first
+  {
+    ASSIGN_OR_RETURN(std::shared_ptr<JobSlot> slot, AcquireSlot(job_id));
+    absl::ReaderMutexLock lock(&slot->mu);
+    if (!slot->load_status.ok()) return slot->load_status;
+    const JobIndex& index = slot->index;
+    for (size_t i = index.CountUpTo(until);
+         i-- > 0 && static_cast<int>(seqs.size()) < limit;) {
+      if (types.empty() ||
+          std::find(types.begin(), types.end(), index.type(i)) != types.end()) {
+        seqs.push_back(index.facts(i).job_seq);
+      }
+    }
+  }
+  std::vector<Event> events;
+  events.reserve(seqs.size());
+  for (auto it = seqs.rbegin(); it != seqs.rend(); ++it) {
+    Event event;
+    absl::Status status = db_.Get(kEventsCf, EventKey(job_id, *it), &event);
+    if (absl::IsNotFound(status)) continue;  // purged meanwhile
+    RETURN_IF_ERROR(status);
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
 absl::Status EventStore::Export(
     const metrics::v1::ExportEventsRequest& request, absl::Time now,
     absl::FunctionRef<absl::Status(const metrics::v1::ExportEventsResponse&)>

@@ -67,6 +67,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "common/storage/db.h"
 #include "common/storage/write_batch.h"
 #include "common/time/clock.h"
@@ -218,6 +219,26 @@ class EventStore {
       const metrics::v1::ExportEventsRequest& request, absl::Time now,
       absl::FunctionRef<absl::Status(const metrics::v1::ExportEventsResponse&)>
           sink);
+
+  // ---- Internal reads --------------------------------------------------
+  // Typed reads for metrics' own callers (state replay, live deltas,
+  // snapshots): no query language, no page tokens, no request protos.
+
+  // Calls `visit(event)` for each event of the job with
+  // after < job_seq <= until, oldest first, over one consistent snapshot,
+  // until `visit` returns false. A job without such events visits nothing.
+  // DATA_LOSS for a corrupt record.
+  absl::Status ReadRange(
+      std::string_view job_id, uint64_t after, uint64_t until,
+      absl::FunctionRef<bool(const metrics::v1::Event&)> visit) const;
+
+  // The newest `limit` events of the job with job_seq <= until whose type is
+  // one of `types` (any type when empty), oldest first. Picked from the
+  // in-memory index, so rare types cost no scan of the log. Empty for a job
+  // without events.
+  absl::StatusOr<std::vector<metrics::v1::Event>> ReadLatest(
+      std::string_view job_id, uint64_t until,
+      absl::Span<const common::v1::EventType> types, int limit);
 
   // ---- Introspection ---------------------------------------------------
 

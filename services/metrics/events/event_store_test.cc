@@ -88,7 +88,7 @@ TEST_F(EventStoreTest, R_EVT_01_GetReturnsStoredEventWithRawJsonVerbatim) {
   EXPECT_EQ(got.raw_json(), e.raw_json());
 }
 
-TEST_F(EventStoreTest, FindByEventIdDedupesPerJob) {
+TEST_F(EventStoreTest, R_X_01_FindByEventIdDedupesPerJob) {
   EXPECT_THAT(store_->FindByEventId("job-a", "evt_1_1"),
               ::trainyard::testing::IsOkAndHolds(std::nullopt));
   Ingest(MakeEvent("job-a", 1, common::EVENT_TYPE_INFO, "hello"));
@@ -104,7 +104,7 @@ TEST_F(EventStoreTest, FindByEventIdDedupesPerJob) {
               ::trainyard::testing::IsOkAndHolds(0u));
 }
 
-TEST_F(EventStoreTest, FindStagedSeesEventsOfTheSameBatch) {
+TEST_F(EventStoreTest, R_X_01_FindStagedSeesEventsOfTheSameBatch) {
   storage::WriteBatch batch;
   EventUpdate update;
   store_->Stage(MakeEvent("job-a", 1, common::EVENT_TYPE_INFO, "x"), batch,
@@ -114,7 +114,7 @@ TEST_F(EventStoreTest, FindStagedSeesEventsOfTheSameBatch) {
   EXPECT_EQ(update.FindStaged("job-b", "evt_1_1"), std::nullopt);
 }
 
-TEST_F(EventStoreTest, GetEventErrors) {
+TEST_F(EventStoreTest, R_EVT_01_GetEventErrors) {
   Ingest(MakeEvent("job-a", 1, common::EVENT_TYPE_INFO, "x"));
   absl::StatusOr<Event> no_job = store_->GetEvent("job-zz", 1);
   EXPECT_THAT(no_job, StatusIs(absl::StatusCode::kNotFound));
@@ -652,7 +652,53 @@ TEST_F(EventStoreTest, R_EVT_03_TenThousandStepRunCountsExactly) {
 // ---- Index maintenance
 // ---------------------------------------------------------
 
-TEST_F(EventStoreTest, StageWithoutPublishLeavesQueriesUnchanged) {
+// ---- Internal reads ------------------------------------------------------
+
+TEST_F(EventStoreTest, R_X_02_ReadRangeVisitsTheHalfOpenRangeInOrder) {
+  IngestMany("job-a", 30, Mix, MixMessage);
+  IngestMany("job-ab", 5, Mix, MixMessage);  // a job whose id extends job-a's
+  auto read = [&](std::string_view job, uint64_t after, uint64_t until,
+                  size_t stop_after = 1000) {
+    std::vector<uint64_t> seqs;
+    EXPECT_OK(store_->ReadRange(job, after, until, [&](const Event& e) {
+      EXPECT_EQ(e.job_id(), job);
+      seqs.push_back(e.job_seq());
+      return seqs.size() < stop_after;
+    }));
+    return seqs;
+  };
+  EXPECT_EQ(read("job-a", 10, 15), Range(11, 15));
+  EXPECT_EQ(read("job-a", 25, std::numeric_limits<uint64_t>::max()),
+            Range(26, 30));
+  EXPECT_EQ(read("job-a", 0, 1000, /*stop_after=*/3), Range(1, 3));
+  EXPECT_THAT(read("job-a", 15, 15), IsEmpty());
+  EXPECT_THAT(read("job-a", 30, 40), IsEmpty());
+  EXPECT_THAT(read("nobody", 0, 10), IsEmpty());
+  EXPECT_EQ(read("job-ab", 0, std::numeric_limits<uint64_t>::max()),
+            Range(1, 5));
+}
+
+TEST_F(EventStoreTest, R_DASH_07_ReadLatestPicksTheNewestOfTheTypes) {
+  IngestMany("job-a", 40, Mix, MixMessage);
+  auto seqs = [](const std::vector<Event>& events) {
+    std::vector<uint64_t> out;
+    for (const Event& e : events) out.push_back(e.job_seq());
+    return out;
+  };
+  ASSERT_OK_AND_ASSIGN(std::vector<Event> all,
+                       store_->ReadLatest("job-a", 40, {}, 3));
+  EXPECT_EQ(seqs(all), Range(38, 40));
+  const std::vector<common::EventType> types = {common::EVENT_TYPE_WARNING,
+                                                common::EVENT_TYPE_CHECKPOINT};
+  ASSERT_OK_AND_ASSIGN(std::vector<Event> some,
+                       store_->ReadLatest("job-a", 35, types, 3));
+  EXPECT_EQ(seqs(some), (std::vector<uint64_t>{20, 27, 30}));
+  ASSERT_OK_AND_ASSIGN(std::vector<Event> none,
+                       store_->ReadLatest("nobody", 35, types, 3));
+  EXPECT_THAT(none, IsEmpty());
+}
+
+TEST_F(EventStoreTest, R_X_01_StageWithoutPublishLeavesQueriesUnchanged) {
   IngestMany("job-a", 3, Mix, MixMessage);
   ASSERT_OK_AND_ASSIGN(ListEventsResponse before,
                        store_->List(Request("job-a")));
@@ -680,7 +726,7 @@ TEST_F(EventStoreTest, StageWithoutPublishLeavesQueriesUnchanged) {
   EXPECT_EQ(Seqs(again), Range(1, 4));
 }
 
-TEST_F(EventStoreTest, MissedPublishDropsTheIndexWhichIsRebuilt) {
+TEST_F(EventStoreTest, R_EVT_01_MissedPublishDropsTheIndexWhichIsRebuilt) {
   IngestMany("job-a", 3, Mix, MixMessage);
   ASSERT_OK(store_->List(Request("job-a")).status());
   // Event 4 is written but its update is lost; event 5 is published.
@@ -694,7 +740,8 @@ TEST_F(EventStoreTest, MissedPublishDropsTheIndexWhichIsRebuilt) {
   EXPECT_EQ(Seqs(r), Range(1, 5));
 }
 
-TEST_F(EventStoreTest, IndexMemoryIsBoundedByEvictingLeastRecentlyQueried) {
+TEST_F(EventStoreTest,
+       R_EVT_03_IndexMemoryIsBoundedByEvictingLeastRecentlyQueried) {
   options_.index_memory_bytes = 64 << 10;
   Reopen();
   for (std::string job : {"job-1", "job-2", "job-3", "job-4"}) {
@@ -720,7 +767,7 @@ TEST_F(EventStoreTest, IndexMemoryIsBoundedByEvictingLeastRecentlyQueried) {
   EXPECT_EQ(store_->GetIndexStats().events, 400u);
 }
 
-TEST_F(EventStoreTest, DeleteJobPurgesEverythingOfThatJobOnly) {
+TEST_F(EventStoreTest, R_LIST_05_DeleteJobPurgesEverythingOfThatJobOnly) {
   IngestMany("job-a", 20, Mix, MixMessage);
   IngestMany("job-b", 5, Mix, MixMessage);
   ASSERT_OK(store_->List(Request("job-a")).status());  // index in memory
@@ -750,7 +797,7 @@ TEST_F(EventStoreTest, DeleteJobPurgesEverythingOfThatJobOnly) {
 
 // Ingest and queries race: every answer is a consistent view (gapless prefix
 // of the log, counts agreeing with the anchor).
-TEST_F(EventStoreTest, QueriesRunConcurrentlyWithIngest) {
+TEST_F(EventStoreTest, R_EVT_04_QueriesRunConcurrentlyWithIngest) {
   IngestMany("job-a", 10, Mix, MixMessage);
   std::atomic<bool> done{false};
   std::thread writer([&] {
@@ -777,7 +824,7 @@ TEST_F(EventStoreTest, QueriesRunConcurrentlyWithIngest) {
 // After a restart the first query builds the job's index from RocksDB while
 // ingest goes on: events published during the build are neither lost nor
 // doubled.
-TEST_F(EventStoreTest, IndexBuildRacingWithPublishLosesNothing) {
+TEST_F(EventStoreTest, R_EVT_01_IndexBuildRacingWithPublishLosesNothing) {
   IngestMany("job-a", 5000, Mix, MixMessage, /*batch_size=*/1000);
   uint64_t expected = 5000;
   for (int round = 0; round < 4; ++round) {

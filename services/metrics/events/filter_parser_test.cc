@@ -24,14 +24,14 @@ std::string FilterViolation(const absl::Status& status) {
   return v[0].description;
 }
 
-TEST(FilterParserTest, EmptyAndBlankFiltersSelectEverything) {
+TEST(FilterParserTest, R_EVT_02_EmptyAndBlankFiltersSelectEverything) {
   ASSERT_OK_AND_ASSIGN(ParsedFilter f, ParseFilter(""));
   EXPECT_TRUE(f.all_of.empty());
   ASSERT_OK_AND_ASSIGN(ParsedFilter g, ParseFilter("   "));
   EXPECT_TRUE(g.all_of.empty());
 }
 
-TEST(FilterParserTest, RestrictionsJoinedByAnd) {
+TEST(FilterParserTest, R_EVT_02_RestrictionsJoinedByAnd) {
   ASSERT_OK_AND_ASSIGN(
       ParsedFilter f,
       ParseFilter("source = CONTAINER AND attempt>=2 AND receive_time < "
@@ -52,7 +52,7 @@ TEST(FilterParserTest, RestrictionsJoinedByAnd) {
   EXPECT_EQ(c.value.text, "2026-11-29T03:05:00Z");
 }
 
-TEST(FilterParserTest, AllOperators) {
+TEST(FilterParserTest, R_EVT_02_AllOperators) {
   ASSERT_OK_AND_ASSIGN(
       ParsedFilter f,
       ParseFilter("a = 1 AND a != 1 AND a < 1 AND a <= 1 AND a > 1 AND a >= 1 "
@@ -64,7 +64,7 @@ TEST(FilterParserTest, AllOperators) {
                                FilterOp::kHas));
 }
 
-TEST(FilterParserTest, OrInParenthesesOnOneField) {
+TEST(FilterParserTest, R_EVT_02_OrInParenthesesOnOneField) {
   ASSERT_OK_AND_ASSIGN(
       ParsedFilter f,
       ParseFilter("(attempt = 1 OR attempt = 3) AND source != CONTROL_PLANE"));
@@ -73,12 +73,12 @@ TEST(FilterParserTest, OrInParenthesesOnOneField) {
   EXPECT_EQ(f.all_of[0].any_of[1].value.text, "3");
 }
 
-TEST(FilterParserTest, QuotedStringEscapes) {
+TEST(FilterParserTest, R_EVT_02_QuotedStringEscapes) {
   ASSERT_OK_AND_ASSIGN(ParsedFilter f, ParseFilter(R"(x = "a \"b\" \\ c")"));
   EXPECT_EQ(f.all_of[0].any_of[0].value.text, R"(a "b" \ c)");
 }
 
-TEST(FilterParserTest, ErrorsNameTheProblem) {
+TEST(FilterParserTest, R_EVT_02_ErrorsNameTheProblem) {
   struct Case {
     std::string filter;
     std::string expected;
@@ -106,7 +106,7 @@ TEST(FilterParserTest, ErrorsNameTheProblem) {
   }
 }
 
-TEST(FilterParserTest, Limits) {
+TEST(FilterParserTest, R_EVT_02_Limits) {
   std::string many = "a = 1";
   for (int i = 0; i < 20; ++i) many += " AND a = 1";  // 21 restrictions
   EXPECT_THAT(FilterViolation(ParseFilter(many).status()),

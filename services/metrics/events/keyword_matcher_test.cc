@@ -62,7 +62,7 @@ TEST(KeywordMatcherTest, R_EVT_02_UnicodeSimpleCaseFolding) {
   EXPECT_THAT(Find("STRAẞE", "straße"), ElementsAre(CodePointSpan{0, 6}));
 }
 
-TEST(KeywordMatcherTest, CountStopsAtLimit) {
+TEST(KeywordMatcherTest, R_EVT_02_CountStopsAtLimit) {
   KeywordMatcher matcher("a");
   const std::string folded = FoldCase("AAAAA");
   EXPECT_EQ(matcher.CountIn(folded), 5);
@@ -70,7 +70,7 @@ TEST(KeywordMatcherTest, CountStopsAtLimit) {
   EXPECT_EQ(matcher.CountIn(FoldCase("bbb")), 0);
 }
 
-TEST(KeywordMatcherTest, MalformedBytesCountAsOneCodePointEach) {
+TEST(KeywordMatcherTest, R_EVT_02_MalformedBytesCountAsOneCodePointEach) {
   EXPECT_EQ(CountCodePoints("a\xE2\x82"
                             "b"),
             4u);
@@ -81,7 +81,7 @@ TEST(KeywordMatcherTest, MalformedBytesCountAsOneCodePointEach) {
               ElementsAre(CodePointSpan{2, 1}));
 }
 
-TEST(KeywordMatcherTest, FoldCaseKeepsCodePointCount) {
+TEST(KeywordMatcherTest, R_EVT_02_FoldCaseKeepsCodePointCount) {
   const std::string text = "ÀÉÎ ΣΑΣ ЖУК \u212A İ 🚀";
   EXPECT_EQ(CountCodePoints(FoldCase(text)), CountCodePoints(text));
   EXPECT_EQ(FoldCase("ABC xyz"), "abc xyz");

@@ -28,7 +28,7 @@ TEST(PageTokenTest, R_EVT_03_RoundTrip) {
   EXPECT_EQ(back.issue_time, token.issue_time);
 }
 
-TEST(PageTokenTest, BindingDependsOnJobAndSelection) {
+TEST(PageTokenTest, R_EVT_03_BindingDependsOnJobAndSelection) {
   EXPECT_EQ(PageTokenBinding("a", "x"), PageTokenBinding("a", "x"));
   EXPECT_NE(PageTokenBinding("a", "x"), PageTokenBinding("b", "x"));
   EXPECT_NE(PageTokenBinding("a", "x"), PageTokenBinding("a", "y"));

@@ -8,6 +8,7 @@
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 #include "services/metrics/domain/errors.h"
+#include "services/metrics/grpc/requests.h"
 #include "services/metrics/live/event_watch.h"
 #include "services/metrics/live/job_subscription.h"
 
@@ -147,9 +148,10 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetLossCurve(
   return rpc_.Unary(ctx, "GetLossCurve", req, resp,
                     [this](const CallInfo&, const v1::GetLossCurveRequest& r,
                            v1::GetLossCurveResponse& out) -> absl::Status {
-                      RETURN_IF_ERROR(views_.Head(r.job_id()).status());
+                      ASSIGN_OR_RETURN(CurveQuery query, ParseGetLossCurve(r));
+                      RETURN_IF_ERROR(views_.Head(query.job_id).status());
                       ASSIGN_OR_RETURN(*out.mutable_curve(),
-                                       series_.GetLossCurve(r));
+                                       views_.Curve(query));
                       return absl::OkStatus();
                     });
 }
@@ -200,6 +202,8 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
       [this](const CallInfo&, const v1::GetJobOverviewRequest& r,
              v1::GetJobOverviewResponse& out) -> absl::Status {
         ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
+        ASSIGN_OR_RETURN(CurveQuery curve,
+                         ParseCurveOptions(r.job_id(), r.curve(), "curve."));
         // Changes with every event and with the curve options; durations
         // tick on the client between events (R-DASH-07).
         std::string etag = absl::StrCat(
@@ -214,14 +218,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
         *out.mutable_progress() = views_.Progress(state);
         ASSIGN_OR_RETURN(*out.mutable_stages(), views_.Stages(state));
         *out.mutable_current_metrics() = views_.Metrics(state);
-        v1::GetLossCurveRequest curve;
-        curve.set_job_id(r.job_id());
-        *curve.mutable_series() = r.curve().series();
-        curve.set_max_points(r.curve().max_points());
-        curve.set_last_steps(r.curve().last_steps());
-        curve.set_include_rolled_back(r.curve().include_rolled_back());
-        ASSIGN_OR_RETURN(*out.mutable_loss_curve(),
-                         series_.GetLossCurve(curve));
+        ASSIGN_OR_RETURN(*out.mutable_loss_curve(), views_.Curve(curve));
         return absl::OkStatus();
       });
 }

@@ -31,10 +31,11 @@ class IngestFixture {
     events_ = std::make_unique<EventStore>(*db_, clock_);
     series_ = std::make_unique<SeriesStore>(*db_);
     states_ = std::make_unique<JobStateStore>(*db_);
+    jobs_ = std::make_unique<JobStates>(*events_, *states_, TrackerOptions{});
     feed_ = *EventFeed::Open(*db_);
-    ingestor_ =
-        std::make_unique<Ingestor>(*db_, *events_, *series_, *states_, *feed_,
-                                   clock_, clock_, TrackerOptions{}, nullptr);
+    ingestor_ = std::make_unique<Ingestor>(*db_, *events_, *series_, *states_,
+                                           *jobs_, *feed_, clock_, clock_,
+                                           TrackerOptions{}, nullptr);
   }
 
   testing::TempDir dir_;
@@ -47,6 +48,7 @@ class IngestFixture {
   std::unique_ptr<EventStore> events_;
   std::unique_ptr<SeriesStore> series_;
   std::unique_ptr<JobStateStore> states_;
+  std::unique_ptr<JobStates> jobs_;
   std::unique_ptr<EventFeed> feed_;
   std::unique_ptr<Ingestor> ingestor_;
 };

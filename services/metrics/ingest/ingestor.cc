@@ -1,18 +1,16 @@
 // Copyright 2026 Trainyard authors.
 #include "services/metrics/ingest/ingestor.h"
 
-#include <cmath>
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
 #include "services/metrics/domain/errors.h"
+#include "services/metrics/domain/raised_events.h"
 #include "services/metrics/ingest/series_points.h"
 #include "services/metrics/ingest/validate.h"
 
@@ -68,18 +66,6 @@ class Ingestor::SlotLocks {
 
 namespace {
 
-bool Diverged(const v1::MetricsPayload& m, std::string* which) {
-  if (m.has_train_loss() && !std::isfinite(m.train_loss())) {
-    *which = "train_loss";
-    return true;
-  }
-  if (m.has_val_loss() && !std::isfinite(m.val_loss())) {
-    *which = "val_loss";
-    return true;
-  }
-  return false;
-}
-
 v1::Event ToEvent(v1::IngestEvent in, absl::Time now) {
   v1::Event e;
   e.set_job_id(std::move(*in.mutable_job_id()));
@@ -116,149 +102,22 @@ v1::Event ToEvent(v1::IngestEvent in, absl::Time now) {
   return e;
 }
 
-// The warning metrics raises itself when a loss stops being a number.
-v1::Event DivergenceWarning(const v1::Event& metrics_event,
-                            const std::string& which) {
-  v1::Event w;
-  w.set_job_id(metrics_event.job_id());
-  w.set_event_id(absl::StrCat("divergence_", metrics_event.job_seq()));
-  w.set_type(common::v1::EVENT_TYPE_WARNING);
-  w.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
-  w.set_attempt(metrics_event.attempt());
-  *w.mutable_occurred_time() = metrics_event.occurred_time();
-  *w.mutable_receive_time() = metrics_event.receive_time();
-  double value = which == "train_loss" ? metrics_event.metrics().train_loss()
-                                       : metrics_event.metrics().val_loss();
-  w.set_message(absl::StrFormat(
-      "Training diverged: %s is %g at step %d (event %s)", which, value,
-      metrics_event.metrics().step(), metrics_event.event_id()));
-  return w;
-}
-
-// The text of a stall warning (R-X-07).
-std::string StallMessage(const v1::StallPayload& stall, absl::Time now) {
-  const std::string silence = absl::FormatDuration(
-      absl::Trunc(now - FromProto(stall.since()), absl::Seconds(1)));
-  switch (stall.reason()) {
-    case common::v1::STALL_REASON_METRIC_SILENCE:
-      return absl::StrCat("No metrics for ", silence,
-                          " while training (other events still arrive): it "
-                          "may be stuck");
-    case common::v1::STALL_REASON_SUSPECTED_PREEMPTION:
-      return absl::StrCat("No event for ", silence,
-                          " from a spot pod: it was probably preempted");
-    case common::v1::STALL_REASON_SPEED_DROP:
-      return absl::StrFormat(
-          "Training slowed to %.3g s/step, %.1fx its baseline of %.3g s/step",
-          stall.seconds_per_step(),
-          stall.seconds_per_step() / stall.baseline_seconds_per_step(),
-          stall.baseline_seconds_per_step());
-    default:
-      return absl::StrCat("No event for ", silence,
-                          " while the job is active: it may be stalled");
-  }
-}
-
-// The INFO metrics writes when `event` ended the stall `stall` (R-X-07):
-// the job reports again, or can no longer stall (finished, paused, over).
-v1::Event StallCleared(const v1::Event& event,
-                       const common::v1::Progress& stall) {
-  v1::Event info;
-  info.set_job_id(event.job_id());
-  info.set_event_id(absl::StrCat("stall_cleared_", event.job_seq()));
-  info.set_type(common::v1::EVENT_TYPE_INFO);
-  info.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
-  info.set_attempt(stall.attempt());
-  *info.mutable_occurred_time() = event.receive_time();
-  *info.mutable_receive_time() = event.receive_time();
-  const absl::Duration stalled = absl::Trunc(
-      FromProto(event.receive_time()) - FromProto(stall.stalled_since()),
-      absl::Seconds(1));
-  const std::string reason = common::v1::StallReason_Name(stall.stall_reason());
-  info.set_message(absl::StrCat(
-      "Stall cleared after ", absl::FormatDuration(stalled), " (",
-      absl::StripPrefix(reason, "STALL_REASON_"), "): the job reports again"));
-  v1::StallPayload* payload = info.mutable_stall();
-  payload->set_reason(stall.stall_reason());
-  *payload->mutable_since() = stall.stalled_since();
-  *payload->mutable_last_event_time() = event.occurred_time();
-  payload->set_cleared(true);
-  return info;
-}
-
 }  // namespace
 
 Ingestor::Ingestor(storage::Db& db, EventStore& events, SeriesStore& series,
-                   JobStateStore& states, EventFeed& feed, const Clock& clock,
-                   const Clock& wall_clock, TrackerOptions options,
-                   IngestMetrics* metrics)
+                   JobStateStore& states, JobStates& jobs, EventFeed& feed,
+                   const Clock& clock, const Clock& wall_clock,
+                   TrackerOptions options, IngestMetrics* metrics)
     : db_(db),
       events_(events),
       series_(series),
       states_(states),
+      jobs_(jobs),
       feed_(feed),
       clock_(clock),
       wall_clock_(wall_clock),
       options_(options),
       metrics_(metrics) {}
-
-std::shared_ptr<Ingestor::JobSlot> Ingestor::Slot(std::string_view job_id) {
-  absl::MutexLock lock(&slots_mu_);
-  auto& slot = slots_[ToAbsl(job_id)];
-  if (slot == nullptr) slot = std::make_shared<JobSlot>();
-  return slot;
-}
-
-absl::Status Ingestor::LoadLocked(std::string_view job_id, JobSlot& slot) {
-  if (slot.loaded) return absl::OkStatus();
-  absl::StatusOr<internal::JobState> snapshot = states_.LoadSnapshot(job_id);
-  if (absl::IsNotFound(snapshot.status())) {
-    slot.state = NewJobState(job_id);
-    slot.exists = false;
-    slot.loaded = true;
-    return absl::OkStatus();
-  }
-  RETURN_IF_ERROR(snapshot.status());
-  internal::JobState state = *std::move(snapshot);
-  // The snapshot may be a few events old: fold the ones after it.
-  v1::ListEventsRequest request;
-  request.set_job_id(std::string(job_id));
-  request.set_filter(absl::StrCat("job_seq > ", state.last_job_seq()));
-  request.set_page_size(100);
-  do {
-    ASSIGN_OR_RETURN(v1::ListEventsResponse page, events_.List(request));
-    for (const v1::MatchedEvent& m : page.events()) {
-      FoldEvent(options_, m.event(), &state);
-    }
-    request.set_page_token(page.next_page_token());
-  } while (!request.page_token().empty());
-  slot.state = std::move(state);
-  slot.exists = true;
-  slot.loaded = true;
-  return absl::OkStatus();
-}
-
-template <typename Read>
-auto Ingestor::ReadState(std::string_view job_id, Read read)
-    -> absl::StatusOr<decltype(read(std::declval<internal::JobState>()))> {
-  std::shared_ptr<JobSlot> slot = Slot(job_id);
-  absl::MutexLock lock(&slot->mu);
-  RETURN_IF_ERROR(LoadLocked(job_id, *slot));
-  if (!slot->exists) {
-    return JobHasNoEvents(job_id);
-  }
-  return read(slot->state);
-}
-
-absl::StatusOr<internal::JobState> Ingestor::State(std::string_view job_id) {
-  return ReadState(job_id, [](const internal::JobState& s) { return s; });
-}
-
-absl::StatusOr<Ingestor::Head> Ingestor::GetHead(std::string_view job_id) {
-  return ReadState(job_id, [](const internal::JobState& s) {
-    return Head{s.last_job_seq(), s.progress().job_state()};
-  });
-}
 
 void Ingestor::CheckOut(JobSlot& slot, JobWork& work) {
   work.slot = &slot;
@@ -309,24 +168,9 @@ void Ingestor::Announce(const std::vector<JobWork>& work) const {
   }
 }
 
-absl::Status Ingestor::LoadAll() {
-  ASSIGN_OR_RETURN(std::vector<std::string> ids, states_.ListJobIds());
-  for (const std::string& id : ids) {
-    std::shared_ptr<JobSlot> slot = Slot(id);
-    absl::MutexLock lock(&slot->mu);
-    RETURN_IF_ERROR(LoadLocked(id, *slot));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<int> Ingestor::CheckStalls() {
-  std::vector<std::pair<std::string, std::shared_ptr<JobSlot>>> slots;
-  {
-    absl::MutexLock lock(&slots_mu_);
-    for (const auto& [id, slot] : slots_) slots.emplace_back(id, slot);
-  }
   int raised = 0;
-  for (auto& entry : slots) {
+  for (auto& entry : jobs_.All()) {
     // Named, not a structured binding: the thread-safety analysis follows
     // `slot.mu` through a reference but not through a binding.
     const std::string& job_id = entry.first;
@@ -337,16 +181,7 @@ absl::StatusOr<int> Ingestor::CheckStalls() {
     std::optional<v1::StallPayload> stall =
         DetectStall(slot.state, now, options_.stall);
     if (!stall.has_value()) continue;
-    v1::Event e;
-    e.set_job_id(job_id);
-    e.set_event_id(absl::StrCat("stall_", slot.state.last_job_seq()));
-    e.set_type(common::v1::EVENT_TYPE_WARNING);
-    e.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
-    e.set_attempt(slot.state.progress().attempt());
-    *e.mutable_occurred_time() = ToProto(now);
-    *e.mutable_receive_time() = ToProto(now);
-    e.set_message(StallMessage(*stall, now));
-    *e.mutable_stall() = *std::move(stall);
+    v1::Event e = StallWarning(slot.state, *std::move(stall), now);
     std::vector<JobWork> work(1);
     JobWork& w = work[0];
     w.job_id = job_id;
@@ -364,7 +199,7 @@ absl::StatusOr<int> Ingestor::CheckStalls() {
 }
 
 absl::StatusOr<int64_t> Ingestor::DeleteJob(std::string_view job_id) {
-  std::shared_ptr<JobSlot> slot = Slot(job_id);
+  std::shared_ptr<JobSlot> slot = jobs_.Find(job_id);
   absl::MutexLock lock(&slot->mu);
   storage::WriteBatch batch;
   EventUpdate event_update;
@@ -429,8 +264,8 @@ absl::Status Ingestor::StageEvent(v1::Event event, JobWork& work,
   work.ids_in_call[event.event_id()] = event.job_seq();
   work.stored_types.push_back(event.type());
   work.stored_seqs.push_back(event.job_seq());
-  std::string which;
-  bool diverged = event.has_metrics() && Diverged(event.metrics(), &which);
+  std::optional<std::string_view> diverged;
+  if (event.has_metrics()) diverged = DivergedLoss(event.metrics());
   EventUpdate update;
   events_.Stage(event, batch, &update);
   work.event_updates.push_back(std::move(update));
@@ -438,7 +273,7 @@ absl::Status Ingestor::StageEvent(v1::Event event, JobWork& work,
     RETURN_IF_ERROR(StageEvent(StallCleared(event, *stalled), work, batch));
   }
   if (diverged) {
-    return StageEvent(DivergenceWarning(event, which), work, batch);
+    return StageEvent(DivergenceWarning(event, *diverged), work, batch);
   }
   return absl::OkStatus();
 }
@@ -475,13 +310,13 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
   work.reserve(by_job.size());
   {
     SlotLocks locks;
-    for (const auto& [job_id, indices] : by_job) locks.Add(Slot(job_id));
+    for (const auto& [job_id, indices] : by_job) locks.Add(jobs_.Find(job_id));
     storage::WriteBatch batch;
     size_t job_index = 0;
     for (const auto& [job_id, indices] : by_job) {
       JobSlot& slot = locks.slot(job_index++);
       slot.mu.AssertHeld();
-      RETURN_IF_ERROR(LoadLocked(job_id, slot));
+      RETURN_IF_ERROR(jobs_.LoadLocked(job_id, slot));
       JobWork& w = work.emplace_back();
       w.job_id = job_id;
       w.first_seq = slot.state.last_job_seq();

@@ -28,6 +28,7 @@
 #include "services/metrics/series/series_store.h"
 #include "services/metrics/storage/event_feed.h"
 #include "services/metrics/storage/job_state_store.h"
+#include "services/metrics/storage/job_states.h"
 #include "trainyard/metrics/v1/metrics.pb.h"
 
 namespace trainyard::metrics {
@@ -41,11 +42,12 @@ class Ingestor {
   // Snapshots of a job's state are written every this many events.
   static constexpr uint64_t kSnapshotEvery = 64;
 
-  // All references must outlive the Ingestor. `clock` is suite time (receive
+  // All references must outlive the Ingestor; it is the only writer of
+  // `jobs` (whose options must be `options`). `clock` is suite time (receive
   // times), `wall_clock` real time (latency metrics). `metrics` may be null.
   Ingestor(storage::Db& db, EventStore& events, SeriesStore& series,
-           JobStateStore& states, EventFeed& feed, const Clock& clock,
-           const Clock& wall_clock, TrackerOptions options,
+           JobStateStore& states, JobStates& jobs, EventFeed& feed,
+           const Clock& clock, const Clock& wall_clock, TrackerOptions options,
            IngestMetrics* metrics);
 
   // Stores `events` (several jobs allowed; order kept within a job). Each gets
@@ -68,42 +70,14 @@ class Ingestor {
   // thresholds). Returns how many.
   absl::StatusOr<int> CheckStalls();
 
-  // Loads every job with a snapshot, so that stall detection covers jobs not
-  // queried since a restart.
-  absl::Status LoadAll();
-
   // Purges every event, point, history entry and state of the job, under its
   // ingest lock. Returns the number of events deleted (0 when already gone).
   absl::StatusOr<int64_t> DeleteJob(std::string_view job_id);
 
-  // The job's state, loaded (snapshot + replay) on first use. kNotFound when
-  // the job has no events.
-  absl::StatusOr<internal::JobState> State(std::string_view job_id);
-  // The two figures live streams poll, without copying the state. Errors as
-  // State().
-  struct Head {
-    uint64_t last_job_seq = 0;
-    common::v1::JobState job_state = common::v1::JOB_STATE_UNSPECIFIED;
-  };
-  absl::StatusOr<Head> GetHead(std::string_view job_id);
-
  private:
-  struct JobSlot {
-    absl::Mutex mu;
-    bool loaded ABSL_GUARDED_BY(mu) = false;
-    bool exists ABSL_GUARDED_BY(mu) = false;
-    internal::JobState state ABSL_GUARDED_BY(mu);
-  };
+  using JobSlot = JobStates::Slot;
   struct JobWork;
   class SlotLocks;
-
-  std::shared_ptr<JobSlot> Slot(std::string_view job_id);
-  // `read(state)` of a loaded job that has events, under its lock.
-  template <typename Read>
-  auto ReadState(std::string_view job_id, Read read)
-      -> absl::StatusOr<decltype(read(std::declval<internal::JobState>()))>;
-  absl::Status LoadLocked(std::string_view job_id, JobSlot& slot)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot.mu);
   // Moves the loaded slot's state into `work` (no copy per call) and marks
   // the slot unloaded: CommitLocked puts the new state back; after any
   // failure the slot reloads from RocksDB, i.e. as it was before the call.
@@ -127,6 +101,7 @@ class Ingestor {
   EventStore& events_;
   SeriesStore& series_;
   JobStateStore& states_;
+  JobStates& jobs_;
   EventFeed& feed_;
   const Clock& clock_;
   const Clock& wall_clock_;
@@ -134,9 +109,6 @@ class Ingestor {
   IngestMetrics* const metrics_;
 
   PublishListener listener_;
-  absl::Mutex slots_mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<JobSlot>> slots_
-      ABSL_GUARDED_BY(slots_mu_);
 };
 
 }  // namespace trainyard::metrics

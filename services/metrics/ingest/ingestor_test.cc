@@ -70,7 +70,7 @@ class IngestorTest : public ::testing::Test, public IngestFixture {
     e.mutable_lifecycle()->set_pricing(common::v1::PRICING_SPOT);
     Ingest(std::move(e));
   }
-  bool Stalled() { return ingestor_->State("j1")->progress().stalled(); }
+  bool Stalled() { return jobs_->State("j1")->progress().stalled(); }
   v1::Event LastEvent() {
     v1::ListEventsRequest req;
     req.set_job_id("j1");
@@ -144,14 +144,13 @@ TEST_F(IngestorTest, R_X_07_StallClearedIsReportedAsInfo) {
   EXPECT_EQ(info.stall().reason(), common::v1::STALL_REASON_NO_HEARTBEAT);
   EXPECT_THAT(info.message(),
               ::testing::HasSubstr("Stall cleared after 7m (NO_HEARTBEAT)"));
-  const common::v1::Progress p = ingestor_->State("j1")->progress();
+  const common::v1::Progress p = jobs_->State("j1")->progress();
   EXPECT_EQ(p.stall_reason(), common::v1::STALL_REASON_UNSPECIFIED);
   EXPECT_FALSE(p.has_stalled_since());
   // Once: the next event writes no second INFO.
   TrainingStatus();
   EXPECT_EQ(LastEvent().type(), common::v1::EVENT_TYPE_STATUS);
-  Ingestor restarted(*db_, *events_, *series_, *states_, *feed_, clock_, clock_,
-                     TrackerOptions{}, nullptr);
+  JobStates restarted(*events_, *states_, TrackerOptions{});
   absl::StatusOr<internal::JobState> reloaded = restarted.State("j1");
   ASSERT_OK(reloaded.status());
   EXPECT_FALSE(reloaded->progress().stalled());
@@ -171,7 +170,7 @@ TEST_F(IngestorTest, R_X_07_ContainerCompletionEndsStallDetection) {
   Ingest(std::move(done));
   clock_.Advance(10 * kTimeout);
   EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
-  EXPECT_EQ(ingestor_->State("j1")->stages().stages(3).state(),
+  EXPECT_EQ(jobs_->State("j1")->stages().stages(3).state(),
             common::v1::STAGE_STATE_COMPLETED);
 }
 
@@ -199,7 +198,7 @@ TEST_F(IngestorTest, R_X_06_RecoveryFromStepZeroRollsBackTheCurve) {
       series_->ReadSeries("j1", "train_loss", 1);
   ASSERT_OK(rolled_back.status());
   EXPECT_EQ(rolled_back->size(), 5u);
-  const internal::JobState state = *ingestor_->State("j1");
+  const internal::JobState state = *jobs_->State("j1");
   ASSERT_EQ(state.stages().recoveries_size(), 1);
   EXPECT_FALSE(state.stages().recoveries(0).in_progress());
   EXPECT_EQ(state.stages().recoveries(0).resumed_from_step(), 0);
@@ -319,7 +318,7 @@ TEST_F(IngestorTest, R_X_07_SilenceOutranksASpeedDrop) {
   ASSERT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(1));
   EXPECT_EQ(LastEvent().stall().reason(),
             common::v1::STALL_REASON_NO_HEARTBEAT);
-  EXPECT_EQ(ingestor_->State("j1")->progress().stall_reason(),
+  EXPECT_EQ(jobs_->State("j1")->progress().stall_reason(),
             common::v1::STALL_REASON_NO_HEARTBEAT);
   clock_.Advance(kTimeout);
   EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
@@ -416,7 +415,7 @@ TEST_F(IngestorTest, R_X_01_FailedWriteLeavesTheJobAsItWas) {
   EXPECT_THAT(ingestor_->Ingest(std::move(call)),
               testing::StatusIs(absl::StatusCode::kUnavailable));
 
-  absl::StatusOr<internal::JobState> state = ingestor_->State("j1");
+  absl::StatusOr<internal::JobState> state = jobs_->State("j1");
   ASSERT_OK(state.status());
   EXPECT_EQ(state->last_job_seq(), 1u);
   EXPECT_EQ(state->progress().step(), 1);

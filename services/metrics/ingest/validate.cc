@@ -94,6 +94,13 @@ absl::Status ValidatePayload(const v1::IngestEvent& e) {
       if (e.checkpoint().step() < 0) {
         return InvalidFieldError("checkpoint.step", "must not be negative");
       }
+      if (const std::string& reason = e.checkpoint().reason();
+          !reason.empty() && reason != kCheckpointPeriodic &&
+          reason != kCheckpointStop) {
+        return InvalidFieldError(
+            "checkpoint.reason",
+            absl::StrCat("unknown reason \"", reason, "\" (periodic, stop)"));
+      }
       break;
     case common::v1::EVENT_TYPE_ERROR:
       if (p != P::kError) {

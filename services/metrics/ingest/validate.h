@@ -6,6 +6,8 @@
 // was sent ("metrics.totalSteps").
 #pragma once
 
+#include <string_view>
+
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "trainyard/metrics/v1/metrics.pb.h"
@@ -17,6 +19,9 @@ inline constexpr size_t kMaxEventIdBytes = 128;
 inline constexpr size_t kMaxMessageChars = 4000;
 inline constexpr size_t kMaxRawJsonBytes = 64 << 10;
 inline constexpr absl::Duration kMaxFutureSkew = absl::Minutes(5);
+// CheckpointPayload.reason values (webhooks.md); empty means periodic.
+inline constexpr std::string_view kCheckpointPeriodic = "periodic";
+inline constexpr std::string_view kCheckpointStop = "stop";
 
 // Where the two ways in differ.
 struct ValidationLimits {

@@ -2,13 +2,13 @@
 //
 // POST /v1/webhooks/runpod/{job_id} on the admin port, exactly as webhooks.md
 // says. In order: 503 while draining, 503 when webhooks are off (no master
-// key), both with Retry-After, 415 unless JSON, 429 when too many are
-// in flight, 401 unless the Standard Webhooks signature over the raw bytes
-// verifies with the job's derived secret (counted by cause), 400 naming the
-// JSON field, then one durable write: 200 once the event is in the WAL, 200
-// for a replay with nothing stored. (413 over the size limit is answered by
-// the HTTP server before this handler runs.) A rejected request stores
-// nothing.
+// key), both with Retry-After, 415 unless JSON, 413 over max_body_bytes,
+// 429 when too many are in flight, 401 unless the Standard Webhooks
+// signature over the raw bytes (and webhook-id) verifies with the job's
+// derived secret (counted by cause), 400 naming the JSON field, then one
+// durable write: 200 once the event is in the WAL, 200 for a replay with
+// nothing stored. Every answer is counted in trainyard_webhooks_total. A
+// rejected request stores nothing.
 //
 // Thread-safe; called concurrently by the HTTP server's workers.
 #pragma once
@@ -31,7 +31,9 @@ struct WebhookOptions {
   // Requests being handled at once beyond which new ones get 429.
   int max_in_flight = 512;
   absl::Duration tolerance = absl::Minutes(5);
-  // The largest body the HTTP server lets through (its 413 limit).
+  // Larger bodies are answered 413 (webhooks.md: 1 MiB). Must stay below
+  // the admin server's own limit (server::kAdminMaxBodyBytes), which would
+  // answer first and uncounted.
   size_t max_body_bytes = 1 << 20;
 };
 

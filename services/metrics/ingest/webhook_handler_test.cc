@@ -51,7 +51,7 @@ TEST_F(WebhookHandlerTest, R_X_01_DrainingIs503WithRetryAfter) {
   EXPECT_EQ(r.status, 503);
   ASSERT_NE(r.FindHeader("Retry-After"), nullptr);
   EXPECT_EQ(*r.FindHeader("Retry-After"), "5");
-  EXPECT_THAT(ingestor_->State("j1"),
+  EXPECT_THAT(jobs_->State("j1"),
               testing::StatusIs(absl::StatusCode::kNotFound));
 }
 
@@ -61,7 +61,7 @@ TEST_F(WebhookHandlerTest, R_X_01_OverloadIs429WithRetryAfter) {
   EXPECT_EQ(r.status, 429);
   ASSERT_NE(r.FindHeader("Retry-After"), nullptr);
   EXPECT_EQ(*r.FindHeader("Retry-After"), "1");
-  EXPECT_THAT(ingestor_->State("j1"),
+  EXPECT_THAT(jobs_->State("j1"),
               testing::StatusIs(absl::StatusCode::kNotFound));
 }
 
@@ -73,6 +73,20 @@ TEST_F(WebhookHandlerTest, R_X_01_AcceptedThenDuplicate) {
   http::HttpResponse again = handler.Handle(Request(kBody));
   EXPECT_EQ(again.status, 200);
   EXPECT_THAT(again.body, HasSubstr("\"duplicate\":true"));
+}
+
+TEST_F(WebhookHandlerTest, R_X_01_BodyOverTheLimitIs413AndStoresNothing) {
+  const size_t size = std::string_view(kBody).size();
+  WebhookHandler exact(kKey, *ingestor_, clock_, [] { return false; }, nullptr,
+                       {.max_body_bytes = size});
+  WebhookHandler smaller(kKey, *ingestor_, clock_, [] { return false; },
+                         nullptr, {.max_body_bytes = size - 1});
+  http::HttpResponse r = smaller.Handle(Request(kBody));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_THAT(r.body, HasSubstr("body over"));
+  EXPECT_THAT(jobs_->State("j1"),
+              testing::StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(exact.Handle(Request(kBody)).status, 200);
 }
 
 TEST_F(WebhookHandlerTest, R_X_01_MissingWebhookIdIs401) {

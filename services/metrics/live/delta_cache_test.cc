@@ -12,7 +12,7 @@ std::shared_ptr<const SharedDelta> DeltaTo(uint64_t job_seq) {
   return d;
 }
 
-TEST(DeltaCacheTest, FindsByJobOptionsAndStartingSeq) {
+TEST(DeltaCacheTest, R_DASH_07_FindsByJobOptionsAndStartingSeq) {
   DeltaCache cache;
   cache.Put("j", "k", 5, DeltaTo(9), 0);
   ASSERT_NE(cache.Find("j", "k", 5), nullptr);
@@ -28,7 +28,7 @@ TEST(DeltaCacheTest, FindsByJobOptionsAndStartingSeq) {
   EXPECT_EQ(cache.Find("j", "k", 5)->delta.job_seq(), 9u);
 }
 
-TEST(DeltaCacheTest, EvictsLeastRecentlyUsedAndForgetsPurgedJobs) {
+TEST(DeltaCacheTest, R_DASH_07_EvictsLeastRecentlyUsedAndForgetsPurgedJobs) {
   DeltaCache cache(2);
   cache.Put("j", "k", 1, DeltaTo(2), 0);
   cache.Put("j", "k", 2, DeltaTo(3), 0);
@@ -42,7 +42,7 @@ TEST(DeltaCacheTest, EvictsLeastRecentlyUsedAndForgetsPurgedJobs) {
   EXPECT_EQ(cache.Find("j", "k", 3), nullptr);
 }
 
-TEST(DeltaCacheTest, KeepsNothingEmptyNorBuiltBeforeAPurge) {
+TEST(DeltaCacheTest, R_DASH_07_KeepsNothingEmptyNorBuiltBeforeAPurge) {
   DeltaCache cache;
   cache.Put("j", "k", 5, DeltaTo(5), 0);  // nothing after seq 5
   EXPECT_EQ(cache.Find("j", "k", 5), nullptr);
@@ -55,7 +55,7 @@ TEST(DeltaCacheTest, KeepsNothingEmptyNorBuiltBeforeAPurge) {
   EXPECT_EQ(cache.Generation("other"), 0u);
 }
 
-TEST(DeltaCacheTest, EvictsPastItsByteBudget) {
+TEST(DeltaCacheTest, R_DASH_07_EvictsPastItsByteBudget) {
   DeltaCache cache(100, 1000);
   auto big = std::make_shared<SharedDelta>();
   big->delta.set_job_seq(2);
@@ -69,7 +69,7 @@ TEST(DeltaCacheTest, EvictsPastItsByteBudget) {
   EXPECT_NE(cache.Find("j", "k", 2), nullptr);
 }
 
-TEST(DeltaCacheTest, OptionsKeyTellsApartWhatShapesADelta) {
+TEST(DeltaCacheTest, R_DASH_07_OptionsKeyTellsApartWhatShapesADelta) {
   v1::SubscribeJobRequest plain;
   v1::SubscribeJobRequest defaults_spelled_out;
   defaults_spelled_out.mutable_curve()->add_series("train_loss");
@@ -138,7 +138,8 @@ TEST(AppendDeltaTest, R_X_06_ConcatenatesAndAppliesARewindToEarlierPoints) {
   EXPECT_EQ(combined.delta.curve_points(0).points_size(), 4);
 }
 
-TEST(SnapshotCacheTest, KeepsSnapshotsByJobOptionsAndSeqUntilForgotten) {
+TEST(SnapshotCacheTest,
+     R_DASH_07_KeepsSnapshotsByJobOptionsAndSeqUntilForgotten) {
   SnapshotCache cache;
   v1::JobSnapshot snapshot;
   snapshot.set_job_seq(7);
@@ -156,7 +157,8 @@ TEST(SnapshotCacheTest, KeepsSnapshotsByJobOptionsAndSeqUntilForgotten) {
   EXPECT_EQ(cache.Find("j", "k", 7), nullptr);
 }
 
-TEST(SnapshotCacheTest, OptionsKeyIgnoresWhatDoesNotShapeTheSnapshot) {
+TEST(SnapshotCacheTest,
+     R_DASH_07_OptionsKeyIgnoresWhatDoesNotShapeTheSnapshot) {
   v1::SubscribeJobRequest a;
   a.set_job_id("j");
   a.mutable_curve()->set_max_points(100);

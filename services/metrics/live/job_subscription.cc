@@ -12,6 +12,7 @@
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
 #include "services/metrics/domain/errors.h"
+#include "services/metrics/grpc/requests.h"
 #include "services/metrics/ingest/series_points.h"
 
 namespace trainyard::metrics {
@@ -30,11 +31,6 @@ int RecentEvents(const v1::SubscribeJobRequest& r) {
   if (!r.include_events()) return 0;
   if (r.recent_events() <= 0) return 20;
   return std::min(r.recent_events(), 100);
-}
-
-std::vector<std::string> CurveSeries(const v1::SubscribeJobRequest& r) {
-  if (r.curve().series().empty()) return {"train_loss", "val_loss"};
-  return {r.curve().series().begin(), r.curve().series().end()};
 }
 
 bool Matches(const v1::EventQuery& query, const v1::Event& e) {
@@ -92,7 +88,15 @@ JobSubscription::JobSubscription(absl::Status admitted,
       options_key_(DeltaOptionsKey(request_)),
       snapshot_key_(SnapshotOptionsKey(request_)),
       limits_(limits) {
-  if (init_.ok()) init_ = RequireJobId(request_.job_id());
+  if (init_.ok()) {
+    absl::StatusOr<CurveQuery> curve =
+        ParseCurveOptions(request_.job_id(), request_.curve(), "curve.");
+    if (curve.ok()) {
+      curve_ = *std::move(curve);
+    } else {
+      init_ = curve.status();
+    }
+  }
   if (init_.ok() && !request_.resume_token().empty()) {
     absl::StatusOr<uint64_t> seq =
         DecodeResumeToken(request_.resume_token(), request_.job_id());
@@ -138,58 +142,45 @@ absl::StatusOr<SharedDelta> JobSubscription::BuildDelta(
     const internal::JobState& state, uint64_t from) {
   SharedDelta out;
   v1::JobDelta* delta = &out.delta;
-  std::vector<std::string> wanted = CurveSeries(request_);
+  const std::vector<std::string>& wanted = curve_.series;
   std::map<std::string, v1::SeriesAppend> appends;
   bool stages_changed = false, metrics_changed = false;
   uint64_t last = from;
-  v1::ListEventsRequest list;
-  list.set_job_id(request_.job_id());
-  list.set_page_size(100);
-  list.set_filter(absl::StrCat("job_seq > ", from,
-                               " AND job_seq <= ", state.last_job_seq()));
   int read = 0;
-  do {
-    ASSIGN_OR_RETURN(v1::ListEventsResponse page, views_.events().List(list));
-    for (const v1::MatchedEvent& m : page.events()) {
-      const v1::Event& e = m.event();
-      last = e.job_seq();
-      ++read;
-      bool resumed =
-          (e.has_status() && e.status().has_resumed_from_step()) ||
-          (e.has_lifecycle() && e.lifecycle().has_resume_from_step());
-      if (resumed && e.attempt() > 1) {
-        int64_t step = e.has_status() ? e.status().resumed_from_step()
-                                      : e.lifecycle().resume_from_step();
-        RecordRewind(step, delta);  // R-X-06
-        for (auto& [name, append] : appends) {
-          out.points -= DropPointsPast(step, &append);
-        }
-      }
-      if (e.has_metrics()) {
-        metrics_changed = true;
-        EventPoints points = SeriesPoints(e);
-        for (const PointInput& p : points.points) {
-          if (std::find(wanted.begin(), wanted.end(), p.series) ==
-              wanted.end()) {
-            continue;
+  RETURN_IF_ERROR(views_.events().ReadRange(
+      request_.job_id(), from, state.last_job_seq(), [&](const v1::Event& e) {
+        last = e.job_seq();
+        ++read;
+        if (std::optional<int64_t> step = ReportedResumeStep(e)) {
+          RecordRewind(*step, delta);  // R-X-06
+          for (auto& [name, append] : appends) {
+            out.points -= DropPointsPast(*step, &append);
           }
-          v1::SeriesAppend& append = appends[std::string(p.series)];
-          append.set_series(std::string(p.series));
-          common::v1::CurvePoint* point = append.add_points();
-          point->set_step(p.step);
-          point->set_value(p.value);
-          point->set_attempt(p.attempt);
-          ++out.points;
         }
-      } else {
-        stages_changed = true;
-      }
-      if (request_.include_events() && Matches(request_.event_query(), e)) {
-        *delta->add_events() = e;
-      }
-    }
-    list.set_page_token(page.next_page_token());
-  } while (!list.page_token().empty() && read < limits_.max_delta_events);
+        if (e.has_metrics()) {
+          metrics_changed = true;
+          EventPoints points = SeriesPoints(e);
+          for (const PointInput& p : points.points) {
+            if (std::find(wanted.begin(), wanted.end(), p.series) ==
+                wanted.end()) {
+              continue;
+            }
+            v1::SeriesAppend& append = appends[std::string(p.series)];
+            append.set_series(std::string(p.series));
+            common::v1::CurvePoint* point = append.add_points();
+            point->set_step(p.step);
+            point->set_value(p.value);
+            point->set_attempt(p.attempt);
+            ++out.points;
+          }
+        } else {
+          stages_changed = true;
+        }
+        if (request_.include_events() && Matches(request_.event_query(), e)) {
+          *delta->add_events() = e;
+        }
+        return read < limits_.max_delta_events;
+      }));
   for (auto& [name, append] : appends) *delta->add_curve_points() = append;
   *delta->mutable_progress() = views_.Progress(state);
   if (metrics_changed)
@@ -214,9 +205,9 @@ absl::Status JobSubscription::SharedSnapshot(const internal::JobState& state,
     ASSIGN_OR_RETURN(*snapshot->mutable_stages(), views_.Stages(state));
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(*snapshot, views_.Snapshot(state, request_.curve(),
-                                              RecentEvents(request_),
-                                              request_.event_query()));
+  ASSIGN_OR_RETURN(*snapshot,
+                   views_.Snapshot(state, curve_, RecentEvents(request_),
+                                   request_.event_query()));
   caches_.snapshots.Put(request_.job_id(), snapshot_key_, state.last_job_seq(),
                         std::make_shared<const v1::JobSnapshot>(*snapshot),
                         generation);
@@ -225,7 +216,7 @@ absl::Status JobSubscription::SharedSnapshot(const internal::JobState& state,
 
 JobSubscription::Step JobSubscription::Next(bool heartbeat_due) {
   if (!init_.ok()) return {std::nullopt, true, init_};
-  absl::StatusOr<Ingestor::Head> head = views_.Head(request_.job_id());
+  absl::StatusOr<JobStates::Head> head = views_.Head(request_.job_id());
   if (!head.ok()) return {std::nullopt, true, head.status()};
   uint64_t latest = head->last_job_seq;
   bool final = IsTerminal(head->job_state);
@@ -243,10 +234,7 @@ JobSubscription::Step JobSubscription::Next(bool heartbeat_due) {
   if (!need_snapshot_ && sent_seq_ < latest) {
     absl::StatusOr<SharedDelta> delta = NextDelta(latest);
     if (!delta.ok()) return {std::nullopt, true, delta.status()};
-    const int32_t max_points = request_.curve().max_points() > 0
-                                   ? request_.curve().max_points()
-                                   : 1000;
-    if (points_since_snapshot_ + delta->points > max_points) {
+    if (points_since_snapshot_ + delta->points > curve_.max_points) {
       need_snapshot_ = true;  // too many points to append: replace the curve
     } else if (delta->delta.job_seq() > sent_seq_) {
       sent_seq_ = delta->delta.job_seq();

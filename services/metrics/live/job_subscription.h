@@ -80,6 +80,7 @@ class JobSubscription final
   JobViews& views_;
   LiveHub& hub_;
   LiveCaches& caches_;
+  CurveQuery curve_;                // request_.curve(), parsed
   const std::string options_key_;   // DeltaOptionsKey(request_)
   const std::string snapshot_key_;  // SnapshotOptionsKey(request_)
   const SubscriptionLimits limits_;

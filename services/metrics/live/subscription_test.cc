@@ -219,7 +219,7 @@ TEST_F(SubscriptionTest, R_DASH_09_FinishedJobSendsFinalStateAndEnds) {
   EXPECT_TRUE(sub.Finish().ok());
 }
 
-TEST_F(SubscriptionTest, ServerShutdownEndsStreamsCleanly) {
+TEST_F(SubscriptionTest, R_X_02_ServerShutdownEndsStreamsCleanly) {
   PostMetrics("s4", 1, 1);
   Subscription sub(*stub_, "s4");
   v1::SubscribeJobResponse msg;

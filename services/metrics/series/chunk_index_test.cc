@@ -59,7 +59,7 @@ void ExpectConsistent(const ChunkIndex& index,
   }
 }
 
-TEST(ChunkIndexTest, AggregatesAndSearchesMatchBruteForce) {
+TEST(ChunkIndexTest, R_DASH_04_AggregatesAndSearchesMatchBruteForce) {
   std::mt19937_64 rng(3);
   for (size_t group : {1u, 2u, 4u, 64u}) {
     for (size_t n : {0u, 1u, 3u, 4u, 5u, 17u, 100u}) {
@@ -69,7 +69,7 @@ TEST(ChunkIndexTest, AggregatesAndSearchesMatchBruteForce) {
   }
 }
 
-TEST(ChunkIndexTest, ReplaceSharesUntouchedGroupsAndStaysConsistent) {
+TEST(ChunkIndexTest, R_DASH_04_ReplaceSharesUntouchedGroupsAndStaysConsistent) {
   std::mt19937_64 rng(5);
   const size_t group = 4;
   std::vector<ChunkMeta> metas = RandomMetas(rng, 30, 0);
@@ -103,7 +103,7 @@ TEST(ChunkIndexTest, ReplaceSharesUntouchedGroupsAndStaysConsistent) {
   }
 }
 
-TEST(ChunkIndexTest, AppendingToAFullGroupStartsANewOne) {
+TEST(ChunkIndexTest, R_DASH_04_AppendingToAFullGroupStartsANewOne) {
   std::mt19937_64 rng(9);
   std::vector<ChunkMeta> metas = RandomMetas(rng, 8, 0);
   ChunkIndex index = ChunkIndex::FromMetas(metas, 4);

@@ -28,7 +28,7 @@ std::vector<SeriesPoint> Points(const std::vector<double>& values,
   return points;
 }
 
-TEST(NormalizeMaxPointsTest, DefaultsAndCoercions_R_DASH_04) {
+TEST(NormalizeMaxPointsTest, R_DASH_04_DefaultsAndCoercions) {
   EXPECT_EQ(NormalizeMaxPoints(0), 1000);
   EXPECT_EQ(NormalizeMaxPoints(1), 2);
   EXPECT_EQ(NormalizeMaxPoints(2), 2);
@@ -38,7 +38,7 @@ TEST(NormalizeMaxPointsTest, DefaultsAndCoercions_R_DASH_04) {
   EXPECT_EQ(NormalizeMaxPoints(std::numeric_limits<int32_t>::max()), 10000);
 }
 
-TEST(ValueLessTest, NaNRanksAboveInfinity) {
+TEST(ValueLessTest, R_DASH_04_NaNRanksAboveInfinity) {
   std::vector<double> ordered = {-kInf, -1.0, 0.0, 1.0, kInf, kNaN};
   for (size_t i = 0; i < ordered.size(); ++i) {
     for (size_t j = 0; j < ordered.size(); ++j) {
@@ -50,7 +50,7 @@ TEST(ValueLessTest, NaNRanksAboveInfinity) {
   EXPECT_FALSE(ValueLess(-kNaN, kNaN));
 }
 
-TEST(BucketLayoutTest, BucketsPartitionTheRangeExactly) {
+TEST(BucketLayoutTest, R_DASH_04_BucketsPartitionTheRangeExactly) {
   std::mt19937_64 rng(7);
   for (int trial = 0; trial < 2000; ++trial) {
     int64_t start = static_cast<int64_t>(rng() % 1000);
@@ -71,7 +71,7 @@ TEST(BucketLayoutTest, BucketsPartitionTheRangeExactly) {
   }
 }
 
-TEST(BucketLayoutTest, WholeInt64RangeDoesNotOverflow) {
+TEST(BucketLayoutTest, R_DASH_04_WholeInt64RangeDoesNotOverflow) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   BucketLayout layout(0, kMax, 500);
   EXPECT_EQ(layout.First(0), 0);
@@ -81,7 +81,7 @@ TEST(BucketLayoutTest, WholeInt64RangeDoesNotOverflow) {
   EXPECT_EQ(layout.First(1), layout.Last(0) + 1);
 }
 
-TEST(DownsampleTest, FewPointsAreReturnedAsTheyAre_R_DASH_04) {
+TEST(DownsampleTest, R_DASH_04_FewPointsAreReturnedAsTheyAre) {
   std::vector<SeriesPoint> points = Points({3, 1, 2, 5});
   DownsampleResult r = Downsample(points, 0, 3, 4);
   EXPECT_FALSE(r.downsampled);
@@ -93,7 +93,7 @@ TEST(DownsampleTest, FewPointsAreReturnedAsTheyAre_R_DASH_04) {
   EXPECT_THAT(r.points, ElementsAre(points[1], points[2]));
 }
 
-TEST(DownsampleTest, EachBucketKeepsItsMinimumAndMaximum_R_DASH_04) {
+TEST(DownsampleTest, R_DASH_04_EachBucketKeepsItsMinimumAndMaximum) {
   // 12 points, max 8 -> the two end points and 3 buckets of 4 steps:
   // [0,3] [4,7] [8,11].
   std::vector<SeriesPoint> points =
@@ -132,7 +132,7 @@ TEST(DownsampleTest, R_DASH_04_FirstAndLastPointOfTheRangeAreAlwaysShown) {
               ElementsAre(points.front(), points.back()));
 }
 
-TEST(DownsampleTest, NaNIsTheMaximumAndNeverHidesTheMinimum) {
+TEST(DownsampleTest, R_DASH_04_NaNIsTheMaximumAndNeverHidesTheMinimum) {
   // The end points and 3 buckets of 3 steps.
   std::vector<SeriesPoint> points =
       Points({1.0, kNaN, 0.5, /**/ kNaN, kNaN, kNaN, /**/ 4, 3, 5});
@@ -149,14 +149,14 @@ TEST(DownsampleTest, NaNIsTheMaximumAndNeverHidesTheMinimum) {
   EXPECT_EQ(r.points[5], points[8]);  // ...its maximum, also the last.
 }
 
-TEST(DownsampleTest, InfinitiesAreOrdinaryExtremes) {
+TEST(DownsampleTest, R_DASH_04_InfinitiesAreOrdinaryExtremes) {
   std::vector<SeriesPoint> points = Points({1, kInf, -kInf, 2, 3});
   DownsampleResult r = Downsample(points, 0, 4, 4);  // One bucket.
   EXPECT_THAT(r.points,
               ElementsAre(points[0], points[1], points[2], points[4]));
 }
 
-TEST(DownsampleTest, BucketsSpanTheRequestedRangeNotTheData) {
+TEST(DownsampleTest, R_DASH_04_BucketsSpanTheRequestedRangeNotTheData) {
   // Points only in the first half of [0, 99]: with 2 buckets of 50 steps,
   // they all fall into bucket 0 (over the data, [10, 16], step 15 would be
   // bucket 1's maximum).
@@ -167,7 +167,7 @@ TEST(DownsampleTest, BucketsSpanTheRequestedRangeNotTheData) {
               ElementsAre(points[0], points[1], points[2], points[6]));
 }
 
-TEST(DownsampleTest, NeverReturnsMoreThanMaxPointsAndKeepsStepOrder) {
+TEST(DownsampleTest, R_DASH_04_NeverReturnsMoreThanMaxPointsAndKeepsStepOrder) {
   std::mt19937_64 rng(11);
   std::normal_distribution<double> noise(0, 1);
   std::vector<SeriesPoint> points;

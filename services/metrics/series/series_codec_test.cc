@@ -19,7 +19,7 @@ using ::trainyard::testing::StatusIs;
 
 constexpr int64_t kMaxStep = std::numeric_limits<int64_t>::max();
 
-TEST(SeriesCodecTest, PointsRoundTripBitForBit) {
+TEST(SeriesCodecTest, R_DASH_04_PointsRoundTripBitForBit) {
   double payload_nan = std::bit_cast<double>(uint64_t{0x7ff8000000000abc});
   std::vector<SeriesPoint> points = {
       {0, 1.5, 1},
@@ -36,13 +36,13 @@ TEST(SeriesCodecTest, PointsRoundTripBitForBit) {
   EXPECT_EQ(decoded, points);  // operator== compares value bits.
 }
 
-TEST(SeriesCodecTest, TypicalPointTakesTenBytes) {
+TEST(SeriesCodecTest, R_DASH_04_TypicalPointTakesTenBytes) {
   std::vector<SeriesPoint> points;
   for (int i = 0; i < 256; ++i) points.push_back({1000 + i, 0.5 / (i + 1), 2});
   EXPECT_LE(EncodePoints(points).size(), 2 + 3 + 256 * 10u);
 }
 
-TEST(SeriesCodecTest, CorruptPointBlocksAreDataLoss) {
+TEST(SeriesCodecTest, R_DASH_04_CorruptPointBlocksAreDataLoss) {
   std::string good =
       EncodePoints(std::vector<SeriesPoint>{{5, 1, 1}, {6, 2, 1}});
   std::vector<SeriesPoint> out;
@@ -77,7 +77,7 @@ std::vector<SeriesPoint> RandomPoints(std::mt19937_64& rng, size_t n) {
   return points;
 }
 
-TEST(SeriesCodecTest, TailSegmentsRoundTrip) {
+TEST(SeriesCodecTest, R_DASH_04_TailSegmentsRoundTrip) {
   std::vector<TailEntry> entries = {
       {"train_loss", false, {{7, 0.5, 1}, {8, 0.4, 1}}},
       {"val_loss", true, {}},  // A reset to an empty tail.
@@ -93,7 +93,7 @@ TEST(SeriesCodecTest, TailSegmentsRoundTrip) {
   }
 }
 
-TEST(SeriesCodecTest, CorruptTailSegmentsAreDataLoss) {
+TEST(SeriesCodecTest, R_DASH_04_CorruptTailSegmentsAreDataLoss) {
   const std::string good =
       EncodeTailSegment(std::vector<TailEntry>{{"loss", false, {{1, 2, 1}}}});
   std::vector<TailEntry> out;
@@ -109,7 +109,7 @@ TEST(SeriesCodecTest, CorruptTailSegmentsAreDataLoss) {
               StatusIs(absl::StatusCode::kDataLoss));
 }
 
-TEST(SeriesCodecTest, ChunksRoundTripWithBlockExtremes) {
+TEST(SeriesCodecTest, R_DASH_04_ChunksRoundTripWithBlockExtremes) {
   std::mt19937_64 rng(1);
   for (int block_points : {1, 3, 32, 1000}) {
     for (size_t n : {1u, 2u, 31u, 32u, 33u, 256u, 300u}) {
@@ -141,7 +141,7 @@ TEST(SeriesCodecTest, ChunksRoundTripWithBlockExtremes) {
   }
 }
 
-TEST(SeriesCodecTest, CorruptChunksAreDataLoss) {
+TEST(SeriesCodecTest, R_DASH_04_CorruptChunksAreDataLoss) {
   std::mt19937_64 rng(2);
   std::string good = EncodeChunk(RandomPoints(rng, 100), 32);
   std::vector<SeriesPoint> out;
@@ -168,7 +168,7 @@ TEST(SeriesCodecTest, CorruptChunksAreDataLoss) {
   }
 }
 
-TEST(SeriesCodecTest, ChunkMetaRoundTrips) {
+TEST(SeriesCodecTest, R_DASH_04_ChunkMetaRoundTrips) {
   std::vector<SeriesPoint> points = {{100, 3, 1}, {150, -2, 2}, {400, 9, 2}};
   ChunkMeta meta = MakeChunkMeta(points, 42);
   ChunkMeta decoded;

@@ -18,64 +18,8 @@
 // the rewind is reported; a late point of a rolled-back attempt goes straight
 // to the rolled-back set).
 //
-// Storage layout (two column families, see ColumnFamilies()). Keys are built
-// with storage::KeyBuilder (strings escaped and terminated, uint64 big-endian,
-// so byte order is tuple order); `tag` is 0 for the effective curve and the
-// attempt number for the rolled-back points of that attempt.
-//
-//   series_chunks  job | series | tag | first_step | version -> point block
-//       Up to options.chunk_points points (256) with strictly increasing
-//       steps; a run's chunks cover disjoint step extents. A chunk's blob is
-//       never modified: a rewrite (out-of-order point, rewind) writes a new
-//       version under a new key and *retires* the old one (below), so a
-//       query reading an older in-memory snapshot still finds exactly the
-//       chunks its summaries describe.
-//   series_meta    (kind: 0 rewind, 1 chunk summary, 2 tail segment,
-//                   3 retired chunk)
-//       job | 0 | new_attempt | resumed_from_step  -> ""
-//       job | 1 | series | tag | first_step         -> chunk summary
-//       job | 2 | seq                               -> tail segment
-//       job | 3 | seq                               -> chunk key
-//       Everything needed to rebuild a job's in-memory state, in one prefix
-//       scan (one consistent snapshot) that never touches point data.
-//
-// Retired chunks. Queries register the generation of their snapshot; a
-// retired chunk is deleted (with its record) by a later Stage* of the same
-// job once no query of an older generation is in flight. Rewrites are rare
-// (late points, rewinds), so little waits there; a job that stops writing
-// keeps its few retired chunks until DeleteJob. Should a query still find a
-// chunk gone (the job was evicted and reloaded under it, or purged), it
-// retries on a fresh snapshot.
-//
-// Formats of the values: series_codec.h (compact binary, ~10 bytes a point).
-//
-// Write path. New points of the effective curve beyond its last chunk go to
-// the series' tail. Each Stage writes ONE tail segment for the job, whatever
-// the number of series it touches: an entry per series with its new points
-// (series_codec.h: TailEntry), so a webhook of 8 values costs one small Put,
-// not 8. When a tail reaches chunk_points points, whole chunks are folded
-// out of it (chunk + summary written) and the remainder is written as a
-// *reset* entry: the series' entries in older segments no longer count. A
-// series reads the segment of its latest reset and every later one with an
-// entry of it; a segment no series reads is deleted (series that report
-// together reset together, so these are runs of seqs: one range deletion).
-// A series that reports rarely (val_loss) keeps its few segments alive, and
-// with them the void entries of the others, until its own next reset. A
-// chunk blob is written once per chunk_points points, not per point. Points
-// at or before the last chunk's last step (late or replayed points) and
-// rewinds rewrite the affected chunks (read-modify-write).
-//
-// Summaries, three levels. Per block of 32 points: its extremes, in the
-// chunk's header. Per chunk: count, min, max (value, step, attempt) and last
-// point, in its index entry; the whole index of a job is held in memory
-// (about 100 bytes per chunk, 0.4 byte per point). Per group of 64 chunks:
-// merged extremes, in memory (chunk_index.h; derived at load, not stored,
-// since the index is read whole anyway). A query over [start, end] into B
-// buckets takes each bucket's extremes from the coarsest summaries that lie
-// wholly inside it and decodes only the blocks that straddle a bucket edge:
-// O(B x (log chunks + group size + block size)) work, independent of the
-// history length. Ranges with few points per bucket are downsampled from
-// the raw points instead (cheaper there; same result).
+// Storage format, write path and summaries: services/metrics/README.md (the
+// overview) and the top of series_store.cc (the details).
 //
 // Atomicity with the caller's records. Stage* add the series writes to the
 // caller's WriteBatch (so the event record and its points commit together)
@@ -128,6 +72,7 @@
 #include "absl/types/span.h"
 #include "common/storage/db.h"
 #include "common/storage/write_batch.h"
+#include "services/metrics/series/curve_query.h"
 #include "services/metrics/series/downsample.h"
 #include "trainyard/common/v1/common.pb.h"
 #include "trainyard/metrics/v1/metrics.pb.h"
@@ -146,10 +91,6 @@ struct PointInput {
   // >= 1.
   int32_t attempt = 1;
 };
-
-inline constexpr size_t kMaxSeriesNameBytes = 128;
-// GetLossCurveRequest.series may name at most this many series.
-inline constexpr int kMaxCurveSeries = 10;
 
 struct SeriesStoreOptions {
   // Points per chunk folded out of the tail, and the target size when a
@@ -245,13 +186,10 @@ class SeriesStore {
   // REQUIRES: the batch the Stage calls wrote to was written successfully.
   void Publish(SeriesUpdate staged);
 
-  // R-DASH-04, R-X-06: GetLossCurve as documented on GetLossCurveRequest and
+  // R-DASH-04, R-X-06: the loss curve as documented on
   // trainyard.common.v1.LossCurve:
-  //   series empty -> train_loss, val_loss; at most kMaxCurveSeries;
-  //     duplicates are answered once; an unknown name gives an empty series.
-  //   start_step/end_step inclusive, optional; last_steps > 0 selects
-  //     [latest_step - last_steps + 1, latest_step].
-  //   max_points: NormalizeMaxPoints() (0 -> 1000, > 10000 -> 10000, min 2).
+  //   The series of `query`, in its order; an unknown name gives an empty
+  //     series.
   //   The served range [start_step, end_step] is the requested range clamped
   //     to the points of the returned series (effective ones, plus
   //     rolled-back ones with include_rolled_back); with no point in range it
@@ -262,20 +200,17 @@ class SeriesStore {
   //     (requested series, attempt) that has rolled-back points in range,
   //     ordered by series then attempt, marked rolled_back with its attempt.
   //   Downsampling: Downsample() rules (downsample.h), per series over the
-  //     served range.
+  //     served range, to query.max_points.
   // A job without series (or unknown) gets empty series: whether the job
   // exists is the caller's business (NOT_FOUND is decided from the event
   // log).
   //
-  // Errors: kInvalidArgument via InvalidFieldError for: empty job_id
-  // ("job_id"); more than 10 series or an empty or too long name ("series");
-  // start_step < 0 ("start_step"), end_step < 0 ("end_step"), start_step >
-  // end_step ("start_step"); last_steps < 0, or > 0 with start_step or
-  // end_step set ("last_steps"); max_points < 0 ("max_points").
-  // kUnavailable if the job's data kept changing under the query; kDataLoss
-  // for corrupt data.
+  // REQUIRES: `query` satisfies CurveQuery's contract (the handlers'
+  // ParseCurveQuery/ParseCurveOptions build it).
+  // Errors: kUnavailable if the job's data kept changing under the query;
+  // kDataLoss for corrupt data.
   absl::StatusOr<trainyard::common::v1::LossCurve> GetLossCurve(
-      const trainyard::metrics::v1::GetLossCurveRequest& request) const;
+      const CurveQuery& query) const;
 
   // The series of a job (R-DASH-04 legend and picker), sorted by name: name,
   // point_count (effective), first_step, last_step, last_value (of the
@@ -332,8 +267,7 @@ class SeriesStore {
           answer) const;
 
   absl::StatusOr<trainyard::common::v1::LossCurve> Answer(
-      const trainyard::metrics::v1::GetLossCurveRequest& request,
-      int32_t max_points, const Snapshot& snapshot, bool* stale) const;
+      const CurveQuery& query, const Snapshot& snapshot, bool* stale) const;
 
   storage::Db& db_;
   const SeriesStoreOptions options_;

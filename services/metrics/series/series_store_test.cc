@@ -17,7 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status/errors.h"
 #include "common/storage/db.h"
 #include "common/storage/keys.h"
@@ -34,7 +36,6 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using ::trainyard::common::v1::CurveSeries;
 using ::trainyard::common::v1::LossCurve;
-using ::trainyard::metrics::v1::GetLossCurveRequest;
 using ::trainyard::metrics::v1::SeriesInfo;
 using ::trainyard::testing::StatusIs;
 
@@ -193,19 +194,22 @@ class SeriesStoreTest : public ::testing::Test {
     Ingest(job, points);
   }
 
-  LossCurve Curve(GetLossCurveRequest request) {
+  LossCurve Curve(const CurveQuery& request) {
     absl::StatusOr<LossCurve> curve = store_->GetLossCurve(request);
     EXPECT_OK(curve.status());
     return curve.ok() ? *curve : LossCurve();
   }
 
-  static GetLossCurveRequest Request(const std::string& job,
-                                     std::vector<std::string> series = {},
-                                     int32_t max_points = 0) {
-    GetLossCurveRequest request;
-    request.set_job_id(job);
-    for (const std::string& s : series) request.add_series(s);
-    request.set_max_points(max_points);
+  // As the handlers build it (grpc/requests.h): series default to
+  // train_loss and val_loss, max_points normalized.
+  static CurveQuery Request(const std::string& job,
+                            std::vector<std::string> series = {},
+                            int32_t max_points = 0) {
+    CurveQuery request;
+    request.job_id = job;
+    request.series = std::move(series);
+    if (request.series.empty()) request.series = {"train_loss", "val_loss"};
+    request.max_points = NormalizeMaxPoints(max_points);
     return request;
   }
 
@@ -402,9 +406,9 @@ TEST_F(SeriesStoreTest, R_DASH_04_DownsampledCurveEqualsBruteForceReference) {
     SCOPED_TRACE(::testing::Message() << job << " start=" << start.value_or(-1)
                                       << " end=" << end.value_or(-1)
                                       << " max_points=" << max_points);
-    GetLossCurveRequest request = Request(job, {"train_loss"}, max_points);
-    if (start) request.set_start_step(*start);
-    if (end) request.set_end_step(*end);
+    CurveQuery request = Request(job, {"train_loss"}, max_points);
+    if (start) request.start_step = *start;
+    if (end) request.end_step = *end;
     Reference ref = ReferenceAnswer(points, start, end, max_points);
 
     for (SeriesStore* store : {&summary_store, &raw_store, store_.get()}) {
@@ -440,9 +444,9 @@ TEST_F(SeriesStoreTest, R_DASH_04_DefaultChunkSizesOnALongSeries) {
   for (int32_t max_points : {0, 10, 500, 2000}) {
     for (auto [start, end] : std::vector<std::pair<int64_t, int64_t>>{
              {0, 1 << 30}, {12345, 45678}, {59000, 59999}}) {
-      GetLossCurveRequest request = Request("long", {"train_loss"}, max_points);
-      request.set_start_step(start);
-      request.set_end_step(end);
+      CurveQuery request = Request("long", {"train_loss"}, max_points);
+      request.start_step = start;
+      request.end_step = end;
       Reference ref = ReferenceAnswer(points, start, end, max_points);
       for (SeriesStore* store : {&summary_store, store_.get()}) {
         absl::StatusOr<LossCurve> curve = store->GetLossCurve(request);
@@ -519,9 +523,9 @@ TEST_F(SeriesStoreTest, R_DASH_04_CurveShowsTheFirstAndLatestPoint) {
       EXPECT_EQ(shown.back().step, 10000);
       EXPECT_EQ(shown.back().value, 0.5);
       // A step range shows its own ends.
-      GetLossCurveRequest range = Request("j", {"train_loss"}, max_points);
-      range.set_start_step(2000);
-      range.set_end_step(2999);
+      CurveQuery range = Request("j", {"train_loss"}, max_points);
+      range.start_step = 2000;
+      range.end_step = 2999;
       shown = ToPoints(Curve(range).series(0));
       EXPECT_EQ(shown.front().step, 2000);
       EXPECT_EQ(shown.back().step, 2999);
@@ -541,9 +545,9 @@ TEST_F(SeriesStoreTest, R_DASH_04_MaxPointsIsCoerced) {
 
 TEST_F(SeriesStoreTest, R_DASH_04_StepRangeIsInclusiveAndClampedToData) {
   IngestRange("j", 100, 900);  // Steps 100..999.
-  GetLossCurveRequest request = Request("j", {"train_loss"});
-  request.set_start_step(200);
-  request.set_end_step(299);
+  CurveQuery request = Request("j", {"train_loss"});
+  request.start_step = 200;
+  request.end_step = 299;
   LossCurve curve = Curve(request);
   EXPECT_EQ(curve.start_step(), 200);
   EXPECT_EQ(curve.end_step(), 299);
@@ -552,23 +556,23 @@ TEST_F(SeriesStoreTest, R_DASH_04_StepRangeIsInclusiveAndClampedToData) {
   EXPECT_EQ(points.front().step, 200);
   EXPECT_EQ(points.back().step, 299);
 
-  request.set_start_step(0);
-  request.set_end_step(5000);
+  request.start_step = 0;
+  request.end_step = 5000;
   curve = Curve(request);
   EXPECT_EQ(curve.start_step(), 100);  // Clamped to the data.
   EXPECT_EQ(curve.end_step(), 999);
   EXPECT_EQ(curve.series(0).total_points_in_range(), 900);
 
-  request.clear_end_step();
-  request.set_start_step(950);
+  request.end_step.reset();
+  request.start_step = 950;
   curve = Curve(request);
   EXPECT_EQ(curve.start_step(), 950);
   EXPECT_EQ(curve.end_step(), 999);
   EXPECT_EQ(curve.series(0).points_size(), 50);
 
   // Nothing in range: the requested range is echoed, series are empty.
-  request.set_start_step(5000);
-  request.set_end_step(6000);
+  request.start_step = 5000;
+  request.end_step = 6000;
   curve = Curve(request);
   EXPECT_EQ(curve.start_step(), 5000);
   EXPECT_EQ(curve.end_step(), 6000);
@@ -579,8 +583,8 @@ TEST_F(SeriesStoreTest, R_DASH_04_StepRangeIsInclusiveAndClampedToData) {
 
 TEST_F(SeriesStoreTest, R_DASH_04_LastStepsZoomsToTheMostRecentSteps) {
   IngestRange("j", 0, 2000);
-  GetLossCurveRequest request = Request("j", {"train_loss"});
-  request.set_last_steps(500);
+  CurveQuery request = Request("j", {"train_loss"});
+  request.last_steps = 500;
   LossCurve curve = Curve(request);
   EXPECT_EQ(curve.start_step(), 1500);
   EXPECT_EQ(curve.end_step(), 1999);
@@ -589,14 +593,14 @@ TEST_F(SeriesStoreTest, R_DASH_04_LastStepsZoomsToTheMostRecentSteps) {
   EXPECT_FALSE(curve.series(0).downsampled());
   EXPECT_EQ(curve.series(0).points(0).step(), 1500);
 
-  request.set_last_steps(1000000);  // More than the history: all of it.
+  request.last_steps = 1000000;  // More than the history: all of it.
   curve = Curve(request);
   EXPECT_EQ(curve.start_step(), 0);
   EXPECT_EQ(curve.series(0).total_points_in_range(), 2000);
 
   // The latest step is the job's, over all series.
   Ingest("j", {{"grad_norm", 2999, 1.0, 1}});
-  request.set_last_steps(1500);
+  request.last_steps = 1500;
   curve = Curve(request);
   EXPECT_EQ(curve.latest_step(), 2999);
   EXPECT_EQ(curve.start_step(), 1500);
@@ -606,9 +610,8 @@ TEST_F(SeriesStoreTest, R_DASH_04_LastStepsZoomsToTheMostRecentSteps) {
 
 TEST_F(SeriesStoreTest, R_DASH_04_UnknownSeriesAndJobsAreEmpty) {
   IngestRange("j", 0, 10);
-  LossCurve curve =
-      Curve(Request("j", {"extra.reward", "train_loss", "extra.reward"}));
-  ASSERT_THAT(curve.series(), SizeIs(2));  // Duplicates answered once.
+  LossCurve curve = Curve(Request("j", {"extra.reward", "train_loss"}));
+  ASSERT_THAT(curve.series(), SizeIs(2));
   EXPECT_EQ(curve.series(0).name(), "extra.reward");
   EXPECT_THAT(curve.series(0).points(), IsEmpty());
   EXPECT_EQ(curve.series(1).points_size(), 10);
@@ -623,62 +626,7 @@ TEST_F(SeriesStoreTest, R_DASH_04_UnknownSeriesAndJobsAreEmpty) {
   EXPECT_THAT(infos, IsEmpty());
 }
 
-// Each bad input: INVALID_ARGUMENT naming exactly one field.
-TEST_F(SeriesStoreTest, R_DASH_04_BadRequestsNameTheField) {
-  struct Case {
-    std::string name;
-    GetLossCurveRequest request;
-    std::string field;
-  };
-  std::vector<Case> cases;
-  auto add = [&](std::string name, std::string field, auto mutate) {
-    GetLossCurveRequest request = Request("j");
-    mutate(request);
-    cases.push_back({std::move(name), std::move(request), std::move(field)});
-  };
-  add("no job", "job_id", [](auto& r) { r.clear_job_id(); });
-  add("11 series", "series", [](auto& r) {
-    for (int i = 0; i < 11; ++i) r.add_series("s" + std::to_string(i));
-  });
-  add("empty series name", "series", [](auto& r) { r.add_series(""); });
-  add("long series name", "series",
-      [](auto& r) { r.add_series(std::string(200, 'x')); });
-  add("negative start", "start_step", [](auto& r) { r.set_start_step(-1); });
-  add("negative end", "end_step", [](auto& r) { r.set_end_step(-1); });
-  add("start after end", "start_step", [](auto& r) {
-    r.set_start_step(10);
-    r.set_end_step(9);
-  });
-  add("negative last_steps", "last_steps",
-      [](auto& r) { r.set_last_steps(-5); });
-  add("last_steps with start", "last_steps", [](auto& r) {
-    r.set_last_steps(5);
-    r.set_start_step(1);
-  });
-  add("last_steps with end", "last_steps", [](auto& r) {
-    r.set_last_steps(5);
-    r.set_end_step(1);
-  });
-  add("negative max_points", "max_points",
-      [](auto& r) { r.set_max_points(-1); });
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    absl::StatusOr<LossCurve> curve = store_->GetLossCurve(c.request);
-    EXPECT_THAT(curve, StatusIs(absl::StatusCode::kInvalidArgument));
-    EXPECT_THAT(FieldViolations(curve.status()),
-                ElementsAre(::testing::Field(&FieldViolation::field, c.field)));
-  }
-  // Limits that are fine.
-  GetLossCurveRequest ten = Request("j");
-  for (int i = 0; i < 10; ++i) ten.add_series("s" + std::to_string(i));
-  EXPECT_OK(store_->GetLossCurve(ten).status());
-  GetLossCurveRequest same = Request("j");
-  same.set_start_step(7);
-  same.set_end_step(7);
-  EXPECT_OK(store_->GetLossCurve(same).status());
-}
-
-TEST_F(SeriesStoreTest, BadPointsAreRejectedAndStageNothing) {
+TEST_F(SeriesStoreTest, R_DASH_04_BadPointsAreRejectedAndStageNothing) {
   struct Case {
     std::string job;
     PointInput point;
@@ -711,7 +659,7 @@ TEST_F(SeriesStoreTest, BadPointsAreRejectedAndStageNothing) {
   EXPECT_TRUE(batch.empty());
 }
 
-TEST_F(SeriesStoreTest, NaNAndInfinityAreStoredAsReported) {
+TEST_F(SeriesStoreTest, R_DASH_04_NaNAndInfinityAreStoredAsReported) {
   Ingest("j", {{"train_loss", 1, 0.5, 1},
                {"train_loss", 2, kNaN, 1},
                {"train_loss", 3, kInf, 1},
@@ -733,7 +681,7 @@ TEST_F(SeriesStoreTest, NaNAndInfinityAreStoredAsReported) {
 // ---------------------------------------------------------------------------
 // Writes: replays, folding, late points, persistence.
 
-TEST_F(SeriesStoreTest, ReplaysDoNotDuplicatePoints) {
+TEST_F(SeriesStoreTest, R_X_01_ReplaysDoNotDuplicatePoints) {
   IngestRange("j", 0, 20);  // Two chunks of 8 and a tail of 4.
   IngestRange("j", 0, 20);  // Replay: chunks and tail.
   Ingest("j", {{"train_loss", 3, 1000.0 / 4 + 1, 1}});
@@ -757,7 +705,7 @@ TEST_F(SeriesStoreTest, ReplaysDoNotDuplicatePoints) {
   ExpectMatchesModel("j");
 }
 
-TEST_F(SeriesStoreTest, TailFoldsIntoChunksAtTheBoundary) {
+TEST_F(SeriesStoreTest, R_DASH_04_TailFoldsIntoChunksAtTheBoundary) {
   // 7 points: all in the tail (one segment per Stage), no chunk yet.
   for (int64_t s = 0; s < 7; ++s) IngestRange("j", s, 1);
   EXPECT_EQ(KeysIn("series_chunks"), 0u);
@@ -786,7 +734,7 @@ TEST_F(SeriesStoreTest, TailFoldsIntoChunksAtTheBoundary) {
 // series it touches. A segment lives while some series still reads it, and
 // a series' reset entry voids its entries in older segments that another
 // series keeps alive.
-TEST_F(SeriesStoreTest, OneTailSegmentPerStageSharedBySeries) {
+TEST_F(SeriesStoreTest, R_DASH_04_OneTailSegmentPerStageSharedBySeries) {
   auto event = [](int64_t step) {
     return std::vector<PointInput>{{"train_loss", step, 1.0 / (step + 1), 1},
                                    {"lr", step, 0.1, 1},
@@ -819,7 +767,7 @@ TEST_F(SeriesStoreTest, OneTailSegmentPerStageSharedBySeries) {
   ExpectMatchesModel("j");
 }
 
-TEST_F(SeriesStoreTest, LateAndOutOfOrderPointsRewriteChunks) {
+TEST_F(SeriesStoreTest, R_DASH_04_LateAndOutOfOrderPointsRewriteChunks) {
   std::mt19937_64 rng(17);
   std::vector<int64_t> steps;
   for (int64_t s = 0; s < 400; s += 2) steps.push_back(s);  // Even steps.
@@ -847,7 +795,7 @@ TEST_F(SeriesStoreTest, LateAndOutOfOrderPointsRewriteChunks) {
 
 // A rewritten chunk's old blob is kept for queries still reading an older
 // snapshot, and deleted by a later write of the job once none can.
-TEST_F(SeriesStoreTest, RewrittenChunksAreRetiredThenDeleted) {
+TEST_F(SeriesStoreTest, R_X_06_RewrittenChunksAreRetiredThenDeleted) {
   IngestRange("j", 0, 20);  // Chunks [0..7], [8..15]; tail 16..19.
   EXPECT_EQ(KeysIn("series_chunks"), 2u);
   Ingest("j", {{"train_loss", 3, -5.0, 1}});  // Rewrites the first chunk.
@@ -868,7 +816,7 @@ TEST_F(SeriesStoreTest, RewrittenChunksAreRetiredThenDeleted) {
   ExpectMatchesModel("j");
 }
 
-TEST_F(SeriesStoreTest, DataSurvivesCloseAndReopen) {
+TEST_F(SeriesStoreTest, R_DASH_04_DataSurvivesCloseAndReopen) {
   IngestRange("a", 0, 1234);
   IngestRange("a", 0, 777, 1, "grad_norm");
   IngestRange("b", 5, 13);
@@ -883,7 +831,7 @@ TEST_F(SeriesStoreTest, DataSurvivesCloseAndReopen) {
   EXPECT_EQ(store_->loaded_jobs(), 2u);
 }
 
-TEST_F(SeriesStoreTest, SeveralStagesAccumulateInOneUpdate) {
+TEST_F(SeriesStoreTest, R_X_01_SeveralStagesAccumulateInOneUpdate) {
   IngestRange("j", 0, 12);
   storage::WriteBatch batch;
   SeriesUpdate update;
@@ -914,7 +862,7 @@ TEST_F(SeriesStoreTest, SeveralStagesAccumulateInOneUpdate) {
 
 // The ingest path stages each event into its own SeriesUpdate, all in one
 // batch: each Stage builds on the ones before it.
-TEST_F(SeriesStoreTest, SeveralUpdatesOfOneJobInOneBatch) {
+TEST_F(SeriesStoreTest, R_X_01_SeveralUpdatesOfOneJobInOneBatch) {
   IngestRange("j", 0, 12);
   IngestRange("other", 0, 3);
   storage::WriteBatch batch;
@@ -951,7 +899,7 @@ TEST_F(SeriesStoreTest, SeveralUpdatesOfOneJobInOneBatch) {
   ExpectMatchesModel("other");
 }
 
-TEST_F(SeriesStoreTest, FailedBatchOfSeveralUpdatesLeavesNothing) {
+TEST_F(SeriesStoreTest, R_X_01_FailedBatchOfSeveralUpdatesLeavesNothing) {
   IngestRange("j", 0, 12);
   LossCurve before = Curve(Request("j"));
   {
@@ -975,7 +923,7 @@ TEST_F(SeriesStoreTest, FailedBatchOfSeveralUpdatesLeavesNothing) {
 }
 
 // A write that fails leaves memory as it was: the caller drops the update.
-TEST_F(SeriesStoreTest, FailedWriteLeavesQueriesUnchanged) {
+TEST_F(SeriesStoreTest, R_X_01_FailedWriteLeavesQueriesUnchanged) {
   IngestRange("j", 0, 30);
   LossCurve before = Curve(Request("j"));
   ASSERT_OK_AND_ASSIGN(std::vector<SeriesInfo> infos_before,
@@ -1008,7 +956,7 @@ TEST_F(SeriesStoreTest, FailedWriteLeavesQueriesUnchanged) {
   ExpectMatchesModel("j");
 }
 
-TEST_F(SeriesStoreTest, DeleteJobPurgesEverything) {
+TEST_F(SeriesStoreTest, R_LIST_05_DeleteJobPurgesEverything) {
   IngestRange("doomed", 0, 100);
   Rewind("doomed", 2, 50);
   IngestRange("doomed", 51, 10, 2);
@@ -1030,7 +978,7 @@ TEST_F(SeriesStoreTest, DeleteJobPurgesEverything) {
   ExpectMatchesModel("doomed");
 }
 
-TEST_F(SeriesStoreTest, EvictedJobsReloadTheSameState) {
+TEST_F(SeriesStoreTest, R_DASH_04_EvictedJobsReloadTheSameState) {
   IngestRange("j", 0, 50);
   Rewind("j", 2, 40);
   LossCurve before = Curve(Request("j"));
@@ -1060,8 +1008,8 @@ TEST_F(SeriesStoreTest, R_X_06_RewindKeepsRolledBackPointsApart) {
     }
     EXPECT_EQ(curve.latest_step(), 1000);
 
-    GetLossCurveRequest with = Request("j", {"train_loss"}, 10000);
-    with.set_include_rolled_back(true);
+    CurveQuery with = Request("j", {"train_loss"}, 10000);
+    with.include_rolled_back = true;
     curve = Curve(with);
     ASSERT_THAT(curve.series(), SizeIs(2));
     EXPECT_FALSE(curve.series(0).rolled_back());
@@ -1076,7 +1024,7 @@ TEST_F(SeriesStoreTest, R_X_06_RewindKeepsRolledBackPointsApart) {
     for (const SeriesPoint& p : rb) EXPECT_EQ(p.attempt, 1);
 
     // A zoom that misses the rolled-back steps has no rolled-back series.
-    with.set_start_step(900);
+    with.start_step = 900;
     EXPECT_THAT(Curve(with).series(), SizeIs(1));
 
     ASSERT_OK_AND_ASSIGN(std::vector<SeriesInfo> infos,
@@ -1123,8 +1071,8 @@ TEST_F(SeriesStoreTest, R_X_06_DeepRewindAndSeveralAttempts) {
   Rewind("j", 3, 10);  // Deep: rolls back most of attempts 1 and 2.
   IngestRange("j", 11, 30, 3);
   ExpectMatchesModel("j");
-  GetLossCurveRequest with = Request("j", {"train_loss", "grad_norm"}, 20);
-  with.set_include_rolled_back(true);
+  CurveQuery with = Request("j", {"train_loss", "grad_norm"}, 20);
+  with.include_rolled_back = true;
   LossCurve curve = Curve(with);
   ASSERT_THAT(curve.series(), SizeIs(5));  // 2 effective + tl@1, tl@2, gn@1.
   EXPECT_EQ(curve.series(2).name(), "train_loss");
@@ -1207,26 +1155,74 @@ TEST_F(SeriesStoreTest, R_X_06_RandomHistoriesMatchTheModel) {
 }
 
 // Queries run concurrently with ingest and rewinds (which rewrite chunks
-// under the readers' snapshots): every answer is well-formed.
-TEST_F(SeriesStoreTest, QueriesRunConcurrentlyWithIngestAndRewinds) {
+// under the readers' snapshots): every answer is one of the states the
+// store went through while the query ran (the model's state after each
+// published write), never a mix such as old chunks with a newer tail.
+TEST_F(SeriesStoreTest, R_X_06_QueriesRunConcurrentlyWithIngestAndRewinds) {
+  using State = std::shared_ptr<const std::vector<SeriesPoint>>;
+  absl::Mutex mu;
+  std::vector<State> states;  // after each Publish, in order
+  auto record = [&] {
+    auto state = std::make_shared<const std::vector<SeriesPoint>>(
+        models_["c"].Effective("train_loss"));
+    absl::MutexLock lock(&mu);
+    states.push_back(std::move(state));
+  };
+  auto published = [&] {
+    absl::MutexLock lock(&mu);
+    return states.size();
+  };
+  record();
   std::atomic<bool> done{false};
-  std::atomic<int> answers{0};
+  std::atomic<bool> writer_done{false};
+  std::atomic<int> checked{0};
+  std::atomic<int> readers{2};
   auto reader = [&] {
-    GetLossCurveRequest request = Request("c", {"train_loss"}, 40);
-    request.set_include_rolled_back(true);
+    absl::Cleanup exited = [&] { readers.fetch_sub(1); };
+    CurveQuery with_rolled_back = Request("c", {"train_loss"}, 40);
+    with_rolled_back.include_rolled_back = true;
+    const CurveQuery effective = Request("c", {"train_loss"}, 40);
     while (!done.load()) {
-      absl::StatusOr<LossCurve> curve = store_->GetLossCurve(request);
+      // The answer may be of any state from `first` (the latest recorded
+      // when the query started) to the one after the latest recorded when
+      // it ended: the store may be one Publish ahead of the record.
+      const size_t first = published() - 1;
+      absl::StatusOr<std::vector<SeriesPoint>> raw =
+          store_->ReadSeries("c", "train_loss");
+      absl::StatusOr<LossCurve> curve = store_->GetLossCurve(effective);
+      const size_t last = published() - 1;
+      ASSERT_OK(raw.status());
       ASSERT_OK(curve.status());
-      for (const CurveSeries& series : curve->series()) {
+      while (published() < last + 2 && !writer_done.load()) {
+        std::this_thread::yield();
+      }
+      std::vector<State> candidates;
+      {
+        absl::MutexLock lock(&mu);
+        candidates.assign(states.begin() + first,
+                          states.begin() + std::min(last + 2, states.size()));
+      }
+      bool raw_matches = false, curve_matches = false;
+      for (const State& state : candidates) {
+        raw_matches |= *raw == *state;
+        Reference ref = ReferenceAnswer(*state, std::nullopt, std::nullopt, 40);
+        curve_matches |= ToPoints(curve->series(0)) == ref.result.points;
+      }
+      ASSERT_TRUE(raw_matches)
+          << "ReadSeries: " << raw->size() << " points, no state from " << first
+          << " to " << last + 1;
+      ASSERT_TRUE(curve_matches)
+          << "GetLossCurve: no state from " << first << " to " << last + 1;
+      checked.fetch_add(1);
+      // Rolled-back runs: well-formed.
+      absl::StatusOr<LossCurve> both = store_->GetLossCurve(with_rolled_back);
+      ASSERT_OK(both.status());
+      for (const CurveSeries& series : both->series()) {
         ASSERT_LE(series.points_size(), 40);
         for (int i = 1; i < series.points_size(); ++i) {
           ASSERT_LT(series.points(i - 1).step(), series.points(i).step());
         }
       }
-      absl::StatusOr<std::vector<SeriesPoint>> raw =
-          store_->ReadSeries("c", "train_loss");
-      ASSERT_OK(raw.status());
-      answers.fetch_add(1);
     }
   };
   std::thread r1(reader);
@@ -1240,17 +1236,26 @@ TEST_F(SeriesStoreTest, QueriesRunConcurrentlyWithIngestAndRewinds) {
       ++step;
     }
     Ingest("c", batch);
+    record();
     Ingest("c", {{"train_loss", step / 2, 9.0, attempt}});  // Chunk rewrite.
+    record();
     if (round % 25 == 24) {
       ++attempt;
       step -= 15;
       Rewind("c", attempt, step - 1);
+      record();
     }
   }
+  writer_done.store(true);
+  // A few answers after the last write too (unless a reader failed).
+  const int before = checked.load();
+  while (checked.load() < before + 2 && readers.load() > 0) {
+    std::this_thread::yield();
+  }
+  EXPECT_GE(checked.load(), before + 2);
   done.store(true);
   r1.join();
   r2.join();
-  EXPECT_GT(answers.load(), 0);
   ExpectMatchesModel("c");
 }
 

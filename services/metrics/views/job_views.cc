@@ -11,13 +11,11 @@
 namespace trainyard::metrics {
 
 absl::StatusOr<internal::JobState> JobViews::State(std::string_view job_id) {
-  RETURN_IF_ERROR(RequireJobId(job_id));
-  return ingestor_.State(job_id);
+  return jobs_.State(job_id);
 }
 
-absl::StatusOr<Ingestor::Head> JobViews::Head(std::string_view job_id) {
-  RETURN_IF_ERROR(RequireJobId(job_id));
-  return ingestor_.GetHead(job_id);
+absl::StatusOr<JobStates::Head> JobViews::Head(std::string_view job_id) {
+  return jobs_.GetHead(job_id);
 }
 
 common::v1::Progress JobViews::Progress(const internal::JobState& state) const {
@@ -48,37 +46,28 @@ absl::StatusOr<common::v1::JobStages> JobViews::Stages(
 }
 
 absl::StatusOr<common::v1::LossCurve> JobViews::Curve(
-    std::string_view job_id, const v1::CurveOptions& options) const {
-  v1::GetLossCurveRequest request;
-  request.set_job_id(std::string(job_id));
-  *request.mutable_series() = options.series();
-  request.set_max_points(options.max_points());
-  request.set_last_steps(options.last_steps());
-  request.set_include_rolled_back(options.include_rolled_back());
-  return series_.GetLossCurve(request);
+    const CurveQuery& query) const {
+  return series_.GetLossCurve(query);
 }
 
 absl::StatusOr<v1::JobSnapshot> JobViews::Snapshot(
-    const internal::JobState& state, const v1::CurveOptions& curve,
-    int recent_events, const v1::EventQuery& query) {
+    const internal::JobState& state, const CurveQuery& curve, int recent_events,
+    const v1::EventQuery& query) {
   v1::JobSnapshot snapshot;
   *snapshot.mutable_progress() = Progress(state);
   ASSIGN_OR_RETURN(*snapshot.mutable_stages(), Stages(state));
   *snapshot.mutable_current_metrics() = Metrics(state);
-  ASSIGN_OR_RETURN(*snapshot.mutable_loss_curve(),
-                   Curve(state.job_id(), curve));
+  ASSIGN_OR_RETURN(*snapshot.mutable_loss_curve(), Curve(curve));
   snapshot.set_job_seq(state.last_job_seq());
   if (recent_events > 0) {
-    v1::ListEventsRequest request;
-    request.set_job_id(state.job_id());
-    *request.mutable_query()->mutable_types() = query.types();
-    request.set_filter(absl::StrCat("job_seq <= ", state.last_job_seq()));
-    request.set_order_by("job_seq desc");
-    request.set_page_size(recent_events);
-    ASSIGN_OR_RETURN(v1::ListEventsResponse page, events_.List(request));
-    for (auto it = page.events().rbegin(); it != page.events().rend(); ++it) {
-      *snapshot.add_recent_events() = it->event();
+    std::vector<common::v1::EventType> types;
+    for (int t : query.types()) {
+      types.push_back(static_cast<common::v1::EventType>(t));
     }
+    ASSIGN_OR_RETURN(std::vector<v1::Event> recent,
+                     events_.ReadLatest(state.job_id(), state.last_job_seq(),
+                                        types, recent_events));
+    for (v1::Event& e : recent) *snapshot.add_recent_events() = std::move(e);
   }
   return snapshot;
 }

@@ -13,9 +13,9 @@
 #include "common/time/clock.h"
 #include "services/metrics/domain/job_tracker.h"
 #include "services/metrics/events/event_store.h"
-#include "services/metrics/ingest/ingestor.h"
 #include "services/metrics/series/series_store.h"
 #include "services/metrics/storage/job_state_store.h"
+#include "services/metrics/storage/job_states.h"
 #include "trainyard/metrics/v1/metrics.pb.h"
 
 namespace trainyard::metrics {
@@ -23,9 +23,9 @@ namespace trainyard::metrics {
 class JobViews {
  public:
   // References must outlive the views. `clock` is suite time.
-  JobViews(Ingestor& ingestor, EventStore& events, SeriesStore& series,
+  JobViews(JobStates& jobs, EventStore& events, SeriesStore& series,
            JobStateStore& states, const Clock& clock, TrackerOptions options)
-      : ingestor_(ingestor),
+      : jobs_(jobs),
         events_(events),
         series_(series),
         states_(states),
@@ -36,19 +36,20 @@ class JobViews {
   // job without events.
   absl::StatusOr<internal::JobState> State(std::string_view job_id);
   // Last job_seq and lifecycle state, cheaply; errors as State().
-  absl::StatusOr<Ingestor::Head> Head(std::string_view job_id);
+  absl::StatusOr<JobStates::Head> Head(std::string_view job_id);
 
   common::v1::Progress Progress(const internal::JobState& state) const;
   common::v1::CurrentMetrics Metrics(const internal::JobState& state) const;
   // With each stage's history (R-STAGE-04).
   absl::StatusOr<common::v1::JobStages> Stages(
       const internal::JobState& state) const;
-  absl::StatusOr<common::v1::LossCurve> Curve(
-      std::string_view job_id, const v1::CurveOptions& options) const;
+  // The loss curve (R-DASH-04) of every query: GetLossCurve, GetJobOverview,
+  // snapshots.
+  absl::StatusOr<common::v1::LossCurve> Curve(const CurveQuery& query) const;
   // Everything at once; `recent_events` newest events matching `types`
-  // (oldest first) when > 0.
+  // (oldest first) when > 0. REQUIRES: curve.job_id == state.job_id().
   absl::StatusOr<v1::JobSnapshot> Snapshot(const internal::JobState& state,
-                                           const v1::CurveOptions& curve,
+                                           const CurveQuery& curve,
                                            int recent_events,
                                            const v1::EventQuery& query);
 
@@ -56,7 +57,7 @@ class JobViews {
   const Clock& clock() const { return clock_; }
 
  private:
-  Ingestor& ingestor_;
+  JobStates& jobs_;
   EventStore& events_;
   SeriesStore& series_;
   JobStateStore& states_;

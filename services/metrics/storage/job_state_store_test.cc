@@ -1,0 +1,129 @@
+// Copyright 2026 Trainyard authors.
+//
+// JobStateStore (snapshots, stage history) and JobStates (the in-memory
+// state views read: snapshot + replay of the events after it), on a real
+// RocksDB.
+#include "services/metrics/storage/job_state_store.h"
+
+#include "common/testing/status_matchers.h"
+#include "common/time/proto_time.h"
+#include "gtest/gtest.h"
+#include "services/metrics/ingest/ingest_fixture.h"
+#include "services/metrics/storage/job_states.h"
+
+namespace trainyard::metrics {
+namespace {
+
+using ::trainyard::testing::StatusIs;
+
+class JobStateStoreTest : public ::testing::Test, public IngestFixture {
+ protected:
+  void Write(const std::function<void(storage::WriteBatch&)>& stage) {
+    storage::WriteBatch batch;
+    stage(batch);
+    ASSERT_OK(db_->Write(batch));
+  }
+  common::v1::SubstatusEntry Entry(uint64_t job_seq, std::string text) {
+    common::v1::SubstatusEntry e;
+    e.set_job_seq(job_seq);
+    e.set_substatus(std::move(text));
+    return e;
+  }
+  // Stores METRICS events first..last of "j" in one call of the write path.
+  void IngestMetrics(int first, int last) {
+    std::vector<v1::IngestEvent> events;
+    for (int i = first; i <= last; ++i) {
+      v1::IngestEvent& e = events.emplace_back();
+      e.set_job_id("j");
+      e.set_event_id(absl::StrCat("evt_1_", i));
+      e.set_type(common::v1::EVENT_TYPE_METRICS);
+      e.set_attempt(1);
+      e.set_attempt_seq(i);
+      *e.mutable_occurred_time() = ToProto(clock_.Now());
+      e.mutable_metrics()->set_step(i * 10);
+      e.mutable_metrics()->set_train_loss(1.0 / i);
+    }
+    ASSERT_OK(ingestor_->Ingest(std::move(events)).status());
+  }
+};
+
+TEST_F(JobStateStoreTest, R_DASH_01_SnapshotsRoundTripAndListTheirJobs) {
+  EXPECT_THAT(states_->LoadSnapshot("j"),
+              StatusIs(absl::StatusCode::kNotFound));
+  internal::JobState state = NewJobState("j");
+  state.set_last_job_seq(7);
+  Write([&](auto& batch) { states_->StageSnapshot(state, batch); });
+  Write([&](auto& batch) { states_->StageSnapshot(NewJobState("k"), batch); });
+  ASSERT_OK_AND_ASSIGN(internal::JobState loaded, states_->LoadSnapshot("j"));
+  EXPECT_EQ(loaded.SerializeAsString(), state.SerializeAsString());
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> ids, states_->ListJobIds());
+  EXPECT_EQ(ids, (std::vector<std::string>{"j", "k"}));
+  Write([&](auto& batch) { states_->DeleteJob("j", batch); });
+  EXPECT_THAT(states_->LoadSnapshot("j"),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(JobStateStoreTest, R_STAGE_04_HistoryPerStageOldestFirstAndBounded) {
+  Write([&](auto& batch) {
+    states_->StageHistory("j", common::v1::STAGE_TRAINING, Entry(5, "b"),
+                          batch);
+    states_->StageHistory("j", common::v1::STAGE_TRAINING, Entry(2, "a"),
+                          batch);
+    states_->StageHistory("j", common::v1::STAGE_PREPROCESSING, Entry(1, "p"),
+                          batch);
+    states_->StageHistory("other", common::v1::STAGE_TRAINING, Entry(1, "x"),
+                          batch);
+  });
+  common::v1::JobStages stages = NewJobState("j").stages();
+  ASSERT_OK(states_->FillHistory(&stages));
+  ASSERT_EQ(stages.stages(0).history_size(), 1);  // preprocessing
+  EXPECT_EQ(stages.stages(0).history(0).substatus(), "p");
+  ASSERT_EQ(stages.stages(2).history_size(), 2);  // training, by job_seq
+  EXPECT_EQ(stages.stages(2).history(0).substatus(), "a");
+  EXPECT_EQ(stages.stages(2).history(1).substatus(), "b");
+  EXPECT_EQ(stages.stages(3).history_size(), 0);
+
+  Write([&](auto& batch) {
+    for (int i = 10; i < 10 + JobStateStore::kMaxHistoryPerStage + 5; ++i) {
+      states_->StageHistory("j", common::v1::STAGE_FINALIZATION,
+                            Entry(i, absl::StrCat(i)), batch);
+    }
+  });
+  stages = NewJobState("j").stages();
+  ASSERT_OK(states_->FillHistory(&stages));
+  const auto& history = stages.stages(3).history();
+  ASSERT_EQ(history.size(), JobStateStore::kMaxHistoryPerStage);
+  EXPECT_EQ(history.begin()->job_seq(), 15u);  // the last ones kept
+  EXPECT_EQ(history.rbegin()->job_seq(),
+            10u + JobStateStore::kMaxHistoryPerStage + 4);
+}
+
+TEST_F(JobStateStoreTest, R_DASH_01_JobStatesAnswerOnlyJobsWithEvents) {
+  EXPECT_THAT(jobs_->State(""), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(jobs_->State("j"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(jobs_->GetHead("j"), StatusIs(absl::StatusCode::kNotFound));
+  IngestMetrics(1, 3);
+  ASSERT_OK_AND_ASSIGN(JobStates::Head head, jobs_->GetHead("j"));
+  EXPECT_EQ(head.last_job_seq, 3u);
+  ASSERT_OK_AND_ASSIGN(internal::JobState state, jobs_->State("j"));
+  EXPECT_EQ(state.progress().step(), 30);
+}
+
+// After a restart the state is the snapshot (written every kSnapshotEvery
+// events) plus the events after it, folded again: the same state.
+TEST_F(JobStateStoreTest,
+       R_X_02_RestartRebuildsTheSameStateFromSnapshotAndLog) {
+  const int n = static_cast<int>(Ingestor::kSnapshotEvery) + 5;
+  IngestMetrics(1, n - 4);  // crosses a snapshot boundary
+  IngestMetrics(n - 3, n);  // does not
+  ASSERT_OK_AND_ASSIGN(internal::JobState live, jobs_->State("j"));
+  ASSERT_OK_AND_ASSIGN(internal::JobState snapshot, states_->LoadSnapshot("j"));
+  EXPECT_LT(snapshot.last_job_seq(), static_cast<uint64_t>(n));
+  JobStates restarted(*events_, *states_, TrackerOptions{});
+  ASSERT_OK_AND_ASSIGN(internal::JobState reloaded, restarted.State("j"));
+  EXPECT_EQ(reloaded.SerializeAsString(), live.SerializeAsString());
+  EXPECT_EQ(reloaded.last_job_seq(), static_cast<uint64_t>(n));
+}
+
+}  // namespace
+}  // namespace trainyard::metrics
