@@ -40,9 +40,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Debian ships no deb-src entry: a private one with the same mirror, suites and
-# keyring as the system's, in private apt directories (the system's lists stay
-# as they are).
-mkdir -p "$work/sources.list.d" "$work/lists/partial"
+# keyring as the system's, in private apt directories (the system's lists and
+# package caches stay as they are). Runs as root on CI: the sandbox user _apt
+# could not write into the private mktemp directory.
+mkdir -p "$work/sources.list.d" "$work/lists/partial" "$work/cache"
 system_sources=/etc/apt/sources.list.d/debian.sources
 uri=http://deb.debian.org/debian
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -57,18 +58,19 @@ Components: main
 Signed-By: $keyring
 SRC
 apt_opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/sources.list.d"
-          -o "Dir::State::Lists=$work/lists" -o Debug::NoLocking=1
+          -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache"
+          -o Debug::NoLocking=1
           -o APT::Sandbox::User=root)
 apt-get "${apt_opts[@]}" update -qq
 (cd "$work" && apt-get "${apt_opts[@]}" source --download-only -qq "rocksdb=$version" >/dev/null)
 (cd "$work" && dpkg-source --no-check -x rocksdb_*.dsc src >/dev/null)
 
 cmake -S "$work/src" -B "$work/build" -G Ninja "${options[@]}" \
-  -DCMAKE_INSTALL_PREFIX="$prefix.tmp" >/dev/null
+  -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
 nice -n 10 ninja -C "$work/build" -j "$(nproc)" --quiet rocksdb
 $sudo mkdir -p "$cache"
 $sudo rm -rf "$prefix.tmp"
-$sudo cmake --install "$work/build" >/dev/null
+$sudo cmake --install "$work/build" --prefix "$prefix.tmp" >/dev/null
 $sudo touch "$prefix.tmp/.complete"
 $sudo mv "$prefix.tmp" "$prefix"
 echo "build-rocksdb: done"

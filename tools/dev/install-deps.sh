@@ -27,6 +27,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# RocksDB without assertions, built once per machine from Debian's source
+# package of the installed librocksdb-dev (cmake/rocksdb.cmake links it).
+tools/dev/build-rocksdb.sh
+
 # npm: Node.js comes from outside Debian here; never apt-get install npm (traps.md).
 if ! command -v npm >/dev/null; then
   echo "install-deps: npm (with Node.js) is required for buf; install Node.js 20" >&2
