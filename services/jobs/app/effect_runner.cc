@@ -20,6 +20,7 @@ PodObservation Observation(const Pod& pod) {
   PodObservation o;
   o.pod_id = pod.id;
   o.exit_reason = pod.exit_reason;
+  o.ended_at = pod.ended_at;
   switch (pod.status) {
     case Pod::Status::kRunning:
       o.phase = Phase::kRunning;
@@ -260,6 +261,7 @@ absl::Status EffectRunner::ExecuteCreatePod(const OutboxEntry& entry) {
   if (pod.ok()) {
     result.outcome = CreatePodResult::Outcome::kCreated;
     result.pod_id = pod->id;
+    result.created_at = pod->created_at;
   } else if (absl::IsInvalidArgument(pod.status())) {
     result.outcome = CreatePodResult::Outcome::kRejected;
     result.message = std::string(pod.status().message());

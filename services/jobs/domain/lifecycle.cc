@@ -292,7 +292,7 @@ class Lifecycle {
         break;
       case Phase::kTerminated:
       case Phase::kNotFound:
-        OnGone();
+        OnGone(EndOf(o));
         break;
     }
     return absl::OkStatus();
@@ -310,11 +310,14 @@ class Lifecycle {
       case CreatePodResult::Outcome::kCreated:
         pod.set_pod_id(res.pod_id);
         if (s == common::v1::JOB_STATE_CANCELLING) {
+          // The provider bills the pod until it is gone: so does the ledger.
+          b_.OpenMeter(common::v1::COST_PHASE_ACTIVE_COMPUTE, res.created_at);
           b_.DeletePod();  // by id now
         } else if (IsRunning(s)) {
           b_.OpenMeter(s == common::v1::JOB_STATE_RECOVERING
                            ? common::v1::COST_PHASE_RECOVERY_OVERHEAD
-                           : common::v1::COST_PHASE_ACTIVE_COMPUTE);
+                           : common::v1::COST_PHASE_ACTIVE_COMPUTE,
+                       res.created_at);
           b_.Note(common::v1::EVENT_TYPE_INFO,
                   absl::StrCat("Pod ", res.pod_id, " created"));
         } else {
@@ -416,7 +419,7 @@ class Lifecycle {
             absl::StrCat("Pause timed out: the pod did not exit; paused at "
                          "checkpoint step ",
                          r.last_checkpoint().step(), ", later steps are lost"));
-        FinishPause();
+        FinishPause(b_.now());
       }
       return absl::OkStatus();
     }
@@ -517,10 +520,12 @@ class Lifecycle {
   }
 
   // CANCELLING -> CANCELLED once the pod is gone (or given up on).
-  void FinishCancel(v1::TerminationStatus status) {
+  // `end`: when the pod stopped, if known.
+  void FinishCancel(v1::TerminationStatus status,
+                    std::optional<absl::Time> pod_end = std::nullopt) {
     v1::CancellationInfo* c = b_.job().mutable_cancellation();
     c->set_termination_status(status);
-    absl::Time end = b_.now();
+    absl::Time end = pod_end.value_or(b_.now());
     if (status == v1::TERMINATION_STATUS_TERMINATED) {
       *c->mutable_terminate_time() = ToProto(b_.now());
     } else if (status == v1::TERMINATION_STATUS_UNCONFIRMED) {
@@ -585,13 +590,14 @@ class Lifecycle {
         ->set_notes(notes);
   }
 
-  // PAUSING -> PAUSED at the attempt's last checkpoint.
-  void FinishPause() {
+  // PAUSING -> PAUSED at the attempt's last checkpoint; the GPU was billed
+  // until `end`.
+  void FinishPause(absl::Time end) {
     auto& r = b_.record();
     v1::Job& j = b_.job();
     const internal::CheckpointRef& ck = r.last_checkpoint();
     b_.DeletePod();
-    b_.CloseCompute(cost::v1::METER_CLOSE_REASON_PAUSED, b_.now());
+    b_.CloseCompute(cost::v1::METER_CLOSE_REASON_PAUSED, end);
     b_.ReleaseSlot(scheduler::v1::SLOT_OUTCOME_PAUSED);
     v1::PauseInfo* p = j.mutable_pause();
     *p->mutable_pause_time() = ToProto(b_.now());
@@ -772,9 +778,15 @@ class Lifecycle {
     }
   }
 
+  // When the observed pod stopped: the provider's time when it reports one.
+  absl::Time EndOf(const PodObservation& o) const {
+    return o.ended_at ? std::min(*o.ended_at, b_.now()) : b_.now();
+  }
+
   void OnExit(const PodObservation& o) {
     auto& r = b_.record();
     const JobState s = b_.state();
+    const absl::Time end = EndOf(o);
     if (o.latest_job_seq > r.last_job_seq()) {
       r.set_exit_waits_for_job_seq(o.latest_job_seq);  // events first
       return;
@@ -782,54 +794,55 @@ class Lifecycle {
     r.set_exit_waits_for_job_seq(0);
     if (s == common::v1::JOB_STATE_CANCELLING) return;  // wait for the DELETE
     if (s == common::v1::JOB_STATE_PAUSING) {
-      FinishPause();
+      FinishPause(end);
       return;
     }
     if (!IsRunning(s)) return;
     if (o.exit_reason == "completed") {
       if (s == common::v1::JOB_STATE_FINALIZING && r.finalization_done()) {
-        Complete();
+        Complete(end);
       } else {
         b_.Fail("CONTAINER_FAILED",
                 "the container exited without finishing training", "",
-                r.stage());
+                r.stage(), end);
       }
     } else if (o.exit_reason == "failed") {
       b_.Fail("CONTAINER_FAILED", "the container exited with a failure", "",
-              r.stage());
+              r.stage(), end);
     } else {
-      Interrupted();  // interrupted, or stopped without being asked
+      Interrupted(end);  // interrupted, or stopped without being asked
     }
   }
 
-  void OnGone() {
+  // The pod is TERMINATED or unknown; `end`: when it stopped.
+  void OnGone(absl::Time end) {
     const JobState s = b_.state();
     if (s == common::v1::JOB_STATE_CANCELLING) {
-      FinishCancel(v1::TERMINATION_STATUS_TERMINATED);
+      FinishCancel(v1::TERMINATION_STATUS_TERMINATED, end);
     } else if (s == common::v1::JOB_STATE_PAUSING) {
-      FinishPause();
+      FinishPause(end);
     } else if (IsRunning(s) && !b_.record().pod().delete_requested()) {
-      Interrupted();
+      Interrupted(end);
     }
   }
 
-  // The pod went away unasked: recover on spot, fail on demand.
-  void Interrupted() {
+  // The pod went away unasked at `end`: recover on spot, fail on demand.
+  void Interrupted(absl::Time end) {
     auto& r = b_.record();
     if (!IsSpot(r)) {
       b_.Fail("PROVIDER_FAILURE", "the provider lost the on-demand pod", "",
-              r.stage());
+              r.stage(), end);
       return;
     }
     if (r.recoveries() >= b_.options().max_recoveries) {
       b_.Fail("PREEMPTED_TOO_OFTEN",
               absl::StrCat("interrupted more than ", r.recoveries(), " times"),
-              "", r.stage());
+              "", r.stage(), end);
       return;
     }
     const JobState from = b_.state();
     b_.DeletePod();
-    b_.CloseCompute(cost::v1::METER_CLOSE_REASON_INTERRUPTED, b_.now());
+    b_.CloseCompute(cost::v1::METER_CLOSE_REASON_INTERRUPTED, end);
     const int64_t step = r.last_checkpoint().step();
     r.set_recoveries(r.recoveries() + 1);
     b_.NextAttempt(step);
@@ -843,11 +856,12 @@ class Lifecycle {
              "SPOT_INTERRUPTION");
   }
 
-  void Complete() {
+  // The pod exited `completed` at `end`.
+  void Complete(absl::Time end) {
     auto& r = b_.record();
     v1::Job& j = b_.job();
     b_.DeletePod();
-    b_.CloseCompute(cost::v1::METER_CLOSE_REASON_COMPLETED, b_.now());
+    b_.CloseCompute(cost::v1::METER_CLOSE_REASON_COMPLETED, end);
     b_.FinalizeCost(common::v1::JOB_STATE_COMPLETED);
     b_.ReleaseSlot(scheduler::v1::SLOT_OUTCOME_COMPLETED);
     const std::string prefix = UriPrefix(r.last_checkpoint().uri());

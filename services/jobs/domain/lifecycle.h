@@ -121,6 +121,9 @@ struct PodObservation {
   // The job's latest job_seq in metrics (GetProgress) when the pod was seen:
   // an exit is acted on only once the events stream has passed it.
   uint64_t latest_job_seq = 0;
+  // When the pod stopped using its GPU (provider's exitedAt/terminatedAt),
+  // if known: the compute meter closes there, not when this was seen.
+  std::optional<absl::Time> ended_at;
 };
 // The answer of a CREATE_POD effect (after the client's own quick retries).
 struct CreatePodResult {
@@ -135,6 +138,9 @@ struct CreatePodResult {
   // 429 Retry-After; zero when none.
   absl::Duration retry_after = absl::ZeroDuration();
   std::string message;
+  // kCreated: the provider's createdAt, if known (an adopted pod may be
+  // older than this answer): the compute meter opens there.
+  std::optional<absl::Time> created_at;
 };
 // The answer of RemoveFromQueue after a cancel of a queued job.
 struct RemoveFromQueueResult {

@@ -659,12 +659,57 @@ TEST_F(LifecycleTest, R_CAN_02_CancelDuringAnInFlightCreateDeletesByName) {
   const auto& del = Find(Effect::kDeletePod)->delete_pod();
   EXPECT_EQ(del.pod_id(), "");
   EXPECT_EQ(del.name(), "j1-a1");
-  // The create answers after all: delete that pod by id.
+  // The create answers after all: delete that pod by id, and bill it (the
+  // provider does) until it is gone.
   Created("pod-late");
-  EXPECT_THAT(Kinds(), ElementsAre(Effect::kDeletePod));
+  EXPECT_THAT(Kinds(), ElementsAre(Effect::kOpenMeter, Effect::kDeletePod));
   EXPECT_EQ(Find(Effect::kDeletePod)->delete_pod().pod_id(), "pod-late");
   Observe(Phase::kNotFound);
   EXPECT_EQ(state(), common::v1::JOB_STATE_CANCELLED);
+  EXPECT_NE(Find(Effect::kCloseMeter), nullptr);
+}
+
+// The crash test's ledger check in miniature: job-control may see a pod long
+// after it was created (a create answer lost, adopted after a restart) or
+// after it stopped (job-control was down): the meter runs from the
+// provider's createdAt to its exitedAt/terminatedAt, never into the future.
+TEST_F(LifecycleTest, R_X_04_MetersFollowThePodsOwnCreateAndEndTimes) {
+  Create();
+  Assign();
+  const absl::Time created = clock_.Now() - absl::Seconds(40);
+  CreatePodResult r;
+  r.attempt = attempt();
+  r.pod_id = "pod-1";
+  r.created_at = created;
+  Do(r);
+  EXPECT_EQ(FromProto(Find(Effect::kOpenMeter)->open_meter().start_time()),
+            created);
+  clock_.Advance(absl::Minutes(30));
+  Status(common::v1::STAGE_TRAINING, 10);
+  Do(PauseBy("ana"));
+  const absl::Time exited = clock_.Now() + absl::Seconds(5);
+  clock_.Advance(absl::Minutes(2));
+  PodObservation o;
+  o.pod_id = "pod-1";
+  o.phase = Phase::kExited;
+  o.exit_reason = "stopped";
+  o.ended_at = exited;
+  Do(o);
+  EXPECT_EQ(state(), common::v1::JOB_STATE_PAUSED);
+  EXPECT_EQ(FromProto(Find(Effect::kCloseMeter)->close_meter().end_time()),
+            exited);
+  EXPECT_EQ(FromProto(rec_.job().active_time()), exited - created);
+  // A provider clock ahead of ours is clamped to now.
+  ResumeCommand resume;
+  resume.actor.user.set_user_id("ana");
+  Do(resume);
+  Assign();
+  r.attempt = attempt();
+  r.pod_id = "pod-2";
+  r.created_at = clock_.Now() + absl::Minutes(1);
+  Do(r);
+  EXPECT_EQ(FromProto(Find(Effect::kOpenMeter)->open_meter().start_time()),
+            clock_.Now());
 }
 
 TEST_F(LifecycleTest, R_CAN_02_NoPodOfTheNameMeansCancelled) {

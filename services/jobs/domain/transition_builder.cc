@@ -237,7 +237,9 @@ void TransitionBuilder::PurgeData() {
   AddEffect("cost_delete")->mutable_cost_delete()->set_job_id(job().job_id());
 }
 
-void TransitionBuilder::OpenMeter(common::v1::CostPhase phase) {
+void TransitionBuilder::OpenMeter(common::v1::CostPhase phase,
+                                  std::optional<absl::Time> start) {
+  const absl::Time from = start ? std::min(*start, now_) : now_;
   internal::OpenMeterRef* ref = t_.record.add_meters();
   ref->set_phase(phase);
   ref->set_attempt(attempt());
@@ -245,7 +247,7 @@ void TransitionBuilder::OpenMeter(common::v1::CostPhase phase) {
       AddEffect(absl::StrCat("open_meter/", phase))->mutable_open_meter();
   e->set_attempt(attempt());
   e->set_phase(phase);
-  *e->mutable_start_time() = ToProto(now_);
+  *e->mutable_start_time() = ToProto(from);
   if (phase == common::v1::COST_PHASE_PAUSED_STORAGE) {
     e->set_storage_bytes(
         std::max<int64_t>(t_.record.last_checkpoint().size_bytes(), 1));
@@ -257,7 +259,7 @@ void TransitionBuilder::OpenMeter(common::v1::CostPhase phase) {
   e->set_pricing(c.pricing());
   e->set_pod_id(t_.record.pod().pod_id());
   if (!t_.record.has_active_since()) {
-    *t_.record.mutable_active_since() = ToProto(now_);
+    *t_.record.mutable_active_since() = ToProto(from);
   }
 }
 
@@ -275,7 +277,9 @@ common::v1::CostPhase TransitionBuilder::ComputePhase() const {
 
 void TransitionBuilder::CloseCompute(cost::v1::MeterCloseReason reason,
                                      absl::Time end) {
+  end = std::min(end, now_);
   if (t_.record.has_active_since()) {
+    end = std::max(end, FromProto(t_.record.active_since()));
     absl::Duration active = FromProto(job().active_time()) +
                             std::max(absl::ZeroDuration(),
                                      end - FromProto(t_.record.active_since()));
@@ -314,10 +318,11 @@ void TransitionBuilder::ClosePausedStorage(cost::v1::MeterCloseReason reason) {
 }
 
 void TransitionBuilder::Fail(std::string_view code, std::string message,
-                             std::string details, common::v1::Stage stage) {
+                             std::string details, common::v1::Stage stage,
+                             std::optional<absl::Time> end) {
   const JobState from = state();
   DeletePod();
-  CloseCompute(cost::v1::METER_CLOSE_REASON_FAILED, now_);
+  CloseCompute(cost::v1::METER_CLOSE_REASON_FAILED, end.value_or(now_));
   ReleaseSlot(scheduler::v1::SLOT_OUTCOME_FAILED);
   v1::FailureInfo* f = job().mutable_failure();
   f->Clear();

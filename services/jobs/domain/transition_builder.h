@@ -6,6 +6,7 @@
 // domain/.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -55,10 +56,12 @@ class TransitionBuilder {
   void SetBudget();
   void PurgeData();
   // Opens a meter of `phase` for the current attempt (compute: the pod's
-  // hardware; storage: the checkpoint's bytes).
-  void OpenMeter(common::v1::CostPhase phase);
+  // hardware; storage: the checkpoint's bytes), billed from `start` (the
+  // provider's pod creation time; never later than now), else from now.
+  void OpenMeter(common::v1::CostPhase phase,
+                 std::optional<absl::Time> start = std::nullopt);
   // Closes the attempt's open compute meter, if any, at `end`, and stops
-  // counting active time.
+  // counting active time. `end` is clamped to [active since, now].
   void CloseCompute(cost::v1::MeterCloseReason reason, absl::Time end);
   // Closes the paused-storage meter of the last pause, if any.
   void ClosePausedStorage(cost::v1::MeterCloseReason reason);
@@ -66,9 +69,11 @@ class TransitionBuilder {
   common::v1::CostPhase ComputePhase() const;
 
   // FAILED with `code`: delete the pod, close the meter, release the slot
-  // (FAILED), finalize the cost, event, audit, notification.
+  // (FAILED), finalize the cost, event, audit, notification. The meter
+  // closes at `end` (when the pod stopped, if known), else now.
   void Fail(std::string_view code, std::string message, std::string details,
-            common::v1::Stage stage);
+            common::v1::Stage stage,
+            std::optional<absl::Time> end = std::nullopt);
 
   // Starts a new attempt's record keeping (attempt + 1, fresh pod state).
   void NextAttempt(int64_t resume_step);

@@ -46,6 +46,13 @@ struct Pod {
   // providers that report it; empty otherwise).
   std::string exit_reason;
   std::string exit_message;
+  // When the provider created the pod (`createdAt`) and when it stopped
+  // using its GPU (the first of `exitedAt` and `terminatedAt`), in the
+  // provider's clock; unset when it does not report them. Meters are billed
+  // from these rather than from when job-control saw the pod, so a
+  // job-control that was down meanwhile bills the pod's real run time.
+  std::optional<absl::Time> created_at;
+  std::optional<absl::Time> ended_at;
 };
 
 // Thread-safe. Every call has a deadline; errors:

@@ -2,12 +2,14 @@
 #include "services/jobs/provider/runpod_client.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
@@ -40,6 +42,17 @@ Pod::Status ParseStatus(std::string_view s) {
   return Pod::Status::kUnknown;
 }
 
+// An RFC 3339 time field; nullopt when absent or unparsable.
+std::optional<absl::Time> TimeField(const Struct& s, const std::string& key) {
+  const std::string text = Field(s, key);
+  absl::Time t;
+  std::string error;
+  if (text.empty() || !absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
+    return std::nullopt;
+  }
+  return t;
+}
+
 Pod ToPod(const Struct& s) {
   Pod pod;
   pod.id = Field(s, "id");
@@ -51,6 +64,11 @@ Pod ToPod(const Struct& s) {
   }
   pod.exit_reason = Field(s, "exitReason");  // gpusim's; absent at RunPod
   pod.exit_message = Field(s, "exitMessage");
+  pod.created_at = TimeField(s, "createdAt");
+  for (const char* key : {"exitedAt", "terminatedAt"}) {
+    std::optional<absl::Time> t = TimeField(s, key);
+    if (t && (!pod.ended_at || *t < *pod.ended_at)) pod.ended_at = t;
+  }
   return pod;
 }
 
