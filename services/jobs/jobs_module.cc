@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -15,9 +16,11 @@
 #include "services/jobs/app/engine.h"
 #include "services/jobs/app/grpc_clients.h"
 #include "services/jobs/grpc/access.h"
+#include "services/jobs/grpc/dashboard_sources.h"
 #include "services/jobs/grpc/job_service.h"
 #include "services/jobs/provider/runpod_client.h"
 #include "services/jobs/storage/job_store.h"
+#include "services/jobs/views/job_index.h"
 
 namespace trainyard::jobs {
 namespace {
@@ -49,8 +52,8 @@ class JobsModule final : public server::ServiceModule {
  public:
   JobsModule(server::ServiceContext& ctx, const JobsConfig& config,
              JobsOverrides overrides, std::unique_ptr<JobStore> store,
-             std::string master_key, std::string provider_key,
-             std::string service_token)
+             std::unique_ptr<JobIndex> index, std::string master_key,
+             std::string provider_key, std::string service_token)
       : config_(config),
         overrides_(overrides),
         logger_(ctx.logger),
@@ -60,8 +63,13 @@ class JobsModule final : public server::ServiceModule {
             ctx.clock, *store_, config.lifecycle, [this] { Wake(); },
             &metrics_registry_),
         call_options_{service_token, config.call_timeout},
+        index_(std::move(index)),
+        sources_(Channel(config.metrics_address), Channel(config.cost_address),
+                 service_token),
         rpc_(ctx.host.MakeRpc(JobServiceAccess())),
-        service_(*rpc_, engine_, SpecDefaults{}),
+        service_(*rpc_, engine_, SpecDefaults{},
+                 JobViewsDeps{*rpc_, engine_, *index_, sources_,
+                              ctx.host.timer(), ctx.wall_clock}),
         notifier_(ctx.logger) {
     if (overrides.provider == nullptr) {
       RunPodOptions o;
@@ -136,6 +144,8 @@ class JobsModule final : public server::ServiceModule {
   JobsMetrics metrics_registry_;
   Engine engine_;
   CallOptions call_options_;
+  std::unique_ptr<JobIndex> index_;
+  GrpcDashboardSources sources_;
   std::unique_ptr<server::Rpc> rpc_;
   JobServiceImpl service_;
   LogNotifier notifier_;
@@ -228,9 +238,15 @@ absl::StatusOr<std::unique_ptr<server::ServiceModule>> BuildJobs(
                                                "service_token_file"));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<JobStore> store, JobStore::Open(ctx.db));
+  // The jobs list index, rebuilt from RocksDB and kept current by every write.
+  ASSIGN_OR_RETURN(std::unique_ptr<JobIndex> index,
+                   JobIndex::Build(*store, absl::Uniform<uint64_t>(
+                                               absl::BitGen(), 1, UINT64_MAX)));
+  store->AddObserver(
+      [i = index.get()](const internal::JobRecord& r) { i->Upsert(r); });
   auto module = std::make_unique<JobsModule>(
-      ctx, config, overrides, std::move(store), *std::move(master),
-      std::move(provider_key), std::move(service_token));
+      ctx, config, overrides, std::move(store), std::move(index),
+      *std::move(master), std::move(provider_key), std::move(service_token));
   RETURN_IF_ERROR(module->Register(ctx.host));
   return module;
 }

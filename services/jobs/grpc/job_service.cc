@@ -89,8 +89,8 @@ constexpr int kAuditMaxPage = 500;
 }  // namespace
 
 JobServiceImpl::JobServiceImpl(server::Rpc& rpc, Engine& engine,
-                               SpecDefaults defaults)
-    : rpc_(rpc), engine_(engine), defaults_(defaults) {}
+                               SpecDefaults defaults, JobViewsDeps views)
+    : JobViewsService(views), rpc_(rpc), engine_(engine), defaults_(defaults) {}
 
 grpc::ServerUnaryReactor* JobServiceImpl::CreateJob(
     grpc::CallbackServerContext* ctx, const v1::CreateJobRequest* req,

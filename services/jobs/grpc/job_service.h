@@ -4,7 +4,7 @@
 // cancel, pause, resume, retry, delete, the audit trail and the pause
 // timeline. Validates each request once, converts it to a domain command and
 // hands it to the Engine. The list, export, compare, dashboard, image and
-// watch RPCs answer UNIMPLEMENTED until part 2.
+// watch RPCs are part 2's (JobViewsService, job_views_service.h).
 //
 // Own-job rule (jobs.proto): an engineer steers only jobs they created;
 // managers, admins and services any; viewers only read (access.cc).
@@ -13,14 +13,16 @@
 #include "common/server/rpc.h"
 #include "services/jobs/app/engine.h"
 #include "services/jobs/domain/job_spec.h"
+#include "services/jobs/grpc/job_views_service.h"
 #include "trainyard/jobs/v1/jobs.grpc.pb.h"
 
 namespace trainyard::jobs {
 
-class JobServiceImpl final : public v1::JobService::CallbackService {
+class JobServiceImpl final : public JobViewsService {
  public:
   // References must outlive the service.
-  JobServiceImpl(server::Rpc& rpc, Engine& engine, SpecDefaults defaults);
+  JobServiceImpl(server::Rpc& rpc, Engine& engine, SpecDefaults defaults,
+                 JobViewsDeps views);
 
   grpc::ServerUnaryReactor* CreateJob(grpc::CallbackServerContext* ctx,
                                       const v1::CreateJobRequest* req,

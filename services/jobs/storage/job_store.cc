@@ -107,10 +107,17 @@ void JobStore::Stage(const Commit& c, storage::WriteBatch& batch) {
   }
 }
 
+void JobStore::Publish(const Commit& commit) const {
+  if (!commit.record) return;
+  for (const Observer& observer : observers_) observer(*commit.record);
+}
+
 absl::Status JobStore::Write(const Commit& commit) {
   storage::WriteBatch batch;
   Stage(commit, batch);
-  return db_.Write(batch);
+  RETURN_IF_ERROR(db_.Write(batch));
+  Publish(commit);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<internal::JobRecord> JobStore::Get(
@@ -136,6 +143,23 @@ absl::StatusOr<std::vector<internal::JobRecord>> JobStore::ListJobs() const {
                }));
   RETURN_IF_ERROR(parse);
   return out;
+}
+
+absl::Status JobStore::ForEachJob(
+    const std::function<void(const internal::JobRecord&)>& fn) const {
+  absl::Status parse;
+  internal::JobRecord r;
+  RETURN_IF_ERROR(
+      db_.Scan(kJobs, storage::KeyRange::All(), storage::Direction::kForward,
+               [&](std::string_view, std::string_view value) {
+                 if (!r.ParseFromArray(value.data(), value.size())) {
+                   parse = absl::DataLossError("bad job record");
+                   return false;
+                 }
+                 fn(r);
+                 return true;
+               }));
+  return parse;
 }
 
 absl::StatusOr<std::optional<std::string>> JobStore::FindCreateRequest(

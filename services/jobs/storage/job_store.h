@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,14 +62,32 @@ class JobStore {
 
   // Adds `commit` to `batch`.
   void Stage(const Commit& commit, storage::WriteBatch& batch);
-  // Stage + write.
+  // Stage + write + Publish.
   absl::Status Write(const Commit& commit);
+  // Tells the observers about `commit.record` (if any) once its batch is
+  // written; Write does it, callers that Stage into their own batch call it
+  // after writing.
+  void Publish(const Commit& commit) const;
+
+  // Called with every record written, after the write and before the writer
+  // answers its caller, in write order (the engine serializes transitions):
+  // in-memory views (the jobs list index) stay read-your-writes. Must be
+  // quick and must not write to the store.
+  // REQUIRES: added before the store is shared between threads.
+  using Observer = std::function<void(const internal::JobRecord&)>;
+  void AddObserver(Observer observer) {
+    observers_.push_back(std::move(observer));
+  }
 
   // kNotFound if no such job (deleted jobs are still found: see
   // JobRecord.deleted).
   absl::StatusOr<internal::JobRecord> Get(std::string_view job_id) const;
   // Every job record (start-up reconcile and timers).
   absl::StatusOr<std::vector<internal::JobRecord>> ListJobs() const;
+  // Calls `fn` with each job record in key order, one at a time (the list
+  // index's rebuild at start reads 100K jobs without holding them all).
+  absl::Status ForEachJob(
+      const std::function<void(const internal::JobRecord&)>& fn) const;
   // The job created with `request_id`, if any.
   absl::StatusOr<std::optional<std::string>> FindCreateRequest(
       std::string_view request_id) const;
@@ -89,6 +108,7 @@ class JobStore {
 
   storage::Db& db_;
   std::atomic<uint64_t> next_seq_;
+  std::vector<Observer> observers_;
 };
 
 }  // namespace trainyard::jobs

@@ -1,0 +1,72 @@
+// Copyright 2026 Trainyard authors.
+#include "services/jobs/grpc/dashboard_sources.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/grpc_status.h"
+
+namespace trainyard::jobs {
+namespace {
+
+// One call in flight: owned by its completion callback.
+template <typename Req, typename Resp>
+struct Pending {
+  grpc::ClientContext ctx;
+  Req request;
+  Resp response;
+};
+
+template <typename Req, typename Resp>
+std::shared_ptr<Pending<Req, Resp>> Start(const std::string& token,
+                                          absl::Time deadline) {
+  auto call = std::make_shared<Pending<Req, Resp>>();
+  if (!token.empty()) {
+    call->ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  }
+  call->ctx.set_deadline(absl::ToChronoTime(deadline));
+  return call;
+}
+
+}  // namespace
+
+GrpcDashboardSources::GrpcDashboardSources(
+    std::shared_ptr<grpc::Channel> metrics, std::shared_ptr<grpc::Channel> cost,
+    std::string service_token)
+    : metrics_(metrics::v1::MetricsService::NewStub(metrics)),
+      cost_(cost::v1::CostService::NewStub(cost)),
+      token_(std::move(service_token)) {}
+
+void GrpcDashboardSources::Overview(
+    const metrics::v1::GetJobOverviewRequest& request, absl::Time deadline,
+    OverviewDone done) {
+  auto call = Start<metrics::v1::GetJobOverviewRequest,
+                    metrics::v1::GetJobOverviewResponse>(token_, deadline);
+  call->request = request;
+  metrics_->async()->GetJobOverview(
+      &call->ctx, &call->request, &call->response,
+      [call, done = std::move(done)](grpc::Status s) {
+        if (s.ok()) {
+          done(std::move(call->response));
+        } else {
+          done(FromGrpcStatus(s));
+        }
+      });
+}
+
+void GrpcDashboardSources::Cost(const std::string& job_id, absl::Time deadline,
+                                CostDone done) {
+  auto call = Start<cost::v1::GetJobCostRequest, cost::v1::GetJobCostResponse>(
+      token_, deadline);
+  call->request.set_job_id(job_id);
+  cost_->async()->GetJobCost(&call->ctx, &call->request, &call->response,
+                             [call, done = std::move(done)](grpc::Status s) {
+                               if (s.ok()) {
+                                 done(std::move(call->response));
+                               } else {
+                                 done(FromGrpcStatus(s));
+                               }
+                             });
+}
+
+}  // namespace trainyard::jobs

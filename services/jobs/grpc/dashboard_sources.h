@@ -1,0 +1,37 @@
+// Copyright 2026 Trainyard authors.
+//
+// DashboardSources over gRPC: metrics' GetJobOverview and cost's GetJobCost
+// as asynchronous callback calls (the dashboard waits for both at once), each
+// with the service token and the caller's deadline.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "services/jobs/views/dashboard.h"
+#include "trainyard/cost/v1/cost.grpc.pb.h"
+#include "trainyard/metrics/v1/metrics.grpc.pb.h"
+
+namespace trainyard::jobs {
+
+class GrpcDashboardSources final : public DashboardSources {
+ public:
+  // `service_token` is sent as "Bearer <token>" when non-empty.
+  GrpcDashboardSources(std::shared_ptr<grpc::Channel> metrics,
+                       std::shared_ptr<grpc::Channel> cost,
+                       std::string service_token);
+
+  void Overview(const metrics::v1::GetJobOverviewRequest& request,
+                absl::Time deadline, OverviewDone done) override;
+  void Cost(const std::string& job_id, absl::Time deadline,
+            CostDone done) override;
+
+ private:
+  std::unique_ptr<metrics::v1::MetricsService::Stub> metrics_;
+  std::unique_ptr<cost::v1::CostService::Stub> cost_;
+  const std::string token_;
+};
+
+}  // namespace trainyard::jobs

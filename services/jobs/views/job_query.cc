@@ -1,0 +1,465 @@
+// Copyright 2026 Trainyard authors.
+#include "services/jobs/views/job_query.h"
+
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/paging/opaque_token.h"
+#include "common/status/errors.h"
+#include "common/status/status_macros.h"
+#include "common/storage/keys.h"
+#include "common/strings/absl_view.h"
+#include "common/time/proto_time.h"
+#include "services/jobs/domain/lifecycle.h"
+#include "services/metrics/events/filter_parser.h"
+#include "services/metrics/events/keyword_matcher.h"
+
+namespace trainyard::jobs {
+namespace {
+
+using metrics::FilterOp;
+using metrics::FilterRestriction;
+using metrics::InvalidFilterError;
+using Field = JobRestriction::Field;
+
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
+
+struct FieldSpec {
+  std::string_view name;
+  Field field;
+  std::vector<FilterOp> ops;
+};
+
+const std::vector<FieldSpec>& Fields() {
+  using enum FilterOp;
+  static const auto* fields = new std::vector<FieldSpec>{
+      {"state", Field::kState, {kEq, kNe}},
+      {"active", Field::kActive, {kEq}},
+      {"terminal", Field::kTerminal, {kEq}},
+      {"created_by", Field::kCreatedBy, {kEq, kNe}},
+      {"create_time", Field::kCreateTime, {kLt, kLe, kGt, kGe}},
+      {"start_time", Field::kStartTime, {kLt, kLe, kGt, kGe}},
+      {"end_time", Field::kEndTime, {kLt, kLe, kGt, kGe}},
+      {"preset", Field::kPreset, {kEq, kNe}},
+      {"gpu_type", Field::kGpuType, {kEq, kNe}},
+      {"pricing", Field::kPricing, {kEq, kNe}},
+      {"cost", Field::kCost, {kEq, kLt, kLe, kGt, kGe}},
+      {"tags", Field::kTags, {kHas}},
+      {"base_model", Field::kBaseModel, {kEq, kHas}},
+      {"stalled", Field::kStalled, {kEq}},
+  };
+  return *fields;
+}
+
+std::string FieldNames() {
+  std::vector<std::string> names;
+  for (const FieldSpec& f : Fields()) names.emplace_back(f.name);
+  return absl::StrJoin(names, ", ");
+}
+
+std::string At(const FilterRestriction& r) {
+  return absl::StrCat(" at position ", r.position);
+}
+
+// An enum value by its name with or without the type prefix ("TRAINING" or
+// "JOB_STATE_TRAINING"); UNSPECIFIED is not a value.
+absl::StatusOr<int64_t> EnumValue(const google::protobuf::EnumDescriptor* d,
+                                  std::string_view prefix,
+                                  const FilterRestriction& r) {
+  const std::string upper = absl::AsciiStrToUpper(r.value.text);
+  const google::protobuf::EnumValueDescriptor* v = d->FindValueByName(upper);
+  if (v == nullptr) v = d->FindValueByName(absl::StrCat(ToAbsl(prefix), upper));
+  if (v == nullptr || v->number() == 0) {
+    return InvalidFilterError(
+        absl::StrCat("unknown ", r.field, " \"", r.value.text, "\"", At(r)));
+  }
+  return v->number();
+}
+
+absl::StatusOr<int64_t> BoolValue(const FilterRestriction& r) {
+  if (!r.value.quoted && r.value.text == "true") return 1;
+  if (!r.value.quoted && r.value.text == "false") return 0;
+  return InvalidFilterError(absl::StrCat(
+      r.field, " takes true or false, not \"", r.value.text, "\"", At(r)));
+}
+
+absl::StatusOr<JobRestriction> Bind(const FilterRestriction& r) {
+  const FieldSpec* spec = nullptr;
+  for (const FieldSpec& f : Fields()) {
+    if (f.name == r.field) spec = &f;
+  }
+  if (spec == nullptr) {
+    return InvalidFilterError(absl::StrCat("unknown field \"", r.field, "\"",
+                                           At(r), "; fields: ", FieldNames()));
+  }
+  if (std::find(spec->ops.begin(), spec->ops.end(), r.op) == spec->ops.end()) {
+    return InvalidFilterError(
+        absl::StrCat("operator \"", ToAbsl(metrics::FilterOpText(r.op)),
+                     "\" is not accepted for \"", r.field, "\"", At(r)));
+  }
+  JobRestriction out;
+  out.field = spec->field;
+  out.op = static_cast<int>(r.op);
+  switch (spec->field) {
+    case Field::kState: {
+      ASSIGN_OR_RETURN(out.number, EnumValue(common::v1::JobState_descriptor(),
+                                             "JOB_STATE_", r));
+      break;
+    }
+    case Field::kPreset: {
+      ASSIGN_OR_RETURN(
+          out.number, EnumValue(common::v1::Preset_descriptor(), "PRESET_", r));
+      break;
+    }
+    case Field::kGpuType: {
+      ASSIGN_OR_RETURN(out.number, EnumValue(common::v1::GpuType_descriptor(),
+                                             "GPU_TYPE_", r));
+      break;
+    }
+    case Field::kPricing: {
+      ASSIGN_OR_RETURN(out.number, EnumValue(common::v1::Pricing_descriptor(),
+                                             "PRICING_", r));
+      break;
+    }
+    case Field::kActive:
+    case Field::kTerminal:
+    case Field::kStalled: {
+      ASSIGN_OR_RETURN(out.number, BoolValue(r));
+      break;
+    }
+    case Field::kCreatedBy:
+      out.text = r.value.text;
+      break;
+    case Field::kTags:
+    case Field::kBaseModel:
+      out.text = metrics::FoldCase(r.value.text);
+      break;
+    case Field::kCreateTime:
+    case Field::kStartTime:
+    case Field::kEndTime: {
+      absl::Time t;
+      std::string err;
+      if (!absl::ParseTime(absl::RFC3339_full, r.value.text, &t, &err)) {
+        return InvalidFilterError(
+            absl::StrCat(r.field,
+                         " takes an RFC 3339 time in quotes (e.g. "
+                         "\"2026-11-01T00:00:00Z\"), not \"",
+                         r.value.text, "\"", At(r)));
+      }
+      out.number = absl::ToUnixMicros(t);
+      break;
+    }
+    case Field::kCost: {
+      double units = 0;
+      if (r.value.quoted || !absl::SimpleAtod(r.value.text, &units) ||
+          !std::isfinite(units) || units < 0 || units > 1e9) {
+        return InvalidFilterError(absl::StrCat(
+            "cost takes an amount in currency units (e.g. 50 or 49.99), not \"",
+            r.value.text, "\"", At(r)));
+      }
+      out.number = std::llround(units * 1e6);
+      break;
+    }
+  }
+  return out;
+}
+
+bool Compare(int64_t value, int op, int64_t operand) {
+  switch (static_cast<FilterOp>(op)) {
+    case FilterOp::kEq:
+      return value == operand;
+    case FilterOp::kNe:
+      return value != operand;
+    case FilterOp::kLt:
+      return value < operand;
+    case FilterOp::kLe:
+      return value <= operand;
+    case FilterOp::kGt:
+      return value > operand;
+    case FilterOp::kGe:
+      return value >= operand;
+    case FilterOp::kHas:
+      return false;
+  }
+  return false;
+}
+
+// A time restriction on an unset time (never started / not ended) is false.
+bool CompareTime(int64_t us, const JobRestriction& r) {
+  return us != 0 && Compare(us, r.op, r.number);
+}
+
+bool Test(const JobRestriction& r, const JobRow& row) {
+  switch (r.field) {
+    case Field::kState:
+      return Compare(row.state, r.op, r.number);
+    case Field::kActive:
+      return IsActive(row.state) == (r.number == 1);
+    case Field::kTerminal:
+      return IsTerminal(row.state) == (r.number == 1);
+    case Field::kStalled:
+      return row.stalled == (r.number == 1);
+    case Field::kCreatedBy:
+      return (row.creator_id == r.text) ==
+             (static_cast<FilterOp>(r.op) == FilterOp::kEq);
+    case Field::kCreateTime:
+      return CompareTime(row.create_us, r);
+    case Field::kStartTime:
+      return CompareTime(row.start_us, r);
+    case Field::kEndTime:
+      return CompareTime(row.end_us, r);
+    case Field::kPreset:
+      return Compare(row.preset, r.op, r.number);
+    case Field::kGpuType:
+      return Compare(row.gpu_type, r.op, r.number);
+    case Field::kPricing:
+      return Compare(row.pricing, r.op, r.number);
+    case Field::kCost:
+      return Compare(row.cost_micros, r.op, r.number);
+    case Field::kTags:
+      for (const std::string& t : row.tags_folded) {
+        if (t == r.text) return true;
+      }
+      return false;
+    case Field::kBaseModel:
+      return static_cast<FilterOp>(r.op) == FilterOp::kEq
+                 ? row.base_model_folded == r.text
+                 : row.base_model_folded.find(r.text) != std::string::npos;
+  }
+  return false;
+}
+
+struct SortSpec {
+  std::string_view name;
+  SortField field;
+};
+
+constexpr SortSpec kSorts[] = {
+    {"display_name", SortField::kDisplayName},
+    {"state", SortField::kState},
+    {"preset", SortField::kPreset},
+    {"gpu_type", SortField::kGpuType},
+    {"pricing", SortField::kPricing},
+    {"created_by", SortField::kCreatedBy},
+    {"create_time", SortField::kCreateTime},
+    {"start_time", SortField::kStartTime},
+    {"duration", SortField::kDuration},
+    {"cost", SortField::kCost},
+    {"progress", SortField::kProgress},
+    {"update_time", SortField::kUpdateTime},
+};
+
+absl::StatusOr<JobOrder> ParseOrder(std::string_view order_by) {
+  JobOrder order;
+  std::vector<std::string> words = absl::StrSplit(
+      ToAbsl(order_by), absl::ByAnyChar(" \t"), absl::SkipEmpty());
+  if (words.empty()) return order;
+  std::vector<std::string> names;
+  for (const SortSpec& s : kSorts) names.emplace_back(s.name);
+  const SortSpec* spec = nullptr;
+  for (const SortSpec& s : kSorts) {
+    if (s.name == words[0]) spec = &s;
+  }
+  if (spec == nullptr) {
+    return InvalidFieldError(
+        "order_by", absl::StrCat("unknown sort field \"", words[0],
+                                 "\"; one of ", absl::StrJoin(names, ", "),
+                                 ", each with \" asc\" or \" desc\""));
+  }
+  if (words.size() > 2 ||
+      (words.size() == 2 && words[1] != "asc" && words[1] != "desc")) {
+    return InvalidFieldError(
+        "order_by", absl::StrCat("expected \"", words[0], " asc\" or \"",
+                                 words[0], " desc\" (one sort field)"));
+  }
+  order.field = spec->field;
+  order.desc = words.size() == 2 && words[1] == "desc";
+  return order;
+}
+
+}  // namespace
+
+JobRow MakeJobRow(const internal::JobRecord& record) {
+  const v1::Job& job = record.job();
+  JobRow row;
+  row.job_id = job.job_id();
+  row.state = job.state();
+  row.creator_id = job.created_by().user_id();
+  row.creator_name = job.created_by().display_name().empty()
+                         ? job.created_by().user_id()
+                         : job.created_by().display_name();
+  row.creator_name_folded = metrics::FoldCase(row.creator_name);
+  row.name_folded = metrics::FoldCase(job.spec().display_name());
+  row.text_folded = row.name_folded;
+  row.text_folded.push_back('\n');
+  metrics::AppendFolded(job.spec().notes(), &row.text_folded);
+  row.text_folded.push_back('\n');
+  for (const std::string& tag : job.spec().tags()) {
+    row.tags_folded.push_back(metrics::FoldCase(tag));
+    row.text_folded.append(row.tags_folded.back());
+    row.text_folded.push_back('\n');
+  }
+  row.text_folded.shrink_to_fit();
+  const common::v1::TrainingConfig& c = job.spec().config();
+  row.base_model_folded = metrics::FoldCase(c.base_model());
+  row.preset = c.preset();
+  row.gpu_type = c.gpu_type();
+  row.pricing = c.pricing();
+  row.create_us = Micros(job.create_time());
+  row.update_us = Micros(job.update_time());
+  if (job.has_start_time()) row.start_us = Micros(job.start_time());
+  if (job.has_end_time()) row.end_us = Micros(job.end_time());
+  row.cost_micros = job.cost().spend().micros();
+  row.progress_percent = job.progress().percent();
+  row.stalled = job.progress().stalled() || record.has_stall_since();
+  row.step = job.progress().step();
+  row.stage = job.progress().stage();
+  row.etag = job.etag();
+  row.cost_as_of_us = Micros(job.cost().as_of());
+  return row;
+}
+
+absl::StatusOr<JobQuery> ParseJobQuery(std::string_view filter,
+                                       std::string_view keyword,
+                                       std::string_view order_by) {
+  JobQuery query;
+  ASSIGN_OR_RETURN(metrics::ParsedFilter parsed, metrics::ParseFilter(filter));
+  for (const metrics::FilterTerm& term : parsed.all_of) {
+    std::vector<JobRestriction> any_of;
+    for (const FilterRestriction& r : term.any_of) {
+      ASSIGN_OR_RETURN(JobRestriction bound, Bind(r));
+      any_of.push_back(std::move(bound));
+    }
+    query.all_of.push_back(std::move(any_of));
+  }
+  if (metrics::CountCodePoints(keyword) > kMaxKeywordCodePoints) {
+    return InvalidFieldError(
+        "keyword",
+        absl::StrCat("at most ", kMaxKeywordCodePoints, " characters"));
+  }
+  if (keyword.find('\n') != std::string_view::npos) {
+    return InvalidFieldError("keyword", "must be one line");
+  }
+  query.keyword_folded = metrics::FoldCase(keyword);
+  ASSIGN_OR_RETURN(query.order, ParseOrder(order_by));
+  query.binding = absl::StrCat(
+      absl::StripAsciiWhitespace(ToAbsl(filter)), "\n", query.keyword_folded,
+      "\n", static_cast<int>(query.order.field), query.order.desc);
+  return query;
+}
+
+bool Matches(const JobQuery& query, const JobRow& row) {
+  for (const std::vector<JobRestriction>& any_of : query.all_of) {
+    bool ok = false;
+    for (const JobRestriction& r : any_of) {
+      if (Test(r, row)) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok) return false;
+  }
+  return query.keyword_folded.empty() ||
+         row.text_folded.find(query.keyword_folded) != std::string::npos;
+}
+
+KeyView KeyOf(const JobRow& row, SortField field, int64_t now_us) {
+  KeyView k;
+  k.create_us = row.create_us;
+  k.job_id = row.job_id;
+  switch (field) {
+    case SortField::kDisplayName:
+      k.text = row.name_folded;
+      break;
+    case SortField::kState:
+      k.number = row.state;
+      break;
+    case SortField::kPreset:
+      k.number = row.preset;
+      break;
+    case SortField::kGpuType:
+      k.number = row.gpu_type;
+      break;
+    case SortField::kPricing:
+      k.number = row.pricing;
+      break;
+    case SortField::kCreatedBy:
+      k.text = row.creator_name_folded;
+      break;
+    case SortField::kCreateTime:
+      k.number = row.create_us;
+      break;
+    case SortField::kStartTime:
+      k.missing = row.start_us == 0;
+      k.number = row.start_us;
+      break;
+    case SortField::kDuration:
+      k.missing = row.start_us == 0;
+      k.number = (row.end_us != 0 ? row.end_us : now_us) - row.start_us;
+      break;
+    case SortField::kCost:
+      k.number = row.cost_micros;
+      break;
+    case SortField::kProgress:
+      k.number = std::llround(row.progress_percent * 1e6);
+      break;
+    case SortField::kUpdateTime:
+      k.number = row.update_us;
+      break;
+  }
+  return k;
+}
+
+bool SortLess(const KeyView& a, const KeyView& b, bool desc) {
+  if (a.missing != b.missing) return !a.missing;
+  if (!a.missing) {
+    if (a.number != b.number)
+      return desc ? a.number > b.number : a.number < b.number;
+    if (a.text != b.text) return desc ? a.text > b.text : a.text < b.text;
+  }
+  if (a.create_us != b.create_us) return a.create_us > b.create_us;
+  return a.job_id < b.job_id;
+}
+
+SortKey SortKey::Of(const KeyView& v) {
+  return SortKey{v.missing, v.number, std::string(v.text), v.create_us,
+                 std::string(v.job_id)};
+}
+
+std::string EncodeSortKey(const SortKey& key) {
+  // Signed values are stored offset by 2^63 so they stay unsigned.
+  constexpr uint64_t kBias = uint64_t{1} << 63;
+  return storage::KeyBuilder()
+      .AddUint64(key.missing ? 1 : 0)
+      .AddUint64(static_cast<uint64_t>(key.number) + kBias)
+      .AddString(key.text)
+      .AddUint64(static_cast<uint64_t>(key.create_us) + kBias)
+      .AddString(key.job_id)
+      .Build();
+}
+
+absl::StatusOr<SortKey> DecodeSortKey(std::string_view payload) {
+  constexpr uint64_t kBias = uint64_t{1} << 63;
+  storage::KeyReader reader(payload);
+  uint64_t missing = 0, number = 0, create = 0;
+  SortKey key;
+  if (!reader.ReadUint64(&missing) || !reader.ReadUint64(&number) ||
+      !reader.ReadString(&key.text) || !reader.ReadUint64(&create) ||
+      !reader.ReadString(&key.job_id) || !reader.done() || missing > 1) {
+    return paging::InvalidTokenError("page_token", "not a jobs-list position");
+  }
+  key.missing = missing == 1;
+  key.number = static_cast<int64_t>(number - kBias);
+  key.create_us = static_cast<int64_t>(create - kBias);
+  return key;
+}
+
+}  // namespace trainyard::jobs
