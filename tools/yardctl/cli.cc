@@ -48,7 +48,8 @@ std::string DescribeError(const std::string& what, const absl::Status& status) {
   }
   switch (status.code()) {
     case absl::StatusCode::kUnimplemented:
-      absl::StrAppend(&line, " (this server does not serve it yet)");
+      absl::StrAppend(&line, status.message().empty() ? "" : " ",
+                      "(this server does not serve this call yet)");
       break;
     case absl::StatusCode::kUnavailable:
       absl::StrAppend(&line,
