@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run lint format format-check buf-lint thread-safety bench clean
+.PHONY: all deps configure build test run demo lint format format-check buf-lint thread-safety bench clean
 
 all: build
 
@@ -25,6 +25,12 @@ test: build format-check buf-lint
 
 run: build
 	@tools/dev/run-suite.sh $(BUILD_DIR)
+
+# With `make run` going in another terminal: a handful of jobs of different
+# presets, GPU types and pricing, so every screen has data within a minute.
+demo:
+	@ninja -C $(BUILD_DIR) --quiet yardctl
+	@tools/dev/demo.sh $(BUILD_DIR)
 
 bench: build
 	@echo "benchmarks: see tools/bench/README.md"
