@@ -1,14 +1,15 @@
 // Copyright 2026 Trainyard authors.
 //
-// The wrapper every handler runs in. A service's callback method is one line:
+// The wrapper every handler runs in. A service's callback method is one
+// statement:
 //
 //   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* ctx,
 //                                    const GetJobRequest* req,
 //                                    GetJobResponse* resp) override {
-//     return rpc_.Unary(ctx, "GetJob", req, resp,
-//                       [this](const CallInfo& call, const GetJobRequest& r,
-//                              GetJobResponse& out) { return DoGetJob(call, r,
-//                              out); });
+//     return rpc_.Unary(
+//         ctx, "GetJob", req, resp,
+//         [this](const CallInfo& call, const GetJobRequest& r,
+//                GetJobResponse& out) { return DoGetJob(call, r, out); });
 //   }
 //
 // It authenticates the caller (UNAUTHENTICATED), checks the service's access

@@ -99,12 +99,12 @@ int RunService(int argc, char** argv, const ServiceDefinition& def) {
     return kExitBadConfig;
   }
   RealClock wall_clock;
-  absl::Time origin = config.time_origin.empty()
-                          ? wall_clock.Now()
-                          : *ParseTimeOrigin(config.time_origin);
-  ScaledClock clock(wall_clock, origin, config.time_scale);
-  Logger logger(wall_clock, *ParseLogFormat(config.log_format),
-                *ParseLogLevel(config.log_level));
+  ScaledClock clock(wall_clock,
+                    process::SuiteTimeOrigin(config.process, wall_clock.Now()),
+                    config.process.time_scale);
+  std::unique_ptr<Logger> owned_logger =
+      process::MakeLogger(config.process, wall_clock);
+  Logger& logger = *owned_logger;
   absl::StatusOr<std::unique_ptr<auth::Authenticator>> authn =
       MakeAuthenticator(config);
   if (!authn.ok()) {
@@ -116,7 +116,7 @@ int RunService(int argc, char** argv, const ServiceDefinition& def) {
                {"grpc_address", config.grpc_address},
                {"admin_address", config.admin_address},
                {"data_dir", config.data_dir},
-               {"time_scale", absl::StrCat(config.time_scale)}});
+               {"time_scale", absl::StrCat(config.process.time_scale)}});
   status = Serve(def, config, logger, wall_clock, clock, **authn);
   if (!status.ok()) {
     logger.Error("server.failed", {{"error", status.ToString()}});

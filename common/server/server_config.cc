@@ -59,18 +59,8 @@ void AddServerFlags(config::FlagSet& flags, ServerConfig* c) {
               "CPU niceness of the bulk threads (0 = same as the rest)",
               &c->bulk_nice)
       .Range(0, 19);
-  flags.AddString("log_format", "text or json", &c->log_format);
-  flags.AddString("log_level", "debug, info, warning or error", &c->log_level);
+  process::AddProcessFlags(flags, &c->process);
   flags.AddBool("log_requests", "log one line per RPC", &c->log_requests);
-  flags
-      .AddDouble("time_scale",
-                 "suite-wide time scale: simulated seconds per wall second",
-                 &c->time_scale)
-      .Range(1e-3, 1e6);
-  flags.AddString("time_origin",
-                  "suite-wide time origin (RFC 3339 or unix seconds); empty: "
-                  "process start",
-                  &c->time_origin);
   flags.AddBool("sync_writes", "fsync acknowledged writes (group commit)",
                 &c->sync_writes);
   flags
@@ -126,18 +116,7 @@ absl::Status ValidateServerConfig(const ServerConfig& c) {
   if (c.drain_timeout < absl::ZeroDuration()) {
     return bad("drain_timeout", "must not be negative");
   }
-  if (absl::Status s = ParseLogFormat(c.log_format).status(); !s.ok()) {
-    return bad("log_format", ToStd(s.message()));
-  }
-  if (absl::Status s = ParseLogLevel(c.log_level).status(); !s.ok()) {
-    return bad("log_level", ToStd(s.message()));
-  }
-  if (!c.time_origin.empty()) {
-    if (absl::Status s = ParseTimeOrigin(c.time_origin).status(); !s.ok()) {
-      return bad("time_origin", ToStd(s.message()));
-    }
-  }
-  return absl::OkStatus();
+  return process::ValidateProcessFlags(c.process);
 }
 
 }  // namespace trainyard::server

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/config/flags.h"
+#include "common/process/process_flags.h"
 
 namespace trainyard::server {
 
@@ -45,13 +46,10 @@ struct ServerConfig {
   int64_t bulk_threads = 2;
   int64_t bulk_nice = 10;
 
-  std::string log_format = "text";
-  std::string log_level = "info";
+  // Logging and the suite clock (--log_format, --log_level, --time_scale,
+  // --time_origin), as every process of the suite has them.
+  process::ProcessFlags process;
   bool log_requests = true;
-
-  // Suite-wide time scale (domain.md): every process of a suite gets the same.
-  double time_scale = 1.0;
-  std::string time_origin;  // RFC 3339 or unix seconds; empty: process start
 
   // fsync each acknowledged write (group commit) for machine-crash durability.
   bool sync_writes = false;

@@ -31,7 +31,7 @@ TEST(ServerConfigTest, FlagsParseIntoConfig) {
   EXPECT_EQ(c.grpc_address, "127.0.0.1:0");
   EXPECT_EQ(c.unary_timeout, absl::Seconds(5));
   EXPECT_EQ(c.max_message_bytes, 2048);
-  EXPECT_EQ(c.time_scale, 120);
+  EXPECT_EQ(c.process.time_scale, 120);
   EXPECT_THAT(flags.ParseArgs({"--max_message_bytes=12"}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--max_message_bytes: 12 is out of range")));
@@ -62,12 +62,12 @@ TEST(ServerConfigTest, HalfTlsNamesTheMissingSetting) {
 
 TEST(ServerConfigTest, BadEnumsAndOriginNameTheSetting) {
   ServerConfig c = Valid();
-  c.log_format = "xml";
+  c.process.log_format = "xml";
   EXPECT_THAT(
       ValidateServerConfig(c),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--log_format")));
   c = Valid();
-  c.time_origin = "soon";
+  c.process.time_origin = "soon";
   EXPECT_THAT(
       ValidateServerConfig(c),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--time_origin")));

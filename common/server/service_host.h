@@ -6,10 +6,11 @@
 // /healthz, /readyz, plus routes the service adds).
 //
 //   ServiceHost host(config, logger, wall_clock, authenticator);
-//   RETURN_IF_ERROR(host.AddService(&jobs_service,
-//   "trainyard.jobs.v1.JobService")); host.admin().Handle(http::Method::kPost,
-//   "/v1/webhooks/runpod/{job_id}", ...); RETURN_IF_ERROR(host.Start());   //
-//   listening, health NOT_SERVING
+//   RETURN_IF_ERROR(
+//       host.AddService(&jobs_service, "trainyard.jobs.v1.JobService"));
+//   host.admin().Handle(http::Method::kPost, "/v1/webhooks/runpod/{job_id}",
+//                       ...);
+//   RETURN_IF_ERROR(host.Start());  // listening, health NOT_SERVING
 //   ... warm up (rebuild in-memory indexes) ...
 //   host.MarkServing();               // health SERVING, /readyz 200
 //   host.Shutdown();                  // NOT_SERVING, drain, stop

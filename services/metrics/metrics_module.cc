@@ -12,16 +12,6 @@
 namespace trainyard::metrics {
 namespace {
 
-TrackerOptions TrackerOptionsOf(const MetricsConfig& config) {
-  TrackerOptions options;
-  options.unchanged_percent = config.unchanged_percent;
-  options.low_utilization_threshold = config.low_utilization_threshold;
-  options.stall.heartbeat_timeout = config.stall_timeout;
-  options.stall.min_metric_silence = config.min_metric_silence;
-  options.stall.speed_drop_factor = config.speed_drop_factor;
-  return options;
-}
-
 class MetricsModule final : public server::ServiceModule {
  public:
   MetricsModule(server::ServiceContext& ctx, const MetricsConfig& config,
@@ -29,7 +19,7 @@ class MetricsModule final : public server::ServiceModule {
       : config_(config),
         logger_(ctx.logger),
         ingest_metrics_(ctx.host.registry()),
-        options_(TrackerOptionsOf(config)),
+        options_(config.tracker),
         events_(ctx.db, ctx.clock),
         series_(ctx.db),
         states_(ctx.db),
@@ -114,12 +104,12 @@ void AddMetricsFlags(config::FlagSet& flags, MetricsConfig* config) {
   flags
       .AddDouble("low_utilization_threshold",
                  "GPU utilization ratio below which a warning shows",
-                 &config->low_utilization_threshold)
+                 &config->tracker.low_utilization_threshold)
       .Range(0, 1);
   flags
       .AddDouble("trend_unchanged_percent",
                  "a change below this percent is a steady trend",
-                 &config->unchanged_percent)
+                 &config->tracker.unchanged_percent)
       .Range(0, 100);
   flags
       .AddInt("subscriber_max_lag_events",
@@ -130,16 +120,16 @@ void AddMetricsFlags(config::FlagSet& flags, MetricsConfig* config) {
   flags.AddDuration("stall_timeout",
                     "silence (suite time) after which an active job is "
                     "flagged stalled",
-                    &config->stall_timeout);
+                    &config->tracker.stall.heartbeat_timeout);
   flags.AddDuration("stall_min_metric_silence",
                     "while training, no METRICS for this long (and for 3 "
                     "recent reporting intervals) flags the job stalled",
-                    &config->min_metric_silence);
+                    &config->tracker.stall.min_metric_silence);
   flags
       .AddDouble("stall_speed_drop_factor",
                  "recent seconds per step above this many times the job's "
                  "baseline flags the job stalled",
-                 &config->speed_drop_factor)
+                 &config->tracker.stall.speed_drop_factor)
       .Range(1, 1000);
   flags.AddDuration("stall_check_interval",
                     "how often (wall time) to look for stalls; 0s = never",

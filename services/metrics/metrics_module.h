@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/server/run_service.h"
+#include "services/metrics/domain/job_tracker.h"
 
 namespace trainyard::metrics {
 
@@ -19,14 +20,9 @@ struct MetricsConfig {
   // Base64 master key file that job secrets derive from; empty: webhooks
   // answer 503.
   std::string master_key_file;
-  double low_utilization_threshold = 0.5;
-  double unchanged_percent = 1.0;
-  // R-X-07: silence (suite time) after which an active job is flagged
-  // (NO_HEARTBEAT); METRICS silence while training (METRIC_SILENCE); and
-  // slowdown against the job's own baseline (SPEED_DROP). StallOptions.
-  absl::Duration stall_timeout = absl::Minutes(5);
-  absl::Duration min_metric_silence = absl::Minutes(10);
-  double speed_drop_factor = 3;
+  // Trends, warnings and stall detection (R-DASH-05, R-X-07); their defaults
+  // are TrackerOptions' and StallOptions' own.
+  TrackerOptions tracker;
   // SubscribeJob: a subscriber further behind than this many events is told
   // it fell behind (and resumes from its token).
   int64_t subscriber_max_lag_events = 100000;

@@ -5,6 +5,7 @@
 // signed webhooks (tools/gpusim/README.md).
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "common/config/flags.h"
 #include "common/http/server.h"
 #include "common/logging/logger.h"
+#include "common/process/process_flags.h"
 #include "common/server/server_config.h"
 #include "common/server/signals.h"
 #include "common/status/errors.h"
@@ -37,8 +39,7 @@ struct Settings {
   std::string api_key;
   std::string api_key_file;
   int64_t seed = 0;
-  double time_scale = 1;
-  std::string time_origin;
+  process::ProcessFlags process;  // logging and the suite clock
   int64_t max_pods = 1000;
   int64_t http_threads = 16;
   int64_t sender_threads = 4;
@@ -50,8 +51,6 @@ struct Settings {
   int64_t status_every_steps = 10;
   absl::Duration retry_initial = absl::Seconds(1);
   absl::Duration retry_max = absl::Minutes(5);
-  std::string log_format = "text";
-  std::string log_level = "info";
   FaultPlan faults;
 };
 
@@ -66,15 +65,7 @@ void AddFlags(config::FlagSet& flags, Settings* s) {
                   "with neither, no key is needed (loopback only)",
                   &s->api_key_file);
   flags.AddInt("seed", "randomness seed; 0: from the clock (logged)", &s->seed);
-  flags
-      .AddDouble("time_scale",
-                 "suite-wide time scale: simulated seconds per wall second",
-                 &s->time_scale)
-      .Range(1e-3, 1e6);
-  flags.AddString("time_origin",
-                  "suite-wide time origin (RFC 3339 or unix seconds); empty: "
-                  "process start",
-                  &s->time_origin);
+  process::AddProcessFlags(flags, &s->process);
   flags
       .AddInt("max_pods", "pods provisioning or running at once; more: 429",
               &s->max_pods)
@@ -106,8 +97,6 @@ void AddFlags(config::FlagSet& flags, Settings* s) {
                     &s->retry_initial);
   flags.AddDuration("retry_max", "longest webhook retry delay (simulated)",
                     &s->retry_max);
-  flags.AddString("log_format", "text or json", &s->log_format);
-  flags.AddString("log_level", "debug, info, warning or error", &s->log_level);
   for (std::string_view key : FaultPlan::Keys()) {
     flags.AddCustom(absl::StrCat("fault_", ToAbsl(key)),
                     absl::StrCat("default fault setting ", ToAbsl(key),
@@ -181,13 +170,8 @@ int Run(int argc, char** argv) {
     status = absl::InvalidArgumentError(
         "--api_key: required when listening beyond loopback");
   }
-  absl::StatusOr<LogFormat> format = ParseLogFormat(s.log_format);
-  absl::StatusOr<LogLevel> level = ParseLogLevel(s.log_level);
-  absl::StatusOr<absl::Time> origin =
-      s.time_origin.empty() ? absl::StatusOr<absl::Time>(absl::InfinitePast())
-                            : ParseTimeOrigin(s.time_origin);
-  for (const absl::Status& st : {keys.status(), status, format.status(),
-                                 level.status(), origin.status()}) {
+  for (const absl::Status& st :
+       {keys.status(), status, process::ValidateProcessFlags(s.process)}) {
     if (!st.ok()) {
       std::cerr << "gpusim: " << st.message() << "\n";
       return kExitBadConfig;
@@ -196,9 +180,11 @@ int Run(int argc, char** argv) {
 
   RealClock wall_clock;
   ScaledClock clock(wall_clock,
-                    s.time_origin.empty() ? wall_clock.Now() : *origin,
-                    s.time_scale);
-  Logger logger(wall_clock, *format, *level);
+                    process::SuiteTimeOrigin(s.process, wall_clock.Now()),
+                    s.process.time_scale);
+  std::unique_ptr<Logger> owned_logger =
+      process::MakeLogger(s.process, wall_clock);
+  Logger& logger = *owned_logger;
   uint64_t seed = s.seed != 0
                       ? static_cast<uint64_t>(s.seed)
                       : static_cast<uint64_t>(
@@ -222,8 +208,9 @@ int Run(int argc, char** argv) {
                        .status_every_steps = s.status_every_steps};
   options.seed = seed;
   Cloud cloud(clock, scheduler, sender, options);
-  PodsApi api(cloud, sender, scheduler,
-              ApiOptions{.api_keys = *keys, .time_scale = s.time_scale});
+  PodsApi api(
+      cloud, sender, scheduler,
+      ApiOptions{.api_keys = *keys, .time_scale = s.process.time_scale});
   http::HttpServer server(http::HttpServerOptions{
       .host = host,
       .port = port,
@@ -238,11 +225,11 @@ int Run(int argc, char** argv) {
     std::ofstream(s.ports_file) << *bound << "\n";
   }
   sender.Start();
-  scheduler.Start(s.time_scale);
+  scheduler.Start(s.process.time_scale);
   logger.Info("gpusim.start",
               {{"address", absl::StrCat(host, ":", *bound)},
                {"auth", keys->empty() ? "open (loopback)" : "api keys"},
-               {"time_scale", absl::StrCat(s.time_scale)},
+               {"time_scale", absl::StrCat(s.process.time_scale)},
                {"seed", absl::StrCat(seed)},
                {"max_pods", absl::StrCat(s.max_pods)}});
   int signal = server::WaitForTerminationSignal();

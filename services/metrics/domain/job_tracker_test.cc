@@ -118,17 +118,6 @@ TEST_F(TrackerTest, R_DASH_05_TrendAndWarnings) {
   EXPECT_GT(state_.metrics().steps_per_hour().value(), 0);
 }
 
-TEST(TrendTest, R_DASH_05_HigherIsBetterAndNoDirection) {
-  common::v1::MetricValue prev =
-      NextMetricValue(nullptr, 0.80, 1, kT0, Better::kHigher, 1.0);
-  EXPECT_FALSE(prev.has_previous_value());
-  EXPECT_EQ(prev.trend(), common::v1::TREND_UNSPECIFIED);
-  EXPECT_EQ(NextMetricValue(&prev, 0.9, 2, kT0, Better::kHigher, 1.0).trend(),
-            common::v1::TREND_IMPROVING);
-  EXPECT_EQ(NextMetricValue(&prev, 0.5, 2, kT0, Better::kNeither, 1.0).trend(),
-            common::v1::TREND_UNSPECIFIED);
-}
-
 // covers R-STAGE-01, R-STAGE-02
 TEST_F(TrackerTest, R_STAGE_01_02_StagesProgressThroughWithTimes) {
   Status(absl::ZeroDuration(), common::v1::STAGE_PREPROCESSING,

@@ -24,10 +24,10 @@
 // (series points, progress), writes the batch, and only then publishes:
 //
 //   EventUpdate update;
-//   ASSIGN_OR_RETURN(std::optional<uint64_t> seq,
-//                    events.FindByEventId(job_id, event_id));
-//   if (seq) return Duplicate(*seq);
-//   event.set_job_seq(next_seq);
+//   ASSIGN_OR_RETURN(std::vector<std::optional<uint64_t>> stored,
+//                    events.FindByEventIds(job_id, event_ids));
+//   ... answer the stored ones as duplicates; for each new event:
+//   event.set_job_seq(++last_job_seq);  // the job's state knows the last
 //   events.Stage(event, batch, &update);
 //   RETURN_IF_ERROR(db.Write(batch));
 //   events.Publish(update);
@@ -155,8 +155,8 @@ class EventStore {
       std::string_view job_id,
       const std::vector<std::string_view>& event_ids) const;
 
-  // The job's highest stored job_seq; 0 for a job without events. The ingest
-  // path starts its job_seq counter here after a restart.
+  // The job's highest stored job_seq; 0 for a job without events (read from
+  // RocksDB, not the index).
   absl::StatusOr<uint64_t> LatestJobSeq(std::string_view job_id) const;
 
   // Adds `event` (its record, event id and index record) to `batch`, and the

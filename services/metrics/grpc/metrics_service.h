@@ -1,9 +1,9 @@
 // Copyright 2026 Trainyard authors.
 //
-// trainyard.metrics.v1.MetricsService: validates, converts and delegates to
-// the ingest path (ingest/), the event log (events/), the series (series/)
-// and the job-state projections (domain/). SubscribeJob and WatchEvents are
-// The live streams are in live/.
+// trainyard.metrics.v1.MetricsService: each handler validates and converts
+// its request once (requests.h) and delegates to the ingest path (ingest/),
+// the event log (events/), the series (series/) or the dashboard views
+// (views/). The live streams, SubscribeJob and WatchEvents, are in live/.
 #pragma once
 
 #include <memory>

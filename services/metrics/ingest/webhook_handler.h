@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "common/http/message.h"
 #include "common/time/clock.h"
+#include "common/webhook/signature.h"
 #include "services/metrics/ingest/ingest_metrics.h"
 #include "services/metrics/ingest/ingestor.h"
 
@@ -30,7 +31,7 @@ inline constexpr char kWebhookRoute[] = "/v1/webhooks/runpod/{job_id}";
 struct WebhookOptions {
   // Requests being handled at once beyond which new ones get 429.
   int max_in_flight = 512;
-  absl::Duration tolerance = absl::Minutes(5);
+  absl::Duration tolerance = webhook::kDefaultTolerance;
   // Larger bodies are answered 413 (webhooks.md: 1 MiB). Must stay below
   // the admin server's own limit (server::kAdminMaxBodyBytes), which would
   // answer first and uncounted.
