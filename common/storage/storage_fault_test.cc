@@ -4,16 +4,19 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "common/storage/db.h"
+#include "common/storage/rocksdb_metrics.h"
 #include "common/storage/storage_test_util.h"
 #include "common/storage/wal_fault_file_system.h"
 #include "common/testing/status_matchers.h"
@@ -152,6 +155,14 @@ TEST_F(StorageFaultTest, FreeSpaceReserveRefusesWritesBeforeTheDiskIsFull) {
               StatusIs(Code::kResourceExhausted,
                        ::testing::HasSubstr("below the reserve of 1048576")));
   EXPECT_GE(db_->write_faults().storage_full, 3u);
+  std::vector<prometheus::MetricFamily> families =
+      RocksDbMetricsCollector(db_.get()).Collect();
+  auto faults = std::find_if(families.begin(), families.end(), [](auto& f) {
+    return f.name == "trainyard_rocksdb_write_faults_total";
+  });
+  ASSERT_NE(faults, families.end());
+  EXPECT_EQ(faults->metric[0].label[1].value, "STORAGE_FULL");
+  EXPECT_GE(faults->metric[0].counter.value, 3);
   fs_->set_free_space(1 << 20);
   ExpectWritesResume();
 }
