@@ -40,6 +40,8 @@ absl::Status Serve(const ServiceDefinition& def, const ServerConfig& config,
   db_options.block_cache_bytes =
       static_cast<size_t>(config.storage_memory_bytes);
   db_options.memtable_bytes = static_cast<size_t>(config.memtable_bytes);
+  db_options.min_free_bytes =
+      static_cast<uint64_t>(config.storage_reserve_bytes);
   ASSIGN_OR_RETURN(std::unique_ptr<storage::Db> db,
                    storage::Db::Open(db_options));
 
@@ -47,6 +49,9 @@ absl::Status Serve(const ServiceDefinition& def, const ServerConfig& config,
     ServiceHost host(config, logger, wall_clock, authn);
     host.exposition().Add(
         std::make_shared<storage::RocksDbMetricsCollector>(db.get()));
+    // Not ready while writes fail on a full or failing disk (says which);
+    // each check also tries to resume them.
+    host.AddReadinessCheck([&db] { return db->CheckWritable(); });
     ServiceContext ctx{config, logger, clock, wall_clock, *db, host};
     ASSIGN_OR_RETURN(std::unique_ptr<ServiceModule> module, def.build(ctx));
     // The host's drain callbacks and periodic tasks reach into the module:

@@ -73,6 +73,12 @@ void AddServerFlags(config::FlagSet& flags, ServerConfig* c) {
               "memtable budget across column families (< storage_memory_bytes)",
               &c->memtable_bytes)
       .Range(1 << 20, int64_t{1} << 40);
+  flags
+      .AddInt("storage_reserve_bytes",
+              "refuse writes (STORAGE_FULL) while the data disk has less "
+              "free space, before it is completely full; 0: off",
+              &c->storage_reserve_bytes)
+      .Range(0, int64_t{1} << 50);
 }
 
 bool IsLoopbackAddress(std::string_view host_port) {

@@ -57,6 +57,8 @@ struct ServerConfig {
   // bounds blocks + memtables + index/filter blocks together.
   int64_t storage_memory_bytes = 128 << 20;
   int64_t memtable_bytes = 32 << 20;  // flush memtables past this
+  // Writes answer STORAGE_FULL while the data disk has less free space.
+  int64_t storage_reserve_bytes = 256 << 20;
 };
 
 // Declares the shared settings in `flags`, bound to `config` (whose current

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/server/interceptors.h"
+#include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 
@@ -148,6 +149,15 @@ void ServiceHost::AddAdminRoutes() {
                    bool ready = serving_.load();
                    r.status = ready ? 200 : 503;
                    r.body = ready ? "ready\n" : "not ready\n";
+                   for (const auto& check : readiness_checks_) {
+                     if (!ready) break;
+                     absl::Status s = check();
+                     if (s.ok()) continue;
+                     r.status = 503;
+                     r.body = absl::StrCat("not ready: ", ErrorReason(s), ": ",
+                                           s.message(), "\n");
+                     break;
+                   }
                    return r;
                  });
 }

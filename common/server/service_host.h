@@ -79,6 +79,13 @@ class ServiceHost {
     drain_hooks_.push_back(std::move(hook));
   }
 
+  // Adds a readiness check: while serving, /readyz answers 503 with the
+  // check's message (and ErrorInfo reason) when it fails, e.g. writes
+  // stopped by a full disk. Runs on each /readyz request. Before Start.
+  void AddReadinessCheck(std::function<absl::Status()> check) {
+    readiness_checks_.push_back(std::move(check));
+  }
+
   // The wall-clock timer the handlers share (deadlines, stream pacing).
   DeadlineTimer& timer() { return timer_; }
 
@@ -143,6 +150,7 @@ class ServiceHost {
   absl::Status admin_address_error_;
   std::vector<grpc::Service*> services_;
   std::vector<std::function<void()>> drain_hooks_;
+  std::vector<std::function<absl::Status()>> readiness_checks_;
   std::vector<Periodic> periodic_;  // fixed at Start
   absl::Mutex periodic_mu_;
   bool periodic_stopped_ ABSL_GUARDED_BY(periodic_mu_) = false;

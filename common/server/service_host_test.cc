@@ -9,6 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/http/client.h"
 #include "common/server/testdata/echo_service.h"
+#include "common/status/errors.h"
 #include "common/status/grpc_status.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/test_server.h"
@@ -100,6 +101,26 @@ TEST_F(ServiceHostTest, HealthIsNotServingWhileStartingThenServing) {
   grpc::Status status;
   Check("no.such.Service", &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServiceHostTest, ReadyzSaysWhyAReadinessCheckFails) {
+  absl::Status storage = absl::OkStatus();
+  server_.host().AddReadinessCheck([&storage] { return storage; });
+  ASSERT_OK(server_.Start());
+  server_.host().MarkServing();
+  http::HttpClient admin(server_.AdminUrl());
+  EXPECT_EQ(admin.Send(http::Method::kGet, "/readyz")->status, 200);
+
+  storage = WithReason(absl::ResourceExhaustedError("Put: disk full"),
+                       "STORAGE_FULL");
+  absl::StatusOr<http::HttpResponse> r =
+      admin.Send(http::Method::kGet, "/readyz");
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->body, "not ready: STORAGE_FULL: Put: disk full\n");
+
+  storage = absl::OkStatus();
+  EXPECT_EQ(admin.Send(http::Method::kGet, "/readyz")->status, 200);
 }
 
 TEST_F(ServiceHostTest, HealthWatchSeesNotServingOnShutdownThenEnds) {

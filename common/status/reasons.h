@@ -16,4 +16,11 @@ inline constexpr std::string_view kInvalidPageToken = "INVALID_PAGE_TOKEN";
 // An AIP-160 filter that does not parse or names an unknown field.
 inline constexpr std::string_view kInvalidFilter = "INVALID_FILTER";
 
+// A write refused because the disk under the database is full or below the
+// free-space reserve (RESOURCE_EXHAUSTED); retry once space is freed.
+inline constexpr std::string_view kStorageFull = "STORAGE_FULL";
+// A write failed on an I/O error of the disk under the database
+// (UNAVAILABLE); the database resumes writes by itself once the disk works.
+inline constexpr std::string_view kStorageError = "STORAGE_ERROR";
+
 }  // namespace trainyard::reasons

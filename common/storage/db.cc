@@ -8,11 +8,14 @@
 
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
+#include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/storage/keys.h"
 #include "common/storage/rocksdb_status.h"
 #include "common/strings/absl_view.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/table.h"
@@ -54,6 +57,34 @@ absl::Status ValidateOptions(const Options& options) {
   return absl::OkStatus();
 }
 
+// RocksDB's own recovery from a full disk (polling the free space in the
+// background) makes DB::Resume return Busy until it is done; Db::Resume runs
+// instead, on the next write or CheckWritable, and honours the free-space
+// reserve. A failed WAL append stays fatal (its WAL writer keeps failing until
+// the database is reopened): Resume refuses it and every write answers
+// STORAGE_ERROR or STORAGE_FULL until a restart.
+class ManualRecovery : public rocksdb::EventListener {
+ public:
+  // A failed flush or compaction (EIO) is fatal to RocksDB only because it
+  // cannot know whether the disk comes back; nothing acknowledged is lost
+  // (the WAL still holds it), so it is made resumable.
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason,
+                         rocksdb::Status* bg_error) override {
+    if (reason != rocksdb::BackgroundErrorReason::kWriteCallback &&
+        reason != rocksdb::BackgroundErrorReason::kMemTable &&
+        bg_error->IsIOError() &&
+        bg_error->severity() == rocksdb::Status::Severity::kFatalError) {
+      *bg_error =
+          rocksdb::Status(*bg_error, rocksdb::Status::Severity::kHardError);
+    }
+  }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/,
+                            rocksdb::Status /*bg_error*/,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
 rocksdb::DBOptions MakeDbOptions(
     const Options& options, const SharedMemory& memory,
     const std::shared_ptr<rocksdb::Statistics>& statistics, rocksdb::Env* env) {
@@ -64,6 +95,7 @@ rocksdb::DBOptions MakeDbOptions(
   db_options.statistics = statistics;
   db_options.write_buffer_manager = memory.write_buffer_manager;
   db_options.max_total_wal_size = options.max_total_wal_size;
+  db_options.listeners.push_back(std::make_shared<ManualRecovery>());
   // Acknowledged writes must be in the WAL (architecture.md); this is the
   // default, stated so that nobody turns it on for speed.
   db_options.manual_wal_flush = false;
@@ -186,6 +218,8 @@ Db::Db(const Options& options, SharedMemory memory,
     : name_(options.name),
       path_(options.path),
       sync_writes_(options.sync_writes),
+      min_free_bytes_(options.min_free_bytes),
+      env_(options.env != nullptr ? options.env : rocksdb::Env::Default()),
       memory_(std::move(memory)),
       statistics_(std::move(statistics)) {}
 
@@ -259,6 +293,75 @@ rocksdb::WriteOptions Db::MakeWriteOptions() const {
   return write_options;
 }
 
+absl::Status Db::BeginWrite(std::string_view operation) {
+  if (absl::Status s = CheckOpen(operation); !s.ok()) return s;
+  if (absl::Status s = CheckFreeSpace(operation); !s.ok()) return s;
+  if (writes_stopped_.load(std::memory_order_acquire)) return Resume(operation);
+  return absl::OkStatus();
+}
+
+absl::Status Db::CheckFreeSpace(std::string_view operation) {
+  if (min_free_bytes_ == 0) return absl::OkStatus();
+  uint64_t free_bytes = 0;
+  // A file system that cannot tell is not a reason to refuse writes.
+  if (!env_->GetFreeSpace(path_, &free_bytes).ok()) return absl::OkStatus();
+  if (free_bytes >= min_free_bytes_) return absl::OkStatus();
+  storage_full_faults_.fetch_add(1, std::memory_order_relaxed);
+  return WithReason(
+      absl::ResourceExhaustedError(absl::StrCat(
+          ToAbsl(operation), ": database ", name_, ": ", free_bytes,
+          " bytes free on the disk of ", path_, ", below the reserve of ",
+          min_free_bytes_, " bytes; free disk space")),
+      reasons::kStorageFull);
+}
+
+absl::Status Db::Resume(std::string_view operation) {
+  rocksdb::Status s = db_->Resume();
+  absl::MutexLock lock(&stop_mu_);
+  if (s.ok()) {
+    writes_stopped_.store(false, std::memory_order_release);
+    stop_error_ = absl::OkStatus();
+    return absl::OkStatus();
+  }
+  // Still failing (or RocksDB's own recovery is running): the fault that
+  // stopped writes is the answer, unless the retry found a new one.
+  absl::Status error =
+      s.IsIOError() ? FromRocksDbStatus(s, operation) : stop_error_;
+  if (ErrorReason(error) == reasons::kStorageFull) {
+    storage_full_faults_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    storage_error_faults_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return error;
+}
+
+absl::Status Db::EndWrite(absl::Status status) {
+  if (status.ok()) return status;
+  std::string reason = ErrorReason(status);
+  if (reason == reasons::kStorageFull) {
+    storage_full_faults_.fetch_add(1, std::memory_order_relaxed);
+  } else if (reason == reasons::kStorageError) {
+    storage_error_faults_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    return status;
+  }
+  absl::MutexLock lock(&stop_mu_);
+  stop_error_ = status;
+  writes_stopped_.store(true, std::memory_order_release);
+  return status;
+}
+
+absl::Status Db::CheckWritable() {
+  absl::ReaderMutexLock lock(&mu_);
+  return BeginWrite("CheckWritable");
+}
+
+Db::WriteFaults Db::write_faults() const {
+  return {
+      .storage_full = storage_full_faults_.load(std::memory_order_relaxed),
+      .storage_error = storage_error_faults_.load(std::memory_order_relaxed)};
+}
+
 absl::Status Db::Put(std::string_view cf, std::string_view key,
                      const google::protobuf::MessageLite& message) {
   std::string bytes;
@@ -277,9 +380,10 @@ absl::Status Db::PutRaw(std::string_view cf, std::string_view key,
   absl::ReaderMutexLock lock(&mu_);
   absl::StatusOr<rocksdb::ColumnFamilyHandle*> handle = FindCf("Put", cf);
   if (!handle.ok()) return handle.status();
+  if (absl::Status s = BeginWrite("Put"); !s.ok()) return s;
   rocksdb::Status s =
       db_->Put(MakeWriteOptions(), *handle, ToSlice(key), ToSlice(value));
-  return FromRocksDbStatus(s, "Put", cf, key);
+  return EndWrite(FromRocksDbStatus(s, "Put", cf, key));
 }
 
 absl::Status Db::Get(std::string_view cf, std::string_view key,
@@ -337,8 +441,9 @@ absl::Status Db::Delete(std::string_view cf, std::string_view key) {
   absl::ReaderMutexLock lock(&mu_);
   absl::StatusOr<rocksdb::ColumnFamilyHandle*> handle = FindCf("Delete", cf);
   if (!handle.ok()) return handle.status();
+  if (absl::Status s = BeginWrite("Delete"); !s.ok()) return s;
   rocksdb::Status s = db_->Delete(MakeWriteOptions(), *handle, ToSlice(key));
-  return FromRocksDbStatus(s, "Delete", cf, key);
+  return EndWrite(FromRocksDbStatus(s, "Delete", cf, key));
 }
 
 absl::Status Db::Write(const WriteBatch& batch) {
@@ -365,9 +470,10 @@ absl::Status Db::Write(const WriteBatch& batch) {
     }
     if (!s.ok()) return FromRocksDbStatus(s, "Write", op.cf, op.key);
   }
+  if (absl::Status s = BeginWrite("Write"); !s.ok()) return s;
   rocksdb::Status s = db_->Write(MakeWriteOptions(), &rocks_batch);
-  return FromRocksDbStatus(
-      s, absl::StrCat("Write (batch of ", batch.Count(), " operations)"));
+  return EndWrite(FromRocksDbStatus(
+      s, absl::StrCat("Write (batch of ", batch.Count(), " operations)")));
 }
 
 absl::StatusOr<std::unique_ptr<Iterator>> Db::NewIteratorFor(

@@ -28,6 +28,18 @@
 // kInvalidArgument for a column family that is not open (deliberately not
 // kNotFound, which always means "no such key"); other codes as mapped by
 // FromRocksDbStatus.
+//
+// Storage faults: a full disk or a free-space reserve not met
+// (Options::min_free_bytes) fails writes with kResourceExhausted, an I/O error
+// with kUnavailable; both carry an ErrorInfo reason (STORAGE_FULL,
+// STORAGE_ERROR) and are counted (write_faults()). RocksDB stops all writes
+// after a failed WAL or flush write, while reads keep working. After a failed
+// flush (a full or failing disk under the SST files) the next write (or
+// CheckWritable) calls DB::Resume, so writes resume by themselves once the
+// disk works again. After a failed WAL append RocksDB 7.8 cannot resume in
+// place (its WAL writer keeps the error): writes answer STORAGE_ERROR until
+// the process restarts (reopen), which replays the WAL up to the failed
+// record. The free-space reserve keeps a filling disk from getting there.
 
 #pragma once
 
@@ -138,6 +150,19 @@ class Db {
       absl::FunctionRef<bool(std::string_view key, std::string_view value)>
           visitor) const;
 
+  // OK if a write may go ahead now: the database is open, the free-space
+  // reserve is met and writes are not stopped by a storage fault (if they
+  // were, resuming them is tried first). Otherwise the error a write would
+  // get, with its reason. For readiness checks; cheap (a statvfs).
+  absl::Status CheckWritable();
+
+  // Writes refused or failed by storage faults since Open, by reason.
+  struct WriteFaults {
+    uint64_t storage_full = 0;   // full disk or free-space reserve not met
+    uint64_t storage_error = 0;  // any other I/O error
+  };
+  WriteFaults write_faults() const;
+
   // Names of all open column families (declared, found on disk, and
   // "default"), sorted. Empty after Close.
   std::vector<std::string> ColumnFamilies() const;
@@ -186,11 +211,34 @@ class Db {
 
   rocksdb::WriteOptions MakeWriteOptions() const;
 
+  // Returns OK if a write for `operation` may go ahead: open, the free-space
+  // reserve met, writes not stopped (else DB::Resume is tried once).
+  // REQUIRES: mu_ held (shared or exclusive).
+  absl::Status BeginWrite(std::string_view operation)
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Counts a storage fault in `status` and remembers that writes are stopped;
+  // returns `status`.
+  absl::Status EndWrite(absl::Status status);
+  absl::Status CheckFreeSpace(std::string_view operation);
+  // DB::Resume after a storage fault. REQUIRES: mu_ held (shared).
+  absl::Status Resume(std::string_view operation)
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
   const std::string name_;
   const std::string path_;
   const bool sync_writes_;
+  const uint64_t min_free_bytes_;
+  rocksdb::Env* const env_;
   const SharedMemory memory_;
   const std::shared_ptr<rocksdb::Statistics> statistics_;
+
+  std::atomic<uint64_t> storage_full_faults_{0};
+  std::atomic<uint64_t> storage_error_faults_{0};
+  // Set by a write that failed on a storage fault: RocksDB stops writes until
+  // resumed. Read without a lock on every write; stop_error_ says why.
+  std::atomic<bool> writes_stopped_{false};
+  absl::Mutex stop_mu_;
+  absl::Status stop_error_ ABSL_GUARDED_BY(stop_mu_);
 
   // Iterators (including those inside a running Scan) not yet destroyed.
   mutable std::atomic<int> live_iterators_{0};

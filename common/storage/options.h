@@ -90,6 +90,13 @@ struct Options {
   // when some column families are rarely written.
   uint64_t max_total_wal_size = uint64_t{128} << 20;
 
+  // Free-space reserve: writes are refused with kResourceExhausted (reason
+  // STORAGE_FULL) while the file system holding `path` has fewer free bytes,
+  // so the database answers before the disk is completely full (when
+  // RocksDB would stop every write, flush and compaction until space is
+  // freed). Reads are never refused. 0 turns the check off.
+  uint64_t min_free_bytes = 0;
+
   // File system and threads used by RocksDB; nullptr means
   // rocksdb::Env::Default(). Not owned: must outlive the Db. Tests inject
   // faults through it.

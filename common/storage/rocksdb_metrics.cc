@@ -159,6 +159,24 @@ std::vector<prometheus::MetricFamily> RocksDbMetricsCollector::Collect() const {
                MetricType::Gauge, db_name, static_cast<double>(*value)));
   }
 
+  const Db::WriteFaults faults = db_->write_faults();
+  prometheus::MetricFamily write_faults;
+  write_faults.name = absl::StrCat(ToAbsl(kPrefix), "write_faults_total");
+  write_faults.help =
+      "Writes refused or failed by a storage fault, by ErrorInfo reason: "
+      "STORAGE_FULL (full disk or free-space reserve not met), STORAGE_ERROR "
+      "(other I/O errors).";
+  write_faults.type = MetricType::Counter;
+  for (const auto& [reason, count] :
+       {std::pair{"STORAGE_FULL", faults.storage_full},
+        std::pair{"STORAGE_ERROR", faults.storage_error}}) {
+    prometheus::ClientMetric sample =
+        Sample(db_name, static_cast<double>(count), MetricType::Counter);
+    sample.label.push_back({"reason", reason});
+    write_faults.metric.push_back(std::move(sample));
+  }
+  families.push_back(std::move(write_faults));
+
   const SharedMemory& memory = db_->memory();
   families.push_back(Family(
       absl::StrCat(ToAbsl(kPrefix), "block_cache_usage_bytes"),

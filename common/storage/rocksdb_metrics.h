@@ -10,11 +10,15 @@
 //                                       keys read/written, WAL bytes and
 //                                       syncs, group-commit leaders/followers,
 //                                       stall seconds, flush/compaction bytes)
+//   trainyard_rocksdb_write_faults_total{reason}
+//                                       writes refused or failed by a full
+//                                       or failing disk (Db::write_faults)
 //   trainyard_rocksdb_<property>_bytes  gauges from DB properties and the
 //                                       shared memory (live data, SST files,
 //                                       memtables, block cache usage)
 //
-// Every sample carries the label db="<Options::name>" and nothing else.
+// Every sample carries the label db="<Options::name>" (write_faults also
+// reason="STORAGE_FULL"|"STORAGE_ERROR").
 // Names are sanitized to [a-zA-Z0-9_] (RocksDB's ticker names contain dots,
 // which prometheus-cpp rejects by throwing), counters end in _total, gauges
 // are in base units and every family has HELP text, so `promtool check

@@ -1,8 +1,11 @@
 #include "common/storage/rocksdb_status.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
 
@@ -26,9 +29,6 @@ absl::StatusCode ToStatusCode(const rocksdb::Status& status) {
       if (status.subcode() == SubCode::kNoSpace ||
           status.subcode() == SubCode::kSpaceLimit) {
         return absl::StatusCode::kResourceExhausted;
-      }
-      if (status.severity() >= rocksdb::Status::Severity::kFatalError) {
-        return absl::StatusCode::kInternal;
       }
       return absl::StatusCode::kUnavailable;
     case Code::kBusy:
@@ -64,7 +64,14 @@ absl::Status FromRocksDbStatus(const rocksdb::Status& status,
   if (!key.empty())
     absl::StrAppend(&message, " key=\"", PrintableKey(key), "\"");
   absl::StrAppend(&message, ": ", status.ToString());
-  return absl::Status(ToStatusCode(status), message);
+  absl::Status out(ToStatusCode(status), message);
+  if (status.IsIOError()) {
+    return WithReason(std::move(out),
+                      out.code() == absl::StatusCode::kUnavailable
+                          ? reasons::kStorageError
+                          : reasons::kStorageFull);
+  }
+  return out;
 }
 
 }  // namespace trainyard::storage

@@ -14,9 +14,8 @@
 //   Corruption                                kDataLoss
 //   InvalidArgument                           kInvalidArgument
 //   NotSupported                              kUnimplemented
-//   IOError, subcode NoSpace / SpaceLimit     kResourceExhausted
-//   IOError, severity Fatal / Unrecoverable   kInternal
-//   IOError (any other)                       kUnavailable
+//   IOError, subcode NoSpace / SpaceLimit     kResourceExhausted  STORAGE_FULL
+//   IOError (any other, any severity)         kUnavailable        STORAGE_ERROR
 //   Busy, TimedOut, TryAgain, Incomplete      kUnavailable
 //   ShutdownInProgress                        kUnavailable
 //   Aborted, subcode MemoryLimit / LockLimit  kResourceExhausted
@@ -25,15 +24,18 @@
 //   ColumnFamilyDropped                       kFailedPrecondition
 //   MergeInProgress, anything else            kInternal
 //
+// I/O errors carry a google.rpc.ErrorInfo reason (common/status/reasons.h), so
+// clients and webhook senders can tell a full disk from a failing one.
+//
 // Why IOError is kUnavailable: the request itself was fine, the disk under the
-// database was not. RocksDB stops writes after a WAL or flush I/O error and
-// recovers by itself from retryable ones (and from a full disk once space is
-// freed), so "retry later, possibly elsewhere" is the honest answer to a
-// client; another process holding the database's LOCK file is also an
-// IOError and is transient in the same sense. kInternal is kept for errors
-// RocksDB marks fatal or unrecoverable (the database must be reopened by an
-// operator) and for states our code should never reach; kDataLoss only for
-// corruption.
+// database was not. RocksDB stops writes after a WAL or flush I/O error; Db
+// resumes them (DB::Resume) on the next write once the disk works again, and
+// RocksDB recovers by itself from a full disk once space is freed, so "retry
+// later, possibly elsewhere" is the honest answer to a client, also for
+// errors RocksDB marks fatal (they stop writes until a Resume or a restart,
+// never the request's fault). Another process holding the database's LOCK
+// file is also an IOError and is transient in the same sense. kInternal is
+// kept for states our code should never reach; kDataLoss only for corruption.
 //
 // Thread-safe: pure functions.
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/status/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -27,9 +28,10 @@ TEST(RocksDbStatusTest, MapsEachRocksDbCodeToTheMostSpecificAbslCode) {
       {RStatus::IOError(RStatus::kPathNotFound), Code::kUnavailable},
       {RStatus::NoSpace("disk full"), Code::kResourceExhausted},
       {RStatus::IOError(RStatus::kSpaceLimit), Code::kResourceExhausted},
-      {RStatus(RStatus::IOError("EIO"), RStatus::kFatalError), Code::kInternal},
+      {RStatus(RStatus::IOError("EIO"), RStatus::kFatalError),
+       Code::kUnavailable},
       {RStatus(RStatus::IOError("EIO"), RStatus::kUnrecoverableError),
-       Code::kInternal},
+       Code::kUnavailable},
       {RStatus(RStatus::IOError("EIO"), RStatus::kHardError),
        Code::kUnavailable},
       {RStatus::Busy("x"), Code::kUnavailable},
@@ -49,6 +51,22 @@ TEST(RocksDbStatusTest, MapsEachRocksDbCodeToTheMostSpecificAbslCode) {
     EXPECT_EQ(ToStatusCode(c.in), c.out) << c.in.ToString();
     EXPECT_EQ(FromRocksDbStatus(c.in, "Op").code(), c.out) << c.in.ToString();
   }
+}
+
+TEST(RocksDbStatusTest, IoErrorsCarryTheStorageReason) {
+  EXPECT_EQ(ErrorReason(FromRocksDbStatus(RStatus::NoSpace("full"), "Put")),
+            "STORAGE_FULL");
+  EXPECT_EQ(ErrorReason(FromRocksDbStatus(
+                RStatus::IOError(RStatus::kSpaceLimit), "Put")),
+            "STORAGE_FULL");
+  EXPECT_EQ(ErrorReason(FromRocksDbStatus(RStatus::IOError("EIO"), "Put")),
+            "STORAGE_ERROR");
+  EXPECT_EQ(ErrorReason(FromRocksDbStatus(
+                RStatus(RStatus::IOError("EIO"), RStatus::kFatalError), "Put")),
+            "STORAGE_ERROR");
+  // Not a disk problem: the code's own name.
+  EXPECT_EQ(ErrorReason(FromRocksDbStatus(RStatus::Busy("x"), "Put")),
+            "UNAVAILABLE");
 }
 
 TEST(RocksDbStatusTest, MessageNamesOperationColumnFamilyAndPrintableKey) {

@@ -2,20 +2,25 @@
 // File: common/storage/wal_fault_file_system.h
 // -----------------------------------------------------------------------------
 //
-// For tests: a real (POSIX) RocksDB file system whose WAL appends fail on
-// demand, to check that a failed write leaves nothing behind.
+// For tests: a real (POSIX) RocksDB file system whose WAL and SST appends fail
+// on demand (an I/O error, a full disk, a torn write) and whose free space can
+// be made to look low, to check that a failed write leaves nothing behind and
+// that the database answers, recovers and keeps serving reads.
 //
 //   auto fs = std::make_shared<WalFaultFileSystem>();
 //   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
 //   options.env = env.get();   // storage::Options
-//   fs->set_fault(WalFault::kFail);
+//   fs->set_fault(WalFault::kFail);          // WAL appends fail with EIO
+//   fs->set_sst_fault(WalFault::kNoSpace);   // flushes fail with ENOSPC
+//   fs->set_free_space(1 << 20);             // GetFreeSpace reports 1 MiB
 //
-// RocksDB stops writing after a WAL error (reads keep working) until the
-// database is reopened.
+// RocksDB stops writing after a WAL or flush error (reads keep working) until
+// it resumes (storage::Db resumes it on the next write once the fault is gone).
 
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,12 +31,13 @@
 
 namespace trainyard::storage::testing {
 
-// What the WAL files of a WalFaultFileSystem do on Append.
+// What the WAL (or SST) files of a WalFaultFileSystem do on Append.
 enum class WalFault {
   kNone,
-  kFail,  // Nothing reaches the file; Append returns an I/O error.
-  kTorn,  // The first half of the data reaches the file, then an I/O error:
-          // the torn write of a crash in the middle of a WAL append.
+  kFail,     // Nothing reaches the file; Append returns an I/O error (EIO).
+  kNoSpace,  // Nothing reaches the file; Append returns ENOSPC.
+  kTorn,     // The first half of the data reaches the file, then an I/O error:
+             // the torn write of a crash in the middle of a WAL append.
 };
 
 class FaultyWalFile : public rocksdb::FSWritableFileOwnerWrapper {
@@ -47,7 +53,9 @@ class FaultyWalFile : public rocksdb::FSWritableFileOwnerWrapper {
       case WalFault::kNone:
         return target()->Append(data, options, dbg);
       case WalFault::kFail:
-        return rocksdb::IOStatus::IOError("injected WAL append failure");
+        return rocksdb::IOStatus::IOError("injected append failure (EIO)");
+      case WalFault::kNoSpace:
+        return rocksdb::IOStatus::NoSpace("injected append failure (ENOSPC)");
       case WalFault::kTorn: {
         rocksdb::IOStatus s = target()->Append(
             rocksdb::Slice(data.data(), data.size() / 2), options, dbg);
@@ -69,14 +77,31 @@ class FaultyWalFile : public rocksdb::FSWritableFileOwnerWrapper {
   const std::atomic<WalFault>* fault_;
 };
 
-// A real (POSIX) file system whose WAL files (*.log) fail on demand.
+// A real (POSIX) file system whose WAL files (*.log) and table files (*.sst)
+// fail on demand, and whose free space can be overridden.
 class WalFaultFileSystem : public rocksdb::FileSystemWrapper {
  public:
   WalFaultFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
 
   const char* Name() const override { return "WalFaultFileSystem"; }
 
+  // The fault of WAL files, including those already open.
   void set_fault(WalFault fault) { fault_.store(fault); }
+  // The fault of SST files (flush and compaction output).
+  void set_sst_fault(WalFault fault) { sst_fault_.store(fault); }
+  // What GetFreeSpace reports; a negative value reports the real space.
+  void set_free_space(int64_t bytes) { free_space_.store(bytes); }
+
+  rocksdb::IOStatus GetFreeSpace(const std::string& path,
+                                 const rocksdb::IOOptions& options,
+                                 uint64_t* free_space,
+                                 rocksdb::IODebugContext* dbg) override {
+    if (int64_t bytes = free_space_.load(); bytes >= 0) {
+      *free_space = static_cast<uint64_t>(bytes);
+      return rocksdb::IOStatus::OK();
+    }
+    return target()->GetFreeSpace(path, options, free_space, dbg);
+  }
 
   rocksdb::IOStatus NewWritableFile(
       const std::string& name, const rocksdb::FileOptions& options,
@@ -85,12 +110,17 @@ class WalFaultFileSystem : public rocksdb::FileSystemWrapper {
     rocksdb::IOStatus s = target()->NewWritableFile(name, options, result, dbg);
     if (s.ok() && absl::EndsWith(name, ".log")) {
       *result = std::make_unique<FaultyWalFile>(std::move(*result), &fault_);
+    } else if (s.ok() && absl::EndsWith(name, ".sst")) {
+      *result =
+          std::make_unique<FaultyWalFile>(std::move(*result), &sst_fault_);
     }
     return s;
   }
 
  private:
   std::atomic<WalFault> fault_{WalFault::kNone};
+  std::atomic<WalFault> sst_fault_{WalFault::kNone};
+  std::atomic<int64_t> free_space_{-1};
 };
 
 }  // namespace trainyard::storage::testing
