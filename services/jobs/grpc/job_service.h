@@ -11,6 +11,7 @@
 #pragma once
 
 #include "common/server/rpc.h"
+#include "services/jobs/app/clients.h"
 #include "services/jobs/app/engine.h"
 #include "services/jobs/domain/job_spec.h"
 #include "trainyard/jobs/v1/jobs.grpc.pb.h"
@@ -19,8 +20,10 @@ namespace trainyard::jobs {
 
 class JobServiceImpl final : public v1::JobService::CallbackService {
  public:
-  // References must outlive the service.
-  JobServiceImpl(server::Rpc& rpc, Engine& engine, SpecDefaults defaults);
+  // References must outlive the service. `cost` answers ResumeJob's
+  // estimate at the chosen GPU and pricing.
+  JobServiceImpl(server::Rpc& rpc, Engine& engine, CostClient& cost,
+                 SpecDefaults defaults);
 
   grpc::ServerUnaryReactor* CreateJob(grpc::CallbackServerContext* ctx,
                                       const v1::CreateJobRequest* req,
@@ -56,6 +59,7 @@ class JobServiceImpl final : public v1::JobService::CallbackService {
  private:
   server::Rpc& rpc_;
   Engine& engine_;
+  CostClient& cost_;
   const SpecDefaults defaults_;
 };
 
