@@ -67,9 +67,6 @@ class JobsModule final : public server::ServiceModule {
         sources_(Channel(config.metrics_address), Channel(config.cost_address),
                  service_token),
         rpc_(ctx.host.MakeRpc(JobServiceAccess())),
-        service_(*rpc_, engine_, SpecDefaults{},
-                 JobViewsDeps{*rpc_, engine_, *index_, sources_,
-                              ctx.host.timer(), ctx.wall_clock}),
         notifier_(ctx.logger) {
     if (overrides.provider == nullptr) {
       RunPodOptions o;
@@ -92,6 +89,11 @@ class JobsModule final : public server::ServiceModule {
       metrics_ =
           std::make_unique<GrpcMetricsClient>(channels_.metrics, call_options_);
     }
+    CostClient& cost = overrides.cost ? *overrides.cost : *cost_;
+    service_ = std::make_unique<JobServiceImpl>(
+        *rpc_, engine_, cost, SpecDefaults{},
+        JobViewsDeps{*rpc_, engine_, *index_, sources_, ctx.host.timer(),
+                     ctx.wall_clock});
     RunnerOptions ro;
     ro.trainer_image = config.trainer_image;
     ro.webhook_base_url = config.webhook_base_url;
@@ -101,8 +103,7 @@ class JobsModule final : public server::ServiceModule {
     runner_ = std::make_unique<EffectRunner>(
         ctx.wall_clock, engine_,
         overrides.provider ? *overrides.provider : *runpod_,
-        overrides.scheduler ? *overrides.scheduler : *scheduler_,
-        overrides.cost ? *overrides.cost : *cost_,
+        overrides.scheduler ? *overrides.scheduler : *scheduler_, cost,
         overrides.metrics ? *overrides.metrics : *metrics_, notifier_, ro);
     followers_ = std::make_unique<StreamFollowers>(engine_, channels_,
                                                    call_options_, ctx.logger);
@@ -127,7 +128,7 @@ class JobsModule final : public server::ServiceModule {
   }
 
   absl::Status Register(server::ServiceHost& host) {
-    return host.AddService(&service_, "trainyard.jobs.v1.JobService");
+    return host.AddService(service_.get(), "trainyard.jobs.v1.JobService");
   }
 
   EffectRunner& runner() { return *runner_; }
@@ -147,7 +148,7 @@ class JobsModule final : public server::ServiceModule {
   std::unique_ptr<JobIndex> index_;
   GrpcDashboardSources sources_;
   std::unique_ptr<server::Rpc> rpc_;
-  JobServiceImpl service_;
+  std::unique_ptr<JobServiceImpl> service_;
   LogNotifier notifier_;
   StreamFollowers::Channels channels_;
   std::unique_ptr<RunPodClient> runpod_;

@@ -44,6 +44,9 @@ class CostClient {
   virtual absl::Status SetJobBudget(const cost::v1::SetJobBudgetRequest& r) = 0;
   virtual absl::Status DeleteJobData(
       const cost::v1::DeleteJobDataRequest& r) = 0;
+  // The estimate of a configuration from a step (ResumeJob's preview).
+  virtual absl::StatusOr<cost::v1::CostEstimate> EstimateCost(
+      const cost::v1::EstimateCostRequest& r) = 0;
 };
 
 class MetricsClient {

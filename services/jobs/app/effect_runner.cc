@@ -319,10 +319,13 @@ void EffectRunner::TickOnce() {
   const absl::Time now = engine_.clock().Now();
   if (options_.metrics != nullptr) {
     std::map<common::v1::JobState, int64_t> counts;
+    int64_t stalled = 0;
     for (const internal::JobRecord& r : *jobs) {
-      if (!r.deleted()) ++counts[r.job().state()];
+      if (r.deleted()) continue;
+      ++counts[r.job().state()];
+      if (IsActive(r.job().state()) && r.has_stall_since()) ++stalled;
     }
-    options_.metrics->SetJobsByState(counts);
+    options_.metrics->SetJobsByState(counts, stalled);
   }
   for (const internal::JobRecord& r : *jobs) {
     std::optional<absl::Time> due = NextTimer(engine_.options(), r);

@@ -88,6 +88,16 @@ class FakeCost : public CostClient, public Failing {
   absl::Status DeleteJobData(const cost::v1::DeleteJobDataRequest& r) override {
     return Record(absl::StrCat("DeleteJobData ", r.job_id()));
   }
+  // Answers `estimate`; remembers the request.
+  absl::StatusOr<cost::v1::CostEstimate> EstimateCost(
+      const cost::v1::EstimateCostRequest& r) override {
+    absl::Status s = Record(absl::StrCat("EstimateCost ", r.job_id()));
+    if (!s.ok()) return s;
+    last_estimate_request = r;
+    return estimate;
+  }
+  cost::v1::CostEstimate estimate;
+  cost::v1::EstimateCostRequest last_estimate_request;
 };
 
 class FakeMetrics : public MetricsClient, public Failing {

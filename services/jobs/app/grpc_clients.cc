@@ -81,6 +81,14 @@ absl::Status GrpcCostClient::RegisterJob(
               r, &resp);
 }
 
+absl::StatusOr<cost::v1::CostEstimate> GrpcCostClient::EstimateCost(
+    const cost::v1::EstimateCostRequest& r) {
+  cost::v1::EstimateCostResponse resp;
+  RETURN_IF_ERROR(Call(stub_.get(), &cost::v1::CostService::Stub::EstimateCost,
+                       options_, r, &resp));
+  return resp.estimate();
+}
+
 absl::StatusOr<std::string> GrpcCostClient::OpenMeter(
     const cost::v1::OpenMeterRequest& r) {
   cost::v1::OpenMeterResponse resp;

@@ -56,6 +56,8 @@ class GrpcCostClient final : public CostClient {
       const cost::v1::FinalizeJobCostRequest& r) override;
   absl::Status SetJobBudget(const cost::v1::SetJobBudgetRequest& r) override;
   absl::Status DeleteJobData(const cost::v1::DeleteJobDataRequest& r) override;
+  absl::StatusOr<cost::v1::CostEstimate> EstimateCost(
+      const cost::v1::EstimateCostRequest& r) override;
 
  private:
   std::unique_ptr<cost::v1::CostService::Stub> stub_;

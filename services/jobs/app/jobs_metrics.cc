@@ -18,39 +18,45 @@ std::string StateLabel(common::v1::JobState s) {
 
 JobsMetrics::JobsMetrics(prometheus::Registry& registry)
     : transitions_(prometheus::BuildCounter()
-                       .Name("trainyard_job_transitions_total")
+                       .Name("trainyard_jobs_transitions_total")
                        .Help("Job lifecycle transitions, by from and to state.")
                        .Register(registry)),
       jobs_(prometheus::BuildGauge()
                 .Name("trainyard_jobs")
                 .Help("Jobs by lifecycle state (deleted jobs not counted).")
                 .Register(registry)),
+      stalled_(prometheus::BuildGauge()
+                   .Name("trainyard_jobs_stalled")
+                   .Help("Active jobs with an open NO_HEARTBEAT or "
+                         "SUSPECTED_PREEMPTION stall (their pod is polled).")
+                   .Register(registry)
+                   .Add({})),
       provider_calls_(prometheus::BuildCounter()
-                          .Name("trainyard_provider_calls_total")
+                          .Name("trainyard_jobs_provider_calls_total")
                           .Help("GPU provider calls made by effects, by "
                                 "operation and outcome.")
                           .Register(registry)),
       termination_seconds_(
           prometheus::BuildHistogram()
-              .Name("trainyard_cancel_termination_seconds")
+              .Name("trainyard_jobs_cancel_termination_seconds")
               .Help("Time from a cancel to the provider confirming the pod "
                     "is gone, in suite seconds.")
               .Register(registry)
               .Add({}, prometheus::Histogram::BucketBoundaries{1, 5, 10, 20, 30,
                                                                60, 120, 300})),
       unconfirmed_(prometheus::BuildCounter()
-                       .Name("trainyard_terminations_unconfirmed_total")
+                       .Name("trainyard_jobs_terminations_unconfirmed_total")
                        .Help("Cancels that ended without the provider "
                              "confirming the pod is gone (check the pod).")
                        .Register(registry)
                        .Add({})),
       outbox_entries_(prometheus::BuildGauge()
-                          .Name("trainyard_outbox_entries")
+                          .Name("trainyard_jobs_outbox_entries")
                           .Help("Effects waiting in the outbox.")
                           .Register(registry)
                           .Add({})),
       outbox_age_(prometheus::BuildGauge()
-                      .Name("trainyard_outbox_oldest_age_seconds")
+                      .Name("trainyard_jobs_outbox_oldest_age_seconds")
                       .Help("How long the oldest waiting effect has been "
                             "retried, in seconds.")
                       .Register(registry)
@@ -85,7 +91,8 @@ void JobsMetrics::ProviderCall(std::string_view operation,
 }
 
 void JobsMetrics::SetJobsByState(
-    const std::map<common::v1::JobState, int64_t>& counts) {
+    const std::map<common::v1::JobState, int64_t>& counts, int64_t stalled) {
+  stalled_.Set(static_cast<double>(stalled));
   for (int s = common::v1::JOB_STATE_QUEUED;
        s <= common::v1::JOB_STATE_RECOVERING; ++s) {
     auto it = counts.find(static_cast<common::v1::JobState>(s));

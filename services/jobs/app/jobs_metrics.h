@@ -35,13 +35,15 @@ class JobsMetrics {
   void Transition(const internal::JobRecord& before,
                   const internal::JobRecord& after);
   void ProviderCall(std::string_view operation, const absl::Status& outcome);
-  // Replaces the jobs-by-state gauges.
-  void SetJobsByState(const std::map<common::v1::JobState, int64_t>& counts);
+  // Replaces the jobs-by-state gauges and the stalled-jobs gauge.
+  void SetJobsByState(const std::map<common::v1::JobState, int64_t>& counts,
+                      int64_t stalled);
   void SetOutbox(int64_t entries, double oldest_age_seconds);
 
  private:
   prometheus::Family<prometheus::Counter>& transitions_;
   prometheus::Family<prometheus::Gauge>& jobs_;
+  prometheus::Gauge& stalled_;
   prometheus::Family<prometheus::Counter>& provider_calls_;
   prometheus::Histogram& termination_seconds_;
   prometheus::Counter& unconfirmed_;

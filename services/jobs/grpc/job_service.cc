@@ -89,8 +89,13 @@ constexpr int kAuditMaxPage = 500;
 }  // namespace
 
 JobServiceImpl::JobServiceImpl(server::Rpc& rpc, Engine& engine,
-                               SpecDefaults defaults, JobViewsDeps views)
-    : JobViewsService(views), rpc_(rpc), engine_(engine), defaults_(defaults) {}
+                               CostClient& cost, SpecDefaults defaults,
+                               JobViewsDeps views)
+    : JobViewsService(views),
+      rpc_(rpc),
+      engine_(engine),
+      cost_(cost),
+      defaults_(defaults) {}
 
 grpc::ServerUnaryReactor* JobServiceImpl::CreateJob(
     grpc::CallbackServerContext* ctx, const v1::CreateJobRequest* req,
@@ -274,6 +279,29 @@ grpc::ServerUnaryReactor* JobServiceImpl::ResumeJob(
         out.set_resume_from_step(step);
         out.set_resume_from_percent(total > 0 ? 100.0 * step / total : 0);
         out.set_remaining_steps(std::max<int64_t>(total - step, 0));
+        // R-PAUSE-02: remaining time and additional cost at the chosen GPU
+        // and pricing. Without cost the resume still works, with a warning.
+        cost::v1::EstimateCostRequest estimate;
+        estimate.set_job_id(r.job_id());
+        estimate.set_from_step(step);
+        *estimate.mutable_config() = rec.job().spec().config();
+        if (r.has_gpu_type())
+          estimate.mutable_config()->set_gpu_type(r.gpu_type());
+        if (r.has_pricing())
+          estimate.mutable_config()->set_pricing(r.pricing());
+        absl::StatusOr<cost::v1::CostEstimate> e = cost_.EstimateCost(estimate);
+        if (e.ok()) {
+          *out.mutable_estimated_additional_cost() = e->cost();
+          *out.mutable_hourly_rate() = e->hourly_rate();
+          *out.mutable_estimated_remaining() = e->duration().max();
+        } else {
+          out.add_warnings(absl::StrCat("Cost estimate unavailable: ",
+                                        e.status().message()));
+        }
+        if (estimate.config().pricing() == common::v1::PRICING_SPOT && e.ok() &&
+            FromProto(e->duration().max()) > absl::Hours(12)) {
+          out.add_warnings("Spot: long remaining time, interruption risk");
+        }
         if (r.validate_only()) {
           *out.mutable_job() = ProjectJob(rec, engine_.clock().Now());
           return absl::OkStatus();

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "common/server/rpc.h"
+#include "services/jobs/app/clients.h"
 #include "services/jobs/app/engine.h"
 #include "services/jobs/domain/job_spec.h"
 #include "services/jobs/grpc/job_views_service.h"
@@ -20,9 +21,10 @@ namespace trainyard::jobs {
 
 class JobServiceImpl final : public JobViewsService {
  public:
-  // References must outlive the service.
-  JobServiceImpl(server::Rpc& rpc, Engine& engine, SpecDefaults defaults,
-                 JobViewsDeps views);
+  // References must outlive the service. `cost` answers ResumeJob's
+  // estimate at the chosen GPU and pricing.
+  JobServiceImpl(server::Rpc& rpc, Engine& engine, CostClient& cost,
+                 SpecDefaults defaults, JobViewsDeps views);
 
   grpc::ServerUnaryReactor* CreateJob(grpc::CallbackServerContext* ctx,
                                       const v1::CreateJobRequest* req,
@@ -58,6 +60,7 @@ class JobServiceImpl final : public JobViewsService {
  private:
   server::Rpc& rpc_;
   Engine& engine_;
+  CostClient& cost_;
   const SpecDefaults defaults_;
 };
 

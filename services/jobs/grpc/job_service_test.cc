@@ -36,6 +36,7 @@ class JobServiceTest : public ::testing::Test {
     config.webhook_master_key_file = server_.dir().Sub("master.key");
     std::ofstream(config.webhook_master_key_file) << kMasterKey << "\n";
     JobsOverrides o{&provider_, &scheduler_, &cost_, &metrics_, true, true};
+    o.on_engine = [this](Engine& e) { engine_ = &e; };
     server::ServiceContext ctx = server_.Context();
     auto module = BuildJobs(ctx, config, o);
     ASSERT_OK(module.status());
@@ -85,6 +86,7 @@ class JobServiceTest : public ::testing::Test {
   FakeMetrics metrics_;
   std::unique_ptr<server::ServiceModule> module_;
   std::unique_ptr<v1::JobService::Stub> stub_;
+  Engine* engine_ = nullptr;
 };
 
 TEST_F(JobServiceTest, CreateJobComputesTotalStepsAndQueues) {
@@ -252,6 +254,74 @@ TEST_F(JobServiceTest, R_PAUSE_01_PauseOnlyWhileTraining) {
   ASSERT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::GetPauseTimeline,
                  tl, &timeline));
   EXPECT_EQ(timeline.cycles_size(), 0);
+}
+
+// R-PAUSE-02: the Resume modal's preview asks cost for the estimate at the
+// chosen GPU and pricing from the paused step, and changes nothing.
+TEST_F(JobServiceTest, R_PAUSE_02_ResumePreviewEstimatesAtTheChosenGpu) {
+  v1::Job job = Create();
+  const std::string id = job.job_id();
+  AssignmentInput assign;
+  assign.assignment.set_job_id(id);
+  assign.assignment.set_attempt(1);
+  ASSERT_OK(engine_->Apply(id, assign).status());
+  CreatePodResult created;
+  created.attempt = 1;
+  created.pod_id = "pod-1";
+  ASSERT_OK(engine_->Apply(id, created).status());
+  metrics::v1::Event training;
+  training.set_job_id(id);
+  training.set_attempt(1);
+  training.set_job_seq(1);
+  training.set_type(common::v1::EVENT_TYPE_STATUS);
+  training.mutable_status()->set_stage(common::v1::STAGE_TRAINING);
+  ASSERT_OK(engine_->Apply(id, EventInput{training}).status());
+  metrics::v1::Event ck = training;
+  ck.set_job_seq(2);
+  ck.set_type(common::v1::EVENT_TYPE_CHECKPOINT);
+  ck.clear_status();
+  ck.mutable_checkpoint()->set_step(200);
+  ck.mutable_checkpoint()->set_uri("s3://b/ck-200");
+  ASSERT_OK(engine_->Apply(id, EventInput{ck}).status());
+  v1::PauseJobRequest pause;
+  pause.set_job_id(id);
+  v1::PauseJobResponse paused;
+  ASSERT_OK(Call(auth::Role::kEngineer, &v1::JobService::Stub::PauseJob, pause,
+                 &paused));
+  PodObservation exited;
+  exited.pod_id = "pod-1";
+  exited.phase = PodObservation::Phase::kExited;
+  exited.exit_reason = "stopped";
+  ASSERT_OK(engine_->Apply(id, exited).status());
+
+  cost_.estimate.mutable_cost()->mutable_low()->set_micros(12000000);
+  cost_.estimate.mutable_cost()->mutable_high()->set_micros(15000000);
+  cost_.estimate.mutable_hourly_rate()->set_micros(1190000);
+  cost_.estimate.mutable_duration()->mutable_max()->set_seconds(7200);
+  v1::ResumeJobRequest resume;
+  resume.set_job_id(id);
+  resume.set_gpu_type(common::v1::GPU_TYPE_H100_80GB);
+  resume.set_pricing(common::v1::PRICING_SPOT);
+  resume.set_validate_only(true);
+  v1::ResumeJobResponse preview;
+  ASSERT_OK(Call(auth::Role::kEngineer, &v1::JobService::Stub::ResumeJob,
+                 resume, &preview));
+  EXPECT_EQ(preview.job().state(), common::v1::JOB_STATE_PAUSED);
+  EXPECT_EQ(preview.resume_from_step(), 200);
+  EXPECT_EQ(preview.estimated_additional_cost().low().micros(), 12000000);
+  EXPECT_EQ(preview.hourly_rate().micros(), 1190000);
+  EXPECT_EQ(preview.estimated_remaining().seconds(), 7200);
+  EXPECT_EQ(cost_.last_estimate_request.from_step(), 200);
+  EXPECT_EQ(cost_.last_estimate_request.config().gpu_type(),
+            common::v1::GPU_TYPE_H100_80GB);
+  EXPECT_EQ(cost_.last_estimate_request.config().pricing(),
+            common::v1::PRICING_SPOT);
+  // Cost down: the preview still answers, with a warning.
+  cost_.Fail(absl::UnavailableError("cost is down"));
+  ASSERT_OK(Call(auth::Role::kEngineer, &v1::JobService::Stub::ResumeJob,
+                 resume, &preview));
+  EXPECT_THAT(preview.warnings(),
+              ::testing::Contains(::testing::HasSubstr("unavailable")));
 }
 
 TEST_F(JobServiceTest, UpdateJobNeedsEtagAndMutablePaths) {
