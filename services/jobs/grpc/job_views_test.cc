@@ -1,0 +1,526 @@
+// Copyright 2026 Trainyard authors.
+//
+// JobService part 2 over real gRPC in process (TestServer: loopback, temp
+// RocksDB, fake suite clock), fakes behind the engine; the dashboard and
+// compare read a real metrics-ingest and a real cost service in process.
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "common/status/errors.h"
+#include "common/status/grpc_status.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/test_server.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/cost/testing/cost_harness.h"
+#include "services/jobs/app/fake_clients.h"
+#include "services/jobs/jobs_module.h"
+#include "services/metrics/testing/metrics_harness.h"
+#include "trainyard/jobs/v1/jobs.grpc.pb.h"
+
+namespace trainyard::jobs {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using trainyard::testing::StatusIs;
+using trainyard::testing::TestServer;
+using namespace trainyard::jobs::testing;
+
+constexpr char kMasterKey[] =
+    "dHJhaW55YXJkLXRlc3QtbWFzdGVyLWtleS0wMTIzNDU2Nzg5YWJjZGVm";
+
+class JobViewsTest : public ::testing::Test {
+ protected:
+  JobViewsTest() : server_(JobsColumnFamilies()) {}
+
+  // Builds job-control reading metrics and cost at these addresses (default:
+  // a closed port, i.e. both unavailable).
+  void Start(std::string metrics = "127.0.0.1:1",
+             std::string cost = "127.0.0.1:1") {
+    JobsConfig config;
+    config.webhook_master_key_file = server_.dir().Sub("master.key");
+    std::ofstream(config.webhook_master_key_file) << kMasterKey << "\n";
+    config.service_token_file = server_.dir().Sub("service.token");
+    std::ofstream(config.service_token_file)
+        << TestServer::TokenFor(auth::Role::kService) << "\n";
+    config.metrics_address = std::move(metrics);
+    config.cost_address = std::move(cost);
+    JobsOverrides o{&provider_, &scheduler_, &cost_, &metrics_, true, true};
+    o.on_engine = [this](Engine& e) { engine_ = &e; };
+    server::ServiceContext ctx = server_.Context();
+    auto module = BuildJobs(ctx, config, o);
+    ASSERT_OK(module.status());
+    module_ = *std::move(module);
+    ASSERT_OK(server_.Start());
+    server_.host().MarkServing();
+    stub_ = v1::JobService::NewStub(server_.Channel());
+  }
+
+  void TearDown() override { server_.Shutdown(); }
+
+  template <typename Req, typename Resp, typename Method>
+  absl::Status Call(auth::Role role, Method method, const Req& req,
+                    Resp* resp) {
+    grpc::ClientContext ctx;
+    TestServer::Authorize(ctx, role);
+    return FromGrpcStatus(((*stub_).*method)(&ctx, req, resp));
+  }
+
+  v1::Job Create(std::string name, auth::Role role = auth::Role::kEngineer,
+                 common::v1::GpuType gpu = common::v1::GPU_TYPE_A100_80GB) {
+    v1::CreateJobRequest req;
+    v1::JobSpec* s = req.mutable_spec();
+    s->set_display_name(name);
+    auto* c = s->mutable_config();
+    c->set_base_model("meta-llama/Meta-Llama-3-8B");
+    c->mutable_dataset()->set_uri("s3://data/x.jsonl");
+    c->mutable_dataset()->set_conversations(10000);
+    c->set_gpu_type(gpu);
+    v1::CreateJobResponse resp;
+    EXPECT_OK(Call(role, &v1::JobService::Stub::CreateJob, req, &resp));
+    return resp.job();
+  }
+
+  // What the cost refresh does to a job's copy: spend (and state) as given.
+  void SetCostAndState(const std::string& id, double dollars,
+                       common::v1::JobState state) {
+    internal::JobRecord r = *engine_->store().Get(id);
+    r.mutable_job()->mutable_cost()->mutable_spend()->set_micros(
+        static_cast<int64_t>(dollars * 1e6));
+    r.mutable_job()->set_state(state);
+    Commit c;
+    c.record = r;
+    ASSERT_OK(engine_->store().Write(c));
+  }
+
+  v1::ListJobsResponse List(const std::string& filter,
+                            const std::string& order = "",
+                            const std::string& keyword = "") {
+    v1::ListJobsRequest req;
+    req.set_filter(filter);
+    req.set_order_by(order);
+    req.set_keyword(keyword);
+    v1::ListJobsResponse resp;
+    EXPECT_OK(
+        Call(auth::Role::kViewer, &v1::JobService::Stub::ListJobs, req, &resp));
+    return resp;
+  }
+
+  static std::vector<std::string> Names(const v1::ListJobsResponse& r) {
+    std::vector<std::string> names;
+    for (const v1::Job& j : r.jobs()) names.push_back(j.spec().display_name());
+    return names;
+  }
+
+  TestServer server_;
+  FakeProvider provider_;
+  FakeScheduler scheduler_;
+  FakeCost cost_;
+  FakeMetrics metrics_;
+  Engine* engine_ = nullptr;
+  std::unique_ptr<server::ServiceModule> module_;
+  std::unique_ptr<v1::JobService::Stub> stub_;
+};
+
+TEST_F(JobViewsTest, R_LIST_01_ListJobsCarriesEveryColumnNewestFirst) {
+  Start();
+  Create("first");
+  server_.clock().Advance(absl::Seconds(1));
+  Create("second");
+  v1::ListJobsResponse r = List("");
+  EXPECT_THAT(Names(r), ElementsAre("second", "first"));
+  EXPECT_EQ(r.total_size(), 2);
+  const v1::Job& j = r.jobs(0);
+  EXPECT_EQ(j.state(), common::v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(j.created_by().user_id(), "engineer");
+  EXPECT_EQ(j.spec().config().gpu_type(), common::v1::GPU_TYPE_A100_80GB);
+  EXPECT_TRUE(j.has_create_time());
+}
+
+TEST_F(JobViewsTest, R_LIST_02_FiltersAndKeywordSeeTheCallersOwnWriteAtOnce) {
+  Start();
+  v1::Job a = Create("alpha");
+  server_.clock().Advance(absl::Seconds(1));
+  Create("beta", auth::Role::kManager);
+  server_.clock().Advance(absl::Seconds(1));
+  v1::Job c = Create("gamma");
+  SetCostAndState(a.job_id(), 20, common::v1::JOB_STATE_TRAINING);
+  SetCostAndState(c.job_id(), 120, common::v1::JOB_STATE_TRAINING);
+  EXPECT_THAT(Names(List("(state = TRAINING OR state = QUEUED) AND "
+                         "created_by = \"engineer\" AND cost > 100",
+                         "cost desc")),
+              ElementsAre("gamma"));
+  EXPECT_THAT(Names(List("created_by = \"manager\"")), ElementsAre("beta"));
+
+  // Read-your-writes: the rename is in the next list.
+  v1::UpdateJobRequest up;
+  up.mutable_job()->set_job_id(c.job_id());
+  up.mutable_job()->set_etag(engine_->store().Get(c.job_id())->job().etag());
+  up.mutable_job()->mutable_spec()->set_display_name("Größe-Ölmodell");
+  up.mutable_update_mask()->add_paths("spec.display_name");
+  v1::UpdateJobResponse upr;
+  ASSERT_OK(
+      Call(auth::Role::kEngineer, &v1::JobService::Stub::UpdateJob, up, &upr));
+  EXPECT_THAT(Names(List("", "", "gRÖẞE-öL")), ElementsAre("Größe-Ölmodell"));
+}
+
+TEST_F(JobViewsTest, R_LIST_02_ListCreatorsForTheFilter) {
+  Start();
+  Create("a");
+  Create("b");
+  Create("c", auth::Role::kManager);
+  v1::ListCreatorsRequest req;
+  req.set_order_by("job_count desc");
+  v1::ListCreatorsResponse resp;
+  ASSERT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::ListCreators, req,
+                 &resp));
+  ASSERT_EQ(resp.creators_size(), 2);
+  EXPECT_EQ(resp.creators(0).user().user_id(), "engineer");
+  EXPECT_EQ(resp.creators(0).job_count(), 2);
+  EXPECT_EQ(resp.total_size(), 2);
+  req.set_filter("display_name:\"MANA\"");
+  ASSERT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::ListCreators, req,
+                 &resp));
+  ASSERT_EQ(resp.creators_size(), 1);
+  EXPECT_EQ(resp.creators(0).user().user_id(), "manager");
+}
+
+TEST_F(JobViewsTest, R_LIST_04_PagesWithTokensBoundToFilterAndOrder) {
+  Start();
+  for (int i = 0; i < 5; ++i) {
+    Create(absl::StrCat("job", i));
+    server_.clock().Advance(absl::Seconds(1));
+  }
+  v1::ListJobsRequest req;
+  req.set_page_size(2);
+  req.set_order_by("display_name asc");
+  std::vector<std::string> seen;
+  v1::ListJobsResponse resp;
+  do {
+    ASSERT_OK(
+        Call(auth::Role::kViewer, &v1::JobService::Stub::ListJobs, req, &resp));
+    EXPECT_EQ(resp.total_size(), 5);
+    for (const auto& j : resp.jobs()) seen.push_back(j.spec().display_name());
+    req.set_page_token(resp.next_page_token());
+  } while (!resp.next_page_token().empty());
+  EXPECT_THAT(seen, ElementsAre("job0", "job1", "job2", "job3", "job4"));
+
+  // A token of another order is refused, naming the field.
+  req.set_page_size(2);
+  req.clear_page_token();
+  ASSERT_OK(
+      Call(auth::Role::kViewer, &v1::JobService::Stub::ListJobs, req, &resp));
+  req.set_page_token(resp.next_page_token());
+  req.set_order_by("display_name desc");
+  absl::Status s =
+      Call(auth::Role::kViewer, &v1::JobService::Stub::ListJobs, req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldViolations(s)[0].field, "page_token");
+}
+
+TEST_F(JobViewsTest, R_LIST_04_BadInputNamesTheField) {
+  Start();
+  v1::ListJobsResponse resp;
+  v1::ListJobsRequest req;
+  req.set_page_size(-1);
+  absl::Status s =
+      Call(auth::Role::kViewer, &v1::JobService::Stub::ListJobs, req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldViolations(s)[0].field, "page_size");
+  req.set_page_size(0);
+  req.set_order_by("colour");
+  s = Call(auth::Role::kViewer, &v1::JobService::Stub::ListJobs, req, &resp);
+  EXPECT_EQ(FieldViolations(s)[0].field, "order_by");
+  req.clear_order_by();
+  req.set_filter("state = TRAINING OR state = QUEUED");
+  s = Call(auth::Role::kViewer, &v1::JobService::Stub::ListJobs, req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument,
+                          HasSubstr("OR at position 17")));
+  EXPECT_EQ(FieldViolations(s)[0].field, "filter");
+}
+
+TEST_F(JobViewsTest, R_LIST_05_BatchCancelReportsEachJobAndAuditsIt) {
+  Start();
+  v1::Job mine = Create("mine");
+  v1::Job theirs = Create("theirs", auth::Role::kManager);
+  v1::BatchCancelJobsRequest req;
+  req.add_job_ids(mine.job_id());
+  req.add_job_ids(theirs.job_id());
+  req.add_job_ids("job-unknown");
+  req.set_reason(v1::CANCEL_REASON_TESTING);
+  v1::BatchCancelJobsResponse resp;
+  ASSERT_OK(Call(auth::Role::kEngineer, &v1::JobService::Stub::BatchCancelJobs,
+                 req, &resp));
+  ASSERT_EQ(resp.results_size(), 3);
+  EXPECT_EQ(resp.results(0).code(), 0);
+  EXPECT_EQ(resp.results(1).code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(resp.results(1).reason(), "NOT_JOB_OWNER");
+  EXPECT_EQ(resp.results(2).code(), grpc::StatusCode::NOT_FOUND);
+  ASSERT_EQ(resp.jobs_size(), 1);
+  EXPECT_EQ(resp.jobs(0).state(), common::v1::JOB_STATE_CANCELLED);
+  v1::ListAuditEntriesRequest audit;
+  audit.set_job_id(mine.job_id());
+  v1::ListAuditEntriesResponse entries;
+  ASSERT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::ListAuditEntries,
+                 audit, &entries));
+  bool cancel_audited = false;
+  for (const auto& e : entries.entries()) {
+    cancel_audited |= e.cancel_reason() == v1::CANCEL_REASON_TESTING;
+  }
+  EXPECT_TRUE(cancel_audited);
+  EXPECT_THAT(Names(List("state = CANCELLED")), ElementsAre("mine"));
+}
+
+TEST_F(JobViewsTest, R_LIST_05_BatchRejectsOversizedAndRepeatedIdsByField) {
+  Start();
+  v1::BatchDeleteJobsRequest req;
+  for (int i = 0; i < 101; ++i) req.add_job_ids(absl::StrCat("job-", i));
+  v1::BatchDeleteJobsResponse resp;
+  absl::Status s = Call(auth::Role::kEngineer,
+                        &v1::JobService::Stub::BatchDeleteJobs, req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument,
+                          HasSubstr("at most 100")));
+  EXPECT_EQ(FieldViolations(s)[0].field, "job_ids");
+  req.clear_job_ids();
+  req.add_job_ids("job-a");
+  req.add_job_ids("job-a");
+  s = Call(auth::Role::kEngineer, &v1::JobService::Stub::BatchDeleteJobs, req,
+           &resp);
+  EXPECT_EQ(FieldViolations(s)[0].field, "job_ids[1]");
+  v1::BatchCancelJobsRequest cancel;
+  cancel.add_job_ids("job-a");
+  v1::BatchCancelJobsResponse cancelled;
+  s = Call(auth::Role::kEngineer, &v1::JobService::Stub::BatchCancelJobs,
+           cancel, &cancelled);
+  EXPECT_EQ(FieldViolations(s)[0].field, "reason");
+}
+
+TEST_F(JobViewsTest, R_LIST_05_BatchDeleteRemovesOnlyTerminalJobs) {
+  Start();
+  v1::Job done = Create("done");
+  v1::Job running = Create("running");
+  SetCostAndState(done.job_id(), 1, common::v1::JOB_STATE_COMPLETED);
+  v1::BatchDeleteJobsRequest req;
+  req.add_job_ids(done.job_id());
+  req.add_job_ids(running.job_id());
+  v1::BatchDeleteJobsResponse resp;
+  ASSERT_OK(Call(auth::Role::kEngineer, &v1::JobService::Stub::BatchDeleteJobs,
+                 req, &resp));
+  EXPECT_EQ(resp.results(0).code(), 0);
+  EXPECT_EQ(resp.results(1).code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(Names(List("")), ElementsAre("running"));
+}
+
+TEST_F(JobViewsTest, R_LIST_05_CompareTakesTwoToFourJobsAndMarksDifferences) {
+  Start();
+  v1::Job a = Create("a");
+  v1::Job b =
+      Create("b", auth::Role::kEngineer, common::v1::GPU_TYPE_H100_80GB);
+  v1::CompareJobsRequest req;
+  req.add_job_ids(a.job_id());
+  v1::CompareJobsResponse resp;
+  absl::Status s =
+      Call(auth::Role::kViewer, &v1::JobService::Stub::CompareJobs, req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldViolations(s)[0].field, "job_ids");
+  for (int i = 0; i < 4; ++i) req.add_job_ids(absl::StrCat("x", i));
+  s = Call(auth::Role::kViewer, &v1::JobService::Stub::CompareJobs, req, &resp);
+  EXPECT_THAT(s,
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("got 5")));
+  req.clear_job_ids();
+  req.add_job_ids(a.job_id());
+  req.add_job_ids(b.job_id());
+  ASSERT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::CompareJobs, req,
+                 &resp));
+  ASSERT_EQ(resp.jobs_size(), 2);
+  EXPECT_EQ(resp.jobs(1).job().job_id(), b.job_id());
+  EXPECT_THAT(resp.differing_fields(), ElementsAre("config.gpu_type"));
+}
+
+TEST_F(JobViewsTest, R_LIST_06_ExportStreamsNeutralisedCsvOfTheView) {
+  Start();
+  Create("=HYPERLINK(\"x\")");
+  Create("plain, with comma");
+  Create("other", auth::Role::kManager);
+  v1::ExportJobsRequest req;
+  req.set_filter("created_by = \"engineer\"");
+  req.set_order_by("display_name");
+  grpc::ClientContext ctx;
+  TestServer::Authorize(ctx, auth::Role::kViewer);
+  auto reader = stub_->ExportJobs(&ctx, req);
+  v1::ExportJobsResponse msg;
+  std::string csv, filename;
+  int32_t count = -1;
+  while (reader->Read(&msg)) {
+    if (!msg.filename().empty()) filename = msg.filename();
+    csv += msg.chunk();
+    if (msg.job_count() > 0) count = msg.job_count();
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_THAT(filename,
+              ::testing::MatchesRegex("training-jobs-[0-9]{8}-[0-9]{6}\\.csv"));
+  EXPECT_EQ(count, 2);
+  std::vector<std::string> lines = absl::StrSplit(csv, "\r\n");
+  ASSERT_EQ(lines.size(), 4u);  // header, 2 rows, ""
+  EXPECT_THAT(lines[0], ::testing::StartsWith("job_id,display_name,state,"));
+  EXPECT_THAT(lines[1], HasSubstr(",\"'=HYPERLINK(\"\"x\"\")\",QUEUED,"));
+  EXPECT_THAT(lines[2], HasSubstr(",\"plain, with comma\",QUEUED,"));
+}
+
+// ---- the dashboard, with metrics and cost in process
+// ---------------------------
+
+class DashboardTest : public JobViewsTest {
+ protected:
+  static std::string Address(TestServer& s) {
+    return absl::StrCat("127.0.0.1:", s.host().grpc_port());
+  }
+
+  void RegisterCost(const v1::Job& job) {
+    cost::v1::RegisterJobRequest r;
+    r.set_job_id(job.job_id());
+    r.set_display_name(job.spec().display_name());
+    *r.mutable_created_by() = job.created_by();
+    *r.mutable_config() = job.spec().config();
+    cost::v1::RegisterJobResponse resp;
+    ASSERT_OK(
+        cost_svc_.Call(&cost::v1::CostService::Stub::RegisterJob, r, &resp));
+  }
+
+  void Report(const std::string& job, int seq, int step, const char* loss) {
+    EXPECT_EQ(metrics_svc_
+                  .Post(job, absl::StrCat("evt_1_", seq),
+                        metrics_svc_.MetricsBody(seq, step, loss))
+                  .status,
+              200);
+  }
+
+  v1::GetJobDashboardResponse Dashboard(const std::string& job,
+                                        const std::string& etag = "") {
+    v1::GetJobDashboardRequest req;
+    req.set_job_id(job);
+    req.set_if_none_match(etag);
+    v1::GetJobDashboardResponse resp;
+    EXPECT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::GetJobDashboard,
+                   req, &resp));
+    return resp;
+  }
+
+  metrics::Harness metrics_svc_;
+  cost::Harness cost_svc_;
+};
+
+TEST_F(DashboardTest, R_DASH_07_OneCallWithCurveAndCostThenNotModified) {
+  Start(Address(metrics_svc_.server_), Address(cost_svc_.server()));
+  v1::Job job = Create("dash");
+  RegisterCost(job);
+  Report(job.job_id(), 1, 10, "0.9");
+  Report(job.job_id(), 2, 20, "0.7");
+  v1::GetJobDashboardResponse d = Dashboard(job.job_id());
+  EXPECT_TRUE(d.unavailable_parts().empty());
+  EXPECT_EQ(d.job().job_id(), job.job_id());
+  EXPECT_EQ(d.progress().step(), 20);
+  ASSERT_GE(d.loss_curve().series_size(), 1);
+  EXPECT_EQ(d.loss_curve().series(0).name(), "train_loss");
+  EXPECT_EQ(d.loss_curve().series(0).points_size(), 2);
+  EXPECT_EQ(d.cost().job_id(), job.job_id());
+  EXPECT_TRUE(d.cost().estimate().has_low());
+  EXPECT_TRUE(d.live());
+  EXPECT_EQ(d.poll_interval().seconds(), 60);
+  EXPECT_FALSE(d.etag().empty());
+
+  v1::GetJobDashboardResponse again = Dashboard(job.job_id(), d.etag());
+  EXPECT_TRUE(again.not_modified());
+  EXPECT_EQ(again.etag(), d.etag());
+  EXPECT_FALSE(again.has_loss_curve());
+  EXPECT_FALSE(again.has_job());
+
+  Report(job.job_id(), 3, 30, "0.6");
+  v1::GetJobDashboardResponse changed = Dashboard(job.job_id(), d.etag());
+  EXPECT_FALSE(changed.not_modified());
+  EXPECT_EQ(changed.loss_curve().series(0).points_size(), 3);
+}
+
+TEST_F(DashboardTest, R_DASH_09_FinishedJobIsNotLive) {
+  Start(Address(metrics_svc_.server_), Address(cost_svc_.server()));
+  v1::Job job = Create("finished");
+  SetCostAndState(job.job_id(), 3, common::v1::JOB_STATE_COMPLETED);
+  v1::GetJobDashboardResponse d = Dashboard(job.job_id());
+  EXPECT_FALSE(d.live());
+  EXPECT_FALSE(d.has_poll_interval());
+  EXPECT_EQ(d.job().state(), common::v1::JOB_STATE_COMPLETED);
+}
+
+// A metrics stand-in whose GetJobOverview never answers until its server
+// stops: lets the test stop metrics in the middle of a dashboard call.
+class HangingMetrics final
+    : public metrics::v1::MetricsService::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* GetJobOverview(
+      grpc::CallbackServerContext*, const metrics::v1::GetJobOverviewRequest*,
+      metrics::v1::GetJobOverviewResponse*) override {
+    entered.Notify();
+    return new Hang();
+  }
+  absl::Notification entered;
+
+ private:
+  struct Hang : grpc::ServerUnaryReactor {
+    void OnCancel() override { Finish(grpc::Status::CANCELLED); }
+    void OnDone() override { delete this; }
+  };
+};
+
+TEST_F(DashboardTest, R_DASH_07_MetricsStoppedMidCallGivesPartialAnswer) {
+  HangingMetrics hanging;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&hanging);
+  std::unique_ptr<grpc::Server> metrics = builder.BuildAndStart();
+  Start(absl::StrCat("127.0.0.1:", port), Address(cost_svc_.server()));
+  v1::Job job = Create("partial");
+  RegisterCost(job);
+  SetCostAndState(job.job_id(), 4.5, common::v1::JOB_STATE_TRAINING);
+
+  v1::GetJobDashboardResponse d;
+  std::thread call([&] { d = Dashboard(job.job_id()); });
+  hanging.entered.WaitForNotification();
+  metrics->Shutdown(std::chrono::system_clock::now());  // mid-call
+  call.join();
+  EXPECT_THAT(d.unavailable_parts(), ElementsAre(v1::DASHBOARD_PART_METRICS));
+  EXPECT_EQ(d.job().job_id(), job.job_id());
+  EXPECT_EQ(d.cost().job_id(), job.job_id());  // from cost itself
+  EXPECT_FALSE(d.has_loss_curve());
+  EXPECT_EQ(d.progress().job_state(), common::v1::JOB_STATE_TRAINING);
+}
+
+TEST_F(JobViewsTest, R_DASH_07_BothServicesDownStillAnswersFromTheJobsCopies) {
+  Start();
+  v1::Job job = Create("alone");
+  SetCostAndState(job.job_id(), 22.18, common::v1::JOB_STATE_TRAINING);
+  v1::GetJobDashboardRequest req;
+  req.set_job_id(job.job_id());
+  v1::GetJobDashboardResponse d;
+  ASSERT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::GetJobDashboard,
+                 req, &d));
+  EXPECT_THAT(d.unavailable_parts(),
+              ElementsAre(v1::DASHBOARD_PART_METRICS, v1::DASHBOARD_PART_COST));
+  EXPECT_EQ(d.cost().spend().micros(), 22180000);
+  req.set_curve_max_points(-1);
+  absl::Status s = Call(auth::Role::kViewer,
+                        &v1::JobService::Stub::GetJobDashboard, req, &d);
+  EXPECT_EQ(FieldViolations(s)[0].field, "curve_max_points");
+  req.set_curve_max_points(0);
+  req.set_job_id("job-nope");
+  s = Call(auth::Role::kViewer, &v1::JobService::Stub::GetJobDashboard, req,
+           &d);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace trainyard::jobs
