@@ -140,7 +140,8 @@ Command Promote() {
           bool validate_only = false;
         };
         auto st = std::make_shared<State>();
-        args.flags().AddString("reason", "why (see below)", &st->reason);
+        args.flags().AddString("reason", "why (the reasons are listed above)",
+                               &st->reason);
         args.flags().AddString("justification", "100..500 characters",
                                &st->justification);
         args.AddBool("validate-only", "only show the impact",
