@@ -101,7 +101,13 @@ absl::Status Args::Parse(const std::vector<std::string>& args) {
   return flags_.ParseArgs(flag_args);
 }
 
-Cli::Cli(EnvLookup env) : env_(env), tty_(isatty(STDOUT_FILENO) == 1) {}
+Cli::Cli(EnvLookup env) : env_(env), tty_(isatty(STDOUT_FILENO) == 1) {
+  // Only what the command line sets may win over the environment and file.
+  flagged_.endpoint.clear();
+  flagged_.scheduler_endpoint.clear();
+  flagged_.metrics_endpoint.clear();
+  flagged_.cost_endpoint.clear();
+}
 
 void Cli::AddGlobalFlags(Args& args) {
   config::FlagSet& f = args.flags();
@@ -142,6 +148,10 @@ absl::Status Cli::Resolve() {
         absl::StrCat("-o: \"", output_, "\" is not table, json or csv"));
   }
   Connection file;
+  file.endpoint.clear();
+  file.scheduler_endpoint.clear();
+  file.metrics_endpoint.clear();
+  file.cost_endpoint.clear();
   if (std::string path = ConfigPath(); !path.empty()) {
     config::FlagSet f("yardctl.conf");
     f.AddString("endpoint", "", &file.endpoint);

@@ -12,6 +12,7 @@
 #include "tools/yardctl/command.h"
 #include "tools/yardctl/format.h"
 #include "tools/yardctl/render.h"
+#include "trainyard/cost/v1/cost.grpc.pb.h"
 #include "trainyard/jobs/v1/jobs.grpc.pb.h"
 #include "trainyard/metrics/v1/metrics.grpc.pb.h"
 
@@ -88,6 +89,7 @@ class Follower {
         error = error_;
       }
       if (!error.ok()) return cli_.Fail("follow " + job_id_, error);
+      if (opts_.progress) FillCost(view.job);
       if (drawn == seen_) continue;
       drawn = seen_;
       v1::JobState state = view.job.state();
@@ -117,6 +119,37 @@ class Follower {
       if (IsTerminal(state)) return Finish(view.job);
       if (opts_.until && opts_.until(view.job)) return kExitOk;
     }
+  }
+
+  // Job-control's copy of the cost (Job.cost) is not filled yet on every
+  // server: until it is, read the cost tracker from CostService, at most
+  // every 5 s (and once more at the end), and show that.
+  void FillCost(jobs::v1::Job& job) {
+    if (job.cost().has_spend()) return;
+    bool terminal = IsTerminal(job.state());
+    if (absl::Now() - cost_read_ >= absl::Seconds(5) ||
+        (terminal && !final_cost_read_)) {
+      cost_read_ = absl::Now();
+      final_cost_read_ = terminal;
+      cost::v1::GetJobCostRequest req;
+      req.set_job_id(job_id_);
+      cost::v1::GetJobCostResponse resp;
+      auto ctx = cli_.Context();
+      if (cost::v1::CostService::NewStub(cli_.Cost())
+              ->GetJobCost(ctx.get(), req, &resp)
+              .ok()) {
+        const v1::CostTracker& t = resp.cost();
+        v1::CostSummary& c = cost_;
+        *c.mutable_spend() = t.spend();
+        *c.mutable_estimate() = t.estimate();
+        *c.mutable_projected_final() = t.projected_final();
+        c.set_level(t.level());
+        c.set_final(t.final());
+        absl::MutexLock lock(&mu_);
+        ++version_;
+      }
+    }
+    if (cost_.has_spend()) *job.mutable_cost() = cost_;
   }
 
   // The exit code of a finished job, with a line saying why on failure.
@@ -326,6 +359,10 @@ class Follower {
 
   Cli& cli_;
   const std::string job_id_;
+  // FillCost's copy (render thread only).
+  v1::CostSummary cost_;
+  absl::Time cost_read_ = absl::InfinitePast();
+  bool final_cost_read_ = false;
   const FollowOptions opts_;
 
   absl::Mutex mu_;

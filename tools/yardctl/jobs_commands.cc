@@ -350,7 +350,8 @@ Command Cancel() {
         };
         auto st = std::make_shared<State>();
         config::FlagSet& f = args.flags();
-        f.AddString("reason", "why (see the list below)", &st->reason);
+        f.AddString("reason", "why (the reasons are listed above)",
+                    &st->reason);
         f.AddString("reason-text", "text for --reason other", &st->reason_text);
         f.AddString("notes", "notes for the audit trail (<= 500 chars)",
                     &st->notes);

@@ -140,7 +140,8 @@ Command Promote() {
           bool validate_only = false;
         };
         auto st = std::make_shared<State>();
-        args.flags().AddString("reason", "why (see below)", &st->reason);
+        args.flags().AddString("reason", "why (the reasons are listed above)",
+                               &st->reason);
         args.flags().AddString("justification", "100..500 characters",
                                &st->justification);
         args.AddBool("validate-only", "only show the impact",
@@ -191,12 +192,23 @@ Command Decide(bool approve) {
           }
           const std::string& id = args.positional()[0];
           auto stub = SchedulerService::NewStub(cli.Scheduler());
+          // The decision names the version the approver saw: the current one.
+          sv1::GetPromotionRequest get;
+          get.set_promotion_id(id);
+          sv1::GetPromotionResponse current;
+          {
+            auto ctx = cli.Context();
+            grpc::Status s = stub->GetPromotion(ctx.get(), get, &current);
+            if (!s.ok()) return cli.Fail(name + " " + id, s);
+          }
+          const std::string& etag = current.promotion().etag();
           auto ctx = cli.Context();
           grpc::Status s;
           sv1::Promotion promotion;
           if (approve) {
             sv1::ApprovePromotionRequest req;
             req.set_promotion_id(id);
+            req.set_etag(etag);
             req.set_comment(*comment);
             sv1::ApprovePromotionResponse resp;
             s = stub->ApprovePromotion(ctx.get(), req, &resp);
@@ -208,6 +220,7 @@ Command Decide(bool approve) {
           } else {
             sv1::DenyPromotionRequest req;
             req.set_promotion_id(id);
+            req.set_etag(etag);
             req.set_comment(*comment);
             sv1::DenyPromotionResponse resp;
             s = stub->DenyPromotion(ctx.get(), req, &resp);
