@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/server/admin_checkpoint.h"
 #include "common/server/signals.h"
 #include "common/status/status_macros.h"
 #include "common/storage/rocksdb_metrics.h"
@@ -46,6 +47,8 @@ absl::Status Serve(const ServiceDefinition& def, const ServerConfig& config,
     ServiceHost host(config, logger, wall_clock, authn);
     host.exposition().Add(
         std::make_shared<storage::RocksDbMetricsCollector>(db.get()));
+    AddCheckpointRoute(host.admin(), *db, config.checkpoint_dir, authn,
+                       wall_clock, logger);
     ServiceContext ctx{config, logger, clock, wall_clock, *db, host};
     ASSIGN_OR_RETURN(std::unique_ptr<ServiceModule> module, def.build(ctx));
     RETURN_IF_ERROR(host.Start());
@@ -71,6 +74,7 @@ ServiceDefinition DefaultDefinition(std::string_view name, int grpc_port,
   def.defaults.grpc_address = absl::StrCat("127.0.0.1:", grpc_port);
   def.defaults.admin_address = absl::StrCat("127.0.0.1:", admin_port);
   def.defaults.data_dir = absl::StrCat("var/data/", ToAbsl(name));
+  def.defaults.checkpoint_dir = absl::StrCat("var/checkpoints/", ToAbsl(name));
   return def;
 }
 
