@@ -52,16 +52,18 @@ done
 # 3. Runtime packages cover the libraries.
 install=$(grep 'apt-get install' <<<"$runtime_stage" | sed 's/.*apt-get install//; s/&&.*//')
 read -ra listed <<<"$install"
-needed=()
+bins=()
 for s in "${services[@]}"; do
   bin=$build/services/$s/trainyard-$s
   [ -x "$bin" ] || fail "$bin is not built"
-  while read -r lib; do
-    owner=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(realpath "$lib")" 2>/dev/null ||
-      dpkg -S "/usr$lib" 2>/dev/null) || fail "no Debian package owns $lib (loaded by trainyard-$s)"
-    needed+=("${owner%%:*}")
-  done < <(ldd "$bin" | awk '/=> \// {print $3}')
+  bins+=("$bin")
 done
+needed=()
+while read -r lib; do
+  owner=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(realpath "$lib")" 2>/dev/null ||
+    dpkg -S "/usr$lib" 2>/dev/null) || fail "no Debian package owns $lib"
+  needed+=("${owner%%:*}")
+done < <(for b in "${bins[@]}"; do ldd "$b"; done | awk '/=> \// {print $3}' | sort -u)
 missing=()
 for p in $(printf '%s\n' "${needed[@]}" | sort -u); do
   [[ " ${listed[*]} " == *" $p "* ]] || missing+=("$p")
