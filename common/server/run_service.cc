@@ -6,6 +6,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/server/admin_checkpoint.h"
 #include "common/server/signals.h"
 #include "common/status/status_macros.h"
 #include "common/storage/rocksdb_metrics.h"
@@ -52,6 +53,8 @@ absl::Status Serve(const ServiceDefinition& def, const ServerConfig& config,
     // Not ready while writes fail on a full or failing disk (says which);
     // each check also tries to resume them.
     host.AddReadinessCheck([&db] { return db->CheckWritable(); });
+    AddCheckpointRoute(host.admin(), *db, config.checkpoint_dir, authn,
+                       wall_clock, logger);
     ServiceContext ctx{config, logger, clock, wall_clock, *db, host};
     ASSIGN_OR_RETURN(std::unique_ptr<ServiceModule> module, def.build(ctx));
     // The host's drain callbacks and periodic tasks reach into the module:
@@ -79,6 +82,7 @@ ServiceDefinition DefaultDefinition(std::string_view name, int grpc_port,
   def.defaults.grpc_address = absl::StrCat("127.0.0.1:", grpc_port);
   def.defaults.admin_address = absl::StrCat("127.0.0.1:", admin_port);
   def.defaults.data_dir = absl::StrCat("var/data/", ToAbsl(name));
+  def.defaults.checkpoint_dir = absl::StrCat("var/checkpoints/", ToAbsl(name));
   return def;
 }
 

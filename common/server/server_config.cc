@@ -21,6 +21,10 @@ void AddServerFlags(config::FlagSet& flags, ServerConfig* c) {
   flags.AddString("ports_file",
                   "write \"<grpc_port> <admin_port>\" here once listening",
                   &c->ports_file);
+  flags.AddString("checkpoint_dir",
+                  "where POST /admin/checkpoint writes RocksDB checkpoints "
+                  "(same file system as --data_dir); empty: disabled",
+                  &c->checkpoint_dir);
   flags.AddString("tokens_file",
                   "bearer tokens file (`<token> <user> <role>` lines); empty: "
                   "open mode, loopback only",

@@ -21,6 +21,9 @@ struct ServerConfig {
   // When set, "<grpc_port> <admin_port>\n" is written here once both ports
   // are bound (for supervisors and tests that listen on port 0).
   std::string ports_file;
+  // POST /admin/checkpoint writes RocksDB checkpoints here, one directory
+  // each (hard links when on data_dir's file system); empty: disabled.
+  std::string checkpoint_dir;
 
   // Auth: without a tokens file every caller is admin ("open"), which is only
   // allowed on loopback addresses.

@@ -3,6 +3,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 #include <utility>
 
@@ -19,6 +20,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
 namespace trainyard::storage {
@@ -542,6 +544,24 @@ absl::StatusOr<uint64_t> Db::GetAggregatedIntProperty(
                      "\" is not an aggregatable integer property"));
   }
   return value;
+}
+
+absl::StatusOr<uint64_t> Db::CreateCheckpoint(const std::string& dir) const {
+  absl::ReaderMutexLock lock(&mu_);
+  if (absl::Status s = CheckOpen("CreateCheckpoint"); !s.ok()) return s;
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::symlink_status(dir, ec))) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("CreateCheckpoint: \"", dir, "\" exists"));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  uint64_t sequence = 0;
+  // log_size_for_flush 0: flush the memtables first, always.
+  if (s.ok()) s = checkpoint->CreateCheckpoint(dir, 0, &sequence);
+  if (!s.ok()) return FromRocksDbStatus(s, "CreateCheckpoint");
+  return sequence;
 }
 
 }  // namespace trainyard::storage

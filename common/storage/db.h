@@ -177,6 +177,17 @@ class Db {
   absl::StatusOr<uint64_t> GetAggregatedIntProperty(
       std::string_view property) const;
 
+  // Writes a consistent copy of the whole database to `dir`: every column
+  // family as of one moment, holding every write acknowledged before the call
+  // (memtables are flushed first; live WAL files are copied). SST files are
+  // hard-linked when `dir` is on the database's file system, else copied.
+  // The copy is assembled under "<dir>.tmp", synced, then renamed, so `dir`
+  // either is complete or does not exist; it opens with Open() as a database.
+  // Returns the sequence number of the last write the copy holds.
+  //
+  // REQUIRES: the parent of `dir` exists. kAlreadyExists if `dir` exists.
+  absl::StatusOr<uint64_t> CreateCheckpoint(const std::string& dir) const;
+
   // RocksDB's statistics of this database (tickers and histograms). Remains
   // readable after Close.
   const rocksdb::Statistics& statistics() const { return *statistics_; }
