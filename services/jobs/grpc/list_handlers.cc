@@ -8,6 +8,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/paging/opaque_token.h"
+#include "common/search/filter_parser.h"
+#include "common/search/keyword_matcher.h"
 #include "common/server/stream_writer.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
@@ -18,8 +20,6 @@
 #include "services/jobs/domain/lifecycle.h"
 #include "services/jobs/grpc/job_views_service.h"
 #include "services/jobs/views/job_csv.h"
-#include "services/metrics/events/filter_parser.h"
-#include "services/metrics/events/keyword_matcher.h"
 
 namespace trainyard::jobs {
 namespace {
@@ -54,24 +54,24 @@ struct CreatorQuery {
 absl::StatusOr<CreatorQuery> ParseCreatorQuery(const std::string& filter,
                                                const std::string& order_by) {
   CreatorQuery q;
-  ASSIGN_OR_RETURN(metrics::ParsedFilter parsed, metrics::ParseFilter(filter));
-  for (const metrics::FilterTerm& term : parsed.all_of) {
+  ASSIGN_OR_RETURN(ParsedFilter parsed, ParseFilter(filter));
+  for (const FilterTerm& term : parsed.all_of) {
     if (term.any_of.size() != 1) {
-      return metrics::InvalidFilterError(
+      return InvalidFilterError(
           absl::StrCat("OR is not supported here (at position ",
                        term.any_of[1].position, ")"));
     }
-    const metrics::FilterRestriction& r = term.any_of[0];
-    if (r.field == "display_name" && r.op == metrics::FilterOp::kHas) {
-      q.name_has = metrics::FoldCase(r.value.text);
-    } else if (r.field == "display_name" && r.op == metrics::FilterOp::kEq) {
+    const FilterRestriction& r = term.any_of[0];
+    if (r.field == "display_name" && r.op == FilterOp::kHas) {
+      q.name_has = FoldCase(r.value.text);
+    } else if (r.field == "display_name" && r.op == FilterOp::kEq) {
       q.name_is = r.value.text;
-    } else if (r.field == "user_id" && r.op == metrics::FilterOp::kEq) {
+    } else if (r.field == "user_id" && r.op == FilterOp::kEq) {
       q.user_id = r.value.text;
     } else {
-      return metrics::InvalidFilterError(absl::StrCat(
-          "\"", r.field, " ", ToAbsl(metrics::FilterOpText(r.op)),
-          "\" at position ", r.position,
+      return InvalidFilterError(absl::StrCat(
+          "\"", r.field, " ", ToAbsl(FilterOpText(r.op)), "\" at position ",
+          r.position,
           " is not supported; use display_name (: or =) or user_id (=)"));
     }
   }
@@ -178,8 +178,7 @@ grpc::ServerUnaryReactor* JobViewsService::ListCreators(
           if (!q.user_id.empty() && c.user_id != q.user_id) continue;
           if (!q.name_is.empty() && c.display_name != q.name_is) continue;
           if (!q.name_has.empty() &&
-              metrics::FoldCase(c.display_name).find(q.name_has) ==
-                  std::string::npos) {
+              FoldCase(c.display_name).find(q.name_has) == std::string::npos) {
             continue;
           }
           creators.push_back(std::move(c));

@@ -11,21 +11,18 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/paging/opaque_token.h"
+#include "common/search/filter_parser.h"
+#include "common/search/keyword_matcher.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
 #include "services/jobs/domain/lifecycle.h"
-#include "services/metrics/events/filter_parser.h"
-#include "services/metrics/events/keyword_matcher.h"
 
 namespace trainyard::jobs {
 namespace {
 
-using metrics::FilterOp;
-using metrics::FilterRestriction;
-using metrics::InvalidFilterError;
 using Field = JobRestriction::Field;
 
 int64_t Micros(const google::protobuf::Timestamp& t) {
@@ -102,7 +99,7 @@ absl::StatusOr<JobRestriction> Bind(const FilterRestriction& r) {
   }
   if (std::find(spec->ops.begin(), spec->ops.end(), r.op) == spec->ops.end()) {
     return InvalidFilterError(
-        absl::StrCat("operator \"", ToAbsl(metrics::FilterOpText(r.op)),
+        absl::StrCat("operator \"", ToAbsl(FilterOpText(r.op)),
                      "\" is not accepted for \"", r.field, "\"", At(r)));
   }
   JobRestriction out;
@@ -140,7 +137,7 @@ absl::StatusOr<JobRestriction> Bind(const FilterRestriction& r) {
       break;
     case Field::kTags:
     case Field::kBaseModel:
-      out.text = metrics::FoldCase(r.value.text);
+      out.text = FoldCase(r.value.text);
       break;
     case Field::kCreateTime:
     case Field::kStartTime:
@@ -296,20 +293,20 @@ JobRow MakeJobRow(const internal::JobRecord& record) {
   row.creator_name = job.created_by().display_name().empty()
                          ? job.created_by().user_id()
                          : job.created_by().display_name();
-  row.creator_name_folded = metrics::FoldCase(row.creator_name);
-  row.name_folded = metrics::FoldCase(job.spec().display_name());
+  row.creator_name_folded = FoldCase(row.creator_name);
+  row.name_folded = FoldCase(job.spec().display_name());
   row.text_folded = row.name_folded;
   row.text_folded.push_back('\n');
-  metrics::AppendFolded(job.spec().notes(), &row.text_folded);
+  AppendFolded(job.spec().notes(), &row.text_folded);
   row.text_folded.push_back('\n');
   for (const std::string& tag : job.spec().tags()) {
-    row.tags_folded.push_back(metrics::FoldCase(tag));
+    row.tags_folded.push_back(FoldCase(tag));
     row.text_folded.append(row.tags_folded.back());
     row.text_folded.push_back('\n');
   }
   row.text_folded.shrink_to_fit();
   const common::v1::TrainingConfig& c = job.spec().config();
-  row.base_model_folded = metrics::FoldCase(c.base_model());
+  row.base_model_folded = FoldCase(c.base_model());
   row.preset = c.preset();
   row.gpu_type = c.gpu_type();
   row.pricing = c.pricing();
@@ -331,8 +328,8 @@ absl::StatusOr<JobQuery> ParseJobQuery(std::string_view filter,
                                        std::string_view keyword,
                                        std::string_view order_by) {
   JobQuery query;
-  ASSIGN_OR_RETURN(metrics::ParsedFilter parsed, metrics::ParseFilter(filter));
-  for (const metrics::FilterTerm& term : parsed.all_of) {
+  ASSIGN_OR_RETURN(ParsedFilter parsed, ParseFilter(filter));
+  for (const FilterTerm& term : parsed.all_of) {
     std::vector<JobRestriction> any_of;
     for (const FilterRestriction& r : term.any_of) {
       ASSIGN_OR_RETURN(JobRestriction bound, Bind(r));
@@ -340,7 +337,7 @@ absl::StatusOr<JobQuery> ParseJobQuery(std::string_view filter,
     }
     query.all_of.push_back(std::move(any_of));
   }
-  if (metrics::CountCodePoints(keyword) > kMaxKeywordCodePoints) {
+  if (CountCodePoints(keyword) > kMaxKeywordCodePoints) {
     return InvalidFieldError(
         "keyword",
         absl::StrCat("at most ", kMaxKeywordCodePoints, " characters"));
@@ -348,7 +345,7 @@ absl::StatusOr<JobQuery> ParseJobQuery(std::string_view filter,
   if (keyword.find('\n') != std::string_view::npos) {
     return InvalidFieldError("keyword", "must be one line");
   }
-  query.keyword_folded = metrics::FoldCase(keyword);
+  query.keyword_folded = FoldCase(keyword);
   ASSIGN_OR_RETURN(query.order, ParseOrder(order_by));
   query.binding = absl::StrCat(
       absl::StripAsciiWhitespace(ToAbsl(filter)), "\n", query.keyword_folded,

@@ -102,7 +102,7 @@ struct JobRestriction {
     kStalled,
   };
   Field field = Field::kState;
-  // '=', '!=', '<', '<=', '>', '>=', ':' (metrics::FilterOp as int).
+  // '=', '!=', '<', '<=', '>', '>=', ':' (FilterOp as int).
   int op = 0;
   int64_t number = 0;  // enum value, unix micros, micro-dollars, or bool 0/1
   std::string text;    // folded string values

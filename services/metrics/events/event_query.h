@@ -43,9 +43,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/search/filter_parser.h"
+#include "common/search/keyword_matcher.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "services/metrics/events/filter_parser.h"
-#include "services/metrics/events/keyword_matcher.h"
 #include "trainyard/metrics/v1/metrics.pb.h"
 
 namespace trainyard::metrics {

@@ -6,12 +6,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/search/keyword_matcher.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
 #include "services/metrics/domain/errors.h"
-#include "services/metrics/events/keyword_matcher.h"
 #include "services/metrics/events/page_token.h"
 #include "trainyard/common/v1/common.pb.h"
 

@@ -2,14 +2,14 @@
 //
 // Keyword search of the event log: case-insensitive substring, spans in
 // Unicode code points of the message (R-EVT-02; domain.md).
-#include "services/metrics/events/keyword_matcher.h"
+#include "common/search/keyword_matcher.h"
 
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace trainyard::metrics {
+namespace trainyard {
 namespace {
 
 using ::testing::ElementsAre;
@@ -88,4 +88,4 @@ TEST(KeywordMatcherTest, R_EVT_02_FoldCaseKeepsCodePointCount) {
 }
 
 }  // namespace
-}  // namespace trainyard::metrics
+}  // namespace trainyard

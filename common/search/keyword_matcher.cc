@@ -1,10 +1,10 @@
 // Copyright 2026 Trainyard authors.
-#include "services/metrics/events/keyword_matcher.h"
+#include "common/search/keyword_matcher.h"
 
 #include "common/strings/utf8.h"
 #include "unicode/uchar.h"
 
-namespace trainyard::metrics {
+namespace trainyard {
 namespace {
 
 // Code points in text[begin, end).
@@ -92,4 +92,4 @@ std::vector<CodePointSpan> KeywordMatcher::FindInMessage(
   return FindIn(FoldCase(message));
 }
 
-}  // namespace trainyard::metrics
+}  // namespace trainyard

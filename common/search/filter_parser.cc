@@ -1,5 +1,5 @@
 // Copyright 2026 Trainyard authors.
-#include "services/metrics/events/filter_parser.h"
+#include "common/search/filter_parser.h"
 
 #include <optional>
 #include <utility>
@@ -10,7 +10,7 @@
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 
-namespace trainyard::metrics {
+namespace trainyard {
 namespace {
 
 enum class TokenKind {
@@ -274,4 +274,4 @@ absl::StatusOr<ParsedFilter> ParseFilter(std::string_view filter) {
   return Parser(filter).Parse();
 }
 
-}  // namespace trainyard::metrics
+}  // namespace trainyard

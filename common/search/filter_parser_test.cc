@@ -2,14 +2,14 @@
 //
 // The AIP-160 subset of list filters (common.proto "Filters"), as used by
 // ListEvents / ExportEvents (R-EVT-02, R-EVT-05).
-#include "services/metrics/events/filter_parser.h"
+#include "common/search/filter_parser.h"
 
 #include "common/status/errors.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace trainyard::metrics {
+namespace trainyard {
 namespace {
 
 using ::testing::ElementsAre;
@@ -118,4 +118,4 @@ TEST(FilterParserTest, R_EVT_02_Limits) {
 }
 
 }  // namespace
-}  // namespace trainyard::metrics
+}  // namespace trainyard

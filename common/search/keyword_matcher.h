@@ -1,14 +1,14 @@
 // Copyright 2026 Trainyard authors.
 //
 // -----------------------------------------------------------------------------
-// File: services/metrics/events/keyword_matcher.h
+// File: common/search/keyword_matcher.h
 // -----------------------------------------------------------------------------
 //
-// Keyword search of the event log (R-EVT-02): a plain, case-insensitive
-// substring test on an event's message, reporting every non-overlapping match
-// as a span in Unicode code points of the message (domain.md: "Keyword-match
-// offsets are in Unicode code points of the message"; not bytes, not UTF-16
-// units: an emoji counts as one).
+// Keyword search of list APIs (the event log, R-EVT-02; the jobs list,
+// R-LIST-02): a plain, case-insensitive substring test on a text, reporting
+// every non-overlapping match as a span in Unicode code points of the message
+// (domain.md: "Keyword-match offsets are in Unicode code points of the
+// message"; not bytes, not UTF-16 units: an emoji counts as one).
 //
 // Case-insensitivity is Unicode *simple* case folding (CaseFolding.txt
 // statuses C and S, via ICU's u_foldCase): every code point maps to exactly one
@@ -32,7 +32,7 @@
 #include <string_view>
 #include <vector>
 
-namespace trainyard::metrics {
+namespace trainyard {
 
 // A match inside a message, in code points (mirrors metrics.v1.MatchSpan).
 struct CodePointSpan {
@@ -78,4 +78,4 @@ class KeywordMatcher {
   int32_t length_code_points_;
 };
 
-}  // namespace trainyard::metrics
+}  // namespace trainyard

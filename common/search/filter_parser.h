@@ -1,13 +1,14 @@
 // Copyright 2026 Trainyard authors.
 //
 // -----------------------------------------------------------------------------
-// File: services/metrics/events/filter_parser.h
+// File: common/search/filter_parser.h
 // -----------------------------------------------------------------------------
 //
 // The AIP-160 subset of the API's list filters (trainyard/common/v1/
 // common.proto, "Filters"), parsed into a syntax tree that knows nothing about
 // fields; the caller binds field names, operators and values to its own
-// records (event_query.h does it for the event log).
+// records (metrics' event_query.h for the event log, jobs' job_query.h for
+// the jobs list).
 //
 //   filter      = term { "AND" term }
 //   term        = restriction | "(" restriction { "OR" restriction } ")"
@@ -18,9 +19,6 @@
 // OR only joins restrictions on the same field, inside parentheses. AND and OR
 // are upper case. NOT, "-", functions and bare terms are rejected. At most
 // 2,000 characters and 20 restrictions.
-//
-// Nothing here is specific to events; it lives beside its only user until a
-// second service needs it (then it moves to common/).
 //
 // Pure functions: thread-safe.
 
@@ -34,7 +32,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace trainyard::metrics {
+namespace trainyard {
 
 enum class FilterOp { kEq, kNe, kLt, kLe, kGt, kGe, kHas };
 
@@ -78,4 +76,4 @@ absl::StatusOr<ParsedFilter> ParseFilter(std::string_view filter);
 // (unknown field, operator not accepted for a field, bad value).
 absl::Status InvalidFilterError(std::string_view description);
 
-}  // namespace trainyard::metrics
+}  // namespace trainyard
