@@ -1,9 +1,7 @@
 // Copyright 2026 Trainyard authors.
 #include "services/cost/cost_module.h"
 
-#include <fstream>
-
-#include "absl/strings/str_cat.h"
+#include "common/config/token_file.h"
 #include "common/status/status_macros.h"
 #include "services/cost/grpc/access.h"
 #include "services/cost/grpc/metrics_progress.h"
@@ -70,12 +68,9 @@ absl::StatusOr<std::unique_ptr<CostModule>> BuildCost(
     } else {
       std::string token;
       if (!config.service_token_file.empty()) {
-        std::ifstream in(config.service_token_file);
-        if (!(in >> token)) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("--service_token_file: cannot read a token from ",
-                           config.service_token_file));
-        }
+        ASSIGN_OR_RETURN(token,
+                         config::ReadFirstToken("service_token_file",
+                                                config.service_token_file));
       }
       progress = std::make_unique<MetricsProgressSource>(
           grpc::CreateChannel(config.metrics_address,

@@ -1,13 +1,8 @@
 // Copyright 2026 Trainyard authors.
 #include "services/jobs/jobs_module.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/random/random.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "common/config/token_file.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
@@ -27,23 +22,6 @@ namespace {
 
 // The first whitespace-separated word of the first line that is not blank
 // or a '#' comment.
-absl::StatusOr<std::string> FirstToken(const std::string& path,
-                                       std::string_view flag) {
-  std::ifstream in(path);
-  if (!in) {
-    return InvalidFieldError(flag, absl::StrCat("cannot read ", path));
-  }
-  std::string line;
-  while (std::getline(in, line)) {
-    absl::string_view l = absl::StripAsciiWhitespace(line);
-    if (l.empty() || l[0] == '#') continue;
-    std::vector<std::string> words =
-        absl::StrSplit(l, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    return words[0];
-  }
-  return InvalidFieldError(flag, absl::StrCat(path, " holds no token"));
-}
-
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
   return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
 }
@@ -230,13 +208,15 @@ absl::StatusOr<std::unique_ptr<server::ServiceModule>> BuildJobs(
   }
   std::string provider_key;
   if (!config.provider_api_key_file.empty()) {
-    ASSIGN_OR_RETURN(provider_key, FirstToken(config.provider_api_key_file,
-                                              "provider_api_key_file"));
+    ASSIGN_OR_RETURN(provider_key,
+                     config::ReadFirstToken("provider_api_key_file",
+                                            config.provider_api_key_file));
   }
   std::string service_token;
   if (!config.service_token_file.empty()) {
-    ASSIGN_OR_RETURN(service_token, FirstToken(config.service_token_file,
-                                               "service_token_file"));
+    ASSIGN_OR_RETURN(service_token,
+                     config::ReadFirstToken("service_token_file",
+                                            config.service_token_file));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<JobStore> store, JobStore::Open(ctx.db));
   // The jobs list index, rebuilt from RocksDB and kept current by every write.

@@ -1,11 +1,7 @@
 // Copyright 2026 Trainyard authors.
 #include "services/scheduler/scheduler_module.h"
 
-#include <fstream>
-#include <sstream>
-
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
+#include "common/config/token_file.h"
 #include "common/notify/sinks.h"
 #include "common/status/status_macros.h"
 #include "services/scheduler/app/grpc_progress_source.h"
@@ -15,18 +11,6 @@
 
 namespace trainyard::scheduler {
 namespace {
-
-absl::StatusOr<std::string> ReadToken(const std::string& path) {
-  if (path.empty()) return std::string();
-  std::ifstream in(path);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--service_token_file: cannot read ", path));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return std::string(absl::StripAsciiWhitespace(text.str()));
-}
 
 // The wall-clock period of `suite` under the suite's time scale.
 absl::Duration WallPeriod(const Clock& clock, absl::Duration suite) {
@@ -137,7 +121,12 @@ absl::StatusOr<std::unique_ptr<SchedulerModule>> BuildScheduler(
   if (config.metrics_address.empty()) {
     ctx.logger.Warning("progress.off", {{"why", "no --metrics_address"}});
   } else {
-    ASSIGN_OR_RETURN(std::string token, ReadToken(config.service_token_file));
+    std::string token;
+    if (!config.service_token_file.empty()) {
+      ASSIGN_OR_RETURN(token,
+                       config::ReadFirstToken("service_token_file",
+                                              config.service_token_file));
+    }
     progress = std::make_unique<GrpcProgressSource>(
         grpc::CreateChannel(config.metrics_address,
                             grpc::InsecureChannelCredentials()),
