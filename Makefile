@@ -45,8 +45,7 @@ format:
 	@tools/dev/format.sh
 
 # clang's -Wthread-safety over the files that lock (GCC ignores the
-# ABSL_GUARDED_BY annotations). Not in CI yet: 4 files merged on 2026-12-05
-# have findings (jobs views, metrics event_store, yardctl follow).
+# ABSL_GUARDED_BY annotations); CI runs it after the tests.
 thread-safety: build
 	@tools/dev/thread-safety.sh $(BUILD_DIR)
 

@@ -51,6 +51,7 @@ class Follower {
       grpc::Status s =
           JobService::NewStub(cli_.Jobs())->GetJob(ctx.get(), req, &resp);
       if (!s.ok()) return cli_.Fail("get " + job_id_, s);
+      absl::MutexLock lock(&mu_);  // no other thread yet; for the analysis
       view_.job = resp.job();
       version_ = 1;
     }
@@ -74,6 +75,7 @@ class Follower {
     while (true) {
       JobView view;
       absl::Status error;
+      uint64_t seen;
       {
         absl::MutexLock lock(&mu_);
         mu_.AwaitWithTimeout(absl::Condition(
@@ -84,14 +86,14 @@ class Follower {
                                  },
                                  this),
                              absl::Seconds(1));
-        seen_ = version_;
+        seen = seen_ = version_;
         view = view_;
         error = error_;
       }
       if (!error.ok()) return cli_.Fail("follow " + job_id_, error);
       if (opts_.progress) FillCost(view.job);
-      if (drawn == seen_) continue;
-      drawn = seen_;
+      if (drawn == seen) continue;
+      drawn = seen;
       v1::JobState state = view.job.state();
       if (opts_.progress && cli_.stdout_is_tty()) {
         std::vector<std::string> lines = PanelLines(view, true);

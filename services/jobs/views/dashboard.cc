@@ -72,8 +72,8 @@ std::vector<DashboardParts> FetchDashboardParts(
     }
   }
   absl::MutexLock lock(&meeting->mu);
-  auto done = [m = meeting.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(m->mu) {
-    return m->pending == 0;
+  auto done = [&meeting]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(meeting->mu) {
+    return meeting->pending == 0;
   };
   meeting->mu.AwaitWithDeadline(absl::Condition(&done), deadline);
   // Whatever has not answered by now is late.

@@ -13,8 +13,10 @@ absl::StatusOr<std::unique_ptr<JobIndex>> JobIndex::Build(const JobStore& store,
                                                           uint64_t epoch) {
   std::unique_ptr<JobIndex> index(new JobIndex(epoch));
   absl::MutexLock lock(&index->mu_);
-  RETURN_IF_ERROR(store.ForEachJob(
-      [&](const internal::JobRecord& r) { index->PutLocked(r); }));
+  RETURN_IF_ERROR(store.ForEachJob([&](const internal::JobRecord& r) {
+    index->mu_.AssertHeld();  // runs here, under `lock`
+    index->PutLocked(r);
+  }));
   return index;
 }
 

@@ -513,12 +513,11 @@ absl::StatusOr<std::vector<Event>> EventStore::ReadLatest(
     ASSIGN_OR_RETURN(std::shared_ptr<JobSlot> slot, AcquireSlot(job_id));
     absl::ReaderMutexLock lock(&slot->mu);
     if (!slot->load_status.ok()) return slot->load_status;
-    const JobIndex& index = slot->index;
-    for (size_t i = index.CountUpTo(until);
+    for (size_t i = slot->index.CountUpTo(until);
          i-- > 0 && static_cast<int>(seqs.size()) < limit;) {
-      if (types.empty() ||
-          std::find(types.begin(), types.end(), index.type(i)) != types.end()) {
-        seqs.push_back(index.facts(i).job_seq);
+      if (types.empty() || std::find(types.begin(), types.end(),
+                                     slot->index.type(i)) != types.end()) {
+        seqs.push_back(slot->index.facts(i).job_seq);
       }
     }
   }
