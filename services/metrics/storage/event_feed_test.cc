@@ -23,7 +23,9 @@ class EventFeedTest : public ::testing::Test, public IngestFixture {
                  bool ok = true) {
     storage::WriteBatch batch;
     uint64_t first = feed.Stage(entries, batch);
-    if (ok) EXPECT_OK(db_->Write(batch));
+    if (ok) {
+      EXPECT_OK(db_->Write(batch));
+    }
     feed.Done(first);
     return first;
   }

@@ -109,7 +109,9 @@ class SchedulerFixture {
     scheduler_.reset();
     notifier_.reset();
     store_.reset();
-    if (db_ != nullptr) EXPECT_OK(db_->Close());
+    if (db_ != nullptr) {
+      EXPECT_OK(db_->Close());
+    }
     db_.reset();
   }
 
