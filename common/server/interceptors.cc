@@ -4,8 +4,12 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/interceptor.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_format.h"
 #include "common/status/errors.h"
+#include "common/status/grpc_status.h"
+#include "google/protobuf/descriptor.h"
 
 namespace trainyard::server {
 namespace {
@@ -17,6 +21,58 @@ using grpc::experimental::ServerRpcInfo;
 std::string CodeLabel(grpc::StatusCode code) {
   return CodeName(static_cast<absl::StatusCode>(code));
 }
+
+// The request's message type for "/pkg.Service/Method", from the linked
+// descriptors (every service's generated code is linked in).
+std::string RequestType(std::string_view method) {
+  std::string dotted(method.substr(1));
+  std::replace(dotted.begin(), dotted.end(), '/', '.');
+  const google::protobuf::MethodDescriptor* m =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          dotted);
+  return m != nullptr ? m->input_type()->full_name()
+                      : "request message of " + std::string(method);
+}
+
+class DecodeErrorInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit DecodeErrorInterceptor(ServerRpcInfo* info) : info_(info) {}
+
+  void Intercept(InterceptorBatchMethods* methods) override {
+    // Unary and server-streaming calls receive their one request before the
+    // handler; a null message there means it did not deserialize. (Streams
+    // from the client also see null at their normal end: not ours to judge.)
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr &&
+        (info_->type() == ServerRpcInfo::Type::UNARY ||
+         info_->type() == ServerRpcInfo::Type::SERVER_STREAMING)) {
+      undecodable_ = true;
+    }
+    if (undecodable_ &&
+        methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS) &&
+        methods->GetSendStatus().error_code() ==
+            grpc::StatusCode::UNIMPLEMENTED) {
+      methods->ModifySendStatus(
+          ToGrpcStatus(MalformedRequestError(RequestType(info_->method()))));
+    }
+    methods->Proceed();
+  }
+
+ private:
+  ServerRpcInfo* const info_;
+  bool undecodable_ = false;
+};
+
+class DecodeErrorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      ServerRpcInfo* info) override {
+    return new DecodeErrorInterceptor(info);
+  }
+};
 
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
@@ -144,6 +200,11 @@ std::string_view GrpcTypeLabel(ServerRpcInfo::Type type) {
       return "bidi_stream";
   }
   return "unknown";
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+MakeDecodeErrorInterceptorFactory() {
+  return std::make_unique<DecodeErrorFactory>();
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

@@ -215,6 +215,9 @@ absl::Status ServiceHost::Start() {
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
+  // First: the others see the status it corrects (PRE_SEND_STATUS runs in
+  // registration order on the server).
+  interceptors.push_back(MakeDecodeErrorInterceptorFactory());
   interceptors.push_back(
       MakeMetricsInterceptorFactory(grpc_metrics_, wall_clock_));
   if (config_.log_requests) {

@@ -11,6 +11,7 @@
 #include "common/server/testdata/echo_service.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
+#include "common/testing/raw_call.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/test_server.h"
 #include "google/rpc/error_details.pb.h"
@@ -25,6 +26,7 @@ using ::grpc::health::v1::Health;
 using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::testing::HasSubstr;
+using ::trainyard::testing::StatusIs;
 using ::trainyard::testing::TestServer;
 using ::trainyard::testing::v1::EchoRequest;
 using ::trainyard::testing::v1::EchoResponse;
@@ -307,6 +309,51 @@ TEST_F(ServiceHostTest, InterceptorCountsByCode) {
     }
   }
   EXPECT_TRUE(logged);
+}
+
+// gRPC 1.51's callback API answers bytes that do not parse as the method's
+// request with UNIMPLEMENTED and no message, before any handler runs; a
+// client must learn that its request is bad, and which message it broke.
+TEST_F(ServiceHostTest, UndecodableRequestIsInvalidArgumentNamingTheMessage) {
+  StartServing();
+  auto call = [&](bool stream, std::string_view method,
+                  std::string_view bytes) {
+    grpc::ClientContext ctx;
+    TestServer::Authorize(ctx, auth::Role::kAdmin);
+    return FromGrpcStatus(
+        stream ? testing::RawServerStreamCall(server_.Channel(), method, bytes,
+                                              ctx)
+               : testing::RawUnaryCall(server_.Channel(), method, bytes, ctx));
+  };
+  const std::string echo = "/trainyard.testing.v1.EchoService/Echo";
+  const std::string beat = "/trainyard.testing.v1.EchoService/Beat";
+  // A truncated varint tag; field 1 (string text) holding "\xc3\x28".
+  const std::string garbage = "\xff\xff\xff";
+  const std::string bad_utf8 = std::string("\x0a\x02\xc3\x28", 4);
+
+  for (const auto& [stream, method, bytes] :
+       {std::tuple{false, echo, garbage}, std::tuple{false, echo, bad_utf8},
+        std::tuple{true, beat, garbage}}) {
+    absl::Status s = call(stream, method, bytes);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << method;
+    EXPECT_EQ(ErrorReason(s), "MALFORMED_REQUEST") << method;
+    EXPECT_THAT(s.message(),
+                HasSubstr(stream ? "trainyard.testing.v1.BeatRequest"
+                                 : "trainyard.testing.v1.EchoRequest"));
+  }
+  // Well-formed bytes still reach the handler; an unimplemented method and
+  // an unknown one are still UNIMPLEMENTED.
+  EXPECT_OK(call(false, echo, std::string("\x0a\x02ok", 4)));
+  EXPECT_THAT(call(true, beat, ""), StatusIs(absl::StatusCode::kUnimplemented));
+  EXPECT_THAT(call(false, "/trainyard.testing.v1.EchoService/Nope", ""),
+              StatusIs(absl::StatusCode::kUnimplemented));
+
+  const std::string labels =
+      "grpc_method=\"Echo\",grpc_service=\"trainyard.testing.v1.EchoService\","
+      "grpc_type=\"unary\"";
+  EXPECT_THAT(Scrape(), HasSubstr("grpc_server_handled_total{grpc_code="
+                                  "\"INVALID_ARGUMENT\"," +
+                                  labels + "} 2"));
 }
 
 TEST_F(ServiceHostTest, MetricsPassPromtool) {

@@ -41,6 +41,15 @@ absl::Status RequiredFieldError(std::string_view field) {
   return InvalidFieldError(field, "required");
 }
 
+absl::Status MalformedRequestError(std::string_view message_type) {
+  return WithReason(
+      absl::InvalidArgumentError(absl::StrCat(
+          "the request is not a valid ", ToAbsl(message_type),
+          ": its bytes do not parse as that message, or a string field "
+          "holds invalid UTF-8 (send binary data in bytes fields)")),
+      reasons::kMalformedRequest);
+}
+
 absl::Status JobNotFoundError(std::string_view job_id, std::string_view what) {
   return WithReason(absl::NotFoundError(absl::StrCat("job ", ToAbsl(job_id),
                                                      " ", ToAbsl(what))),

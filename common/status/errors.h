@@ -44,6 +44,10 @@ absl::Status InvalidFieldsError(const std::vector<FieldViolation>& violations);
 // INVALID_ARGUMENT "<field>: required": the one wording for a missing field.
 absl::Status RequiredFieldError(std::string_view field);
 
+// INVALID_ARGUMENT with reason MALFORMED_REQUEST: the request's bytes do not
+// parse as `message_type` (its full proto name), so no field can be named.
+absl::Status MalformedRequestError(std::string_view message_type);
+
 // NOT_FOUND "job <job_id> <what>" with reason JOB_NOT_FOUND and metadata
 // {job_id}: the one way a service says it knows nothing of a job.
 absl::Status JobNotFoundError(std::string_view job_id, std::string_view what);

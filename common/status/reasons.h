@@ -16,6 +16,11 @@ inline constexpr std::string_view kInvalidPageToken = "INVALID_PAGE_TOKEN";
 // An AIP-160 filter that does not parse or names an unknown field.
 inline constexpr std::string_view kInvalidFilter = "INVALID_FILTER";
 
+// Request bytes that do not parse as the method's request message (not
+// protobuf, another message, or a string field that is not valid UTF-8):
+// INVALID_ARGUMENT; fix the client, never retry unchanged.
+inline constexpr std::string_view kMalformedRequest = "MALFORMED_REQUEST";
+
 // A write refused because the disk under the database is full or below the
 // free-space reserve (RESOURCE_EXHAUSTED); retry once space is freed.
 inline constexpr std::string_view kStorageFull = "STORAGE_FULL";
