@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/status/reasons.h"
 #include "common/strings/absl_view.h"
 
@@ -35,11 +36,11 @@ inline absl::Status EventNotFound(std::string_view job_id, uint64_t job_seq) {
       {{"job_id", std::string(job_id)}, {"job_seq", absl::StrCat(job_seq)}});
 }
 
-// The one job_id check of every request (INVALID_ARGUMENT "job_id:
-// required"); handlers call it before anything reaches a store.
+// The one job_id check of every request, webhook and read: the API's id
+// rule (common/status/ids.h); handlers call it before anything reaches a
+// store, so keys and export file names only ever hold valid ids.
 inline absl::Status RequireJobId(std::string_view job_id) {
-  if (job_id.empty()) return RequiredFieldError("job_id");
-  return absl::OkStatus();
+  return ValidateId("job_id", job_id);
 }
 
 }  // namespace trainyard::metrics

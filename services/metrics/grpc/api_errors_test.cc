@@ -109,5 +109,81 @@ TEST_F(MetricsApiErrorsTest, R_X_01_BatchesOverTheLimitsAreRefusedWhole) {
   EXPECT_EQ(ProgressCode("job-batch"), grpc::StatusCode::OK);
 }
 
+// Issue 11 §4: one job id rule on every way in (webhook URL, IngestEvents,
+// reads), and page_size < 0 refused by every list.
+TEST_F(MetricsApiErrorsTest, R_X_01_JobIdsFollowOneRuleEverywhere) {
+  const std::string bad = "Job-1";
+  http::HttpResponse posted = Post(bad, "evt_1_1", MetricsBody(1, 1));
+  EXPECT_EQ(posted.status, 400);
+  // The handler names fields as the JSON does (webhook_handler.cc).
+  EXPECT_THAT(posted.body, HasSubstr("\"field\":\"jobId\""));
+
+  v1::IngestEventsRequest ingest;
+  *ingest.add_events() = Event(1);
+  ingest.mutable_events(0)->set_job_id("../etc");
+  grpc::ClientContext ctx;
+  TestServer::Authorize(ctx, auth::Role::kService);
+  v1::IngestEventsResponse results;
+  ASSERT_TRUE(stub_->IngestEvents(&ctx, ingest, &results).ok());
+  EXPECT_EQ(results.results(0).outcome(), v1::INGEST_OUTCOME_REJECTED);
+  EXPECT_EQ(results.results(0).field(), "job_id");
+
+  const std::string text =
+      "job_id: must be 1 to 64 characters of a-z, 0-9, '_' and '-'";
+  v1::GetProgressRequest progress;
+  progress.set_job_id(bad);
+  v1::GetProgressResponse progress_out;
+  EXPECT_THAT(FromGrpcStatus(Call(&v1::MetricsService::Stub::GetProgress,
+                                  progress, &progress_out)),
+              StatusIs(absl::StatusCode::kInvalidArgument, text));
+  v1::ListEventsRequest list;
+  list.set_job_id("a/b");
+  v1::ListEventsResponse list_out;
+  EXPECT_THAT(FromGrpcStatus(
+                  Call(&v1::MetricsService::Stub::ListEvents, list, &list_out)),
+              StatusIs(absl::StatusCode::kInvalidArgument, text));
+  v1::GetLossCurveRequest curve;
+  curve.set_job_id(std::string(65, 'j'));
+  v1::GetLossCurveResponse curve_out;
+  EXPECT_THAT(FromGrpcStatus(Call(&v1::MetricsService::Stub::GetLossCurve,
+                                  curve, &curve_out)),
+              StatusIs(absl::StatusCode::kInvalidArgument, text));
+  v1::BatchGetProgressRequest batch;
+  batch.add_job_ids("job-a");
+  batch.add_job_ids("job b");
+  v1::BatchGetProgressResponse batch_out;
+  absl::Status s = FromGrpcStatus(
+      Call(&v1::MetricsService::Stub::BatchGetProgress, batch, &batch_out));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_EQ(FieldViolations(s).size(), 1u);
+  EXPECT_EQ(FieldViolations(s)[0].field, "job_ids[1]");
+}
+
+TEST_F(MetricsApiErrorsTest, R_DASH_04_NegativePageSizeIsInvalidOnEveryList) {
+  ASSERT_EQ(Post("job-p", "evt_1_1", MetricsBody(1, 1)).status, 200);
+  v1::ListSeriesRequest series;
+  series.set_job_id("job-p");
+  series.set_page_size(-1);
+  v1::ListSeriesResponse series_out;
+  absl::Status s = FromGrpcStatus(
+      Call(&v1::MetricsService::Stub::ListSeries, series, &series_out));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_EQ(FieldViolations(s).size(), 1u);
+  EXPECT_EQ(FieldViolations(s)[0].field, "page_size");
+  series.set_page_size(0);
+  EXPECT_TRUE(
+      Call(&v1::MetricsService::Stub::ListSeries, series, &series_out).ok());
+
+  v1::ListEventsRequest events;
+  events.set_job_id("job-p");
+  events.set_page_size(-1);
+  v1::ListEventsResponse events_out;
+  s = FromGrpcStatus(
+      Call(&v1::MetricsService::Stub::ListEvents, events, &events_out));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_EQ(FieldViolations(s).size(), 1u);
+  EXPECT_EQ(FieldViolations(s)[0].field, "page_size");
+}
+
 }  // namespace
 }  // namespace trainyard::metrics

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/server/stream_writer.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 #include "services/metrics/domain/errors.h"
@@ -119,6 +120,10 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::BatchGetProgress(
         if (r.job_ids_size() == 0 || r.job_ids_size() > kMaxBatchGetProgress) {
           return InvalidFieldError("job_ids", "1 to 500 job ids");
         }
+        for (int i = 0; i < r.job_ids_size(); ++i) {
+          RETURN_IF_ERROR(
+              ValidateId(absl::StrCat("job_ids[", i, "]"), r.job_ids(i)));
+        }
         absl::flat_hash_set<std::string> seen;
         for (const std::string& id : r.job_ids()) {
           if (!seen.insert(id).second) continue;
@@ -163,6 +168,10 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::ListSeries(
       ctx, "ListSeries", req, resp,
       [this](const CallInfo&, const v1::ListSeriesRequest& r,
              v1::ListSeriesResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(RequireJobId(r.job_id()));
+        if (r.page_size() < 0) {
+          return InvalidFieldError("page_size", "must not be negative");
+        }
         RETURN_IF_ERROR(views_.State(r.job_id()).status());
         if (!r.page_token().empty() || !r.filter().empty() ||
             (!r.order_by().empty() && r.order_by() != "name")) {

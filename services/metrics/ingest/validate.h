@@ -16,6 +16,8 @@ namespace trainyard::metrics {
 
 // Limits of webhooks.md and metrics.proto.
 inline constexpr size_t kMaxEventIdBytes = 128;
+inline constexpr size_t kMaxExtraKeys = 32;
+inline constexpr size_t kMaxExtraKeyChars = 64;
 inline constexpr size_t kMaxMessageChars = 4000;
 inline constexpr size_t kMaxRawJsonBytes = 64 << 10;
 inline constexpr absl::Duration kMaxFutureSkew = absl::Minutes(5);
@@ -27,6 +29,9 @@ inline constexpr std::string_view kCheckpointStop = "stop";
 struct ValidationLimits {
   // raw_json: 64 KiB given over gRPC; a webhook's whole body (1 MiB).
   size_t max_raw_json_bytes = kMaxRawJsonBytes;
+  // raw_json given over gRPC must be JSON; a webhook's is its body, which
+  // was parsed already.
+  bool check_raw_json = true;
   // gRPC workers share our clock; a container's clock may be off, and its
   // signature timestamp is what bounds freshness (webhooks.md).
   bool bound_occurred_time = true;

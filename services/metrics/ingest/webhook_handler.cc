@@ -120,6 +120,7 @@ http::HttpResponse WebhookHandler::Handle(const http::HttpRequest& request) {
   absl::StatusOr<std::vector<v1::IngestResult>> results = ingestor_.Ingest(
       std::move(events),
       {.limits = {.max_raw_json_bytes = options_.max_body_bytes,
+                  .check_raw_json = false,
                   .bound_occurred_time = false}});
   if (!results.ok()) {
     // Nothing was stored; the sender retries 5xx.
