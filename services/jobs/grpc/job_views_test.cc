@@ -347,6 +347,64 @@ TEST_F(DashboardTest, R_DASH_07_OneCallWithCurveAndCostThenNotModified) {
   EXPECT_EQ(changed.loss_curve().series(0).points_size(), 3);
 }
 
+TEST_F(DashboardTest, R_DASH_08_LossCurvePngFromMetricsCurve) {
+  Start(Address(metrics_svc_.server_), Address(cost_svc_.server()));
+  v1::Job job = Create("Llama 3: support bot");
+  for (int i = 1; i <= 20; ++i) {
+    Report(job.job_id(), i, i * 10, absl::StrCat(2.0 - i * 0.05).c_str());
+  }
+  v1::ExportLossCurveImageRequest req;
+  req.set_job_id(job.job_id());
+  v1::ExportLossCurveImageResponse resp;
+  ASSERT_OK(Call(auth::Role::kViewer,
+                 &v1::JobService::Stub::ExportLossCurveImage, req, &resp));
+  EXPECT_EQ(resp.content_type(), "image/png");
+  EXPECT_EQ(resp.width(), 2000);
+  EXPECT_EQ(resp.height(), 1200);
+  EXPECT_THAT(resp.filename(),
+              ::testing::MatchesRegex(
+                  "llama-3-support-bot-loss-curve-[0-9]{8}-[0-9]{6}\\.png"));
+  ASSERT_GT(resp.png().size(), 24u);
+  EXPECT_EQ(resp.png().substr(1, 3), "PNG");
+  // IHDR width and height (big-endian).
+  auto be32 = [&](int at) {
+    const std::string& p = resp.png();
+    return (uint8_t(p[at]) << 24) | (uint8_t(p[at + 1]) << 16) |
+           (uint8_t(p[at + 2]) << 8) | uint8_t(p[at + 3]);
+  };
+  EXPECT_EQ(be32(16), 2000u);
+  EXPECT_EQ(be32(20), 1200u);
+  if (const char* out = std::getenv("TRAINYARD_KEEP_PNG")) {
+    std::ofstream(out, std::ios::binary) << resp.png();
+  }
+
+  req.set_width(100);
+  absl::Status s =
+      Call(auth::Role::kViewer, &v1::JobService::Stub::ExportLossCurveImage,
+           req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldViolations(s)[0].field, "width");
+  req.set_width(0);
+  req.set_start_step(50);
+  req.set_end_step(10);
+  s = Call(auth::Role::kViewer, &v1::JobService::Stub::ExportLossCurveImage,
+           req, &resp);
+  EXPECT_EQ(FieldViolations(s)[0].field, "start_step");
+}
+
+TEST_F(JobViewsTest, R_DASH_08_LossCurvePngNeedsMetrics) {
+  Start();  // metrics unreachable
+  v1::Job job = Create("alone");
+  v1::ExportLossCurveImageRequest req;
+  req.set_job_id(job.job_id());
+  v1::ExportLossCurveImageResponse resp;
+  absl::Status s =
+      Call(auth::Role::kViewer, &v1::JobService::Stub::ExportLossCurveImage,
+           req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(ErrorReason(s), "METRICS_UNAVAILABLE");
+}
+
 TEST_F(DashboardTest, R_DASH_09_FinishedJobIsNotLive) {
   Start(Address(metrics_svc_.server_), Address(cost_svc_.server()));
   v1::Job job = Create("finished");

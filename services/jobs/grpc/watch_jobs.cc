@@ -364,11 +364,4 @@ grpc::ServerWriteReactor<v1::WatchJobsResponse>* JobViewsService::WatchJobs(
   return stream->Begin();
 }
 
-grpc::ServerUnaryReactor* JobViewsService::ExportLossCurveImage(
-    grpc::CallbackServerContext* ctx,
-    const v1::ExportLossCurveImageRequest* req,
-    v1::ExportLossCurveImageResponse* resp) {
-  return v1::JobService::CallbackService::ExportLossCurveImage(ctx, req, resp);
-}
-
 }  // namespace trainyard::jobs
