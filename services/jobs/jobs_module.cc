@@ -68,10 +68,11 @@ class JobsModule final : public server::ServiceModule {
           std::make_unique<GrpcMetricsClient>(channels_.metrics, call_options_);
     }
     CostClient& cost = overrides.cost ? *overrides.cost : *cost_;
+    const JobViewsDeps views{*rpc_,    engine_,          *index_,
+                             sources_, ctx.host.timer(), ctx.wall_clock};
     service_ = std::make_unique<JobServiceImpl>(
         *rpc_, engine_, cost, SpecDefaults{},
-        JobViewsDeps{*rpc_, engine_, *index_, sources_, ctx.host.timer(),
-                     ctx.wall_clock});
+        overrides.views ? overrides.views(views) : views);
     RunnerOptions ro;
     ro.trainer_image = config.trainer_image;
     ro.webhook_base_url = config.webhook_base_url;
@@ -87,6 +88,7 @@ class JobsModule final : public server::ServiceModule {
                                                    call_options_, ctx.logger);
     if (overrides.on_engine) overrides.on_engine(engine_);
     ctx.host.OnDrain([this] {
+      service_->CloseWatches();
       followers_->Stop();
       runner_->Stop();
     });

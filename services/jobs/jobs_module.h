@@ -16,6 +16,7 @@
 #include "services/jobs/app/clients.h"
 #include "services/jobs/app/engine.h"
 #include "services/jobs/domain/lifecycle.h"
+#include "services/jobs/grpc/job_views_service.h"
 #include "services/jobs/provider/provider.h"
 
 namespace trainyard::jobs {
@@ -61,6 +62,9 @@ struct JobsOverrides {
   // Called once with the engine (a test's fake scheduler assigns slots
   // through it).
   std::function<void(Engine&)> on_engine;
+  // Adjusts the list/watch handlers' dependencies (a test's fake wall clock
+  // and timer for WatchJobs' intervals and heartbeats, its limits).
+  std::function<JobViewsDeps(const JobViewsDeps&)> views;
 };
 
 // Builds the service and registers it with ctx.host. kInvalidArgument naming

@@ -5,10 +5,9 @@
 // gpusim, at 300x suite time. Each journey starts its own suite and is
 // bounded (yardctl runs under `timeout`).
 //
-// Job-control's read half (ListJobs, WatchJobs, GetJobDashboard, ...) is not
-// served yet: the journeys read the dashboard's parts from metrics and cost
-// directly, and yardctl's --wait follows the job with GetJob (see
-// tools/yardctl/follow.cc).
+// yardctl's --wait and watch follow the job with JobService.WatchJobs (see
+// tools/yardctl/follow.cc); the journeys read the dashboard's parts from
+// metrics and cost directly.
 #include <algorithm>
 #include <set>
 #include <thread>

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -126,7 +127,11 @@ void Cli::AddGlobalFlags(Args& args) {
               "from the tokens file of the config",
               &flagged_.as_role);
   f.AddDuration("timeout", "deadline of each call", &conn_.timeout);
-  f.AddString("o", "output: table, json or csv", &output_);
+  f.AddString("o",
+              args.output_file_ok() ? "output: table, json or csv, or a file"
+                                    : "output: table, json or csv",
+              &output_);
+  output_file_ok_ = args.output_file_ok();
 }
 
 std::string Cli::ConfigPath() const {
@@ -143,6 +148,10 @@ std::string Cli::ConfigPath() const {
 }
 
 absl::Status Cli::Resolve() {
+  if (output_file_ok_ && output_ != "table" && output_ != "json" &&
+      output_ != "csv") {
+    output_file_ = std::exchange(output_, "table");
+  }
   if (output_ != "table" && output_ != "json" && output_ != "csv") {
     return absl::InvalidArgumentError(
         absl::StrCat("-o: \"", output_, "\" is not table, json or csv"));

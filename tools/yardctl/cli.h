@@ -79,7 +79,13 @@ class Args {
   const std::vector<std::string>& positional() const { return positional_; }
   bool help_requested() const { return flags_.help_requested(); }
 
+  // The command writes a file: `-o` may name it (`curve --export png -o
+  // loss.png`) instead of an output format. Before Cli::AddGlobalFlags.
+  void AcceptOutputFile() { output_file_ok_ = true; }
+  bool output_file_ok() const { return output_file_ok_; }
+
  private:
+  bool output_file_ok_ = false;
   config::FlagSet flags_;
   std::set<std::string> bool_flags_;
   std::vector<std::string> positional_;
@@ -101,6 +107,9 @@ class Cli {
   const Connection& connection() const { return conn_; }
   // "table" (default), "json" or "csv".
   const std::string& output() const { return output_; }
+  // The file `-o` named, for commands that accept one (Args::AcceptOutputFile);
+  // "" otherwise.
+  const std::string& output_file() const { return output_file_; }
   // Whether stdout is a terminal (panels and colours only then).
   bool stdout_is_tty() const { return tty_; }
 
@@ -131,6 +140,8 @@ class Cli {
   Connection flagged_;
   std::string timeout_text_;
   std::string output_ = "table";
+  std::string output_file_;
+  bool output_file_ok_ = false;
   bool tty_ = false;
   std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> channels_;
 };

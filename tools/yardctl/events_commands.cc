@@ -193,7 +193,8 @@ Command Curve() {
       "yardctl curve JOB_ID --export csv > loss.csv\n"
       "yardctl curve JOB_ID --last 500 --max-points 200\n"
       "yardctl curve JOB_ID --export png   # writes "
-      "{job}-loss-curve-{time}.png",
+      "{job}-loss-curve-{time}.png\n"
+      "yardctl curve JOB_ID --export png -o loss.png",
       [](Args& args) -> Runner {
         struct State {
           std::string series = "train_loss,val_loss", export_format, out;
@@ -208,6 +209,7 @@ Command Curve() {
         f.AddString("export", "csv or png", &st->export_format);
         f.AddString("out", "file for --export png (default: the server's name)",
                     &st->out);
+        args.AcceptOutputFile();
         return [st](Cli& cli, const Args& args) {
           if (args.positional().size() != 1) {
             return cli.Usage("curve needs one JOB_ID");
@@ -225,13 +227,25 @@ Command Curve() {
             grpc::Status s = jobs::v1::JobService::NewStub(cli.Jobs())
                                  ->ExportLossCurveImage(ctx.get(), req, &resp);
             if (!s.ok()) return cli.Fail("curve --export png " + id, s);
-            std::string path = st->out.empty() ? resp.filename() : st->out;
-            std::ofstream(path, std::ios::binary) << resp.png();
+            std::string path = !st->out.empty()             ? st->out
+                               : !cli.output_file().empty() ? cli.output_file()
+                                                            : resp.filename();
+            std::ofstream file(path, std::ios::binary);
+            file << resp.png();
+            if (!file.good()) {
+              std::fprintf(stderr, "yardctl: cannot write %s\n", path.c_str());
+              return static_cast<int>(kExitUsage);
+            }
             std::printf("%s\n", path.c_str());
             return static_cast<int>(kExitOk);
           }
           if (!st->export_format.empty() && st->export_format != "csv") {
             return cli.Usage("curve: --export is csv or png");
+          }
+          if (!cli.output_file().empty()) {
+            return cli.Usage(
+                "curve: -o names a file only with --export png (else: table, "
+                "json or csv)");
           }
           metrics::v1::GetLossCurveRequest req;
           req.set_job_id(id);

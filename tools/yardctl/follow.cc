@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/status/errors.h"
 #include "common/status/grpc_status.h"
 #include "tools/yardctl/command.h"
 #include "tools/yardctl/format.h"
@@ -217,7 +218,10 @@ class Follower {
     return !stopping_;
   }
 
-  // Job state and cost: WatchJobs for this job, resumed with its token.
+  // Job state and cost: WatchJobs for this job, resumed with its token when
+  // the stream drops (a watcher that fell behind resumes at once). A
+  // WatchReset (job-control restarted, or the token is too old) means the
+  // changes in between are lost: the job is read again with GetJob.
   void FollowState() {
     auto stub = JobService::NewStub(cli_.Jobs());
     std::string token;
@@ -238,12 +242,19 @@ class Follower {
         if (!resp.resume_token().empty()) token = resp.resume_token();
         if (resp.has_change() && resp.change().job().job_id() == job_id_) {
           Publish([&](JobView& v) { v.job = resp.change().job(); });
+        } else if (resp.has_reset()) {
+          if (absl::Status s = Reload(*stub); !s.ok()) {
+            ctx->TryCancel();
+            reader->Finish();
+            return SetError(s);
+          }
         }
       }
       grpc::Status s = reader->Finish();
       Track(&watch_ctx_, nullptr);
-      if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-        return PollState();
+      if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+          ErrorReason(FromGrpcStatus(s)) == "SUBSCRIBER_FELL_BEHIND") {
+        continue;  // resume from the token now
       }
       if (!s.ok() && !IsTransient(s.error_code())) {
         return SetError(FromGrpcStatus(s));
@@ -252,30 +263,16 @@ class Follower {
     }
   }
 
-  // Fallback while job-control's WatchJobs answers UNIMPLEMENTED (its read
-  // half is being built): GetJob once a second. Remove once WatchJobs ships.
-  void PollState() {
-    auto stub = JobService::NewStub(cli_.Jobs());
-    absl::Time unreachable_since = absl::InfiniteFuture();
-    absl::Duration backoff = absl::Seconds(1);
-    while (Pause(absl::Seconds(1))) {
-      auto ctx = cli_.Context();
-      jobs::v1::GetJobRequest req;
-      req.set_job_id(job_id_);
-      jobs::v1::GetJobResponse resp;
-      grpc::Status s = stub->GetJob(ctx.get(), req, &resp);
-      if (s.ok()) {
-        unreachable_since = absl::InfiniteFuture();
-        absl::MutexLock lock(&mu_);
-        if (resp.job().SerializeAsString() != view_.job.SerializeAsString()) {
-          view_.job = resp.job();
-          ++version_;
-        }
-        continue;
-      }
-      if (!IsTransient(s.error_code())) return SetError(FromGrpcStatus(s));
-      if (!KeepTrying(unreachable_since, backoff, s)) return;
-    }
+  // The job as job-control has it now.
+  absl::Status Reload(JobService::Stub& stub) {
+    auto ctx = cli_.Context();
+    jobs::v1::GetJobRequest req;
+    req.set_job_id(job_id_);
+    jobs::v1::GetJobResponse resp;
+    grpc::Status s = stub.GetJob(ctx.get(), req, &resp);
+    if (!s.ok()) return FromGrpcStatus(s);
+    Publish([&](JobView& v) { v.job = resp.job(); });
+    return absl::OkStatus();
   }
 
   // After a transient failure: waits with backoff; gives up (error) after

@@ -4,8 +4,7 @@
 // The job's state and cost come from JobService.WatchJobs (resumed with its
 // token when the stream drops); progress, stages, metrics and the loss curve
 // from MetricsService.SubscribeJob (also resumed with its token). Nothing is
-// polled, except job state while WatchJobs answers UNIMPLEMENTED (see
-// follow.cc).
+// polled.
 #pragma once
 
 #include <functional>

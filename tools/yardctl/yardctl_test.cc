@@ -112,6 +112,32 @@ TEST(Settings, FlagThenEnvironmentThenConfigFileThenDefault) {
   g_env = nullptr;
 }
 
+// R-DASH-08: `curve --export png -o loss.png` names the file; commands that
+// write no file still take only formats.
+TEST(Settings, R_DASH_08_OutputNamesAFileOnlyWhereAccepted) {
+  std::map<std::string, std::string> env;
+  g_env = &env;
+  {
+    Cli cli(&FakeEnv);
+    Args args("yardctl curve");
+    args.AcceptOutputFile();
+    cli.AddGlobalFlags(args);
+    ASSERT_OK(args.Parse({"j", "-o", "loss.png"}));
+    ASSERT_OK(cli.Resolve());
+    EXPECT_EQ(cli.output_file(), "loss.png");
+    EXPECT_EQ(cli.output(), "table");
+  }
+  {
+    Cli cli(&FakeEnv);
+    Args args("yardctl get");
+    cli.AddGlobalFlags(args);
+    ASSERT_OK(args.Parse({"j", "-o", "loss.png"}));
+    EXPECT_THAT(cli.Resolve(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                        HasSubstr("not table, json or csv")));
+  }
+  g_env = nullptr;
+}
+
 TEST(Spec, FileThenFlagsOverride) {
   testing::TempDir dir;
   std::ofstream(dir.Sub("job.json")) << R"({

@@ -28,6 +28,18 @@ std::shared_ptr<Pending<Req, Resp>> Start(const std::string& token,
   return call;
 }
 
+// The completion of `call`: its answer or its status, to `done`.
+template <typename Call, typename Done>
+auto Complete(std::shared_ptr<Call> call, Done done) {
+  return [call, done = std::move(done)](grpc::Status s) {
+    if (s.ok()) {
+      done(std::move(call->response));
+    } else {
+      done(FromGrpcStatus(s));
+    }
+  };
+}
+
 }  // namespace
 
 GrpcDashboardSources::GrpcDashboardSources(
@@ -43,15 +55,8 @@ void GrpcDashboardSources::Overview(
   auto call = Start<metrics::v1::GetJobOverviewRequest,
                     metrics::v1::GetJobOverviewResponse>(token_, deadline);
   call->request = request;
-  metrics_->async()->GetJobOverview(
-      &call->ctx, &call->request, &call->response,
-      [call, done = std::move(done)](grpc::Status s) {
-        if (s.ok()) {
-          done(std::move(call->response));
-        } else {
-          done(FromGrpcStatus(s));
-        }
-      });
+  metrics_->async()->GetJobOverview(&call->ctx, &call->request, &call->response,
+                                    Complete(call, std::move(done)));
 }
 
 void GrpcDashboardSources::Cost(const std::string& job_id, absl::Time deadline,
@@ -60,13 +65,17 @@ void GrpcDashboardSources::Cost(const std::string& job_id, absl::Time deadline,
       token_, deadline);
   call->request.set_job_id(job_id);
   cost_->async()->GetJobCost(&call->ctx, &call->request, &call->response,
-                             [call, done = std::move(done)](grpc::Status s) {
-                               if (s.ok()) {
-                                 done(std::move(call->response));
-                               } else {
-                                 done(FromGrpcStatus(s));
-                               }
-                             });
+                             Complete(call, std::move(done)));
+}
+
+void GrpcDashboardSources::LossCurve(
+    const metrics::v1::GetLossCurveRequest& request, absl::Time deadline,
+    CurveDone done) {
+  auto call = Start<metrics::v1::GetLossCurveRequest,
+                    metrics::v1::GetLossCurveResponse>(token_, deadline);
+  call->request = request;
+  metrics_->async()->GetLossCurve(&call->ctx, &call->request, &call->response,
+                                  Complete(call, std::move(done)));
 }
 
 }  // namespace trainyard::jobs

@@ -1,8 +1,8 @@
 // Copyright 2026 Trainyard authors.
 //
-// DashboardSources over gRPC: metrics' GetJobOverview and cost's GetJobCost
-// as asynchronous callback calls (the dashboard waits for both at once), each
-// with the service token and the caller's deadline.
+// DashboardSources over gRPC: metrics' GetJobOverview and GetLossCurve and
+// cost's GetJobCost as asynchronous callback calls (the dashboard waits for
+// both at once), each with the service token and the caller's deadline.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -27,6 +27,8 @@ class GrpcDashboardSources final : public DashboardSources {
                 absl::Time deadline, OverviewDone done) override;
   void Cost(const std::string& job_id, absl::Time deadline,
             CostDone done) override;
+  void LossCurve(const metrics::v1::GetLossCurveRequest& request,
+                 absl::Time deadline, CurveDone done) override;
 
  private:
   std::unique_ptr<metrics::v1::MetricsService::Stub> metrics_;

@@ -11,6 +11,8 @@
 // (views/job_index.h) answers lists; records come from the store.
 #pragma once
 
+#include <memory>
+
 #include "absl/time/time.h"
 #include "common/server/deadline_timer.h"
 #include "common/server/rpc.h"
@@ -21,6 +23,22 @@
 #include "trainyard/jobs/v1/jobs.grpc.pb.h"
 
 namespace trainyard::jobs {
+
+class JobWatches;  // watch_jobs.cc
+
+// WatchJobs' bounds.
+struct WatchLimits {
+  // Heartbeat when nothing else was sent for this long (wall time).
+  absl::Duration heartbeat = absl::Seconds(15);
+  // A watcher that was caught up and is now more changes than this behind
+  // when its next round starts is told it fell behind (the stream ends with
+  // RESOURCE_EXHAUSTED, reason SUBSCRIBER_FELL_BEHIND) and resumes from its
+  // last token. Below JobIndex::kMaxChanges, past which it must reload.
+  uint64_t max_lag_changes = 20000;
+  // Jobs per round of changes (and per page of the initial sync): what one
+  // watcher holds at most besides the message in flight.
+  int max_round_jobs = 1000;
+};
 
 // What the part-2 handlers use. References must outlive the service.
 struct JobViewsDeps {
@@ -33,13 +51,17 @@ struct JobViewsDeps {
   // Longest wait for metrics and cost in GetJobDashboard and CompareJobs
   // (wall time; the caller's deadline may cut it shorter).
   absl::Duration fetch_timeout = absl::Seconds(2);
-  // WatchJobs heartbeats when idle.
-  absl::Duration watch_heartbeat = absl::Seconds(15);
+  WatchLimits watch;
 };
 
 class JobViewsService : public v1::JobService::CallbackService {
  public:
-  explicit JobViewsService(JobViewsDeps deps) : deps_(deps) {}
+  explicit JobViewsService(JobViewsDeps deps);
+  ~JobViewsService() override;
+
+  // Ends every WatchJobs stream cleanly (server drain); later ones end at
+  // once.
+  void CloseWatches();
 
   grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* ctx,
                                      const v1::ListJobsRequest* req,
@@ -77,6 +99,7 @@ class JobViewsService : public v1::JobService::CallbackService {
                                      std::string_view field) const;
 
   JobViewsDeps deps_;
+  std::unique_ptr<JobWatches> watches_;
 };
 
 }  // namespace trainyard::jobs

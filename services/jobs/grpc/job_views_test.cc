@@ -15,8 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/cost/testing/cost_harness.h"
-#include "services/jobs/app/fake_clients.h"
-#include "services/jobs/jobs_module.h"
+#include "services/jobs/grpc/job_views_fixture.h"
 #include "services/metrics/testing/metrics_harness.h"
 #include "trainyard/jobs/v1/jobs.grpc.pb.h"
 
@@ -28,102 +27,6 @@ using ::testing::HasSubstr;
 using trainyard::testing::StatusIs;
 using trainyard::testing::TestServer;
 using namespace trainyard::jobs::testing;
-
-constexpr char kMasterKey[] =
-    "dHJhaW55YXJkLXRlc3QtbWFzdGVyLWtleS0wMTIzNDU2Nzg5YWJjZGVm";
-
-class JobViewsTest : public ::testing::Test {
- protected:
-  JobViewsTest() : server_(JobsColumnFamilies()) {}
-
-  // Builds job-control reading metrics and cost at these addresses (default:
-  // a closed port, i.e. both unavailable).
-  void Start(std::string metrics = "127.0.0.1:1",
-             std::string cost = "127.0.0.1:1") {
-    JobsConfig config;
-    config.webhook_master_key_file = server_.dir().Sub("master.key");
-    std::ofstream(config.webhook_master_key_file) << kMasterKey << "\n";
-    config.service_token_file = server_.dir().Sub("service.token");
-    std::ofstream(config.service_token_file)
-        << TestServer::TokenFor(auth::Role::kService) << "\n";
-    config.metrics_address = std::move(metrics);
-    config.cost_address = std::move(cost);
-    JobsOverrides o{&provider_, &scheduler_, &cost_, &metrics_, true, true};
-    o.on_engine = [this](Engine& e) { engine_ = &e; };
-    server::ServiceContext ctx = server_.Context();
-    auto module = BuildJobs(ctx, config, o);
-    ASSERT_OK(module.status());
-    module_ = *std::move(module);
-    ASSERT_OK(server_.Start());
-    server_.host().MarkServing();
-    stub_ = v1::JobService::NewStub(server_.Channel());
-  }
-
-  void TearDown() override { server_.Shutdown(); }
-
-  template <typename Req, typename Resp, typename Method>
-  absl::Status Call(auth::Role role, Method method, const Req& req,
-                    Resp* resp) {
-    grpc::ClientContext ctx;
-    TestServer::Authorize(ctx, role);
-    return FromGrpcStatus(((*stub_).*method)(&ctx, req, resp));
-  }
-
-  v1::Job Create(std::string name, auth::Role role = auth::Role::kEngineer,
-                 common::v1::GpuType gpu = common::v1::GPU_TYPE_A100_80GB) {
-    v1::CreateJobRequest req;
-    v1::JobSpec* s = req.mutable_spec();
-    s->set_display_name(name);
-    auto* c = s->mutable_config();
-    c->set_base_model("meta-llama/Meta-Llama-3-8B");
-    c->mutable_dataset()->set_uri("s3://data/x.jsonl");
-    c->mutable_dataset()->set_conversations(10000);
-    c->set_gpu_type(gpu);
-    v1::CreateJobResponse resp;
-    EXPECT_OK(Call(role, &v1::JobService::Stub::CreateJob, req, &resp));
-    return resp.job();
-  }
-
-  // What the cost refresh does to a job's copy: spend (and state) as given.
-  void SetCostAndState(const std::string& id, double dollars,
-                       common::v1::JobState state) {
-    internal::JobRecord r = *engine_->store().Get(id);
-    r.mutable_job()->mutable_cost()->mutable_spend()->set_micros(
-        static_cast<int64_t>(dollars * 1e6));
-    r.mutable_job()->set_state(state);
-    Commit c;
-    c.record = r;
-    ASSERT_OK(engine_->store().Write(c));
-  }
-
-  v1::ListJobsResponse List(const std::string& filter,
-                            const std::string& order = "",
-                            const std::string& keyword = "") {
-    v1::ListJobsRequest req;
-    req.set_filter(filter);
-    req.set_order_by(order);
-    req.set_keyword(keyword);
-    v1::ListJobsResponse resp;
-    EXPECT_OK(
-        Call(auth::Role::kViewer, &v1::JobService::Stub::ListJobs, req, &resp));
-    return resp;
-  }
-
-  static std::vector<std::string> Names(const v1::ListJobsResponse& r) {
-    std::vector<std::string> names;
-    for (const v1::Job& j : r.jobs()) names.push_back(j.spec().display_name());
-    return names;
-  }
-
-  TestServer server_;
-  FakeProvider provider_;
-  FakeScheduler scheduler_;
-  FakeCost cost_;
-  FakeMetrics metrics_;
-  Engine* engine_ = nullptr;
-  std::unique_ptr<server::ServiceModule> module_;
-  std::unique_ptr<v1::JobService::Stub> stub_;
-};
 
 TEST_F(JobViewsTest, R_LIST_01_ListJobsCarriesEveryColumnNewestFirst) {
   Start();
@@ -442,6 +345,64 @@ TEST_F(DashboardTest, R_DASH_07_OneCallWithCurveAndCostThenNotModified) {
   v1::GetJobDashboardResponse changed = Dashboard(job.job_id(), d.etag());
   EXPECT_FALSE(changed.not_modified());
   EXPECT_EQ(changed.loss_curve().series(0).points_size(), 3);
+}
+
+TEST_F(DashboardTest, R_DASH_08_LossCurvePngFromMetricsCurve) {
+  Start(Address(metrics_svc_.server_), Address(cost_svc_.server()));
+  v1::Job job = Create("Llama 3: support bot");
+  for (int i = 1; i <= 20; ++i) {
+    Report(job.job_id(), i, i * 10, absl::StrCat(2.0 - i * 0.05).c_str());
+  }
+  v1::ExportLossCurveImageRequest req;
+  req.set_job_id(job.job_id());
+  v1::ExportLossCurveImageResponse resp;
+  ASSERT_OK(Call(auth::Role::kViewer,
+                 &v1::JobService::Stub::ExportLossCurveImage, req, &resp));
+  EXPECT_EQ(resp.content_type(), "image/png");
+  EXPECT_EQ(resp.width(), 2000);
+  EXPECT_EQ(resp.height(), 1200);
+  EXPECT_THAT(resp.filename(),
+              ::testing::MatchesRegex(
+                  "llama-3-support-bot-loss-curve-[0-9]{8}-[0-9]{6}\\.png"));
+  ASSERT_GT(resp.png().size(), 24u);
+  EXPECT_EQ(resp.png().substr(1, 3), "PNG");
+  // IHDR width and height (big-endian).
+  auto be32 = [&](int at) {
+    const std::string& p = resp.png();
+    return (uint8_t(p[at]) << 24) | (uint8_t(p[at + 1]) << 16) |
+           (uint8_t(p[at + 2]) << 8) | uint8_t(p[at + 3]);
+  };
+  EXPECT_EQ(be32(16), 2000u);
+  EXPECT_EQ(be32(20), 1200u);
+  if (const char* out = std::getenv("TRAINYARD_KEEP_PNG")) {
+    std::ofstream(out, std::ios::binary) << resp.png();
+  }
+
+  req.set_width(100);
+  absl::Status s =
+      Call(auth::Role::kViewer, &v1::JobService::Stub::ExportLossCurveImage,
+           req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldViolations(s)[0].field, "width");
+  req.set_width(0);
+  req.set_start_step(50);
+  req.set_end_step(10);
+  s = Call(auth::Role::kViewer, &v1::JobService::Stub::ExportLossCurveImage,
+           req, &resp);
+  EXPECT_EQ(FieldViolations(s)[0].field, "start_step");
+}
+
+TEST_F(JobViewsTest, R_DASH_08_LossCurvePngNeedsMetrics) {
+  Start();  // metrics unreachable
+  v1::Job job = Create("alone");
+  v1::ExportLossCurveImageRequest req;
+  req.set_job_id(job.job_id());
+  v1::ExportLossCurveImageResponse resp;
+  absl::Status s =
+      Call(auth::Role::kViewer, &v1::JobService::Stub::ExportLossCurveImage,
+           req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(ErrorReason(s), "METRICS_UNAVAILABLE");
 }
 
 TEST_F(DashboardTest, R_DASH_09_FinishedJobIsNotLive) {

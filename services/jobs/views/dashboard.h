@@ -35,12 +35,17 @@ class DashboardSources {
       std::function<void(absl::StatusOr<metrics::v1::GetJobOverviewResponse>)>;
   using CostDone =
       std::function<void(absl::StatusOr<cost::v1::GetJobCostResponse>)>;
+  using CurveDone =
+      std::function<void(absl::StatusOr<metrics::v1::GetLossCurveResponse>)>;
 
   virtual ~DashboardSources() = default;
   virtual void Overview(const metrics::v1::GetJobOverviewRequest& request,
                         absl::Time deadline, OverviewDone done) = 0;
   virtual void Cost(const std::string& job_id, absl::Time deadline,
                     CostDone done) = 0;
+  // Metrics' GetLossCurve (the loss-curve image, R-DASH-08).
+  virtual void LossCurve(const metrics::v1::GetLossCurveRequest& request,
+                         absl::Time deadline, CurveDone done) = 0;
 };
 
 struct DashboardParts {

@@ -15,39 +15,49 @@ absl::StatusOr<std::unique_ptr<JobIndex>> JobIndex::Build(const JobStore& store,
   absl::MutexLock lock(&index->mu_);
   RETURN_IF_ERROR(store.ForEachJob([&](const internal::JobRecord& r) {
     index->mu_.AssertHeld();  // runs here, under `lock`
-    index->PutLocked(r);
+    index->PutLocked(r).reset();
   }));
   return index;
 }
 
-void JobIndex::PutLocked(const internal::JobRecord& record) {
+std::shared_ptr<const JobRow> JobIndex::PutLocked(
+    const internal::JobRecord& record) {
   const std::string& id = record.job().job_id();
   auto it = position_.find(id);
   if (record.deleted()) {
-    if (it == position_.end()) return;
+    if (it == position_.end()) return nullptr;
     const size_t at = it->second;
     position_.erase(it);
+    std::shared_ptr<const JobRow> old = std::move(rows_[at]);
     if (at + 1 != rows_.size()) {
       rows_[at] = std::move(rows_.back());
-      position_[rows_[at].job_id] = at;
+      position_[rows_[at]->job_id] = at;
     }
     rows_.pop_back();
-    return;
+    return old;
   }
+  auto row = std::make_shared<const JobRow>(MakeJobRow(record));
   if (it != position_.end()) {
-    rows_[it->second] = MakeJobRow(record);
-  } else {
-    position_.emplace(id, rows_.size());
-    rows_.push_back(MakeJobRow(record));
+    std::shared_ptr<const JobRow> old = std::move(rows_[it->second]);
+    rows_[it->second] = std::move(row);
+    return old;
   }
+  position_.emplace(id, rows_.size());
+  rows_.push_back(std::move(row));
+  return nullptr;
 }
 
 void JobIndex::Upsert(const internal::JobRecord& record) {
   {
     absl::MutexLock lock(&mu_);
-    PutLocked(record);
-    changes_.emplace_back(++last_seq_, record.job().job_id());
-    while (changes_.size() > kMaxChanges) changes_.pop_front();
+    std::shared_ptr<const JobRow> before = PutLocked(record);
+    std::shared_ptr<const JobRow> after;
+    auto it = position_.find(record.job().job_id());
+    if (it != position_.end()) after = rows_[it->second];
+    if (before != nullptr || after != nullptr) {
+      changes_.push_back({++last_seq_, std::move(before), std::move(after)});
+      while (changes_.size() > kMaxChanges) changes_.pop_front();
+    }
   }
   std::vector<std::shared_ptr<Listener>> listeners;
   {
@@ -66,10 +76,10 @@ JobIndex::Page JobIndex::Query(const JobQuery& query,
   std::optional<KeyView> cursor;
   if (after) cursor = after->view();
   absl::ReaderMutexLock lock(&mu_);
-  for (const JobRow& row : rows_) {
-    if (!Matches(query, row)) continue;
+  for (const std::shared_ptr<const JobRow>& row : rows_) {
+    if (!Matches(query, *row)) continue;
     ++page.total_size;
-    KeyView k = KeyOf(row, query.order.field, now_us);
+    KeyView k = KeyOf(*row, query.order.field, now_us);
     if (cursor && !SortLess(*cursor, k, desc)) continue;
     keys.push_back(k);
   }
@@ -88,9 +98,9 @@ std::vector<std::string> JobIndex::MatchingIds(const JobQuery& query,
   const bool desc = query.order.desc;
   std::vector<KeyView> keys;
   absl::ReaderMutexLock lock(&mu_);
-  for (const JobRow& row : rows_) {
-    if (Matches(query, row))
-      keys.push_back(KeyOf(row, query.order.field, now_us));
+  for (const std::shared_ptr<const JobRow>& row : rows_) {
+    if (Matches(query, *row))
+      keys.push_back(KeyOf(*row, query.order.field, now_us));
   }
   std::sort(keys.begin(), keys.end(),
             [desc](const KeyView& a, const KeyView& b) {
@@ -106,13 +116,13 @@ std::vector<JobIndex::Creator> JobIndex::Creators() const {
   absl::flat_hash_map<std::string, Creator> by_id;
   {
     absl::ReaderMutexLock lock(&mu_);
-    for (const JobRow& row : rows_) {
-      Creator& c = by_id[row.creator_id];
-      c.user_id = row.creator_id;
+    for (const std::shared_ptr<const JobRow>& row : rows_) {
+      Creator& c = by_id[row->creator_id];
+      c.user_id = row->creator_id;
       ++c.job_count;
-      if (row.create_us >= c.last_create_us) {
-        c.last_create_us = row.create_us;
-        c.display_name = row.creator_name;  // the newest job's name wins
+      if (row->create_us >= c.last_create_us) {
+        c.last_create_us = row->create_us;
+        c.display_name = row->creator_name;  // the newest job's name wins
       }
     }
   }
@@ -126,7 +136,7 @@ std::optional<JobRow> JobIndex::Row(const std::string& job_id) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = position_.find(job_id);
   if (it == position_.end()) return std::nullopt;
-  return rows_[it->second];
+  return *rows_[it->second];
 }
 
 size_t JobIndex::size() const {
@@ -139,23 +149,28 @@ uint64_t JobIndex::LastChange() const {
   return last_seq_;
 }
 
-std::optional<std::vector<std::string>> JobIndex::ChangedSince(
+std::optional<std::vector<JobIndex::Change>> JobIndex::ChangesSince(
     uint64_t seq, size_t max, uint64_t* upto) const {
   absl::ReaderMutexLock lock(&mu_);
   *upto = seq;
   if (seq > last_seq_) return std::nullopt;  // a token from the future
-  if (seq == last_seq_) return std::vector<std::string>{};
-  if (changes_.empty() || changes_.front().first > seq + 1) return std::nullopt;
+  if (seq == last_seq_) return std::vector<Change>{};
+  if (changes_.empty() || changes_.front().seq > seq + 1) return std::nullopt;
+  std::vector<Change> out;
+  absl::flat_hash_map<std::string_view, size_t> at;  // job id -> out index
   // Sequence numbers are consecutive: position by arithmetic.
-  size_t i = seq + 1 - changes_.front().first;
-  std::vector<std::string> ids;
-  absl::flat_hash_set<std::string_view> seen;
-  for (; i < changes_.size() && ids.size() < max; ++i) {
-    if (seen.insert(changes_[i].second).second)
-      ids.push_back(changes_[i].second);
-    *upto = changes_[i].first;
+  for (size_t i = seq + 1 - changes_.front().seq; i < changes_.size(); ++i) {
+    const LoggedChange& c = changes_[i];
+    auto [it, fresh] = at.try_emplace(c.job_id(), out.size());
+    if (fresh) {
+      if (out.size() == max) break;
+      out.push_back({c.job_id(), c.before, c.after});
+    } else {
+      out[it->second].after = c.after;
+    }
+    *upto = c.seq;
   }
-  return ids;
+  return out;
 }
 
 uint64_t JobIndex::AddListener(Listener listener) {

@@ -12,9 +12,12 @@
 // records from the store.
 //
 // Also the change log WatchJobs follows: every observed write gets a
-// sequence number; the last kMaxChanges are kept in memory, so a watcher
-// that falls further behind (or resumes after a restart: the log's epoch
-// changes) is told to reload.
+// sequence number and keeps the job's row before and after it (rows are
+// shared, immutable snapshots: a row superseded by a write lives on only in
+// the log), so a watcher can tell whether a job entered, left or stayed in
+// its view since the last change it saw. The last kMaxChanges are kept in
+// memory; a watcher that falls further behind (or resumes after a restart:
+// the log's epoch changes) is told to reload.
 //
 // Thread-safe: queries share a reader lock; updates take it exclusively.
 #pragma once
@@ -39,8 +42,9 @@ namespace trainyard::jobs {
 
 class JobIndex {
  public:
-  // Changes kept for watchers that fall behind.
-  static constexpr size_t kMaxChanges = 200000;
+  // Changes kept for watchers that fall behind (each holds the row it
+  // superseded: ~50 MB at most with 500-byte rows).
+  static constexpr size_t kMaxChanges = 100000;
 
   // Reads every record of `store`. `epoch` names this process's change log
   // (resume tokens of another epoch are refused).
@@ -83,11 +87,21 @@ class JobIndex {
   uint64_t epoch() const { return epoch_; }
   // Sequence number of the latest change (0: none yet).
   uint64_t LastChange() const;
-  // Job ids changed after `seq` (each once, oldest change first; at most
-  // `max`, with *upto set to the sequence number covered), or nullopt when
-  // changes after `seq` were dropped from the log.
-  std::optional<std::vector<std::string>> ChangedSince(uint64_t seq, size_t max,
-                                                       uint64_t* upto) const;
+  // What happened to one job between two points of the log.
+  struct Change {
+    std::string job_id;
+    // The row as of the start (null: the job did not exist yet) and as of
+    // the end (null: deleted).
+    std::shared_ptr<const JobRow> before;
+    std::shared_ptr<const JobRow> after;
+  };
+  // The jobs changed after `seq`, each once (coalesced), in the order of
+  // their first change: at most `max` jobs, with *upto set to the sequence
+  // number covered (before and after are as of `seq` and *upto). nullopt
+  // when changes after `seq` were dropped from the log (or `seq` is ahead of
+  // it).
+  std::optional<std::vector<Change>> ChangesSince(uint64_t seq, size_t max,
+                                                  uint64_t* upto) const;
 
   // Called (without locks held) after every change. Returns an id for
   // RemoveListener.
@@ -98,15 +112,25 @@ class JobIndex {
  private:
   explicit JobIndex(uint64_t epoch) : epoch_(epoch) {}
 
-  void PutLocked(const internal::JobRecord& record)
+  struct LoggedChange {
+    uint64_t seq;
+    std::shared_ptr<const JobRow> before;  // null: created by this change
+    std::shared_ptr<const JobRow> after;   // null: deleted by this change
+    const std::string& job_id() const {
+      return after ? after->job_id : before->job_id;
+    }
+  };
+
+  // Puts the record's row (or drops it) and returns the row it replaced.
+  std::shared_ptr<const JobRow> PutLocked(const internal::JobRecord& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const uint64_t epoch_;
   mutable absl::Mutex mu_;
-  std::vector<JobRow> rows_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<const JobRow>> rows_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, size_t> position_ ABSL_GUARDED_BY(mu_);
   uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
-  std::deque<std::pair<uint64_t, std::string>> changes_ ABSL_GUARDED_BY(mu_);
+  std::deque<LoggedChange> changes_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex listeners_mu_;
   uint64_t next_listener_ ABSL_GUARDED_BY(listeners_mu_) = 1;

@@ -234,19 +234,41 @@ TEST_F(JobIndexTest, R_LIST_02_FilterErrorsNamePositionAndToken) {
   EXPECT_EQ(FieldViolations(s)[0].field, "keyword");
 }
 
-TEST_F(JobIndexTest, R_LIST_07_ChangeLogCoalescesAndForgetsTheOldest) {
+TEST_F(JobIndexTest, R_LIST_07_ChangeLogCoalescesWithRowsBeforeAndAfter) {
   Rebuild();
   Put({.id = "a", .created = 1});
   Put({.id = "b", .created = 2});
-  Put({.id = "a", .created = 1});
+  Put({.id = "a", .name = "renamed", .created = 1});
   uint64_t upto = 0;
-  auto changed = index_->ChangedSince(0, 10, &upto);
+  auto changed = index_->ChangesSince(0, 10, &upto);
   ASSERT_TRUE(changed.has_value());
-  EXPECT_THAT(*changed, ElementsAre("a", "b"));
+  ASSERT_EQ(changed->size(), 2u);
+  EXPECT_EQ((*changed)[0].job_id, "a");
+  EXPECT_EQ((*changed)[0].before, nullptr);  // created after seq 0
+  EXPECT_EQ((*changed)[0].after->name_folded, "renamed");
+  EXPECT_EQ((*changed)[1].job_id, "b");
   EXPECT_EQ(upto, 3u);
-  changed = index_->ChangedSince(2, 10, &upto);
-  EXPECT_THAT(*changed, ElementsAre("a"));
-  EXPECT_FALSE(index_->ChangedSince(99, 10, &upto).has_value());
+  changed = index_->ChangesSince(2, 10, &upto);
+  ASSERT_EQ(changed->size(), 1u);
+  EXPECT_EQ((*changed)[0].before->name_folded, "");
+  EXPECT_EQ((*changed)[0].after->name_folded, "renamed");
+  // At most `max` jobs: the round stops before the next job's first change.
+  changed = index_->ChangesSince(0, 1, &upto);
+  ASSERT_EQ(changed->size(), 1u);
+  EXPECT_EQ(upto, 1u);
+  EXPECT_EQ((*changed)[0].after->name_folded, "");  // as of seq 1
+  EXPECT_FALSE(index_->ChangesSince(99, 10, &upto).has_value());
+
+  // A deletion leaves the row it removed as `before`, no `after`.
+  internal::JobRecord gone = Record({.id = "b", .created = 2});
+  gone.set_deleted(true);
+  Commit c;
+  c.record = gone;
+  ASSERT_OK(store_->Write(c));
+  changed = index_->ChangesSince(3, 10, &upto);
+  ASSERT_EQ(changed->size(), 1u);
+  EXPECT_NE((*changed)[0].before, nullptr);
+  EXPECT_EQ((*changed)[0].after, nullptr);
 }
 
 }  // namespace
