@@ -102,7 +102,10 @@ class JobsModule final : public server::ServiceModule {
       });
     }
     if (overrides.on_engine) overrides.on_engine(engine_);
+    store_->AddObserver([w = &service_->waiters()](
+                            const internal::JobRecord& r) { w->Observe(r); });
     ctx.host.OnDrain([this] {
+      service_->waiters().Stop();
       followers_->Stop();
       runner_->Stop();
     });
