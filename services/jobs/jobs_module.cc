@@ -7,6 +7,7 @@
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 #include "common/webhook/master_key.h"
+#include "services/jobs/app/copy_refresher.h"
 #include "services/jobs/app/effect_runner.h"
 #include "services/jobs/app/engine.h"
 #include "services/jobs/app/grpc_clients.h"
@@ -86,9 +87,27 @@ class JobsModule final : public server::ServiceModule {
         overrides.metrics ? *overrides.metrics : *metrics_, notifier_, ro);
     followers_ = std::make_unique<StreamFollowers>(engine_, channels_,
                                                    call_options_, ctx.logger);
+    // Progress and cost copies (app/copy_refresher.h); no other thread
+    // uses the store yet, so the observer can still be added.
+    refresher_ = std::make_unique<CopyRefresher>(
+        engine_, overrides.metrics ? *overrides.metrics : *metrics_, cost);
+    store_->AddObserver([r = refresher_.get()](const internal::JobRecord& rec) {
+      r->Observe(rec);
+    });
+    if (!overrides.no_runner_thread) {
+      ctx.host.Every(config.copy_refresh_interval, [this] {
+        absl::Status s = refresher_->RefreshOnce();
+        if (!s.ok()) {
+          logger_.Debug("copies.refresh_failed", {{"error", s.ToString()}});
+        }
+      });
+    }
     if (overrides.on_engine) overrides.on_engine(engine_);
+    store_->AddObserver([w = &service_->waiters()](
+                            const internal::JobRecord& r) { w->Observe(r); });
     ctx.host.OnDrain([this] {
       service_->CloseWatches();
+      service_->waiters().Stop();
       followers_->Stop();
       runner_->Stop();
     });
@@ -137,6 +156,7 @@ class JobsModule final : public server::ServiceModule {
   std::unique_ptr<MetricsClient> metrics_;
   std::unique_ptr<EffectRunner> runner_;
   std::unique_ptr<StreamFollowers> followers_;
+  std::unique_ptr<CopyRefresher> refresher_;
 };
 
 }  // namespace
@@ -177,6 +197,12 @@ void AddJobsFlags(config::FlagSet& flags, JobsConfig* c) {
   flags.AddDuration("call_timeout",
                     "deadline of each call to another service or the provider",
                     &c->call_timeout);
+  flags
+      .AddDuration("copy_refresh_interval",
+                   "wall time between refreshes of the jobs' progress and "
+                   "cost copies from metrics and cost",
+                   &c->copy_refresh_interval)
+      .Range(0.01, 3600);
   flags.AddDuration("provision_timeout",
                     "no pod after this long: FAILED NO_CAPACITY",
                     &c->lifecycle.provision_timeout);

@@ -42,6 +42,8 @@ struct JobsConfig {
   absl::Duration pod_poll_interval = absl::Seconds(10);
   // Deadline of each call to another service or the provider (wall time).
   absl::Duration call_timeout = absl::Seconds(10);
+  // Wall time between refreshes of the jobs' progress and cost copies.
+  absl::Duration copy_refresh_interval = absl::Seconds(2);
   LifecycleOptions lifecycle;
 };
 
@@ -57,7 +59,8 @@ struct JobsOverrides {
   MetricsClient* metrics = nullptr;
   // Do not follow the three streams (tests feed inputs themselves).
   bool no_streams = false;
-  // Do not start the effect runner's thread (tests run it by hand).
+  // Do not start the effect runner's thread nor the copies' refresh (tests
+  // run them by hand).
   bool no_runner_thread = false;
   // Called once with the engine (a test's fake scheduler assigns slots
   // through it).

@@ -30,6 +30,7 @@ namespace {
 
 namespace v1 = ::trainyard::common::v1;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // The last `n` characters of the suite's logs, for failure messages.
 std::string Tail(const Suite& suite, size_t n = 6000) {
@@ -306,6 +307,31 @@ TEST(Journeys, R_X_08_J1_SubmitWaitCompletesWithStagesCurveCostAndStory) {
   CliResult c = suite.Yardctl({"cost", id}, "viewer");
   EXPECT_EQ(c.exit_code, 0) << c.err;
   EXPECT_THAT(c.out, HasSubstr(", final"));
+
+  // R-LIST-01, R-LIST-07: job-control's copies. Right after --wait the job
+  // shows every step done and the cost copied while it ran; then the final
+  // figure, equal to cost's.
+  CliResult got = suite.Yardctl({"get", id}, "viewer");
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_THAT(got.out, HasSubstr("step 20/20 (100.0%)"));
+  EXPECT_THAT(got.out, Not(HasSubstr("spend -"))) << got.out;
+  jobs::v1::Job copied = WaitForJob(
+      suite, id, [](const jobs::v1::Job& j) { return j.cost().final(); });
+  EXPECT_TRUE(copied.cost().final());
+  EXPECT_EQ(copied.cost().spend().micros(), cost.cost().spend().micros());
+  EXPECT_EQ(copied.cost().estimate().low().micros(),
+            cost.cost().estimate().low().micros());
+  EXPECT_DOUBLE_EQ(copied.progress().percent(), 100);
+  CliResult list = suite.Yardctl({"list", "-o", "csv"}, "viewer");
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  std::vector<std::string> lines =
+      absl::StrSplit(list.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << list.out;
+  // ...,PROGRESS,COST: "100%,$0.42".
+  std::vector<std::string> fields = absl::StrSplit(lines[1], ',');
+  ASSERT_GE(fields.size(), 2u);
+  EXPECT_EQ(fields[fields.size() - 2], "100%") << list.out;
+  EXPECT_EQ(fields.back().substr(0, 1), "$") << list.out;
 
   // The story, in order, gapless.
   std::vector<metrics::v1::Event> events = AllEvents(suite, id);

@@ -124,7 +124,8 @@ absl::Status Suite::Start() {
                     metrics->admin_port),
        "--webhook_master_key_file=" + dir_.Sub("master.key"),
        "--start_timeout=100h", "--provision_timeout=100h",
-       "--pause_timeout=100h", "--stall_fail_after=100h"});
+       "--pause_timeout=100h", "--stall_fail_after=100h",
+       "--copy_refresh_interval=250ms"});
   if (absl::Status s = StartService(*jobs); !s.ok()) return s;
 
   std::ofstream conf(dir_.Sub("yardctl.conf"));

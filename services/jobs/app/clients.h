@@ -47,6 +47,9 @@ class CostClient {
   // The estimate of a configuration from a step (ResumeJob's preview).
   virtual absl::StatusOr<cost::v1::CostEstimate> EstimateCost(
       const cost::v1::EstimateCostRequest& r) = 0;
+  // Cost summaries of 1..500 jobs, in request order (the list's copies).
+  virtual absl::StatusOr<std::vector<common::v1::CostSummary>> BatchGetJobCosts(
+      const std::vector<std::string>& job_ids) = 0;
 };
 
 class MetricsClient {
@@ -58,6 +61,9 @@ class MetricsClient {
   // The job_seq of the job's latest event.
   virtual absl::StatusOr<uint64_t> LatestJobSeq(const std::string& job_id) = 0;
   virtual absl::Status DeleteJobData(const std::string& job_id) = 0;
+  // Progress of 1..500 jobs, in request order (the list's copies).
+  virtual absl::StatusOr<std::vector<common::v1::Progress>> BatchGetProgress(
+      const std::vector<std::string>& job_ids) = 0;
 };
 
 // Delivers job notifications (common/notify when it exists; a log line now).

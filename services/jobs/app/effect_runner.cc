@@ -9,6 +9,7 @@
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "common/webhook/signature.h"
+#include "services/jobs/domain/copies.h"
 #include "services/jobs/provider/pod_env.h"
 
 namespace trainyard::jobs {
@@ -202,9 +203,14 @@ absl::Status EffectRunner::Execute(const OutboxEntry& entry) {
       }
       return engine_.Complete(std::move(done));
     }
-    case internal::Effect::kFinalizeCost:
-      RETURN_IF_ERROR(cost_.FinalizeJobCost(e.finalize_cost()).status());
-      return engine_.Complete(std::move(done));
+    case internal::Effect::kFinalizeCost: {
+      // The answer fixes the job's cost copy (domain/copies.h).
+      ASSIGN_OR_RETURN(cost::v1::FinalizeJobCostResponse final_cost,
+                       cost_.FinalizeJobCost(e.finalize_cost()));
+      CopyRefresh copy;
+      if (final_cost.has_cost()) copy.cost = SummaryOf(final_cost.cost());
+      return engine_.Apply(job, copy, std::move(done)).status();
+    }
     case internal::Effect::kSetBudget:
       RETURN_IF_ERROR(cost_.SetJobBudget(e.set_budget()));
       return engine_.Complete(std::move(done));

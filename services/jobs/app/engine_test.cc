@@ -11,11 +11,14 @@
 #include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
 #include "common/time/clock.h"
+#include "common/time/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/jobs/app/copy_refresher.h"
 #include "services/jobs/app/effect_runner.h"
 #include "services/jobs/app/fake_clients.h"
 #include "services/jobs/domain/job_spec.h"
+#include "services/jobs/views/job_index.h"
 
 namespace trainyard::jobs {
 namespace {
@@ -231,6 +234,118 @@ TEST_F(EngineTest, TimersFireOnTheSuiteClock) {
   runner_->TickOnce();
   EXPECT_EQ(Get(id).job().state(), common::v1::JOB_STATE_FAILED);
   EXPECT_EQ(Get(id).job().failure().code(), "NO_CAPACITY");
+}
+
+// The list's copies (app/copy_refresher.h): refreshed from metrics and cost
+// in batches, written only when a figure changed, seen by the jobs list
+// index (filter and sort by cost), fixed by FinalizeJobCost's answer.
+TEST_F(EngineTest, R_LIST_07_CopiesRefreshFromMetricsAndCostIntoTheList) {
+  auto index = JobIndex::Build(*store_, 1);
+  ASSERT_OK(index.status());
+  store_->AddObserver(
+      [i = index->get()](const internal::JobRecord& r) { i->Upsert(r); });
+  CopyRefresher refresher(*engine_, metrics_, cost_);
+  store_->AddObserver(
+      [&refresher](const internal::JobRecord& r) { refresher.Observe(r); });
+  auto a = engine_->Create(Spec(), Ana(), "req-a");
+  auto b = engine_->Create(Spec(), Ana(), "req-b");
+  ASSERT_OK(a.status());
+  ASSERT_OK(b.status());
+  const std::string ida = a->job().job_id(), idb = b->job().job_id();
+  const std::string etag = a->job().etag();
+  auto progress = [&](const std::string& id, int64_t step, bool final) {
+    common::v1::Progress p;
+    p.set_job_id(id);
+    p.set_step(step);
+    p.set_total_steps(300);
+    p.set_percent(100.0 * step / 300);
+    p.set_stage(common::v1::STAGE_TRAINING);
+    p.set_job_state(common::v1::JOB_STATE_TRAINING);
+    p.set_final(final);
+    *p.mutable_as_of() = ToProto(suite_.Now());
+    return p;
+  };
+  auto cost = [&](const std::string& id, int64_t dollars) {
+    common::v1::CostSummary c;
+    c.set_job_id(id);
+    c.mutable_spend()->set_currency_code("USD");
+    c.mutable_spend()->set_micros(dollars * 1'000'000);
+    c.mutable_estimate()->mutable_low()->set_micros(45'000'000);
+    *c.mutable_as_of() = ToProto(suite_.Now());
+    return c;
+  };
+  metrics_.progress[ida] = progress(ida, 150, false);
+  cost_.summaries[ida] = cost(ida, 60);
+  cost_.summaries[idb] = cost(idb, 10);
+  ASSERT_OK(refresher.RefreshOnce());
+  EXPECT_THAT(metrics_.calls(), Contains("BatchGetProgress 2"));
+  EXPECT_THAT(cost_.calls(), Contains("BatchGetJobCosts 2"));
+  internal::JobRecord ra = Get(ida);
+  EXPECT_EQ(ra.job().progress().step(), 150);
+  EXPECT_DOUBLE_EQ(ra.job().progress().percent(), 50);
+  EXPECT_EQ(ra.job().cost().spend().micros(), 60'000'000);
+  EXPECT_EQ(ra.job().etag(), etag);
+  // b: metrics does not know it yet; its cost is copied.
+  EXPECT_EQ(Get(idb).job().progress().step(), 0);
+  EXPECT_EQ(Get(idb).job().cost().spend().micros(), 10'000'000);
+
+  // The list filters and sorts by the copies.
+  const int64_t now_us = absl::ToUnixMicros(suite_.Now());
+  auto over50 = ParseJobQuery("cost > 50", "", "cost desc");
+  ASSERT_OK(over50.status());
+  EXPECT_THAT((*index)->Query(*over50, std::nullopt, 10, now_us).job_ids,
+              ElementsAre(ida));
+  auto by_cost = ParseJobQuery("", "", "cost asc");
+  ASSERT_OK(by_cost.status());
+  EXPECT_THAT((*index)->Query(*by_cost, std::nullopt, 10, now_us).job_ids,
+              ElementsAre(idb, ida));
+
+  // Same figures a round later (as_of moved): nothing is written.
+  suite_.Advance(absl::Seconds(2));
+  const uint64_t changes = (*index)->LastChange();
+  metrics_.progress[ida] = progress(ida, 150, false);
+  ASSERT_OK(refresher.RefreshOnce());
+  EXPECT_EQ((*index)->LastChange(), changes);
+
+  // The end fixes the figures: cancel a (queued), FinalizeJobCost answers
+  // its final cost; metrics' final progress fixes the step.
+  CancelCommand c;
+  c.actor = Ana();
+  c.reason = v1::CANCEL_REASON_TESTING;
+  ASSERT_OK(engine_->Apply(ida, c).status());
+  cost_.final_tracker.set_job_id(ida);
+  cost_.final_tracker.mutable_spend()->set_micros(61'000'000);
+  cost_.final_tracker.set_final(true);
+  Drain();
+  ra = Get(ida);
+  EXPECT_TRUE(ra.job().cost().final());
+  EXPECT_EQ(ra.job().cost().spend().micros(), 61'000'000);
+  EXPECT_EQ(refresher.tracked(), 2u);  // a's progress is not final yet
+  metrics_.progress[ida] = progress(ida, 150, true);
+  ASSERT_OK(refresher.RefreshOnce());
+  EXPECT_TRUE(Get(ida).progress_final());
+  EXPECT_EQ(refresher.tracked(), 1u);
+  // Fixed: later answers change nothing.
+  cost_.summaries[ida] = cost(ida, 70);
+  ASSERT_OK(refresher.RefreshOnce());
+  EXPECT_EQ(Get(ida).job().cost().spend().micros(), 61'000'000);
+}
+
+TEST_F(EngineTest, R_LIST_07_CopiesRefreshWhileOneServiceIsDown) {
+  CopyRefresher refresher(*engine_, metrics_, cost_);
+  auto a = engine_->Create(Spec(), Ana(), "req-a");
+  ASSERT_OK(a.status());
+  const std::string id = a->job().job_id();
+  common::v1::CostSummary c;
+  c.set_job_id(id);
+  c.mutable_spend()->set_micros(5'000'000);
+  cost_.summaries[id] = c;
+  metrics_.Fail(absl::UnavailableError("metrics down"));
+  // Seeded from the store on the first round (the job predates it).
+  EXPECT_THAT(refresher.RefreshOnce(),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(refresher.tracked(), 1u);
+  EXPECT_EQ(Get(id).job().cost().spend().micros(), 5'000'000);
 }
 
 }  // namespace

@@ -80,7 +80,10 @@ class FakeCost : public CostClient, public Failing {
       const cost::v1::FinalizeJobCostRequest& r) override {
     absl::Status s = Record(absl::StrCat("FinalizeJobCost ", r.job_id()));
     if (!s.ok()) return s;
-    return cost::v1::FinalizeJobCostResponse();
+    cost::v1::FinalizeJobCostResponse resp;
+    *resp.mutable_cost() = final_tracker;
+    *resp.mutable_final_cost() = final_tracker.spend();
+    return resp;
   }
   absl::Status SetJobBudget(const cost::v1::SetJobBudgetRequest& r) override {
     return Record(absl::StrCat("SetJobBudget ", r.job_id()));
@@ -96,8 +99,27 @@ class FakeCost : public CostClient, public Failing {
     last_estimate_request = r;
     return estimate;
   }
+  // Answers the summaries in `summaries` (only job_id for the others).
+  absl::StatusOr<std::vector<common::v1::CostSummary>> BatchGetJobCosts(
+      const std::vector<std::string>& job_ids) override {
+    absl::Status s = Record(absl::StrCat("BatchGetJobCosts ", job_ids.size()));
+    if (!s.ok()) return s;
+    std::vector<common::v1::CostSummary> out;
+    for (const std::string& id : job_ids) {
+      auto it = summaries.find(id);
+      if (it != summaries.end()) {
+        out.push_back(it->second);
+      } else {
+        out.emplace_back().set_job_id(id);
+      }
+    }
+    return out;
+  }
   cost::v1::CostEstimate estimate;
   cost::v1::EstimateCostRequest last_estimate_request;
+  // BatchGetJobCosts' answers by job id; FinalizeJobCost's tracker.
+  std::map<std::string, common::v1::CostSummary> summaries;
+  common::v1::CostTracker final_tracker;
 };
 
 class FakeMetrics : public MetricsClient, public Failing {
@@ -111,7 +133,24 @@ class FakeMetrics : public MetricsClient, public Failing {
   absl::Status DeleteJobData(const std::string& job_id) override {
     return Record(absl::StrCat("DeleteJobData ", job_id));
   }
+  // Answers the figures in `progress` (only job_id for the others).
+  absl::StatusOr<std::vector<common::v1::Progress>> BatchGetProgress(
+      const std::vector<std::string>& job_ids) override {
+    absl::Status s = Record(absl::StrCat("BatchGetProgress ", job_ids.size()));
+    if (!s.ok()) return s;
+    std::vector<common::v1::Progress> out;
+    for (const std::string& id : job_ids) {
+      auto it = progress.find(id);
+      if (it != progress.end()) {
+        out.push_back(it->second);
+      } else {
+        out.emplace_back().set_job_id(id);
+      }
+    }
+    return out;
+  }
   uint64_t latest_job_seq = 0;
+  std::map<std::string, common::v1::Progress> progress;
 };
 
 class FakeNotifier : public Notifier, public Failing {

@@ -89,6 +89,18 @@ absl::StatusOr<cost::v1::CostEstimate> GrpcCostClient::EstimateCost(
   return resp.estimate();
 }
 
+absl::StatusOr<std::vector<common::v1::CostSummary>>
+GrpcCostClient::BatchGetJobCosts(const std::vector<std::string>& job_ids) {
+  cost::v1::BatchGetJobCostsRequest req;
+  for (const std::string& id : job_ids) req.add_job_ids(id);
+  cost::v1::BatchGetJobCostsResponse resp;
+  RETURN_IF_ERROR(Call(stub_.get(),
+                       &cost::v1::CostService::Stub::BatchGetJobCosts, options_,
+                       req, &resp));
+  return std::vector<common::v1::CostSummary>(resp.costs().begin(),
+                                              resp.costs().end());
+}
+
 absl::StatusOr<std::string> GrpcCostClient::OpenMeter(
     const cost::v1::OpenMeterRequest& r) {
   cost::v1::OpenMeterResponse resp;
@@ -166,6 +178,18 @@ absl::Status GrpcMetricsClient::DeleteJobData(const std::string& job_id) {
   metrics::v1::DeleteJobDataResponse resp;
   return Call(stub_.get(), &metrics::v1::MetricsService::Stub::DeleteJobData,
               options_, req, &resp);
+}
+
+absl::StatusOr<std::vector<common::v1::Progress>>
+GrpcMetricsClient::BatchGetProgress(const std::vector<std::string>& job_ids) {
+  metrics::v1::BatchGetProgressRequest req;
+  for (const std::string& id : job_ids) req.add_job_ids(id);
+  metrics::v1::BatchGetProgressResponse resp;
+  RETURN_IF_ERROR(Call(stub_.get(),
+                       &metrics::v1::MetricsService::Stub::BatchGetProgress,
+                       options_, req, &resp));
+  return std::vector<common::v1::Progress>(resp.progress().begin(),
+                                           resp.progress().end());
 }
 
 absl::Status LogNotifier::Notify(const v1::Job& job,

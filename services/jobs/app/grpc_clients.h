@@ -58,6 +58,8 @@ class GrpcCostClient final : public CostClient {
   absl::Status DeleteJobData(const cost::v1::DeleteJobDataRequest& r) override;
   absl::StatusOr<cost::v1::CostEstimate> EstimateCost(
       const cost::v1::EstimateCostRequest& r) override;
+  absl::StatusOr<std::vector<common::v1::CostSummary>> BatchGetJobCosts(
+      const std::vector<std::string>& job_ids) override;
 
  private:
   std::unique_ptr<cost::v1::CostService::Stub> stub_;
@@ -70,6 +72,8 @@ class GrpcMetricsClient final : public MetricsClient {
   absl::Status IngestEvent(const metrics::v1::IngestEvent& e) override;
   absl::StatusOr<uint64_t> LatestJobSeq(const std::string& job_id) override;
   absl::Status DeleteJobData(const std::string& job_id) override;
+  absl::StatusOr<std::vector<common::v1::Progress>> BatchGetProgress(
+      const std::vector<std::string>& job_ids) override;
 
  private:
   std::unique_ptr<metrics::v1::MetricsService::Stub> stub_;

@@ -9,6 +9,7 @@
 #include "common/status/errors.h"
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
+#include "services/jobs/domain/copies.h"
 #include "services/jobs/domain/transition_builder.h"
 
 namespace trainyard::jobs {
@@ -157,6 +158,7 @@ class Lifecycle {
     const int64_t step =
         from_checkpoint ? b_.record().last_checkpoint().step() : 0;
     j.clear_end_time();
+    ReopenCopies(b_.record());
     b_.record().set_recoveries(0);
     b_.NextAttempt(step);
     b_.RegisterCost(step);  // reopens the cost (clears `final`)
@@ -399,6 +401,12 @@ class Lifecycle {
       default:
         break;
     }
+    return absl::OkStatus();
+  }
+
+  absl::Status operator()(const CopyRefresh& in) {
+    if (in.progress) CopyProgress(b_.record(), *in.progress);
+    if (in.cost) CopyCost(b_.record(), *in.cost);
     return absl::OkStatus();
   }
 
@@ -716,6 +724,7 @@ class Lifecycle {
     const JobState s = b_.state();
     if (st.stage() == common::v1::STAGE_UNSPECIFIED) return;
     r.set_stage(st.stage());
+    if (!r.progress_final()) b_.job().mutable_progress()->set_stage(st.stage());
     if (st.stage() == common::v1::STAGE_FINALIZATION &&
         st.stage_progress() >= 100) {
       r.set_finalization_done(true);
@@ -881,6 +890,7 @@ class Lifecycle {
                     j.mutable_artifacts()->rend());
       }
     }
+    CompleteProgress(r, b_.now());
     b_.SetState(common::v1::JOB_STATE_COMPLETED, SystemActor(), "",
                 "Completed");
     b_.Audit(v1::AUDIT_ACTION_COMPLETED, SystemActor(),

@@ -158,12 +158,18 @@ struct BudgetAlertInput {
 };
 // Time passed: timeouts, back-offs and re-DELETEs that are due fire.
 struct TimerTick {};
+// Fresh figures for the job's progress and cost copies (domain/copies.h):
+// a periodic refresh, or FinalizeJobCost's answer.
+struct CopyRefresh {
+  std::optional<common::v1::Progress> progress;
+  std::optional<common::v1::CostSummary> cost;
+};
 
 using Input =
     std::variant<CancelCommand, PauseCommand, ResumeCommand, RetryCommand,
                  DeleteCommand, UpdateCommand, AssignmentInput, EventInput,
                  PodObservation, CreatePodResult, RemoveFromQueueResult,
-                 MeterOpened, BudgetAlertInput, TimerTick>;
+                 MeterOpened, BudgetAlertInput, TimerTick, CopyRefresh>;
 
 // The result of one input.
 struct Transition {

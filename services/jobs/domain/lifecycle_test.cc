@@ -13,6 +13,7 @@
 #include "common/time/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/jobs/domain/copies.h"
 #include "services/jobs/domain/job_spec.h"
 
 namespace trainyard::jobs {
@@ -887,6 +888,135 @@ TEST_F(LifecycleTest, ProjectJobTicksDurationAndActiveTime) {
   v1::Job j = ProjectJob(rec_, clock_.Now());
   EXPECT_EQ(FromProto(j.duration()), absl::Minutes(10));
   EXPECT_EQ(FromProto(j.active_time()), absl::Minutes(10));
+}
+
+// ---- the list's copies of progress and cost (domain/copies.h) ----------
+
+common::v1::Progress MetricsProgress(int64_t step, int64_t total,
+                                     absl::Time as_of, bool final = false) {
+  common::v1::Progress p;
+  p.set_job_id("j1");
+  p.set_step(step);
+  p.set_total_steps(total);
+  p.set_percent(100.0 * step / total);
+  p.set_stage(common::v1::STAGE_TRAINING);
+  p.set_job_state(final ? common::v1::JOB_STATE_FAILED
+                        : common::v1::JOB_STATE_TRAINING);
+  p.set_final(final);
+  p.set_stalled(!final);
+  *p.mutable_estimated_remaining() = ToProto(absl::Minutes(5));
+  *p.mutable_as_of() = ToProto(as_of);
+  return p;
+}
+
+common::v1::CostSummary CostOf(int64_t spend_micros, bool final,
+                               absl::Time as_of) {
+  common::v1::CostSummary c;
+  c.set_job_id("j1");
+  c.mutable_spend()->set_currency_code("USD");
+  c.mutable_spend()->set_micros(spend_micros);
+  c.mutable_estimate()->mutable_low()->set_micros(45'000'000);
+  c.mutable_estimate()->mutable_high()->set_micros(55'000'000);
+  c.set_level(common::v1::COST_LEVEL_GREEN);
+  c.set_final(final);
+  *c.mutable_as_of() = ToProto(as_of);
+  return c;
+}
+
+TEST_F(LifecycleTest, R_LIST_07_ProgressCopyFollowsMetricsAndKeepsTheEtag) {
+  ToTraining();
+  const std::string etag = rec_.job().etag();
+  EXPECT_EQ(rec_.job().progress().stage(), common::v1::STAGE_TRAINING);
+  Do(CopyRefresh{MetricsProgress(600, 1500, clock_.Now()), std::nullopt});
+  EXPECT_TRUE(last_.changed);
+  EXPECT_EQ(rec_.job().progress().step(), 600);
+  EXPECT_EQ(rec_.job().progress().total_steps(), 1500);
+  EXPECT_DOUBLE_EQ(rec_.job().progress().percent(), 40);
+  EXPECT_TRUE(rec_.job().progress().stalled());
+  EXPECT_EQ(rec_.job().etag(), etag);  // a copy is not a change of the job
+  EXPECT_TRUE(last_.effects.empty());
+  EXPECT_TRUE(last_.audit.empty());
+  // Same figures later: nothing to write.
+  clock_.Advance(absl::Seconds(2));
+  Do(CopyRefresh{MetricsProgress(600, 1500, clock_.Now()), std::nullopt});
+  EXPECT_FALSE(last_.changed);
+  // A job metrics does not know yet (only job_id) keeps its copy.
+  common::v1::Progress unknown;
+  unknown.set_job_id("j1");
+  Do(CopyRefresh{unknown, std::nullopt});
+  EXPECT_EQ(rec_.job().progress().step(), 600);
+  EXPECT_TRUE(NeedsCopyRefresh(rec_));
+}
+
+TEST_F(LifecycleTest, R_LIST_07_CompletedJobShowsEveryStepDone) {
+  ToTraining();
+  Do(CopyRefresh{MetricsProgress(1490, 1500, clock_.Now()), std::nullopt});
+  Status(common::v1::STAGE_FINALIZATION, 100);
+  Observe(Phase::kExited, "completed", seq_);
+  ASSERT_EQ(state(), common::v1::JOB_STATE_COMPLETED);
+  const auto& p = rec_.job().progress();
+  EXPECT_EQ(p.step(), 1500);
+  EXPECT_EQ(p.total_steps(), 1500);
+  EXPECT_DOUBLE_EQ(p.percent(), 100);
+  EXPECT_EQ(p.epoch(), p.total_epochs());
+  EXPECT_EQ(p.stage(), common::v1::STAGE_FINALIZATION);
+  EXPECT_FALSE(p.has_estimated_remaining());
+  EXPECT_TRUE(rec_.progress_final());
+  // A late refresh changes nothing.
+  Do(CopyRefresh{MetricsProgress(1490, 1500, clock_.Now()), std::nullopt});
+  EXPECT_EQ(rec_.job().progress().step(), 1500);
+  // Until the final cost comes, the job is still refreshed.
+  EXPECT_TRUE(NeedsCopyRefresh(rec_));
+  Do(CopyRefresh{std::nullopt, CostOf(49'000'000, true, clock_.Now())});
+  EXPECT_FALSE(NeedsCopyRefresh(rec_));
+}
+
+TEST_F(LifecycleTest, R_LIST_07_FailedJobKeepsItsLastStepOnceMetricsIsFinal) {
+  ToTraining();
+  Error("CUDA_OOM");
+  ASSERT_EQ(state(), common::v1::JOB_STATE_FAILED);
+  // Metrics has not taken the FAILED event yet: copied, not fixed.
+  Do(CopyRefresh{MetricsProgress(700, 1500, clock_.Now()), std::nullopt});
+  EXPECT_EQ(rec_.job().progress().step(), 700);
+  EXPECT_FALSE(rec_.job().progress().stalled());
+  EXPECT_FALSE(rec_.job().progress().has_estimated_remaining());
+  EXPECT_FALSE(rec_.progress_final());
+  Do(CopyRefresh{MetricsProgress(712, 1500, clock_.Now(), true), std::nullopt});
+  EXPECT_EQ(rec_.job().progress().step(), 712);
+  EXPECT_TRUE(rec_.progress_final());
+  Do(CopyRefresh{MetricsProgress(0, 1500, clock_.Now(), true), std::nullopt});
+  EXPECT_EQ(rec_.job().progress().step(), 712);
+  // A retry reopens both copies.
+  Do(CopyRefresh{std::nullopt, CostOf(20'000'000, true, clock_.Now())});
+  RetryCommand retry;
+  retry.from_stage = common::v1::STAGE_TRAINING;
+  Do(retry);
+  EXPECT_FALSE(rec_.progress_final());
+  EXPECT_FALSE(rec_.job().cost().final());
+  EXPECT_TRUE(NeedsCopyRefresh(rec_));
+}
+
+TEST_F(LifecycleTest, R_LIST_02_CostCopyRefreshesUntilTheFinalFigure) {
+  ToTraining();
+  Do(CopyRefresh{std::nullopt, CostOf(10'000'000, false, clock_.Now())});
+  EXPECT_EQ(rec_.job().cost().spend().micros(), 10'000'000);
+  EXPECT_EQ(rec_.job().cost().estimate().low().micros(), 45'000'000);
+  // A final figure while the job runs is a stale answer: ignored.
+  Do(CopyRefresh{std::nullopt, CostOf(11'000'000, true, clock_.Now())});
+  EXPECT_EQ(rec_.job().cost().spend().micros(), 10'000'000);
+  EXPECT_FALSE(rec_.job().cost().final());
+  // Unknown to cost (only job_id): ignored.
+  common::v1::CostSummary unknown;
+  unknown.set_job_id("j1");
+  Do(CopyRefresh{std::nullopt, unknown});
+  EXPECT_EQ(rec_.job().cost().spend().micros(), 10'000'000);
+  Error("CUDA_OOM");
+  Do(CopyRefresh{std::nullopt, CostOf(12'500'000, true, clock_.Now())});
+  EXPECT_TRUE(rec_.job().cost().final());
+  EXPECT_EQ(rec_.job().cost().spend().micros(), 12'500'000);
+  // Fixed: a later non-final answer does not undo it.
+  Do(CopyRefresh{std::nullopt, CostOf(13'000'000, false, clock_.Now())});
+  EXPECT_EQ(rec_.job().cost().spend().micros(), 12'500'000);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status/errors.h"
+#include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 
@@ -83,6 +84,9 @@ std::string Dollars(int64_t micros) {
   return absl::StrFormat("$%.2f", static_cast<double>(micros) / 1e6);
 }
 
+// CancelJob's longest wait_for_termination (jobs.proto; wall time).
+constexpr absl::Duration kCancelWait = absl::Seconds(60);
+
 constexpr int kAuditDefaultPage = 50;
 constexpr int kAuditMaxPage = 500;
 
@@ -95,7 +99,8 @@ JobServiceImpl::JobServiceImpl(server::Rpc& rpc, Engine& engine,
       rpc_(rpc),
       engine_(engine),
       cost_(cost),
-      defaults_(defaults) {}
+      defaults_(defaults),
+      waiters_(views.timer) {}
 
 grpc::ServerUnaryReactor* JobServiceImpl::CreateJob(
     grpc::CallbackServerContext* ctx, const v1::CreateJobRequest* req,
@@ -191,39 +196,112 @@ grpc::ServerUnaryReactor* JobServiceImpl::UpdateJob(
       });
 }
 
+absl::StatusOr<internal::JobRecord> JobServiceImpl::Cancel(
+    const CallInfo& call, const v1::CancelJobRequest& r) {
+  RETURN_IF_ERROR(RequireJobId(r.job_id()));
+  RETURN_IF_ERROR(ValidateCancel(r.reason(), r.reason_text(), r.notes()));
+  ASSIGN_OR_RETURN(internal::JobRecord rec,
+                   LoadForChange(engine_, call, r.job_id(), r.etag()));
+  CancelCommand cmd;
+  cmd.actor = ActorOf(call, r.request_id());
+  cmd.reason = r.reason();
+  cmd.reason_text = r.reason_text();
+  cmd.notes = r.notes();
+  return engine_.Apply(r.job_id(), cmd);
+}
+
+void JobServiceImpl::FillCancel(const internal::JobRecord& record,
+                                v1::CancelJobResponse& out) const {
+  const v1::Job job = ProjectJob(record, engine_.clock().Now());
+  *out.mutable_job() = job;
+  out.set_termination_status(job.cancellation().termination_status());
+  const int64_t spend = job.cost().spend().micros();
+  const bool cancelled = job.state() == common::v1::JOB_STATE_CANCELLED;
+  if (cancelled && job.cost().final()) {
+    *out.mutable_final_cost() = job.cost().spend();
+  }
+  out.set_toast_message(
+      !cancelled ? absl::StrCat("Cancelling... cost so far: ", Dollars(spend))
+      : job.cost().final()
+          ? absl::StrCat("Job cancelled. Final cost: ", Dollars(spend))
+          : absl::StrCat("Job cancelled. Cost so far: ", Dollars(spend),
+                         " (final figure pending)"));
+  *out.mutable_artifacts() = job.artifacts();
+}
+
 grpc::ServerUnaryReactor* JobServiceImpl::CancelJob(
     grpc::CallbackServerContext* ctx, const v1::CancelJobRequest* req,
     v1::CancelJobResponse* resp) {
-  return rpc_.Unary(
-      ctx, "CancelJob", req, resp,
-      [this](const CallInfo& call, const v1::CancelJobRequest& r,
-             v1::CancelJobResponse& out) -> absl::Status {
-        RETURN_IF_ERROR(RequireJobId(r.job_id()));
-        RETURN_IF_ERROR(ValidateCancel(r.reason(), r.reason_text(), r.notes()));
-        ASSIGN_OR_RETURN(internal::JobRecord rec,
-                         LoadForChange(engine_, call, r.job_id(), r.etag()));
-        CancelCommand cmd;
-        cmd.actor = ActorOf(call, r.request_id());
-        cmd.reason = r.reason();
-        cmd.reason_text = r.reason_text();
-        cmd.notes = r.notes();
-        ASSIGN_OR_RETURN(internal::JobRecord after,
-                         engine_.Apply(r.job_id(), cmd));
-        const v1::Job job = ProjectJob(after, engine_.clock().Now());
-        *out.mutable_job() = job;
-        out.set_termination_status(job.cancellation().termination_status());
-        const int64_t spend = job.cost().spend().micros();
-        if (job.state() == common::v1::JOB_STATE_CANCELLED &&
-            job.cost().final()) {
-          *out.mutable_final_cost() = job.cost().spend();
-        }
-        out.set_toast_message(
-            job.state() == common::v1::JOB_STATE_CANCELLED
-                ? absl::StrCat("Job cancelled. Final cost: ", Dollars(spend))
-                : absl::StrCat("Cancelling... cost so far: ", Dollars(spend)));
-        *out.mutable_artifacts() = job.artifacts();
-        return absl::OkStatus();
-      });
+  if (req->wait_for_termination()) return CancelAndWait(ctx, req, resp);
+  return rpc_.Unary(ctx, "CancelJob", req, resp,
+                    [this](const CallInfo& call, const v1::CancelJobRequest& r,
+                           v1::CancelJobResponse& out) -> absl::Status {
+                      ASSIGN_OR_RETURN(internal::JobRecord after,
+                                       Cancel(call, r));
+                      FillCancel(after, out);
+                      return absl::OkStatus();
+                    });
+}
+
+// R-CAN-02, R-CAN-03: answers once the job is CANCELLED with its final cost,
+// or at min(60 s, the caller's deadline less a margin to receive it), with
+// the job as it is then (CANCELLING, RETRYING). The call is parked in
+// waiters_, not on an RPC thread, so slow terminations never starve the
+// executor.
+grpc::ServerUnaryReactor* JobServiceImpl::CancelAndWait(
+    grpc::CallbackServerContext* ctx, const v1::CancelJobRequest* req,
+    v1::CancelJobResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::StatusOr<auth::Principal> principal = rpc_.Admit(ctx, "CancelJob");
+  if (!principal.ok()) {
+    reactor->Finish(ToGrpcStatus(principal.status()));
+    return reactor;
+  }
+  const absl::Time now = deps_.wall_clock.Now();
+  absl::Time until = now + kCancelWait;
+  if (ctx->deadline() != std::chrono::system_clock::time_point::max()) {
+    until = std::min(
+        until, absl::FromChrono(ctx->deadline()) - absl::Milliseconds(200));
+  }
+  CallInfo call{*std::move(principal), until};
+  auto request = std::make_shared<v1::CancelJobRequest>(*req);
+  rpc_.executor().Submit([this, reactor, resp, call = std::move(call),
+                          request] {
+    absl::StatusOr<internal::JobRecord> after = Cancel(call, *request);
+    if (!after.ok()) {
+      reactor->Finish(ToGrpcStatus(after.status()));
+      return;
+    }
+    auto finished = [](const internal::JobRecord& r) {
+      return r.job().state() == common::v1::JOB_STATE_CANCELLED &&
+             r.job().cost().final();
+    };
+    if (finished(*after)) {
+      FillCancel(*after, *resp);
+      reactor->Finish(grpc::Status::OK);
+      return;
+    }
+    const std::string job_id = request->job_id();
+    waiters_.Wait(job_id, finished, call.deadline,
+                  [this, reactor, resp,
+                   job_id](std::optional<internal::JobRecord> record) {
+                    rpc_.executor().Submit([this, reactor, resp, job_id,
+                                            record = std::move(record)] {
+                      absl::StatusOr<internal::JobRecord> r =
+                          record ? *record : engine_.store().Get(job_id);
+                      if (!r.ok()) {
+                        reactor->Finish(ToGrpcStatus(r.status()));
+                        return;
+                      }
+                      FillCancel(*r, *resp);
+                      reactor->Finish(grpc::Status::OK);
+                    });
+                  });
+    // A change written before the wait began.
+    absl::StatusOr<internal::JobRecord> current = engine_.store().Get(job_id);
+    if (current.ok()) waiters_.Observe(*current);
+  });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* JobServiceImpl::PauseJob(

@@ -15,6 +15,7 @@
 #include "services/jobs/app/engine.h"
 #include "services/jobs/domain/job_spec.h"
 #include "services/jobs/grpc/job_views_service.h"
+#include "services/jobs/grpc/job_waiters.h"
 #include "trainyard/jobs/v1/jobs.grpc.pb.h"
 
 namespace trainyard::jobs {
@@ -57,11 +58,24 @@ class JobServiceImpl final : public JobViewsService {
       grpc::CallbackServerContext* ctx, const v1::GetPauseTimelineRequest* req,
       v1::GetPauseTimelineResponse* resp) override;
 
+  // Calls parked until a job changes: the module makes it a store observer
+  // and stops it when the host drains.
+  JobWaiters& waiters() { return waiters_; }
+
  private:
+  absl::StatusOr<internal::JobRecord> Cancel(const server::CallInfo& call,
+                                             const v1::CancelJobRequest& r);
+  void FillCancel(const internal::JobRecord& record,
+                  v1::CancelJobResponse& out) const;
+  grpc::ServerUnaryReactor* CancelAndWait(grpc::CallbackServerContext* ctx,
+                                          const v1::CancelJobRequest* req,
+                                          v1::CancelJobResponse* resp);
+
   server::Rpc& rpc_;
   Engine& engine_;
   CostClient& cost_;
   const SpecDefaults defaults_;
+  JobWaiters waiters_;
 };
 
 }  // namespace trainyard::jobs

@@ -5,6 +5,7 @@
 #include "services/jobs/grpc/job_service.h"
 
 #include <fstream>
+#include <thread>
 
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
@@ -190,6 +191,118 @@ TEST_F(JobServiceTest, R_CAN_01_CancelValidatesReasonsAndCancelsAQueuedJob) {
                             &v1::JobService::Stub::CancelJob, cancel, &resp);
   EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReason(again), "JOB_TERMINAL");
+}
+
+// R-CAN-02, R-CAN-03: wait_for_termination answers once the job is
+// CANCELLED with its final cost (FinalizeJobCost's answer, here fed to the
+// engine as the effect runner would).
+TEST_F(JobServiceTest, R_CAN_03_CancelWaitAnswersWhenCancelledWithFinalCost) {
+  v1::Job job = Create();
+  // Running: CANCELLING until the pod is gone.
+  AssignmentInput a;
+  a.assignment.set_job_id(job.job_id());
+  a.assignment.set_attempt(1);
+  ASSERT_OK(engine_->Apply(job.job_id(), a).status());
+  CreatePodResult created;
+  created.attempt = 1;
+  created.pod_id = "pod-1";
+  ASSERT_OK(engine_->Apply(job.job_id(), created).status());
+  v1::CancelJobRequest cancel;
+  cancel.set_job_id(job.job_id());
+  cancel.set_reason(v1::CANCEL_REASON_TESTING);
+  cancel.set_wait_for_termination(true);
+  v1::CancelJobResponse resp;
+  absl::Status status;
+  std::thread call([&] {
+    grpc::ClientContext ctx;
+    TestServer::Authorize(ctx, auth::Role::kEngineer);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(90));
+    status = FromGrpcStatus(stub_->CancelJob(&ctx, cancel, &resp));
+  });
+  auto state = [&] {
+    return engine_->store().Get(job.job_id())->job().state();
+  };
+  for (int i = 0; i < 5000 && state() != common::v1::JOB_STATE_CANCELLING;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_EQ(state(), common::v1::JOB_STATE_CANCELLING);
+  PodObservation gone;
+  gone.pod_id = "pod-1";
+  gone.phase = PodObservation::Phase::kTerminated;
+  ASSERT_OK(engine_->Apply(job.job_id(), gone).status());
+  ASSERT_EQ(state(), common::v1::JOB_STATE_CANCELLED);
+  // Cancelled, but the final cost is not in yet: still waiting.
+  common::v1::CostSummary final_cost;
+  final_cost.set_job_id(job.job_id());
+  final_cost.mutable_spend()->set_currency_code("USD");
+  final_cost.mutable_spend()->set_micros(22'180'000);
+  final_cost.set_final(true);
+  ASSERT_OK(engine_->Apply(job.job_id(), CopyRefresh{std::nullopt, final_cost})
+                .status());
+  call.join();
+  ASSERT_OK(status);
+  EXPECT_EQ(resp.job().state(), common::v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(resp.termination_status(), v1::TERMINATION_STATUS_TERMINATED);
+  EXPECT_EQ(resp.final_cost().micros(), 22'180'000);
+  EXPECT_EQ(resp.toast_message(), "Job cancelled. Final cost: $22.18");
+}
+
+// R-CAN-02: a termination slower than the caller's deadline answers in
+// time with the job still CANCELLING.
+TEST_F(JobServiceTest, R_CAN_02_CancelWaitAnswersBeforeTheCallersDeadline) {
+  v1::Job job = Create();
+  AssignmentInput a;
+  a.assignment.set_job_id(job.job_id());
+  a.assignment.set_attempt(1);
+  ASSERT_OK(engine_->Apply(job.job_id(), a).status());
+  v1::CancelJobRequest cancel;
+  cancel.set_job_id(job.job_id());
+  cancel.set_reason(v1::CANCEL_REASON_TESTING);
+  cancel.set_wait_for_termination(true);
+  v1::CancelJobResponse resp;
+  grpc::ClientContext ctx;
+  TestServer::Authorize(ctx, auth::Role::kEngineer);
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(1500));
+  ASSERT_OK(FromGrpcStatus(stub_->CancelJob(&ctx, cancel, &resp)));
+  EXPECT_EQ(resp.job().state(), common::v1::JOB_STATE_CANCELLING);
+  EXPECT_EQ(resp.termination_status(), v1::TERMINATION_STATUS_TERMINATING);
+  EXPECT_FALSE(resp.has_final_cost());
+  EXPECT_THAT(resp.toast_message(), HasSubstr("Cancelling..."));
+  // Errors come at once, as without waiting.
+  absl::Status again = Call(auth::Role::kViewer,
+                            &v1::JobService::Stub::CancelJob, cancel, &resp);
+  EXPECT_EQ(again.code(), absl::StatusCode::kPermissionDenied);
+}
+
+// A parked wait never holds up shutdown (the drain completes it).
+TEST_F(JobServiceTest, R_CAN_02_ParkedCancelWaitEndsWithTheServer) {
+  v1::Job job = Create();
+  AssignmentInput a;
+  a.assignment.set_job_id(job.job_id());
+  a.assignment.set_attempt(1);
+  ASSERT_OK(engine_->Apply(job.job_id(), a).status());
+  v1::CancelJobRequest cancel;
+  cancel.set_job_id(job.job_id());
+  cancel.set_reason(v1::CANCEL_REASON_TESTING);
+  cancel.set_wait_for_termination(true);
+  v1::CancelJobResponse resp;
+  std::thread call([&] {
+    grpc::ClientContext ctx;
+    TestServer::Authorize(ctx, auth::Role::kEngineer);
+    (void)stub_->CancelJob(&ctx, cancel, &resp);
+  });
+  for (int i = 0;
+       i < 5000 && engine_->store().Get(job.job_id())->job().state() !=
+                       common::v1::JOB_STATE_CANCELLING;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  server_.Shutdown();
+  call.join();
+  EXPECT_EQ(resp.job().state(), common::v1::JOB_STATE_CANCELLING);
 }
 
 TEST_F(JobServiceTest, R_CAN_05_AuditTrailRecordsWhoWhenWhy) {
