@@ -5,9 +5,9 @@
 #   2. the build stage installs with tools/dev/install-deps.sh (so its
 #      packages are install-deps.sh's) and builds exactly the four services,
 #      which the runtime stage copies;
-#   3. the runtime stage's apt-get install list covers the Debian package of
-#      every shared library the built binaries load (ldd + dpkg -S here, on
-#      Debian 12 like the image).
+#   3. the runtime stage's apt-get install list, with what those packages
+#      depend on, covers the Debian package of every shared library the built
+#      binaries load (ldd + dpkg -S here, on Debian 12 like the image).
 # usage: check_dockerfile.sh <Dockerfile> <source dir> <build dir>
 set -euo pipefail
 dockerfile=$1
@@ -64,9 +64,24 @@ while read -r lib; do
     dpkg -S "/usr$lib" 2>/dev/null) || fail "no Debian package owns $lib"
   needed+=("${owner%%:*}")
 done < <(for b in "${bins[@]}"; do ldd "$b"; done | awk '/=> \// {print $3}' | sort -u)
+# What apt installs for the listed packages: their Depends and PreDepends,
+# recursively, as dpkg records them on this machine (first alternative, as
+# apt picks it; version and architecture qualifiers dropped).
+declare -A closure=()
+queue=("${listed[@]}")
+while [ ${#queue[@]} -gt 0 ]; do
+  p=${queue[0]}
+  queue=("${queue[@]:1}")
+  [ -n "${closure[$p]:-}" ] && continue
+  closure[$p]=1
+  deps=$(dpkg-query -W -f='${Pre-Depends}, ${Depends}' "$p" 2>/dev/null || true)
+  while read -r d; do
+    [ -n "$d" ] && queue+=("$d")
+  done < <(tr ',' '\n' <<<"$deps" | sed 's/|.*//; s/(.*)//; s/:.*//; s/ //g')
+done
 missing=()
 for p in $(printf '%s\n' "${needed[@]}" | sort -u); do
-  [[ " ${listed[*]} " == *" $p "* ]] || missing+=("$p")
+  [ -n "${closure[$p]:-}" ] || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] || fail "the runtime stage does not install: ${missing[*]}"
 echo "deploy_dockerfile: ok ($(printf '%s\n' "${needed[@]}" | sort -u | wc -l) runtime packages cover the binaries' libraries)"
