@@ -9,9 +9,8 @@
 //   HttpServer server(HttpServerOptions{.port = 7113});
 //   server.Handle(Method::kPost, "/v1/webhooks/runpod/{job_id}",
 //                 [&](const HttpRequest& request) {
-//                   return ingest.Accept(request.PathParam("job_id"),
-//                                        request);
-//                 });
+//                   return webhooks.Handle(request);  // reads
+//                 });                                 // PathParam("job_id")
 //   absl::StatusOr<int> port = server.Start();
 //   ...
 //   server.Stop();

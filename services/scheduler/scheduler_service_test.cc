@@ -317,6 +317,27 @@ TEST_F(SchedulerServiceTest, R_Q_05_PromotionOverGrpc) {
   ASSERT_TRUE(
       Call(&Stub::ListPromotions, list, &listed, auth::Role::kViewer).ok());
   EXPECT_EQ(listed.total_size(), 0);
+  // The API's filter grammar (common.proto): OR groups and time ranges.
+  list.set_filter(absl::StrCat(
+      "(state = PENDING OR state = APPROVED) AND create_time <= \"",
+      absl::FormatTime(absl::RFC3339_full, server_.clock().Now(),
+                       absl::UTCTimeZone()),
+      "\""));
+  ASSERT_TRUE(
+      Call(&Stub::ListPromotions, list, &listed, auth::Role::kViewer).ok());
+  EXPECT_EQ(listed.total_size(), 1);
+  list.set_filter("create_time > \"2100-01-01T00:00:00Z\"");
+  ASSERT_TRUE(
+      Call(&Stub::ListPromotions, list, &listed, auth::Role::kViewer).ok());
+  EXPECT_EQ(listed.total_size(), 0);
+  for (const char* bad : {"job_id != j3", "(state = PENDING OR job_id = j3)",
+                          "create_time > yesterday", "color = red"}) {
+    list.set_filter(bad);
+    s = Call(&Stub::ListPromotions, list, &listed, auth::Role::kViewer);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_EQ(DetailsOf(s).reason, "INVALID_FILTER") << bad;
+    EXPECT_EQ(DetailsOf(s).field, "filter") << bad;
+  }
 }
 
 TEST_F(SchedulerServiceTest,

@@ -323,7 +323,8 @@ Command List() {
           PrintTable(t, cli.output());
           const auto& last = pages.back();
           if (cli.output() == "table") {
-            std::fprintf(stderr, "%d jobs match%s\n", last.total_size(),
+            std::fprintf(stderr, "%d %s%s\n", last.total_size(),
+                         last.total_size() == 1 ? "job matches" : "jobs match",
                          last.next_page_token().empty()
                              ? ""
                              : absl::StrCat("; next page: --page-token ",

@@ -8,11 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/paging/opaque_token.h"
+#include "common/search/filter_parser.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "google/protobuf/descriptor.h"
-#include "services/cost/grpc/filter_parser.h"
 
 namespace trainyard::cost {
 namespace {
@@ -72,21 +72,40 @@ absl::StatusOr<absl::Time> NotInFuture(std::string_view field,
   return time;
 }
 
-absl::StatusOr<LedgerComparison> ToLedgerComparison(const RawComparison& raw) {
+absl::StatusOr<LedgerComparison> ToLedgerComparison(
+    const FilterRestriction& raw) {
   using F = LedgerComparison::Field;
   using O = LedgerComparison::Op;
-  static const std::pair<const char*, O> kOps[] = {
-      {"=", O::kEq},  {"!=", O::kNe}, {"<", O::kLt},
-      {"<=", O::kLe}, {">", O::kGt},  {">=", O::kGe}};
   O op = O::kEq;
-  for (const auto& [text, o] : kOps) {
-    if (raw.op == text) op = o;
+  switch (raw.op) {
+    case FilterOp::kEq:
+      op = O::kEq;
+      break;
+    case FilterOp::kNe:
+      op = O::kNe;
+      break;
+    case FilterOp::kLt:
+      op = O::kLt;
+      break;
+    case FilterOp::kLe:
+      op = O::kLe;
+      break;
+    case FilterOp::kGt:
+      op = O::kGt;
+      break;
+    case FilterOp::kGe:
+      op = O::kGe;
+      break;
+    case FilterOp::kHas:
+      return InvalidFilterError(absl::StrCat("operator : is not accepted on ",
+                                             raw.field, " at position ",
+                                             raw.position));
   }
   auto only = [&](std::initializer_list<O> allowed) -> absl::Status {
     if (std::find(allowed.begin(), allowed.end(), op) == allowed.end()) {
-      return InvalidFieldError(
-          "filter",
-          absl::StrCat("operator ", raw.op, " is not allowed on ", raw.field));
+      return InvalidFilterError(absl::StrCat(
+          "operator ", std::string(FilterOpText(raw.op)),
+          " is not accepted on ", raw.field, " at position ", raw.position));
     }
     return absl::OkStatus();
   };
@@ -96,47 +115,47 @@ absl::StatusOr<LedgerComparison> ToLedgerComparison(const RawComparison& raw) {
     RETURN_IF_ERROR(only({O::kEq, O::kNe}));
     ASSIGN_OR_RETURN(c.value,
                      ParseEnum("filter", common::v1::CostPhase_descriptor(),
-                               "COST_PHASE_", raw.value));
+                               "COST_PHASE_", raw.value.text));
   } else if (raw.field == "attempt") {
     RETURN_IF_ERROR(only(ordered));
     c.field = F::kAttempt;
-    if (!absl::SimpleAtoi(raw.value, &c.value)) {
-      return InvalidFieldError("filter", "attempt takes an integer");
+    if (!absl::SimpleAtoi(raw.value.text, &c.value)) {
+      return InvalidFilterError("attempt takes an integer");
     }
   } else if (raw.field == "gpu_type") {
     RETURN_IF_ERROR(only({O::kEq}));
     c.field = F::kGpuType;
     ASSIGN_OR_RETURN(c.value,
                      ParseEnum("filter", common::v1::GpuType_descriptor(),
-                               "GPU_TYPE_", raw.value));
+                               "GPU_TYPE_", raw.value.text));
   } else if (raw.field == "pricing") {
     RETURN_IF_ERROR(only({O::kEq}));
     c.field = F::kPricing;
     ASSIGN_OR_RETURN(c.value,
                      ParseEnum("filter", common::v1::Pricing_descriptor(),
-                               "PRICING_", raw.value));
+                               "PRICING_", raw.value.text));
   } else if (raw.field == "provisional") {
     RETURN_IF_ERROR(only({O::kEq}));
     c.field = F::kProvisional;
-    if (raw.value != "true" && raw.value != "false") {
-      return InvalidFieldError("filter", "provisional takes true or false");
+    if (raw.value.text != "true" && raw.value.text != "false") {
+      return InvalidFilterError("provisional takes true or false");
     }
-    c.value = raw.value == "true" ? 1 : 0;
+    c.value = raw.value.text == "true" ? 1 : 0;
   } else if (raw.field == "start_time") {
     RETURN_IF_ERROR(only({O::kLt, O::kLe, O::kGt, O::kGe}));
     c.field = F::kStartTime;
     absl::Time t;
     std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, raw.value, &t, &err)) {
-      return InvalidFieldError(
-          "filter", absl::StrCat("start_time takes an RFC 3339 time: ", err));
+    if (!absl::ParseTime(absl::RFC3339_full, raw.value.text, &t, &err)) {
+      return InvalidFilterError(
+          absl::StrCat("start_time takes an RFC 3339 time: ", err));
     }
     c.value = absl::ToUnixMillis(t);
   } else {
-    return InvalidFieldError(
-        "filter", absl::StrCat("unknown field '", raw.field,
-                               "' (phase, attempt, gpu_type, pricing, "
-                               "provisional, start_time)"));
+    return InvalidFilterError(
+        absl::StrCat("unknown field '", raw.field,
+                     "' (phase, attempt, gpu_type, pricing, "
+                     "provisional, start_time)"));
   }
   return c;
 }
@@ -349,11 +368,10 @@ absl::StatusOr<LedgerPage> ToLedgerPage(const v1::ListLedgerEntriesRequest& r) {
   }
   page.page_size = r.page_size() == 0 ? kDefaultPageSize
                                       : std::min(r.page_size(), kMaxPageSize);
-  ASSIGN_OR_RETURN(std::vector<std::vector<RawComparison>> raw,
-                   ParseFilter("filter", r.filter()));
-  for (const auto& clause : raw) {
+  ASSIGN_OR_RETURN(ParsedFilter filter, ParseFilter(r.filter()));
+  for (const FilterTerm& term : filter.all_of) {
     std::vector<LedgerComparison>& out = page.query.clauses.emplace_back();
-    for (const RawComparison& c : clause) {
+    for (const FilterRestriction& c : term.any_of) {
       ASSIGN_OR_RETURN(LedgerComparison lc, ToLedgerComparison(c));
       out.push_back(lc);
     }
@@ -417,34 +435,33 @@ absl::StatusOr<ReportQuery> ToReportQuery(const v1::GetCostReportRequest& r,
       return InvalidFieldError("format",
                                "only EXPORT_FORMAT_CSV (or unset: rows only)");
   }
-  ASSIGN_OR_RETURN(std::vector<std::vector<RawComparison>> clauses,
-                   ParseFilter("filter", r.filter()));
-  for (const auto& clause : clauses) {
-    for (const RawComparison& c : clause) {
-      const bool eq = c.op == "=";
-      if (!eq && c.op != "!=") {
-        return InvalidFieldError("filter", "only = and != are allowed");
-      }
-      if (clause.size() > 1 && !eq) {
-        return InvalidFieldError("filter", "OR groups take = only");
+  ASSIGN_OR_RETURN(ParsedFilter filter, ParseFilter(r.filter()));
+  for (const FilterTerm& term : filter.all_of) {
+    for (const FilterRestriction& c : term.any_of) {
+      const bool eq = c.op == FilterOp::kEq;
+      if ((!eq && c.op != FilterOp::kNe) || (term.any_of.size() > 1 && !eq)) {
+        return InvalidFilterError(
+            absl::StrCat("operator ", std::string(FilterOpText(c.op)),
+                         " is not accepted on ", c.field,
+                         term.any_of.size() > 1 ? " in an OR group" : "",
+                         " at position ", c.position, " (= and != only)"));
       }
       auto enum_filter = [&](DimFilter<int>& f, const EnumDescriptor* d,
                              std::string_view prefix,
                              bool ne_ok) -> absl::Status {
         if (!eq && !ne_ok) {
-          return InvalidFieldError("filter",
-                                   absl::StrCat(c.field, " takes = only"));
+          return InvalidFilterError(absl::StrCat(c.field, " takes = only"));
         }
-        ASSIGN_OR_RETURN(int v, ParseEnum("filter", d, prefix, c.value));
+        ASSIGN_OR_RETURN(int v, ParseEnum("filter", d, prefix, c.value.text));
         (eq ? f.eq : f.ne).push_back(v);
         return absl::OkStatus();
       };
       if (c.field == "created_by") {
-        if (!eq) return InvalidFieldError("filter", "created_by takes = only");
-        q.created_by.eq.push_back(c.value);
+        if (!eq) return InvalidFilterError("created_by takes = only");
+        q.created_by.eq.push_back(c.value.text);
       } else if (c.field == "job_id") {
-        if (!eq) return InvalidFieldError("filter", "job_id takes = only");
-        q.job_id.eq.push_back(c.value);
+        if (!eq) return InvalidFilterError("job_id takes = only");
+        q.job_id.eq.push_back(c.value.text);
       } else if (c.field == "preset") {
         RETURN_IF_ERROR(enum_filter(q.preset, common::v1::Preset_descriptor(),
                                     "PRESET_", true));
@@ -455,10 +472,10 @@ absl::StatusOr<ReportQuery> ToReportQuery(const v1::GetCostReportRequest& r,
         RETURN_IF_ERROR(enum_filter(q.pricing, common::v1::Pricing_descriptor(),
                                     "PRICING_", false));
       } else {
-        return InvalidFieldError(
-            "filter", absl::StrCat("unknown field '", c.field,
-                                   "' (created_by, preset, gpu_type, "
-                                   "pricing, job_id)"));
+        return InvalidFilterError(
+            absl::StrCat("unknown field '", c.field,
+                         "' (created_by, preset, gpu_type, "
+                         "pricing, job_id)"));
       }
     }
   }

@@ -4,32 +4,42 @@
 #include "common/status/errors.h"
 #include "common/testing/status_matchers.h"
 #include "common/time/proto_time.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/cost/grpc/filter_parser.h"
 
 namespace trainyard::cost {
 namespace {
 
 using F = LedgerComparison::Field;
 
-TEST(FilterParser, OrBindsTighterThanAnd) {
-  absl::StatusOr<std::vector<std::vector<RawComparison>>> c = ParseFilter(
-      "filter",
-      "phase = ACTIVE_COMPUTE OR phase=WASTED_STEPS AND attempt >= 2");
-  ASSERT_OK(c.status());
-  ASSERT_EQ(c->size(), 2u);
-  EXPECT_EQ((*c)[0].size(), 2u);
-  EXPECT_EQ((*c)[0][1].value, "WASTED_STEPS");
-  EXPECT_EQ((*c)[1][0].op, ">=");
-  c = ParseFilter("filter", "(gpu_type = \"H100_80GB\" OR gpu_type = L40S)");
-  ASSERT_OK(c.status());
-  EXPECT_EQ((*c)[0][0].value, "H100_80GB");
-  for (const char* bad : {"phase =", "phase ACTIVE", "a = 1 AND", "(a = 1",
-                          "a = 1 b = 2", "a ! 1", "a = \"x"}) {
-    EXPECT_EQ(FieldViolations(ParseFilter("filter", bad).status())[0].field,
-              "filter")
-        << bad;
+// The API's one filter grammar (common/search), bound to the ledger's fields:
+// OR groups in parentheses, errors naming the position and the field.
+TEST(LedgerRequest, R_X_04_FilterUsesTheApiGrammar) {
+  v1::ListLedgerEntriesRequest r;
+  r.set_job_id("j1");
+  r.set_filter(
+      "(phase = ACTIVE_COMPUTE OR phase = WASTED_STEPS) AND attempt >= 2");
+  absl::StatusOr<LedgerPage> page = ToLedgerPage(r);
+  ASSERT_OK(page.status());
+  ASSERT_EQ(page->query.clauses.size(), 2u);
+  EXPECT_EQ(page->query.clauses[0].size(), 2u);
+  EXPECT_EQ(page->query.clauses[1][0].field, F::kAttempt);
+  r.set_filter("(gpu_type = \"H100_80GB\" OR gpu_type = L40S)");
+  ASSERT_OK(ToLedgerPage(r).status());
+  for (const char* bad :
+       {"phase =", "phase ACTIVE", "attempt = 1 AND", "(attempt = 1",
+        "attempt = 1 attempt = 2", "attempt ! 1", "phase = \"x",
+        "phase = ACTIVE_COMPUTE OR phase = WASTED_STEPS", "attempt : 2",
+        "color = red"}) {
+    r.set_filter(bad);
+    absl::Status s = ToLedgerPage(r).status();
+    EXPECT_EQ(ErrorReason(s), "INVALID_FILTER") << bad;
+    EXPECT_EQ(FieldViolations(s)[0].field, "filter") << bad;
   }
+  r.set_filter("pricing != SPOT");
+  EXPECT_THAT(FieldViolations(ToLedgerPage(r).status())[0].description,
+              ::testing::HasSubstr("operator != is not accepted on pricing at "
+                                   "position 0"));
 }
 
 TEST(LedgerRequest, R_X_04_FilterOrderAndPageToken) {

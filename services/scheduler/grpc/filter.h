@@ -1,8 +1,10 @@
 // Copyright 2026 Trainyard authors.
 //
-// The AIP-160 subset the scheduler's lists accept: clauses `field = value` or
-// `field != value` joined by AND; values bare or double-quoted. Enum values
-// may be given with or without their prefix ("BALANCED", "PRESET_BALANCED").
+// Binds the scheduler's list filters (the API's one AIP-160 grammar, parsed
+// by common/search) to field rules: which fields a list accepts and with
+// which operators. Each term is one field: `field op value`, or an OR group of
+// `=` on that field (`(state = PENDING OR state = APPROVED)`). Enum values may
+// be given with or without their prefix ("BALANCED", "PRESET_BALANCED").
 #pragma once
 
 #include <map>
@@ -11,19 +13,28 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/search/filter_parser.h"
 
 namespace trainyard::scheduler {
 
-struct FilterClause {
-  std::string field;
-  bool negate = false;
-  std::string value;
+// The operators a field accepts besides `=`.
+struct FieldRule {
+  bool not_equal = false;  // !=
+  bool ordered = false;    // < <= > >=
 };
 
-// `fields`: the accepted field names, each with whether != is allowed.
-// INVALID_ARGUMENT naming `filter` for anything else.
-absl::StatusOr<std::vector<FilterClause>> ParseFilter(
-    std::string_view filter, const std::map<std::string, bool>& fields);
+struct FilterClause {
+  std::string field;
+  FilterOp op = FilterOp::kEq;
+  // One value, or several for an OR group (op is then kEq).
+  std::vector<std::string> values;
+};
+
+// Parses `filter` and checks each term against `fields`. INVALID_ARGUMENT
+// (reason INVALID_FILTER, field `filter`) naming the field or operator that
+// is not accepted.
+absl::StatusOr<std::vector<FilterClause>> ParseListFilter(
+    std::string_view filter, const std::map<std::string, FieldRule>& fields);
 
 // The number of enum value `text` (full name, or without `prefix`).
 // INVALID_ARGUMENT naming `filter` when unknown. `parse` is the generated

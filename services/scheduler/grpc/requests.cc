@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/status/errors.h"
 #include "common/time/proto_time.h"
 #include "services/scheduler/domain/promotion_rules.h"
@@ -90,11 +91,21 @@ std::function<bool(const T&)> Conjunction(
   };
 }
 
+// `=` (or an OR group of `=`) matches any of `values`; `!=` matches none.
+template <typename T, typename V, typename Get>
+std::function<bool(const T&)> Matches(const FilterClause& c,
+                                      std::vector<V> values, Get get) {
+  return [negate = c.op == FilterOp::kNe, values = std::move(values),
+          get](const T& item) {
+    const bool found =
+        std::find(values.begin(), values.end(), get(item)) != values.end();
+    return found != negate;
+  };
+}
+
 template <typename T, typename Get>
 std::function<bool(const T&)> Compare(const FilterClause& c, Get get) {
-  return [negate = c.negate, value = c.value, get](const T& item) {
-    return (get(item) == value) != negate;
-  };
+  return Matches<T>(c, c.values, get);
 }
 
 // Enum clause: compares the enum's number.
@@ -102,12 +113,42 @@ template <typename T, typename Enum, typename Get>
 absl::StatusOr<std::function<bool(const T&)>> CompareEnum(
     const FilterClause& c, std::string_view prefix,
     bool (*parse)(const std::string&, Enum*), Get get) {
-  auto value = ParseEnumValue<Enum>(c.value, prefix, parse);
-  if (!value.ok()) return value.status();
-  return std::function<bool(const T&)>(
-      [negate = c.negate, v = *value, get](const T& item) {
-        return (get(item) == v) != negate;
-      });
+  std::vector<Enum> values;
+  for (const std::string& text : c.values) {
+    auto value = ParseEnumValue<Enum>(text, prefix, parse);
+    if (!value.ok()) return value.status();
+    values.push_back(*value);
+  }
+  return Matches<T>(c, std::move(values), get);
+}
+
+// Time clause (`create_time >= "2026-11-01T00:00:00Z"`).
+template <typename T, typename Get>
+absl::StatusOr<std::function<bool(const T&)>> CompareTime(const FilterClause& c,
+                                                          Get get) {
+  absl::Time bound;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, c.values.front(), &bound, &error)) {
+    return InvalidFilterError(
+        absl::StrCat(c.field, " takes an RFC 3339 time in quotes: ", error));
+  }
+  return std::function<bool(const T&)>([op = c.op, bound, get](const T& item) {
+    const absl::Time t = get(item);
+    switch (op) {
+      case FilterOp::kLt:
+        return t < bound;
+      case FilterOp::kLe:
+        return t <= bound;
+      case FilterOp::kGt:
+        return t > bound;
+      case FilterOp::kGe:
+        return t >= bound;
+      case FilterOp::kNe:
+        return t != bound;
+      default:
+        return t == bound;
+    }
+  });
 }
 
 }  // namespace
@@ -217,12 +258,13 @@ absl::StatusOr<ListQuery<v1::QueueEntry>> ToQueueQuery(
   auto q = BaseQuery<v1::QueueEntry>("queue", r.page_size(), 50, 500,
                                      r.filter(), r.order_by(), r.page_token());
   if (!q.ok()) return q.status();
-  auto clauses = ParseFilter(r.filter(), {{"created_by", false},
-                                          {"promoted", false},
-                                          {"preset", true},
-                                          {"gpu_type", true},
-                                          {"pricing", false},
-                                          {"confidence", true}});
+  auto clauses =
+      ParseListFilter(r.filter(), {{"created_by", {}},
+                                   {"promoted", {}},
+                                   {"preset", {.not_equal = true}},
+                                   {"gpu_type", {.not_equal = true}},
+                                   {"pricing", {}},
+                                   {"confidence", {.not_equal = true}}});
   if (!clauses.ok()) return clauses.status();
   using E = v1::QueueEntry;
   std::vector<std::function<bool(const E&)>> tests;
@@ -231,8 +273,8 @@ absl::StatusOr<ListQuery<v1::QueueEntry>> ToQueueQuery(
     if (c.field == "created_by") {
       t = Compare<E>(c, [](const E& e) { return e.created_by().user_id(); });
     } else if (c.field == "promoted") {
-      if (c.value != "true" && c.value != "false") {
-        return FilterValueError("promoted", c.value);
+      for (const std::string& v : c.values) {
+        if (v != "true" && v != "false") return FilterValueError("promoted", v);
       }
       t = Compare<E>(c, [](const E& e) {
         return std::string(e.promoted() ? "true" : "false");
@@ -265,9 +307,8 @@ absl::StatusOr<SlotQuery> ToSlotQuery(const v1::ListActiveSlotsRequest& r) {
   auto q = BaseQuery<v1::Slot>("slots", r.page_size(), 100, 100, r.filter(),
                                r.order_by(), r.page_token());
   if (!q.ok()) return q.status();
-  auto clauses = ParseFilter(
-      r.filter(),
-      {{"created_by", false}, {"gpu_type", false}, {"job_state", false}});
+  auto clauses = ParseListFilter(
+      r.filter(), {{"created_by", {}}, {"gpu_type", {}}, {"job_state", {}}});
   if (!clauses.ok()) return clauses.status();
   using S = v1::Slot;
   std::vector<std::function<bool(const S&)>> tests;
@@ -302,10 +343,12 @@ absl::StatusOr<PromotionQuery> ToPromotionQuery(
   auto q = BaseQuery<v1::Promotion>("promotions", r.page_size(), 50, 200,
                                     r.filter(), r.order_by(), r.page_token());
   if (!q.ok()) return q.status();
-  auto clauses = ParseFilter(r.filter(), {{"state", true},
-                                          {"job_id", false},
-                                          {"requester", false},
-                                          {"reason", false}});
+  auto clauses =
+      ParseListFilter(r.filter(), {{"state", {.not_equal = true}},
+                                   {"job_id", {}},
+                                   {"requester", {}},
+                                   {"reason", {}},
+                                   {"create_time", {.ordered = true}}});
   if (!clauses.ok()) return clauses.status();
   using P = v1::Promotion;
   std::vector<std::function<bool(const P&)>> tests;
@@ -318,6 +361,9 @@ absl::StatusOr<PromotionQuery> ToPromotionQuery(
       t = Compare<P>(c, [](const P& p) { return p.job_id(); });
     } else if (c.field == "requester") {
       t = Compare<P>(c, [](const P& p) { return p.requester().user_id(); });
+    } else if (c.field == "create_time") {
+      t = CompareTime<P>(c,
+                         [](const P& p) { return FromProto(p.create_time()); });
     } else {
       t = CompareEnum<P>(c, "PROMOTION_REASON_", &v1::PromotionReason_Parse,
                          [](const P& p) { return p.reason(); });
