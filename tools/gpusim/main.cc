@@ -263,7 +263,8 @@ int Run(int argc, char** argv) {
   if (state != nullptr) {
     saver = std::thread([&] {
       while (!stop_saving.WaitForNotificationWithTimeout(s.state_interval)) {
-        if (absl::Status st = cloud.Persist(); !st.ok()) {
+        if (absl::Status st = cloud.Persist(/*only_if_changed=*/true);
+            !st.ok()) {
           logger.Warning("gpusim.save_failed",
                          {{"error", ToStd(st.message())}});
         }

@@ -94,14 +94,19 @@ absl::StatusOr<PodView> Cloud::Interrupt(std::string_view id) {
   return Saved(InterruptPod(id));
 }
 
-absl::Status Cloud::Persist() {
+absl::Status Cloud::Persist(bool only_if_changed) {
   if (options_.state == nullptr) return absl::OkStatus();
   absl::MutexLock saving(&save_mu_);
   std::vector<PodRecord> records;
   // Per pod, how many held webhooks this save covers.
   std::vector<std::pair<std::string, size_t>> covered;
+  uint64_t changes = 0;
   {
     absl::MutexLock lock(&mu_);
+    // Deliveries since the last save are not changes: the saved outbox still
+    // holds them, and sending them again after a restart is harmless.
+    changes = changes_;
+    if (only_if_changed && changes == saved_changes_) return absl::OkStatus();
     records.reserve(by_age_.size());
     for (const Pod* p : by_age_) {
       records.push_back(Record(*p));
@@ -109,6 +114,7 @@ absl::Status Cloud::Persist() {
     }
   }
   RETURN_IF_ERROR(options_.state->Save(records));
+  saved_changes_ = changes;
   absl::MutexLock lock(&mu_);
   for (const auto& [id, count] : covered) {
     Pod* pod = Find(id);
@@ -466,6 +472,7 @@ PodView Cloud::View(const Pod& pod) const {
 }
 
 void Cloud::SetStatus(Pod& pod, PodStatus status, absl::Time now) {
+  ++changes_;
   pod.status = status;
   pod.last_status_change = now;
 }
@@ -508,6 +515,7 @@ void Cloud::WakeContainer(Pod& pod, absl::Time now) {
 
 void Cloud::AfterContainer(Pod& pod, std::vector<PodEvent>& events,
                            absl::Time next, absl::Time now) {
+  ++changes_;
   for (PodEvent& e : events) {
     if (options_.state != nullptr) {
       pod.unsaved.push_back({.webhook_id = WebhookId(e),

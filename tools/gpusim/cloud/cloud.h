@@ -160,8 +160,10 @@ class Cloud {
   // them go out. One call at a time; the API calls above that change a pod
   // (Create, Stop, Terminate, SetFaults, Interrupt) call it before they
   // answer and fail with its error (kUnavailable); gpusim also calls it
-  // periodically for the progress. Without options.state: nothing.
-  absl::Status Persist() ABSL_LOCKS_EXCLUDED(save_mu_, mu_);
+  // periodically for the progress, with `only_if_changed` (no save when no
+  // pod changed since the last one). Without options.state: nothing.
+  absl::Status Persist(bool only_if_changed = false)
+      ABSL_LOCKS_EXCLUDED(save_mu_, mu_);
 
   // Brings back the pods `Load` returned (see the file comment). REQUIRES:
   // called once, before any other call. Errors: kDataLoss for a record this
@@ -231,6 +233,10 @@ class Cloud {
       ABSL_GUARDED_BY(mu_);
   std::vector<Pod*> by_age_ ABSL_GUARDED_BY(mu_);
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
+  // Bumped by every change of a pod's status or container; the value the
+  // last save saw.
+  uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t saved_changes_ ABSL_GUARDED_BY(save_mu_) = ~uint64_t{0};
 };
 
 }  // namespace trainyard::gpusim

@@ -4,6 +4,7 @@
 #include "tools/gpusim/cloud/cloud.h"
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <map>
 
@@ -22,6 +23,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::ScriptedTransport;
+using ::trainyard::testing::IsOkAndHolds;
 using ::trainyard::testing::StatusIs;
 
 constexpr char kH100[] = "NVIDIA H100 80GB HBM3";
@@ -395,6 +397,18 @@ TEST_F(PersistentCloudTest, PendingTimersAndRequestsComeBack) {
       absl::Minutes(1)));
   // The rest of its 20 s, not 20 s more.
   EXPECT_EQ(clock_.Now(), created + absl::Seconds(20));
+}
+
+TEST_F(PersistentCloudTest, NoSaveWhenNothingChanged) {
+  ASSERT_OK_AND_ASSIGN(PodView pod, cloud_->Create(Spec()));
+  ASSERT_OK(cloud_->Stop(pod.id));
+  ASSERT_TRUE(RunUntilStatus(pod.id, PodStatus::kExited));
+  ASSERT_OK(cloud_->Persist(/*only_if_changed=*/true));
+  std::remove(state_.path().c_str());
+  ASSERT_OK(cloud_->Persist(/*only_if_changed=*/true));
+  EXPECT_THAT(state_.Load(), IsOkAndHolds(::testing::IsEmpty()));
+  ASSERT_OK(cloud_->Persist());
+  EXPECT_THAT(state_.Load(), IsOkAndHolds(::testing::SizeIs(1)));
 }
 
 TEST_F(PersistentCloudTest, AFileThatIsNotGpusimStateIsNamed) {
