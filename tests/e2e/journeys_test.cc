@@ -8,7 +8,12 @@
 // yardctl's --wait and watch follow the job with JobService.WatchJobs (see
 // tools/yardctl/follow.cc); the journeys read the dashboard's parts from
 // metrics and cost directly.
+#include <signal.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -699,6 +704,90 @@ TEST(Journeys, R_X_01_J9_KillMetricsAndJobsMidJourneyLosesNothing) {
   EXPECT_TRUE(cost.cost().final()) << Tail(suite);
   EXPECT_EQ(cost.cost().spend().micros(),
             Ledger(suite, id).total_amount().micros());
+}
+
+// A gpusim of the journey's own with --state_dir, on a port that stays the
+// same across its restarts, on the suite's clock (scale 300, the origin the
+// suite takes: the second it starts in).
+class StatefulGpusim {
+ public:
+  explicit StatefulGpusim(int64_t origin) : origin_(origin) {}
+
+  absl::Status Start() {
+    const std::string ports = dir_.Sub("gpusim.ports");
+    std::remove(ports.c_str());
+    auto p = testing::Subprocess::Start(
+        {absl::StrCat(std::getenv("TRAINYARD_BINARY_DIR"),
+                      "/tools/gpusim/gpusim"),
+         absl::StrCat("--address=127.0.0.1:", port_), "--ports_file=" + ports,
+         "--seed=7", "--time_scale=300",
+         absl::StrCat("--time_origin=", origin_),
+         "--state_dir=" + dir_.Sub("state")},
+        dir_.Sub(absl::StrCat("gpusim-", starts_++, ".log")));
+    if (!p.ok()) return p.status();
+    process_ = std::make_unique<testing::Subprocess>(*std::move(p));
+    for (int i = 0; i < 3000; ++i) {
+      if (std::ifstream(ports) >> port_) return absl::OkStatus();
+      if (process_->Wait(absl::ZeroDuration()).ok()) break;  // exited
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return absl::UnavailableError("gpusim did not start:\n" + process_->Log());
+  }
+
+  absl::Status KillAndRestart() {
+    process_->Signal(SIGKILL);
+    (void)process_->Wait(absl::Seconds(10));
+    return Start();
+  }
+
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", port_); }
+
+ private:
+  const int64_t origin_;
+  testing::TempDir dir_;
+  std::unique_ptr<testing::Subprocess> process_;
+  int port_ = 0;
+  int starts_ = 0;
+};
+
+// Journey 10 (issue 16, `make run` again): gpusim is killed in the middle of
+// an on-demand job's training and started again on its state: the pod is
+// back, its container continues the attempt from its checkpoint, the job
+// completes (not PROVIDER_FAILURE), and the container's events of attempt 1
+// are gapless.
+TEST(Journeys, R_X_01_J10_GpusimRestartMidTrainingJobCompletes) {
+  // Start at the beginning of a second, so that the suite's --time_origin
+  // (the second it starts in) is ours.
+  absl::Time now = absl::Now();
+  absl::SleepFor(absl::Seconds(1) -
+                 (now - absl::FromUnixSeconds(absl::ToUnixSeconds(now))) +
+                 absl::Milliseconds(20));
+  StatefulGpusim gpusim(absl::ToUnixSeconds(absl::Now()));
+  ASSERT_OK(gpusim.Start());
+  Suite suite({.flags = {{"jobs", {"--provider_base_url=" + gpusim.url()}}}});
+  ASSERT_OK(suite.status());
+  CliResult r = suite.Yardctl(
+      Submit("journey-10", {"--conversations", "4000", "--on-demand"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string id = JobId(r);
+  ASSERT_EQ(WaitForTrainingStep(suite, id, 60).state(), v1::JOB_STATE_TRAINING)
+      << Tail(suite);
+  ASSERT_OK(gpusim.KillAndRestart());
+  jobs::v1::Job done = WaitForJob(suite, id, [](const jobs::v1::Job& j) {
+    return v1::JobState(j.state()) >= v1::JOB_STATE_COMPLETED;
+  });
+  ASSERT_EQ(done.state(), v1::JOB_STATE_COMPLETED)
+      << done.ShortDebugString() << Tail(suite);
+  EXPECT_EQ(done.attempt(), 1);
+
+  std::vector<metrics::v1::Event> events = AllEvents(suite, id);
+  EXPECT_GE(FindEvent(events, "Container restarted"), 0);
+  int64_t expected = 1;
+  for (const auto& e : events) {
+    if (e.source() != v1::EVENT_SOURCE_CONTAINER || e.attempt() != 1) continue;
+    EXPECT_EQ(e.attempt_seq(), expected++);
+  }
+  EXPECT_GE(FindEvent(events, "Training complete"), 0);
 }
 
 }  // namespace

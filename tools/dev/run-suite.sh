@@ -118,8 +118,11 @@ start jobs 7101 7111 "${peer[@]}" \
   --scheduler_address=127.0.0.1:7102 --cost_address=127.0.0.1:7104 \
   --provider_base_url=http://127.0.0.1:7120 --provider_api_key_file="$var/dev/provider.key" \
   --webhook_base_url=http://127.0.0.1:7113 --webhook_master_key_file="$var/dev/master.key"
+# gpusim keeps its pods in var/data/gpusim: after Ctrl-C (or a crash) the next
+# run restarts their containers from their last checkpoint, same attempt.
 "$build_dir/tools/gpusim/gpusim" --address=127.0.0.1:7120 --time_scale="$scale" \
   --time_origin="$origin" --api_key_file="$var/dev/provider.key" \
+  --state_dir="$var/data/gpusim" \
   2> >(trap '' INT; tee "$var/log/gpusim.log" | sed -u "s/^/[gpusim] /" >&2) &
 pids+=($!)
 names+=(gpusim)

@@ -7,11 +7,13 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/config/flags.h"
 #include "common/http/server.h"
 #include "common/logging/logger.h"
@@ -23,6 +25,7 @@
 #include "common/time/clock.h"
 #include "tools/gpusim/api/pods_api.h"
 #include "tools/gpusim/cloud/cloud.h"
+#include "tools/gpusim/cloud/pod_state.h"
 #include "tools/gpusim/delivery/transport.h"
 #include "tools/gpusim/delivery/webhook_sender.h"
 #include "tools/gpusim/sim/scheduler.h"
@@ -51,6 +54,8 @@ struct Settings {
   int64_t status_every_steps = 10;
   absl::Duration retry_initial = absl::Seconds(1);
   absl::Duration retry_max = absl::Minutes(5);
+  std::string state_dir;
+  absl::Duration state_interval = absl::Milliseconds(200);
   FaultPlan faults;
 };
 
@@ -97,6 +102,14 @@ void AddFlags(config::FlagSet& flags, Settings* s) {
                     &s->retry_initial);
   flags.AddDuration("retry_max", "longest webhook retry delay (simulated)",
                     &s->retry_max);
+  flags.AddString("state_dir",
+                  "keep the pods in this directory (pods.json) and bring them "
+                  "back on start; empty: in memory only",
+                  &s->state_dir);
+  flags.AddDuration("state_interval",
+                    "with --state_dir: how often the pods' progress is saved "
+                    "(real time; webhooks wait for the save that holds them)",
+                    &s->state_interval);
   for (std::string_view key : FaultPlan::Keys()) {
     flags.AddCustom(absl::StrCat("fault_", ToAbsl(key)),
                     absl::StrCat("default fault setting ", ToAbsl(key),
@@ -207,7 +220,25 @@ int Run(int argc, char** argv) {
   options.container = {.status_interval = s.status_interval,
                        .status_every_steps = s.status_every_steps};
   options.seed = seed;
+  std::unique_ptr<StateFile> state;
+  if (!s.state_dir.empty()) {
+    state = std::make_unique<StateFile>(s.state_dir);
+    options.state = state.get();
+  }
   Cloud cloud(clock, scheduler, sender, options);
+  if (state != nullptr) {
+    absl::StatusOr<std::vector<PodRecord>> saved = state->Load();
+    size_t pods = saved.ok() ? saved->size() : 0;
+    absl::Status restored =
+        saved.ok() ? cloud.Restore(*std::move(saved)) : saved.status();
+    if (restored.ok()) restored = cloud.Persist();
+    if (!restored.ok()) {
+      std::cerr << "gpusim: " << restored.message() << "\n";
+      return kExitFailed;
+    }
+    logger.Info("gpusim.restored",
+                {{"state", state->path()}, {"pods", absl::StrCat(pods)}});
+  }
   PodsApi api(
       cloud, sender, scheduler,
       ApiOptions{.api_keys = *keys, .time_scale = s.process.time_scale});
@@ -226,6 +257,20 @@ int Run(int argc, char** argv) {
   }
   sender.Start();
   scheduler.Start(s.process.time_scale);
+  // The training progress between pod changes, every state_interval.
+  absl::Notification stop_saving;
+  std::thread saver;
+  if (state != nullptr) {
+    saver = std::thread([&] {
+      while (!stop_saving.WaitForNotificationWithTimeout(s.state_interval)) {
+        if (absl::Status st = cloud.Persist(/*only_if_changed=*/true);
+            !st.ok()) {
+          logger.Warning("gpusim.save_failed",
+                         {{"error", ToStd(st.message())}});
+        }
+      }
+    });
+  }
   logger.Info("gpusim.start",
               {{"address", absl::StrCat(host, ":", *bound)},
                {"auth", keys->empty() ? "open (loopback)" : "api keys"},
@@ -237,6 +282,14 @@ int Run(int argc, char** argv) {
   server.Stop();
   scheduler.Stop();
   sender.Stop();
+  if (saver.joinable()) {
+    stop_saving.Notify();
+    saver.join();
+    // The last progress; the restarted containers go on from it.
+    if (absl::Status st = cloud.Persist(); !st.ok()) {
+      logger.Warning("gpusim.save_failed", {{"error", ToStd(st.message())}});
+    }
+  }
   SenderStats stats = sender.Stats();
   logger.Info("gpusim.stopped",
               {{"webhooks_delivered", absl::StrCat(stats.delivered)},

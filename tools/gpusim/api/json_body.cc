@@ -7,39 +7,28 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "common/strings/absl_view.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace trainyard::gpusim {
-namespace {
 
-using google::protobuf::Value;
-
-bool IsNull(const Value& v) {
-  return v.kind_case() == Value::kNullValue ||
-         v.kind_case() == Value::KIND_NOT_SET;
-}
-
-}  // namespace
+using nlohmann::json;
 
 absl::StatusOr<JsonObject> JsonObject::Parse(std::string_view body) {
-  Value value;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(body.data(), body.size()), &value);
-  if (!status.ok()) {
-    return InvalidFieldError(
-        "body",
-        absl::StrCat("not valid JSON: ", std::string(status.message().data(),
-                                                     status.message().size())));
+  json value;
+  try {
+    value = json::parse(body);
+  } catch (const json::parse_error& e) {
+    return InvalidFieldError("body",
+                             absl::StrCat("not valid JSON: ", e.what()));
   }
-  if (value.kind_case() != Value::kStructValue) {
+  if (!value.is_object()) {
     return InvalidFieldError("body", "must be a JSON object");
   }
-  return JsonObject(std::move(*value.mutable_struct_value()), "");
+  return JsonObject(std::move(value), "");
 }
 
 std::vector<std::string> JsonObject::Keys() const {
   std::vector<std::string> keys;
-  for (const auto& [key, value] : value_.fields()) keys.push_back(key);
+  for (const auto& [key, value] : value_.items()) keys.push_back(key);
   std::sort(keys.begin(), keys.end());
   return keys;
 }
@@ -50,85 +39,87 @@ std::string JsonObject::Path(std::string_view name) const {
 
 absl::StatusOr<std::optional<JsonObject>> JsonObject::Object(
     std::string_view name) const {
-  const Value* v = Find(name);
+  const json* v = Find(name);
   if (v == nullptr) return std::nullopt;
-  if (v->kind_case() != Value::kStructValue) {
+  if (!v->is_object())
     return InvalidFieldError(Path(name), "must be an object");
-  }
-  return JsonObject(v->struct_value(), absl::StrCat(Path(name), "."));
+  return JsonObject(*v, absl::StrCat(Path(name), "."));
 }
 
-const Value* JsonObject::Find(std::string_view name) const {
-  auto it = value_.fields().find(std::string(name));
-  if (it == value_.fields().end() || IsNull(it->second)) return nullptr;
-  return &it->second;
+const json* JsonObject::Find(std::string_view name) const {
+  auto it = value_.find(name);
+  if (it == value_.end() || it->is_null()) return nullptr;
+  return &*it;
 }
 
 absl::StatusOr<std::optional<std::string>> JsonObject::String(
     std::string_view name) const {
-  const Value* v = Find(name);
+  const json* v = Find(name);
   if (v == nullptr) return std::nullopt;
-  if (v->kind_case() != Value::kStringValue) {
-    return InvalidFieldError(Path(name), "must be a string");
-  }
-  return v->string_value();
+  if (!v->is_string()) return InvalidFieldError(Path(name), "must be a string");
+  return v->get<std::string>();
 }
 
 absl::StatusOr<std::optional<int64_t>> JsonObject::Int(
     std::string_view name) const {
-  const Value* v = Find(name);
+  const json* v = Find(name);
   if (v == nullptr) return std::nullopt;
-  if (v->kind_case() != Value::kNumberValue) {
-    return InvalidFieldError(Path(name), "must be an integer");
+  if (v->is_number_integer() &&
+      (!v->is_number_unsigned() ||
+       v->get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX))) {
+    return v->get<int64_t>();
   }
-  double d = v->number_value();
-  if (d != std::trunc(d) || std::fabs(d) > 9.0e15) {
-    return InvalidFieldError(Path(name), "must be an integer");
+  // 3.0 is an integer too, as JSON has one number type.
+  if (v->is_number_float()) {
+    double d = v->get<double>();
+    if (d == std::trunc(d) && std::fabs(d) <= 9.0e15) {
+      return static_cast<int64_t>(d);
+    }
   }
-  return static_cast<int64_t>(d);
+  return InvalidFieldError(Path(name), "must be an integer");
 }
 
 absl::StatusOr<std::optional<bool>> JsonObject::Bool(
     std::string_view name) const {
-  const Value* v = Find(name);
+  const json* v = Find(name);
   if (v == nullptr) return std::nullopt;
-  if (v->kind_case() != Value::kBoolValue) {
+  if (!v->is_boolean()) {
     return InvalidFieldError(Path(name), "must be true or false");
   }
-  return v->bool_value();
+  return v->get<bool>();
 }
 
 absl::StatusOr<std::optional<std::vector<std::string>>> JsonObject::StringList(
     std::string_view name) const {
-  const Value* v = Find(name);
+  const json* v = Find(name);
   if (v == nullptr) return std::nullopt;
-  if (v->kind_case() != Value::kListValue) {
+  if (!v->is_array()) {
     return InvalidFieldError(Path(name), "must be an array of strings");
   }
   std::vector<std::string> out;
-  for (const Value& item : v->list_value().values()) {
-    if (item.kind_case() != Value::kStringValue) {
+  for (const json& item : *v) {
+    if (!item.is_string()) {
       return InvalidFieldError(Path(name), "must be an array of strings");
     }
-    out.push_back(item.string_value());
+    out.push_back(item.get<std::string>());
   }
   return out;
 }
 
 absl::StatusOr<std::optional<std::vector<std::pair<std::string, std::string>>>>
 JsonObject::StringMap(std::string_view name) const {
-  const Value* v = Find(name);
+  const json* v = Find(name);
   if (v == nullptr) return std::nullopt;
-  if (v->kind_case() != Value::kStructValue) {
+  if (!v->is_object()) {
     return InvalidFieldError(Path(name), "must be an object of strings");
   }
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [key, item] : v->struct_value().fields()) {
-    if (item.kind_case() != Value::kStringValue) {
+  for (const auto& [key, item] : v->items()) {
+    if (!item.is_string()) {
       return InvalidFieldError(absl::StrCat(Path(name), ".", key),
                                "must be a string");
     }
-    out.emplace_back(key, item.string_value());
+    out.emplace_back(key, item.get<std::string>());
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -136,18 +127,13 @@ JsonObject::StringMap(std::string_view name) const {
 
 absl::StatusOr<std::optional<std::string>> JsonObject::Scalar(
     std::string_view name) const {
-  const Value* v = Find(name);
+  const json* v = Find(name);
   if (v == nullptr) return std::nullopt;
-  switch (v->kind_case()) {
-    case Value::kStringValue:
-      return v->string_value();
-    case Value::kBoolValue:
-      return std::string(v->bool_value() ? "true" : "false");
-    case Value::kNumberValue:
-      return absl::StrCat(v->number_value());
-    default:
-      return InvalidFieldError(Path(name), "must be a string, number or bool");
-  }
+  if (v->is_string()) return v->get<std::string>();
+  if (v->is_boolean()) return std::string(v->get<bool>() ? "true" : "false");
+  if (v->is_number_integer()) return v->dump();
+  if (v->is_number_float()) return absl::StrCat(v->get<double>());
+  return InvalidFieldError(Path(name), "must be a string, number or bool");
 }
 
 }  // namespace trainyard::gpusim

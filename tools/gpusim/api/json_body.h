@@ -6,7 +6,7 @@
 // getters. Every error is kInvalidArgument with a field violation naming the
 // field as the client spelled it ("gpuCount", "env.TRAINYARD_EPOCHS"), so
 // the API answers 400 naming it. Absent fields and JSON null read as
-// nullopt.
+// nullopt. Parsed with nlohmann-json.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "google/protobuf/struct.pb.h"
+#include "nlohmann/json.hpp"
 
 namespace trainyard::gpusim {
 
@@ -47,13 +47,13 @@ class JsonObject {
   absl::StatusOr<std::optional<JsonObject>> Object(std::string_view name) const;
 
  private:
-  JsonObject(google::protobuf::Struct value, std::string prefix)
+  JsonObject(nlohmann::json value, std::string prefix)
       : value_(std::move(value)), prefix_(std::move(prefix)) {}
-  const google::protobuf::Value* Find(std::string_view name) const;
+  const nlohmann::json* Find(std::string_view name) const;
   // The field's name as errors report it.
   std::string Path(std::string_view name) const;
 
-  google::protobuf::Struct value_;
+  nlohmann::json value_;  // an object
   // "" at the top; "gpu." inside "gpu".
   std::string prefix_;
 };

@@ -3,13 +3,15 @@
 
 #include <openssl/crypto.h>
 
+#include <cmath>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
+#include "nlohmann/json.hpp"
 #include "tools/gpusim/api/json_body.h"
 #include "tools/gpusim/api/pod_json.h"
 
@@ -76,8 +78,9 @@ absl::StatusOr<PodSpec> ParseCreateBody(std::string_view body) {
   return spec;
 }
 
-std::string Ms(absl::Duration d) {
-  return absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(d));
+// Milliseconds, to the microsecond.
+double Ms(absl::Duration d) {
+  return std::round(absl::ToDoubleMilliseconds(d) * 1000) / 1000;
 }
 
 }  // namespace
@@ -244,26 +247,31 @@ HttpResponse PodsApi::Stats(const HttpRequest&) {
   CloudCounts counts = cloud_.Counts();
   SenderStats s = sender_.Stats();
   LatencyHistogram lag = scheduler_.Lag();
-  std::string body = "{\"pods\":{";
+  nlohmann::ordered_json pods;
   for (PodStatus st :
        {PodStatus::kProvisioning, PodStatus::kStarting, PodStatus::kRunning,
         PodStatus::kExited, PodStatus::kTerminated}) {
-    absl::StrAppend(&body, "\"", ToAbsl(PodStatusName(st)),
-                    "\":", counts.by_status[st], ",");
+    pods[std::string(PodStatusName(st))] = counts.by_status[st];
   }
+  pods["active"] = counts.active;
   double scale = options_.time_scale;
-  absl::StrAppend(
-      &body, "\"active\":", counts.active, "},\"webhooks\":{",
-      "\"enqueued\":", s.enqueued, ",\"delivered\":", s.delivered,
-      ",\"attempts\":", s.attempts, ",\"retries\":", s.retries,
-      ",\"connectionErrors\":", s.connection_errors,
-      ",\"rejected\":", s.rejected, ",\"dropped\":", s.dropped,
-      ",\"queued\":", s.queued,
-      ",\"lagP50WallMs\":", Ms(s.delivery_lag.Percentile(0.5) / scale),
-      ",\"lagP99WallMs\":", Ms(s.delivery_lag.Percentile(0.99) / scale),
-      "},\"scheduler\":{\"pending\":", scheduler_.pending(),
-      ",\"lagP99WallMs\":", Ms(lag.Percentile(0.99) / scale), "}}");
-  return JsonAnswer(std::move(body));
+  nlohmann::ordered_json body = {
+      {"pods", std::move(pods)},
+      {"webhooks",
+       {{"enqueued", s.enqueued},
+        {"delivered", s.delivered},
+        {"attempts", s.attempts},
+        {"retries", s.retries},
+        {"connectionErrors", s.connection_errors},
+        {"rejected", s.rejected},
+        {"dropped", s.dropped},
+        {"queued", s.queued},
+        {"lagP50WallMs", Ms(s.delivery_lag.Percentile(0.5) / scale)},
+        {"lagP99WallMs", Ms(s.delivery_lag.Percentile(0.99) / scale)}}},
+      {"scheduler",
+       {{"pending", scheduler_.pending()},
+        {"lagP99WallMs", Ms(lag.Percentile(0.99) / scale)}}}};
+  return JsonAnswer(body.dump());
 }
 
 }  // namespace trainyard::gpusim

@@ -35,6 +35,9 @@ struct Cloud::Pod {
   // The container has ended; the pod waits for its webhooks to drain.
   bool exiting = false;
   int64_t terminate_failures_left = 0;
+  std::vector<std::pair<std::string, std::string>> fault_settings;
+  // With persistence: webhooks made since the last save, held until saved.
+  std::vector<Delivery> unsaved;
 };
 
 namespace {
@@ -52,22 +55,6 @@ std::string KnownGpuIds() {
 
 }  // namespace
 
-std::string_view PodStatusName(PodStatus status) {
-  switch (status) {
-    case PodStatus::kProvisioning:
-      return "PROVISIONING";
-    case PodStatus::kStarting:
-      return "STARTING";
-    case PodStatus::kRunning:
-      return "RUNNING";
-    case PodStatus::kExited:
-      return "EXITED";
-    case PodStatus::kTerminated:
-      return "TERMINATED";
-  }
-  return "";
-}
-
 Cloud::Cloud(const Clock& clock, Scheduler& scheduler, WebhookSender& sender,
              CloudOptions options)
     : clock_(clock),
@@ -78,7 +65,205 @@ Cloud::Cloud(const Clock& clock, Scheduler& scheduler, WebhookSender& sender,
 
 Cloud::~Cloud() = default;
 
+template <typename T>
+T Cloud::Saved(T result) {
+  if (!result.ok()) return result;
+  if (absl::Status saved = Persist(); !saved.ok()) return saved;
+  return result;
+}
+
 absl::StatusOr<PodView> Cloud::Create(PodSpec spec) {
+  return Saved(CreatePod(std::move(spec)));
+}
+
+absl::StatusOr<PodView> Cloud::Stop(std::string_view id) {
+  return Saved(StopPod(id));
+}
+
+absl::Status Cloud::Terminate(std::string_view id) {
+  return Saved(TerminatePod(id));
+}
+
+absl::StatusOr<PodView> Cloud::SetFaults(
+    std::string_view id,
+    const std::vector<std::pair<std::string, std::string>>& settings) {
+  return Saved(SetPodFaults(id, settings));
+}
+
+absl::StatusOr<PodView> Cloud::Interrupt(std::string_view id) {
+  return Saved(InterruptPod(id));
+}
+
+absl::Status Cloud::Persist(bool only_if_changed) {
+  if (options_.state == nullptr) return absl::OkStatus();
+  absl::MutexLock saving(&save_mu_);
+  std::vector<PodRecord> records;
+  // Per pod, how many held webhooks this save covers.
+  std::vector<std::pair<std::string, size_t>> covered;
+  uint64_t changes = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    // Deliveries since the last save are not changes: the saved outbox still
+    // holds them, and sending them again after a restart is harmless.
+    changes = changes_;
+    if (only_if_changed && changes == saved_changes_) return absl::OkStatus();
+    records.reserve(by_age_.size());
+    for (const Pod* p : by_age_) {
+      records.push_back(Record(*p));
+      if (!p->unsaved.empty()) covered.emplace_back(p->id, p->unsaved.size());
+    }
+  }
+  RETURN_IF_ERROR(options_.state->Save(records));
+  saved_changes_ = changes;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, count] : covered) {
+    Pod* pod = Find(id);
+    // Exit and termination drop the held webhooks with the outbox.
+    if (pod == nullptr || pod->outbox == 0) continue;
+    size_t n = std::min(count, pod->unsaved.size());
+    for (size_t i = 0; i < n; ++i) {
+      Delivery& d = pod->unsaved[i];
+      sender_.Enqueue(pod->outbox, std::move(d.webhook_id), std::move(d.body),
+                      d.event_time);
+    }
+    pod->unsaved.erase(pod->unsaved.begin(),
+                       pod->unsaved.begin() + static_cast<ptrdiff_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Cloud::Restore(std::vector<PodRecord> records) {
+  absl::MutexLock lock(&mu_);
+  absl::Time now = clock_.Now();
+  for (PodRecord& r : records) {
+    auto damaged = [&r](absl::string_view why) {
+      return absl::DataLossError(
+          absl::StrCat("saved pod ", r.id, " cannot run: ", why));
+    };
+    auto pod = std::make_unique<Pod>();
+    pod->gpu = FindGpuType(r.gpu_type_id);
+    if (pod->gpu == nullptr) return damaged("unknown GPU type");
+    absl::StatusOr<TrainingConfig> config = ParseTrainingConfig(r.spec.env);
+    if (!config.ok()) return damaged(config.status().message());
+    pod->faults = options_.faults;
+    absl::Status faults = pod->faults.ApplyEnv(r.spec.env);
+    for (const auto& [key, value] : r.fault_settings) {
+      if (faults.ok()) faults = pod->faults.Set(key, value);
+    }
+    if (!faults.ok()) return damaged(faults.message());
+    if (r.status == PodStatus::kRunning && !r.container) {
+      return damaged("RUNNING without a container");
+    }
+    pod->id = std::move(r.id);
+    pod->spec = std::move(r.spec);
+    pod->cost_per_hr = (pod->spec.interruptible ? pod->gpu->spot_price
+                                                : pod->gpu->on_demand_price) *
+                       static_cast<double>(pod->spec.gpu_count);
+    pod->status = r.status;
+    pod->desired = r.desired_status;
+    pod->created_at = r.created_at;
+    pod->last_status_change = r.last_status_change;
+    pod->started_at = r.started_at;
+    pod->exited_at = r.exited_at;
+    pod->terminated_at = r.terminated_at;
+    pod->exit_reason = r.exit_reason;
+    pod->exit_message = std::move(r.exit_message);
+    pod->config = *std::move(config);
+    pod->seed = r.seed;
+    pod->fault_settings = std::move(r.fault_settings);
+    pod->terminate_failures_left = r.terminate_failures_left;
+    if (r.container) {
+      pod->container = std::make_unique<PodContainer>(
+          pod->config, pod->faults, *pod->gpu,
+          static_cast<int>(pod->spec.gpu_count), pod->spec.interruptible,
+          pod->seed, options_.container);
+      pod->container->Restore(*r.container);
+    }
+    Pod& ref = *pod;
+    by_age_.push_back(pod.get());
+    pods_.emplace(pod->id, std::move(pod));
+    Resume(ref, std::move(r.outbox), now);
+  }
+  // New pods get other ids and seeds than the ones before the restart.
+  rng_.seed(options_.seed ^ static_cast<uint64_t>(absl::ToUnixNanos(now)));
+  return absl::OkStatus();
+}
+
+void Cloud::Resume(Pod& pod, std::vector<Delivery> outbox, absl::Time now) {
+  switch (pod.status) {
+    case PodStatus::kProvisioning:
+      Later(pod,
+            std::max(now, pod.last_status_change + options_.provision_delay),
+            &Cloud::ToStarting);
+      break;
+    case PodStatus::kStarting:
+      Later(pod, std::max(now, pod.last_status_change + options_.start_delay),
+            &Cloud::ToRunning);
+      break;
+    case PodStatus::kRunning: {
+      OpenOutbox(pod);
+      // Saved before, so they go out at once, ahead of the new ones.
+      for (Delivery& d : outbox) {
+        sender_.Enqueue(pod.outbox, std::move(d.webhook_id), std::move(d.body),
+                        d.event_time);
+      }
+      std::vector<PodEvent> events;
+      absl::Time next = absl::InfiniteFuture();
+      if (!pod.container->finished()) {
+        next = pod.container->Restart(now, &events);
+      }
+      AfterContainer(pod, events, next, now);
+      break;
+    }
+    case PodStatus::kExited:
+    case PodStatus::kTerminated:
+      return;
+  }
+  // A stop or delete that waited for terminate_delay when gpusim went down.
+  if (pod.desired == PodStatus::kTerminated) {
+    DoTerminate(pod, now);
+  } else if (pod.desired == PodStatus::kExited && !pod.exiting) {
+    DoStop(pod, now);
+  }
+}
+
+PodRecord Cloud::Record(const Pod& pod) const {
+  PodRecord r{.id = pod.id,
+              .spec = pod.spec,
+              .gpu_type_id = std::string(pod.gpu->id),
+              .status = pod.status,
+              .desired_status = pod.desired,
+              .created_at = pod.created_at,
+              .last_status_change = pod.last_status_change,
+              .started_at = pod.started_at,
+              .exited_at = pod.exited_at,
+              .terminated_at = pod.terminated_at,
+              .exit_reason = pod.exit_reason,
+              .exit_message = pod.exit_message,
+              .seed = pod.seed,
+              .fault_settings = pod.fault_settings,
+              .terminate_failures_left = pod.terminate_failures_left};
+  if (pod.container) r.container = pod.container->Snapshot();
+  if (pod.outbox != 0) {
+    r.outbox = sender_.Queued(pod.outbox);
+    r.outbox.insert(r.outbox.end(), pod.unsaved.begin(), pod.unsaved.end());
+  }
+  return r;
+}
+
+size_t Cloud::Undelivered(const Pod& pod) const {
+  if (pod.outbox == 0) return 0;
+  return sender_.Pending(pod.outbox) + pod.unsaved.size();
+}
+
+void Cloud::OpenOutbox(Pod& pod) {
+  // ParseTrainingConfig checked the secret.
+  webhook::Secret secret = *webhook::Secret::Parse(pod.config.webhook_secret);
+  pod.outbox = sender_.Open(pod.config.webhook_url, std::move(secret),
+                            [this, id = pod.id] { OnDrained(id); });
+}
+
+absl::StatusOr<PodView> Cloud::CreatePod(PodSpec spec) {
   if (spec.image.empty()) return InvalidFieldError("imageName", "required");
   if (spec.gpu_type_ids.empty()) {
     return InvalidFieldError("gpuTypeIds",
@@ -145,7 +330,7 @@ std::vector<PodView> Cloud::List() const {
   return views;
 }
 
-absl::StatusOr<PodView> Cloud::Stop(std::string_view id) {
+absl::StatusOr<PodView> Cloud::StopPod(std::string_view id) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Pod * pod, Lookup(id));
   if (pod->status == PodStatus::kTerminated ||
@@ -173,7 +358,7 @@ absl::StatusOr<PodView> Cloud::Stop(std::string_view id) {
   return View(*pod);
 }
 
-absl::Status Cloud::Terminate(std::string_view id) {
+absl::Status Cloud::TerminatePod(std::string_view id) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Pod * pod, Lookup(id));
   if (pod->status == PodStatus::kTerminated ||
@@ -196,7 +381,7 @@ absl::Status Cloud::Terminate(std::string_view id) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<PodView> Cloud::SetFaults(
+absl::StatusOr<PodView> Cloud::SetPodFaults(
     std::string_view id,
     const std::vector<std::pair<std::string, std::string>>& settings) {
   absl::MutexLock lock(&mu_);
@@ -208,6 +393,8 @@ absl::StatusOr<PodView> Cloud::SetFaults(
     failures_set = failures_set || key == "terminate_failures";
   }
   pod->faults = faults;
+  pod->fault_settings.insert(pod->fault_settings.end(), settings.begin(),
+                             settings.end());
   if (failures_set) pod->terminate_failures_left = faults.terminate_failures;
   if (pod->container) pod->container->SetFaults(faults);
   // A new stall or fault may change when the container must wake.
@@ -218,7 +405,7 @@ absl::StatusOr<PodView> Cloud::SetFaults(
   return View(*pod);
 }
 
-absl::StatusOr<PodView> Cloud::Interrupt(std::string_view id) {
+absl::StatusOr<PodView> Cloud::InterruptPod(std::string_view id) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Pod * pod, Lookup(id));
   absl::Time now = clock_.Now();
@@ -279,12 +466,13 @@ PodView Cloud::View(const Pod& pod) const {
   v.exit_reason = pod.exit_reason;
   v.exit_message = pod.exit_message;
   if (pod.container) v.progress = pod.container->progress();
-  if (pod.outbox != 0) v.webhooks_pending = sender_.Pending(pod.outbox);
+  v.webhooks_pending = Undelivered(pod);
   v.faults = pod.faults;
   return v;
 }
 
 void Cloud::SetStatus(Pod& pod, PodStatus status, absl::Time now) {
+  ++changes_;
   pod.status = status;
   pod.last_status_change = now;
 }
@@ -309,10 +497,7 @@ void Cloud::ToRunning(Pod& pod, absl::Time now) {
   if (pod.status != PodStatus::kStarting) return;
   SetStatus(pod, PodStatus::kRunning, now);
   pod.started_at = now;
-  // ParseTrainingConfig checked the secret.
-  webhook::Secret secret = *webhook::Secret::Parse(pod.config.webhook_secret);
-  pod.outbox = sender_.Open(pod.config.webhook_url, std::move(secret),
-                            [this, id = pod.id] { OnDrained(id); });
+  OpenOutbox(pod);
   pod.container = std::make_unique<PodContainer>(
       pod.config, pod.faults, *pod.gpu, static_cast<int>(pod.spec.gpu_count),
       pod.spec.interruptible, pod.seed, options_.container);
@@ -330,8 +515,15 @@ void Cloud::WakeContainer(Pod& pod, absl::Time now) {
 
 void Cloud::AfterContainer(Pod& pod, std::vector<PodEvent>& events,
                            absl::Time next, absl::Time now) {
+  ++changes_;
   for (PodEvent& e : events) {
-    sender_.Enqueue(pod.outbox, WebhookId(e), EventBody(e), e.time);
+    if (options_.state != nullptr) {
+      pod.unsaved.push_back({.webhook_id = WebhookId(e),
+                             .body = EventBody(e),
+                             .event_time = e.time});
+    } else {
+      sender_.Enqueue(pod.outbox, WebhookId(e), EventBody(e), e.time);
+    }
   }
   // Whatever was planned before is superseded by `next`.
   ++pod.token;
@@ -345,7 +537,7 @@ void Cloud::AfterContainer(Pod& pod, std::vector<PodEvent>& events,
   absl::Duration wait = pod.container->exit_reason() == ExitReason::kInterrupted
                             ? options_.spot_grace
                             : options_.flush_timeout;
-  if (sender_.Pending(pod.outbox) == 0) {
+  if (Undelivered(pod) == 0) {
     Exit(pod, pod.container->exit_reason(), now);
   } else {
     Later(pod, now + wait, &Cloud::ExitDeadline);
@@ -371,6 +563,7 @@ void Cloud::DoTerminate(Pod& pod, absl::Time now) {
     sender_.Close(pod.outbox);
     pod.outbox = 0;
   }
+  pod.unsaved.clear();
   if (pod.exit_reason == ExitReason::kNone) {
     pod.exit_reason = ExitReason::kStopped;
     pod.exited_at = now;
@@ -393,6 +586,7 @@ void Cloud::Exit(Pod& pod, ExitReason reason, absl::Time now) {
     sender_.Close(pod.outbox);
     pod.outbox = 0;
   }
+  pod.unsaved.clear();
   pod.exiting = false;
   pod.exit_reason = reason;
   if (pod.container) pod.exit_message = pod.container->exit_message();
@@ -405,7 +599,7 @@ void Cloud::OnDrained(const std::string& id) {
   absl::MutexLock lock(&mu_);
   Pod* pod = Find(id);
   if (pod == nullptr || !pod->exiting || pod->status != PodStatus::kRunning ||
-      pod->outbox == 0 || sender_.Pending(pod->outbox) != 0) {
+      pod->outbox == 0 || Undelivered(*pod) != 0) {
     return;
   }
   Exit(*pod, pod->container->exit_reason(), clock_.Now());

@@ -18,6 +18,26 @@
 // PodContainer::Terminate). Every wait is a Scheduler timer on the suite's
 // clock; no thread belongs to a pod.
 //
+// Persistence (CloudOptions::state, gpusim --state_dir). Without it the pods
+// live in memory only. With it, Persist() saves every pod (pod_state.h) and
+// a container's webhooks are held back until a Persist() has saved them: a
+// webhook goes out only once the saved state knows it and the container's seq
+// after it. Restore() brings the saved pods back after a restart of gpusim:
+//   - PROVISIONING and STARTING pods go on waiting for their delay;
+//   - a RUNNING pod's container is restarted (PodContainer::Restart: same
+//     attempt, seq continuing after the last saved one, training back at its
+//     last checkpoint) and its saved, unanswered webhooks are sent again in
+//     order before the new ones (the receiver drops any it already stored,
+//     by webhook-id: same id, same body). Webhooks the old process made
+//     after the last save were never sent; the restarted container makes
+//     new ones with their seq. So the receiver sees each attempt's seq from
+//     1 without a gap and never one id with two bodies;
+//   - a RUNNING pod whose container had ended waits for its webhooks again;
+//   - a stop or delete that was waiting for terminate_delay acts at once;
+//   - EXITED and TERMINATED pods stay as they were.
+// While gpusim is down, suite time goes on: a restarted container carries on
+// from the restart's time.
+//
 // Thread-safety: thread-safe. The clock, scheduler and sender must outlive the
 // cloud, and the scheduler must not run tasks after the cloud is destroyed.
 #pragma once
@@ -37,6 +57,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/time/clock.h"
+#include "tools/gpusim/cloud/pod_state.h"
 #include "tools/gpusim/delivery/webhook_sender.h"
 #include "tools/gpusim/sim/fault_plan.h"
 #include "tools/gpusim/sim/gpu_catalog.h"
@@ -45,26 +66,6 @@
 #include "tools/gpusim/sim/training_config.h"
 
 namespace trainyard::gpusim {
-
-enum class PodStatus {
-  kProvisioning,
-  kStarting,
-  kRunning,
-  kExited,
-  kTerminated
-};
-// RunPod's spelling: "PROVISIONING", ..., "TERMINATED".
-std::string_view PodStatusName(PodStatus status);
-
-// What POST /v2/pods asked for.
-struct PodSpec {
-  std::string name;
-  std::string image;
-  std::vector<std::string> gpu_type_ids;  // the first known one is rented
-  int64_t gpu_count = 1;
-  bool interruptible = false;  // spot
-  Env env;
-};
 
 // A pod as the API shows it: a copy, consistent at one moment.
 struct PodView {
@@ -99,6 +100,9 @@ struct CloudOptions {
   absl::Duration flush_timeout = absl::Minutes(10);
   // The same after a spot interruption: the provider's notice period.
   absl::Duration spot_grace = absl::Seconds(5);
+  // Where Persist() saves the pods; null: in memory only. Must outlive the
+  // cloud.
+  StateFile* state = nullptr;
   // Faults of every pod (pod env and SetFaults override them per pod).
   FaultPlan faults;
   ContainerOptions container;
@@ -152,8 +156,42 @@ class Cloud {
 
   CloudCounts Counts() const;
 
+  // With options.state: saves every pod, then lets the webhooks saved with
+  // them go out. One call at a time; the API calls above that change a pod
+  // (Create, Stop, Terminate, SetFaults, Interrupt) call it before they
+  // answer and fail with its error (kUnavailable); gpusim also calls it
+  // periodically for the progress, with `only_if_changed` (no save when no
+  // pod changed since the last one). Without options.state: nothing.
+  absl::Status Persist(bool only_if_changed = false)
+      ABSL_LOCKS_EXCLUDED(save_mu_, mu_);
+
+  // Brings back the pods `Load` returned (see the file comment). REQUIRES:
+  // called once, before any other call. Errors: kDataLoss for a record this
+  // gpusim cannot run (unknown GPU type, bad env), naming the pod.
+  absl::Status Restore(std::vector<PodRecord> pods);
+
  private:
   struct Pod;
+
+  absl::StatusOr<PodView> CreatePod(PodSpec spec);
+  absl::StatusOr<PodView> StopPod(std::string_view id);
+  absl::Status TerminatePod(std::string_view id);
+  absl::StatusOr<PodView> SetPodFaults(
+      std::string_view id,
+      const std::vector<std::pair<std::string, std::string>>& settings);
+  absl::StatusOr<PodView> InterruptPod(std::string_view id);
+  // `result` once Persist() has saved the change.
+  template <typename T>
+  T Saved(T result);
+
+  PodRecord Record(const Pod& pod) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Webhooks of the pod not yet answered: in the sender's outbox or held
+  // until saved.
+  size_t Undelivered(const Pod& pod) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OpenOutbox(Pod& pod) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Restore's part for one pod: what comes next for it.
+  void Resume(Pod& pod, std::vector<Delivery> outbox, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Pod* Find(std::string_view id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Find, or kNotFound "pod <id> not found" (the API's 404).
@@ -188,11 +226,17 @@ class Cloud {
   WebhookSender& sender_;
   const CloudOptions options_;
 
+  // Orders Persist() calls, so that held webhooks go out in order.
+  absl::Mutex save_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Pod>, std::less<>> pods_
       ABSL_GUARDED_BY(mu_);
   std::vector<Pod*> by_age_ ABSL_GUARDED_BY(mu_);
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
+  // Bumped by every change of a pod's status or container; the value the
+  // last save saw.
+  uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t saved_changes_ ABSL_GUARDED_BY(save_mu_) = ~uint64_t{0};
 };
 
 }  // namespace trainyard::gpusim

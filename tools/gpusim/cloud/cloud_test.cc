@@ -3,10 +3,16 @@
 // The pod lifecycle on a FakeClock, webhooks going to a scripted transport.
 #include "tools/gpusim/cloud/cloud.h"
 
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/gpusim/cloud/sim_driver.h"
@@ -17,6 +23,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::ScriptedTransport;
+using ::trainyard::testing::IsOkAndHolds;
 using ::trainyard::testing::StatusIs;
 
 constexpr char kH100[] = "NVIDIA H100 80GB HBM3";
@@ -289,6 +296,126 @@ TEST_F(CloudTest, BadSpecsNameTheField) {
   EXPECT_EQ(field(Spec({{"TRAINYARD_FAULT_FAIL_AT", "soon"}})),
             "env.TRAINYARD_FAULT_FAIL_AT");
   EXPECT_TRUE(cloud_->List().empty());
+}
+
+// With a state file (cloud.h "Persistence"): gpusim killed and started
+// again is a new Cloud restored from the file; the old one is never saved
+// again, so its held webhooks never go out (its retries of already saved ones
+// may, with the same ids and bodies).
+class PersistentCloudTest : public CloudTest {
+ protected:
+  PersistentCloudTest() : state_(dir_.Sub("state")) {
+    Make({.state = &state_});
+  }
+
+  void Restart() {
+    ASSERT_OK_AND_ASSIGN(std::vector<PodRecord> saved, state_.Load());
+    Make({.state = &state_});
+    ASSERT_OK(cloud_->Restore(std::move(saved)));
+    ASSERT_OK(cloud_->Persist());
+  }
+
+  // Plays `d` in slices, saving after each, as gpusim's saver does.
+  void RunSaving(absl::Duration d) {
+    for (absl::Duration done; done < d; done += absl::Seconds(30)) {
+      ASSERT_TRUE(driver_.RunFor(absl::Seconds(30)));
+      ASSERT_OK(cloud_->Persist());
+    }
+  }
+
+  ::trainyard::testing::TempDir dir_;
+  StateFile state_;
+};
+
+TEST_F(PersistentCloudTest, WebhooksWaitForTheSaveThatHoldsThem) {
+  ASSERT_OK_AND_ASSIGN(PodView pod, cloud_->Create(Spec()));
+  ASSERT_TRUE(driver_.RunFor(absl::Minutes(3)));
+  size_t held = Get(pod.id).webhooks_pending;
+  EXPECT_GT(held, 0u);
+  EXPECT_TRUE(transport_.requests().empty());
+  ASSERT_OK(cloud_->Persist());
+  ASSERT_TRUE(driver_.RunFor(absl::ZeroDuration()));
+  EXPECT_EQ(transport_.requests().size(), held);
+  ASSERT_OK_AND_ASSIGN(std::vector<PodRecord> saved, state_.Load());
+  ASSERT_EQ(saved.size(), 1u);
+  EXPECT_EQ(saved[0].container->seq, static_cast<int64_t>(held));
+}
+
+TEST_F(PersistentCloudTest, RestartResendsWhatWasUnansweredAndKeepsTheSeq) {
+  std::atomic<bool> refuse = false;
+  transport_.SetAnswer(
+      [&](const auto&, int) { return testing::Status(refuse ? 503 : 200); });
+  ASSERT_OK_AND_ASSIGN(
+      PodView pod,
+      cloud_->Create(Spec({{"TRAINYARD_CHECKPOINT_EVERY", "20"}})));
+  ASSERT_NO_FATAL_FAILURE(RunSaving(absl::Minutes(11)));  // step ~48
+  refuse = true;  // the receiver is down: saved webhooks stay unanswered
+  ASSERT_NO_FATAL_FAILURE(RunSaving(absl::Minutes(2)));
+  PodView before = Get(pod.id);
+  ASSERT_EQ(before.progress->stage, Stage::kTraining);
+  EXPECT_GT(before.webhooks_pending, 0u);                 // saved, unanswered
+  ASSERT_NO_FATAL_FAILURE(RunSaving(absl::Seconds(25)));  // made, not saved
+
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  refuse = false;
+  PodView after = Get(pod.id);
+  EXPECT_EQ(after.status, PodStatus::kRunning);
+  EXPECT_EQ(after.progress->attempt, 1);
+  EXPECT_EQ(after.progress->step, before.progress->last_checkpoint_step);
+  for (int i = 0; i < 200 && Get(pod.id).status != PodStatus::kExited; ++i) {
+    ASSERT_NO_FATAL_FAILURE(RunSaving(absl::Seconds(30)));
+  }
+  PodView done = Get(pod.id);
+  EXPECT_EQ(done.exit_reason, ExitReason::kCompleted);
+  EXPECT_EQ(done.progress->step, 200);
+
+  // Every id has one body; the ids are evt_1_1..evt_1_N without a gap.
+  std::map<std::string, std::string> bodies;
+  for (const auto& r : transport_.requests()) {
+    auto [it, inserted] = bodies.emplace(r.id, r.body);
+    EXPECT_EQ(it->second, r.body) << r.id;
+  }
+  EXPECT_EQ(static_cast<int64_t>(bodies.size()), done.progress->events);
+  for (int64_t seq = 1; seq <= done.progress->events; ++seq) {
+    EXPECT_TRUE(bodies.contains(absl::StrCat("evt_1_", seq))) << seq;
+  }
+}
+
+TEST_F(PersistentCloudTest, PendingTimersAndRequestsComeBack) {
+  ASSERT_OK_AND_ASSIGN(PodView provisioning, cloud_->Create(Spec()));
+  ASSERT_OK_AND_ASSIGN(
+      PodView slow,
+      cloud_->Create(Spec({{"TRAINYARD_FAULT_TERMINATE_DELAY", "10m"}})));
+  ASSERT_TRUE(driver_.RunFor(absl::Seconds(5)));
+  ASSERT_OK(cloud_->Terminate(slow.id));
+  absl::Time created = provisioning.created_at;
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  EXPECT_EQ(Get(slow.id).status, PodStatus::kTerminated);  // at once
+  EXPECT_EQ(Get(provisioning.id).status, PodStatus::kProvisioning);
+  ASSERT_TRUE(driver_.RunUntil(
+      [&] { return Get(provisioning.id).status == PodStatus::kStarting; },
+      absl::Minutes(1)));
+  // The rest of its 20 s, not 20 s more.
+  EXPECT_EQ(clock_.Now(), created + absl::Seconds(20));
+}
+
+TEST_F(PersistentCloudTest, NoSaveWhenNothingChanged) {
+  ASSERT_OK_AND_ASSIGN(PodView pod, cloud_->Create(Spec()));
+  ASSERT_OK(cloud_->Stop(pod.id));
+  ASSERT_TRUE(RunUntilStatus(pod.id, PodStatus::kExited));
+  ASSERT_OK(cloud_->Persist(/*only_if_changed=*/true));
+  std::remove(state_.path().c_str());
+  ASSERT_OK(cloud_->Persist(/*only_if_changed=*/true));
+  EXPECT_THAT(state_.Load(), IsOkAndHolds(::testing::IsEmpty()));
+  ASSERT_OK(cloud_->Persist());
+  EXPECT_THAT(state_.Load(), IsOkAndHolds(::testing::SizeIs(1)));
+}
+
+TEST_F(PersistentCloudTest, AFileThatIsNotGpusimStateIsNamed) {
+  ASSERT_OK(cloud_->Persist());
+  std::ofstream(state_.path()) << "{\"version\": 1, \"pods\": [{\"id\": 3}]}";
+  EXPECT_THAT(state_.Load(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(state_.path())));
 }
 
 }  // namespace

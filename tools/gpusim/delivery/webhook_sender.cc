@@ -78,6 +78,19 @@ size_t WebhookSender::Pending(OutboxId id) const {
   return it == outboxes_.end() ? 0 : it->second.items.size();
 }
 
+std::vector<Delivery> WebhookSender::Queued(OutboxId id) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<Delivery> out;
+  auto it = outboxes_.find(id);
+  if (it == outboxes_.end()) return out;
+  for (const Item& item : it->second.items) {
+    out.push_back({.webhook_id = item.webhook_id,
+                   .body = item.body,
+                   .event_time = item.event_time});
+  }
+  return out;
+}
+
 SenderStats WebhookSender::Stats() const {
   absl::MutexLock lock(&mu_);
   return stats_;

@@ -63,6 +63,13 @@ struct SenderStats {
   LatencyHistogram delivery_lag;
 };
 
+// One webhook to deliver.
+struct Delivery {
+  std::string webhook_id;
+  std::string body;
+  absl::Time event_time;  // when the event happened (suite time)
+};
+
 class WebhookSender {
  public:
   using OutboxId = uint64_t;
@@ -99,6 +106,8 @@ class WebhookSender {
 
   // Deliveries in the outbox, the one in flight included; 0 once closed.
   size_t Pending(OutboxId id) const;
+  // Those deliveries, in order (copies).
+  std::vector<Delivery> Queued(OutboxId id) const;
 
   SenderStats Stats() const;
 

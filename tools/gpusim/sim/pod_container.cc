@@ -120,6 +120,64 @@ void PodContainer::Reclaim(absl::Time at, std::vector<PodEvent>* out) {
   Finish(ExitReason::kInterrupted);
 }
 
+ContainerSnapshot PodContainer::Snapshot() const {
+  return {.stage = stage_,
+          .step = step_,
+          .last_checkpoint_step = last_checkpoint_step_,
+          .seq = seq_,
+          .stall_fired = stall_fired_,
+          .spot_fired = spot_fired_,
+          .fail_fired = fail_fired_,
+          .diverged = diverged_,
+          .restarts = restarts_,
+          .exit_reason = exit_reason_,
+          .exit_message = exit_message_};
+}
+
+void PodContainer::Restore(const ContainerSnapshot& snapshot) {
+  stage_ = snapshot.stage;
+  step_ = snapshot.step;
+  last_checkpoint_step_ = snapshot.last_checkpoint_step;
+  seq_ = snapshot.seq;
+  stall_fired_ = snapshot.stall_fired;
+  spot_fired_ = snapshot.spot_fired;
+  fail_fired_ = snapshot.fail_fired;
+  diverged_ = snapshot.diverged;
+  restarts_ = snapshot.restarts;
+  exit_reason_ = snapshot.exit_reason;
+  exit_message_ = snapshot.exit_message;
+  next_at_ = absl::InfiniteFuture();
+  // Another process, other random draws than the run before.
+  rng_.seed(rng_() ^ static_cast<uint64_t>(restarts_ + 1));
+}
+
+absl::Time PodContainer::Restart(absl::Time now, std::vector<PodEvent>* out) {
+  ++restarts_;
+  last_spot_check_ = now;
+  int64_t checkpoint = std::max(last_checkpoint_step_, config_.resume_step);
+  Emit(
+      EventType::kInfo, now,
+      absl::StrCat("Container restarted (the machine restarted) during ",
+                   ToAbsl(StageName(stage_)), ", attempt ", config_.attempt,
+                   stage_ == Stage::kTraining
+                       ? absl::StrCat(": continuing from the checkpoint at "
+                                      "step ",
+                                      checkpoint)
+                       : absl::StrCat(": redoing ", ToAbsl(StageName(stage_)))),
+      out);
+  if (stage_ != Stage::kTraining) {
+    EnterStage(stage_, now, out);
+    return next_at_;
+  }
+  step_ = checkpoint;
+  last_checkpoint_step_ = checkpoint;
+  epoch_loss_sum_ = 0;
+  epoch_loss_count_ = 0;
+  EmitStatus(now, "Recovering from checkpoint...", TrainingPercent(step_), out);
+  TrainFromStep(now, out);
+  return next_at_;
+}
+
 ContainerProgress PodContainer::progress() const {
   return {.stage = stage_,
           .step = step_,
@@ -190,6 +248,10 @@ void PodContainer::EnterTraining(absl::Time at, std::vector<PodEvent>* out) {
   } else {
     EmitStatus(at, TrainingSubstatus(), percent, out);
   }
+  TrainFromStep(at, out);
+}
+
+void PodContainer::TrainFromStep(absl::Time at, std::vector<PodEvent>* out) {
   if (step_ >= curves_.TotalSteps()) {
     EnterStage(Stage::kFinalization, at, out);
     return;

@@ -71,6 +71,25 @@ struct ContainerProgress {
   bool stalled = false;
 };
 
+// What a container must remember to be restarted after gpusim itself
+// restarts (cloud/pod_state.h persists it): where the run was, the last
+// sequence number it used, and the one-shot faults that already fired.
+struct ContainerSnapshot {
+  Stage stage = Stage::kPreprocessing;
+  int64_t step = 0;
+  int64_t last_checkpoint_step = 0;
+  int64_t seq = 0;
+  bool stall_fired = false;
+  bool spot_fired = false;
+  bool fail_fired = false;
+  bool diverged = false;
+  int64_t restarts = 0;  // times it was restarted so far
+  ExitReason exit_reason = ExitReason::kNone;
+  std::string exit_message;
+  friend bool operator==(const ContainerSnapshot&,
+                         const ContainerSnapshot&) = default;
+};
+
 class PodContainer {
  public:
   // `gpu` must outlive the container (catalog entries do).
@@ -102,6 +121,25 @@ class PodContainer {
   // kInterrupted (no time to checkpoint). No-op once finished.
   void Interrupt(absl::Time now, std::vector<PodEvent>* out);
 
+  // What Restore() needs to bring this container back.
+  ContainerSnapshot Snapshot() const;
+
+  // Instead of Start(): takes the state of `snapshot` (of a container of the
+  // same config) without emitting anything. A finished snapshot gives a
+  // finished container (its exit reason and message); an unfinished one
+  // waits for Restart().
+  void Restore(const ContainerSnapshot& snapshot);
+
+  // The container process starts again after a crash of the machine (gpusim
+  // restarted), in the same attempt: its events continue the attempt's seq
+  // after the snapshot's. It reports an INFO saying so, then redoes the stage
+  // it was in from its start, or, in training, goes back to its last
+  // checkpoint ("Recovering from checkpoint...", a STATUS without
+  // resumedFromStep: the attempt is the same, so this is no resume in the
+  // webhooks.md sense) and trains on from the step after it. Returns when
+  // Wake() is next due. REQUIRES: Restore() of an unfinished snapshot.
+  absl::Time Restart(absl::Time now, std::vector<PodEvent>* out);
+
   // Replaces the fault plan; faults already triggered stay triggered.
   void SetFaults(FaultPlan faults) { faults_ = std::move(faults); }
   const FaultPlan& faults() const { return faults_; }
@@ -126,6 +164,8 @@ class PodContainer {
   absl::Time NextValidationBeat(absl::Time at) const;
   void EnterStage(Stage stage, absl::Time at, std::vector<PodEvent>* out);
   void EnterTraining(absl::Time at, std::vector<PodEvent>* out);
+  // Plans the step after step_ (or finalization when training is done).
+  void TrainFromStep(absl::Time at, std::vector<PodEvent>* out);
   // Checks the faults due at `percent` of the current stage. Returns true
   // when one ended or paused the action (the caller returns).
   bool StallOrSpot(double percent, std::vector<PodEvent>* out);
@@ -181,6 +221,7 @@ class PodContainer {
   bool stalled_ = false;
 
   int64_t seq_ = 0;
+  int64_t restarts_ = 0;
   ExitReason exit_reason_ = ExitReason::kNone;
   std::string exit_message_;
 };

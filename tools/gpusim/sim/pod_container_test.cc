@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -424,6 +425,79 @@ TEST_F(PodContainerTest, FaultsCanChangeWhileRunning) {
   while (!c->finished()) next = c->Wake(next, &events);
   EXPECT_EQ(c->exit_reason(), ExitReason::kFailed);
   EXPECT_EQ(c->progress().step, 59);
+}
+
+// gpusim restarted: the container comes back from its snapshot, in the same
+// attempt, its seq continuing, training back at its last checkpoint.
+TEST_F(PodContainerTest, RestartContinuesTheAttemptFromTheLastCheckpoint) {
+  // 2 min of other stages, then 10 s per step: step ~57 at +695 s.
+  TrainingConfig config = TestConfig();
+  config.checkpoint_every = 20;
+  auto first = Make(config);
+  std::vector<PodEvent> before =
+      Play(*first, kStart + absl::Seconds(120 + 575));
+  ContainerSnapshot snap = first->Snapshot();
+  ASSERT_EQ(snap.stage, Stage::kTraining);
+  ASSERT_GT(snap.step % 20, 0) << "between two checkpoints";
+  const int64_t checkpoint = snap.step / 20 * 20;
+  EXPECT_EQ(snap.last_checkpoint_step, checkpoint);
+  EXPECT_EQ(snap.seq, static_cast<int64_t>(before.size()));
+
+  auto again = Make(config);
+  again->Restore(snap);
+  EXPECT_FALSE(again->finished());
+  std::vector<PodEvent> after;
+  absl::Time restart = kStart + absl::Hours(1);
+  absl::Time next = again->Restart(restart, &after);
+  while (!again->finished()) next = again->Wake(next, &after);
+  EXPECT_EQ(again->exit_reason(), ExitReason::kCompleted);
+  ASSERT_GE(after.size(), 3u);
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].attempt, 1);
+    EXPECT_EQ(after[i].seq, snap.seq + 1 + static_cast<int64_t>(i));
+    EXPECT_GE(after[i].time, restart);
+  }
+  EXPECT_EQ(after[0].type, EventType::kInfo);
+  EXPECT_THAT(after[0].message,
+              HasSubstr(absl::StrCat("continuing from the checkpoint at step ",
+                                     checkpoint)));
+  ASSERT_TRUE(after[1].status.has_value());
+  EXPECT_EQ(after[1].status->substatus, "Recovering from checkpoint...");
+  // Same attempt: no resume in the webhooks.md sense.
+  EXPECT_FALSE(after[1].status->resumed_from_step.has_value());
+  std::vector<const PodEvent*> metrics = OfType(after, EventType::kMetrics);
+  ASSERT_FALSE(metrics.empty());
+  EXPECT_EQ(metrics[0]->metrics->step, checkpoint + 1);
+  EXPECT_EQ(again->Snapshot().restarts, 1);
+}
+
+TEST_F(PodContainerTest, RestartBeforeTrainingRedoesTheStage) {
+  auto c = Make();
+  std::vector<PodEvent> before = Play(*c, kStart + absl::Seconds(90));
+  ContainerSnapshot snap = c->Snapshot();
+  ASSERT_EQ(snap.stage, Stage::kModelLoading);
+  auto again = Make();
+  again->Restore(snap);
+  std::vector<PodEvent> after;
+  absl::Time next = again->Restart(kStart + absl::Minutes(5), &after);
+  again->Wake(next, &after);
+  ASSERT_GE(after.size(), 2u);
+  EXPECT_THAT(after[0].message, HasSubstr("redoing model_loading"));
+  ASSERT_TRUE(after[1].status.has_value());
+  EXPECT_EQ(after[1].status->stage, "model_loading");
+  EXPECT_EQ(after[1].seq, snap.seq + 2);
+}
+
+TEST_F(PodContainerTest, RestoredFinishedContainerStaysFinished) {
+  auto c = Make();
+  std::vector<PodEvent> events;
+  c->Start(kStart, &events);
+  c->Terminate(kStart + absl::Minutes(30), &events);
+  auto again = Make();
+  again->Restore(c->Snapshot());
+  EXPECT_TRUE(again->finished());
+  EXPECT_EQ(again->exit_reason(), ExitReason::kStopped);
+  EXPECT_EQ(again->progress().events, c->progress().events);
 }
 
 }  // namespace
