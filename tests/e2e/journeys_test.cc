@@ -707,8 +707,7 @@ TEST(Journeys, R_X_01_J9_KillMetricsAndJobsMidJourneyLosesNothing) {
 }
 
 // A gpusim of the journey's own with --state_dir, on a port that stays the
-// same across its restarts, on the suite's clock (scale 300, the origin the
-// suite takes: the second it starts in).
+// same across its restarts, on the suite's clock (scale 300, `origin`).
 class StatefulGpusim {
  public:
   explicit StatefulGpusim(int64_t origin) : origin_(origin) {}
@@ -756,15 +755,11 @@ class StatefulGpusim {
 // completes (not PROVIDER_FAILURE), and the container's events of attempt 1
 // are gapless.
 TEST(Journeys, R_X_01_J10_GpusimRestartMidTrainingJobCompletes) {
-  // Start at the beginning of a second, so that the suite's --time_origin
-  // (the second it starts in) is ours.
-  absl::Time now = absl::Now();
-  absl::SleepFor(absl::Seconds(1) -
-                 (now - absl::FromUnixSeconds(absl::ToUnixSeconds(now))) +
-                 absl::Milliseconds(20));
-  StatefulGpusim gpusim(absl::ToUnixSeconds(absl::Now()));
+  const int64_t origin = absl::ToUnixSeconds(absl::Now());
+  StatefulGpusim gpusim(origin);
   ASSERT_OK(gpusim.Start());
-  Suite suite({.flags = {{"jobs", {"--provider_base_url=" + gpusim.url()}}}});
+  Suite suite({.time_origin = origin,
+               .flags = {{"jobs", {"--provider_base_url=" + gpusim.url()}}}});
   ASSERT_OK(suite.status());
   CliResult r = suite.Yardctl(
       Submit("journey-10", {"--conversations", "4000", "--on-demand"}));

@@ -71,8 +71,10 @@ absl::Status Suite::Start() {
   std::ofstream(dir_.Sub("provider.key")) << kProviderKey << "\n";
 
   const std::string scale = absl::StrCat("--time_scale=", options_.time_scale);
-  const std::string origin =
-      absl::StrCat("--time_origin=", absl::ToUnixSeconds(RealClock().Now()));
+  const std::string origin = absl::StrCat(
+      "--time_origin=", options_.time_origin != 0
+                            ? options_.time_origin
+                            : absl::ToUnixSeconds(RealClock().Now()));
   std::vector<std::string> gpusim_flags = {
       scale, origin, "--api_key_file=" + dir_.Sub("provider.key")};
   for (const auto& f : options_.flags["gpusim"]) gpusim_flags.push_back(f);

@@ -15,6 +15,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +31,9 @@ namespace trainyard::e2e {
 struct SuiteOptions {
   // Suite seconds per wall second. 300: a small job's half hour plays in ~6 s.
   double time_scale = 300;
+  // Unix seconds of suite time zero (every process's --time_origin); 0: the
+  // second the suite starts in.
+  int64_t time_origin = 0;
   // Extra flags per process ("gpusim", "jobs", "metrics", "scheduler",
   // "cost"), e.g. {"gpusim", {"--provision_delay=30m"}}.
   std::map<std::string, std::vector<std::string>> flags;
