@@ -138,9 +138,18 @@ Command Events() {
             }
           }
           PrintTable(t, cli.output());
-          if (!st->search.empty() && cli.output() == "table") {
-            std::fprintf(stderr, "%d matches in %d events\n",
-                         pages.back().match_count(), pages.back().total_size());
+          if (cli.output() == "table") {
+            const auto& last = pages.back();
+            if (!st->search.empty()) {
+              std::fprintf(stderr, "%d matches in %d events\n",
+                           last.match_count(), last.total_size());
+            }
+            if (!last.next_page_token().empty()) {
+              std::fprintf(stderr,
+                           "first %zu of %d; --all for every page, --order "
+                           "newest for the latest\n",
+                           t.rows.size(), last.total_size());
+            }
           }
           if (!st->follow) return static_cast<int>(kExitOk);
           // New events, through SubscribeJob (resumed with its token).
