@@ -117,7 +117,8 @@ start cost 7104 7114 "${peer[@]}"
 start jobs 7101 7111 "${peer[@]}" \
   --scheduler_address=127.0.0.1:7102 --cost_address=127.0.0.1:7104 \
   --provider_base_url=http://127.0.0.1:7120 --provider_api_key_file="$var/dev/provider.key" \
-  --webhook_base_url=http://127.0.0.1:7113 --webhook_master_key_file="$var/dev/master.key"
+  --webhook_base_url=http://127.0.0.1:7113 --webhook_master_key_file="$var/dev/master.key" \
+  --notifications_file="$var/log/notifications.jsonl"
 "$build_dir/tools/gpusim/gpusim" --address=127.0.0.1:7120 --time_scale="$scale" \
   --time_origin="$origin" --api_key_file="$var/dev/provider.key" \
   2> >(trap '' INT; tee "$var/log/gpusim.log" | sed -u "s/^/[gpusim] /" >&2) &

@@ -370,7 +370,9 @@ class Lifecycle {
       return absl::OkStatus();
     }
     const Actor system = SystemActor();
-    b_.Notify(common::v1::NOTIFICATION_TRIGGER_BUDGET_EXCEEDED, a.message());
+    b_.Notify(common::v1::NOTIFICATION_TRIGGER_BUDGET_EXCEEDED,
+              absl::StrCat(a.message(), " (budget action: ",
+                           common::v1::BudgetAction_Name(a.action()), ")"));
     auto* entry = b_.Audit(v1::AUDIT_ACTION_BUDGET_ACTION, system, b_.state(),
                            "BUDGET_EXCEEDED");
     (*entry->mutable_details())["action"] =
@@ -783,7 +785,9 @@ class Lifecycle {
       if (!r.has_stall_since()) *r.mutable_stall_since() = ToProto(b_.now());
       b_.PollPod();
     } else {
-      b_.Notify(common::v1::NOTIFICATION_TRIGGER_JOB_STALLED, e.message());
+      b_.Notify(common::v1::NOTIFICATION_TRIGGER_JOB_STALLED,
+                absl::StrCat("Job ", b_.job().spec().display_name(), ": ",
+                             e.message()));
     }
   }
 
