@@ -383,7 +383,8 @@ TEST_F(EngineTest, R_CAN_05_NotificationsReachTheFileOnceAcrossARestart) {
     EXPECT_EQ(*store_->OutboxSize(), 1);  // the notification, undelivered
     runner_.reset();
   }  // "kill -9": the notifier goes with its queue
-  EXPECT_EQ(attempts.load(), 1);
+  // Tried at most once, and never delivered.
+  EXPECT_LE(attempts.load(), 1);
   Open();
   const std::string file = dir_.Sub("notifications.jsonl");
   std::unique_ptr<notify::Notifier> real = notify::MakeNotifier({.file = file});

@@ -41,7 +41,11 @@ absl::Status JobNotifier::Notify(const v1::Job& job,
   const std::string& id = effect.request_id();
   Sent& sent = *sent_;
   absl::MutexLock lock(&sent.mu);
+  // Only the first ask waits (the effect runner's loop is not held up by a
+  // slow webhook again on every retry).
+  absl::Duration wait = absl::ZeroDuration();
   if (!sent.done.contains(id)) {
+    wait = wait_;
     sent.done[id] = false;
     notifier_.Send(ToNotification(job, effect), [shared = sent_, id] {
       absl::MutexLock done(&shared->mu);
@@ -51,7 +55,7 @@ absl::Status JobNotifier::Notify(const v1::Job& job,
   auto delivered = [&sent, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sent.mu) {
     return sent.done.at(id);
   };
-  if (!sent.mu.AwaitWithTimeout(absl::Condition(&delivered), wait_)) {
+  if (!sent.mu.AwaitWithTimeout(absl::Condition(&delivered), wait)) {
     return absl::UnavailableError(
         absl::StrCat("notification ", id, " is being delivered"));
   }

@@ -10,7 +10,8 @@
 // the outbox only after the sinks are done with it. The first Notify hands
 // it to the Notifier and waits up to `wait` (a JSONL line is written in
 // microseconds); if delivery is still going on (a webhook retrying) it
-// answers kUnavailable and the effect runner asks again later, so a crash
+// answers kUnavailable and the effect runner asks again later (without
+// waiting: the runner's loop is never held up twice), so a crash
 // before delivery sends it again after the restart. A crash between delivery
 // and the outbox write repeats it once: the Notification's id (the effect's
 // request_id) is the same, so readers can drop the repeat.
@@ -38,7 +39,7 @@ class JobNotifier final : public Notifier {
  public:
   // `notifier` must outlive this.
   explicit JobNotifier(notify::Notifier& notifier,
-                       absl::Duration wait = absl::Milliseconds(100));
+                       absl::Duration wait = absl::Milliseconds(50));
   absl::Status Notify(const v1::Job& job,
                       const internal::Effect& effect) override;
 
