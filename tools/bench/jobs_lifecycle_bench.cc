@@ -64,7 +64,7 @@ struct Flags {
   std::string dir = DefaultTempParent();
   std::string metrics_binary = "build/services/metrics/trainyard-metrics";
   int64_t jobs = 1000;
-  double time_scale = 1000;
+  double time_scale = 100;
   int64_t conversations = 300;
   double timeout_s = 600;
 };
@@ -94,6 +94,9 @@ class Transitions {
     ++count_;
     first_.try_emplace(std::make_pair(r.job().job_id(), last), now);
     if (jobs::IsTerminal(last)) ++terminal_;
+    if (last == common::v1::JOB_STATE_FAILED) {
+      ++failures_[r.job().failure().code()];
+    }
   }
   int64_t count() const {
     absl::MutexLock lock(&mu_);
@@ -109,11 +112,26 @@ class Transitions {
     if (it == first_.end()) return std::nullopt;
     return it->second;
   }
-  std::map<JobState, int64_t> FinalStates() const {
+  // "COMPLETED=990 FAILED=10 (START_TIMEOUT=10)".
+  std::string FinalStates() const {
     absl::MutexLock lock(&mu_);
-    std::map<JobState, int64_t> out;
-    for (const auto& [job, s] : last_) ++out[s];
+    std::map<JobState, int64_t> states;
+    for (const auto& [job, s] : last_) ++states[s];
+    std::string out;
+    for (const auto& [s, n] : states) {
+      absl::StrAppend(&out, " ", common::v1::JobState_Name(s), "=", n);
+    }
+    for (const auto& [code, n] : failures_) {
+      absl::StrAppend(&out, " failed ", code, "=", n);
+    }
     return out;
+  }
+  int64_t completed() const {
+    absl::MutexLock lock(&mu_);
+    int64_t n = 0;
+    for (const auto& [job, s] : last_)
+      n += s == common::v1::JOB_STATE_COMPLETED;
+    return n;
   }
 
  private:
@@ -124,22 +142,8 @@ class Transitions {
       ABSL_GUARDED_BY(mu_);
   int64_t count_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t terminal_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int64_t> failures_ ABSL_GUARDED_BY(mu_);
 };
-
-JobState StateOfStage(common::v1::Stage stage) {
-  switch (stage) {
-    case common::v1::STAGE_PREPROCESSING:
-      return common::v1::JOB_STATE_PREPROCESSING;
-    case common::v1::STAGE_MODEL_LOADING:
-      return common::v1::JOB_STATE_MODEL_LOADING;
-    case common::v1::STAGE_TRAINING:
-      return common::v1::JOB_STATE_TRAINING;
-    case common::v1::STAGE_FINALIZATION:
-      return common::v1::JOB_STATE_FINALIZING;
-    default:
-      return common::v1::JOB_STATE_UNSPECIFIED;
-  }
-}
 
 // The build tree this program runs from (tools/bench/..): gpusim's home.
 std::string BinaryDir() {
@@ -166,7 +170,7 @@ int Run(const Flags& flags, const std::string& dir) {
   }
   std::vector<std::string> sim_flags = clock_flags;
   for (const char* f :
-       {"--provision_delay=5s", "--start_delay=5s", "--flush_timeout=30s",
+       {"--provision_delay=5s", "--start_delay=5s", "--flush_timeout=30m",
         "--max_pods=1000000", "--sender_threads=8"}) {
     sim_flags.push_back(f);
   }
@@ -287,7 +291,7 @@ int Run(const Flags& flags, const std::string& dir) {
       metrics::v1::ListEventsResponse resp;
       if (!metrics.stub().ListEvents(&cctx, req, &resp).ok()) break;
       for (const auto& m : resp.events()) {
-        const JobState s = StateOfStage(m.event().status().stage());
+        const JobState s = jobs::StateOfStage(m.event().status().stage());
         if (s != common::v1::JOB_STATE_UNSPECIFIED) {
           received.try_emplace(s, to_wall(FromProto(m.event().receive_time())));
         }
@@ -305,10 +309,7 @@ int Run(const Flags& flags, const std::string& dir) {
     }
   }
   const Percentiles lag = Summarize(lag_ms);
-  std::string finals;
-  for (const auto& [s, n] : transitions.FinalStates()) {
-    absl::StrAppend(&finals, " ", common::v1::JobState_Name(s), "=", n);
-  }
+  const std::string finals = transitions.FinalStates();
   std::printf(
       "submitted %lld jobs in %.2f s; %lld transitions in %.2f s = %.0f/s "
       "(busiest second %lld)\n"
@@ -323,17 +324,19 @@ int Run(const Flags& flags, const std::string& dir) {
       static_cast<long long>(unmatched), cpu, count > 0 ? 1e6 * cpu / count : 0,
       metrics_cpu);
   std::printf(
-      "RESULT jobs=%lld terminal=%lld transitions=%lld transitions_per_s=%.0f "
+      "RESULT jobs=%lld completed=%lld transitions=%lld transitions_per_s=%.0f "
       "peak_per_s=%lld lag_p50_ms=%.2f lag_p99_ms=%.2f lag_n=%zu "
       "cpu_us_per_transition=%.1f\n",
       static_cast<long long>(flags.jobs),
-      static_cast<long long>(transitions.terminal()),
+      static_cast<long long>(transitions.completed()),
       static_cast<long long>(count), count / run_s,
       static_cast<long long>(peak), lag.p50, lag.p99, lag.n,
       count > 0 ? 1e6 * cpu / count : 0);
   server.Shutdown();
   (void)metrics.Stop();
-  return transitions.terminal() == flags.jobs ? 0 : 1;
+  // Every job completes unless the machine cannot keep up with the time
+  // scale (timeouts run in suite time: see the failure codes).
+  return transitions.completed() == flags.jobs ? 0 : 1;
 }
 
 }  // namespace

@@ -30,21 +30,6 @@ absl::Status Precondition(std::string_view reason, JobState state,
                     reason, {{"state", StateName(state)}});
 }
 
-JobState StateOfStage(Stage stage) {
-  switch (stage) {
-    case common::v1::STAGE_PREPROCESSING:
-      return common::v1::JOB_STATE_PREPROCESSING;
-    case common::v1::STAGE_MODEL_LOADING:
-      return common::v1::JOB_STATE_MODEL_LOADING;
-    case common::v1::STAGE_TRAINING:
-      return common::v1::JOB_STATE_TRAINING;
-    case common::v1::STAGE_FINALIZATION:
-      return common::v1::JOB_STATE_FINALIZING;
-    default:
-      return common::v1::JOB_STATE_UNSPECIFIED;
-  }
-}
-
 // States in which the container's reports drive the job.
 bool IsRunning(JobState s) {
   switch (s) {
@@ -907,6 +892,21 @@ class Lifecycle {
 };
 
 }  // namespace
+
+JobState StateOfStage(common::v1::Stage stage) {
+  switch (stage) {
+    case common::v1::STAGE_PREPROCESSING:
+      return common::v1::JOB_STATE_PREPROCESSING;
+    case common::v1::STAGE_MODEL_LOADING:
+      return common::v1::JOB_STATE_MODEL_LOADING;
+    case common::v1::STAGE_TRAINING:
+      return common::v1::JOB_STATE_TRAINING;
+    case common::v1::STAGE_FINALIZATION:
+      return common::v1::JOB_STATE_FINALIZING;
+    default:
+      return common::v1::JOB_STATE_UNSPECIFIED;
+  }
+}
 
 Actor SystemActor() {
   Actor a;
