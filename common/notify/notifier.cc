@@ -26,10 +26,10 @@ Notifier::~Notifier() {
   thread_.join();
 }
 
-void Notifier::Send(Notification notification) {
+void Notifier::Send(Notification notification, std::function<void()> done) {
   absl::MutexLock lock(&mu_);
   if (stop_) return;
-  queue_.push_back(std::move(notification));
+  queue_.push_back({std::move(notification), std::move(done)});
 }
 
 void Notifier::Flush() {
@@ -58,7 +58,7 @@ int64_t Notifier::failed() const {
 
 void Notifier::Run() {
   while (true) {
-    Notification next;
+    Queued next;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -71,7 +71,14 @@ void Notifier::Run() {
       queue_.pop_front();
       busy_ = true;
     }
-    DeliverToAll(next);
+    DeliverToAll(next.notification);
+    bool stopping;
+    {
+      absl::MutexLock lock(&mu_);
+      stopping = stop_;
+    }
+    // A delivery cut short by the stop is not done.
+    if (!stopping && next.done) next.done();
     absl::MutexLock lock(&mu_);
     busy_ = false;
   }

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,9 @@ struct Notification {
   // Where the recipient wants it (e.g. their own incoming-webhook URL); empty:
   // each sink's default.
   std::string destination;
+  // The sender's idempotency key, equal when a notification is sent again
+  // (after a crash) so readers can drop the repeat; empty: none.
+  std::string id;
 };
 
 // Delivers one notification somewhere. Called from the Notifier's thread only.
@@ -83,8 +87,10 @@ class Notifier {
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
 
-  // Queues `notification` for every sink.
-  void Send(Notification notification);
+  // Queues `notification` for every sink. `done` (may be empty) is called on
+  // the Notifier's thread once every sink has delivered it or given up; not
+  // when the Notifier stops first.
+  void Send(Notification notification, std::function<void()> done = {});
 
   // Waits until every notification sent so far has been delivered or given
   // up on (tests and shutdown).
@@ -103,7 +109,11 @@ class Notifier {
   const std::vector<std::unique_ptr<Sink>> sinks_;
   const RetryPolicy policy_;
   mutable absl::Mutex mu_;
-  std::deque<Notification> queue_ ABSL_GUARDED_BY(mu_);
+  struct Queued {
+    Notification notification;
+    std::function<void()> done;
+  };
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   std::deque<DeliveryRecord> records_ ABSL_GUARDED_BY(mu_);
   bool busy_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/http/server.h"
 #include "common/notify/sinks.h"
@@ -138,6 +139,29 @@ TEST(Notifier, R_Q_07_JsonlFileGetsOneLinePerNotification) {
               "\"text\":\"Your job is \\\"next\\\"!\",\"destination\":\"\"}");
   }
   EXPECT_EQ(lines, 2);
+}
+
+// The sender learns when a notification is done with (job-control keeps its
+// outbox entry until then); the id a sender gives is in the JSONL line.
+TEST(Notifier, DoneIsCalledAfterDeliveryAndTheIdIsWritten) {
+  testing::TempDir dir;
+  std::vector<std::unique_ptr<Sink>> sinks;
+  sinks.push_back(std::make_unique<JsonlFileSink>(dir.Sub("n.jsonl")));
+  Notifier notifier(std::move(sinks), Fast());
+  Notification n = Note();
+  n.id = "job-1/1/notify/7/3";
+  std::atomic<int> done = 0;
+  notifier.Send(n, [&] {
+    std::ifstream in(dir.Sub("n.jsonl"));
+    std::string line;
+    if (std::getline(in, line) && absl::StrContains(line, n.id)) ++done;
+  });
+  notifier.Flush();
+  EXPECT_EQ(done.load(), 1);
+  std::ifstream in(dir.Sub("n.jsonl"));
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_THAT(line, HasSubstr(",\"id\":\"job-1/1/notify/7/3\"}"));
 }
 
 }  // namespace

@@ -40,6 +40,10 @@ std::string JsonLine(const Notification& n) {
     line.append(",\"").append(key).append("\":");
     AppendJsonString(value, &line);
   }
+  if (!n.id.empty()) {
+    line += ",\"id\":";
+    AppendJsonString(n.id, &line);
+  }
   line += "}";
   return line;
 }

@@ -38,8 +38,8 @@ class WebhookSink final : public Sink {
 };
 
 // Appends one JSON object per line: time (RFC 3339), kind, job_id,
-// recipient, text, destination. kUnavailable when the file cannot be
-// written (retried).
+// recipient, text, destination, and id when set. kUnavailable when the file
+// cannot be written (retried).
 class JsonlFileSink final : public Sink {
  public:
   explicit JsonlFileSink(std::string path);

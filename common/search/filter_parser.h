@@ -39,6 +39,29 @@ enum class FilterOp { kEq, kNe, kLt, kLe, kGt, kGe, kHas };
 // The operator as written ("=", "!=", ..., ":").
 std::string_view FilterOpText(FilterOp op);
 
+// `lhs op rhs` for the comparison operators; false for ":" (has), which
+// callers bind to their own matching.
+template <typename T>
+bool FilterCompare(FilterOp op, const T& lhs, const T& rhs) {
+  switch (op) {
+    case FilterOp::kEq:
+      return lhs == rhs;
+    case FilterOp::kNe:
+      return lhs != rhs;
+    case FilterOp::kLt:
+      return lhs < rhs;
+    case FilterOp::kLe:
+      return lhs <= rhs;
+    case FilterOp::kGt:
+      return lhs > rhs;
+    case FilterOp::kGe:
+      return lhs >= rhs;
+    case FilterOp::kHas:
+      return false;
+  }
+  return false;
+}
+
 struct FilterValue {
   // True for a "double-quoted string" (with \" and \\ unescaped in `text`),
   // false for a bare word (enum value, number, true/false).

@@ -11,6 +11,7 @@
 #include "services/jobs/app/effect_runner.h"
 #include "services/jobs/app/engine.h"
 #include "services/jobs/app/grpc_clients.h"
+#include "services/jobs/app/job_notifier.h"
 #include "services/jobs/grpc/access.h"
 #include "services/jobs/grpc/dashboard_sources.h"
 #include "services/jobs/grpc/job_service.h"
@@ -46,7 +47,8 @@ class JobsModule final : public server::ServiceModule {
         sources_(Channel(config.metrics_address), Channel(config.cost_address),
                  service_token),
         rpc_(ctx.host.MakeRpc(JobServiceAccess())),
-        notifier_(ctx.logger) {
+        notify_(notify::MakeNotifier(config.notify)),
+        notifier_(*notify_) {
     if (overrides.provider == nullptr) {
       RunPodOptions o;
       o.base_url = config.provider_base_url;
@@ -148,7 +150,8 @@ class JobsModule final : public server::ServiceModule {
   GrpcDashboardSources sources_;
   std::unique_ptr<server::Rpc> rpc_;
   std::unique_ptr<JobServiceImpl> service_;
-  LogNotifier notifier_;
+  std::unique_ptr<notify::Notifier> notify_;
+  JobNotifier notifier_;
   StreamFollowers::Channels channels_;
   std::unique_ptr<RunPodClient> runpod_;
   std::unique_ptr<SchedulerClient> scheduler_;
@@ -191,6 +194,7 @@ void AddJobsFlags(config::FlagSet& flags, JobsConfig* c) {
                   &c->metrics_address);
   flags.AddString("cost_address", "host:port of trainyard-cost",
                   &c->cost_address);
+  notify::AddSinkFlags(flags, &c->notify);
   flags.AddDuration("pod_poll_interval",
                     "suite time between polls of each active pod",
                     &c->pod_poll_interval);

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/notify/notify_flags.h"
 #include "common/server/run_service.h"
 #include "services/jobs/app/clients.h"
 #include "services/jobs/app/engine.h"
@@ -44,6 +45,9 @@ struct JobsConfig {
   absl::Duration call_timeout = absl::Seconds(10);
   // Wall time between refreshes of the jobs' progress and cost copies.
   absl::Duration copy_refresh_interval = absl::Seconds(2);
+  // Where notifications to people go (--notify_webhook_url,
+  // --notifications_file).
+  notify::SinkFlags notify;
   LifecycleOptions lifecycle;
 };
 

@@ -2,7 +2,7 @@
 #include "services/scheduler/scheduler_module.h"
 
 #include "common/config/token_file.h"
-#include "common/notify/sinks.h"
+#include "common/notify/notify_flags.h"
 #include "common/status/status_macros.h"
 #include "services/scheduler/app/grpc_progress_source.h"
 #include "services/scheduler/app/scheduler.h"
@@ -20,19 +20,6 @@ absl::Duration WallPeriod(const Clock& clock, absl::Duration suite) {
   return suite;
 }
 
-std::unique_ptr<notify::Notifier> MakeNotifier(const SchedulerConfig& c) {
-  std::vector<std::unique_ptr<notify::Sink>> sinks;
-  if (!c.notify_webhook_url.empty() || !c.approvals_webhook_url.empty()) {
-    sinks.push_back(
-        std::make_unique<notify::WebhookSink>(c.notify_webhook_url));
-  }
-  if (!c.notifications_file.empty()) {
-    sinks.push_back(
-        std::make_unique<notify::JsonlFileSink>(c.notifications_file));
-  }
-  return std::make_unique<notify::Notifier>(std::move(sinks));
-}
-
 class Module final : public SchedulerModule {
  public:
   Module(server::ServiceContext& ctx, const SchedulerConfig& config,
@@ -40,7 +27,8 @@ class Module final : public SchedulerModule {
       : wall_period_(WallPeriod(ctx.clock, config.estimate_interval)),
         store_(ctx.db),
         metrics_(ctx.host.registry()),
-        notifier_(MakeNotifier(config)),
+        notifier_(notify::MakeNotifier(config.notify,
+                                       !config.approvals_webhook_url.empty())),
         progress_(std::move(progress)),
         scheduler_(store_, ctx.clock,
                    config.progress_override != nullptr
@@ -96,15 +84,10 @@ void AddSchedulerFlags(config::FlagSet& flags, SchedulerConfig* config) {
   flags.AddString("service_token_file",
                   "file with the bearer token presented to metrics",
                   &config->service_token_file);
-  flags.AddString("notify_webhook_url",
-                  "Slack-compatible incoming webhook for queue notifications",
-                  &config->notify_webhook_url);
+  notify::AddSinkFlags(flags, &config->notify);
   flags.AddString("approvals_webhook_url",
                   "incoming webhook that promotion requests are posted to",
                   &config->approvals_webhook_url);
-  flags.AddString("notifications_file",
-                  "JSONL file every notification is appended to",
-                  &config->notifications_file);
   flags.AddDuration("reconcile_grace",
                     "Reconcile frees a slot job-control does not hold only "
                     "after this long (suite time)",

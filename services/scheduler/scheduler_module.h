@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/notify/notify_flags.h"
 #include "common/server/run_service.h"
 #include "services/scheduler/app/progress_source.h"
 
@@ -22,12 +23,11 @@ struct SchedulerConfig {
   std::string metrics_address;
   // File with the bearer token the scheduler presents to metrics.
   std::string service_token_file;
-  // Slack-compatible incoming webhook for queue notifications; empty: none.
-  std::string notify_webhook_url;
+  // Where queue notifications go (--notify_webhook_url,
+  // --notifications_file).
+  notify::SinkFlags notify;
   // Promotion requests go here (every manager and admin reads it).
   std::string approvals_webhook_url;
-  // JSONL file of every notification; empty: none.
-  std::string notifications_file;
   // Reconcile frees a slot job-control does not hold after this (suite time).
   absl::Duration reconcile_grace = absl::Minutes(10);
   // Estimates are recomputed (and progress refreshed) this often, in suite

@@ -117,7 +117,8 @@ start cost 7104 7114 "${peer[@]}"
 start jobs 7101 7111 "${peer[@]}" \
   --scheduler_address=127.0.0.1:7102 --cost_address=127.0.0.1:7104 \
   --provider_base_url=http://127.0.0.1:7120 --provider_api_key_file="$var/dev/provider.key" \
-  --webhook_base_url=http://127.0.0.1:7113 --webhook_master_key_file="$var/dev/master.key"
+  --webhook_base_url=http://127.0.0.1:7113 --webhook_master_key_file="$var/dev/master.key" \
+  --notifications_file="$var/log/notifications.jsonl"
 # gpusim keeps its pods in var/data/gpusim: after Ctrl-C (or a crash) the next
 # run restarts their containers from their last checkpoint, same attempt.
 "$build_dir/tools/gpusim/gpusim" --address=127.0.0.1:7120 --time_scale="$scale" \
@@ -154,7 +155,7 @@ Trainyard is up (suite time runs ${scale}x; Ctrl-C stops it):
 Tokens (plaintext gRPC on loopback, bearer tokens): $var/dev/tokens, one per role
   viewer, engineer, manager, admin, service. yardctl uses engineer-local's
   (from $var/dev/yardctl.conf); \`--as manager\` picks another role's.
-Notifications (queue position, promotions) go to $var/log/notifications.jsonl;
+Notifications (queue positions, promotions, job events) go to $var/log/notifications.jsonl;
 logs of this run are in $var/log/.
 Next, in another terminal:
   $yardctl submit --name my-first-job --preset balanced --gpu h100_80gb \\

@@ -66,12 +66,14 @@ class MetricsClient {
       const std::vector<std::string>& job_ids) = 0;
 };
 
-// Delivers job notifications (common/notify when it exists; a log line now).
+// Delivers a notify effect of `job` (app/job_notifier.h). OK once it is
+// delivered or given up on; kUnavailable while it is still being delivered
+// (the effect stays in the outbox and is asked again).
 class Notifier {
  public:
   virtual ~Notifier() = default;
   virtual absl::Status Notify(const v1::Job& job,
-                              const internal::NotifyEffect& n) = 0;
+                              const internal::Effect& effect) = 0;
 };
 
 }  // namespace trainyard::jobs

@@ -4,8 +4,11 @@
 // the services and the provider, fake clocks for suite and wall time.
 #include "services/jobs/app/engine.h"
 
+#include <atomic>
+#include <fstream>
 #include <memory>
 
+#include "common/notify/notify_flags.h"
 #include "common/storage/db.h"
 #include "common/storage/storage_test_util.h"
 #include "common/testing/status_matchers.h"
@@ -13,16 +16,20 @@
 #include "common/time/clock.h"
 #include "common/time/proto_time.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "services/jobs/app/copy_refresher.h"
 #include "services/jobs/app/effect_runner.h"
 #include "services/jobs/app/fake_clients.h"
+#include "services/jobs/app/job_notifier.h"
 #include "services/jobs/domain/job_spec.h"
 #include "services/jobs/views/job_index.h"
 
 namespace trainyard::jobs {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -223,6 +230,193 @@ TEST_F(EngineTest, ExitWaitsForTheEventsStreamThenCompletes) {
   EXPECT_EQ(Get(id).job().state(), common::v1::JOB_STATE_COMPLETED);
   Drain();
   EXPECT_THAT(notifier_.calls(), Contains(HasSubstr("completed")));
+}
+
+// An event of attempt 1 of `id`.
+metrics::v1::Event Event(const std::string& id, common::v1::EventType type,
+                         uint64_t seq) {
+  metrics::v1::Event e;
+  e.set_job_id(id);
+  e.set_type(type);
+  e.set_source(common::v1::EVENT_SOURCE_CONTAINER);
+  e.set_attempt(1);
+  e.set_job_seq(seq);
+  return e;
+}
+
+metrics::v1::Event Training(const std::string& id, uint64_t seq) {
+  metrics::v1::Event e = Event(id, common::v1::EVENT_TYPE_STATUS, seq);
+  e.mutable_status()->set_stage(common::v1::STAGE_TRAINING);
+  return e;
+}
+
+// The kinds FakeNotifier saw, in order.
+std::vector<std::string> Kinds(const FakeNotifier& n) {
+  std::vector<std::string> out;
+  for (const std::string& call : n.calls()) {
+    out.push_back(call.substr(0, call.find(' ')));
+  }
+  return out;
+}
+
+// R-CAN-05, orchestration.md: which transitions notify. The opt-in triggers
+// of the spec (provisioning and training started, stalled, paused, resumed)
+// and the always-sent ones (cancelled), each once, in order, naming the job.
+TEST_F(EngineTest, R_CAN_05_OptedInTransitionsNotify) {
+  v1::JobSpec spec = Spec();
+  for (auto t : {common::v1::NOTIFICATION_TRIGGER_PROVISIONING_STARTED,
+                 common::v1::NOTIFICATION_TRIGGER_TRAINING_STARTED,
+                 common::v1::NOTIFICATION_TRIGGER_JOB_STALLED,
+                 common::v1::NOTIFICATION_TRIGGER_JOB_PAUSED,
+                 common::v1::NOTIFICATION_TRIGGER_JOB_RESUMED}) {
+    spec.add_notification_triggers(t);
+  }
+  auto created = engine_->Create(spec, Ana(), "req-n");
+  ASSERT_OK(created.status());
+  const std::string id = created->job().job_id();
+  Drain();
+  EXPECT_THAT(notifier_.calls(), IsEmpty());  // queued: nothing to say
+  AssignmentInput a;
+  a.assignment.set_job_id(id);
+  a.assignment.set_attempt(1);
+  ASSERT_OK(engine_->Apply(id, a).status());
+  Drain();
+  ASSERT_OK(engine_->Apply(id, EventInput{Training(id, 1)}).status());
+  // A speed drop is shown and notified, nothing else.
+  metrics::v1::Event drop = Event(id, common::v1::EVENT_TYPE_WARNING, 2);
+  drop.set_source(common::v1::EVENT_SOURCE_CONTROL_PLANE);
+  drop.set_message("Training slowed down: 4.1 s/step vs 1.2 s/step baseline");
+  drop.mutable_stall()->set_reason(common::v1::STALL_REASON_SPEED_DROP);
+  ASSERT_OK(engine_->Apply(id, EventInput{drop}).status());
+  EXPECT_EQ(Get(id).job().state(), common::v1::JOB_STATE_TRAINING);
+  PauseCommand pause;
+  pause.actor = Ana();
+  ASSERT_OK(engine_->Apply(id, pause).status());
+  Drain();
+  provider_.Exit("pod-1", "stopped");
+  runner_->PollOnce(true);
+  ASSERT_EQ(Get(id).job().state(), common::v1::JOB_STATE_PAUSED);
+  ResumeCommand resume;
+  resume.actor = Ana();
+  ASSERT_OK(engine_->Apply(id, resume).status());
+  CancelCommand cancel;
+  cancel.actor = Ana();
+  cancel.reason = v1::CANCEL_REASON_TESTING;
+  ASSERT_OK(engine_->Apply(id, cancel).status());
+  Drain();
+  EXPECT_THAT(
+      Kinds(notifier_),
+      ElementsAre("PROVISIONING_STARTED", "TRAINING_STARTED", "JOB_STALLED",
+                  "JOB_PAUSED", "JOB_RESUMED", "JOB_CANCELLED"));
+  for (const std::string& call : notifier_.calls()) {
+    EXPECT_THAT(call, HasSubstr(id));
+    EXPECT_THAT(call, HasSubstr("bot"));
+  }
+  EXPECT_EQ(*store_->OutboxSize(), 0);
+}
+
+// Without opt-ins only completed, failed, cancelled and budget alerts are
+// sent; the budget's CANCEL action notifies the alert and the cancel.
+TEST_F(EngineTest, R_X_05_OnlyOutcomesAndBudgetActionsNotifyByDefault) {
+  std::string failed = CreateAndAssign();
+  Drain();
+  ASSERT_OK(engine_->Apply(failed, EventInput{Training(failed, 1)}).status());
+  metrics::v1::Event oom = Event(failed, common::v1::EVENT_TYPE_ERROR, 2);
+  oom.mutable_error()->set_code("CUDA_OOM");
+  oom.mutable_error()->set_message("CUDA out of memory");
+  ASSERT_OK(engine_->Apply(failed, EventInput{oom}).status());
+  Drain();
+  EXPECT_THAT(Kinds(notifier_), ElementsAre("JOB_FAILED"));
+  EXPECT_THAT(notifier_.calls()[0], HasSubstr("CUDA_OOM"));
+
+  auto over = engine_->Create(Spec(), Ana(), "req-2");
+  ASSERT_OK(over.status());
+  const std::string id = over->job().job_id();
+  BudgetAlertInput alert;
+  alert.alert.set_job_id(id);
+  alert.alert.set_kind(cost::v1::ALERT_KIND_BUDGET_EXCEEDED);
+  alert.alert.set_action(common::v1::BUDGET_ACTION_CANCEL);
+  alert.alert.set_message("Spend $51.20 passed the $50.00 budget");
+  ASSERT_OK(engine_->Apply(id, alert).status());
+  Drain();
+  EXPECT_EQ(Get(id).job().state(), common::v1::JOB_STATE_CANCELLED);
+  EXPECT_THAT(Kinds(notifier_),
+              ElementsAre("JOB_FAILED", "BUDGET_EXCEEDED", "JOB_CANCELLED"));
+  EXPECT_THAT(notifier_.calls()[1], HasSubstr("BUDGET_ACTION_CANCEL"));
+}
+
+// A sink that always fails transiently and counts its attempts.
+class DownSink final : public notify::Sink {
+ public:
+  explicit DownSink(std::atomic<int>* attempts) : attempts_(attempts) {}
+  std::string_view name() const override { return "down"; }
+  absl::Status Deliver(const notify::Notification&) override {
+    ++*attempts_;
+    return absl::UnavailableError("webhook down");
+  }
+
+ private:
+  std::atomic<int>* attempts_;
+};
+
+// The real notifier and JSONL file: a notification not yet delivered when
+// job-control dies stays in the outbox and is delivered after the restart,
+// once, naming the job, its name, its owner and what happened.
+TEST_F(EngineTest, R_CAN_05_NotificationsReachTheFileOnceAcrossARestart) {
+  std::atomic<int> attempts = 0;
+  {
+    std::vector<std::unique_ptr<notify::Sink>> sinks;
+    sinks.push_back(std::make_unique<DownSink>(&attempts));
+    notify::Notifier down(std::move(sinks),
+                          {.initial_backoff = absl::Hours(1)});
+    JobNotifier jobs(down, absl::ZeroDuration());
+    runner_ = std::make_unique<EffectRunner>(
+        wall_, *engine_, provider_, scheduler_, cost_, metrics_, jobs,
+        RunnerOptions{.webhook_master_key = "key"});
+    auto r = engine_->Create(Spec(), Ana(), "req-1");
+    ASSERT_OK(r.status());
+    CancelCommand cancel;
+    cancel.actor = Ana();
+    cancel.reason = v1::CANCEL_REASON_TESTING;
+    ASSERT_OK(engine_->Apply(r->job().job_id(), cancel).status());
+    Drain();
+    EXPECT_EQ(*store_->OutboxSize(), 1);  // the notification, undelivered
+    runner_.reset();
+  }  // "kill -9": the notifier goes with its queue
+  // Tried at most once, and never delivered.
+  EXPECT_LE(attempts.load(), 1);
+  Open();
+  const std::string file = dir_.Sub("notifications.jsonl");
+  std::unique_ptr<notify::Notifier> real = notify::MakeNotifier({.file = file});
+  JobNotifier jobs(*real, absl::Seconds(30));
+  runner_ = std::make_unique<EffectRunner>(
+      wall_, *engine_, provider_, scheduler_, cost_, metrics_, jobs,
+      RunnerOptions{.webhook_master_key = "key"});
+  Drain();
+  EXPECT_EQ(*store_->OutboxSize(), 0);
+  Drain();
+  real->Flush();
+  std::ifstream in(file);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 1u);
+  google::protobuf::Struct line;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(lines[0], &line).ok());
+  auto field = [&](const std::string& name) {
+    return line.fields().at(name).string_value();
+  };
+  const auto records = *store_->ListJobs();
+  ASSERT_EQ(records.size(), 1u);
+  const std::string job_id = records[0].job().job_id();
+  EXPECT_EQ(field("kind"), "JOB_CANCELLED");
+  EXPECT_EQ(field("job_id"), job_id);
+  EXPECT_EQ(field("recipient"), "ana");
+  EXPECT_THAT(field("text"),
+              AllOf(HasSubstr("bot"), HasSubstr("cancelled by ana"),
+                    HasSubstr(job_id), HasSubstr("owner ana")));
+  EXPECT_THAT(field("id"), HasSubstr(job_id + "/1/notify/"));
+  runner_.reset();
 }
 
 TEST_F(EngineTest, TimersFireOnTheSuiteClock) {

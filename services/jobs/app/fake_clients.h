@@ -153,11 +153,15 @@ class FakeMetrics : public MetricsClient, public Failing {
   std::map<std::string, common::v1::Progress> progress;
 };
 
+// Records "TRIGGER job_id: text" (trigger without its prefix).
 class FakeNotifier : public Notifier, public Failing {
  public:
   absl::Status Notify(const v1::Job& job,
-                      const internal::NotifyEffect& n) override {
-    return Record(n.text());
+                      const internal::Effect& effect) override {
+    return Record(absl::StrCat(
+        common::v1::NotificationTrigger_Name(effect.notify().trigger())
+            .substr(sizeof("NOTIFICATION_TRIGGER_") - 1),
+        " ", job.job_id(), ": ", effect.notify().text()));
   }
 };
 

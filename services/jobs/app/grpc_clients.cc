@@ -192,15 +192,6 @@ GrpcMetricsClient::BatchGetProgress(const std::vector<std::string>& job_ids) {
                                            resp.progress().end());
 }
 
-absl::Status LogNotifier::Notify(const v1::Job& job,
-                                 const internal::NotifyEffect& n) {
-  logger_.Info("job.notification",
-               {{"job_id", job.job_id()},
-                {"trigger", common::v1::NotificationTrigger_Name(n.trigger())},
-                {"text", n.text()}});
-  return absl::OkStatus();
-}
-
 StreamFollowers::StreamFollowers(Engine& engine, Channels channels,
                                  CallOptions options, Logger& logger)
     : engine_(engine),

@@ -80,17 +80,6 @@ class GrpcMetricsClient final : public MetricsClient {
   const CallOptions options_;
 };
 
-// Notifications as log lines until common/notify exists.
-class LogNotifier final : public Notifier {
- public:
-  explicit LogNotifier(Logger& logger) : logger_(logger) {}
-  absl::Status Notify(const v1::Job& job,
-                      const internal::NotifyEffect& n) override;
-
- private:
-  Logger& logger_;
-};
-
 // Follows the three streams into the engine, each on its own thread.
 class StreamFollowers {
  public:

@@ -30,21 +30,6 @@ absl::Status Precondition(std::string_view reason, JobState state,
                     reason, {{"state", StateName(state)}});
 }
 
-JobState StateOfStage(Stage stage) {
-  switch (stage) {
-    case common::v1::STAGE_PREPROCESSING:
-      return common::v1::JOB_STATE_PREPROCESSING;
-    case common::v1::STAGE_MODEL_LOADING:
-      return common::v1::JOB_STATE_MODEL_LOADING;
-    case common::v1::STAGE_TRAINING:
-      return common::v1::JOB_STATE_TRAINING;
-    case common::v1::STAGE_FINALIZATION:
-      return common::v1::JOB_STATE_FINALIZING;
-    default:
-      return common::v1::JOB_STATE_UNSPECIFIED;
-  }
-}
-
 // States in which the container's reports drive the job.
 bool IsRunning(JobState s) {
   switch (s) {
@@ -370,7 +355,9 @@ class Lifecycle {
       return absl::OkStatus();
     }
     const Actor system = SystemActor();
-    b_.Notify(common::v1::NOTIFICATION_TRIGGER_BUDGET_EXCEEDED, a.message());
+    b_.Notify(common::v1::NOTIFICATION_TRIGGER_BUDGET_EXCEEDED,
+              absl::StrCat(a.message(), " (budget action: ",
+                           common::v1::BudgetAction_Name(a.action()), ")"));
     auto* entry = b_.Audit(v1::AUDIT_ACTION_BUDGET_ACTION, system, b_.state(),
                            "BUDGET_EXCEEDED");
     (*entry->mutable_details())["action"] =
@@ -783,7 +770,9 @@ class Lifecycle {
       if (!r.has_stall_since()) *r.mutable_stall_since() = ToProto(b_.now());
       b_.PollPod();
     } else {
-      b_.Notify(common::v1::NOTIFICATION_TRIGGER_JOB_STALLED, e.message());
+      b_.Notify(common::v1::NOTIFICATION_TRIGGER_JOB_STALLED,
+                absl::StrCat("Job ", b_.job().spec().display_name(), ": ",
+                             e.message()));
     }
   }
 
@@ -903,6 +892,21 @@ class Lifecycle {
 };
 
 }  // namespace
+
+JobState StateOfStage(common::v1::Stage stage) {
+  switch (stage) {
+    case common::v1::STAGE_PREPROCESSING:
+      return common::v1::JOB_STATE_PREPROCESSING;
+    case common::v1::STAGE_MODEL_LOADING:
+      return common::v1::JOB_STATE_MODEL_LOADING;
+    case common::v1::STAGE_TRAINING:
+      return common::v1::JOB_STATE_TRAINING;
+    case common::v1::STAGE_FINALIZATION:
+      return common::v1::JOB_STATE_FINALIZING;
+    default:
+      return common::v1::JOB_STATE_UNSPECIFIED;
+  }
+}
 
 Actor SystemActor() {
   Actor a;

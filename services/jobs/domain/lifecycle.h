@@ -202,6 +202,10 @@ std::optional<absl::Time> NextTimer(const LifecycleOptions& options,
 // ticking for a running job.
 v1::Job ProjectJob(const internal::JobRecord& record, absl::Time now);
 
+// The state of a job whose container reports `stage` (PREPROCESSING ->
+// PREPROCESSING, ..., FINALIZATION -> FINALIZING); UNSPECIFIED for none.
+common::v1::JobState StateOfStage(common::v1::Stage stage);
+
 // State classes (common.proto JobState).
 bool IsTerminal(common::v1::JobState state);
 // PROVISIONING .. FINALIZING, RECOVERING, PAUSING, CANCELLING.

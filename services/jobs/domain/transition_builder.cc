@@ -134,6 +134,7 @@ void TransitionBuilder::Notify(common::v1::NotificationTrigger trigger,
       absl::StrCat("notify/", trigger, "/", t_.record.next_event_n()));
   e->mutable_notify()->set_trigger(trigger);
   e->mutable_notify()->set_text(std::move(text));
+  *e->mutable_notify()->mutable_time() = ToProto(now_);
 }
 
 void TransitionBuilder::CreatePod() {
@@ -183,8 +184,19 @@ void TransitionBuilder::Enqueue() {
   *e->mutable_create_time() = j.create_time();
   *e->mutable_config() = j.spec().config();
   e->set_attempt(j.attempt());
-  *e->mutable_notification_triggers() = j.spec().notification_triggers();
-  *e->mutable_notification_targets() = j.spec().notification_targets();
+  // The queue positions only the scheduler knows; job-control notifies the
+  // lifecycle ones itself (provisioning and training started included), so
+  // they are not the scheduler's to send again.
+  for (int t : j.spec().notification_triggers()) {
+    if (t == common::v1::NOTIFICATION_TRIGGER_QUEUE_POSITION_THREE ||
+        t == common::v1::NOTIFICATION_TRIGGER_QUEUE_POSITION_ONE) {
+      e->add_notification_triggers(
+          static_cast<common::v1::NotificationTrigger>(t));
+    }
+  }
+  if (e->notification_triggers_size() > 0) {
+    *e->mutable_notification_targets() = j.spec().notification_targets();
+  }
 }
 
 void TransitionBuilder::RemoveFromQueue(std::string_view reason) {

@@ -5,13 +5,13 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
+#include "services/jobs/grpc/audit_query.h"
 
 namespace trainyard::jobs {
 namespace {
@@ -466,28 +466,11 @@ grpc::ServerUnaryReactor* JobServiceImpl::ListAuditEntries(
         if (r.page_size() < 0) {
           return InvalidFieldError("page_size", "must not be negative");
         }
-        if (!r.filter().empty()) {
-          return InvalidFieldError("filter", "filters are not supported yet");
-        }
-        if (!r.order_by().empty() && r.order_by() != "time" &&
-            r.order_by() != "time desc") {
-          return InvalidFieldError("order_by", "\"time\" or \"time desc\"");
-        }
+        ASSIGN_OR_RETURN(AuditQuery query,
+                         CompileAuditQuery(r.filter(), r.order_by()));
         const int size = r.page_size() == 0
                              ? kAuditDefaultPage
                              : std::min(r.page_size(), kAuditMaxPage);
-        int64_t offset = 0;
-        // The token is the offset, bound to the job and the order.
-        const std::string bind =
-            absl::StrCat(r.job_id(), "|", r.order_by(), "|");
-        if (!r.page_token().empty()) {
-          if (r.page_token().rfind(bind, 0) != 0 ||
-              !absl::SimpleAtoi(r.page_token().substr(bind.size()), &offset) ||
-              offset < 0) {
-            return InvalidFieldError("page_token",
-                                     "not a token of this listing");
-          }
-        }
         std::vector<v1::AuditEntry> entries;
         if (r.job_id() == "-") {
           if (!auth::Satisfies(call.principal.role, auth::Role::kManager)) {
@@ -495,28 +478,18 @@ grpc::ServerUnaryReactor* JobServiceImpl::ListAuditEntries(
                 "all jobs' audit entries need the manager role");
           }
           ASSIGN_OR_RETURN(entries, engine_.store().ListAllAudit());
-          std::stable_sort(
-              entries.begin(), entries.end(),
-              [](const v1::AuditEntry& a, const v1::AuditEntry& b) {
-                return FromProto(a.time()) < FromProto(b.time());
-              });
         } else {
           // Deleted jobs keep their audit trail.
           RETURN_IF_ERROR(engine_.store().Get(r.job_id()).status());
           ASSIGN_OR_RETURN(entries, engine_.store().ListAudit(r.job_id()));
         }
-        if (r.order_by() == "time desc") {
-          std::reverse(entries.begin(), entries.end());
-        }
-        out.set_total_size(static_cast<int32_t>(entries.size()));
-        for (int64_t i = offset;
-             i < static_cast<int64_t>(entries.size()) && i < offset + size;
-             ++i) {
-          *out.add_entries() = entries[i];
-        }
-        if (offset + size < static_cast<int64_t>(entries.size())) {
-          out.set_next_page_token(absl::StrCat(bind, offset + size));
-        }
+        ASSIGN_OR_RETURN(AuditPage page,
+                         PageAudit(std::move(entries), query, r.job_id(),
+                                   r.page_token(), size));
+        out.set_total_size(page.total_size);
+        for (v1::AuditEntry& e : page.entries)
+          *out.add_entries() = std::move(e);
+        out.set_next_page_token(std::move(page.next_page_token));
         return absl::OkStatus();
       });
 }

@@ -5,8 +5,11 @@
 #include "services/jobs/grpc/job_service.h"
 
 #include <fstream>
+#include <functional>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
 #include "common/testing/status_matchers.h"
@@ -343,6 +346,169 @@ TEST_F(JobServiceTest, R_CAN_05_AuditTrailRecordsWhoWhenWhy) {
                  list, &entries)
                 .code(),
             absl::StatusCode::kPermissionDenied);
+}
+
+// Lists audit entries as `role`; the actions of the entries, in order.
+std::vector<v1::AuditAction> Actions(const v1::ListAuditEntriesResponse& r) {
+  std::vector<v1::AuditAction> out;
+  for (const auto& e : r.entries()) out.push_back(e.action());
+  return out;
+}
+
+TEST_F(JobServiceTest, R_CAN_05_AuditFilterByActionActorAndTime) {
+  const absl::Time t0 = server_.clock().Now();
+  v1::Job mine = Create(auth::Role::kEngineer);
+  server_.clock().Advance(absl::Minutes(1));
+  v1::Job theirs = Create(auth::Role::kManager);
+  server_.clock().Advance(absl::Minutes(1));
+  for (const auto& [job, role] : {std::pair{mine, auth::Role::kEngineer},
+                                  std::pair{theirs, auth::Role::kManager}}) {
+    v1::CancelJobRequest cancel;
+    cancel.set_job_id(job.job_id());
+    cancel.set_reason(v1::CANCEL_REASON_TESTING);
+    v1::CancelJobResponse resp;
+    ASSERT_OK(Call(role, &v1::JobService::Stub::CancelJob, cancel, &resp));
+    server_.clock().Advance(absl::Minutes(1));
+  }
+  auto list = [&](std::string job_id, std::string filter,
+                  std::string order = "", auth::Role role = auth::Role::kViewer)
+      -> absl::StatusOr<v1::ListAuditEntriesResponse> {
+    v1::ListAuditEntriesRequest req;
+    req.set_job_id(job_id);
+    req.set_filter(filter);
+    req.set_order_by(order);
+    v1::ListAuditEntriesResponse resp;
+    absl::Status s =
+        Call(role, &v1::JobService::Stub::ListAuditEntries, req, &resp);
+    if (!s.ok()) return s;
+    return resp;
+  };
+  using v1::AUDIT_ACTION_CANCELLED;
+  using v1::AUDIT_ACTION_CREATED;
+  // action =, !=, OR groups.
+  auto r = list(mine.job_id(), "action = CANCELLED");
+  ASSERT_OK(r.status());
+  EXPECT_THAT(Actions(*r), ElementsAre(AUDIT_ACTION_CANCELLED));
+  EXPECT_EQ(r->total_size(), 1);
+  r = list(mine.job_id(), "action != AUDIT_ACTION_CANCELLED");
+  ASSERT_OK(r.status());
+  EXPECT_THAT(Actions(*r), ElementsAre(AUDIT_ACTION_CREATED));
+  r = list("-", "(action = CREATED OR action = cancelled)", "",
+           auth::Role::kManager);
+  ASSERT_OK(r.status());
+  EXPECT_THAT(Actions(*r),
+              ElementsAre(AUDIT_ACTION_CREATED, AUDIT_ACTION_CREATED,
+                          AUDIT_ACTION_CANCELLED, AUDIT_ACTION_CANCELLED));
+  // actor = user_id, across all jobs (managers), newest first.
+  r = list("-", "actor = manager", "time desc", auth::Role::kManager);
+  ASSERT_OK(r.status());
+  EXPECT_THAT(Actions(*r),
+              ElementsAre(AUDIT_ACTION_CANCELLED, AUDIT_ACTION_CREATED));
+  for (const auto& e : r->entries()) EXPECT_EQ(e.job_id(), theirs.job_id());
+  // time ranges, combined with AND.
+  const std::string after_first = absl::FormatTime(
+      absl::RFC3339_full, t0 + absl::Seconds(30), absl::UTCTimeZone());
+  const std::string third = absl::FormatTime(
+      absl::RFC3339_full, t0 + absl::Minutes(3), absl::UTCTimeZone());
+  r = list(
+      "-",
+      absl::StrCat("time > \"", after_first, "\" AND time < \"", third, "\""),
+      "", auth::Role::kManager);
+  ASSERT_OK(r.status());
+  ASSERT_THAT(Actions(*r),
+              ElementsAre(AUDIT_ACTION_CREATED, AUDIT_ACTION_CANCELLED));
+  EXPECT_EQ(r->entries(0).job_id(), theirs.job_id());
+  EXPECT_EQ(r->entries(1).job_id(), mine.job_id());
+  r = list("-", absl::StrCat("time >= \"", third, "\""), "",
+           auth::Role::kManager);
+  ASSERT_OK(r.status());
+  EXPECT_THAT(Actions(*r), ElementsAre(AUDIT_ACTION_CANCELLED));
+}
+
+TEST_F(JobServiceTest, R_CAN_05_AuditBadFilterNamesPositionAndToken) {
+  v1::Job job = Create();
+  struct Case {
+    std::string filter;
+    std::string message;  // a part of the field violation
+  };
+  const Case cases[] = {
+      {"action = CANCELLED AND owner = ana", "\"owner\" at position 23"},
+      {"action = NAPPING", "NAPPING at position 0"},
+      {"action = \"CANCELLED\"", "\"CANCELLED\" at position 0"},
+      {"actor != ana", "\"!=\" is not accepted for actor at position 0"},
+      {"time = \"2026-01-01T00:00:00Z\"", "\"=\" is not accepted for time"},
+      {"time > 2026", "2026 at position 0"},
+      {"time > \"yesterday\"", "\"yesterday\" at position 0"},
+      {"action =", "position"},
+      {"(action = CREATED OR actor = ana)", "position"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.filter);
+    v1::ListAuditEntriesRequest req;
+    req.set_job_id(job.job_id());
+    req.set_filter(c.filter);
+    v1::ListAuditEntriesResponse resp;
+    absl::Status s = Call(auth::Role::kViewer,
+                          &v1::JobService::Stub::ListAuditEntries, req, &resp);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    ASSERT_EQ(FieldViolations(s).size(), 1u);
+    EXPECT_EQ(FieldViolations(s)[0].field, "filter");
+    EXPECT_THAT(FieldViolations(s)[0].description, HasSubstr(c.message));
+  }
+  v1::ListAuditEntriesRequest req;
+  req.set_job_id(job.job_id());
+  req.set_order_by("action");
+  v1::ListAuditEntriesResponse resp;
+  absl::Status s = Call(auth::Role::kViewer,
+                        &v1::JobService::Stub::ListAuditEntries, req, &resp);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_EQ(FieldViolations(s).size(), 1u);
+  EXPECT_EQ(FieldViolations(s)[0].field, "order_by");
+}
+
+TEST_F(JobServiceTest, R_CAN_05_AuditPageTokensAreBoundToFilterAndOrder) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(Create().job_id());
+    server_.clock().Advance(absl::Seconds(1));
+  }
+  v1::ListAuditEntriesRequest req;
+  req.set_job_id("-");
+  req.set_filter("action = CREATED");
+  req.set_order_by("time desc");
+  req.set_page_size(2);
+  v1::ListAuditEntriesResponse page;
+  ASSERT_OK(Call(auth::Role::kManager, &v1::JobService::Stub::ListAuditEntries,
+                 req, &page));
+  ASSERT_EQ(page.entries_size(), 2);
+  EXPECT_EQ(page.total_size(), 3);
+  EXPECT_EQ(page.entries(0).job_id(), ids[2]);
+  EXPECT_EQ(page.entries(1).job_id(), ids[1]);
+  ASSERT_FALSE(page.next_page_token().empty());
+  // An entry written between pages does not shift the next one.
+  Create();
+  req.set_page_token(page.next_page_token());
+  ASSERT_OK(Call(auth::Role::kManager, &v1::JobService::Stub::ListAuditEntries,
+                 req, &page));
+  ASSERT_EQ(page.entries_size(), 1);
+  EXPECT_EQ(page.entries(0).job_id(), ids[0]);
+  EXPECT_TRUE(page.next_page_token().empty());
+  // The token with another filter, order or job is refused.
+  const std::string token = req.page_token();
+  for (auto change :
+       std::vector<std::function<void(v1::ListAuditEntriesRequest&)>>{
+           [](auto& r) { r.set_filter("action = CANCELLED"); },
+           [](auto& r) { r.set_order_by("time"); },
+           [&](auto& r) { r.set_job_id(ids[0]); }}) {
+    v1::ListAuditEntriesRequest other = req;
+    change(other);
+    absl::Status s =
+        Call(auth::Role::kManager, &v1::JobService::Stub::ListAuditEntries,
+             other, &page);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    ASSERT_EQ(FieldViolations(s).size(), 1u);
+    EXPECT_EQ(FieldViolations(s)[0].field, "page_token");
+  }
 }
 
 TEST_F(JobServiceTest, R_PAUSE_01_PauseOnlyWhileTraining) {

@@ -29,8 +29,8 @@ class Harness {
     SchedulerConfig config;
     config.estimate_interval = absl::ZeroDuration();  // tests call Tick
     config.progress_override = &progress_;
-    config.notifications_file = std::move(notifications_file);
-    config.notify_webhook_url = std::move(notify_webhook_url);
+    config.notify.file = std::move(notifications_file);
+    config.notify.webhook_url = std::move(notify_webhook_url);
     server::ServiceContext ctx = server_.Context();
     auto module = BuildScheduler(ctx, config);
     EXPECT_OK(module.status());
