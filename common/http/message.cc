@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings/absl_view.h"
-#include "common/strings/json.h"
+#include "nlohmann/json.hpp"
 
 namespace trainyard::http {
 
@@ -56,15 +56,11 @@ HttpResponse JsonError(int status, std::string_view message,
   HttpResponse response;
   response.status = status;
   response.content_type = "application/json";
-  std::string& body = response.body;
-  body.reserve(16 + message.size() + field.size() + (field.empty() ? 0 : 11));
-  body.append("{\"error\":");
-  AppendJsonString(message, &body);
-  if (!field.empty()) {
-    body.append(",\"field\":");
-    AppendJsonString(field, &body);
-  }
-  body.push_back('}');
+  nlohmann::ordered_json body = nlohmann::ordered_json::object();
+  body.emplace("error", message);
+  if (!field.empty()) body.emplace("field", field);
+  response.body = body.dump(-1, ' ', /*ensure_ascii=*/false,
+                            nlohmann::ordered_json::error_handler_t::replace);
   return response;
 }
 

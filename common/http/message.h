@@ -95,9 +95,8 @@ struct HttpResponse {
 
 // Returns a response with `status` and the JSON body
 // {"error":"<message>","field":"<field>"}, "field" left out when empty.
-// Content type is application/json. Both strings are escaped as JSON; bytes
-// that are not valid UTF-8 become U+FFFD, so the body is always valid JSON
-// (see AppendJsonString in common/strings/json.h).
+// Content type is application/json. Written with nlohmann-json; bytes that
+// are not valid UTF-8 become U+FFFD, so the body is always valid JSON.
 HttpResponse JsonError(int status, std::string_view message,
                        std::string_view field = {});
 

@@ -20,6 +20,13 @@ TEST(JsonErrorTest, WithField) {
             R"({"error":"must be >= 1","field":"metrics.step"})");
 }
 
+TEST(JsonErrorTest, EscapesQuotesAndReplacesInvalidUtf8) {
+  HttpResponse response = JsonError(400, "bad \"x\"\n\xff", "a\\b");
+  EXPECT_EQ(
+      response.body,
+      "{\"error\":\"bad \\\"x\\\"\\n\xEF\xBF\xBD\",\"field\":\"a\\\\b\"}");
+}
+
 TEST(HeadersTest, FindIgnoresCase) {
   HttpRequest request;
   request.headers = {{"Content-Type", "application/json"},

@@ -4,7 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings/absl_view.h"
-#include "common/strings/json.h"
+#include "nlohmann/json.hpp"
 
 namespace trainyard {
 namespace {
@@ -12,15 +12,23 @@ namespace {
 constexpr std::string_view kLevelNames[] = {"DEBUG", "INFO", "WARNING",
                                             "ERROR"};
 
-// Text values with spaces, quotes or '=' are quoted so that a line stays
-// machine-splittable (logfmt).
+// Keys keep their order. Bytes that are not valid UTF-8 become U+FFFD, so
+// that a line is always valid JSON.
+using Json = nlohmann::ordered_json;
+std::string Dump(const Json& json) {
+  return json.dump(-1, ' ', /*ensure_ascii=*/false,
+                   Json::error_handler_t::replace);
+}
+
+// Text values with spaces, quotes or '=' (or nothing) are quoted as JSON
+// strings so that a line stays machine-splittable (logfmt).
 void AppendTextValue(std::string* out, std::string_view v) {
   bool plain =
       !v.empty() && v.find_first_of(" \"=\n\t") == std::string_view::npos;
   if (plain) {
     out->append(v);
   } else {
-    AppendJsonString(v, out);
+    out->append(Dump(Json(v)));
   }
 }
 
@@ -58,16 +66,13 @@ void Logger::Log(LogLevel level, std::string_view event,
   std::string_view level_name = kLevelNames[static_cast<int>(level)];
   std::string line;
   if (format_ == LogFormat::kJson) {
-    absl::StrAppend(&line, "{\"ts\":\"", ts, "\",\"level\":\"",
-                    ToAbsl(level_name), "\",\"event\":");
-    AppendJsonString(event, &line);
-    for (const auto& [k, v] : fields) {
-      line.push_back(',');
-      AppendJsonString(k, &line);
-      line.push_back(':');
-      AppendJsonString(v, &line);
-    }
-    line.push_back('}');
+    Json object = Json::object();
+    object.emplace("ts", std::move(ts));
+    object.emplace("level", level_name);
+    object.emplace("event", event);
+    // A key already on the line keeps its first value.
+    for (const auto& [k, v] : fields) object.emplace(std::string(k), v);
+    line = Dump(object);
   } else {
     absl::StrAppend(&line, ts, " ", ToAbsl(level_name), " ", ToAbsl(event));
     for (const auto& [k, v] : fields) {

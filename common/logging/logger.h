@@ -8,6 +8,11 @@
 //   logger.Info("server.start", {{"grpc", "127.0.0.1:7101"}, {"auth",
 //   "tokens"}});
 //
+// JSON lines are written with nlohmann-json: keys in order (a key already on
+// the line keeps its first value), bytes that are not valid UTF-8 replaced by
+// U+FFFD, so that every line is valid JSON; text values that need quoting are
+// JSON strings too.
+//
 // Thread-safe: each line is written whole. The logger is passed by reference
 // (no global); it writes to stderr unless a test gives it another sink.
 #pragma once

@@ -40,13 +40,33 @@ TEST_F(LoggerTest, JsonLineEscapes) {
             "\"event\":\"x\",\"k\":\"a\\\"b\\nc\"}\n");
 }
 
+// Control characters are escaped; DEL (legal in a JSON string) and valid
+// UTF-8 are kept; a byte that is not UTF-8 becomes U+FFFD (as UTF-8).
 TEST_F(LoggerTest, JsonLineEscapesControlsAndInvalidUtf8) {
   Logger logger = Make(LogFormat::kJson, LogLevel::kInfo);
   logger.Info("x", {{"k", "\x01\b\x7f é \xff"}});
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_EQ(lines_[0],
             "{\"ts\":\"2025-11-29T03:00:00.123Z\",\"level\":\"INFO\","
-            "\"event\":\"x\",\"k\":\"\\u0001\\b\\u007f é \\ufffd\"}\n");
+            "\"event\":\"x\",\"k\":\"\\u0001\\b\x7f é \xEF\xBF\xBD\"}\n");
+}
+
+TEST_F(LoggerTest, JsonLineKeepsFieldOrderAndTheFirstOfDuplicateKeys) {
+  Logger logger = Make(LogFormat::kJson, LogLevel::kInfo);
+  logger.Info("x", {{"z", "1"}, {"a", "2"}, {"event", "y"}, {"z", "3"}});
+  ASSERT_EQ(lines_.size(), 1u);
+  EXPECT_EQ(lines_[0],
+            "{\"ts\":\"2025-11-29T03:00:00.123Z\",\"level\":\"INFO\","
+            "\"event\":\"x\",\"z\":\"1\",\"a\":\"2\"}\n");
+}
+
+TEST_F(LoggerTest, TextLineQuotesEmptyAndSpecialValuesAsJson) {
+  Logger logger = Make(LogFormat::kText, LogLevel::kInfo);
+  logger.Info("x", {{"a", ""}, {"b", "k=v"}, {"c", "say \"hi\"\n"}});
+  ASSERT_EQ(lines_.size(), 1u);
+  EXPECT_EQ(lines_[0],
+            "2025-11-29T03:00:00.123Z INFO x a=\"\" b=\"k=v\" "
+            "c=\"say \\\"hi\\\"\\n\"\n");
 }
 
 TEST_F(LoggerTest, BelowMinimumLevelIsDropped) {

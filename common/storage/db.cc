@@ -62,16 +62,25 @@ absl::Status ValidateOptions(const Options& options) {
 // RocksDB's own recovery from a full disk (polling the free space in the
 // background) makes DB::Resume return Busy until it is done; Db::Resume runs
 // instead, on the next write or CheckWritable, and honours the free-space
-// reserve. A failed WAL append stays fatal (its WAL writer keeps failing until
-// the database is reopened): Resume refuses it and every write answers
-// STORAGE_ERROR or STORAGE_FULL until a restart.
+// reserve. After a failed WAL append (ENOSPC or EIO) Resume cannot help: it
+// refuses the fatal error of an EIO, and after an ENOSPC it "succeeds" while
+// the WAL writer keeps its error, so every later write fails again. Such
+// failures are flagged in `*wal_failed`, and Db::Reopen takes over.
 class ManualRecovery : public rocksdb::EventListener {
  public:
+  explicit ManualRecovery(std::shared_ptr<std::atomic<bool>> wal_failed)
+      : wal_failed_(std::move(wal_failed)) {}
+
   // A failed flush or compaction (EIO) is fatal to RocksDB only because it
   // cannot know whether the disk comes back; nothing acknowledged is lost
   // (the WAL still holds it), so it is made resumable.
   void OnBackgroundError(rocksdb::BackgroundErrorReason reason,
                          rocksdb::Status* bg_error) override {
+    // kWriteCallback: the WAL append (or its sync) of a write failed.
+    if (reason == rocksdb::BackgroundErrorReason::kWriteCallback &&
+        bg_error->IsIOError()) {
+      wal_failed_->store(true, std::memory_order_release);
+    }
     if (reason != rocksdb::BackgroundErrorReason::kWriteCallback &&
         reason != rocksdb::BackgroundErrorReason::kMemTable &&
         bg_error->IsIOError() &&
@@ -85,11 +94,15 @@ class ManualRecovery : public rocksdb::EventListener {
                             bool* auto_recovery) override {
     *auto_recovery = false;
   }
+
+ private:
+  const std::shared_ptr<std::atomic<bool>> wal_failed_;
 };
 
 rocksdb::DBOptions MakeDbOptions(
     const Options& options, const SharedMemory& memory,
-    const std::shared_ptr<rocksdb::Statistics>& statistics, rocksdb::Env* env) {
+    const std::shared_ptr<rocksdb::Statistics>& statistics, rocksdb::Env* env,
+    std::shared_ptr<std::atomic<bool>> wal_failed) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
@@ -97,7 +110,8 @@ rocksdb::DBOptions MakeDbOptions(
   db_options.statistics = statistics;
   db_options.write_buffer_manager = memory.write_buffer_manager;
   db_options.max_total_wal_size = options.max_total_wal_size;
-  db_options.listeners.push_back(std::make_shared<ManualRecovery>());
+  db_options.listeners.push_back(
+      std::make_shared<ManualRecovery>(std::move(wal_failed)));
   // Acknowledged writes must be in the WAL (architecture.md); this is the
   // default, stated so that nobody turns it on for speed.
   db_options.manual_wal_flush = false;
@@ -169,8 +183,9 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const Options& options) {
   // Only tickers are exported (rocksdb_metrics.h): histograms and timers would
   // read the clock around every operation for nothing.
   statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
+  auto wal_failed = std::make_shared<std::atomic<bool>>(false);
   rocksdb::DBOptions db_options =
-      MakeDbOptions(options, memory, statistics, env);
+      MakeDbOptions(options, memory, statistics, env, wal_failed);
   rocksdb::ColumnFamilyOptions cf_options =
       MakeColumnFamilyOptions(options, memory);
 
@@ -191,44 +206,73 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const Options& options) {
   std::set<std::string> names(on_disk.begin(), on_disk.end());
   names.insert(rocksdb::kDefaultColumnFamilyName);
   names.insert(options.column_families.begin(), options.column_families.end());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  descriptors.reserve(names.size());
-  for (const std::string& name : names) {
-    descriptors.emplace_back(name, cf_options);
-  }
 
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw_db = nullptr;
-  s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles,
-                        &raw_db);
-  if (!s.ok()) return FromRocksDbStatus(s, operation);
-
-  std::unique_ptr<Db> db =
-      absl::WrapUnique(new Db(options, std::move(memory), statistics));
+  std::unique_ptr<Db> db = absl::WrapUnique(new Db(
+      options, std::move(memory), std::move(statistics), std::move(db_options),
+      std::move(cf_options), std::move(names), std::move(wal_failed)));
   {
     absl::MutexLock lock(&db->mu_);
-    db->db_.reset(raw_db);
-    for (size_t i = 0; i < handles.size(); ++i) {
-      db->column_families_.emplace(descriptors[i].name, handles[i]);
+    if (absl::Status opened = db->OpenRocksDb(operation); !opened.ok()) {
+      db->closed_ = true;
+      return opened;
     }
   }
   return db;
 }
 
+absl::Status Db::OpenRocksDb(std::string_view operation) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.reserve(cf_names_.size());
+  for (const std::string& name : cf_names_) {
+    descriptors.emplace_back(name, cf_options_);
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options_, path_, descriptors, &handles, &raw_db);
+  if (!s.ok()) return FromRocksDbStatus(s, operation);
+  db_.reset(raw_db);
+  for (size_t i = 0; i < handles.size(); ++i) {
+    column_families_.emplace(descriptors[i].name, handles[i]);
+  }
+  return absl::OkStatus();
+}
+
+rocksdb::Status Db::CloseRocksDb() {
+  rocksdb::CancelAllBackgroundWork(db_.get(), /*wait=*/true);
+  rocksdb::Status first_error;
+  for (auto& [cf, handle] : column_families_) {
+    rocksdb::Status s = db_->DestroyColumnFamilyHandle(handle);
+    if (first_error.ok() && !s.ok()) first_error = s;
+  }
+  column_families_.clear();
+  rocksdb::Status s = db_->Close();
+  if (first_error.ok() && !s.ok()) first_error = s;
+  db_.reset();
+  return first_error;
+}
+
 Db::Db(const Options& options, SharedMemory memory,
-       std::shared_ptr<rocksdb::Statistics> statistics)
+       std::shared_ptr<rocksdb::Statistics> statistics,
+       rocksdb::DBOptions db_options, rocksdb::ColumnFamilyOptions cf_options,
+       std::set<std::string> cf_names,
+       std::shared_ptr<std::atomic<bool>> wal_failed)
     : name_(options.name),
       path_(options.path),
       sync_writes_(options.sync_writes),
       min_free_bytes_(options.min_free_bytes),
       env_(options.env != nullptr ? options.env : rocksdb::Env::Default()),
       memory_(std::move(memory)),
-      statistics_(std::move(statistics)) {}
+      statistics_(std::move(statistics)),
+      db_options_(std::move(db_options)),
+      cf_options_(std::move(cf_options)),
+      cf_names_(std::move(cf_names)),
+      reopen_needed_(std::move(wal_failed)) {}
 
 Db::~Db() {
   {
     absl::MutexLock lock(&mu_);
-    if (db_ == nullptr) return;
+    if (closed_) return;
   }
   if (int live = live_iterators_.load(std::memory_order_acquire); live > 0) {
     // Closing would leave them pointing into freed memory; not closing would
@@ -245,7 +289,7 @@ Db::~Db() {
 
 absl::Status Db::Close() {
   absl::MutexLock lock(&mu_);
-  if (db_ == nullptr) {
+  if (closed_) {
     return absl::FailedPreconditionError(
         absl::StrCat("Close ", name_, ": already closed"));
   }
@@ -255,23 +299,24 @@ absl::Status Db::Close() {
                      " iterators still exist; destroy them "
                      "first"));
   }
-  rocksdb::CancelAllBackgroundWork(db_.get(), /*wait=*/true);
-  rocksdb::Status first_error;
-  for (auto& [cf, handle] : column_families_) {
-    rocksdb::Status s = db_->DestroyColumnFamilyHandle(handle);
-    if (first_error.ok() && !s.ok()) first_error = s;
-  }
-  column_families_.clear();
-  rocksdb::Status s = db_->Close();
-  if (first_error.ok() && !s.ok()) first_error = s;
-  db_.reset();
-  return FromRocksDbStatus(first_error, absl::StrCat("Close ", name_));
+  closed_ = true;
+  // After a failed reopen there is nothing open to close.
+  if (db_ == nullptr) return absl::OkStatus();
+  return FromRocksDbStatus(CloseRocksDb(), absl::StrCat("Close ", name_));
 }
 
 absl::Status Db::CheckOpen(std::string_view operation) const {
-  if (db_ == nullptr) {
+  if (closed_) {
     return absl::FailedPreconditionError(
         absl::StrCat(ToAbsl(operation), ": database ", name_, " is closed"));
+  }
+  if (db_ == nullptr) {
+    return WithReason(
+        absl::UnavailableError(absl::StrCat(
+            ToAbsl(operation), ": database ", name_,
+            " is being reopened after a storage fault; the last attempt: ",
+            reopen_error_.message())),
+        reasons::kStorageError);
   }
   return absl::OkStatus();
 }
@@ -296,10 +341,17 @@ rocksdb::WriteOptions Db::MakeWriteOptions() const {
 }
 
 absl::Status Db::BeginWrite(std::string_view operation) {
-  if (absl::Status s = CheckOpen(operation); !s.ok()) return s;
   if (absl::Status s = CheckFreeSpace(operation); !s.ok()) return s;
-  if (writes_stopped_.load(std::memory_order_acquire)) return Resume(operation);
-  return absl::OkStatus();
+  if (!writes_stopped_.load(std::memory_order_acquire) &&
+      !reopen_needed_->load(std::memory_order_acquire)) {
+    return absl::OkStatus();
+  }
+  if (reopen_needed_->load(std::memory_order_acquire)) {
+    return Reopen(operation);
+  }
+  absl::ReaderMutexLock lock(&mu_);
+  if (absl::Status s = CheckOpen(operation); !s.ok()) return s;
+  return Resume(operation);
 }
 
 absl::Status Db::CheckFreeSpace(std::string_view operation) {
@@ -317,36 +369,141 @@ absl::Status Db::CheckFreeSpace(std::string_view operation) {
       reasons::kStorageFull);
 }
 
+void Db::CountFault(const absl::Status& status) {
+  if (ErrorReason(status) == reasons::kStorageFull) {
+    storage_full_faults_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    storage_error_faults_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+absl::Status Db::StoppedError(std::string_view detail) {
+  absl::Status error;
+  {
+    absl::MutexLock lock(&stop_mu_);
+    error = stop_error_;
+  }
+  if (error.ok()) {  // Resumed meanwhile; the write retried will tell.
+    error = WithReason(
+        absl::UnavailableError(absl::StrCat(
+            "database ", name_, ": writes were stopped by a storage fault")),
+        reasons::kStorageError);
+  }
+  if (!detail.empty()) {
+    error = WithReason(
+        absl::Status(error.code(),
+                     absl::StrCat(error.message(), "; ", ToAbsl(detail))),
+        ErrorReason(error));
+  }
+  CountFault(error);
+  return error;
+}
+
 absl::Status Db::Resume(std::string_view operation) {
   rocksdb::Status s = db_->Resume();
-  absl::MutexLock lock(&stop_mu_);
   if (s.ok()) {
+    absl::MutexLock lock(&stop_mu_);
     writes_stopped_.store(false, std::memory_order_release);
     stop_error_ = absl::OkStatus();
     return absl::OkStatus();
   }
   // Still failing (or RocksDB's own recovery is running): the fault that
   // stopped writes is the answer, unless the retry found a new one.
-  absl::Status error =
-      s.IsIOError() ? FromRocksDbStatus(s, operation) : stop_error_;
-  if (ErrorReason(error) == reasons::kStorageFull) {
-    storage_full_faults_.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    storage_error_faults_.fetch_add(1, std::memory_order_relaxed);
+  if (s.IsIOError()) {
+    absl::Status error = FromRocksDbStatus(s, operation);
+    CountFault(error);
+    return error;
   }
+  return StoppedError({});
+}
+
+absl::Status Db::ProbeDisk(std::string_view operation) {
+  const std::string probe = absl::StrCat(path_, "/REOPEN-PROBE");
+  std::unique_ptr<rocksdb::WritableFile> file;
+  rocksdb::Status s =
+      env_->NewWritableFile(probe, &file, rocksdb::EnvOptions());
+  // A page, as a small write of the reopen (OPTIONS, MANIFEST) would be.
+  if (s.ok()) s = file->Append(std::string(4096, 'p'));
+  if (s.ok()) s = file->Sync();
+  if (file != nullptr) {
+    rocksdb::Status closed = file->Close();
+    if (s.ok()) s = closed;
+  }
+  env_->DeleteFile(probe).PermitUncheckedError();
+  if (s.ok()) return absl::OkStatus();
+  absl::Status error = FromRocksDbStatus(
+      s, absl::StrCat(ToAbsl(operation), ": database ", name_,
+                      ": the disk does not take writes yet (a reopen "
+                      "would resume them)"));
+  if (ErrorReason(error).empty()) {
+    error = WithReason(absl::UnavailableError(error.message()),
+                       reasons::kStorageError);
+  }
+  CountFault(error);
   return error;
+}
+
+absl::Status Db::Reopen(std::string_view operation) {
+  absl::MutexLock lock(&mu_);
+  if (closed_) return CheckOpen(operation);
+  // Another caller reopened it while this one waited for the lock.
+  if (!reopen_needed_->load(std::memory_order_acquire)) {
+    return absl::OkStatus();
+  }
+  if (db_ != nullptr) {
+    // Iterators are registered under mu_, so none appears meanwhile.
+    if (int live = live_iterators_.load(std::memory_order_acquire); live > 0) {
+      return StoppedError(absl::StrCat(
+          "writes resume after reopening the database, which waits for ", live,
+          " open iterators"));
+    }
+    // Free space is checked by BeginWrite; the probe shows the disk writes.
+    // Until it does, the old database keeps serving reads.
+    if (absl::Status s = ProbeDisk(operation); !s.ok()) return s;
+    // The WAL writer reports its error once more; nothing else is lost.
+    CloseRocksDb().PermitUncheckedError();
+  }
+  if (absl::Status s = OpenRocksDb(absl::StrCat(
+          ToAbsl(operation), ": reopen ", name_, " after a storage fault"));
+      !s.ok()) {
+    if (ErrorReason(s).empty()) {
+      s = WithReason(absl::UnavailableError(s.message()),
+                     reasons::kStorageError);
+    }
+    reopen_error_ = s;
+    CountFault(s);
+    return s;
+  }
+  reopen_error_ = absl::OkStatus();
+  reopens_.fetch_add(1, std::memory_order_relaxed);
+  {
+    absl::MutexLock stop_lock(&stop_mu_);
+    stop_error_ = absl::OkStatus();
+    writes_stopped_.store(false, std::memory_order_release);
+  }
+  reopen_needed_->store(false, std::memory_order_release);
+  // The probe file does not go through the WAL: append a record that only
+  // the WAL holds (no key), so that writes are declared working only when a
+  // WAL append works. On failure RocksDB flags the WAL again.
+  rocksdb::WriteBatch probe;
+  rocksdb::Status s = probe.PutLogData("storage::Db reopen probe");
+  if (s.ok()) {
+    rocksdb::WriteOptions write_options = MakeWriteOptions();
+    write_options.sync = true;
+    s = db_->Write(write_options, &probe);
+  }
+  return EndWrite(FromRocksDbStatus(
+      s, absl::StrCat(ToAbsl(operation), ": reopened ", name_,
+                      " after a storage fault, but its WAL still fails")));
 }
 
 absl::Status Db::EndWrite(absl::Status status) {
   if (status.ok()) return status;
   std::string reason = ErrorReason(status);
-  if (reason == reasons::kStorageFull) {
-    storage_full_faults_.fetch_add(1, std::memory_order_relaxed);
-  } else if (reason == reasons::kStorageError) {
-    storage_error_faults_.fetch_add(1, std::memory_order_relaxed);
-  } else {
+  if (reason != reasons::kStorageFull && reason != reasons::kStorageError) {
     return status;
   }
+  CountFault(status);
   absl::MutexLock lock(&stop_mu_);
   stop_error_ = status;
   writes_stopped_.store(true, std::memory_order_release);
@@ -354,8 +511,9 @@ absl::Status Db::EndWrite(absl::Status status) {
 }
 
 absl::Status Db::CheckWritable() {
+  if (absl::Status s = BeginWrite("CheckWritable"); !s.ok()) return s;
   absl::ReaderMutexLock lock(&mu_);
-  return BeginWrite("CheckWritable");
+  return CheckOpen("CheckWritable");
 }
 
 Db::WriteFaults Db::write_faults() const {
@@ -379,10 +537,10 @@ absl::Status Db::Put(std::string_view cf, std::string_view key,
 
 absl::Status Db::PutRaw(std::string_view cf, std::string_view key,
                         std::string_view value) {
+  if (absl::Status s = BeginWrite("Put"); !s.ok()) return s;
   absl::ReaderMutexLock lock(&mu_);
   absl::StatusOr<rocksdb::ColumnFamilyHandle*> handle = FindCf("Put", cf);
   if (!handle.ok()) return handle.status();
-  if (absl::Status s = BeginWrite("Put"); !s.ok()) return s;
   rocksdb::Status s =
       db_->Put(MakeWriteOptions(), *handle, ToSlice(key), ToSlice(value));
   return EndWrite(FromRocksDbStatus(s, "Put", cf, key));
@@ -440,19 +598,23 @@ absl::StatusOr<std::vector<std::optional<std::string>>> Db::MultiGetRaw(
 }
 
 absl::Status Db::Delete(std::string_view cf, std::string_view key) {
+  if (absl::Status s = BeginWrite("Delete"); !s.ok()) return s;
   absl::ReaderMutexLock lock(&mu_);
   absl::StatusOr<rocksdb::ColumnFamilyHandle*> handle = FindCf("Delete", cf);
   if (!handle.ok()) return handle.status();
-  if (absl::Status s = BeginWrite("Delete"); !s.ok()) return s;
   rocksdb::Status s = db_->Delete(MakeWriteOptions(), *handle, ToSlice(key));
   return EndWrite(FromRocksDbStatus(s, "Delete", cf, key));
 }
 
 absl::Status Db::Write(const WriteBatch& batch) {
   if (!batch.status().ok()) return batch.status();
+  if (batch.empty()) {
+    absl::ReaderMutexLock lock(&mu_);
+    return CheckOpen("Write");
+  }
+  if (absl::Status s = BeginWrite("Write"); !s.ok()) return s;
   absl::ReaderMutexLock lock(&mu_);
   if (absl::Status s = CheckOpen("Write"); !s.ok()) return s;
-  if (batch.empty()) return absl::OkStatus();
   rocksdb::WriteBatch rocks_batch;
   for (const WriteBatch::Op& op : batch.ops_) {
     absl::StatusOr<rocksdb::ColumnFamilyHandle*> handle =
@@ -472,7 +634,6 @@ absl::Status Db::Write(const WriteBatch& batch) {
     }
     if (!s.ok()) return FromRocksDbStatus(s, "Write", op.cf, op.key);
   }
-  if (absl::Status s = BeginWrite("Write"); !s.ok()) return s;
   rocksdb::Status s = db_->Write(MakeWriteOptions(), &rocks_batch);
   return EndWrite(FromRocksDbStatus(
       s, absl::StrCat("Write (batch of ", batch.Count(), " operations)")));

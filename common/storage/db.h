@@ -33,13 +33,28 @@
 // (Options::min_free_bytes) fails writes with kResourceExhausted, an I/O error
 // with kUnavailable; both carry an ErrorInfo reason (STORAGE_FULL,
 // STORAGE_ERROR) and are counted (write_faults()). RocksDB stops all writes
-// after a failed WAL or flush write, while reads keep working. After a failed
-// flush (a full or failing disk under the SST files) the next write (or
-// CheckWritable) calls DB::Resume, so writes resume by themselves once the
-// disk works again. After a failed WAL append RocksDB 7.8 cannot resume in
-// place (its WAL writer keeps the error): writes answer STORAGE_ERROR until
-// the process restarts (reopen), which replays the WAL up to the failed
-// record. The free-space reserve keeps a filling disk from getting there.
+// after a failed WAL or flush write, while reads keep working. The next write
+// (or CheckWritable) tries to resume them, so writes resume by themselves
+// once the disk works again:
+//   - after a failed flush (a full or failing disk under the SST files),
+//     DB::Resume resumes them in place;
+//   - after a failed WAL append, which RocksDB 7.8 cannot resume in place
+//     (Resume refuses the fatal error of an EIO; after an ENOSPC it succeeds
+//     but the WAL writer keeps its error), the database is reopened in place:
+//     closed and opened again with the same options and column families,
+//     which replays the WAL up to the failed record (every acknowledged write
+//     is kept). A reopen is tried only once a probe file in the database
+//     directory can be written and synced and the free-space reserve is met;
+//     until then the old database keeps serving reads. After the reopen a
+//     WAL-only record is appended (and synced): writes count as resumed only
+//     if it succeeds. Operations that arrive during the swap wait for it
+//     (35-70 ms for a small database on this VM). Iterators
+//     point into the database they were created on, so a reopen waits until
+//     no Iterator exists: writes keep answering STORAGE_ERROR or
+//     STORAGE_FULL (saying so) until they are destroyed. Should the open
+//     itself fail, every operation answers UNAVAILABLE STORAGE_ERROR (reads
+//     included) and the next write or CheckWritable tries again.
+// The free-space reserve keeps a filling disk from getting there.
 
 #pragma once
 
@@ -48,6 +63,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +78,7 @@
 #include "common/storage/write_batch.h"
 #include "google/protobuf/message_lite.h"
 #include "rocksdb/db.h"
+#include "rocksdb/options.h"
 #include "rocksdb/statistics.h"
 
 namespace trainyard::storage {
@@ -137,7 +154,9 @@ class Db {
   absl::Status Write(const WriteBatch& batch);
 
   // Returns an iterator over `range` of `cf` in `direction`, positioned on
-  // its first key. The iterator must be destroyed before this Db is closed.
+  // its first key. The iterator must be destroyed before this Db is closed;
+  // while it exists, the database is not reopened after a WAL fault (see
+  // "Storage faults" above), so hold iterators only for one request.
   absl::StatusOr<std::unique_ptr<Iterator>> NewIterator(
       std::string_view cf, const KeyRange& range, Direction direction) const;
 
@@ -152,8 +171,9 @@ class Db {
 
   // OK if a write may go ahead now: the database is open, the free-space
   // reserve is met and writes are not stopped by a storage fault (if they
-  // were, resuming them is tried first). Otherwise the error a write would
-  // get, with its reason. For readiness checks; cheap (a statvfs).
+  // were, resuming them, or reopening the database, is tried first).
+  // Otherwise the error a write would get, with its reason. For readiness
+  // checks; cheap (a statvfs) unless writes are stopped.
   absl::Status CheckWritable();
 
   // Writes refused or failed by storage faults since Open, by reason.
@@ -162,6 +182,10 @@ class Db {
     uint64_t storage_error = 0;  // any other I/O error
   };
   WriteFaults write_faults() const;
+
+  // Times the database was reopened in place after a storage fault since
+  // Open (see "Storage faults" above).
+  uint64_t reopens() const { return reopens_.load(std::memory_order_relaxed); }
 
   // Names of all open column families (declared, found on disk, and
   // "default"), sorted. Empty after Close.
@@ -204,7 +228,19 @@ class Db {
       std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>;
 
   Db(const Options& options, SharedMemory memory,
-     std::shared_ptr<rocksdb::Statistics> statistics);
+     std::shared_ptr<rocksdb::Statistics> statistics,
+     rocksdb::DBOptions db_options, rocksdb::ColumnFamilyOptions cf_options,
+     std::set<std::string> cf_names,
+     std::shared_ptr<std::atomic<bool>> wal_failed);
+
+  // Opens the RocksDB database at path_ with the column families cf_names_
+  // into db_ and column_families_.
+  // REQUIRES: mu_ held exclusively; db_ null.
+  absl::Status OpenRocksDb(std::string_view operation)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Releases the column families and closes db_ (null afterwards).
+  // REQUIRES: mu_ held exclusively; db_ open; no live iterators.
+  rocksdb::Status CloseRocksDb() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Returns the open DB and the handle of `cf`, or the error to return from
   // `operation`.
@@ -212,6 +248,8 @@ class Db {
   absl::StatusOr<rocksdb::ColumnFamilyHandle*> FindCf(
       std::string_view operation, std::string_view cf) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // kFailedPrecondition after Close; UNAVAILABLE STORAGE_ERROR while a
+  // reopen after a storage fault has not managed to open the database.
   absl::Status CheckOpen(std::string_view operation) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
@@ -222,18 +260,29 @@ class Db {
 
   rocksdb::WriteOptions MakeWriteOptions() const;
 
-  // Returns OK if a write for `operation` may go ahead: open, the free-space
-  // reserve met, writes not stopped (else DB::Resume is tried once).
-  // REQUIRES: mu_ held (shared or exclusive).
-  absl::Status BeginWrite(std::string_view operation)
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Returns OK if a write for `operation` may go ahead: the free-space
+  // reserve met and writes not stopped (else they are resumed, or the
+  // database reopened, first). Cheap unless writes are stopped.
+  // REQUIRES: mu_ not held (a reopen takes it exclusively).
+  absl::Status BeginWrite(std::string_view operation) ABSL_LOCKS_EXCLUDED(mu_);
   // Counts a storage fault in `status` and remembers that writes are stopped;
   // returns `status`.
   absl::Status EndWrite(absl::Status status);
   absl::Status CheckFreeSpace(std::string_view operation);
-  // DB::Resume after a storage fault. REQUIRES: mu_ held (shared).
+  // DB::Resume after a storage fault other than a failed WAL append.
+  // REQUIRES: mu_ held (shared).
   absl::Status Resume(std::string_view operation)
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Closes and opens the database again after a failed WAL append, which
+  // Resume cannot clear, once the disk takes writes again and no iterator
+  // exists; then checks that a WAL append works.
+  absl::Status Reopen(std::string_view operation) ABSL_LOCKS_EXCLUDED(mu_);
+  // Writes, syncs and removes a small file in the database directory.
+  absl::Status ProbeDisk(std::string_view operation);
+  // The error that stopped writes, counted as a fault of its reason, with
+  // `detail` appended to its message when not empty.
+  absl::Status StoppedError(std::string_view detail);
+  void CountFault(const absl::Status& status);
 
   const std::string name_;
   const std::string path_;
@@ -242,12 +291,22 @@ class Db {
   rocksdb::Env* const env_;
   const SharedMemory memory_;
   const std::shared_ptr<rocksdb::Statistics> statistics_;
+  // What Open used, for a reopen.
+  const rocksdb::DBOptions db_options_;
+  const rocksdb::ColumnFamilyOptions cf_options_;
+  // Every column family: declared, found on disk, and "default".
+  const std::set<std::string> cf_names_;
 
   std::atomic<uint64_t> storage_full_faults_{0};
   std::atomic<uint64_t> storage_error_faults_{0};
+  std::atomic<uint64_t> reopens_{0};
   // Set by a write that failed on a storage fault: RocksDB stops writes until
   // resumed. Read without a lock on every write; stop_error_ says why.
   std::atomic<bool> writes_stopped_{false};
+  // Set by RocksDB's event listener when a WAL append failed, which
+  // DB::Resume cannot clear: the next write or CheckWritable reopens the
+  // database instead. Shared with the listener.
+  const std::shared_ptr<std::atomic<bool>> reopen_needed_;
   absl::Mutex stop_mu_;
   absl::Status stop_error_ ABSL_GUARDED_BY(stop_mu_);
 
@@ -255,10 +314,14 @@ class Db {
   mutable std::atomic<int> live_iterators_{0};
 
   // Held shared by every operation while it uses db_ and the handles, and
-  // exclusively by Close.
+  // exclusively by Close and by a reopen.
   mutable absl::Mutex mu_;
-  std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(mu_);  // Null once closed.
-  CfMap column_families_ ABSL_GUARDED_BY(mu_);            // Owned handles.
+  // Null once closed, or while a reopen has not managed to open it.
+  std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(mu_);
+  CfMap column_families_ ABSL_GUARDED_BY(mu_);  // Owned handles.
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;    // Close was called.
+  // Why the last reopen could not open the database (db_ null, not closed).
+  absl::Status reopen_error_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace trainyard::storage

@@ -176,6 +176,12 @@ std::vector<prometheus::MetricFamily> RocksDbMetricsCollector::Collect() const {
     write_faults.metric.push_back(std::move(sample));
   }
   families.push_back(std::move(write_faults));
+  families.push_back(Family(
+      absl::StrCat(ToAbsl(kPrefix), "reopens_total"),
+      "Times the database was closed and opened again in place to resume "
+      "writes after a storage fault DB::Resume cannot clear (a failed WAL "
+      "append).",
+      MetricType::Counter, db_name, static_cast<double>(db_->reopens())));
 
   const SharedMemory& memory = db_->memory();
   families.push_back(Family(

@@ -13,6 +13,8 @@
 //   trainyard_rocksdb_write_faults_total{reason}
 //                                       writes refused or failed by a full
 //                                       or failing disk (Db::write_faults)
+//   trainyard_rocksdb_reopens_total      in-place reopens after a WAL fault
+//                                       (Db::reopens)
 //   trainyard_rocksdb_<property>_bytes  gauges from DB properties and the
 //                                       shared memory (live data, SST files,
 //                                       memtables, block cache usage)

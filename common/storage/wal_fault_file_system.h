@@ -12,10 +12,12 @@
 //   options.env = env.get();   // storage::Options
 //   fs->set_fault(WalFault::kFail);          // WAL appends fail with EIO
 //   fs->set_sst_fault(WalFault::kNoSpace);   // flushes fail with ENOSPC
+//   fs->set_other_fault(WalFault::kFail);    // MANIFEST, OPTIONS, ... too
 //   fs->set_free_space(1 << 20);             // GetFreeSpace reports 1 MiB
 //
 // RocksDB stops writing after a WAL or flush error (reads keep working) until
-// it resumes (storage::Db resumes it on the next write once the fault is gone).
+// it resumes (storage::Db resumes it, or reopens the database, on the next
+// write once the fault is gone).
 
 #pragma once
 
@@ -77,8 +79,8 @@ class FaultyWalFile : public rocksdb::FSWritableFileOwnerWrapper {
   const std::atomic<WalFault>* fault_;
 };
 
-// A real (POSIX) file system whose WAL files (*.log) and table files (*.sst)
-// fail on demand, and whose free space can be overridden.
+// A real (POSIX) file system whose WAL files (*.log), table files (*.sst) and
+// other files fail on demand, and whose free space can be overridden.
 class WalFaultFileSystem : public rocksdb::FileSystemWrapper {
  public:
   WalFaultFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
@@ -89,6 +91,10 @@ class WalFaultFileSystem : public rocksdb::FileSystemWrapper {
   void set_fault(WalFault fault) { fault_.store(fault); }
   // The fault of SST files (flush and compaction output).
   void set_sst_fault(WalFault fault) { sst_fault_.store(fault); }
+  // The fault of every other file, including those already open (MANIFEST,
+  // OPTIONS, storage::Db's reopen probe): with both others, a disk that is
+  // full or failing as a whole.
+  void set_other_fault(WalFault fault) { other_fault_.store(fault); }
   // What GetFreeSpace reports; a negative value reports the real space.
   void set_free_space(int64_t bytes) { free_space_.store(bytes); }
 
@@ -113,6 +119,9 @@ class WalFaultFileSystem : public rocksdb::FileSystemWrapper {
     } else if (s.ok() && absl::EndsWith(name, ".sst")) {
       *result =
           std::make_unique<FaultyWalFile>(std::move(*result), &sst_fault_);
+    } else if (s.ok()) {
+      *result =
+          std::make_unique<FaultyWalFile>(std::move(*result), &other_fault_);
     }
     return s;
   }
@@ -120,6 +129,7 @@ class WalFaultFileSystem : public rocksdb::FileSystemWrapper {
  private:
   std::atomic<WalFault> fault_{WalFault::kNone};
   std::atomic<WalFault> sst_fault_{WalFault::kNone};
+  std::atomic<WalFault> other_fault_{WalFault::kNone};
   std::atomic<int64_t> free_space_{-1};
 };
 

@@ -1,6 +1,6 @@
 // Copyright 2026 Trainyard authors.
 //
-// JSON string literals for hand-written JSON (log lines, HTTP error bodies).
+// JSON string literals for hand-written JSON.
 // Library ty_json.
 #pragma once
 
