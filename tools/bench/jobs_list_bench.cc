@@ -17,6 +17,12 @@
 //     CPU of the process (server and client) per call;
 //   - ExportJobs of every job as CSV: rows/s and the process's peak RSS
 //     during the export (VmHWM reset before it);
+//   - GetJobDashboard of a job with --dashboard_points (10,000) training
+//     steps (METRICS events of train and validation loss) in a real
+//     metrics-ingest in process (its own loopback server and RocksDB; cost
+//     is not running, so the cost card is listed unavailable), default
+//     request (the curve downsampled to the API's default points), beside
+//     GetJob (goal p99 <= 10 ms at 10K points, <= 30 ms at 1M);
 //   - WatchJobs: --watchers (1,000) streams on the whole list (callback
 //     client API, spread over 8 channels, min_update_interval 250 ms, the
 //     smallest) while --changes (1,000) jobs change (cost and progress, one
@@ -24,7 +30,8 @@
 //     write -> receive latency of every delivery.
 //
 // Usage: jobs_list_bench [--jobs=N] [--iterations=N] [--dir=DIR]
-//                        [--watchers=N] [--changes=N] [--change_seconds=S]
+//                        [--dashboard_points=N] [--watchers=N] [--changes=N]
+//                        [--change_seconds=S]
 //
 // Wall time is read from std::chrono::steady_clock directly: this program is a
 // measurement tool, not service code behind the injected Clock.
@@ -54,6 +61,7 @@
 #include "services/jobs/jobs_module.h"
 #include "services/jobs/storage/job_store.h"
 #include "services/jobs/views/job_index.h"
+#include "services/metrics/metrics_module.h"
 #include "tools/bench/bench_support.h"
 #include "trainyard/jobs/v1/jobs.grpc.pb.h"
 
@@ -77,6 +85,7 @@ struct Flags {
   int64_t jobs = 100000;
   int64_t creators = 300;
   int64_t iterations = 300;
+  int64_t dashboard_points = 10000;
   int64_t watchers = 1000;
   int64_t changes = 1000;
   double change_seconds = 5;
@@ -371,6 +380,115 @@ bool MeasureExport(Client& client) {
 }
 
 // ---------------------------------------------------------------------------
+// GetJobDashboard
+// ---------------------------------------------------------------------------
+
+// A real metrics-ingest in process, with `points` steps of `job`.
+class Metrics {
+ public:
+  Metrics() : server_(trainyard::metrics::MetricsColumnFamilies()) {}
+  ~Metrics() { server_.Shutdown(); }
+
+  bool Start() {
+    trainyard::metrics::MetricsConfig config;
+    config.master_key_file = server_.dir().Sub("master.key");
+    std::ofstream(config.master_key_file) << kMasterKey << "\n";
+    config.stall_check_interval = absl::ZeroDuration();
+    trainyard::server::ServiceContext ctx = server_.Context();
+    auto module = trainyard::metrics::BuildMetrics(ctx, config);
+    if (!module.ok()) {
+      std::fprintf(stderr, "metrics: %s\n", module.status().ToString().c_str());
+      return false;
+    }
+    module_ = *std::move(module);
+    if (!module_->Warmup().ok() || !server_.Start().ok()) return false;
+    server_.host().MarkServing();
+    return true;
+  }
+
+  std::string address() {
+    return absl::StrCat("127.0.0.1:", server_.host().grpc_port());
+  }
+
+  bool Ingest(const std::string& job, int64_t points) {
+    auto stub =
+        trainyard::metrics::v1::MetricsService::NewStub(server_.Channel());
+    const absl::Time origin = server_.clock().Now() - absl::Seconds(points);
+    auto start = SteadyClock::now();
+    constexpr int64_t kPerCall = 1000;
+    for (int64_t seq = 1; seq <= points; seq += kPerCall) {
+      trainyard::metrics::v1::IngestEventsRequest req;
+      for (int64_t s = seq; s < seq + kPerCall && s <= points; ++s) {
+        trainyard::bench::FillMetricsEvent(
+            req.add_events(), job, s, 2,
+            trainyard::ToProto(origin + absl::Seconds(s)), false);
+      }
+      grpc::ClientContext ctx;
+      TestServer::Authorize(ctx, Role::kService);
+      trainyard::metrics::v1::IngestEventsResponse resp;
+      grpc::Status st = stub->IngestEvents(&ctx, req, &resp);
+      if (!st.ok()) {
+        std::fprintf(stderr, "ingest: %s\n", st.error_message().c_str());
+        return false;
+      }
+    }
+    std::printf("metrics: %lld steps of %s ingested in %.1f s\n",
+                static_cast<long long>(points), job.c_str(),
+                MsSince(start) / 1e3);
+    return true;
+  }
+
+ private:
+  TestServer server_;
+  std::unique_ptr<trainyard::server::ServiceModule> module_;
+};
+
+bool MeasureDashboard(Client& client, int64_t points, int64_t iterations) {
+  v1::GetJobDashboardRequest req;
+  req.set_job_id(JobId(7));
+  v1::GetJobRequest get;
+  get.set_job_id(JobId(7));
+  std::vector<double> dash_ms, trivial_ms;
+  v1::GetJobDashboardResponse resp;
+  const double cpu0 = trainyard::bench::SelfCpuSeconds();
+  for (int64_t i = 0; i < iterations; ++i) {
+    auto t0 = SteadyClock::now();
+    resp.Clear();
+    if (!client.Call(&v1::JobService::Stub::GetJobDashboard, req, &resp)) {
+      return false;
+    }
+    dash_ms.push_back(MsSince(t0));
+    t0 = SteadyClock::now();
+    v1::GetJobResponse job;
+    if (!client.Call(&v1::JobService::Stub::GetJob, get, &job)) return false;
+    trivial_ms.push_back(MsSince(t0));
+  }
+  const double cpu_ms =
+      (trainyard::bench::SelfCpuSeconds() - cpu0) * 1e3 / iterations;
+  int curve_points = 0;
+  for (const auto& series : resp.loss_curve().series()) {
+    curve_points += series.points_size();
+  }
+  std::string unavailable;
+  for (const auto& part : resp.unavailable_parts()) {
+    absl::StrAppend(
+        &unavailable, unavailable.empty() ? "" : ", ",
+        v1::DashboardPart_Name(static_cast<v1::DashboardPart>(part)));
+  }
+  std::printf(
+      "GetJobDashboard of a job with %lld steps (%d curve points in %d "
+      "series returned; unavailable: %s): %s\n  beside GetJob: %s\n  process "
+      "CPU (jobs + metrics + client) per GetJobDashboard+GetJob pair: %.2f "
+      "ms\n",
+      static_cast<long long>(points), curve_points,
+      resp.loss_curve().series_size(),
+      unavailable.empty() ? "none" : unavailable.c_str(),
+      Describe(Summarize(dash_ms)).c_str(),
+      Describe(Summarize(trivial_ms)).c_str(), cpu_ms);
+  return true;
+}
+
+// ---------------------------------------------------------------------------
 // WatchJobs
 // ---------------------------------------------------------------------------
 
@@ -468,7 +586,8 @@ bool MeasureWatch(TestServer& server, trainyard::jobs::Engine& engine,
   const int64_t expected = flags.watchers * flags.changes;
   const auto period = std::chrono::duration_cast<SteadyClock::duration>(
       std::chrono::duration<double>(flags.change_seconds / flags.changes));
-  trainyard::bench::Interval interval(getpid());
+  const double cpu0 = trainyard::bench::SelfCpuSeconds();
+  const std::string load0 = trainyard::bench::LoadAverage();
   trainyard::bench::Pacer pacer(period);
   auto start = SteadyClock::now();
   std::vector<double> write_ms;
@@ -502,7 +621,7 @@ bool MeasureWatch(TestServer& server, trainyard::jobs::Engine& engine,
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const double seconds = MsSince(start) / 1e3;
-  interval.Stop();
+  const double cpu = trainyard::bench::SelfCpuSeconds() - cpu0;
   const int64_t got = deliveries.load();
   for (auto& r : readers) r->Cancel();
   std::vector<double> latencies;
@@ -520,7 +639,11 @@ bool MeasureWatch(TestServer& server, trainyard::jobs::Engine& engine,
       Describe(Summarize(write_ms)).c_str(), static_cast<long long>(got),
       static_cast<long long>(expected), seconds, got / seconds,
       Describe(Summarize(latencies)).c_str());
-  interval.Print("WatchJobs interval");
+  std::printf(
+      "  process CPU (server + watchers + writer) %.1f s = %.2f cores, %.1f "
+      "us per delivery; loadavg %s -> %s\n",
+      cpu, cpu / seconds, cpu * 1e6 / std::max<int64_t>(got, 1), load0.c_str(),
+      trainyard::bench::LoadAverage().c_str());
   return got == expected;
 }
 
@@ -535,8 +658,16 @@ int Run(const Flags& flags) {
   trainyard::jobs::JobsConfig config;
   config.webhook_master_key_file = server.dir().Sub("master.key");
   std::ofstream(config.webhook_master_key_file) << kMasterKey << "\n";
-  config.metrics_address = "127.0.0.1:1";
-  config.cost_address = "127.0.0.1:1";
+  config.service_token_file = server.dir().Sub("service.token");
+  std::ofstream(config.service_token_file)
+      << TestServer::TokenFor(Role::kService) << "\n";
+  Metrics metrics_service;
+  if (!metrics_service.Start() ||
+      !metrics_service.Ingest(JobId(7), flags.dashboard_points)) {
+    return 1;
+  }
+  config.metrics_address = metrics_service.address();
+  config.cost_address = "127.0.0.1:1";  // not running
   trainyard::jobs::testing::FakeProvider provider;
   trainyard::jobs::testing::FakeScheduler scheduler;
   trainyard::jobs::testing::FakeCost cost;
@@ -573,8 +704,10 @@ int Run(const Flags& flags) {
   }
   server.host().MarkServing();
   Client client(server);
-  bool ok = MeasureLists(client, flags) && MeasureExport(client) &&
-            MeasureWatch(server, *engine, flags);
+  bool ok =
+      MeasureLists(client, flags) && MeasureExport(client) &&
+      MeasureDashboard(client, flags.dashboard_points, flags.iterations) &&
+      MeasureWatch(server, *engine, flags);
   std::printf("process RSS at the end: %.1f MiB; loadavg %s\n", MiB(RssKiB()),
               trainyard::bench::LoadAverage().c_str());
   server.Shutdown();
@@ -593,6 +726,9 @@ int main(int argc, char** argv) {
       .Range(1, 1000000);
   set.AddInt("iterations", "calls per list latency figure", &flags.iterations)
       .Range(1, 1000000);
+  set.AddInt("dashboard_points", "steps of the dashboard's job in metrics",
+             &flags.dashboard_points)
+      .Range(1, 100000000);
   set.AddInt("watchers", "WatchJobs streams", &flags.watchers).Range(1, 100000);
   set.AddInt("changes", "jobs changed while they watch", &flags.changes)
       .Range(1, 10000000);
