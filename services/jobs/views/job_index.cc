@@ -481,11 +481,13 @@ JobIndex::Page JobIndex::Query(const JobQuery& query,
       page.total_size = static_cast<int32_t>(candidates);
     } else {
       ForEachCandidate(c, [&](Slot s) {
+        mu_.AssertReaderHeld();  // runs here, under `lock`
         if (Accepts(c, s)) ++page.total_size;
       });
     }
     std::vector<Slot> found;
     Walk(*ordering, desc, cursor, [&](Slot s) {
+      mu_.AssertReaderHeld();  // runs here, under `lock`
       if (Accepts(c, s)) found.push_back(s);
       return found.size() <= size;
     });
@@ -499,6 +501,7 @@ JobIndex::Page JobIndex::Query(const JobQuery& query,
   }
   std::vector<KeyView> keys;
   ForEachCandidate(c, [&](Slot s) {
+    mu_.AssertReaderHeld();  // runs here, under `lock`
     if (!Accepts(c, s)) return;
     ++page.total_size;
     KeyView k = KeyOf(*rows_[s], field, now_us);
@@ -525,6 +528,7 @@ std::vector<std::string> JobIndex::MatchingIds(const JobQuery& query,
   if (ordering != nullptr && CountCandidates(c) * 16 > live_) {
     // Most rows are candidates: the order's walk needs no sort.
     Walk(*ordering, desc, std::nullopt, [&](Slot s) {
+      mu_.AssertReaderHeld();  // runs here, under `lock`
       if (Accepts(c, s)) {
         ids.push_back(rows_[s]->job_id);
       }
@@ -534,6 +538,7 @@ std::vector<std::string> JobIndex::MatchingIds(const JobQuery& query,
   }
   std::vector<KeyView> keys;
   ForEachCandidate(c, [&](Slot s) {
+    mu_.AssertReaderHeld();  // runs here, under `lock`
     if (Accepts(c, s)) {
       keys.push_back(KeyOf(*rows_[s], query.order.field, now_us));
     }
