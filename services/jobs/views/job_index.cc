@@ -193,11 +193,13 @@ JobIndex::JobIndex(uint64_t epoch) : epoch_(epoch) {
   absl::MutexLock lock(&mu_);
   orderings_.reserve(kFields);
   for (int f = 0; f < kFields; ++f) {
-    orderings_.emplace_back(SlotLess(&rows_, static_cast<SortField>(f)));
+    orderings_.emplace_back(
+        SlotLess(&rows_, &build_keys_, static_cast<SortField>(f)));
   }
 }
 
 KeyView JobIndex::SlotLess::Key(Slot s) const {
+  if (*build_keys_ != nullptr) return (**build_keys_)[s];
   return KeyOf(*(*rows_)[s], field_, 0);
 }
 
@@ -227,18 +229,24 @@ absl::StatusOr<std::unique_ptr<JobIndex>> JobIndex::Build(const JobStore& store,
     index->rows_.push_back(std::move(row));
     ++index->live_;
   }));
+  // Sorted once, then filled in order (each insertion compares with the
+  // last key: from `by_slot`, not from the rows all over the heap).
   std::vector<std::pair<KeyView, Slot>> keys(index->rows_.size());
+  std::vector<KeyView> by_slot(index->rows_.size());
   for (int f = 0; f < kFields; ++f) {
     const auto field = static_cast<SortField>(f);
     if (!Indexed(field)) continue;
     for (Slot s = 0; s < keys.size(); ++s) {
-      keys[s] = {KeyOf(*index->rows_[s], field, 0), s};
+      by_slot[s] = KeyOf(*index->rows_[s], field, 0);
+      keys[s] = {by_slot[s], s};
     }
     std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
       return SortLess(a.first, b.first, /*desc=*/false);
     });
+    index->build_keys_ = &by_slot;
     Ordering& o = index->orderings_[f];
     for (const auto& [key, slot] : keys) o.insert(o.end(), slot);
+    index->build_keys_ = nullptr;
   }
   return index;
 }

@@ -146,12 +146,14 @@ class JobIndex {
 
   // Compares slots by their rows' keys under one sort column, ascending
   // (SortLess(..., false)); also against a KeyView (lookups of a position).
+  // While *build_keys is set (Build filling the ordering), keys come from it
+  // by slot instead of from the rows.
   class SlotLess {
    public:
     using is_transparent = void;
     SlotLess(const std::vector<std::shared_ptr<const JobRow>>* rows,
-             SortField field)
-        : rows_(rows), field_(field) {}
+             const std::vector<KeyView>* const* build_keys, SortField field)
+        : rows_(rows), build_keys_(build_keys), field_(field) {}
     bool operator()(Slot a, Slot b) const { return Less(Key(a), Key(b)); }
     bool operator()(Slot a, const KeyView& b) const { return Less(Key(a), b); }
     bool operator()(const KeyView& a, Slot b) const { return Less(a, Key(b)); }
@@ -162,6 +164,7 @@ class JobIndex {
       return SortLess(a, b, /*desc=*/false);
     }
     const std::vector<std::shared_ptr<const JobRow>>* rows_;
+    const std::vector<KeyView>* const* build_keys_;
     SortField field_;
   };
   using Ordering = absl::btree_set<Slot, SlotLess>;
@@ -205,6 +208,9 @@ class JobIndex {
   size_t live_ ABSL_GUARDED_BY(mu_) = 0;
   // By SortField (duration's entry unused).
   std::vector<Ordering> orderings_ ABSL_GUARDED_BY(mu_);
+  // Each row's key under the ordering Build is filling (SlotLess); null
+  // otherwise.
+  const std::vector<KeyView>* build_keys_ = nullptr;
   // Filter terms (TermsOf in job_index.cc) and keyword words -> jobs.
   absl::flat_hash_map<std::string, Posting> terms_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Posting> words_ ABSL_GUARDED_BY(mu_);
