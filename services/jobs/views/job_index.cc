@@ -174,19 +174,39 @@ void MovePostings(
 }  // namespace
 
 struct JobIndex::Candidates {
-  // Postings of the smallest OR group that has them (disjoint): every match
-  // is in one of them. Unset: no such group.
-  std::optional<std::vector<const Posting*>> postings;
-  size_t posting_count = 0;
-  // The keyword's candidates, when it has words: every match is in it.
+  // Where ForEachCandidate reads: the smallest of the sources below (every
+  // match is in each of them), or every row.
+  enum class Source { kAll, kPostings, kRange, kKeyword };
+  Source source = Source::kAll;
+  // How many rows it holds, and whether exactly the matches.
+  size_t count = 0;
+  bool exact = false;
+
+  // Postings of the smallest OR group that has them (disjoint).
+  std::vector<const Posting*> postings;
+  // The rows of one ordering (cost or create time) between the bounds the
+  // filter's restrictions on that column set, [lo, hi].
+  struct Range {
+    SortField field;
+    int64_t lo, hi;
+    Ordering::const_iterator begin, end;
+  };
+  std::optional<Range> range;
+  // The keyword's candidates, when it has words.
   std::optional<Bitmap> keyword;
-  size_t keyword_count = 0;
   // What is left to test on a candidate: the query, without its keyword when
   // `keyword` holds exactly the jobs that contain it (a keyword of one word
   // piece).
   JobQuery rest;
-  // The postings (or, without them, every row) hold exactly the matches.
-  bool exact = false;
+
+  // Makes `source` the source when it holds fewer rows (or as many, exactly).
+  void Offer(Source from, size_t n, bool is_exact) {
+    if (n < count || (n == count && is_exact && !exact)) {
+      source = from;
+      count = n;
+      exact = is_exact;
+    }
+  }
 };
 
 JobIndex::JobIndex(uint64_t epoch) : epoch_(epoch) {
@@ -336,6 +356,11 @@ const JobIndex::Ordering* JobIndex::OrderingOf(SortField field) const {
 JobIndex::Candidates JobIndex::FindCandidates(const JobQuery& query) const {
   Candidates c;
   c.rest = query;
+  c.count = live_;
+  c.exact = query.all_of.empty() && query.keyword_folded.empty();
+  const bool no_keyword = query.keyword_folded.empty();
+  // The smallest OR group with postings.
+  std::optional<size_t> posting_count;
   for (size_t g = 0; g < query.all_of.size(); ++g) {
     std::optional<std::vector<std::string>> terms =
         DisjointTerms(query.all_of[g]);
@@ -348,24 +373,81 @@ JobIndex::Candidates JobIndex::FindCandidates(const JobQuery& query) const {
       postings.push_back(&it->second);
       count += it->second.size();
     }
-    if (!c.postings || count < c.posting_count) {
+    if (!posting_count || count < *posting_count) {
       c.postings = std::move(postings);
-      c.posting_count = count;
-      c.exact = query.all_of.size() == 1;
+      posting_count = count;
     }
   }
-  if (query.all_of.empty()) c.exact = true;
+  if (posting_count) {
+    c.Offer(Candidates::Source::kPostings, *posting_count,
+            no_keyword && query.all_of.size() == 1);
+  }
+  // The narrowest range of cost or create time.
+  size_t range_count = 0;
+  for (const auto& [field, restricted] :
+       {std::pair(SortField::kCost, Field::kCost),
+        std::pair(SortField::kCreateTime, Field::kCreateTime)}) {
+    int64_t lo = INT64_MIN, hi = INT64_MAX;
+    size_t bounded = 0;
+    for (const std::vector<JobRestriction>& any_of : query.all_of) {
+      if (any_of.size() != 1 || any_of[0].field != restricted) continue;
+      const int64_t x = any_of[0].number;
+      switch (static_cast<FilterOp>(any_of[0].op)) {
+        case FilterOp::kEq:
+          lo = std::max(lo, x);
+          hi = std::min(hi, x);
+          break;
+        case FilterOp::kLt:
+          hi = std::min(hi, x - 1);
+          break;
+        case FilterOp::kLe:
+          hi = std::min(hi, x);
+          break;
+        case FilterOp::kGt:
+          lo = std::max(lo, x + 1);
+          break;
+        case FilterOp::kGe:
+          lo = std::max(lo, x);
+          break;
+        default:
+          continue;
+      }
+      ++bounded;
+    }
+    if (bounded == 0) continue;
+    const Ordering& o = orderings_[static_cast<int>(field)];
+    auto at = [&o](int64_t number) {
+      KeyView probe;
+      probe.number = number;
+      probe.create_us = INT64_MAX;  // before every row of that value
+      return o.lower_bound(probe);
+    };
+    KeyView first_missing;
+    first_missing.missing = true;
+    first_missing.create_us = INT64_MAX;
+    Candidates::Range r{
+        field, lo, hi, at(lo),
+        hi == INT64_MAX ? o.lower_bound(first_missing) : at(hi + 1)};
+    if (lo > hi) r.end = r.begin;
+    // Counted only as far as it could still be the smallest source.
+    size_t n = 0;
+    for (auto it = r.begin; it != r.end && n <= c.count; ++it) ++n;
+    // An unset create time (0) fails every time restriction.
+    const bool exact = no_keyword && bounded == query.all_of.size() &&
+                       (field != SortField::kCreateTime || lo > 0 || hi < 0);
+    if (!c.range || n < range_count) {
+      c.range = r;
+      range_count = n;
+      if (n <= c.count) c.Offer(Candidates::Source::kRange, n, exact);
+    }
+  }
   // The keyword: each piece between separators is inside a word of a match.
   const std::vector<absl::string_view> pieces = WordsOf(query.keyword_folded);
-  if (pieces.empty()) {
-    if (!query.keyword_folded.empty()) c.exact = false;
-    return c;
-  }
+  if (pieces.empty()) return c;
   // A keyword of one piece is in a job's text exactly when it is in one of
   // its words.
   const bool whole = pieces.size() == 1 && pieces[0] == query.keyword_folded;
   if (whole) c.rest.keyword_folded.clear();
-  c.exact = whole && query.all_of.empty();
   const size_t words = (rows_.size() + 63) / 64;
   for (size_t i = 0; i < pieces.size(); ++i) {
     Bitmap piece(words, 0);
@@ -379,7 +461,9 @@ JobIndex::Candidates JobIndex::FindCandidates(const JobQuery& query) const {
       for (size_t w = 0; w < words; ++w) (*c.keyword)[w] &= piece[w];
     }
   }
-  for (uint64_t w : *c.keyword) c.keyword_count += absl::popcount(w);
+  size_t n = 0;
+  for (uint64_t w : *c.keyword) n += absl::popcount(w);
+  c.Offer(Candidates::Source::kKeyword, n, whole && query.all_of.empty());
   return c;
 }
 
@@ -435,13 +519,6 @@ void JobIndex::Walk(const Ordering& ordering, bool desc,
   forward(missing, ordering.end());
 }
 
-size_t JobIndex::CountCandidates(const Candidates& c) const {
-  if (c.keyword && (!c.postings || c.keyword_count <= c.posting_count)) {
-    return c.keyword_count;
-  }
-  return c.postings ? c.posting_count : live_;
-}
-
 bool JobIndex::Accepts(const Candidates& c, Slot slot) const {
   if (c.keyword && !Has(*c.keyword, slot)) return false;
   return Matches(c.rest, *rows_[slot]);
@@ -449,23 +526,29 @@ bool JobIndex::Accepts(const Candidates& c, Slot slot) const {
 
 void JobIndex::ForEachCandidate(const Candidates& c,
                                 absl::FunctionRef<void(Slot)> fn) const {
-  if (c.keyword && (!c.postings || c.keyword_count <= c.posting_count)) {
-    const Bitmap& b = *c.keyword;
-    for (size_t w = 0; w < b.size(); ++w) {
-      for (uint64_t bits = b[w]; bits != 0; bits &= bits - 1) {
-        fn(static_cast<Slot>(w * 64 + absl::countr_zero(bits)));
+  switch (c.source) {
+    case Candidates::Source::kKeyword: {
+      const Bitmap& b = *c.keyword;
+      for (size_t w = 0; w < b.size(); ++w) {
+        for (uint64_t bits = b[w]; bits != 0; bits &= bits - 1) {
+          fn(static_cast<Slot>(w * 64 + absl::countr_zero(bits)));
+        }
       }
+      return;
     }
-  } else if (c.postings) {
-    for (const Posting* p : *c.postings) {
-      for (Slot s : *p) {
-        if (!c.keyword || Has(*c.keyword, s)) fn(s);
+    case Candidates::Source::kPostings:
+      for (const Posting* p : c.postings) {
+        for (Slot s : *p) fn(s);
       }
-    }
-  } else {
-    for (Slot s = 0; s < rows_.size(); ++s) {
-      if (rows_[s] != nullptr) fn(s);
-    }
+      return;
+    case Candidates::Source::kRange:
+      for (auto it = c.range->begin; it != c.range->end; ++it) fn(*it);
+      return;
+    case Candidates::Source::kAll:
+      for (Slot s = 0; s < rows_.size(); ++s) {
+        if (rows_[s] != nullptr) fn(s);
+      }
+      return;
   }
 }
 
@@ -480,7 +563,7 @@ JobIndex::Page JobIndex::Query(const JobQuery& query,
   if (after) cursor = after->view();
   absl::ReaderMutexLock lock(&mu_);
   const Candidates c = FindCandidates(query);
-  const size_t candidates = CountCandidates(c);
+  const size_t candidates = c.count;
   const Ordering* ordering = OrderingOf(field);
   // Walking the order reads about (size + 1) * rows / matches rows; scanning
   // the candidates reads each once and sorts the matches.
@@ -493,9 +576,25 @@ JobIndex::Page JobIndex::Query(const JobQuery& query,
         if (Accepts(c, s)) ++page.total_size;
       });
     }
+    // A range of the order's own column: the walk starts at its edge (or
+    // at the cursor when further) and stops past its other edge.
+    std::optional<KeyView> from = cursor;
+    const Candidates::Range* range =
+        c.range && c.range->field == field ? &*c.range : nullptr;
+    if (range != nullptr &&
+        (desc ? range->hi : range->lo) != (desc ? INT64_MAX : INT64_MIN)) {
+      KeyView edge;  // after every row of the value beyond the edge
+      edge.number = desc ? range->hi + 1 : range->lo - 1;
+      edge.create_us = INT64_MIN;
+      if (!from || SortLess(*from, edge, desc)) from = edge;
+    }
     std::vector<Slot> found;
-    Walk(*ordering, desc, cursor, [&](Slot s) {
+    Walk(*ordering, desc, from, [&](Slot s) {
       mu_.AssertReaderHeld();  // runs here, under `lock`
+      if (range != nullptr) {
+        const int64_t v = KeyOf(*rows_[s], field, now_us).number;
+        if (desc ? v < range->lo : v > range->hi) return false;
+      }
       if (Accepts(c, s)) found.push_back(s);
       return found.size() <= size;
     });
@@ -533,7 +632,7 @@ std::vector<std::string> JobIndex::MatchingIds(const JobQuery& query,
   absl::ReaderMutexLock lock(&mu_);
   const Candidates c = FindCandidates(query);
   const Ordering* ordering = OrderingOf(query.order.field);
-  if (ordering != nullptr && CountCandidates(c) * 16 > live_) {
+  if (ordering != nullptr && c.count * 16 > live_) {
     // Most rows are candidates: the order's walk needs no sort.
     Walk(*ordering, desc, std::nullopt, [&](Slot s) {
       mu_.AssertReaderHeld();  // runs here, under `lock`

@@ -24,7 +24,12 @@
 //     letters, digits and non-ASCII characters): a keyword's candidates are
 //     the jobs with a word containing each of its pieces, found by scanning
 //     the word list (not the rows).
-// Every candidate is still checked with Matches, so total_size stays exact.
+// A cost or create-time range reads the rows between its bounds in that
+// column's ordering (and a walk in that order starts at the range's edge).
+// The query reads the smallest of these candidate sets; every candidate is
+// still checked with Matches, so total_size stays exact (counted without
+// checking when the set holds exactly the matches: a filter of one OR group
+// of postings or of ranges alone, a one-piece keyword alone).
 //
 // Also the change log WatchJobs follows: every observed write gets a
 // sequence number and keeps the job's row before and after it (rows are
@@ -190,10 +195,8 @@ class JobIndex {
             const std::optional<KeyView>& after,
             absl::FunctionRef<bool(Slot)> fn) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // How many rows ForEachCandidate(c) visits; whether the job at `slot`
-  // matches the query `c` was found for; each candidate slot once.
-  size_t CountCandidates(const Candidates& c) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Whether the job at `slot` matches the query `c` was found for; each
+  // candidate slot once.
   bool Accepts(const Candidates& c, Slot slot) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void ForEachCandidate(const Candidates& c,
