@@ -5,6 +5,8 @@
 #include "services/jobs/views/job_index.h"
 
 #include <memory>
+#include <random>
+#include <set>
 
 #include "common/status/errors.h"
 #include "common/storage/db.h"
@@ -207,6 +209,195 @@ TEST_F(JobIndexTest, R_LIST_04_PagesFollowTheLastRowAndCountTotal) {
   } while (after);
   EXPECT_EQ(pages, 3);
   EXPECT_THAT(all, ElementsAre("j5", "j2", "j4", "j1", "j6", "j3", "j0"));
+}
+
+TEST_F(JobIndexTest,
+       R_LIST_02_AJobThatChangesStatusOrCostMovesBetweenPostingsAndOrders) {
+  Put({.id = "a",
+       .state = common::v1::JOB_STATE_TRAINING,
+       .cost = 10,
+       .created = 1});
+  Put({.id = "b",
+       .state = common::v1::JOB_STATE_TRAINING,
+       .cost = 20,
+       .created = 2});
+  Put({.id = "c",
+       .state = common::v1::JOB_STATE_COMPLETED,
+       .cost = 30,
+       .created = 3});
+  Rebuild();
+  auto total = [this](const std::string& filter) {
+    auto q = ParseJobQuery(filter, "", "");
+    EXPECT_OK(q.status());
+    return index_->Query(*q, std::nullopt, 1, kNow).total_size;
+  };
+  EXPECT_THAT(Ids("state = TRAINING", "", "cost desc"), ElementsAre("b", "a"));
+  EXPECT_EQ(total("state = TRAINING"), 2);
+  // a completes and costs the most.
+  Put({.id = "a",
+       .state = common::v1::JOB_STATE_COMPLETED,
+       .cost = 99,
+       .created = 1});
+  EXPECT_THAT(Ids("state = TRAINING", "", "cost desc"), ElementsAre("b"));
+  EXPECT_EQ(total("state = TRAINING"), 1);
+  EXPECT_THAT(Ids("state = COMPLETED", "", "cost desc"), ElementsAre("a", "c"));
+  EXPECT_EQ(total("(state = COMPLETED OR state = TRAINING)"), 3);
+  EXPECT_THAT(Ids("", "", "cost asc"), ElementsAre("b", "c", "a"));
+  EXPECT_THAT(Ids("", "", "state desc"), ElementsAre("c", "a", "b"));
+  // A creator change moves it between creators' postings.
+  Put({.id = "b",
+       .state = common::v1::JOB_STATE_TRAINING,
+       .creator = "bo",
+       .cost = 20,
+       .created = 2});
+  EXPECT_THAT(Ids("created_by = \"bo\""), ElementsAre("b"));
+  EXPECT_EQ(total("created_by = \"ana\""), 2);
+  // A job created after the rebuild is in every structure, a deleted one in
+  // none.
+  Put({.id = "d",
+       .state = common::v1::JOB_STATE_TRAINING,
+       .cost = 1,
+       .created = 4,
+       .notes = "fresh notes"});
+  EXPECT_THAT(Ids("state = TRAINING", "", "cost asc"), ElementsAre("d", "b"));
+  EXPECT_THAT(Ids("", "fresh"), ElementsAre("d"));
+  internal::JobRecord gone = Record({.id = "d"});
+  gone.set_deleted(true);
+  Commit c;
+  c.record = gone;
+  ASSERT_OK(store_->Write(c));
+  EXPECT_THAT(Ids("state = TRAINING", "", "cost asc"), ElementsAre("b"));
+  EXPECT_THAT(Ids("", "fresh"), ElementsAre());
+  EXPECT_EQ(total(""), 3);
+  EXPECT_EQ(index_->size(), 3u);
+}
+
+TEST_F(JobIndexTest, R_LIST_02_KeywordWordsFollowEditsAndSpanSeparators) {
+  Put({.id = "a", .name = "support-retry", .created = 1});
+  Put({.id = "b", .name = "support", .created = 2, .notes = "retry later"});
+  Put({.id = "c", .name = "x", .created = 3, .tags = {"Ñandú"}});
+  Rebuild();
+  // Inside a word, across a separator (only "a" has them adjacent), a
+  // keyword of separators only, and non-ASCII words.
+  EXPECT_THAT(Ids("", "PPOR"), ElementsAre("b", "a"));
+  EXPECT_THAT(Ids("", "port-ret"), ElementsAre("a"));
+  EXPECT_THAT(Ids("", "port ret"), ElementsAre());
+  EXPECT_THAT(Ids("", "-"), ElementsAre("a"));
+  EXPECT_THAT(Ids("", "ÑAN"), ElementsAre("c"));
+  // Editing the notes moves the job between words.
+  Put({.id = "b", .name = "support", .created = 2, .notes = "done"});
+  EXPECT_THAT(Ids("", "retry"), ElementsAre("a"));
+  EXPECT_THAT(Ids("", "don"), ElementsAre("b"));
+}
+
+// Every query, order and page of the index (orderings, postings, words)
+// equals a plain scan of every row, through creates, updates and deletes.
+TEST_F(JobIndexTest, R_LIST_03_IndexedPagesEqualAScanOfEveryRow) {
+  std::mt19937 rng(15);
+  const std::vector<common::v1::JobState> states = {
+      common::v1::JOB_STATE_QUEUED, common::v1::JOB_STATE_TRAINING,
+      common::v1::JOB_STATE_COMPLETED, common::v1::JOB_STATE_FAILED};
+  const std::vector<std::string> creators = {"ana", "bo", "cy", "dee"};
+  const std::vector<std::string> words = {"alpha", "beta", "Ñandú", "gamma",
+                                          "x-ray"};
+  std::set<std::string> live;
+  auto random_job = [&](const std::string& id) {
+    Spec s{.id = id};
+    s.name = absl::StrCat(words[rng() % words.size()], "-",
+                          words[rng() % words.size()]);
+    s.state = states[rng() % states.size()];
+    s.creator = creators[rng() % creators.size()];
+    s.cost = 5.0 * (rng() % 12);                   // ties
+    s.created = rng() % 40;                        // ties
+    s.started = rng() % 3 == 0 ? -1 : rng() % 50;  // missing values
+    s.preset =
+        rng() % 2 ? common::v1::PRESET_BALANCED : common::v1::PRESET_AGGRESSIVE;
+    if (rng() % 3 == 0) s.tags = {"x"};
+    if (rng() % 2 == 0) s.notes = words[rng() % words.size()];
+    live.insert(id);
+    return s;
+  };
+  for (int i = 0; i < 150; ++i) Put(random_job(absl::StrCat("j", i)));
+  Rebuild();
+  for (int i = 150; i < 300; ++i) Put(random_job(absl::StrCat("j", i)));
+  for (int i = 0; i < 120; ++i) Put(random_job(absl::StrCat("j", rng() % 300)));
+  for (int i = 0; i < 30; ++i) {
+    const std::string id = absl::StrCat("j", rng() % 300);
+    internal::JobRecord gone = Record({.id = id});
+    gone.set_deleted(true);
+    Commit c;
+    c.record = gone;
+    ASSERT_OK(store_->Write(c));
+    live.erase(id);
+  }
+  ASSERT_EQ(index_->size(), live.size());
+
+  const std::vector<std::pair<std::string, std::string>> queries = {
+      {"", ""},
+      {"state = TRAINING", ""},
+      {"(state = COMPLETED OR state = FAILED)", ""},
+      {"created_by = \"bo\"", ""},
+      {"(state = COMPLETED OR state = FAILED) AND created_by = \"ana\" AND "
+       "cost >= 10 AND cost < 50",
+       ""},
+      {"terminal = true", ""},
+      {"active = true AND preset = PRESET_AGGRESSIVE", ""},
+      {"tags:\"x\"", ""},
+      {"(state = QUEUED OR state = QUEUED)", ""},
+      {"(tags:\"x\" OR tags:\"y\")", ""},
+      {"cost > 40", ""},
+      {"cost >= 10 AND cost < 50", ""},
+      {"cost = 25", ""},
+      {"cost < 10 AND cost > 20", ""},
+      {"create_time >= \"2025-11-24T16:00:10Z\" AND "
+       "create_time < \"2025-11-24T16:00:30Z\" AND cost <= 30",
+       ""},
+      {"create_time < \"2025-11-24T16:00:20Z\"", "alpha"},
+      {"(state = COMPLETED OR state = FAILED) AND cost >= 10", ""},
+      {"created_by != \"ana\"", ""},
+      {"", "alp"},
+      {"", "ha-be"},
+      {"state = TRAINING", "BETA"},
+      {"", "-"},
+      {"", "ñand"},
+      {"", "zzz"},
+  };
+  const std::vector<std::string> fields = {
+      "display_name", "state",      "preset",      "gpu_type",
+      "pricing",      "created_by", "create_time", "start_time",
+      "duration",     "cost",       "progress",    "update_time"};
+  for (const auto& [filter, keyword] : queries) {
+    for (const std::string& field : fields) {
+      for (const char* dir : {" asc", " desc"}) {
+        SCOPED_TRACE(absl::StrCat(filter, " / ", keyword, " / ", field, dir));
+        ASSERT_OK_AND_ASSIGN(JobQuery q,
+                             ParseJobQuery(filter, keyword, field + dir));
+        std::vector<JobRow> rows;
+        for (const std::string& id : live) {
+          std::optional<JobRow> row = index_->Row(id);
+          ASSERT_TRUE(row.has_value());
+          if (Matches(q, *row)) rows.push_back(*row);
+        }
+        std::sort(
+            rows.begin(), rows.end(), [&q](const JobRow& a, const JobRow& b) {
+              return SortLess(KeyOf(a, q.order.field, kNow),
+                              KeyOf(b, q.order.field, kNow), q.order.desc);
+            });
+        std::vector<std::string> want;
+        for (const JobRow& r : rows) want.push_back(r.job_id);
+        std::vector<std::string> got;
+        std::optional<SortKey> after;
+        do {
+          JobIndex::Page p = index_->Query(q, after, 7, kNow);
+          ASSERT_EQ(p.total_size, static_cast<int32_t>(want.size()));
+          got.insert(got.end(), p.job_ids.begin(), p.job_ids.end());
+          after = p.next;
+        } while (after && got.size() <= want.size());
+        EXPECT_EQ(got, want);
+        EXPECT_EQ(index_->MatchingIds(q, kNow), want);
+      }
+    }
+  }
 }
 
 TEST_F(JobIndexTest, R_LIST_02_FilterErrorsNamePositionAndToken) {
