@@ -723,7 +723,11 @@ class Lifecycle {
     }
     const JobState to = StateOfStage(st.stage());
     if (to == s) return;
-    std::string message = st.substatus();
+    // The stage's substatus when the state changed; for training it would name
+    // a step that the job's progress soon leaves behind ("Step 0/8000...").
+    std::string message = to == common::v1::JOB_STATE_TRAINING
+                              ? "Training started"
+                              : st.substatus();
     if (s == common::v1::JOB_STATE_RECOVERING &&
         to == common::v1::JOB_STATE_TRAINING) {
       message = absl::StrCat("Resumed from step ", st.has_resumed_from_step()

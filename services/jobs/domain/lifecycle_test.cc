@@ -305,6 +305,9 @@ TEST_F(LifecycleTest, StartTimeoutFailsWhenTheRunningPodStaysSilent) {
 TEST_F(LifecycleTest, StatusOfTheCurrentAttemptMovesToItsStage) {
   ToTraining();
   EXPECT_TRUE(Notified(common::v1::NOTIFICATION_TRIGGER_TRAINING_STARTED));
+  // Not the container's "Training epoch 1/4 - Step 0/8000...", which the
+  // job's progress leaves behind at once.
+  EXPECT_EQ(rec_.job().state_message(), "Training started");
   Status(common::v1::STAGE_FINALIZATION, 50);
   EXPECT_EQ(state(), common::v1::JOB_STATE_FINALIZING);
 }
