@@ -41,6 +41,10 @@ class PullStream : public grpc::ServerWriteReactor<Resp>,
     std::optional<Resp> message;  // to write now (none: nothing new)
     bool end = false;             // finish after `message` with `status`
     absl::Status status;
+    // A backlog waits behind `message` (e.g. a full batch was sent): the next
+    // Next() runs as soon as it is written, not after min_interval, which is
+    // for coalescing a trickle, not for pacing a reader that is behind.
+    bool more = false;
   };
 
   PullStream(Executor& executor, DeadlineTimer& timer, const Clock& wall_clock,
@@ -71,7 +75,9 @@ class PullStream : public grpc::ServerWriteReactor<Resp>,
       dirty_ = true;
       if (writing_ || computing_ || scheduled_) return;
       scheduled_ = true;
-      at = std::max(wall_clock_.Now(), last_sent_ + timing_.min_interval);
+      at = backlog_
+               ? wall_clock_.Now()
+               : std::max(wall_clock_.Now(), last_sent_ + timing_.min_interval);
     }
     auto self = self_ref();
     if (self == nullptr) return;
@@ -199,6 +205,8 @@ class PullStream : public grpc::ServerWriteReactor<Resp>,
     {
       absl::MutexLock lock(&mu_);
       computing_ = false;
+      backlog_ = step.more;
+      if (step.more) dirty_ = true;
       if (step.message.has_value() && !ended_) {
         message_ = *std::move(step.message);
         writing_ = true;
@@ -234,6 +242,7 @@ class PullStream : public grpc::ServerWriteReactor<Resp>,
   Resp message_;  // the one message in flight (owned by the writer)
   absl::Time last_sent_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
+  bool backlog_ ABSL_GUARDED_BY(mu_) = false;  // the last Step's `more`
   bool scheduled_ ABSL_GUARDED_BY(mu_) = false;
   bool computing_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

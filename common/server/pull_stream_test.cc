@@ -1,6 +1,8 @@
 // Copyright 2026 Trainyard authors.
 #include "common/server/pull_stream.h"
 
+#include <deque>
+#include <initializer_list>
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
@@ -22,10 +24,11 @@ class BeatStream final : public PullStream<BeatResponse> {
  public:
   using PullStream::PullStream;
 
-  void Send(int data) {
+  // Values to send, one per message.
+  void Send(std::initializer_list<int> data) {
     {
       absl::MutexLock lock(&data_mu_);
-      pending_ = data;
+      pending_.insert(pending_.end(), data);
     }
     Wake();
   }
@@ -34,9 +37,10 @@ class BeatStream final : public PullStream<BeatResponse> {
   Step Next(bool heartbeat_due) override {
     absl::MutexLock lock(&data_mu_);
     Step step;
-    if (pending_ != 0) {
-      step.message.emplace().set_data(pending_);
-      pending_ = 0;
+    if (!pending_.empty()) {
+      step.message.emplace().set_data(pending_.front());
+      pending_.pop_front();
+      step.more = !pending_.empty();
     } else if (heartbeat_due || !started_) {
       step.message.emplace().set_heartbeat(true);
     }
@@ -46,7 +50,7 @@ class BeatStream final : public PullStream<BeatResponse> {
 
  private:
   absl::Mutex data_mu_;
-  int pending_ ABSL_GUARDED_BY(data_mu_) = 0;
+  std::deque<int> pending_ ABSL_GUARDED_BY(data_mu_);
   bool started_ ABSL_GUARDED_BY(data_mu_) = false;
 };
 
@@ -118,7 +122,7 @@ TEST_F(PullStreamTest, HeartbeatFollowsTheLastMessageByTheInterval) {
   EXPECT_TRUE(msg.heartbeat());
 
   Advance(absl::Seconds(10));
-  beat_.stream().Send(7);
+  beat_.stream().Send({7});
   ASSERT_TRUE(reader->Read(&msg));  // t = 10
   EXPECT_EQ(msg.data(), 7);
 
@@ -130,6 +134,32 @@ TEST_F(PullStreamTest, HeartbeatFollowsTheLastMessageByTheInterval) {
   Advance(absl::Seconds(15));  // t = 40
   ASSERT_TRUE(reader->Read(&msg));
   EXPECT_TRUE(msg.heartbeat());
+  ctx.TryCancel();
+  reader->Finish().IgnoreError();
+}
+
+// A backlog (Step::more) is sent message after message; min_interval only
+// spaces out a trickle. Before, a reader that had fallen behind got one batch
+// per interval and never caught up (job-control's event stream at 1,000 jobs).
+TEST_F(PullStreamTest, BacklogIsSentWithoutWaitingForTheInterval) {
+  grpc::ClientContext ctx;
+  // Only bounds a failing test; a passing one never waits on wall time.
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto reader = stub_->Beat(&ctx, BeatRequest());
+  BeatResponse msg;
+  ASSERT_TRUE(reader->Read(&msg));  // t = 0: the first heartbeat
+  beat_.stream().Send({1, 2, 3});
+  Advance(absl::Seconds(1));    // 1 goes one interval after the heartbeat,
+  for (int want : {1, 2, 3}) {  // 2 and 3 at once: the clock stays at 1 s
+
+    ASSERT_TRUE(reader->Read(&msg));
+    EXPECT_EQ(msg.data(), want);
+  }
+  // Without a backlog the interval holds again.
+  beat_.stream().Send({4});
+  Advance(absl::Seconds(1));
+  ASSERT_TRUE(reader->Read(&msg));
+  EXPECT_EQ(msg.data(), 4);
   ctx.TryCancel();
   reader->Finish().IgnoreError();
 }

@@ -255,6 +255,9 @@ void StreamFollowers::FollowEvents() {
           common::v1::EVENT_TYPE_INFO}) {
       req.add_types(t);
     }
+    // The most the stream sends at once: a backlog (a restart, 1,000 busy
+    // jobs) drains in few messages.
+    req.set_max_batch_size(1000);
     grpc::ClientContext ctx;
     Prepare(ctx, options_, false);
     Track(&ctx);

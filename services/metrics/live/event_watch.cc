@@ -108,15 +108,17 @@ EventWatch::Step EventWatch::Next(bool heartbeat_due) {
   if (!failure.ok()) return {std::nullopt, true, failure};
   bool advanced = scanned != cursor_;
   cursor_ = scanned;
-  if (cursor_ < watermark) Wake();  // more than one batch waiting
+  const bool more = cursor_ < watermark;  // more than one batch waiting
+  if (more) Wake();
   if (out.events_size() == 0 && !heartbeat_due && !advanced) return {};
   if (out.events_size() == 0) {
-    if (!heartbeat_due) return {};  // only filtered-out events: say nothing yet
+    // Only filtered-out events: say nothing yet, but read on at once.
+    if (!heartbeat_due) return {std::nullopt, false, absl::OkStatus(), more};
     *out.mutable_heartbeat()->mutable_server_time() = ToProto(clock_.Now());
   }
   out.set_cursor(EncodeFeedCursor(cursor_));
   hub_.CountMessage();
-  return {std::move(out), false, absl::OkStatus()};
+  return {std::move(out), false, absl::OkStatus(), more};
 }
 
 }  // namespace trainyard::metrics
