@@ -130,9 +130,8 @@ bool Finished(const JobState& state) {
          common::v1::STAGE_STATE_COMPLETED;
 }
 
-// False once the container has finished or job-control has said the job is
-// queued, pausing, paused, cancelling or over: no stall is raised then, and
-// none stays flagged.
+}  // namespace
+
 bool MayStall(const JobState& state) {
   if (Finished(state)) return false;
   switch (state.progress().job_state()) {
@@ -148,6 +147,8 @@ bool MayStall(const JobState& state) {
       return true;
   }
 }
+
+namespace {
 
 // Whether `event`, folded into `state`, ends the job's stall flag.
 bool StallIsOver(const StallOptions& options, const v1::Event& event,

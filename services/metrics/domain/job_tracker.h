@@ -89,6 +89,12 @@ common::v1::DurationRange DefaultStageEstimate(common::v1::Stage stage,
 // True for a terminal job state (COMPLETED, FAILED, CANCELLED).
 bool IsTerminal(common::v1::JobState state);
 
+// False once the container has finished or job-control has said the job is
+// queued, pausing, paused, cancelling or over: no stall is raised then, and
+// none stays flagged. Only an event changes it (FoldEvent), so the jobs to
+// watch for stalls are those it was true for after their last event.
+bool MayStall(const internal::JobState& state);
+
 // R-X-07: why the job counts as stalled at `now`, as the payload of the
 // warning to raise: the first that applies (StallOptions) of
 //   - NO_HEARTBEAT, or SUSPECTED_PREEMPTION for a spot job that job-control

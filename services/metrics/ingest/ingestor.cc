@@ -19,10 +19,15 @@ namespace trainyard::metrics {
 // What one Ingest call does to one job, staged before the write.
 struct Ingestor::JobWork {
   std::string job_id;
-  JobSlot* slot = nullptr;
+  const JobStates::SlotHandle* slot = nullptr;  // pinned by the caller
   internal::JobState state;  // checked out of the slot (see CheckOut)
   uint64_t first_seq = 0;    // last_job_seq before this call
   bool is_new = false;
+  bool watched = false;  // on the stall watch before this call
+  // Set by CommitLocked: the size of the snapshot it staged (0: none), and
+  // whether the job is on the stall watch after the call.
+  size_t snapshot_bytes = 0;
+  bool watched_after = false;
   absl::flat_hash_map<std::string, uint64_t> ids_in_call;
   std::vector<EventUpdate> event_updates;
   std::vector<SeriesUpdate> series_updates;
@@ -52,16 +57,16 @@ class Ingestor::SlotLocks {
     }
   }
 
-  // Locks `slot` and keeps it alive until the end of the scope.
-  void Add(std::shared_ptr<JobSlot> slot) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // Locks `slot` and keeps it pinned until the end of the scope.
+  void Add(JobStates::SlotHandle slot) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     slot->mu.Lock();
     slots_.push_back(std::move(slot));
   }
   // The i-th slot added (locked).
-  JobSlot& slot(size_t i) const { return *slots_[i]; }
+  const JobStates::SlotHandle& slot(size_t i) const { return slots_[i]; }
 
  private:
-  std::vector<std::shared_ptr<JobSlot>> slots_;
+  std::vector<JobStates::SlotHandle> slots_;
 };
 
 namespace {
@@ -119,10 +124,11 @@ Ingestor::Ingestor(storage::Db& db, EventStore& events, SeriesStore& series,
       options_(options),
       metrics_(metrics) {}
 
-void Ingestor::CheckOut(JobSlot& slot, JobWork& work) {
+void Ingestor::CheckOut(const JobStates::SlotHandle& slot, JobWork& work) {
   work.slot = &slot;
-  work.state = std::move(slot.state);
-  slot.loaded = false;
+  work.watched = JobStates::Watches(slot->exists, slot->state);
+  work.state = std::move(slot->state);
+  slot->loaded = false;
 }
 
 absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
@@ -131,7 +137,11 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
     uint64_t last = w.state.last_job_seq();
     if (last != w.first_seq &&
         (w.is_new || last / kSnapshotEvery != w.first_seq / kSnapshotEvery)) {
-      states_.StageSnapshot(w.state, batch);
+      w.snapshot_bytes = states_.StageSnapshot(w.state, batch);
+    }
+    w.watched_after = JobStates::Watches(last != 0, w.state);
+    if (w.watched_after != w.watched) {
+      states_.StageWatch(w.job_id, w.watched_after, batch);
     }
   }
   // The cross-job order (WatchEvents), reserved now, settled after the write.
@@ -148,12 +158,16 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
     RETURN_IF_ERROR(db_.Write(batch));
   }
   for (JobWork& w : work) {
-    w.slot->mu.AssertHeld();
+    JobSlot& slot = **w.slot;
+    slot.mu.AssertHeld();
     for (auto& u : w.event_updates) events_.Publish(u);
     for (auto& u : w.series_updates) series_.Publish(std::move(u));
-    if (w.state.last_job_seq() != w.first_seq) w.slot->exists = true;
-    w.slot->state = std::move(w.state);
-    w.slot->loaded = true;
+    if (w.state.last_job_seq() != w.first_seq) slot.exists = true;
+    slot.state = std::move(w.state);
+    slot.loaded = true;
+    if (w.snapshot_bytes > 0 || w.watched_after != w.watched) {
+      jobs_.Published(*w.slot, w.snapshot_bytes, w.watched_after);
+    }
     if (metrics_ != nullptr) {
       for (common::v1::EventType t : w.stored_types) metrics_->Ingested(t);
     }
@@ -170,14 +184,13 @@ void Ingestor::Announce(const std::vector<JobWork>& work) const {
 
 absl::StatusOr<int> Ingestor::CheckStalls() {
   int raised = 0;
-  for (auto& entry : jobs_.All()) {
-    // Named, not a structured binding: the thread-safety analysis follows
-    // `slot.mu` through a reference but not through a binding.
-    const std::string& job_id = entry.first;
-    JobSlot& slot = *entry.second;
+  for (const std::string& job_id : jobs_.Watched()) {
+    JobStates::SlotHandle handle = jobs_.Find(job_id);
+    JobSlot& slot = *handle;
     absl::ReleasableMutexLock lock(&slot.mu);
     absl::Time now = clock_.Now();
-    if (!slot.loaded || !slot.exists) continue;
+    RETURN_IF_ERROR(jobs_.LoadLocked(handle));
+    if (!slot.exists) continue;
     std::optional<v1::StallPayload> stall =
         DetectStall(slot.state, now, options_.stall);
     if (!stall.has_value()) continue;
@@ -186,7 +199,7 @@ absl::StatusOr<int> Ingestor::CheckStalls() {
     JobWork& w = work[0];
     w.job_id = job_id;
     w.first_seq = slot.state.last_job_seq();
-    CheckOut(slot, w);
+    CheckOut(handle, w);
     storage::WriteBatch batch;
     RETURN_IF_ERROR(StageEvent(std::move(e), w, batch));
     RETURN_IF_ERROR(StagePoints(w, batch));
@@ -199,7 +212,7 @@ absl::StatusOr<int> Ingestor::CheckStalls() {
 }
 
 absl::StatusOr<int64_t> Ingestor::DeleteJob(std::string_view job_id) {
-  std::shared_ptr<JobSlot> slot = jobs_.Find(job_id);
+  JobStates::SlotHandle slot = jobs_.Find(job_id);
   absl::MutexLock lock(&slot->mu);
   storage::WriteBatch batch;
   EventUpdate event_update;
@@ -214,6 +227,7 @@ absl::StatusOr<int64_t> Ingestor::DeleteJob(std::string_view job_id) {
   slot->state = NewJobState(job_id);
   slot->exists = false;
   slot->loaded = true;
+  jobs_.Published(slot, 0, false);
   return deleted;
 }
 
@@ -314,14 +328,15 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
     storage::WriteBatch batch;
     size_t job_index = 0;
     for (const auto& [job_id, indices] : by_job) {
-      JobSlot& slot = locks.slot(job_index++);
+      const JobStates::SlotHandle& handle = locks.slot(job_index++);
+      JobSlot& slot = *handle;
       slot.mu.AssertHeld();
-      RETURN_IF_ERROR(jobs_.LoadLocked(job_id, slot));
+      RETURN_IF_ERROR(jobs_.LoadLocked(handle));
       JobWork& w = work.emplace_back();
       w.job_id = job_id;
       w.first_seq = slot.state.last_job_seq();
       w.is_new = !slot.exists;
-      CheckOut(slot, w);
+      CheckOut(handle, w);
       // Which of the call's events are stored already: one batched lookup
       // (before StageEvent moves the events).
       std::vector<std::optional<uint64_t>> stored(indices.size());

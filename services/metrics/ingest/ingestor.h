@@ -65,8 +65,9 @@ class Ingestor {
   }
 
   // R-X-07: raises a stall WARNING (with a StallPayload, flagging the job's
-  // progress as stalled until an event proves it over) for each loaded job
-  // that counts as stalled now (domain: DetectStall, with the options' stall
+  // progress as stalled until an event proves it over) for each job on the
+  // stall watch (JobStates::Watched, loaded if need be) that counts as
+  // stalled now (domain: DetectStall, with the options' stall
   // thresholds). Returns how many.
   absl::StatusOr<int> CheckStalls();
 
@@ -81,8 +82,8 @@ class Ingestor {
   // Moves the loaded slot's state into `work` (no copy per call) and marks
   // the slot unloaded: CommitLocked puts the new state back; after any
   // failure the slot reloads from RocksDB, i.e. as it was before the call.
-  static void CheckOut(JobSlot& slot, JobWork& work)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot.mu);
+  static void CheckOut(const JobStates::SlotHandle& slot, JobWork& work)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot->mu);
   // Stages one event into `work` and `batch`; its metric points wait in
   // work.pending_points for StagePoints.
   absl::Status StageEvent(v1::Event event, JobWork& work,

@@ -9,29 +9,14 @@
 
 namespace trainyard::metrics {
 
-std::shared_ptr<JobStates::Slot> JobStates::Find(std::string_view job_id) {
-  absl::MutexLock lock(&mu_);
-  auto& slot = slots_[ToAbsl(job_id)];
-  if (slot == nullptr) slot = std::make_shared<Slot>();
-  return slot;
-}
-
-std::vector<std::pair<std::string, std::shared_ptr<JobStates::Slot>>>
-JobStates::All() {
-  std::vector<std::pair<std::string, std::shared_ptr<Slot>>> all;
-  absl::MutexLock lock(&mu_);
-  all.reserve(slots_.size());
-  for (const auto& [id, slot] : slots_) all.emplace_back(id, slot);
-  return all;
-}
-
-absl::Status JobStates::LoadLocked(std::string_view job_id, Slot& slot) {
-  if (slot.loaded) return absl::OkStatus();
+absl::Status JobStates::LoadLocked(const SlotHandle& slot) {
+  if (slot->loaded) return absl::OkStatus();
+  const std::string& job_id = slot.key();
   absl::StatusOr<internal::JobState> snapshot = snapshots_.LoadSnapshot(job_id);
   if (absl::IsNotFound(snapshot.status())) {
-    slot.state = NewJobState(job_id);
-    slot.exists = false;
-    slot.loaded = true;
+    slot->state = NewJobState(job_id);
+    slot->exists = false;
+    slot->loaded = true;
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(snapshot.status());
@@ -43,19 +28,33 @@ absl::Status JobStates::LoadLocked(std::string_view job_id, Slot& slot) {
                                       FoldEvent(options_, event, &state);
                                       return true;
                                     }));
-  slot.state = std::move(state);
-  slot.exists = true;
-  slot.loaded = true;
+  slot->state = std::move(state);
+  slot->exists = true;
+  slot->loaded = true;
+  slots_.Charge(slot, slot->state.ByteSizeLong() * kBytesPerSerializedByte);
   return absl::OkStatus();
+}
+
+void JobStates::Published(const SlotHandle& slot, size_t serialized_bytes,
+                          bool watched) {
+  if (serialized_bytes > 0) {
+    slots_.Charge(slot, serialized_bytes * kBytesPerSerializedByte);
+  }
+  absl::MutexLock lock(&watch_mu_);
+  if (watched) {
+    watched_.insert(slot.key());
+  } else {
+    watched_.erase(slot.key());
+  }
 }
 
 template <typename Read>
 auto JobStates::ReadState(std::string_view job_id, Read read)
     -> absl::StatusOr<decltype(read(std::declval<internal::JobState>()))> {
   RETURN_IF_ERROR(RequireJobId(job_id));
-  std::shared_ptr<Slot> slot = Find(job_id);
+  SlotHandle slot = Find(job_id);
   absl::MutexLock lock(&slot->mu);
-  RETURN_IF_ERROR(LoadLocked(job_id, *slot));
+  RETURN_IF_ERROR(LoadLocked(slot));
   if (!slot->exists) return JobHasNoEvents(job_id);
   return read(slot->state);
 }
@@ -70,14 +69,29 @@ absl::StatusOr<JobStates::Head> JobStates::GetHead(std::string_view job_id) {
   });
 }
 
-absl::Status JobStates::LoadAll() {
-  ASSIGN_OR_RETURN(std::vector<std::string> ids, snapshots_.ListJobIds());
-  for (const std::string& id : ids) {
-    std::shared_ptr<Slot> slot = Find(id);
-    absl::MutexLock lock(&slot->mu);
-    RETURN_IF_ERROR(LoadLocked(id, *slot));
+absl::Status JobStates::LoadWatch() {
+  ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> watched,
+                   snapshots_.ListWatched());
+  if (!watched.has_value()) {
+    // Written before the watch existed: build it once from every state.
+    watched.emplace();
+    ASSIGN_OR_RETURN(std::vector<std::string> ids, snapshots_.ListJobIds());
+    for (const std::string& id : ids) {
+      SlotHandle slot = Find(id);
+      absl::MutexLock lock(&slot->mu);
+      RETURN_IF_ERROR(LoadLocked(slot));
+      if (Watches(slot->exists, slot->state)) watched->push_back(id);
+    }
+    RETURN_IF_ERROR(snapshots_.WriteWatch(*watched));
   }
+  absl::MutexLock lock(&watch_mu_);
+  watched_.insert(watched->begin(), watched->end());
   return absl::OkStatus();
+}
+
+std::vector<std::string> JobStates::Watched() const {
+  absl::MutexLock lock(&watch_mu_);
+  return std::vector<std::string>(watched_.begin(), watched_.end());
 }
 
 }  // namespace trainyard::metrics

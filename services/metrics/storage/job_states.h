@@ -6,11 +6,18 @@
 // then kept current by the write path. Dashboards (views/, live/) read jobs
 // here; the Ingestor is the only writer.
 //
+// Memory: the loaded states are a JobCache held to a byte budget, least
+// recently used out (an evicted job reloads on its next use); a job is
+// pinned while a reader or the writer holds its slot. Start-up loads no
+// state: it reads the stall watch, the ids of the jobs that may stall
+// (domain MayStall), which the stall check walks (loading those jobs).
+//
 // Thread-safe. Readers copy a job's state (or two figures of it) under the
 // job's lock; the writer holds the lock of every job it writes from load to
 // publish (see Ingestor).
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,9 +25,10 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/cache/job_cache.h"
 #include "services/metrics/domain/job_tracker.h"
 #include "services/metrics/events/event_store.h"
 #include "services/metrics/storage/job_state_store.h"
@@ -41,12 +49,22 @@ class JobStates {
     bool exists ABSL_GUARDED_BY(mu) = false;
     internal::JobState state ABSL_GUARDED_BY(mu);
   };
+  // A pinned slot: not evicted while held.
+  using SlotHandle = cache::JobCache<Slot>::Handle;
+
+  // Heap bytes charged per serialized byte of a state (protobuf objects,
+  // measured on states of a few hundred bytes, are 2-3 times their wire
+  // size).
+  static constexpr size_t kBytesPerSerializedByte = 3;
 
   // References must outlive this. `options` are the ones the write path
-  // folds events with.
+  // folds events with; `cache_bytes` bounds the loaded states.
   JobStates(EventStore& events, JobStateStore& snapshots,
-            TrackerOptions options)
-      : events_(events), snapshots_(snapshots), options_(options) {}
+            TrackerOptions options, size_t cache_bytes = size_t{64} << 20)
+      : events_(events),
+        snapshots_(snapshots),
+        options_(options),
+        slots_(cache_bytes) {}
 
   // The job's state, loaded on first use. kNotFound (JOB_NOT_FOUND) when
   // the job has no events.
@@ -59,20 +77,29 @@ class JobStates {
   };
   absl::StatusOr<Head> GetHead(std::string_view job_id);
 
-  // Loads every job with a snapshot (stall detection covers jobs not
-  // queried since a restart).
-  absl::Status LoadAll();
+  // Start-up: reads the stall watch (no state is loaded). A data dir written
+  // before the watch existed gets it built once, from every job's state.
+  absl::Status LoadWatch();
+  // The ids of the jobs the stall check looks at.
+  std::vector<std::string> Watched() const;
+
+  cache::JobCache<Slot>::Stats cache_stats() const { return slots_.stats(); }
 
   // ---- The writer's side -------------------------------------------------
 
-  // The job's slot (created unloaded on first use); never null.
-  std::shared_ptr<Slot> Find(std::string_view job_id);
-  // Every slot, with its job id.
-  std::vector<std::pair<std::string, std::shared_ptr<Slot>>> All();
+  // The job's slot (created unloaded on first use), pinned.
+  SlotHandle Find(std::string_view job_id) { return slots_.Get(job_id); }
   // Loads `slot`'s state unless loaded: its snapshot plus the events after
   // it, or a new state when the job has none.
-  absl::Status LoadLocked(std::string_view job_id, Slot& slot)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot.mu);
+  absl::Status LoadLocked(const SlotHandle& slot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot->mu);
+  // Whether the job is on the stall watch as of `state` (of `exists` job).
+  static bool Watches(bool exists, const internal::JobState& state) {
+    return exists && MayStall(state);
+  }
+  // After a durable write: the slot's state is now `serialized_bytes` on
+  // the wire (0: unchanged), and the job is `watched` or not.
+  void Published(const SlotHandle& slot, size_t serialized_bytes, bool watched);
 
  private:
   // `read(state)` of a loaded job that has events, under its lock.
@@ -84,9 +111,10 @@ class JobStates {
   JobStateStore& snapshots_;
   const TrackerOptions options_;
 
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<Slot>> slots_
-      ABSL_GUARDED_BY(mu_);
+  cache::JobCache<Slot> slots_;
+
+  mutable absl::Mutex watch_mu_;
+  absl::flat_hash_set<std::string> watched_ ABSL_GUARDED_BY(watch_mu_);
 };
 
 }  // namespace trainyard::metrics
