@@ -113,4 +113,13 @@ std::optional<v1::StallPayload> DetectStall(const internal::JobState& state,
                                             absl::Time now,
                                             const StallOptions& options);
 
+// When the stall check must next look at the job if no event arrives: a
+// time before which DetectStall(state, t, options) returns nullopt for every
+// t (a lower bound: looking earlier is harmless). `now` when it may already
+// count (a speed drop is judged from the state alone); InfiniteFuture when
+// only an event can make it stall (it cannot stall, or is flagged for
+// silence already).
+absl::Time NextStallCheck(const internal::JobState& state, absl::Time now,
+                          const StallOptions& options);
+
 }  // namespace trainyard::metrics

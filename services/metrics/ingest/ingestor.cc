@@ -25,9 +25,11 @@ struct Ingestor::JobWork {
   bool is_new = false;
   bool watched = false;  // on the stall watch before this call
   // Set by CommitLocked: the size of the snapshot it staged (0: none), and
-  // whether the job is on the stall watch after the call.
+  // whether the job is on the stall watch after the call (and when its
+  // next check is due).
   size_t snapshot_bytes = 0;
   bool watched_after = false;
+  absl::Time next_check = absl::InfiniteFuture();
   absl::flat_hash_map<std::string, uint64_t> ids_in_call;
   std::vector<EventUpdate> event_updates;
   std::vector<SeriesUpdate> series_updates;
@@ -143,6 +145,9 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
     if (w.watched_after != w.watched) {
       states_.StageWatch(w.job_id, w.watched_after, batch);
     }
+    if (w.watched_after) {
+      w.next_check = NextStallCheck(w.state, clock_.Now(), options_.stall);
+    }
   }
   // The cross-job order (WatchEvents), reserved now, settled after the write.
   std::vector<std::pair<std::string, uint64_t>> feed;
@@ -165,8 +170,10 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
     if (w.state.last_job_seq() != w.first_seq) slot.exists = true;
     slot.state = std::move(w.state);
     slot.loaded = true;
-    if (w.snapshot_bytes > 0 || w.watched_after != w.watched) {
-      jobs_.Published(*w.slot, w.snapshot_bytes, w.watched_after);
+    if (w.snapshot_bytes > 0) jobs_.Recharge(*w.slot, w.snapshot_bytes);
+    if (w.watched_after || w.watched) {
+      jobs_.Watch(w.job_id,
+                  w.watched_after ? std::optional(w.next_check) : std::nullopt);
     }
     if (metrics_ != nullptr) {
       for (common::v1::EventType t : w.stored_types) metrics_->Ingested(t);
@@ -184,16 +191,19 @@ void Ingestor::Announce(const std::vector<JobWork>& work) const {
 
 absl::StatusOr<int> Ingestor::CheckStalls() {
   int raised = 0;
-  for (const std::string& job_id : jobs_.Watched()) {
+  for (const std::string& job_id : jobs_.DueForCheck(clock_.Now())) {
     JobStates::SlotHandle handle = jobs_.Find(job_id);
     JobSlot& slot = *handle;
     absl::ReleasableMutexLock lock(&slot.mu);
     absl::Time now = clock_.Now();
     RETURN_IF_ERROR(jobs_.LoadLocked(handle));
-    if (!slot.exists) continue;
+    if (!JobStates::Watches(slot.exists, slot.state)) continue;
     std::optional<v1::StallPayload> stall =
         DetectStall(slot.state, now, options_.stall);
-    if (!stall.has_value()) continue;
+    if (!stall.has_value()) {
+      jobs_.Watch(job_id, NextStallCheck(slot.state, now, options_.stall));
+      continue;
+    }
     v1::Event e = StallWarning(slot.state, *std::move(stall), now);
     std::vector<JobWork> work(1);
     JobWork& w = work[0];
@@ -227,7 +237,7 @@ absl::StatusOr<int64_t> Ingestor::DeleteJob(std::string_view job_id) {
   slot->state = NewJobState(job_id);
   slot->exists = false;
   slot->loaded = true;
-  jobs_.Published(slot, 0, false);
+  jobs_.Watch(std::string(job_id), std::nullopt);
   return deleted;
 }
 

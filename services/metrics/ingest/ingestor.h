@@ -66,8 +66,8 @@ class Ingestor {
 
   // R-X-07: raises a stall WARNING (with a StallPayload, flagging the job's
   // progress as stalled until an event proves it over) for each job on the
-  // stall watch (JobStates::Watched, loaded if need be) that counts as
-  // stalled now (domain: DetectStall, with the options' stall
+  // stall watch due for a check (JobStates::DueForCheck, loaded if need be)
+  // that counts as stalled now (domain: DetectStall, with the options' stall
   // thresholds). Returns how many.
   absl::StatusOr<int> CheckStalls();
 

@@ -31,20 +31,17 @@ absl::Status JobStates::LoadLocked(const SlotHandle& slot) {
   slot->state = std::move(state);
   slot->exists = true;
   slot->loaded = true;
-  slots_.Charge(slot, slot->state.ByteSizeLong() * kBytesPerSerializedByte);
+  Recharge(slot, slot->state.ByteSizeLong());
   return absl::OkStatus();
 }
 
-void JobStates::Published(const SlotHandle& slot, size_t serialized_bytes,
-                          bool watched) {
-  if (serialized_bytes > 0) {
-    slots_.Charge(slot, serialized_bytes * kBytesPerSerializedByte);
-  }
+void JobStates::Watch(const std::string& job_id,
+                      std::optional<absl::Time> next_check) {
   absl::MutexLock lock(&watch_mu_);
-  if (watched) {
-    watched_.insert(slot.key());
+  if (next_check.has_value()) {
+    watched_[job_id] = *next_check;
   } else {
-    watched_.erase(slot.key());
+    watched_.erase(job_id);
   }
 }
 
@@ -85,13 +82,26 @@ absl::Status JobStates::LoadWatch() {
     RETURN_IF_ERROR(snapshots_.WriteWatch(*watched));
   }
   absl::MutexLock lock(&watch_mu_);
-  watched_.insert(watched->begin(), watched->end());
+  for (std::string& id : *watched) {
+    watched_.emplace(std::move(id), absl::InfinitePast());
+  }
   return absl::OkStatus();
 }
 
 std::vector<std::string> JobStates::Watched() const {
+  std::vector<std::string> ids;
   absl::MutexLock lock(&watch_mu_);
-  return std::vector<std::string>(watched_.begin(), watched_.end());
+  for (const auto& [id, next_check] : watched_) ids.push_back(id);
+  return ids;
+}
+
+std::vector<std::string> JobStates::DueForCheck(absl::Time now) const {
+  std::vector<std::string> ids;
+  absl::MutexLock lock(&watch_mu_);
+  for (const auto& [id, next_check] : watched_) {
+    if (next_check <= now) ids.push_back(id);
+  }
+  return ids;
 }
 
 }  // namespace trainyard::metrics

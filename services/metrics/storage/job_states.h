@@ -10,7 +10,9 @@
 // recently used out (an evicted job reloads on its next use); a job is
 // pinned while a reader or the writer holds its slot. Start-up loads no
 // state: it reads the stall watch, the ids of the jobs that may stall
-// (domain MayStall), which the stall check walks (loading those jobs).
+// (domain MayStall). In memory each watched job has the time the stall
+// check must next look at it (domain NextStallCheck), so the check loads
+// only the jobs due, not every active job every time.
 //
 // Thread-safe. Readers copy a job's state (or two figures of it) under the
 // job's lock; the writer holds the lock of every job it writes from load to
@@ -19,15 +21,17 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/cache/job_cache.h"
 #include "services/metrics/domain/job_tracker.h"
 #include "services/metrics/events/event_store.h"
@@ -77,11 +81,17 @@ class JobStates {
   };
   absl::StatusOr<Head> GetHead(std::string_view job_id);
 
-  // Start-up: reads the stall watch (no state is loaded). A data dir written
-  // before the watch existed gets it built once, from every job's state.
+  // Start-up: reads the stall watch (no state is loaded; every watched job
+  // is due for a check). A data dir written before the watch existed gets
+  // it built once, from every job's state.
   absl::Status LoadWatch();
-  // The ids of the jobs the stall check looks at.
+  // The ids of the watched jobs.
   std::vector<std::string> Watched() const;
+  // The ids of the watched jobs due for a check at `now`.
+  std::vector<std::string> DueForCheck(absl::Time now) const;
+  // Puts the job on the watch, due for a check at `next_check`, or (nullopt)
+  // takes it off.
+  void Watch(const std::string& job_id, std::optional<absl::Time> next_check);
 
   cache::JobCache<Slot>::Stats cache_stats() const { return slots_.stats(); }
 
@@ -98,8 +108,10 @@ class JobStates {
     return exists && MayStall(state);
   }
   // After a durable write: the slot's state is now `serialized_bytes` on
-  // the wire (0: unchanged), and the job is `watched` or not.
-  void Published(const SlotHandle& slot, size_t serialized_bytes, bool watched);
+  // the wire.
+  void Recharge(const SlotHandle& slot, size_t serialized_bytes) {
+    slots_.Charge(slot, serialized_bytes * kBytesPerSerializedByte);
+  }
 
  private:
   // `read(state)` of a loaded job that has events, under its lock.
@@ -114,7 +126,9 @@ class JobStates {
   cache::JobCache<Slot> slots_;
 
   mutable absl::Mutex watch_mu_;
-  absl::flat_hash_set<std::string> watched_ ABSL_GUARDED_BY(watch_mu_);
+  // Watched job -> when it is next due for a stall check.
+  absl::flat_hash_map<std::string, absl::Time> watched_
+      ABSL_GUARDED_BY(watch_mu_);
 };
 
 }  // namespace trainyard::metrics
