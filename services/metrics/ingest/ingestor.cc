@@ -182,6 +182,16 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
   return absl::OkStatus();
 }
 
+void Ingestor::DropFinished(const std::vector<JobWork>& work) {
+  for (const JobWork& w : work) {
+    if (w.stored_types.empty() || w.watched_after) continue;
+    if (w.watched || w.is_new) {
+      jobs_.Evict(w.job_id);
+      series_.Evict(w.job_id);
+    }
+  }
+}
+
 void Ingestor::Announce(const std::vector<JobWork>& work) const {
   if (!listener_) return;
   for (const JobWork& w : work) {
@@ -378,6 +388,7 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
     }
     RETURN_IF_ERROR(CommitLocked(work, batch));
   }  // Unlocks the slots: Announce runs with no job lock held.
+  DropFinished(work);
   Announce(work);
   if (metrics_ != nullptr) {
     metrics_->IngestSeconds(

@@ -155,6 +155,11 @@ TEST_F(JobStateStoreTest, R_X_07_StallWatchSurvivesRestartWithoutLoadingJobs) {
   IngestMetrics(1, 3, "done");
   Finish("done");
   EXPECT_EQ(jobs_->Watched(), std::vector<std::string>{"running"});
+  // A job leaving the watch leaves memory too (it reloads when read).
+  EXPECT_EQ(jobs_->cache_stats().entries, 1u);
+  EXPECT_EQ(series_->loaded_jobs(), 1u);
+  ASSERT_OK_AND_ASSIGN(internal::JobState done, jobs_->State("done"));
+  EXPECT_EQ(done.last_job_seq(), 4u);
   EXPECT_THAT(states_->ListWatched(),
               ::trainyard::testing::IsOkAndHolds(
                   std::optional<std::vector<std::string>>({"running"})));

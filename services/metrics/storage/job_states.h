@@ -94,6 +94,8 @@ class JobStates {
   void Watch(const std::string& job_id, std::optional<absl::Time> next_check);
 
   cache::JobCache<Slot>::Stats cache_stats() const { return slots_.stats(); }
+  // Drops the job's state from memory unless in use (JobCache::Evict).
+  bool Evict(std::string_view job_id) { return slots_.Evict(job_id); }
 
   // ---- The writer's side -------------------------------------------------
 
