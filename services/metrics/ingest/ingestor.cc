@@ -203,22 +203,21 @@ absl::StatusOr<int> Ingestor::CheckStalls() {
   int raised = 0;
   for (const std::string& job_id : jobs_.DueForCheck(clock_.Now())) {
     JobStates::SlotHandle handle = jobs_.Find(job_id);
-    JobSlot& slot = *handle;
-    absl::ReleasableMutexLock lock(&slot.mu);
+    absl::ReleasableMutexLock lock(&handle->mu);
     absl::Time now = clock_.Now();
     RETURN_IF_ERROR(jobs_.LoadLocked(handle));
-    if (!JobStates::Watches(slot.exists, slot.state)) continue;
+    if (!JobStates::Watches(handle->exists, handle->state)) continue;
     std::optional<v1::StallPayload> stall =
-        DetectStall(slot.state, now, options_.stall);
+        DetectStall(handle->state, now, options_.stall);
     if (!stall.has_value()) {
-      jobs_.Watch(job_id, NextStallCheck(slot.state, now, options_.stall));
+      jobs_.Watch(job_id, NextStallCheck(handle->state, now, options_.stall));
       continue;
     }
-    v1::Event e = StallWarning(slot.state, *std::move(stall), now);
+    v1::Event e = StallWarning(handle->state, *std::move(stall), now);
     std::vector<JobWork> work(1);
     JobWork& w = work[0];
     w.job_id = job_id;
-    w.first_seq = slot.state.last_job_seq();
+    w.first_seq = handle->state.last_job_seq();
     CheckOut(handle, w);
     storage::WriteBatch batch;
     RETURN_IF_ERROR(StageEvent(std::move(e), w, batch));
@@ -349,13 +348,12 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
     size_t job_index = 0;
     for (const auto& [job_id, indices] : by_job) {
       const JobStates::SlotHandle& handle = locks.slot(job_index++);
-      JobSlot& slot = *handle;
-      slot.mu.AssertHeld();
+      handle->mu.AssertHeld();
       RETURN_IF_ERROR(jobs_.LoadLocked(handle));
       JobWork& w = work.emplace_back();
       w.job_id = job_id;
-      w.first_seq = slot.state.last_job_seq();
-      w.is_new = !slot.exists;
+      w.first_seq = handle->state.last_job_seq();
+      w.is_new = !handle->exists;
       CheckOut(handle, w);
       // Which of the call's events are stored already: one batched lookup
       // (before StageEvent moves the events).
