@@ -159,8 +159,10 @@ struct JobState {
   size_t MemoryBytes() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     size_t bytes = rewinds.capacity() * sizeof(Rewind) +
                    retired.size() * (sizeof(Retired) + 64);
+    // Per series: the map node, shared_ptr control blocks and malloc's
+    // headers (measured: ~5.2 KB of heap for a job of 8 short series).
     for (const auto& [name, state] : series) {
-      bytes += 64 + name.size() + state->MemoryBytes();
+      bytes += 224 + name.size() + state->MemoryBytes();
     }
     return bytes;
   }
