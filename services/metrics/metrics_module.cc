@@ -12,6 +12,11 @@
 namespace trainyard::metrics {
 namespace {
 
+// The part of --job_cache_bytes one of the per-job caches gets.
+size_t CacheShare(const MetricsConfig& config, int divisor) {
+  return static_cast<size_t>(config.job_cache_bytes / divisor);
+}
+
 class MetricsModule final : public server::ServiceModule {
  public:
   MetricsModule(server::ServiceContext& ctx, const MetricsConfig& config,
@@ -20,10 +25,11 @@ class MetricsModule final : public server::ServiceModule {
         logger_(ctx.logger),
         ingest_metrics_(ctx.host.registry()),
         options_(config.tracker),
-        events_(ctx.db, ctx.clock),
-        series_(ctx.db),
+        events_(ctx.db, ctx.clock,
+                {.index_memory_bytes = CacheShare(config, 4)}),
+        series_(ctx.db, {.cache_bytes = CacheShare(config, 2)}),
         states_(ctx.db),
-        jobs_(events_, states_, options_),
+        jobs_(events_, states_, options_, CacheShare(config, 4)),
         feed_(std::move(feed)),
         ingestor_(ctx.db, events_, series_, states_, jobs_, *feed_, ctx.clock,
                   ctx.wall_clock, options_, &ingest_metrics_),
@@ -43,8 +49,8 @@ class MetricsModule final : public server::ServiceModule {
         [&host] { return !host.serving(); }, &ingest_metrics_);
   }
 
-  // Loads every known job: stall detection covers them all.
-  absl::Status Warmup() override { return jobs_.LoadAll(); }
+  // Reads the stall watch (no job state is loaded: jobs load on first use).
+  absl::Status Warmup() override { return jobs_.LoadWatch(); }
 
   absl::Status Register(server::ServiceHost& host) {
     RETURN_IF_ERROR(
@@ -131,6 +137,13 @@ void AddMetricsFlags(config::FlagSet& flags, MetricsConfig* config) {
                  "baseline flags the job stalled",
                  &config->tracker.stall.speed_drop_factor)
       .Range(1, 1000);
+  flags
+      .AddInt("job_cache_bytes",
+              "memory for per-job state, all jobs together (job states, "
+              "event indexes, metric series); least recently used jobs are "
+              "reloaded from disk on their next use",
+              &config->job_cache_bytes)
+      .Range(int64_t{1} << 20, int64_t{1} << 40);
   flags.AddDuration("stall_check_interval",
                     "how often (wall time) to look for stalls; 0s = never",
                     &config->stall_check_interval);

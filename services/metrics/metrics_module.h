@@ -28,6 +28,11 @@ struct MetricsConfig {
   int64_t subscriber_max_lag_events = 100000;
   // How often (wall time) jobs are checked for stalls; 0 turns it off.
   absl::Duration stall_check_interval = absl::Seconds(5);
+  // Bound on the per-job state held in memory, all jobs together: a quarter
+  // for job states, a quarter for event indexes, half for metric series
+  // (each a JobCache; least recently used jobs are dropped and reloaded from
+  // RocksDB on their next use).
+  int64_t job_cache_bytes = int64_t{256} << 20;
 };
 
 // Declares the service's own settings, bound to `config`.

@@ -130,9 +130,8 @@ bool Finished(const JobState& state) {
          common::v1::STAGE_STATE_COMPLETED;
 }
 
-// False once the container has finished or job-control has said the job is
-// queued, pausing, paused, cancelling or over: no stall is raised then, and
-// none stays flagged.
+}  // namespace
+
 bool MayStall(const JobState& state) {
   if (Finished(state)) return false;
   switch (state.progress().job_state()) {
@@ -148,6 +147,8 @@ bool MayStall(const JobState& state) {
       return true;
   }
 }
+
+namespace {
 
 // Whether `event`, folded into `state`, ends the job's stall flag.
 bool StallIsOver(const StallOptions& options, const v1::Event& event,
@@ -494,6 +495,33 @@ std::optional<v1::StallPayload> DetectStall(const JobState& state,
     return stall;
   }
   return std::nullopt;
+}
+
+absl::Time NextStallCheck(const JobState& state, absl::Time now,
+                          const StallOptions& options) {
+  const common::v1::Progress& p = state.progress();
+  if (!Has(state.last_receive_time()) || !MayStall(state)) {
+    return absl::InfiniteFuture();
+  }
+  const absl::Time silent_at =
+      FromProto(state.last_receive_time()) + options.heartbeat_timeout;
+  if (p.stalled()) {
+    // As DetectStall: flagged for silence, only an event ends it; flagged
+    // for a training reason, only silence comes next.
+    if (p.stall_reason() != common::v1::STALL_REASON_METRIC_SILENCE &&
+        p.stall_reason() != common::v1::STALL_REASON_SPEED_DROP) {
+      return absl::InfiniteFuture();
+    }
+    return silent_at;
+  }
+  if (state.baseline_seconds_per_step() > 0) return now;
+  absl::Time next = silent_at;
+  if (Has(state.metrics_due_since())) {
+    // The metric silence limit is at least min_metric_silence.
+    next = std::min(next, FromProto(state.metrics_due_since()) +
+                              options.min_metric_silence);
+  }
+  return next;
 }
 
 JobState NewJobState(std::string_view job_id) {

@@ -89,6 +89,12 @@ common::v1::DurationRange DefaultStageEstimate(common::v1::Stage stage,
 // True for a terminal job state (COMPLETED, FAILED, CANCELLED).
 bool IsTerminal(common::v1::JobState state);
 
+// False once the container has finished or job-control has said the job is
+// queued, pausing, paused, cancelling or over: no stall is raised then, and
+// none stays flagged. Only an event changes it (FoldEvent), so the jobs to
+// watch for stalls are those it was true for after their last event.
+bool MayStall(const internal::JobState& state);
+
 // R-X-07: why the job counts as stalled at `now`, as the payload of the
 // warning to raise: the first that applies (StallOptions) of
 //   - NO_HEARTBEAT, or SUSPECTED_PREEMPTION for a spot job that job-control
@@ -106,5 +112,14 @@ bool IsTerminal(common::v1::JobState state);
 std::optional<v1::StallPayload> DetectStall(const internal::JobState& state,
                                             absl::Time now,
                                             const StallOptions& options);
+
+// When the stall check must next look at the job if no event arrives: a
+// time before which DetectStall(state, t, options) returns nullopt for every
+// t (a lower bound: looking earlier is harmless). `now` when it may already
+// count (a speed drop is judged from the state alone); InfiniteFuture when
+// only an event can make it stall (it cannot stall, or is flagged for
+// silence already).
+absl::Time NextStallCheck(const internal::JobState& state, absl::Time now,
+                          const StallOptions& options);
 
 }  // namespace trainyard::metrics

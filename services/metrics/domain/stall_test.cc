@@ -76,6 +76,36 @@ class StallTest : public ::testing::Test {
   int64_t step_ = 0;
 };
 
+// The stall check skips a job until NextStallCheck: no stall may be missed
+// by that, whatever happens first.
+TEST_F(StallTest, R_X_07_NextStallCheckIsNeverAfterAStall) {
+  EXPECT_EQ(NextStallCheck(state_, clock_.Now(), options_.stall),
+            absl::InfiniteFuture());  // no event yet
+  TrainingStatus();
+  Steps(3, absl::Seconds(30));
+  // Silence: the first reason due is the heartbeat (5 min) or the metric
+  // silence (10 min), whichever comes first.
+  absl::Time next = NextStallCheck(state_, clock_.Now(), options_.stall);
+  EXPECT_EQ(next, clock_.Now() + options_.stall.heartbeat_timeout);
+  clock_.Advance(options_.stall.heartbeat_timeout - absl::Seconds(1));
+  EXPECT_FALSE(Detect().has_value());
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(Detect().has_value());
+  EXPECT_EQ(clock_.Now(), next);
+  // Flagged silent: only an event makes it stall again.
+  Raise(*Detect());
+  EXPECT_EQ(NextStallCheck(state_, clock_.Now(), options_.stall),
+            absl::InfiniteFuture());
+  // A speed baseline: judged from the state at once.
+  Steps(2 * options_.speed_window, absl::Seconds(1));
+  ASSERT_GT(state_.baseline_seconds_per_step(), 0);
+  EXPECT_EQ(NextStallCheck(state_, clock_.Now(), options_.stall), clock_.Now());
+  // Over: never.
+  Lifecycle(common::v1::JOB_STATE_COMPLETED);
+  EXPECT_EQ(NextStallCheck(state_, clock_.Now(), options_.stall),
+            absl::InfiniteFuture());
+}
+
 TEST_F(StallTest, R_X_07_NoHeartbeatExactlyAtTheTimeout) {
   TrainingStatus();
   const absl::Time last = clock_.Now();

@@ -23,9 +23,6 @@ using metrics::v1::Event;
 
 constexpr int32_t kDefaultPageSize = 50;
 constexpr int32_t kMaxPageSize = 100;
-// Charged per job index on top of its heap bytes (slot, map and LRU nodes),
-// so that many tiny (or empty: unknown job) indexes are bounded too.
-constexpr size_t kSlotOverheadBytes = 256;
 
 std::string JobPrefix(std::string_view job_id) {
   return storage::KeyBuilder().AddString(job_id).Build();
@@ -148,7 +145,10 @@ std::vector<std::string> EventStore::ColumnFamilies() {
 
 EventStore::EventStore(storage::Db& db, const Clock& clock,
                        EventStoreOptions options)
-    : db_(db), clock_(clock), options_(std::move(options)) {}
+    : db_(db),
+      clock_(clock),
+      options_(std::move(options)),
+      slots_(options_.index_memory_bytes) {}
 
 absl::StatusOr<std::optional<uint64_t>> EventStore::FindByEventId(
     std::string_view job_id, std::string_view event_id) const {
@@ -241,78 +241,61 @@ absl::StatusOr<int64_t> EventStore::DeleteJob(std::string_view job_id,
 void EventStore::Publish(const EventUpdate& update) {
   for (const EventUpdate::Op& op : update.ops_) {
     if (op.delete_job) {
-      DropSlot(op.job_id, nullptr);
+      slots_.Erase(op.job_id);
       continue;
     }
-    std::shared_ptr<JobSlot> slot = FindSlot(op.job_id);
-    if (slot == nullptr) continue;  // built from RocksDB when queried
+    SlotHandle slot = slots_.Find(op.job_id);
+    if (!slot) continue;  // built from RocksDB when queried
     bool gap = false;
+    size_t bytes = 0;
     {
       absl::MutexLock lock(&slot->mu);
-      if (!slot->load_status.ok()) continue;
+      if (!slot->built) continue;  // the build reads this event
       const uint64_t last = slot->index.last_job_seq();
       if (op.facts.job_seq <= last) continue;  // the build already read it
       if (op.facts.job_seq != last + 1) {
         gap = true;
       } else {
         slot->index.Append(op.facts, op.folded_message);
-        slot->bytes.store(slot->index.MemoryBytes());
+        bytes = slot->index.MemoryBytes();
         slot->events.store(slot->index.size());
       }
     }
     if (gap) {
-      DropSlot(op.job_id, slot.get());
+      slots_.Erase(op.job_id, slot.get());
     } else {
-      Recharge(slot);
+      slots_.Charge(slot, bytes);
     }
   }
 }
 
 // ---- EventStore: index cache ------------------------------------------------
 
-std::shared_ptr<EventStore::JobSlot> EventStore::FindSlot(
-    std::string_view job_id) const {
-  absl::MutexLock lock(&cache_mu_);
-  auto it = slots_.find(ToAbsl(job_id));
-  return it == slots_.end() ? nullptr : it->second;
-}
-
-absl::StatusOr<std::shared_ptr<EventStore::JobSlot>> EventStore::AcquireSlot(
+absl::StatusOr<EventStore::SlotHandle> EventStore::AcquireSlot(
     std::string_view job_id) {
-  std::shared_ptr<JobSlot> slot;
+  SlotHandle slot = slots_.Get(job_id);
+  size_t bytes = 0;
   {
-    absl::MutexLock lock(&cache_mu_);
-    auto it = slots_.find(ToAbsl(job_id));
-    if (it != slots_.end()) {
-      slot = it->second;
-      lru_.splice(lru_.begin(), lru_, slot->lru_position);
-      return slot;
+    absl::MutexLock lock(&slot->mu);
+    if (slot->built) return slot;
+    // A failed build leaves the slot half built and out of the cache: whoever
+    // held it meanwhile gets the error, the next Get a new slot.
+    if (!slot->load_status.ok()) return slot->load_status;
+    // Built under the slot's lock: a Publish that finds the slot waits for
+    // the build and then appends only what the build did not read, so no
+    // event is lost in between.
+    absl::Status status = BuildIndex(job_id, &slot->index);
+    if (!status.ok()) {
+      slot->load_status = status;
+      slots_.Erase(job_id, slot.get());
+      return status;
     }
-    // Register the slot before reading RocksDB, and hold its lock while
-    // reading: a Publish that finds it waits for the build and then appends
-    // only what the build did not read, so no event is lost in between.
-    slot = std::make_shared<JobSlot>();
-    slot->mu.Lock();
-    lru_.push_front(std::string(job_id));
-    slot->lru_position = lru_.begin();
-    slot->in_cache = true;
-    slot->charged = kSlotOverheadBytes + job_id.size();
-    charged_bytes_ += slot->charged;
-    slots_.emplace(std::string(job_id), slot);
-  }
-  absl::Status status = BuildIndex(job_id, &slot->index);
-  slot->load_status = status;
-  if (status.ok()) {
     slot->index.Compact();
-    slot->bytes.store(slot->index.MemoryBytes());
+    slot->built = true;
+    bytes = slot->index.MemoryBytes();
     slot->events.store(slot->index.size());
   }
-  slot->mu.Unlock();
-  if (!status.ok()) {
-    DropSlot(job_id, slot.get());
-    return status;
-  }
-  Recharge(slot);
+  slots_.Charge(slot, bytes);
   return slot;
 }
 
@@ -344,46 +327,14 @@ absl::Status EventStore::BuildIndex(std::string_view job_id,
   return status;
 }
 
-void EventStore::Recharge(const std::shared_ptr<JobSlot>& slot) {
-  absl::MutexLock lock(&cache_mu_);
-  if (!slot->in_cache) return;
-  charged_bytes_ -= slot->charged;
-  slot->charged =
-      slot->bytes.load() + kSlotOverheadBytes + slot->lru_position->size();
-  charged_bytes_ += slot->charged;
-  EvictOverBudget();
-}
-
-void EventStore::DropSlot(std::string_view job_id, const JobSlot* slot) {
-  absl::MutexLock lock(&cache_mu_);
-  auto it = slots_.find(ToAbsl(job_id));
-  if (it == slots_.end() || (slot != nullptr && it->second.get() != slot)) {
-    return;
-  }
-  JobSlot& victim = *it->second;
-  charged_bytes_ -= victim.charged;
-  victim.in_cache = false;
-  lru_.erase(victim.lru_position);
-  slots_.erase(it);
-}
-
-void EventStore::EvictOverBudget() {
-  while (charged_bytes_ > options_.index_memory_bytes && lru_.size() > 1) {
-    auto it = slots_.find(lru_.back());
-    JobSlot& victim = *it->second;
-    charged_bytes_ -= victim.charged;
-    victim.in_cache = false;
-    lru_.pop_back();
-    slots_.erase(it);
-  }
-}
-
 EventStore::IndexStats EventStore::GetIndexStats() const {
-  absl::MutexLock lock(&cache_mu_);
   IndexStats stats;
-  stats.jobs = slots_.size();
-  stats.bytes = charged_bytes_;
-  for (const auto& [job, slot] : slots_) stats.events += slot->events.load();
+  slots_.ForEach([&stats](std::string_view, const JobSlot& slot) {
+    stats.events += slot.events.load();
+  });
+  cache::JobCache<JobSlot>::Stats cache = slots_.stats();
+  stats.jobs = cache.entries;
+  stats.bytes = cache.bytes;
   return stats;
 }
 
@@ -432,12 +383,11 @@ absl::StatusOr<metrics::v1::ListEventsResponse> EventStore::List(
     }
   }
 
-  ASSIGN_OR_RETURN(std::shared_ptr<JobSlot> slot, AcquireSlot(job_id));
+  ASSIGN_OR_RETURN(SlotHandle slot, AcquireSlot(job_id));
   ScanResult scan;
   uint64_t anchor = 0;
   {
     absl::ReaderMutexLock lock(&slot->mu);
-    if (!slot->load_status.ok()) return slot->load_status;
     if (slot->index.empty()) return JobHasNoEvents(job_id);
     anchor = token ? token->anchor_job_seq : slot->index.last_job_seq();
     scan = ScanIndex(
@@ -510,9 +460,8 @@ absl::StatusOr<std::vector<Event>> EventStore::ReadLatest(
     absl::Span<const common::EventType> types, int limit) {
   std::vector<uint64_t> seqs;  // newest first
   {
-    ASSIGN_OR_RETURN(std::shared_ptr<JobSlot> slot, AcquireSlot(job_id));
+    ASSIGN_OR_RETURN(SlotHandle slot, AcquireSlot(job_id));
     absl::ReaderMutexLock lock(&slot->mu);
-    if (!slot->load_status.ok()) return slot->load_status;
     for (size_t i = slot->index.CountUpTo(until);
          i-- > 0 && static_cast<int>(seqs.size()) < limit;) {
       if (types.empty() || std::find(types.begin(), types.end(),

@@ -35,11 +35,11 @@
 // Reading. ListEvents scans a compact per-job in-memory index (job_index.h)
 // and reads only the page's events from RocksDB. A job's index is built from
 // the event_index records on its first query (also after a restart) and then
-// kept current by Publish. All indexes together are held to
+// kept current by Publish. All indexes together are a JobCache held to
 // EventStoreOptions::index_memory_bytes: the least recently queried jobs'
-// indexes are dropped first (and rebuilt when queried again); the most recent
-// one is kept even when it alone is larger. Export reads RocksDB directly
-// (one consistent snapshot), evaluating the same compiled selection
+// indexes are dropped first (and rebuilt when queried again); an index in
+// use by a query is kept even when it alone is larger. Export reads RocksDB
+// directly (one consistent snapshot), evaluating the same compiled selection
 // (event_query.h) on each event.
 //
 // Thread safety: all methods may be called concurrently, with one
@@ -53,7 +53,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +67,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "common/cache/job_cache.h"
 #include "common/storage/db.h"
 #include "common/storage/write_batch.h"
 #include "common/time/clock.h"
@@ -250,47 +250,33 @@ class EventStore {
   IndexStats GetIndexStats() const;
 
  private:
-  // One job's index and its place in the cache.
+  // One job's index, an entry of the cache.
   struct JobSlot {
     // Held exclusively while the index is built and by Publish; shared by
     // queries.
     absl::Mutex mu;
+    // False until the index is read from RocksDB (Publish skips the job
+    // meanwhile: the build reads what it wrote).
+    bool built ABSL_GUARDED_BY(mu) = false;
     JobIndex index ABSL_GUARDED_BY(mu);
     // Not OK when building the index failed (the slot is then dropped).
     absl::Status load_status ABSL_GUARDED_BY(mu);
-    // Heap bytes of `index`, updated under `mu`, read under cache_mu_.
-    std::atomic<size_t> bytes{0};
+    // Events in `index`, for GetIndexStats without the lock.
     std::atomic<size_t> events{0};
-    // Guarded by EventStore::cache_mu_.
-    size_t charged = 0;
-    bool in_cache = false;
-    std::list<std::string>::iterator lru_position;
   };
+  using SlotHandle = cache::JobCache<JobSlot>::Handle;
 
-  // Returns the job's slot, building its index first if it is not in memory.
-  absl::StatusOr<std::shared_ptr<JobSlot>> AcquireSlot(std::string_view job_id);
-  // The job's slot if its index is in memory, else null. Does not touch the
-  // LRU order.
-  std::shared_ptr<JobSlot> FindSlot(std::string_view job_id) const;
+  // Returns the job's slot, pinned, building its index first if it is not
+  // in memory.
+  absl::StatusOr<SlotHandle> AcquireSlot(std::string_view job_id);
   // Reads the job's index records into `*index`.
   absl::Status BuildIndex(std::string_view job_id, JobIndex* index) const;
-  // Re-reads slot->bytes into the cache's total and evicts over budget.
-  void Recharge(const std::shared_ptr<JobSlot>& slot);
-  // Drops the job's slot from the cache if it is still `slot` (any slot when
-  // null).
-  void DropSlot(std::string_view job_id, const JobSlot* slot);
-  void EvictOverBudget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(cache_mu_);
 
   storage::Db& db_;
   const Clock& clock_;
   const EventStoreOptions options_;
 
-  mutable absl::Mutex cache_mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<JobSlot>> slots_
-      ABSL_GUARDED_BY(cache_mu_);
-  // Most recently queried first.
-  std::list<std::string> lru_ ABSL_GUARDED_BY(cache_mu_);
-  size_t charged_bytes_ ABSL_GUARDED_BY(cache_mu_) = 0;
+  cache::JobCache<JobSlot> slots_;
 };
 
 }  // namespace trainyard::metrics

@@ -28,10 +28,24 @@ class IngestFixture {
                                      cfs.end());
     }
     db_ = *storage::Db::Open(options);
-    events_ = std::make_unique<EventStore>(*db_, clock_);
-    series_ = std::make_unique<SeriesStore>(*db_);
+    BuildStores(size_t{64} << 20);
+  }
+
+  // (Re)builds the stores and the ingest path over the same RocksDB, as a
+  // restart would, each per-job cache held to `cache_bytes`.
+  void BuildStores(size_t cache_bytes) {
+    ingestor_.reset();
+    feed_.reset();
+    jobs_.reset();
+    series_.reset();
+    events_.reset();
+    events_ = std::make_unique<EventStore>(
+        *db_, clock_, EventStoreOptions{.index_memory_bytes = cache_bytes});
+    series_ = std::make_unique<SeriesStore>(
+        *db_, SeriesStoreOptions{.cache_bytes = cache_bytes});
     states_ = std::make_unique<JobStateStore>(*db_);
-    jobs_ = std::make_unique<JobStates>(*events_, *states_, TrackerOptions{});
+    jobs_ = std::make_unique<JobStates>(*events_, *states_, TrackerOptions{},
+                                        cache_bytes);
     feed_ = *EventFeed::Open(*db_);
     ingestor_ = std::make_unique<Ingestor>(*db_, *events_, *series_, *states_,
                                            *jobs_, *feed_, clock_, clock_,

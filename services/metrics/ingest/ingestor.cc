@@ -19,10 +19,17 @@ namespace trainyard::metrics {
 // What one Ingest call does to one job, staged before the write.
 struct Ingestor::JobWork {
   std::string job_id;
-  JobSlot* slot = nullptr;
+  const JobStates::SlotHandle* slot = nullptr;  // pinned by the caller
   internal::JobState state;  // checked out of the slot (see CheckOut)
   uint64_t first_seq = 0;    // last_job_seq before this call
   bool is_new = false;
+  bool watched = false;  // on the stall watch before this call
+  // Set by CommitLocked: the size of the snapshot it staged (0: none), and
+  // whether the job is on the stall watch after the call (and when its
+  // next check is due).
+  size_t snapshot_bytes = 0;
+  bool watched_after = false;
+  absl::Time next_check = absl::InfiniteFuture();
   absl::flat_hash_map<std::string, uint64_t> ids_in_call;
   std::vector<EventUpdate> event_updates;
   std::vector<SeriesUpdate> series_updates;
@@ -52,16 +59,16 @@ class Ingestor::SlotLocks {
     }
   }
 
-  // Locks `slot` and keeps it alive until the end of the scope.
-  void Add(std::shared_ptr<JobSlot> slot) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // Locks `slot` and keeps it pinned until the end of the scope.
+  void Add(JobStates::SlotHandle slot) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     slot->mu.Lock();
     slots_.push_back(std::move(slot));
   }
   // The i-th slot added (locked).
-  JobSlot& slot(size_t i) const { return *slots_[i]; }
+  const JobStates::SlotHandle& slot(size_t i) const { return slots_[i]; }
 
  private:
-  std::vector<std::shared_ptr<JobSlot>> slots_;
+  std::vector<JobStates::SlotHandle> slots_;
 };
 
 namespace {
@@ -119,10 +126,11 @@ Ingestor::Ingestor(storage::Db& db, EventStore& events, SeriesStore& series,
       options_(options),
       metrics_(metrics) {}
 
-void Ingestor::CheckOut(JobSlot& slot, JobWork& work) {
+void Ingestor::CheckOut(const JobStates::SlotHandle& slot, JobWork& work) {
   work.slot = &slot;
-  work.state = std::move(slot.state);
-  slot.loaded = false;
+  work.watched = JobStates::Watches(slot->exists, slot->state);
+  work.state = std::move(slot->state);
+  slot->loaded = false;
 }
 
 absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
@@ -131,7 +139,14 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
     uint64_t last = w.state.last_job_seq();
     if (last != w.first_seq &&
         (w.is_new || last / kSnapshotEvery != w.first_seq / kSnapshotEvery)) {
-      states_.StageSnapshot(w.state, batch);
+      w.snapshot_bytes = states_.StageSnapshot(w.state, batch);
+    }
+    w.watched_after = JobStates::Watches(last != 0, w.state);
+    if (w.watched_after != w.watched) {
+      states_.StageWatch(w.job_id, w.watched_after, batch);
+    }
+    if (w.watched_after) {
+      w.next_check = NextStallCheck(w.state, clock_.Now(), options_.stall);
     }
   }
   // The cross-job order (WatchEvents), reserved now, settled after the write.
@@ -148,17 +163,33 @@ absl::Status Ingestor::CommitLocked(std::vector<JobWork>& work,
     RETURN_IF_ERROR(db_.Write(batch));
   }
   for (JobWork& w : work) {
-    w.slot->mu.AssertHeld();
+    JobSlot& slot = **w.slot;
+    slot.mu.AssertHeld();
     for (auto& u : w.event_updates) events_.Publish(u);
     for (auto& u : w.series_updates) series_.Publish(std::move(u));
-    if (w.state.last_job_seq() != w.first_seq) w.slot->exists = true;
-    w.slot->state = std::move(w.state);
-    w.slot->loaded = true;
+    if (w.state.last_job_seq() != w.first_seq) slot.exists = true;
+    slot.state = std::move(w.state);
+    slot.loaded = true;
+    if (w.snapshot_bytes > 0) jobs_.Recharge(*w.slot, w.snapshot_bytes);
+    if (w.watched_after || w.watched) {
+      jobs_.Watch(w.job_id,
+                  w.watched_after ? std::optional(w.next_check) : std::nullopt);
+    }
     if (metrics_ != nullptr) {
       for (common::v1::EventType t : w.stored_types) metrics_->Ingested(t);
     }
   }
   return absl::OkStatus();
+}
+
+void Ingestor::DropFinished(const std::vector<JobWork>& work) {
+  for (const JobWork& w : work) {
+    if (w.stored_types.empty() || w.watched_after) continue;
+    if (w.watched || w.is_new) {
+      jobs_.Evict(w.job_id);
+      series_.Evict(w.job_id);
+    }
+  }
 }
 
 void Ingestor::Announce(const std::vector<JobWork>& work) const {
@@ -170,23 +201,24 @@ void Ingestor::Announce(const std::vector<JobWork>& work) const {
 
 absl::StatusOr<int> Ingestor::CheckStalls() {
   int raised = 0;
-  for (auto& entry : jobs_.All()) {
-    // Named, not a structured binding: the thread-safety analysis follows
-    // `slot.mu` through a reference but not through a binding.
-    const std::string& job_id = entry.first;
-    JobSlot& slot = *entry.second;
-    absl::ReleasableMutexLock lock(&slot.mu);
+  for (const std::string& job_id : jobs_.DueForCheck(clock_.Now())) {
+    JobStates::SlotHandle handle = jobs_.Find(job_id);
+    absl::ReleasableMutexLock lock(&handle->mu);
     absl::Time now = clock_.Now();
-    if (!slot.loaded || !slot.exists) continue;
+    RETURN_IF_ERROR(jobs_.LoadLocked(handle));
+    if (!JobStates::Watches(handle->exists, handle->state)) continue;
     std::optional<v1::StallPayload> stall =
-        DetectStall(slot.state, now, options_.stall);
-    if (!stall.has_value()) continue;
-    v1::Event e = StallWarning(slot.state, *std::move(stall), now);
+        DetectStall(handle->state, now, options_.stall);
+    if (!stall.has_value()) {
+      jobs_.Watch(job_id, NextStallCheck(handle->state, now, options_.stall));
+      continue;
+    }
+    v1::Event e = StallWarning(handle->state, *std::move(stall), now);
     std::vector<JobWork> work(1);
     JobWork& w = work[0];
     w.job_id = job_id;
-    w.first_seq = slot.state.last_job_seq();
-    CheckOut(slot, w);
+    w.first_seq = handle->state.last_job_seq();
+    CheckOut(handle, w);
     storage::WriteBatch batch;
     RETURN_IF_ERROR(StageEvent(std::move(e), w, batch));
     RETURN_IF_ERROR(StagePoints(w, batch));
@@ -199,7 +231,7 @@ absl::StatusOr<int> Ingestor::CheckStalls() {
 }
 
 absl::StatusOr<int64_t> Ingestor::DeleteJob(std::string_view job_id) {
-  std::shared_ptr<JobSlot> slot = jobs_.Find(job_id);
+  JobStates::SlotHandle slot = jobs_.Find(job_id);
   absl::MutexLock lock(&slot->mu);
   storage::WriteBatch batch;
   EventUpdate event_update;
@@ -214,6 +246,7 @@ absl::StatusOr<int64_t> Ingestor::DeleteJob(std::string_view job_id) {
   slot->state = NewJobState(job_id);
   slot->exists = false;
   slot->loaded = true;
+  jobs_.Watch(std::string(job_id), std::nullopt);
   return deleted;
 }
 
@@ -314,14 +347,14 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
     storage::WriteBatch batch;
     size_t job_index = 0;
     for (const auto& [job_id, indices] : by_job) {
-      JobSlot& slot = locks.slot(job_index++);
-      slot.mu.AssertHeld();
-      RETURN_IF_ERROR(jobs_.LoadLocked(job_id, slot));
+      const JobStates::SlotHandle& handle = locks.slot(job_index++);
+      handle->mu.AssertHeld();
+      RETURN_IF_ERROR(jobs_.LoadLocked(handle));
       JobWork& w = work.emplace_back();
       w.job_id = job_id;
-      w.first_seq = slot.state.last_job_seq();
-      w.is_new = !slot.exists;
-      CheckOut(slot, w);
+      w.first_seq = handle->state.last_job_seq();
+      w.is_new = !handle->exists;
+      CheckOut(handle, w);
       // Which of the call's events are stored already: one batched lookup
       // (before StageEvent moves the events).
       std::vector<std::optional<uint64_t>> stored(indices.size());
@@ -353,6 +386,7 @@ absl::StatusOr<std::vector<v1::IngestResult>> Ingestor::Ingest(
     }
     RETURN_IF_ERROR(CommitLocked(work, batch));
   }  // Unlocks the slots: Announce runs with no job lock held.
+  DropFinished(work);
   Announce(work);
   if (metrics_ != nullptr) {
     metrics_->IngestSeconds(

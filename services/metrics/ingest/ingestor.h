@@ -65,7 +65,8 @@ class Ingestor {
   }
 
   // R-X-07: raises a stall WARNING (with a StallPayload, flagging the job's
-  // progress as stalled until an event proves it over) for each loaded job
+  // progress as stalled until an event proves it over) for each job on the
+  // stall watch due for a check (JobStates::DueForCheck, loaded if need be)
   // that counts as stalled now (domain: DetectStall, with the options' stall
   // thresholds). Returns how many.
   absl::StatusOr<int> CheckStalls();
@@ -81,8 +82,8 @@ class Ingestor {
   // Moves the loaded slot's state into `work` (no copy per call) and marks
   // the slot unloaded: CommitLocked puts the new state back; after any
   // failure the slot reloads from RocksDB, i.e. as it was before the call.
-  static void CheckOut(JobSlot& slot, JobWork& work)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot.mu);
+  static void CheckOut(const JobStates::SlotHandle& slot, JobWork& work)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(slot->mu);
   // Stages one event into `work` and `batch`; its metric points wait in
   // work.pending_points for StagePoints.
   absl::Status StageEvent(v1::Event event, JobWork& work,
@@ -93,6 +94,12 @@ class Ingestor {
   // REQUIRES: every work's slot lock held.
   absl::Status CommitLocked(std::vector<JobWork>& work,
                             storage::WriteBatch& batch);
+  // A job that has just left the stall watch (finished, paused, ...) is
+  // history: its state and series leave the caches now, while their memory
+  // is hot, instead of ageing out later (freeing cold memory scattered over
+  // the heap made glibc's malloc the largest cost of ingest into many new
+  // jobs). They reload if read. Called with no job lock held.
+  void DropFinished(const std::vector<JobWork>& work);
   // Tells the listener which jobs grew. Called with no job lock held: waking
   // a thousand subscribers must not hold up the job's next write.
   void Announce(const std::vector<JobWork>& work) const;

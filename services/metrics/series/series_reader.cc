@@ -376,7 +376,7 @@ absl::StatusOr<T> SeriesStore::WithSnapshot(
     const std::function<absl::StatusOr<T>(const Snapshot&, bool* stale)>&
         answer) const {
   for (int attempt = 0;; ++attempt) {
-    ASSIGN_OR_RETURN(std::shared_ptr<JobState> job, GetJob(job_id));
+    ASSIGN_OR_RETURN(series_internal::JobHandle job, GetJob(job_id));
     Snapshot snapshot;
     snapshot.job_id = std::string(job_id);
     uint64_t generation;
@@ -564,7 +564,7 @@ absl::StatusOr<LossCurve> SeriesStore::Answer(const CurveQuery& query,
 absl::StatusOr<std::vector<SeriesInfo>> SeriesStore::ListSeries(
     std::string_view job_id) const {
   RETURN_IF_ERROR(RequireJobId(job_id));
-  ASSIGN_OR_RETURN(std::shared_ptr<JobState> job, GetJob(job_id));
+  ASSIGN_OR_RETURN(series_internal::JobHandle job, GetJob(job_id));
   SeriesMap series;
   {
     absl::MutexLock lock(&job->mu);

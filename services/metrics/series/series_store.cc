@@ -114,14 +114,16 @@ std::vector<std::string> SeriesStore::ColumnFamilies() {
 }
 
 SeriesStore::SeriesStore(storage::Db& db, SeriesStoreOptions options)
-    : db_(db), options_([&options] {
+    : db_(db),
+      options_([&options] {
         options.chunk_points = std::max(options.chunk_points, 2);
         options.max_chunk_points =
             std::max(options.max_chunk_points, options.chunk_points);
         options.group_chunks = std::max(options.group_chunks, 1);
         options.block_points = std::max(options.block_points, 1);
         return options;
-      }()) {}
+      }()),
+      jobs_(options_.cache_bytes) {}
 
 SeriesStore::~SeriesStore() = default;
 
@@ -135,45 +137,29 @@ absl::Status ValidateSeriesName(std::string_view field, std::string_view name) {
   return absl::OkStatus();
 }
 
-bool SeriesStore::Evict(std::string_view job_id) {
-  absl::MutexLock lock(&mu_);
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return false;
-  {
-    // A job with staged, unpublished state keeps it: the next Stage into the
-    // same batch builds on it.
-    absl::MutexLock job_lock(&it->second->mu);
-    if (it->second->pending.has_value()) return false;
-  }
-  jobs_.erase(it);
-  return true;
-}
+// A job with staged, unpublished state is pinned by its drafts (JobDraft),
+// so it keeps it: the next Stage into the same batch builds on it.
+bool SeriesStore::Evict(std::string_view job_id) { return jobs_.Evict(job_id); }
 
-size_t SeriesStore::loaded_jobs() const {
-  absl::MutexLock lock(&mu_);
-  return jobs_.size();
-}
+size_t SeriesStore::loaded_jobs() const { return jobs_.stats().entries; }
 
 // ---------------------------------------------------------------------------
 // Loading
 
-absl::StatusOr<std::shared_ptr<SeriesStore::JobState>> SeriesStore::GetJob(
+absl::StatusOr<series_internal::JobHandle> SeriesStore::GetJob(
     std::string_view job_id) const {
-  std::shared_ptr<JobState> job;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = jobs_.find(job_id);
-    if (it == jobs_.end()) {
-      it = jobs_.emplace(std::string(job_id), std::make_shared<JobState>())
-               .first;
-    }
-    job = it->second;
-  }
+  series_internal::JobHandle job = jobs_.Get(job_id);
   if (!job->loaded.load(std::memory_order_acquire)) {
     absl::MutexLock lock(&job->load_mu);
     if (!job->loaded.load(std::memory_order_acquire)) {
       RETURN_IF_ERROR(Load(job_id, *job));
       job->loaded.store(true, std::memory_order_release);
+      size_t bytes;
+      {
+        absl::MutexLock state_lock(&job->mu);
+        bytes = job->MemoryBytes();
+      }
+      jobs_.Charge(job, bytes);
     }
   }
   return job;

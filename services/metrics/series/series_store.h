@@ -38,7 +38,9 @@
 //   series.Publish(std::move(update));
 //
 // In-memory state is loaded per job on first use (Stage or query) from
-// series_meta; everything survives close and reopen.
+// series_meta, and held to options.cache_bytes for all jobs together
+// (JobCache, least recently used out); everything survives close and
+// reopen.
 //
 // Several Stage* calls of one job may go into one batch before one Write,
 // into one SeriesUpdate or into several: each Stage builds on everything
@@ -70,6 +72,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "common/cache/job_cache.h"
 #include "common/storage/db.h"
 #include "common/storage/write_batch.h"
 #include "services/metrics/series/curve_query.h"
@@ -111,6 +114,10 @@ struct SeriesStoreOptions {
   // at bucket edges (about a block and a half per bucket). Both give the same
   // points. 0 forces summaries; a huge value forces raw reads.
   double raw_scan_points_per_bucket = 64;
+  // Bound on the in-memory state of all jobs together (a JobCache: least
+  // recently used jobs out, reloaded from series_meta on next use; a job
+  // being staged or queried stays).
+  size_t cache_bytes = size_t{256} << 20;
 };
 
 namespace series_internal {
@@ -229,10 +236,10 @@ class SeriesStore {
       std::string_view job_id, std::string_view series,
       int32_t rolled_back_attempt = 0) const;
 
-  // Drops the in-memory state of `job_id` (e.g. a finished job nobody
-  // looks at); it is reloaded from RocksDB on next use. Safe at any time;
-  // returns false (and keeps it) when the job is not loaded or has staged,
-  // unpublished state.
+  // Drops the in-memory state of `job_id` now (the cache drops jobs by
+  // itself when over budget); it is reloaded from RocksDB on next use. Safe
+  // at any time; returns false (and keeps it) when the job is not loaded or
+  // in use: staged, unpublished state or a query in flight.
   bool Evict(std::string_view job_id);
 
   // Number of jobs with in-memory state (tests, gauges).
@@ -250,8 +257,8 @@ class SeriesStore {
       std::string_view job_id, storage::WriteBatch& batch, SeriesUpdate* staged,
       const std::function<absl::Status(StageContext&)>& stage);
 
-  // The state of `job_id`, loaded from RocksDB if needed.
-  absl::StatusOr<std::shared_ptr<JobState>> GetJob(
+  // The state of `job_id`, pinned, loaded from RocksDB if needed.
+  absl::StatusOr<cache::JobCache<JobState>::Handle> GetJob(
       std::string_view job_id) const;
   absl::Status Load(std::string_view job_id, JobState& job) const;
 
@@ -272,9 +279,7 @@ class SeriesStore {
   storage::Db& db_;
   const SeriesStoreOptions options_;
 
-  mutable absl::Mutex mu_;
-  mutable std::map<std::string, std::shared_ptr<JobState>, std::less<>> jobs_
-      ABSL_GUARDED_BY(mu_);
+  mutable cache::JobCache<JobState> jobs_;
 };
 
 }  // namespace trainyard::metrics

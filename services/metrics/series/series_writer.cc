@@ -809,22 +809,17 @@ void SeriesStore::StageContext::Commit(storage::WriteBatch& batch,
 absl::Status SeriesStore::StageJob(
     std::string_view job_id, storage::WriteBatch& batch, SeriesUpdate* staged,
     const std::function<absl::Status(StageContext&)>& stage) {
-  ASSIGN_OR_RETURN(std::shared_ptr<JobState> job, GetJob(job_id));
+  // A job with a draft in `staged` is pinned by it: this is the same state.
+  ASSIGN_OR_RETURN(series_internal::JobHandle job, GetJob(job_id));
   if (staged->data_ == nullptr) staged->data_ = std::make_unique<UpdateData>();
   auto draft_it = staged->data_->jobs.find(job_id);
-  if (draft_it != staged->data_->jobs.end() && draft_it->second.job != job) {
-    // Only if the job was evicted (with nothing pending) and reloaded
-    // between two Stages into the same update.
-    return absl::AbortedError(absl::StrCat(
-        "series state of job ", ToAbsl(job_id), " was reloaded; retry"));
-  }
   StageContext context(*this, job_id, *job);
   RETURN_IF_ERROR(stage(context));
   const bool new_draft = draft_it == staged->data_->jobs.end();
   if (new_draft) {
     draft_it =
         staged->data_->jobs.emplace(std::string(job_id), JobDraft{}).first;
-    draft_it->second.job = job;
+    draft_it->second.job = std::move(job);
   }
   context.Commit(batch, &draft_it->second, new_draft);
   return absl::OkStatus();
@@ -889,6 +884,7 @@ void SeriesStore::Publish(SeriesUpdate staged) {
   if (staged.data_ == nullptr) return;
   for (auto& [job_id, draft] : staged.data_->jobs) {
     JobState& job = *draft.job;
+    size_t bytes;
     {
       absl::MutexLock lock(&job.mu);
       // Updates are published in the order they were staged; the sequence
@@ -936,13 +932,9 @@ void SeriesStore::Publish(SeriesUpdate staged) {
         job.pending.reset();
       }
       draft.settled = true;
+      bytes = job.MemoryBytes();
     }
-    // If the job was evicted (and maybe reloaded before the write) while this
-    // update was staged, the published state went to the evicted copy: drop
-    // whatever copy the map holds now so that the next use reloads.
-    absl::MutexLock lock(&mu_);
-    auto it = jobs_.find(job_id);
-    if (it != jobs_.end() && it->second != draft.job) jobs_.erase(it);
+    jobs_.Charge(draft.job, bytes);
   }
 }
 

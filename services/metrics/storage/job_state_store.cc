@@ -13,6 +13,9 @@ namespace {
 
 constexpr std::string_view kStateCf = "job_state";
 constexpr std::string_view kHistoryCf = "stage_history";
+constexpr std::string_view kWatchCf = "stall_watch";
+// Job keys are never empty (KeyBuilder terminates strings).
+constexpr std::string_view kWatchCompleteKey = "";
 
 std::string JobKey(std::string_view job_id) {
   return storage::KeyBuilder().AddString(job_id).Build();
@@ -28,7 +31,8 @@ std::string StagePrefix(std::string_view job_id, common::v1::Stage stage) {
 }  // namespace
 
 std::vector<std::string> JobStateStore::ColumnFamilies() {
-  return {std::string(kStateCf), std::string(kHistoryCf)};
+  return {std::string(kStateCf), std::string(kHistoryCf),
+          std::string(kWatchCf)};
 }
 
 absl::StatusOr<internal::JobState> JobStateStore::LoadSnapshot(
@@ -38,9 +42,10 @@ absl::StatusOr<internal::JobState> JobStateStore::LoadSnapshot(
   return state;
 }
 
-void JobStateStore::StageSnapshot(const internal::JobState& state,
-                                  storage::WriteBatch& batch) const {
+size_t JobStateStore::StageSnapshot(const internal::JobState& state,
+                                    storage::WriteBatch& batch) const {
   batch.Put(kStateCf, JobKey(state.job_id()), state);
+  return state.GetCachedSize();  // set by the serialization in Put
 }
 
 void JobStateStore::StageHistory(std::string_view job_id,
@@ -84,12 +89,15 @@ absl::Status JobStateStore::FillHistory(common::v1::JobStages* stages) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::string>> JobStateStore::ListJobIds() const {
+// The job ids that key `cf`, skipping the key "".
+absl::StatusOr<std::vector<std::string>> JobStateStore::ListKeys(
+    std::string_view cf) const {
   std::vector<std::string> ids;
   absl::Status status;
-  RETURN_IF_ERROR(db_.Scan(kStateCf, storage::KeyRange::All(),
+  RETURN_IF_ERROR(db_.Scan(cf, storage::KeyRange::All(),
                            storage::Direction::kForward,
                            [&](std::string_view key, std::string_view) {
+                             if (key.empty()) return true;
                              storage::KeyReader reader(key);
                              std::string id;
                              if (!reader.ReadString(&id)) {
@@ -103,9 +111,39 @@ absl::StatusOr<std::vector<std::string>> JobStateStore::ListJobIds() const {
   return ids;
 }
 
+absl::StatusOr<std::vector<std::string>> JobStateStore::ListJobIds() const {
+  return ListKeys(kStateCf);
+}
+
+void JobStateStore::StageWatch(std::string_view job_id, bool watched,
+                               storage::WriteBatch& batch) const {
+  if (watched) {
+    batch.PutRaw(kWatchCf, JobKey(job_id), "");
+  } else {
+    batch.Delete(kWatchCf, JobKey(job_id));
+  }
+}
+
+absl::Status JobStateStore::WriteWatch(
+    const std::vector<std::string>& job_ids) const {
+  storage::WriteBatch batch;
+  for (const std::string& id : job_ids) StageWatch(id, true, batch);
+  batch.PutRaw(kWatchCf, kWatchCompleteKey, "");
+  return db_.Write(batch);
+}
+
+absl::StatusOr<std::optional<std::vector<std::string>>>
+JobStateStore::ListWatched() const {
+  absl::StatusOr<std::string> marker = db_.GetRaw(kWatchCf, kWatchCompleteKey);
+  if (absl::IsNotFound(marker.status())) return std::nullopt;
+  RETURN_IF_ERROR(marker.status());
+  return ListKeys(kWatchCf);
+}
+
 void JobStateStore::DeleteJob(std::string_view job_id,
                               storage::WriteBatch& batch) const {
   batch.Delete(kStateCf, JobKey(job_id));
+  StageWatch(job_id, false, batch);
   std::string prefix = JobKey(job_id);
   std::optional<std::string> end = storage::PrefixSuccessor(prefix);
   batch.DeleteRange(kHistoryCf, prefix, *end);  // never all 0xFF

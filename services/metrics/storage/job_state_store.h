@@ -4,6 +4,9 @@
 //   job_state      job                      -> internal.JobState snapshot
 //   stage_history  job | stage | job_seq    -> common.v1.SubstatusEntry
 //   (R-STAGE-04)
+//   stall_watch    job                      -> "" for each job that may
+//                  stall (domain MayStall after its last event); the key
+//                  "" marks the list as complete
 // Snapshots are written every few events (the event log is the source of
 // truth; the state after a snapshot is replayed from it), history entries
 // with their STATUS event. Writes join the caller's batch.
@@ -11,6 +14,7 @@
 // Thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,8 +39,9 @@ class JobStateStore {
   // kNotFound when the job has no snapshot.
   absl::StatusOr<internal::JobState> LoadSnapshot(
       std::string_view job_id) const;
-  void StageSnapshot(const internal::JobState& state,
-                     storage::WriteBatch& batch) const;
+  // Returns the snapshot's serialized size.
+  size_t StageSnapshot(const internal::JobState& state,
+                       storage::WriteBatch& batch) const;
 
   void StageHistory(std::string_view job_id, common::v1::Stage stage,
                     const common::v1::SubstatusEntry& entry,
@@ -49,7 +54,20 @@ class JobStateStore {
   // Ids of every job with a snapshot.
   absl::StatusOr<std::vector<std::string>> ListJobIds() const;
 
+  // The stall watch: the jobs the stall check looks at after a restart,
+  // without loading every job ever seen.
+  void StageWatch(std::string_view job_id, bool watched,
+                  storage::WriteBatch& batch) const;
+  // Writes the whole watch at once and marks it complete (on a data dir
+  // written before it existed).
+  absl::Status WriteWatch(const std::vector<std::string>& job_ids) const;
+  // The watched job ids, or nullopt when the list was never marked complete
+  // (a data dir written before it existed).
+  absl::StatusOr<std::optional<std::vector<std::string>>> ListWatched() const;
+
  private:
+  absl::StatusOr<std::vector<std::string>> ListKeys(std::string_view cf) const;
+
   storage::Db& db_;
 };
 

@@ -9,29 +9,14 @@
 
 namespace trainyard::metrics {
 
-std::shared_ptr<JobStates::Slot> JobStates::Find(std::string_view job_id) {
-  absl::MutexLock lock(&mu_);
-  auto& slot = slots_[ToAbsl(job_id)];
-  if (slot == nullptr) slot = std::make_shared<Slot>();
-  return slot;
-}
-
-std::vector<std::pair<std::string, std::shared_ptr<JobStates::Slot>>>
-JobStates::All() {
-  std::vector<std::pair<std::string, std::shared_ptr<Slot>>> all;
-  absl::MutexLock lock(&mu_);
-  all.reserve(slots_.size());
-  for (const auto& [id, slot] : slots_) all.emplace_back(id, slot);
-  return all;
-}
-
-absl::Status JobStates::LoadLocked(std::string_view job_id, Slot& slot) {
-  if (slot.loaded) return absl::OkStatus();
+absl::Status JobStates::LoadLocked(const SlotHandle& slot) {
+  if (slot->loaded) return absl::OkStatus();
+  const std::string& job_id = slot.key();
   absl::StatusOr<internal::JobState> snapshot = snapshots_.LoadSnapshot(job_id);
   if (absl::IsNotFound(snapshot.status())) {
-    slot.state = NewJobState(job_id);
-    slot.exists = false;
-    slot.loaded = true;
+    slot->state = NewJobState(job_id);
+    slot->exists = false;
+    slot->loaded = true;
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(snapshot.status());
@@ -43,19 +28,30 @@ absl::Status JobStates::LoadLocked(std::string_view job_id, Slot& slot) {
                                       FoldEvent(options_, event, &state);
                                       return true;
                                     }));
-  slot.state = std::move(state);
-  slot.exists = true;
-  slot.loaded = true;
+  slot->state = std::move(state);
+  slot->exists = true;
+  slot->loaded = true;
+  Recharge(slot, slot->state.ByteSizeLong());
   return absl::OkStatus();
+}
+
+void JobStates::Watch(const std::string& job_id,
+                      std::optional<absl::Time> next_check) {
+  absl::MutexLock lock(&watch_mu_);
+  if (next_check.has_value()) {
+    watched_[job_id] = *next_check;
+  } else {
+    watched_.erase(job_id);
+  }
 }
 
 template <typename Read>
 auto JobStates::ReadState(std::string_view job_id, Read read)
     -> absl::StatusOr<decltype(read(std::declval<internal::JobState>()))> {
   RETURN_IF_ERROR(RequireJobId(job_id));
-  std::shared_ptr<Slot> slot = Find(job_id);
+  SlotHandle slot = Find(job_id);
   absl::MutexLock lock(&slot->mu);
-  RETURN_IF_ERROR(LoadLocked(job_id, *slot));
+  RETURN_IF_ERROR(LoadLocked(slot));
   if (!slot->exists) return JobHasNoEvents(job_id);
   return read(slot->state);
 }
@@ -70,14 +66,42 @@ absl::StatusOr<JobStates::Head> JobStates::GetHead(std::string_view job_id) {
   });
 }
 
-absl::Status JobStates::LoadAll() {
-  ASSIGN_OR_RETURN(std::vector<std::string> ids, snapshots_.ListJobIds());
-  for (const std::string& id : ids) {
-    std::shared_ptr<Slot> slot = Find(id);
-    absl::MutexLock lock(&slot->mu);
-    RETURN_IF_ERROR(LoadLocked(id, *slot));
+absl::Status JobStates::LoadWatch() {
+  ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> watched,
+                   snapshots_.ListWatched());
+  if (!watched.has_value()) {
+    // Written before the watch existed: build it once from every state.
+    watched.emplace();
+    ASSIGN_OR_RETURN(std::vector<std::string> ids, snapshots_.ListJobIds());
+    for (const std::string& id : ids) {
+      SlotHandle slot = Find(id);
+      absl::MutexLock lock(&slot->mu);
+      RETURN_IF_ERROR(LoadLocked(slot));
+      if (Watches(slot->exists, slot->state)) watched->push_back(id);
+    }
+    RETURN_IF_ERROR(snapshots_.WriteWatch(*watched));
+  }
+  absl::MutexLock lock(&watch_mu_);
+  for (std::string& id : *watched) {
+    watched_.emplace(std::move(id), absl::InfinitePast());
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> JobStates::Watched() const {
+  std::vector<std::string> ids;
+  absl::MutexLock lock(&watch_mu_);
+  for (const auto& [id, next_check] : watched_) ids.push_back(id);
+  return ids;
+}
+
+std::vector<std::string> JobStates::DueForCheck(absl::Time now) const {
+  std::vector<std::string> ids;
+  absl::MutexLock lock(&watch_mu_);
+  for (const auto& [id, next_check] : watched_) {
+    if (next_check <= now) ids.push_back(id);
+  }
+  return ids;
 }
 
 }  // namespace trainyard::metrics
