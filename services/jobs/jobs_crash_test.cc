@@ -124,7 +124,9 @@ class JobsCrashTest : public ::testing::Test {
     return (stub_.get()->*method)(&ctx, req, resp);
   }
 
-  std::string Submit(const std::string& name, common::v1::Pricing pricing) {
+  // 2,000 conversations: 100 steps.
+  std::string Submit(const std::string& name, common::v1::Pricing pricing,
+                     int conversations = 2000) {
     v1::CreateJobRequest req;
     req.set_request_id("crash-" + name);
     auto* s = req.mutable_spec();
@@ -132,7 +134,7 @@ class JobsCrashTest : public ::testing::Test {
     auto* c = s->mutable_config();
     c->set_base_model("meta-llama/Meta-Llama-3-8B");
     c->mutable_dataset()->set_uri("s3://data/" + name + ".jsonl");
-    c->mutable_dataset()->set_conversations(2000);  // 100 steps
+    c->mutable_dataset()->set_conversations(conversations);
     c->mutable_hyperparameters()->set_epochs(1);
     c->set_gpu_type(common::v1::GPU_TYPE_H100_80GB);
     c->set_pricing(pricing);
@@ -281,7 +283,11 @@ TEST_F(JobsCrashTest, SigkillAtRandomPointsLosesAndDuplicatesNothing) {
       Submit("cancel-provisioning", common::v1::PRICING_ON_DEMAND);
   const std::string training =
       Submit("cancel-training", common::v1::PRICING_ON_DEMAND);
-  const std::string paused = Submit("pause-resume", common::v1::PRICING_SPOT);
+  // Trains 4x longer, so that the loop sees it training between the kills
+  // and restarts even on a loaded machine (it once went from provisioning
+  // to completed while job-control was down, and was never paused).
+  const std::string paused =
+      Submit("pause-resume", common::v1::PRICING_SPOT, 8000);
   const std::string completes =
       Submit("completes", common::v1::PRICING_ON_DEMAND);
   const std::string spot = Submit("spot-recovers", common::v1::PRICING_SPOT);

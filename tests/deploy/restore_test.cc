@@ -132,9 +132,10 @@ std::vector<Sent> PodEvents(int count) {
         {absl::StrCat("evt_1_", seq),
          absl::StrFormat(
              R"({"type":"metrics","attempt":1,"seq":%d,)"
-             R"("time":"2026-11-29T03:%02d:%02dZ","metrics":{"step":%d,)"
+             R"("time":"2026-11-29T%02d:%02d:%02dZ","metrics":{"step":%d,)"
              R"("totalSteps":100000,"trainLoss":%.4f,"gpuUtilization":0.9}})",
-             seq, (seq / 60) % 60, seq % 60, seq * 10, 2.0 / seq)});
+             seq, 3 + seq / 3600, (seq / 60) % 60, seq % 60, seq * 10,
+             2.0 / seq)});
   }
   return out;
 }
@@ -171,7 +172,11 @@ TEST(Restore, R_X_01_BackupDuringIngestHoldsEveryEventAcknowledgedBeforeIt) {
   std::atomic<bool> stop{false};
   std::atomic<int> errors{0};
   std::vector<std::vector<Sent>> pods(kSenders);
-  for (auto& pod : pods) pod = PodEvents(2 * (kBeforeBackup + kAfterBackup));
+  // More than the senders reach before `stop`, even when a loaded machine
+  // lets them run far ahead of the polls (with 2 x (before + after) they
+  // once sent everything before the checkpoint answered, and no event was
+  // left to send after it).
+  for (auto& pod : pods) pod = PodEvents(20 * (kBeforeBackup + kAfterBackup));
   std::vector<std::thread> senders;
   for (int p = 0; p < kSenders; ++p) {
     senders.emplace_back([&, p] {
