@@ -140,7 +140,7 @@ TEST_F(BookTest, R_X_04_BadMeterInputIsRejectedAndWritesNothing) {
   absl::StatusOr<std::vector<v1::LedgerEntry>> ledger =
       book_->Ledger({.job_id = "j1",
                      .clauses = {{{LedgerComparison::Field::kProvisional,
-                                   LedgerComparison::Op::kEq, 0}}}});
+                                   FilterOp::kEq, 0}}}});
   ASSERT_OK(ledger.status());
   ASSERT_EQ(ledger->size(), 1u);
   EXPECT_EQ((*ledger)[0].phase(), common::v1::COST_PHASE_PAUSED_STORAGE);

@@ -28,25 +28,6 @@ int64_t ValueOf(const v1::LedgerEntry& e, LedgerComparison::Field f) {
   return 0;
 }
 
-bool Compare(int64_t a, LedgerComparison::Op op, int64_t b) {
-  using O = LedgerComparison::Op;
-  switch (op) {
-    case O::kEq:
-      return a == b;
-    case O::kNe:
-      return a != b;
-    case O::kLt:
-      return a < b;
-    case O::kLe:
-      return a <= b;
-    case O::kGt:
-      return a > b;
-    case O::kGe:
-      return a >= b;
-  }
-  return false;
-}
-
 }  // namespace
 
 bool Matches(const v1::LedgerEntry& entry,
@@ -54,7 +35,7 @@ bool Matches(const v1::LedgerEntry& entry,
   for (const auto& clause : clauses) {
     bool any = false;
     for (const LedgerComparison& c : clause) {
-      if (Compare(ValueOf(entry, c.field), c.op, c.value)) {
+      if (FilterCompare(c.op, ValueOf(entry, c.field), c.value)) {
         any = true;
         break;
       }

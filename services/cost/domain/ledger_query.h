@@ -1,7 +1,7 @@
 // Copyright 2026 Trainyard authors.
 //
 // ListLedgerEntries' query, parsed once in grpc/: a conjunction of clauses,
-// each a disjunction of comparisons (AIP-160: OR binds tighter than AND),
+// each a disjunction of comparisons (the API's filter grammar, common/search),
 // plus the order. Pure functions.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/search/filter_parser.h"
 #include "trainyard/cost/v1/cost.pb.h"
 
 namespace trainyard::cost {
@@ -22,9 +23,8 @@ struct LedgerComparison {
     kProvisional,
     kStartTime
   };
-  enum class Op { kEq, kNe, kLt, kLe, kGt, kGe };
   Field field;
-  Op op;
+  FilterOp op;  // never kHas
   // Enum number, attempt, 0/1, or unix milliseconds.
   int64_t value = 0;
 };

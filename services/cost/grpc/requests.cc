@@ -75,32 +75,8 @@ absl::StatusOr<absl::Time> NotInFuture(std::string_view field,
 absl::StatusOr<LedgerComparison> ToLedgerComparison(
     const FilterRestriction& raw) {
   using F = LedgerComparison::Field;
-  using O = LedgerComparison::Op;
-  O op = O::kEq;
-  switch (raw.op) {
-    case FilterOp::kEq:
-      op = O::kEq;
-      break;
-    case FilterOp::kNe:
-      op = O::kNe;
-      break;
-    case FilterOp::kLt:
-      op = O::kLt;
-      break;
-    case FilterOp::kLe:
-      op = O::kLe;
-      break;
-    case FilterOp::kGt:
-      op = O::kGt;
-      break;
-    case FilterOp::kGe:
-      op = O::kGe;
-      break;
-    case FilterOp::kHas:
-      return InvalidFilterError(absl::StrCat("operator : is not accepted on ",
-                                             raw.field, " at position ",
-                                             raw.position));
-  }
+  using O = FilterOp;
+  const O op = raw.op;
   auto only = [&](std::initializer_list<O> allowed) -> absl::Status {
     if (std::find(allowed.begin(), allowed.end(), op) == allowed.end()) {
       return InvalidFilterError(absl::StrCat(

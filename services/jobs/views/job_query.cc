@@ -170,23 +170,7 @@ absl::StatusOr<JobRestriction> Bind(const FilterRestriction& r) {
 }
 
 bool Compare(int64_t value, int op, int64_t operand) {
-  switch (static_cast<FilterOp>(op)) {
-    case FilterOp::kEq:
-      return value == operand;
-    case FilterOp::kNe:
-      return value != operand;
-    case FilterOp::kLt:
-      return value < operand;
-    case FilterOp::kLe:
-      return value <= operand;
-    case FilterOp::kGt:
-      return value > operand;
-    case FilterOp::kGe:
-      return value >= operand;
-    case FilterOp::kHas:
-      return false;
-  }
-  return false;
+  return FilterCompare(static_cast<FilterOp>(op), value, operand);
 }
 
 // A time restriction on an unset time (never started / not ended) is false.

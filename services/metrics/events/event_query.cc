@@ -35,27 +35,6 @@ bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
          t.nanos() <= 999'999'999;
 }
 
-template <typename T>
-bool Compare(FilterOp op, T lhs, T rhs) {
-  switch (op) {
-    case FilterOp::kEq:
-      return lhs == rhs;
-    case FilterOp::kNe:
-      return lhs != rhs;
-    case FilterOp::kLt:
-      return lhs < rhs;
-    case FilterOp::kLe:
-      return lhs <= rhs;
-    case FilterOp::kGt:
-      return lhs > rhs;
-    case FilterOp::kGe:
-      return lhs >= rhs;
-    case FilterOp::kHas:
-      return false;  // rejected at compile time
-  }
-  return false;
-}
-
 // Resolves an enum value written without its prefix ("CONTAINER") or in full
 // ("EVENT_SOURCE_CONTAINER"). The zero value is not accepted.
 template <typename Enum>
@@ -114,16 +93,16 @@ EventFacts FactsOf(const metrics::v1::Event& event) {
 bool EventSelector::Holds(const Restriction& r, const EventFacts& facts) {
   switch (r.field) {
     case Field::kSource:
-      return Compare<int64_t>(r.op, facts.source, r.value);
+      return FilterCompare<int64_t>(r.op, facts.source, r.value);
     case Field::kAttempt:
-      return Compare<int64_t>(r.op, facts.attempt, r.value);
+      return FilterCompare<int64_t>(r.op, facts.attempt, r.value);
     case Field::kJobSeq:
-      return Compare<uint64_t>(r.op, facts.job_seq, r.u_value);
+      return FilterCompare<uint64_t>(r.op, facts.job_seq, r.u_value);
     case Field::kStage:
       return facts.stage != kNoStage &&
-             Compare<int64_t>(r.op, facts.stage, r.value);
+             FilterCompare<int64_t>(r.op, facts.stage, r.value);
     case Field::kReceiveTime:
-      return Compare<int64_t>(r.op, facts.receive_ns, r.value);
+      return FilterCompare<int64_t>(r.op, facts.receive_ns, r.value);
   }
   return false;
 }
