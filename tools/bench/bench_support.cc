@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -79,6 +80,12 @@ double SelfCpuSeconds() {
   rusage u;
   getrusage(RUSAGE_SELF, &u);
   return CpuSeconds(u);
+}
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
 }
 
 int64_t StatusKiB(pid_t pid, std::string_view key) {
@@ -197,6 +204,28 @@ absl::StatusOr<std::string> MakeTempDir(const std::string& parent,
         absl::StrCat("cannot create a directory under ", parent));
   }
   return tmpl;
+}
+
+int RunInTempDir(config::FlagSet& flags, int argc, char** argv,
+                 const std::string& parent, const std::string& name,
+                 absl::FunctionRef<int(const std::string& dir)> run) {
+  bool help = false;
+  if (absl::Status s = ParseBenchFlags(flags, argc, argv, &help); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 2;
+  }
+  if (help) return 0;
+  PrintPreamble(argc, argv);
+  absl::StatusOr<std::string> dir = MakeTempDir(parent, name);
+  if (!dir.ok()) {
+    std::fprintf(stderr, "%s\n", dir.status().ToString().c_str());
+    return 2;
+  }
+  const int rc = run(*dir);
+  std::printf("\nload at the end: %s\n", LoadAverage().c_str());
+  std::error_code ignored;
+  std::filesystem::remove_all(*dir, ignored);
+  return rc;
 }
 
 // ---------------------------------------------------------------------------

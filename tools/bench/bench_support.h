@@ -61,6 +61,11 @@ double ProcessCpuSeconds(pid_t pid);
 double CpuSeconds(const rusage& usage);
 // CPU seconds of this process (all threads).
 double SelfCpuSeconds();
+// CPU time of the calling thread: the work a call did, without the time the
+// scheduler gave to other processes (on a busy 2-core machine, wall p99
+// mostly measures preemption).
+double ThreadCpuSeconds();
+inline double ThreadCpuMillis() { return ThreadCpuSeconds() * 1e3; }
 
 // A line of /proc/<pid>/status in KiB ("VmRSS", "VmHWM"), or -1.
 int64_t StatusKiB(pid_t pid, std::string_view key);
@@ -134,6 +139,14 @@ std::string DefaultTempParent();
 // A new directory `parent`/`prefix`.XXXXXX.
 absl::StatusOr<std::string> MakeTempDir(const std::string& parent,
                                         const std::string& prefix);
+
+// main() of a bench that works in a directory of its own: parses `flags`
+// (2 on a bad flag, 0 after --help), prints the preamble, runs `run` in a new
+// directory under `parent` named after `name`, prints the load at the end
+// and removes the directory. Returns what `run` returned.
+int RunInTempDir(config::FlagSet& flags, int argc, char** argv,
+                 const std::string& parent, const std::string& name,
+                 absl::FunctionRef<int(const std::string& dir)> run);
 
 // ---------------------------------------------------------------------------
 // The server under test

@@ -52,6 +52,7 @@ using ::trainyard::RealClock;
 using ::trainyard::bench::LoadAverage;
 using ::trainyard::bench::Percentiles;
 using ::trainyard::bench::Summarize;
+using ::trainyard::bench::ThreadCpuMillis;
 using ::trainyard::metrics::EventStore;
 using ::trainyard::metrics::EventUpdate;
 using ::trainyard::metrics::v1::Event;
@@ -94,15 +95,6 @@ bool ParseFlags(int argc, char** argv, Flags* f, bool* help) {
     return false;
   }
   return true;
-}
-
-// CPU time of the calling thread, in ms: the work a call did, without the
-// time the scheduler gave to other processes (on a busy 2-core machine, wall
-// p99 mostly measures preemption).
-double ThreadCpuMillis() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 double Millis(Clock::duration d) {

@@ -38,6 +38,7 @@ namespace {
 using ::trainyard::bench::Percentiles;
 using ::trainyard::bench::RawHttpConnection;
 using ::trainyard::bench::SteadyClock;
+using ::trainyard::bench::ThreadCpuSeconds;
 
 struct Flags {
   int64_t slow = 1000;
@@ -45,12 +46,6 @@ struct Flags {
   int64_t trickle_ms = 1000;
   int64_t workers = 16;
 };
-
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
-}
 
 int Connect(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

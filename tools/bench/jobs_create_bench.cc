@@ -66,12 +66,6 @@ struct Flags {
   int64_t dup_ids = 200;
 };
 
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 v1::CreateJobRequest CreateRequest(const std::string& request_id) {
   v1::CreateJobRequest r;
   r.set_request_id(request_id);
@@ -342,22 +336,9 @@ int main(int argc, char** argv) {
   set.AddInt("dup_ids", "request_ids sent concurrently by every thread",
              &flags.dup_ids)
       .Range(1, 100000);
-  bool help = false;
-  if (absl::Status s =
-          trainyard::bench::ParseBenchFlags(set, argc, argv, &help);
-      !s.ok()) {
-    std::fprintf(stderr, "%s\n", s.ToString().c_str());
-    return 2;
-  }
-  if (help) return 0;
-  trainyard::bench::PrintPreamble(argc, argv);
-  absl::StatusOr<std::string> dir =
-      trainyard::bench::MakeTempDir(flags.dir, "jobs_create_bench");
-  if (!dir.ok()) return 2;
-  const int rc = trainyard::bench::Run(flags, *dir);
-  std::printf("\nload at the end: %s\n",
-              trainyard::bench::LoadAverage().c_str());
-  std::error_code ignored;
-  std::filesystem::remove_all(*dir, ignored);
-  return rc;
+  return trainyard::bench::RunInTempDir(
+      set, argc, argv, flags.dir, "jobs_create_bench",
+      [&](const std::string& dir) {
+        return trainyard::bench::Run(flags, dir);
+      });
 }

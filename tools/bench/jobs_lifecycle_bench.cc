@@ -358,22 +358,9 @@ int main(int argc, char** argv) {
       .Range(10, 10000000);
   set.AddDouble("timeout_s", "wall-time budget of the run", &flags.timeout_s)
       .Range(1, 86400);
-  bool help = false;
-  if (absl::Status s =
-          trainyard::bench::ParseBenchFlags(set, argc, argv, &help);
-      !s.ok()) {
-    std::fprintf(stderr, "%s\n", s.ToString().c_str());
-    return 2;
-  }
-  if (help) return 0;
-  trainyard::bench::PrintPreamble(argc, argv);
-  absl::StatusOr<std::string> dir =
-      trainyard::bench::MakeTempDir(flags.dir, "jobs_lifecycle_bench");
-  if (!dir.ok()) return 2;
-  const int rc = trainyard::bench::Run(flags, *dir);
-  std::printf("\nload at the end: %s\n",
-              trainyard::bench::LoadAverage().c_str());
-  std::error_code ignored;
-  std::filesystem::remove_all(*dir, ignored);
-  return rc;
+  return trainyard::bench::RunInTempDir(
+      set, argc, argv, flags.dir, "jobs_lifecycle_bench",
+      [&](const std::string& dir) {
+        return trainyard::bench::Run(flags, dir);
+      });
 }

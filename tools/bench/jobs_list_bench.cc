@@ -77,6 +77,7 @@ using ::trainyard::bench::MiB;
 using ::trainyard::bench::StatusKiB;
 using ::trainyard::bench::SteadyClock;
 using ::trainyard::bench::Summarize;
+using ::trainyard::bench::ThreadCpuMillis;
 using ::trainyard::testing::TestServer;
 
 constexpr char kMasterKey[] =
@@ -92,12 +93,6 @@ struct Flags {
   int64_t changes = 1000;
   double change_seconds = 5;
 };
-
-double ThreadCpuMs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 double MsSince(SteadyClock::time_point start) {
   return std::chrono::duration<double, std::milli>(SteadyClock::now() - start)
@@ -697,7 +692,7 @@ int Run(const Flags& flags) {
   o.on_engine = [&engine](trainyard::jobs::Engine& e) { engine = &e; };
   const int64_t rss0 = RssKiB();
   auto start = SteadyClock::now();
-  const double cpu0 = ThreadCpuMs();
+  const double cpu0 = ThreadCpuMillis();
   trainyard::server::ServiceContext ctx = server.Context();
   auto module = trainyard::jobs::BuildJobs(ctx, config, o);
   if (!module.ok()) {
@@ -705,7 +700,7 @@ int Run(const Flags& flags) {
     return 1;
   }
   const double build_ms = MsSince(start);
-  const double build_cpu_ms = ThreadCpuMs() - cpu0;
+  const double build_cpu_ms = ThreadCpuMillis() - cpu0;
   const int64_t rss1 = RssKiB();
   std::printf(
       "jobs module start with %lld jobs (index rebuilt from RocksDB): %.0f ms "
@@ -716,12 +711,12 @@ int Run(const Flags& flags) {
   {
     auto store = trainyard::jobs::JobStore::Open(server.db());
     auto t0 = SteadyClock::now();
-    const double c0 = ThreadCpuMs();
+    const double c0 = ThreadCpuMillis();
     auto index = trainyard::jobs::JobIndex::Build(**store, 1);
     std::printf(
         "JobIndex::Build alone (warm block cache): %.0f ms wall, %.0f ms CPU, "
         "%zu jobs\n",
-        MsSince(t0), ThreadCpuMs() - c0, (*index)->size());
+        MsSince(t0), ThreadCpuMillis() - c0, (*index)->size());
   }
   if (absl::Status s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "start: %s\n", s.ToString().c_str());

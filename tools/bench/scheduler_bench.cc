@@ -39,6 +39,7 @@ using ::trainyard::auth::Role;
 using ::trainyard::bench::Describe;
 using ::trainyard::bench::SteadyClock;
 using ::trainyard::bench::Summarize;
+using ::trainyard::bench::ThreadCpuMillis;
 using ::trainyard::testing::TestServer;
 
 struct Flags {
@@ -47,12 +48,6 @@ struct Flags {
   int64_t round_trips = 2000;
   int64_t iterations = 1000;
 };
-
-double ThreadCpuMs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 double MsSince(SteadyClock::time_point start) {
   return std::chrono::duration<double, std::milli>(SteadyClock::now() - start)
@@ -249,9 +244,9 @@ bool Recompute(const Flags& flags, const std::string& dir) {
   std::vector<double> cpu;
   for (int i = 0; i < 200; ++i) {
     scheduler.Tick();
-    double c0 = ThreadCpuMs();
+    double c0 = ThreadCpuMillis();
     if (!scheduler.GetEntry(last).ok()) return false;
-    cpu.push_back(ThreadCpuMs() - c0);
+    cpu.push_back(ThreadCpuMillis() - c0);
   }
   std::printf(
       "full estimate recompute over %lld queued (3 slots, thread "
