@@ -194,19 +194,6 @@ v1::GetJobCostResponse JobCost(const internal::JobRecord& record,
   return out;
 }
 
-common::v1::CostSummary SummaryOf(const common::v1::CostTracker& t) {
-  common::v1::CostSummary s;
-  s.set_job_id(t.job_id());
-  *s.mutable_spend() = t.spend();
-  *s.mutable_estimate() = t.estimate();
-  *s.mutable_projected_final() = t.projected_final();
-  s.set_level(t.level());
-  s.set_over_estimate(t.over_estimate());
-  s.set_final(t.final());
-  *s.mutable_as_of() = t.as_of();
-  return s;
-}
-
 DueKinds DueAlertKinds(const internal::JobRecord& record, int64_t spend) {
   const int64_t low = record.estimate().cost().low().micros();
   const int64_t high = record.estimate().cost().high().micros();

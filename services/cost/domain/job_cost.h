@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/api/summaries.h"
 #include "trainyard/cost/internal/state.pb.h"
 #include "trainyard/cost/v1/cost.pb.h"
 
@@ -45,9 +46,6 @@ Accrued AccruedAt(const internal::JobRecord& record, absl::Time now);
 v1::GetJobCostResponse JobCost(const internal::JobRecord& record,
                                absl::Time now,
                                const absl::StatusOr<ProgressView>& progress);
-
-// The list row's figures, projected from the tracker.
-common::v1::CostSummary SummaryOf(const common::v1::CostTracker& tracker);
 
 // Which alerts `spend_micros` crosses that have not fired yet.
 struct DueKinds {

@@ -19,13 +19,11 @@
 #pragma once
 
 #include "absl/time/time.h"
+#include "common/api/summaries.h"
 #include "trainyard/common/v1/common.pb.h"
 #include "trainyard/jobs/internal/job_record.pb.h"
 
 namespace trainyard::jobs {
-
-// The list's cost fields of cost's tracker (FinalizeJobCost's answer).
-common::v1::CostSummary SummaryOf(const common::v1::CostTracker& t);
 
 // Applies metrics' progress of the job to `record` (see the rules above).
 // Progress of a job metrics does not know (only job_id set) is ignored.
