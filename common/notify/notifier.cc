@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 namespace trainyard::notify {
 namespace {
 
@@ -26,7 +28,7 @@ Notifier::~Notifier() {
   thread_.join();
 }
 
-void Notifier::Send(Notification notification, std::function<void()> done) {
+void Notifier::Send(Notification notification, Done done) {
   absl::MutexLock lock(&mu_);
   if (stop_) return;
   queue_.push_back({std::move(notification), std::move(done)});
@@ -71,20 +73,21 @@ void Notifier::Run() {
       queue_.pop_front();
       busy_ = true;
     }
-    DeliverToAll(next.notification);
+    const DeliveryOutcome outcome = DeliverToAll(next.notification);
     bool stopping;
     {
       absl::MutexLock lock(&mu_);
       stopping = stop_;
     }
     // A delivery cut short by the stop is not done.
-    if (!stopping && next.done) next.done();
+    if (!stopping && next.done) next.done(outcome);
     absl::MutexLock lock(&mu_);
     busy_ = false;
   }
 }
 
-void Notifier::DeliverToAll(const Notification& notification) {
+DeliveryOutcome Notifier::DeliverToAll(const Notification& notification) {
+  DeliveryOutcome outcome;
   for (const auto& sink : sinks_) {
     DeliveryRecord record{notification, std::string(sink->name())};
     absl::Duration backoff = policy_.initial_backoff;
@@ -103,11 +106,18 @@ void Notifier::DeliverToAll(const Notification& notification) {
       if (stop_) break;
       backoff = std::min(backoff * 2, policy_.max_backoff);
     }
+    outcome.delivered = outcome.delivered && record.delivered;
+    outcome.attempts = std::max(outcome.attempts, record.attempts);
+    if (outcome.error.empty() && !record.delivered) {
+      outcome.error =
+          absl::StrCat(std::string(sink->name()), ": ", record.last_error);
+    }
     absl::MutexLock lock(&mu_);
     (record.delivered ? delivered_ : failed_)++;
     records_.push_back(std::move(record));
     while (records_.size() > policy_.max_records) records_.pop_front();
   }
+  return outcome;
 }
 
 }  // namespace trainyard::notify

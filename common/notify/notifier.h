@@ -68,6 +68,14 @@ struct DeliveryRecord {
   std::string last_error;  // empty when delivered at the first attempt
 };
 
+// How a notification ended over every sink: delivered when each sink took
+// it; the most attempts any sink needed, and the first sink's last error.
+struct DeliveryOutcome {
+  bool delivered = true;
+  int attempts = 0;
+  std::string error;
+};
+
 struct RetryPolicy {
   int max_attempts = 5;
   absl::Duration initial_backoff = absl::Seconds(1);  // doubled per retry
@@ -88,9 +96,10 @@ class Notifier {
   Notifier& operator=(const Notifier&) = delete;
 
   // Queues `notification` for every sink. `done` (may be empty) is called on
-  // the Notifier's thread once every sink has delivered it or given up; not
-  // when the Notifier stops first.
-  void Send(Notification notification, std::function<void()> done = {});
+  // the Notifier's thread with the outcome once every sink has delivered it
+  // or given up; not when the Notifier stops first.
+  using Done = std::function<void(const DeliveryOutcome&)>;
+  void Send(Notification notification, Done done = {});
 
   // Waits until every notification sent so far has been delivered or given
   // up on (tests and shutdown).
@@ -104,14 +113,14 @@ class Notifier {
 
  private:
   void Run();
-  void DeliverToAll(const Notification& notification);
+  DeliveryOutcome DeliverToAll(const Notification& notification);
 
   const std::vector<std::unique_ptr<Sink>> sinks_;
   const RetryPolicy policy_;
   mutable absl::Mutex mu_;
   struct Queued {
     Notification notification;
-    std::function<void()> done;
+    Done done;
   };
   std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   std::deque<DeliveryRecord> records_ ABSL_GUARDED_BY(mu_);

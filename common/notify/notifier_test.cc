@@ -113,11 +113,16 @@ TEST(Notifier, NoUrlIsAFinalFailure) {
   std::vector<std::unique_ptr<Sink>> sinks;
   sinks.push_back(std::make_unique<WebhookSink>(""));
   Notifier notifier(std::move(sinks), Fast());
-  notifier.Send(Note());
+  DeliveryOutcome outcome;
+  notifier.Send(Note(), [&](const DeliveryOutcome& o) { outcome = o; });
   notifier.Flush();
   ASSERT_EQ(notifier.Deliveries().size(), 1u);
   EXPECT_EQ(notifier.Deliveries()[0].attempts, 1);
   EXPECT_FALSE(notifier.Deliveries()[0].delivered);
+  // The sender's outcome says so, naming the sink.
+  EXPECT_FALSE(outcome.delivered);
+  EXPECT_EQ(outcome.attempts, 1);
+  EXPECT_THAT(outcome.error, HasSubstr("webhook: "));
 }
 
 TEST(Notifier, R_Q_07_JsonlFileGetsOneLinePerNotification) {
@@ -151,10 +156,13 @@ TEST(Notifier, DoneIsCalledAfterDeliveryAndTheIdIsWritten) {
   Notification n = Note();
   n.id = "job-1/1/notify/7/3";
   std::atomic<int> done = 0;
-  notifier.Send(n, [&] {
+  notifier.Send(n, [&](const DeliveryOutcome& outcome) {
     std::ifstream in(dir.Sub("n.jsonl"));
     std::string line;
-    if (std::getline(in, line) && absl::StrContains(line, n.id)) ++done;
+    if (std::getline(in, line) && absl::StrContains(line, n.id) &&
+        outcome.delivered && outcome.attempts == 1 && outcome.error.empty()) {
+      ++done;
+    }
   });
   notifier.Flush();
   EXPECT_EQ(done.load(), 1);

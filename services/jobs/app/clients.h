@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/notify/notifier.h"
 #include "services/jobs/domain/lifecycle.h"
 #include "trainyard/cost/v1/cost.pb.h"
 #include "trainyard/jobs/internal/job_record.pb.h"
@@ -72,8 +73,10 @@ class MetricsClient {
 class Notifier {
  public:
   virtual ~Notifier() = default;
-  virtual absl::Status Notify(const v1::Job& job,
-                              const internal::Effect& effect) = 0;
+  // How the notify effect's notification ended (delivered or given up on);
+  // kUnavailable while it is still being delivered (ask again).
+  virtual absl::StatusOr<notify::DeliveryOutcome> Notify(
+      const v1::Job& job, const internal::Effect& effect) = 0;
 };
 
 }  // namespace trainyard::jobs

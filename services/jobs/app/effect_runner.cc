@@ -225,8 +225,9 @@ absl::Status EffectRunner::Execute(const OutboxEntry& entry) {
       return engine_.Complete(std::move(done));
     case internal::Effect::kNotify: {
       ASSIGN_OR_RETURN(internal::JobRecord record, engine_.store().Get(job));
-      RETURN_IF_ERROR(notifier_.Notify(record.job(), e));
-      return engine_.Complete(std::move(done));
+      ASSIGN_OR_RETURN(notify::DeliveryOutcome outcome,
+                       notifier_.Notify(record.job(), e));
+      return engine_.CompleteNotification(std::move(done), e.notify(), outcome);
     }
     case internal::Effect::KIND_NOT_SET:
       return engine_.Complete(std::move(done));

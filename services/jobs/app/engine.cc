@@ -6,6 +6,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_format.h"
 #include "common/status/status_macros.h"
+#include "common/time/proto_time.h"
 
 namespace trainyard::jobs {
 
@@ -72,6 +73,37 @@ absl::Status Engine::Complete(
   Commit c;
   c.done = std::move(done);
   c.cursor = std::move(cursor);
+  return store_.Write(c);
+}
+
+absl::Status Engine::CompleteNotification(
+    std::vector<std::string> done, const internal::NotifyEffect& notify,
+    const notify::DeliveryOutcome& outcome) {
+  Commit c;
+  c.done = std::move(done);
+  // Under the lock: two notifications of one action update one entry.
+  absl::MutexLock lock(&mu_);
+  if (!notify.audit_key().empty()) {
+    absl::StatusOr<v1::AuditEntry> entry = store_.GetAudit(notify.audit_key());
+    if (!entry.ok() && !absl::IsNotFound(entry.status())) {
+      return entry.status();
+    }
+    if (entry.ok()) {
+      for (v1::NotificationDelivery& d : *entry->mutable_notifications()) {
+        if (d.trigger() != notify.trigger() ||
+            d.status() != v1::DELIVERY_STATUS_PENDING) {
+          continue;
+        }
+        d.set_status(outcome.delivered ? v1::DELIVERY_STATUS_SENT
+                                       : v1::DELIVERY_STATUS_FAILED);
+        d.set_attempts(outcome.attempts);
+        d.set_error(outcome.error);
+        *d.mutable_time() = ToProto(clock_.Now());
+        break;
+      }
+      c.audit_updates.emplace_back(notify.audit_key(), *std::move(entry));
+    }
+  }
   return store_.Write(c);
 }
 

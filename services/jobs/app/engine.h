@@ -16,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/notify/notifier.h"
 #include "common/time/clock.h"
 #include "services/jobs/app/jobs_metrics.h"
 #include "services/jobs/domain/lifecycle.h"
@@ -49,6 +50,12 @@ class Engine {
   absl::Status Complete(
       std::vector<std::string> done,
       std::optional<std::pair<std::string, std::string>> cursor = {});
+
+  // Completes a notify effect: its outbox entry goes, and the audit entry it
+  // reports (if any) records how the delivery ended (R-CAN-05).
+  absl::Status CompleteNotification(std::vector<std::string> done,
+                                    const internal::NotifyEffect& notify,
+                                    const notify::DeliveryOutcome& outcome);
 
   const LifecycleOptions& options() const { return options_; }
   const Clock& clock() const { return clock_; }

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "common/notify/notify_flags.h"
+#include "common/notify/sinks.h"
 #include "common/storage/db.h"
 #include "common/storage/storage_test_util.h"
 #include "common/testing/status_matchers.h"
@@ -381,6 +382,17 @@ TEST_F(EngineTest, R_CAN_05_NotificationsReachTheFileOnceAcrossARestart) {
     ASSERT_OK(engine_->Apply(r->job().job_id(), cancel).status());
     Drain();
     EXPECT_EQ(*store_->OutboxSize(), 1);  // the notification, undelivered
+    // The cancel's audit entry lists it, not yet delivered.
+    auto audit = store_->ListAudit(r->job().job_id());
+    ASSERT_OK(audit.status());
+    ASSERT_FALSE(audit->empty());
+    const v1::AuditEntry& cancelled = audit->back();
+    EXPECT_EQ(cancelled.action(), v1::AUDIT_ACTION_CANCELLED);
+    ASSERT_EQ(cancelled.notifications_size(), 1);
+    EXPECT_EQ(cancelled.notifications(0).trigger(),
+              common::v1::NOTIFICATION_TRIGGER_JOB_CANCELLED);
+    EXPECT_EQ(cancelled.notifications(0).status(), v1::DELIVERY_STATUS_PENDING);
+    EXPECT_EQ(cancelled.notifications(0).target().address(), "ana");
     runner_.reset();
   }  // "kill -9": the notifier goes with its queue
   // Tried at most once, and never delivered.
@@ -416,6 +428,42 @@ TEST_F(EngineTest, R_CAN_05_NotificationsReachTheFileOnceAcrossARestart) {
               AllOf(HasSubstr("bot"), HasSubstr("cancelled by ana"),
                     HasSubstr(job_id), HasSubstr("owner ana")));
   EXPECT_THAT(field("id"), HasSubstr(job_id + "/1/notify/"));
+  // R-CAN-05: the audit trail says it was sent.
+  auto audit = store_->ListAudit(job_id);
+  ASSERT_OK(audit.status());
+  const v1::AuditEntry& cancelled = audit->back();
+  ASSERT_EQ(cancelled.notifications_size(), 1);
+  EXPECT_EQ(cancelled.notifications(0).status(), v1::DELIVERY_STATUS_SENT);
+  EXPECT_EQ(cancelled.notifications(0).attempts(), 1);
+  EXPECT_TRUE(cancelled.notifications(0).has_time());
+  runner_.reset();
+}
+
+// A notification the sinks give up on is FAILED on its audit entry, with the
+// sink's error; the outbox entry goes (it is not retried forever).
+TEST_F(EngineTest, R_CAN_05_AuditEntryRecordsAFailedNotification) {
+  std::vector<std::unique_ptr<notify::Sink>> sinks;
+  sinks.push_back(std::make_unique<notify::WebhookSink>(""));  // no URL: final
+  notify::Notifier notifier(std::move(sinks));
+  JobNotifier jobs(notifier, absl::Seconds(30));
+  runner_ = std::make_unique<EffectRunner>(
+      wall_, *engine_, provider_, scheduler_, cost_, metrics_, jobs,
+      RunnerOptions{.webhook_master_key = "key"});
+  auto r = engine_->Create(Spec(), Ana(), "req-1");
+  ASSERT_OK(r.status());
+  CancelCommand cancel;
+  cancel.actor = Ana();
+  cancel.reason = v1::CANCEL_REASON_TESTING;
+  ASSERT_OK(engine_->Apply(r->job().job_id(), cancel).status());
+  Drain();
+  EXPECT_EQ(*store_->OutboxSize(), 0);
+  auto audit = store_->ListAudit(r->job().job_id());
+  ASSERT_OK(audit.status());
+  const v1::AuditEntry& cancelled = audit->back();
+  ASSERT_EQ(cancelled.notifications_size(), 1);
+  EXPECT_EQ(cancelled.notifications(0).status(), v1::DELIVERY_STATUS_FAILED);
+  EXPECT_EQ(cancelled.notifications(0).attempts(), 1);
+  EXPECT_THAT(cancelled.notifications(0).error(), HasSubstr("webhook: "));
   runner_.reset();
 }
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/time/proto_time.h"
+#include "services/jobs/domain/job_spec.h"
 
 namespace trainyard::jobs {
 
@@ -22,12 +23,9 @@ notify::Notification ToNotification(const v1::Job& job,
   out.time = FromProto(n.time());
   // The job's Slack target, if any (a webhook URL there overrides the
   // default webhook).
-  for (const common::v1::NotificationTarget& t :
-       job.spec().notification_targets()) {
-    if (t.channel() == common::v1::NOTIFICATION_CHANNEL_SLACK) {
-      out.destination = t.address();
-      break;
-    }
+  const common::v1::NotificationTarget target = NotificationTargetOf(job);
+  if (target.channel() == common::v1::NOTIFICATION_CHANNEL_SLACK) {
+    out.destination = target.address();
   }
   out.id = effect.request_id();
   return out;
@@ -36,8 +34,8 @@ notify::Notification ToNotification(const v1::Job& job,
 JobNotifier::JobNotifier(notify::Notifier& notifier, absl::Duration wait)
     : notifier_(notifier), wait_(wait) {}
 
-absl::Status JobNotifier::Notify(const v1::Job& job,
-                                 const internal::Effect& effect) {
+absl::StatusOr<notify::DeliveryOutcome> JobNotifier::Notify(
+    const v1::Job& job, const internal::Effect& effect) {
   const std::string& id = effect.request_id();
   Sent& sent = *sent_;
   absl::MutexLock lock(&sent.mu);
@@ -46,21 +44,23 @@ absl::Status JobNotifier::Notify(const v1::Job& job,
   absl::Duration wait = absl::ZeroDuration();
   if (!sent.done.contains(id)) {
     wait = wait_;
-    sent.done[id] = false;
-    notifier_.Send(ToNotification(job, effect), [shared = sent_, id] {
-      absl::MutexLock done(&shared->mu);
-      shared->done[id] = true;
-    });
+    sent.done[id] = std::nullopt;
+    notifier_.Send(ToNotification(job, effect),
+                   [shared = sent_, id](const notify::DeliveryOutcome& o) {
+                     absl::MutexLock done(&shared->mu);
+                     shared->done[id] = o;
+                   });
   }
-  auto delivered = [&sent, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sent.mu) {
-    return sent.done.at(id);
+  auto ended = [&sent, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sent.mu) {
+    return sent.done.at(id).has_value();
   };
-  if (!sent.mu.AwaitWithTimeout(absl::Condition(&delivered), wait)) {
+  if (!sent.mu.AwaitWithTimeout(absl::Condition(&ended), wait)) {
     return absl::UnavailableError(
         absl::StrCat("notification ", id, " is being delivered"));
   }
+  notify::DeliveryOutcome outcome = *sent.done.at(id);
   sent.done.erase(id);
-  return absl::OkStatus();
+  return outcome;
 }
 
 }  // namespace trainyard::jobs

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -40,15 +41,17 @@ class JobNotifier final : public Notifier {
   // `notifier` must outlive this.
   explicit JobNotifier(notify::Notifier& notifier,
                        absl::Duration wait = absl::Milliseconds(50));
-  absl::Status Notify(const v1::Job& job,
-                      const internal::Effect& effect) override;
+  absl::StatusOr<notify::DeliveryOutcome> Notify(
+      const v1::Job& job, const internal::Effect& effect) override;
 
  private:
   // Shared with the notifier's callbacks, which may outlive this.
   struct Sent {
     absl::Mutex mu;
-    // Handed to the notifier: request_id -> delivery ended.
-    absl::flat_hash_map<std::string, bool> done ABSL_GUARDED_BY(mu);
+    // Handed to the notifier: request_id -> how it ended (unset while in
+    // delivery).
+    absl::flat_hash_map<std::string, std::optional<notify::DeliveryOutcome>>
+        done ABSL_GUARDED_BY(mu);
   };
   notify::Notifier& notifier_;
   const absl::Duration wait_;

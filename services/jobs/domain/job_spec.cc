@@ -376,4 +376,14 @@ absl::Status ValidateCancel(v1::CancelReason reason,
   return v.ToStatus();
 }
 
+common::v1::NotificationTarget NotificationTargetOf(const v1::Job& job) {
+  for (const common::v1::NotificationTarget& t :
+       job.spec().notification_targets()) {
+    if (t.channel() == common::v1::NOTIFICATION_CHANNEL_SLACK) return t;
+  }
+  common::v1::NotificationTarget owner;
+  owner.set_address(job.created_by().user_id());
+  return owner;
+}
+
 }  // namespace trainyard::jobs

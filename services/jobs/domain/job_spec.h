@@ -59,4 +59,8 @@ absl::Status ValidateCancel(v1::CancelReason reason,
 // Number of Unicode code points of valid UTF-8 `text`.
 size_t CodePoints(std::string_view text);
 
+// Where the job's notifications go: its Slack target if it has one, else its
+// owner (address = user_id, no channel) through the default sinks.
+common::v1::NotificationTarget NotificationTargetOf(const v1::Job& job);
+
 }  // namespace trainyard::jobs

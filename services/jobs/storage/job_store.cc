@@ -7,6 +7,7 @@
 #include "common/status/status_macros.h"
 #include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
+#include "services/jobs/domain/job_spec.h"
 
 namespace trainyard::jobs {
 namespace {
@@ -91,13 +92,29 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(storage::Db& db) {
 
 void JobStore::Stage(const Commit& c, storage::WriteBatch& batch) {
   if (c.record) batch.Put(kJobs, c.record->job().job_id(), *c.record);
-  for (const internal::Effect& e : c.effects) {
-    batch.Put(kOutbox, OutboxKey(e, next_seq_.fetch_add(1)), e);
-  }
-  for (v1::AuditEntry a : c.audit) {
+  std::vector<v1::AuditEntry> audit = c.audit;
+  std::vector<std::string> audit_keys;
+  for (v1::AuditEntry& a : audit) {
     const uint64_t seq = next_seq_.fetch_add(1);
     a.set_entry_id(absl::StrCat(seq));
-    batch.Put(kAudit, SeqKey(a.job_id(), seq), a);
+    audit_keys.push_back(SeqKey(a.job_id(), seq));
+  }
+  for (internal::Effect e : c.effects) {
+    if (e.has_notify() && !audit.empty()) {
+      e.mutable_notify()->set_audit_key(audit_keys.back());
+      v1::NotificationDelivery* d = audit.back().add_notifications();
+      d->set_trigger(e.notify().trigger());
+      d->set_status(v1::DELIVERY_STATUS_PENDING);
+      *d->mutable_target() =
+          NotificationTargetOf(c.record ? c.record->job() : v1::Job());
+    }
+    batch.Put(kOutbox, OutboxKey(e, next_seq_.fetch_add(1)), e);
+  }
+  for (size_t i = 0; i < audit.size(); ++i) {
+    batch.Put(kAudit, audit_keys[i], audit[i]);
+  }
+  for (const auto& [key, entry] : c.audit_updates) {
+    batch.Put(kAudit, key, entry);
   }
   for (const std::string& key : c.done) batch.Delete(kOutbox, key);
   if (c.cursor) batch.PutRaw(kCursors, c.cursor->first, c.cursor->second);
@@ -118,6 +135,13 @@ absl::Status JobStore::Write(const Commit& commit) {
   RETURN_IF_ERROR(db_.Write(batch));
   Publish(commit);
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::AuditEntry> JobStore::GetAudit(
+    const std::string& key) const {
+  v1::AuditEntry entry;
+  RETURN_IF_ERROR(db_.Get(kAudit, key, &entry));
+  return entry;
 }
 
 absl::StatusOr<internal::JobRecord> JobStore::Get(

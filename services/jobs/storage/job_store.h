@@ -4,7 +4,9 @@
 //   jobs      job_id                  -> internal.JobRecord
 //   outbox    job_id | lane | seq     -> internal.Effect   (in order per job
 //                                        and callee: see Lane in the .cc)
-//   audit     job_id | seq            -> jobs.v1.AuditEntry (append-only)
+//   audit     job_id | seq            -> jobs.v1.AuditEntry (append-only; only
+//                                        its notifications' delivery status
+//                                        changes, as they deliver)
 //   cursors   stream name             -> resume cursor (metrics events,
 //                                        scheduler assignments, cost alerts)
 //   requests  "create" | request_id   -> job_id (CreateJob idempotency)
@@ -43,7 +45,11 @@ struct Commit {
   // The new record; unset when only a cursor moves.
   std::optional<internal::JobRecord> record;
   std::vector<internal::Effect> effects;
+  // The notify effects of a commit with audit entries are listed on the last
+  // one (PENDING) and carry its key (NotifyEffect.audit_key).
   std::vector<v1::AuditEntry> audit;
+  // Audit entries rewritten by key (a notification's delivery status).
+  std::vector<std::pair<std::string, v1::AuditEntry>> audit_updates;
   // Outbox keys this transition completes.
   std::vector<std::string> done;
   // (stream, cursor) to store.
@@ -95,6 +101,8 @@ class JobStore {
   absl::StatusOr<std::vector<OutboxEntry>> OutboxHeads() const;
   // Entries in the outbox (a gauge).
   absl::StatusOr<int64_t> OutboxSize() const;
+  // One audit entry by its key (NotifyEffect.audit_key).
+  absl::StatusOr<v1::AuditEntry> GetAudit(const std::string& key) const;
   // The job's audit entries, oldest first.
   absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(
       std::string_view job_id) const;
