@@ -97,6 +97,23 @@ class EngineTest : public ::testing::Test {
 
   internal::JobRecord Get(const std::string& id) { return *store_->Get(id); }
 
+  // Runs effects through `notifier`; creates a job and cancels it while
+  // queued (JOB_CANCELLED is always notified); returns its id.
+  std::string CreateAndCancelWith(Notifier& notifier) {
+    runner_ = std::make_unique<EffectRunner>(
+        wall_, *engine_, provider_, scheduler_, cost_, metrics_, notifier,
+        RunnerOptions{.webhook_master_key = "key"});
+    auto r = engine_->Create(Spec(), Ana(), "req-1");
+    EXPECT_OK(r.status());
+    if (!r.ok()) return "";
+    CancelCommand cancel;
+    cancel.actor = Ana();
+    cancel.reason = v1::CANCEL_REASON_TESTING;
+    EXPECT_OK(engine_->Apply(r->job().job_id(), cancel).status());
+    Drain();
+    return r->job().job_id();
+  }
+
   trainyard::testing::TempDir dir_;
   FakeClock suite_;
   FakeClock wall_;
@@ -371,19 +388,10 @@ TEST_F(EngineTest, R_CAN_05_NotificationsReachTheFileOnceAcrossARestart) {
     notify::Notifier down(std::move(sinks),
                           {.initial_backoff = absl::Hours(1)});
     JobNotifier jobs(down, absl::ZeroDuration());
-    runner_ = std::make_unique<EffectRunner>(
-        wall_, *engine_, provider_, scheduler_, cost_, metrics_, jobs,
-        RunnerOptions{.webhook_master_key = "key"});
-    auto r = engine_->Create(Spec(), Ana(), "req-1");
-    ASSERT_OK(r.status());
-    CancelCommand cancel;
-    cancel.actor = Ana();
-    cancel.reason = v1::CANCEL_REASON_TESTING;
-    ASSERT_OK(engine_->Apply(r->job().job_id(), cancel).status());
-    Drain();
+    const std::string id = CreateAndCancelWith(jobs);
     EXPECT_EQ(*store_->OutboxSize(), 1);  // the notification, undelivered
     // The cancel's audit entry lists it, not yet delivered.
-    auto audit = store_->ListAudit(r->job().job_id());
+    auto audit = store_->ListAudit(id);
     ASSERT_OK(audit.status());
     ASSERT_FALSE(audit->empty());
     const v1::AuditEntry& cancelled = audit->back();
@@ -446,18 +454,9 @@ TEST_F(EngineTest, R_CAN_05_AuditEntryRecordsAFailedNotification) {
   sinks.push_back(std::make_unique<notify::WebhookSink>(""));  // no URL: final
   notify::Notifier notifier(std::move(sinks));
   JobNotifier jobs(notifier, absl::Seconds(30));
-  runner_ = std::make_unique<EffectRunner>(
-      wall_, *engine_, provider_, scheduler_, cost_, metrics_, jobs,
-      RunnerOptions{.webhook_master_key = "key"});
-  auto r = engine_->Create(Spec(), Ana(), "req-1");
-  ASSERT_OK(r.status());
-  CancelCommand cancel;
-  cancel.actor = Ana();
-  cancel.reason = v1::CANCEL_REASON_TESTING;
-  ASSERT_OK(engine_->Apply(r->job().job_id(), cancel).status());
-  Drain();
+  const std::string id = CreateAndCancelWith(jobs);
   EXPECT_EQ(*store_->OutboxSize(), 0);
-  auto audit = store_->ListAudit(r->job().job_id());
+  auto audit = store_->ListAudit(id);
   ASSERT_OK(audit.status());
   const v1::AuditEntry& cancelled = audit->back();
   ASSERT_EQ(cancelled.notifications_size(), 1);
