@@ -3,6 +3,7 @@
 // GetJobDashboard (R-DASH-07, R-DASH-09) and CompareJobs (R-LIST-05): the
 // job from the store, the rest from metrics and cost in parallel
 // (views/dashboard.h).
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -22,6 +23,8 @@ using server::CallInfo;
 
 constexpr int kDashboardDefaultPoints = 1000;
 constexpr int kDashboardMaxPoints = 10000;
+constexpr int kDashboardDefaultEvents = 10;
+constexpr int kDashboardMaxEvents = 100;
 constexpr int kCompareDefaultPoints = 500;
 constexpr int kCompareMaxPoints = 2000;
 
@@ -62,11 +65,18 @@ grpc::ServerUnaryReactor* JobViewsService::GetJobDashboard(
             Curve(r.curve_series(), r.curve_max_points(), r.curve_last_steps(),
                   r.include_rolled_back(), "curve_max_points",
                   kDashboardDefaultPoints, kDashboardMaxPoints));
+        if (r.recent_events() < 0) {
+          return InvalidFieldError("recent_events", "must not be negative");
+        }
         ASSIGN_OR_RETURN(v1::Job job, VisibleJob(r.job_id(), "job_id"));
         metrics::v1::GetJobOverviewRequest overview;
         overview.set_job_id(r.job_id());
         *overview.mutable_curve() = curve;
         overview.set_if_none_match(OverviewEtagOf(r.if_none_match()));
+        overview.set_recent_events(
+            r.recent_events() == 0
+                ? kDashboardDefaultEvents
+                : std::min(r.recent_events(), kDashboardMaxEvents));
         // Leave the caller time to receive a partial answer.
         const absl::Time deadline =
             std::min(deps_.wall_clock.Now() + deps_.fetch_timeout,

@@ -334,6 +334,10 @@ TEST_F(DashboardTest, R_DASH_07_OneCallWithCurveAndCostThenNotModified) {
   EXPECT_TRUE(d.live());
   EXPECT_EQ(d.poll_interval().seconds(), 60);
   EXPECT_FALSE(d.etag().empty());
+  // Recent events, newest first (the two webhooks).
+  ASSERT_EQ(d.recent_events_size(), 2);
+  EXPECT_EQ(d.recent_events(0).event_id(), "evt_1_2");
+  EXPECT_EQ(d.recent_events(1).event_id(), "evt_1_1");
 
   v1::GetJobDashboardResponse again = Dashboard(job.job_id(), d.etag());
   EXPECT_TRUE(again.not_modified());
@@ -477,6 +481,11 @@ TEST_F(JobViewsTest, R_DASH_07_BothServicesDownStillAnswersFromTheJobsCopies) {
                         &v1::JobService::Stub::GetJobDashboard, req, &d);
   EXPECT_EQ(FieldViolations(s)[0].field, "curve_max_points");
   req.set_curve_max_points(0);
+  req.set_recent_events(-1);
+  s = Call(auth::Role::kViewer, &v1::JobService::Stub::GetJobDashboard, req,
+           &d);
+  EXPECT_EQ(FieldViolations(s)[0].field, "recent_events");
+  req.set_recent_events(0);
   req.set_job_id("job-nope");
   s = Call(auth::Role::kViewer, &v1::JobService::Stub::GetJobDashboard, req,
            &d);

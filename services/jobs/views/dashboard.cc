@@ -161,6 +161,7 @@ v1::GetJobDashboardResponse AssembleDashboard(const v1::Job& job,
     *out.mutable_stages() = parts.overview->stages();
     *out.mutable_current_metrics() = parts.overview->current_metrics();
     *out.mutable_loss_curve() = parts.overview->loss_curve();
+    *out.mutable_recent_events() = parts.overview->recent_events();
   } else {
     // Last known progress: the job's copy.
     common::v1::Progress* p = out.mutable_progress();

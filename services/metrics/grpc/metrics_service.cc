@@ -1,6 +1,8 @@
 // Copyright 2026 Trainyard authors.
 #include "services/metrics/grpc/metrics_service.h"
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/server/stream_writer.h"
@@ -213,11 +215,16 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
         ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
         ASSIGN_OR_RETURN(CurveQuery curve,
                          ParseCurveOptions(r.job_id(), r.curve(), "curve."));
-        // Changes with every event and with the curve options; durations
-        // tick on the client between events (R-DASH-07).
+        if (r.recent_events() < 0) {
+          return InvalidFieldError("recent_events", "must not be negative");
+        }
+        const int recent = std::min(r.recent_events(), 100);
+        // Changes with every event and with the options; durations tick on
+        // the client between events (R-DASH-07).
         std::string etag = absl::StrCat(
             "\"", state.last_job_seq(), "-",
-            std::hash<std::string>()(r.curve().SerializeAsString()), "\"");
+            std::hash<std::string>()(r.curve().SerializeAsString()), "-",
+            recent, "\"");
         out.set_etag(etag);
         out.set_job_seq(state.last_job_seq());
         if (r.if_none_match() == etag) {
@@ -228,6 +235,13 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
         ASSIGN_OR_RETURN(*out.mutable_stages(), views_.Stages(state));
         *out.mutable_current_metrics() = views_.Metrics(state);
         ASSIGN_OR_RETURN(*out.mutable_loss_curve(), views_.Curve(curve));
+        if (recent > 0) {
+          ASSIGN_OR_RETURN(std::vector<v1::Event> events,
+                           views_.RecentEvents(state, recent));
+          for (auto e = events.rbegin(); e != events.rend(); ++e) {
+            *out.add_recent_events() = std::move(*e);  // newest first
+          }
+        }
         return absl::OkStatus();
       });
 }

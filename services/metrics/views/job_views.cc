@@ -50,6 +50,12 @@ absl::StatusOr<common::v1::LossCurve> JobViews::Curve(
   return series_.GetLossCurve(query);
 }
 
+absl::StatusOr<std::vector<v1::Event>> JobViews::RecentEvents(
+    const internal::JobState& state, int count,
+    const std::vector<common::v1::EventType>& types) const {
+  return events_.ReadLatest(state.job_id(), state.last_job_seq(), types, count);
+}
+
 absl::StatusOr<v1::JobSnapshot> JobViews::Snapshot(
     const internal::JobState& state, const CurveQuery& curve, int recent_events,
     const v1::EventQuery& query) {
@@ -65,8 +71,7 @@ absl::StatusOr<v1::JobSnapshot> JobViews::Snapshot(
       types.push_back(static_cast<common::v1::EventType>(t));
     }
     ASSIGN_OR_RETURN(std::vector<v1::Event> recent,
-                     events_.ReadLatest(state.job_id(), state.last_job_seq(),
-                                        types, recent_events));
+                     RecentEvents(state, recent_events, types));
     for (v1::Event& e : recent) *snapshot.add_recent_events() = std::move(e);
   }
   return snapshot;

@@ -46,6 +46,11 @@ class JobViews {
   // The loss curve (R-DASH-04) of every query: GetLossCurve, GetJobOverview,
   // snapshots.
   absl::StatusOr<common::v1::LossCurve> Curve(const CurveQuery& query) const;
+  // The job's `count` newest events of `types` (all when empty), oldest
+  // first.
+  absl::StatusOr<std::vector<v1::Event>> RecentEvents(
+      const internal::JobState& state, int count,
+      const std::vector<common::v1::EventType>& types = {}) const;
   // Everything at once; `recent_events` newest events matching `types`
   // (oldest first) when > 0. REQUIRES: curve.job_id == state.job_id().
   absl::StatusOr<v1::JobSnapshot> Snapshot(const internal::JobState& state,
