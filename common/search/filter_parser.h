@@ -25,12 +25,14 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "google/protobuf/descriptor.h"
 
 namespace trainyard {
 
@@ -89,6 +91,13 @@ struct ParsedFilter {
 
 inline constexpr size_t kMaxFilterLength = 2000;
 inline constexpr size_t kMaxFilterRestrictions = 20;
+
+// An enum value as filters write it: its name in any case, with or without
+// the type's prefix ("training", "JOB_STATE_TRAINING"); the zero
+// (UNSPECIFIED) value is not one. nullopt when unknown.
+std::optional<int> FilterEnumValue(const google::protobuf::EnumDescriptor& type,
+                                   std::string_view prefix,
+                                   std::string_view text);
 
 // Parses `filter`. Errors are INVALID_ARGUMENT with reason INVALID_FILTER and a
 // field violation on "filter" whose description names the problem and its

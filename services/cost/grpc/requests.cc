@@ -2,6 +2,7 @@
 #include "services/cost/grpc/requests.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -31,11 +32,8 @@ absl::Status Required(std::string_view field) {
 absl::StatusOr<int> ParseEnum(std::string_view field,
                               const EnumDescriptor* descriptor,
                               std::string_view prefix, std::string value) {
-  const std::string upper = absl::AsciiStrToUpper(value);
-  for (const std::string& name :
-       {upper, absl::StrCat(std::string(prefix), upper)}) {
-    const auto* v = descriptor->FindValueByName(name);
-    if (v != nullptr && v->number() != 0) return v->number();
+  if (std::optional<int> v = FilterEnumValue(*descriptor, prefix, value)) {
+    return *v;
   }
   return InvalidFieldError(
       field, absl::StrCat("unknown ", descriptor->name(), " '", value, "'"));

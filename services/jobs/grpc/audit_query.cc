@@ -2,10 +2,10 @@
 #include "services/jobs/grpc/audit_query.h"
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -111,18 +111,14 @@ absl::StatusOr<AuditQuery> CompileAuditQuery(std::string_view filter,
       }
       switch (out.field) {
         case AuditQuery::Field::kAction: {
-          const std::string upper = absl::AsciiStrToUpper(r.value.text);
-          const auto* d = v1::AuditAction_descriptor();
-          const auto* v = d->FindValueByName(upper);
-          if (v == nullptr) {
-            v = d->FindValueByName(absl::StrCat("AUDIT_ACTION_", upper));
-          }
-          if (r.value.quoted || v == nullptr || v->number() == 0) {
+          const std::optional<int> v = FilterEnumValue(
+              *v1::AuditAction_descriptor(), "AUDIT_ACTION_", r.value.text);
+          if (r.value.quoted || !v) {
             return InvalidFilterError(absl::StrCat(
                 "unknown action ", Quoted(r), At(r),
                 " (expected an unquoted AuditAction, e.g. CANCELLED)"));
           }
-          out.number = v->number();
+          out.number = *v;
           break;
         }
         case AuditQuery::Field::kActor:

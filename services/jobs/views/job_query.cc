@@ -2,9 +2,9 @@
 #include "services/jobs/views/job_query.h"
 
 #include <cmath>
+#include <optional>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -71,14 +71,12 @@ std::string At(const FilterRestriction& r) {
 absl::StatusOr<int64_t> EnumValue(const google::protobuf::EnumDescriptor* d,
                                   std::string_view prefix,
                                   const FilterRestriction& r) {
-  const std::string upper = absl::AsciiStrToUpper(r.value.text);
-  const google::protobuf::EnumValueDescriptor* v = d->FindValueByName(upper);
-  if (v == nullptr) v = d->FindValueByName(absl::StrCat(ToAbsl(prefix), upper));
-  if (v == nullptr || v->number() == 0) {
+  std::optional<int> v = FilterEnumValue(*d, prefix, r.value.text);
+  if (!v) {
     return InvalidFilterError(
         absl::StrCat("unknown ", r.field, " \"", r.value.text, "\"", At(r)));
   }
-  return v->number();
+  return *v;
 }
 
 absl::StatusOr<int64_t> BoolValue(const FilterRestriction& r) {
