@@ -79,31 +79,27 @@ absl::Status Engine::Complete(
 absl::Status Engine::CompleteNotification(
     std::vector<std::string> done, const internal::NotifyEffect& notify,
     const notify::DeliveryOutcome& outcome) {
-  Commit c;
-  c.done = std::move(done);
+  if (notify.audit_key().empty()) return Complete(std::move(done));
   // Under the lock: two notifications of one action update one entry.
   absl::MutexLock lock(&mu_);
-  if (!notify.audit_key().empty()) {
-    absl::StatusOr<v1::AuditEntry> entry = store_.GetAudit(notify.audit_key());
-    if (!entry.ok() && !absl::IsNotFound(entry.status())) {
-      return entry.status();
+  absl::StatusOr<v1::AuditEntry> entry = store_.GetAudit(notify.audit_key());
+  if (absl::IsNotFound(entry.status())) return Complete(std::move(done));
+  if (!entry.ok()) return entry.status();
+  for (v1::NotificationDelivery& d : *entry->mutable_notifications()) {
+    if (d.trigger() != notify.trigger() ||
+        d.status() != v1::DELIVERY_STATUS_PENDING) {
+      continue;
     }
-    if (entry.ok()) {
-      for (v1::NotificationDelivery& d : *entry->mutable_notifications()) {
-        if (d.trigger() != notify.trigger() ||
-            d.status() != v1::DELIVERY_STATUS_PENDING) {
-          continue;
-        }
-        d.set_status(outcome.delivered ? v1::DELIVERY_STATUS_SENT
-                                       : v1::DELIVERY_STATUS_FAILED);
-        d.set_attempts(outcome.attempts);
-        d.set_error(outcome.error);
-        *d.mutable_time() = ToProto(clock_.Now());
-        break;
-      }
-      c.audit_updates.emplace_back(notify.audit_key(), *std::move(entry));
-    }
+    d.set_status(outcome.delivered ? v1::DELIVERY_STATUS_SENT
+                                   : v1::DELIVERY_STATUS_FAILED);
+    d.set_attempts(outcome.attempts);
+    d.set_error(outcome.error);
+    *d.mutable_time() = ToProto(clock_.Now());
+    break;
   }
+  Commit c;
+  c.done = std::move(done);
+  c.audit_updates.emplace_back(notify.audit_key(), *std::move(entry));
   return store_.Write(c);
 }
 

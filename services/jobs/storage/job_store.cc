@@ -99,16 +99,21 @@ void JobStore::Stage(const Commit& c, storage::WriteBatch& batch) {
     a.set_entry_id(absl::StrCat(seq));
     audit_keys.push_back(SeqKey(a.job_id(), seq));
   }
-  for (internal::Effect e : c.effects) {
-    if (e.has_notify() && !audit.empty()) {
-      e.mutable_notify()->set_audit_key(audit_keys.back());
-      v1::NotificationDelivery* d = audit.back().add_notifications();
-      d->set_trigger(e.notify().trigger());
-      d->set_status(v1::DELIVERY_STATUS_PENDING);
-      *d->mutable_target() =
-          NotificationTargetOf(c.record ? c.record->job() : v1::Job());
+  for (const internal::Effect& e : c.effects) {
+    const std::string key = OutboxKey(e, next_seq_.fetch_add(1));
+    if (!e.has_notify() || audit.empty()) {
+      batch.Put(kOutbox, key, e);
+      continue;
     }
-    batch.Put(kOutbox, OutboxKey(e, next_seq_.fetch_add(1)), e);
+    // Linked both ways with the commit's last audit entry.
+    internal::Effect linked = e;
+    linked.mutable_notify()->set_audit_key(audit_keys.back());
+    v1::NotificationDelivery* d = audit.back().add_notifications();
+    d->set_trigger(e.notify().trigger());
+    d->set_status(v1::DELIVERY_STATUS_PENDING);
+    *d->mutable_target() =
+        NotificationTargetOf(c.record ? c.record->job() : v1::Job());
+    batch.Put(kOutbox, key, linked);
   }
   for (size_t i = 0; i < audit.size(); ++i) {
     batch.Put(kAudit, audit_keys[i], audit[i]);
