@@ -214,8 +214,9 @@ class Follower {
   // returns false when already stopping.
   bool Track(grpc::ClientContext** slot, grpc::ClientContext* ctx) {
     absl::MutexLock lock(&mu_);
+    if (stopping_ && ctx != nullptr) return false;  // never left dangling
     *slot = ctx;
-    return !stopping_;
+    return true;
   }
 
   // Job state and cost: WatchJobs for this job, resumed with its token when
@@ -246,6 +247,7 @@ class Follower {
           if (absl::Status s = Reload(*stub); !s.ok()) {
             ctx->TryCancel();
             reader->Finish();
+            Track(&watch_ctx_, nullptr);  // Stop must not cancel a freed ctx
             return SetError(s);
           }
         }
