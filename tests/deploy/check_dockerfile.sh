@@ -43,6 +43,13 @@ done < <(grep '^COPY ' <<<"$build_stage")
 # 2. install-deps.sh, and the four binaries built and copied.
 grep -q '^RUN tools/dev/install-deps.sh' <<<"$build_stage" ||
   fail "the build stage does not run tools/dev/install-deps.sh"
+# install-deps.sh runs before `COPY . .`: the scripts it calls must be copied
+# ahead of it (an image build once failed on a missing build-rocksdb.sh).
+before_install=$(sed '/^RUN tools\/dev\/install-deps.sh/q' <<<"$build_stage" | grep '^COPY ')
+for script in $(grep -o 'tools/dev/[A-Za-z0-9_-]*\.sh' "$src/tools/dev/install-deps.sh" | sort -u); do
+  grep -q -E "^COPY (.* )?$script " <<<"$before_install" ||
+    fail "install-deps.sh runs $script, which the build stage does not COPY before running it"
+done
 for s in "${services[@]}"; do
   grep -q "ninja .*trainyard-$s" <<<"$build_stage" || fail "the build stage does not build trainyard-$s"
   grep -q "^COPY --from=build .*/build/services/$s/trainyard-$s .*/usr/local/bin/" <<<"$runtime_stage" ||

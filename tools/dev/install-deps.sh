@@ -10,7 +10,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev librocksdb-dev prometheus-cpp-dev libssl-dev libcpp-httplib-dev libicu-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcairo2-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcairo2-dev nlohmann-json3-dev libjemalloc-dev
   clang clang-format clang-tidy prometheus systemd
 )
 
