@@ -39,8 +39,8 @@
 #include "common/config/flags.h"
 #include "common/storage/db.h"
 #include "common/strings/absl_view.h"
-#include "common/time/clock.h"
 #include "services/metrics/events/event_store.h"
+#include "services/metrics/grpc/requests.h"
 #include "tools/bench/bench_support.h"
 #include "trainyard/common/v1/common.pb.h"
 #include "trainyard/metrics/v1/metrics.pb.h"
@@ -48,13 +48,18 @@
 namespace {
 
 namespace common = ::trainyard::common::v1;
-using ::trainyard::RealClock;
 using ::trainyard::bench::LoadAverage;
 using ::trainyard::bench::Percentiles;
 using ::trainyard::bench::Summarize;
 using ::trainyard::bench::ThreadCpuMillis;
+using ::trainyard::metrics::EventExportQuery;
+using ::trainyard::metrics::EventListQuery;
+using ::trainyard::metrics::EventPage;
 using ::trainyard::metrics::EventStore;
 using ::trainyard::metrics::EventUpdate;
+using ::trainyard::metrics::ListEventsPageToken;
+using ::trainyard::metrics::ParseExportEvents;
+using ::trainyard::metrics::ParseListEvents;
 using ::trainyard::metrics::v1::Event;
 using ::trainyard::metrics::v1::ListEventsRequest;
 using ::trainyard::metrics::v1::ListEventsResponse;
@@ -128,6 +133,22 @@ std::unique_ptr<Db> OpenDb(const std::string& path, bool sync) {
   return *std::move(db);
 }
 
+// ListEvents as the handler runs it: the request parsed and its token decoded
+// (grpc/requests.h), the page read, the next token encoded.
+absl::StatusOr<ListEventsResponse> List(EventStore& store,
+                                        const ListEventsRequest& request) {
+  const absl::Time now = absl::Now();
+  absl::StatusOr<EventListQuery> query = ParseListEvents(request, now);
+  if (!query.ok()) return query.status();
+  absl::StatusOr<EventPage> page = store.List(*query);
+  if (!page.ok()) return page.status();
+  if (page->next) {
+    page->response.set_next_page_token(
+        ListEventsPageToken(*query, *page->next, now));
+  }
+  return std::move(page->response);
+}
+
 // Times `iterations` calls of List(request) after 20 warm-up calls.
 bool TimeList(EventStore& store, const char* name,
               const ListEventsRequest& request, int iterations) {
@@ -136,7 +157,7 @@ bool TimeList(EventStore& store, const char* name,
   for (int i = -20; i < iterations; ++i) {
     const double cpu_start = ThreadCpuMillis();
     const auto start = Clock::now();
-    absl::StatusOr<ListEventsResponse> r = store.List(request);
+    absl::StatusOr<ListEventsResponse> r = List(store, request);
     const auto end = Clock::now();
     const double cpu_ms = ThreadCpuMillis() - cpu_start;
     if (!r.ok()) {
@@ -170,10 +191,9 @@ ListEventsRequest TwoTypesKeyword() {
 }
 
 bool Run(const Flags& flags, const std::string& dir) {
-  RealClock clock;
   std::unique_ptr<Db> db = OpenDb(dir + "/db", /*sync=*/false);
   if (db == nullptr) return false;
-  auto store = std::make_unique<EventStore>(*db, clock);
+  auto store = std::make_unique<EventStore>(*db);
 
   // ---- Load ---------------------------------------------------------------
   {
@@ -201,14 +221,14 @@ bool Run(const Flags& flags, const std::string& dir) {
   if (absl::Status s = db->Close(); !s.ok()) return false;
   db = OpenDb(dir + "/db", /*sync=*/false);
   if (db == nullptr) return false;
-  store = std::make_unique<EventStore>(*db, clock);
+  store = std::make_unique<EventStore>(*db);
   std::printf("\nafter restart (new Db + EventStore; OS page cache warm):\n");
   {
     const auto start = Clock::now();
-    absl::StatusOr<ListEventsResponse> r = store->List(TwoTypesKeyword());
+    absl::StatusOr<ListEventsResponse> r = List(*store, TwoTypesKeyword());
     const double cold = Millis(Clock::now() - start);
     const auto start2 = Clock::now();
-    absl::StatusOr<ListEventsResponse> r2 = store->List(TwoTypesKeyword());
+    absl::StatusOr<ListEventsResponse> r2 = List(*store, TwoTypesKeyword());
     const double warm = Millis(Clock::now() - start2);
     if (!r.ok() || !r2.ok()) return false;
     EventStore::IndexStats stats = store->GetIndexStats();
@@ -266,7 +286,7 @@ bool Run(const Flags& flags, const std::string& dir) {
     ListEventsRequest req = TwoTypesKeyword();
     req.set_page_size(25);
     for (int page = 1; page < 20; ++page) {
-      absl::StatusOr<ListEventsResponse> r = store->List(req);
+      absl::StatusOr<ListEventsResponse> r = List(*store, req);
       if (!r.ok() || r->next_page_token().empty()) break;
       req.set_page_token(r->next_page_token());
     }
@@ -284,8 +304,10 @@ bool Run(const Flags& flags, const std::string& dir) {
     req.set_format(format);
     size_t bytes = 0, chunks = 0;
     const auto start = Clock::now();
+    absl::StatusOr<EventExportQuery> query = ParseExportEvents(req);
+    if (!query.ok()) return false;
     absl::Status s = store->Export(
-        req, absl::FromUnixSeconds(kStartSeconds),
+        *query, absl::FromUnixSeconds(kStartSeconds),
         [&](const trainyard::metrics::v1::ExportEventsResponse& c) {
           bytes += c.chunk().size();
           ++chunks;
@@ -310,7 +332,7 @@ bool Run(const Flags& flags, const std::string& dir) {
       events.Publish(update);
       ListEventsRequest req;
       req.set_job_id(job);
-      if (!events.List(req).ok()) return false;
+      if (!List(events, req).ok()) return false;
     }
     std::vector<Event> prepared;
     prepared.reserve(static_cast<size_t>(n));
@@ -346,7 +368,7 @@ bool Run(const Flags& flags, const std::string& dir) {
   if (flags.sync_ingest > 0) {
     std::unique_ptr<Db> sync_db = OpenDb(dir + "/db-sync", /*sync=*/true);
     if (sync_db == nullptr) return false;
-    EventStore sync_store(*sync_db, clock);
+    EventStore sync_store(*sync_db);
     if (!ingest(*sync_db, sync_store, "job-bench-sync", flags.sync_ingest,
                 "sync_writes (fsync per write, no grouping)")) {
       return false;

@@ -7,12 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/search/keyword_matcher.h"
-#include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
 #include "services/metrics/domain/errors.h"
-#include "services/metrics/events/page_token.h"
 #include "trainyard/common/v1/common.pb.h"
 
 namespace trainyard::metrics {
@@ -20,9 +18,6 @@ namespace {
 
 namespace common = ::trainyard::common::v1;
 using metrics::v1::Event;
-
-constexpr int32_t kDefaultPageSize = 50;
-constexpr int32_t kMaxPageSize = 100;
 
 std::string JobPrefix(std::string_view job_id) {
   return storage::KeyBuilder().AddString(job_id).Build();
@@ -143,10 +138,8 @@ std::vector<std::string> EventStore::ColumnFamilies() {
           std::string(kEventIndexCf)};
 }
 
-EventStore::EventStore(storage::Db& db, const Clock& clock,
-                       EventStoreOptions options)
+EventStore::EventStore(storage::Db& db, EventStoreOptions options)
     : db_(db),
-      clock_(clock),
       options_(std::move(options)),
       slots_(options_.index_memory_bytes) {}
 
@@ -342,8 +335,6 @@ EventStore::IndexStats EventStore::GetIndexStats() const {
 
 absl::StatusOr<Event> EventStore::GetEvent(std::string_view job_id,
                                            uint64_t job_seq) const {
-  RETURN_IF_ERROR(RequireJobId(job_id));
-  if (job_seq == 0) return InvalidFieldError("job_seq", "must be >= 1");
   Event event;
   absl::Status status = db_.Get(kEventsCf, EventKey(job_id, job_seq), &event);
   if (status.ok()) return event;
@@ -353,50 +344,26 @@ absl::StatusOr<Event> EventStore::GetEvent(std::string_view job_id,
   return EventNotFound(job_id, job_seq);
 }
 
-absl::StatusOr<metrics::v1::ListEventsResponse> EventStore::List(
-    const metrics::v1::ListEventsRequest& request) {
-  const std::string& job_id = request.job_id();
-  RETURN_IF_ERROR(RequireJobId(job_id));
-  if (request.page_size() < 0) {
-    return InvalidFieldError("page_size", "must not be negative");
-  }
-  const int32_t page_size = request.page_size() == 0
-                                ? kDefaultPageSize
-                                : std::min(request.page_size(), kMaxPageSize);
-  ASSIGN_OR_RETURN(
-      EventSelector selector,
-      CompileEventQuery(request.query(), request.filter(), request.order_by()));
-  const uint64_t binding = PageTokenBinding(job_id, selector.canonical());
-  const absl::Time now = clock_.Now();
-  std::optional<PageToken> token;
-  if (!request.page_token().empty()) {
-    ASSIGN_OR_RETURN(token, DecodePageToken(request.page_token()));
-    if (token->binding != binding) {
-      return InvalidPageTokenError(
-          "token of another request: job_id, query, filter and order_by must "
-          "stay the same while paging");
-    }
-    if (now - token->issue_time > options_.page_token_ttl) {
-      return InvalidPageTokenError(
-          "token expired; start again from the first "
-          "page");
-    }
-  }
-
+absl::StatusOr<EventPage> EventStore::List(const EventListQuery& query) {
+  const std::string& job_id = query.job_id;
+  const EventSelector& selector = query.selector;
   ASSIGN_OR_RETURN(SlotHandle slot, AcquireSlot(job_id));
   ScanResult scan;
   uint64_t anchor = 0;
   {
     absl::ReaderMutexLock lock(&slot->mu);
     if (slot->index.empty()) return JobHasNoEvents(job_id);
-    anchor = token ? token->anchor_job_seq : slot->index.last_job_seq();
-    scan = ScanIndex(
-        slot->index, selector, anchor,
-        token ? std::optional<uint64_t>(token->last_job_seq) : std::nullopt,
-        page_size, options_.count_cap);
+    anchor =
+        query.after ? query.after->anchor_job_seq : slot->index.last_job_seq();
+    scan = ScanIndex(slot->index, selector, anchor,
+                     query.after
+                         ? std::optional<uint64_t>(query.after->last_job_seq)
+                         : std::nullopt,
+                     query.page_size, options_.count_cap);
   }
 
-  metrics::v1::ListEventsResponse response;
+  EventPage page;
+  metrics::v1::ListEventsResponse& response = page.response;
   for (PagePick& pick : scan.page) {
     metrics::v1::MatchedEvent matched;
     absl::Status status = db_.Get(kEventsCf, EventKey(job_id, pick.job_seq),
@@ -423,14 +390,10 @@ absl::StatusOr<metrics::v1::ListEventsResponse> EventStore::List(
   }
   response.set_latest_job_seq(anchor);
   if (scan.has_more && !scan.page.empty()) {
-    PageToken next;
-    next.binding = binding;
-    next.anchor_job_seq = anchor;
-    next.last_job_seq = scan.page.back().job_seq;
-    next.issue_time = now;
-    response.set_next_page_token(EncodePageToken(next));
+    page.next = EventCursor{.anchor_job_seq = anchor,
+                            .last_job_seq = scan.page.back().job_seq};
   }
-  return response;
+  return page;
 }
 
 absl::Status EventStore::ReadRange(
@@ -483,24 +446,12 @@ absl::StatusOr<std::vector<Event>> EventStore::ReadLatest(
 }
 
 absl::Status EventStore::Export(
-    const metrics::v1::ExportEventsRequest& request, absl::Time now,
+    const EventExportQuery& query, absl::Time now,
     absl::FunctionRef<absl::Status(const metrics::v1::ExportEventsResponse&)>
         sink) {
-  const std::string& job_id = request.job_id();
-  RETURN_IF_ERROR(RequireJobId(job_id));
-  common::ExportFormat format = request.format();
-  if (format == common::EXPORT_FORMAT_UNSPECIFIED) {
-    format = common::EXPORT_FORMAT_CSV;
-  }
-  if (format != common::EXPORT_FORMAT_CSV &&
-      format != common::EXPORT_FORMAT_JSON &&
-      format != common::EXPORT_FORMAT_JSONL) {
-    return InvalidFieldError(
-        "format", absl::StrCat("unknown export format ", request.format()));
-  }
-  ASSIGN_OR_RETURN(
-      EventSelector selector,
-      CompileEventQuery(request.query(), request.filter(), request.order_by()));
+  const std::string& job_id = query.job_id;
+  const EventSelector& selector = query.selector;
+  const common::ExportFormat format = query.format;
   ASSIGN_OR_RETURN(uint64_t latest, LatestJobSeq(job_id));
   if (latest == 0) return JobHasNoEvents(job_id);
 

@@ -70,7 +70,6 @@
 #include "common/cache/job_cache.h"
 #include "common/storage/db.h"
 #include "common/storage/write_batch.h"
-#include "common/time/clock.h"
 #include "services/metrics/events/event_export.h"
 #include "services/metrics/events/event_query.h"
 #include "services/metrics/events/job_index.h"
@@ -91,11 +90,40 @@ struct EventStoreOptions {
   // keyword total_size is always exact.
   int32_t count_cap = 100000;
 
-  // Page tokens older than this are refused (common.proto: 24 h).
-  absl::Duration page_token_ttl = absl::Hours(24);
-
   // Bytes of file per ExportEvents chunk, at most kMaxExportChunkBytes.
   size_t export_chunk_bytes = kMaxExportChunkBytes;
+};
+
+// Where a ListEvents page sequence continues: the job's latest job_seq when
+// its first page was served (every page looks at events <= anchor only, so
+// events arriving while a client pages never shift pages or change
+// total_size) and the last event of the previous page (the next page
+// continues after it, oldest first, or before it, newest first).
+struct EventCursor {
+  uint64_t anchor_job_seq = 0;
+  uint64_t last_job_seq = 0;
+};
+
+// A validated ListEvents query (grpc/requests.h ParseListEvents).
+struct EventListQuery {
+  std::string job_id;
+  EventSelector selector;
+  int32_t page_size = 50;            // >= 1
+  std::optional<EventCursor> after;  // nullopt: the first page
+};
+
+// A page of ListEvents: the response but its next_page_token, and where the
+// next page continues when there is one (grpc/ turns it into the token).
+struct EventPage {
+  metrics::v1::ListEventsResponse response;
+  std::optional<EventCursor> next;
+};
+
+// A validated ExportEvents query (grpc/requests.h ParseExportEvents).
+struct EventExportQuery {
+  std::string job_id;
+  EventSelector selector;
+  common::v1::ExportFormat format = common::v1::EXPORT_FORMAT_CSV;  // known
 };
 
 // Index changes staged with a write batch, applied by EventStore::Publish
@@ -136,9 +164,8 @@ class EventStore {
   // The column families the Db must be opened with (storage::Options).
   static std::vector<std::string> ColumnFamilies();
 
-  // `db` (opened with ColumnFamilies()) and `clock` must outlive the store.
-  EventStore(storage::Db& db, const Clock& clock,
-             EventStoreOptions options = {});
+  // `db` (opened with ColumnFamilies()) must outlive the store.
+  explicit EventStore(storage::Db& db, EventStoreOptions options = {});
 
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
@@ -186,37 +213,29 @@ class EventStore {
 
   // One event with its full JSON payload (R-EVT-01). NOT_FOUND, reason
   // JOB_NOT_FOUND when the job has no events, EVENT_NOT_FOUND when it has
-  // but not this one; INVALID_ARGUMENT for an empty job_id ("job_id") or
-  // job_seq 0 ("job_seq").
+  // but not this one.
   absl::StatusOr<metrics::v1::Event> GetEvent(std::string_view job_id,
                                               uint64_t job_seq) const;
 
   // A page of the job's log (R-EVT-01, R-EVT-02, R-EVT-03), as documented on
-  // metrics.v1.ListEventsRequest/Response and in event_query.h: selection by
-  // types, keyword, time range and filter; order by job_seq; page_size 0 ->
-  // 50, above 100 -> 100; pages anchored at the first page's latest event;
-  // total_size exact without a keyword, and with one exact up to count_cap
-  // like match_count.
-  // Errors: INVALID_ARGUMENT naming the field ("job_id", "page_size",
-  // "page_token" (reason INVALID_PAGE_TOKEN: malformed, another job or
-  // selection, expired), "query.types", "query.keyword", "query.time_range",
-  // "filter" (reason INVALID_FILTER), "order_by"); NOT_FOUND (reason
-  // JOB_NOT_FOUND) for a job without events; DATA_LOSS for corrupt records.
-  absl::StatusOr<metrics::v1::ListEventsResponse> List(
-      const metrics::v1::ListEventsRequest& request);
+  // metrics.v1.ListEventsRequest/Response and in event_query.h: the events
+  // `query.selector` selects, in its order, `query.page_size` of them after
+  // `query.after`; total_size exact without a keyword, and with one exact up
+  // to count_cap like match_count. Errors: NOT_FOUND (reason JOB_NOT_FOUND)
+  // for a job without events; DATA_LOSS for corrupt records.
+  absl::StatusOr<EventPage> List(const EventListQuery& query);
 
   // Streams the selected events of the job as one file (R-EVT-05) to
   // `sink`, in chunks (event_export.h: formats, chunking). The selection is
-  // the same as List's (CompileEventQuery); the export is one consistent
-  // snapshot of the log taken when the call starts; memory use does not
-  // depend on the job's size. `now` names the file. Returns the sink's first
-  // error, if any, after which nothing more is sent. Errors as List's, plus
-  // "format" for an unknown format; no chunk is sent when the request is
-  // invalid or the job unknown.
+  // List's (EventSelector); the export is one consistent snapshot of the log
+  // taken when the call starts; memory use does not depend on the job's
+  // size. `now` names the file. Returns the sink's first error, if any, after
+  // which nothing more is sent. NOT_FOUND (reason JOB_NOT_FOUND) for a job
+  // without events, and then no chunk is sent.
   // Note: the snapshot is held until the call returns, including while the
   // sink blocks on a slow client.
   absl::Status Export(
-      const metrics::v1::ExportEventsRequest& request, absl::Time now,
+      const EventExportQuery& query, absl::Time now,
       absl::FunctionRef<absl::Status(const metrics::v1::ExportEventsResponse&)>
           sink);
 
@@ -273,7 +292,6 @@ class EventStore {
   absl::Status BuildIndex(std::string_view job_id, JobIndex* index) const;
 
   storage::Db& db_;
-  const Clock& clock_;
   const EventStoreOptions options_;
 
   cache::JobCache<JobSlot> slots_;

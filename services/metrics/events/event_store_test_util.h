@@ -1,7 +1,7 @@
 // Copyright 2026 Trainyard authors.
 //
-// Test fixture of the event log: a real RocksDB in a temp dir, an EventStore
-// on a FakeClock, and helpers that ingest events the way the ingest path does
+// Test fixture of the event log: a real RocksDB in a temp dir, an EventStore,
+// and helpers that ingest events the way the ingest path does
 // (Stage, Write, Publish).
 #pragma once
 
@@ -14,7 +14,6 @@
 #include "common/storage/db.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
-#include "common/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "services/metrics/events/event_store.h"
@@ -74,7 +73,7 @@ class EventStoreFixture : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<storage::Db>> db = storage::Db::Open(o);
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
-    store_ = std::make_unique<EventStore>(*db_, clock_, options_);
+    store_ = std::make_unique<EventStore>(*db_, options_);
   }
 
   void Close() {
@@ -120,7 +119,6 @@ class EventStoreFixture : public ::testing::Test {
   }
 
   ::trainyard::testing::TempDir dir_;
-  FakeClock clock_{absl::FromUnixSeconds(kBaseSeconds + 100000)};
   EventStoreOptions options_;
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<EventStore> store_;

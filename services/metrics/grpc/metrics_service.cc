@@ -71,6 +71,10 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetEvent(
   return rpc_.Unary(ctx, "GetEvent", req, resp,
                     [this](const CallInfo&, const v1::GetEventRequest& r,
                            v1::GetEventResponse& out) -> absl::Status {
+                      RETURN_IF_ERROR(RequireJobId(r.job_id()));
+                      if (r.job_seq() == 0) {
+                        return InvalidFieldError("job_seq", "must be >= 1");
+                      }
                       ASSIGN_OR_RETURN(
                           *out.mutable_event(),
                           events_.GetEvent(r.job_id(), r.job_seq()));
@@ -81,12 +85,19 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetEvent(
 grpc::ServerUnaryReactor* MetricsServiceImpl::ListEvents(
     grpc::CallbackServerContext* ctx, const v1::ListEventsRequest* req,
     v1::ListEventsResponse* resp) {
-  return rpc_.Unary(ctx, "ListEvents", req, resp,
-                    [this](const CallInfo&, const v1::ListEventsRequest& r,
-                           v1::ListEventsResponse& out) -> absl::Status {
-                      ASSIGN_OR_RETURN(out, events_.List(r));
-                      return absl::OkStatus();
-                    });
+  return rpc_.Unary(
+      ctx, "ListEvents", req, resp,
+      [this](const CallInfo&, const v1::ListEventsRequest& r,
+             v1::ListEventsResponse& out) -> absl::Status {
+        const absl::Time now = views_.clock().Now();
+        ASSIGN_OR_RETURN(EventListQuery query, ParseListEvents(r, now));
+        ASSIGN_OR_RETURN(EventPage page, events_.List(query));
+        out = std::move(page.response);
+        if (page.next) {
+          out.set_next_page_token(ListEventsPageToken(query, *page.next, now));
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerWriteReactor<v1::ExportEventsResponse>*
@@ -94,8 +105,9 @@ MetricsServiceImpl::ExportEvents(grpc::CallbackServerContext* ctx,
                                  const v1::ExportEventsRequest* req) {
   return server::StartProducerStream<v1::ExportEventsResponse>(
       rpc_, ctx, "ExportEvents",
-      [this, r = *req](const CallInfo&, const auto& sink) {
-        return events_.Export(r, views_.clock().Now(), sink);
+      [this, r = *req](const CallInfo&, const auto& sink) -> absl::Status {
+        ASSIGN_OR_RETURN(EventExportQuery query, ParseExportEvents(r));
+        return events_.Export(query, views_.clock().Now(), sink);
       });
 }
 
@@ -105,6 +117,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetProgress(
   return rpc_.Unary(ctx, "GetProgress", req, resp,
                     [this](const CallInfo&, const v1::GetProgressRequest& r,
                            v1::GetProgressResponse& out) -> absl::Status {
+                      RETURN_IF_ERROR(RequireJobId(r.job_id()));
                       ASSIGN_OR_RETURN(internal::JobState state,
                                        views_.State(r.job_id()));
                       *out.mutable_progress() = views_.Progress(state);
@@ -143,6 +156,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetCurrentMetrics(
       ctx, "GetCurrentMetrics", req, resp,
       [this](const CallInfo&, const v1::GetCurrentMetricsRequest& r,
              v1::GetCurrentMetricsResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(RequireJobId(r.job_id()));
         ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
         *out.mutable_metrics() = views_.Metrics(state);
         return absl::OkStatus();
@@ -199,6 +213,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetStages(
       ctx, "GetStages", req, resp,
       [this](const CallInfo&, const v1::GetStagesRequest& r,
              v1::GetStagesResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(RequireJobId(r.job_id()));
         ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
         ASSIGN_OR_RETURN(*out.mutable_stages(), views_.Stages(state));
         return absl::OkStatus();
@@ -212,9 +227,9 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
       ctx, "GetJobOverview", req, resp,
       [this](const CallInfo&, const v1::GetJobOverviewRequest& r,
              v1::GetJobOverviewResponse& out) -> absl::Status {
-        ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
         ASSIGN_OR_RETURN(CurveQuery curve,
                          ParseCurveOptions(r.job_id(), r.curve(), "curve."));
+        ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
         if (r.recent_events() < 0) {
           return InvalidFieldError("recent_events", "must not be negative");
         }

@@ -5,13 +5,29 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/paging/opaque_token.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
 #include "services/metrics/domain/errors.h"
 
 namespace trainyard::metrics {
 namespace {
+
+namespace common = ::trainyard::common::v1;
+
+constexpr int32_t kDefaultEventPageSize = 50;
+constexpr int32_t kMaxEventPageSize = 100;
+// Page tokens older than this are refused (common.proto: 24 h).
+constexpr absl::Duration kPageTokenTtl = absl::Hours(24);
+constexpr std::string_view kEventsTokenKind = "metrics.events";
+
+// What a ListEvents page token is bound to: the job and everything that
+// selects and orders its events (job ids have no newline).
+std::string EventsTokenBinding(const EventListQuery& query) {
+  return absl::StrCat(query.job_id, "\n", query.selector.canonical());
+}
 
 // The fields both requests share (CurveOptions is a subset of
 // GetLossCurveRequest).
@@ -101,6 +117,71 @@ absl::StatusOr<CurveQuery> ParseCurveOptions(std::string_view job_id,
                 .max_points = o.max_points(),
                 .include_rolled_back = o.include_rolled_back()},
                field_prefix);
+}
+
+absl::StatusOr<EventListQuery> ParseListEvents(const v1::ListEventsRequest& r,
+                                               absl::Time now) {
+  RETURN_IF_ERROR(RequireJobId(r.job_id()));
+  if (r.page_size() < 0) {
+    return InvalidFieldError("page_size", "must not be negative");
+  }
+  EventListQuery query;
+  query.job_id = r.job_id();
+  query.page_size = r.page_size() == 0
+                        ? kDefaultEventPageSize
+                        : std::min(r.page_size(), kMaxEventPageSize);
+  ASSIGN_OR_RETURN(query.selector,
+                   CompileEventQuery(r.query(), r.filter(), r.order_by()));
+  if (r.page_token().empty()) return query;
+  ASSIGN_OR_RETURN(
+      std::string payload,
+      paging::DecodeOpaqueToken("page_token", kEventsTokenKind,
+                                EventsTokenBinding(query), r.page_token()));
+  std::string_view rest = payload;
+  EventCursor cursor;
+  uint64_t issue_seconds = 0;
+  if (!storage::ConsumeUint64(&rest, &cursor.anchor_job_seq) ||
+      !storage::ConsumeUint64(&rest, &cursor.last_job_seq) ||
+      !storage::ConsumeUint64(&rest, &issue_seconds) || !rest.empty()) {
+    return paging::InvalidTokenError("page_token", "malformed token");
+  }
+  if (now - absl::FromUnixSeconds(static_cast<int64_t>(issue_seconds)) >
+      kPageTokenTtl) {
+    return paging::InvalidTokenError(
+        "page_token", "token expired; start again from the first page");
+  }
+  query.after = cursor;
+  return query;
+}
+
+std::string ListEventsPageToken(const EventListQuery& query,
+                                const EventCursor& next, absl::Time now) {
+  std::string payload;
+  storage::AppendUint64(&payload, next.anchor_job_seq);
+  storage::AppendUint64(&payload, next.last_job_seq);
+  storage::AppendUint64(&payload,
+                        static_cast<uint64_t>(absl::ToUnixSeconds(now)));
+  return paging::EncodeOpaqueToken(kEventsTokenKind, EventsTokenBinding(query),
+                                   payload);
+}
+
+absl::StatusOr<EventExportQuery> ParseExportEvents(
+    const v1::ExportEventsRequest& r) {
+  RETURN_IF_ERROR(RequireJobId(r.job_id()));
+  EventExportQuery query;
+  query.job_id = r.job_id();
+  query.format = r.format() == common::EXPORT_FORMAT_UNSPECIFIED
+                     ? common::EXPORT_FORMAT_CSV
+                     : r.format();
+  if (query.format != common::EXPORT_FORMAT_CSV &&
+      query.format != common::EXPORT_FORMAT_JSON &&
+      query.format != common::EXPORT_FORMAT_JSONL) {
+    return InvalidFieldError(
+        "format", absl::StrCat("unknown export format ", r.format()));
+  }
+  ASSIGN_OR_RETURN(query.selector,
+                   CompileEventQuery(r.query(), r.filter(), r.order_by()));
+  return query;
 }
 
 }  // namespace trainyard::metrics

@@ -40,7 +40,7 @@ class IngestFixture {
     series_.reset();
     events_.reset();
     events_ = std::make_unique<EventStore>(
-        *db_, clock_, EventStoreOptions{.index_memory_bytes = cache_bytes});
+        *db_, EventStoreOptions{.index_memory_bytes = cache_bytes});
     series_ = std::make_unique<SeriesStore>(
         *db_, SeriesStoreOptions{.cache_bytes = cache_bytes});
     states_ = std::make_unique<JobStateStore>(*db_);

@@ -1,6 +1,8 @@
 // Copyright 2026 Trainyard authors.
 #include "services/metrics/ingest/ingestor.h"
 
+#include <limits>
+
 #include "common/testing/status_matchers.h"
 #include "common/time/proto_time.h"
 #include "gtest/gtest.h"
@@ -72,14 +74,10 @@ class IngestorTest : public ::testing::Test, public IngestFixture {
   }
   bool Stalled() { return jobs_->State("j1")->progress().stalled(); }
   v1::Event LastEvent() {
-    v1::ListEventsRequest req;
-    req.set_job_id("j1");
-    req.set_page_size(1);
-    req.set_order_by("job_seq desc");
-    absl::StatusOr<v1::ListEventsResponse> page = events_->List(req);
-    EXPECT_OK(page.status());
-    return page.ok() && page->events_size() == 1 ? page->events(0).event()
-                                                 : v1::Event();
+    absl::StatusOr<std::vector<v1::Event>> last =
+        events_->ReadLatest("j1", std::numeric_limits<uint64_t>::max(), {}, 1);
+    EXPECT_OK(last.status());
+    return last.ok() && last->size() == 1 ? last->front() : v1::Event();
   }
 
   int seq_ = 0;
@@ -97,11 +95,14 @@ TEST_F(IngestorTest, R_X_07_SilenceWhileActiveRaisesStallWarning) {
   clock_.Advance(kTimeout);
   EXPECT_THAT(ingestor_->CheckStalls(), testing::IsOkAndHolds(0));
   // The warning is in the log, with its payload.
-  v1::ListEventsRequest req;
-  req.set_job_id("j1");
-  auto events = events_->List(req);
-  ASSERT_OK(events.status());
-  const v1::Event& warning = events->events(1).event();
+  std::vector<v1::Event> events;
+  ASSERT_OK(events_->ReadRange("j1", 0, std::numeric_limits<uint64_t>::max(),
+                               [&events](const v1::Event& e) {
+                                 events.push_back(e);
+                                 return true;
+                               }));
+  ASSERT_EQ(events.size(), 2u);
+  const v1::Event& warning = events[1];
   EXPECT_EQ(warning.type(), common::v1::EVENT_TYPE_WARNING);
   EXPECT_EQ(warning.stall().reason(), common::v1::STALL_REASON_NO_HEARTBEAT);
   EXPECT_THAT(warning.message(), ::testing::HasSubstr("No event for 5m"));

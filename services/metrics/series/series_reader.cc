@@ -563,7 +563,6 @@ absl::StatusOr<LossCurve> SeriesStore::Answer(const CurveQuery& query,
 
 absl::StatusOr<std::vector<SeriesInfo>> SeriesStore::ListSeries(
     std::string_view job_id) const {
-  RETURN_IF_ERROR(RequireJobId(job_id));
   ASSIGN_OR_RETURN(series_internal::JobHandle job, GetJob(job_id));
   SeriesMap series;
   {
@@ -591,7 +590,6 @@ absl::StatusOr<std::vector<SeriesInfo>> SeriesStore::ListSeries(
 absl::StatusOr<std::vector<SeriesPoint>> SeriesStore::ReadSeries(
     std::string_view job_id, std::string_view series,
     int32_t rolled_back_attempt) const {
-  RETURN_IF_ERROR(RequireJobId(job_id));
   RETURN_IF_ERROR(ValidateSeriesName("series", series));
   return WithSnapshot<std::vector<SeriesPoint>>(
       job_id, {std::string(series)},

@@ -162,8 +162,9 @@ class SeriesStore {
   // earlier point replaces it (a replay of an identical point writes nothing).
   // Builds on whatever `*staged` already holds for this job.
   //
+  // REQUIRES: `job_id` is valid (ValidateId; the callers check requests).
   // Errors (nothing added to `batch` or `*staged`): kInvalidArgument naming
-  // the bad field ("job_id", "series", "step", "attempt") via
+  // the bad field ("series", "step", "attempt") via
   // InvalidFieldError; I/O errors of reading the job's state or a chunk to
   // rewrite (kDataLoss for corrupt data).
   absl::Status Stage(std::string_view job_id,
@@ -225,7 +226,7 @@ class SeriesStore {
   // is left unset (the store does not track time). Series that only have
   // rolled-back points are listed with point_count 0. Paging and filtering
   // are the handler's (a job has tens of series).
-  // Errors: kInvalidArgument ("job_id") when empty; I/O errors of loading.
+  // Errors: I/O errors of loading.
   absl::StatusOr<std::vector<trainyard::metrics::v1::SeriesInfo>> ListSeries(
       std::string_view job_id) const;
 

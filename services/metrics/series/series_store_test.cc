@@ -633,7 +633,6 @@ TEST_F(SeriesStoreTest, R_DASH_04_BadPointsAreRejectedAndStageNothing) {
     std::string field;
   };
   std::vector<Case> cases = {
-      {"", {"train_loss", 1, 1, 1}, "job_id"},
       {"j", {"", 1, 1, 1}, "series"},
       {"j", {"train_loss", -1, 1, 1}, "step"},
       {"j", {"train_loss", 1, 1, 0}, "attempt"},

@@ -829,7 +829,6 @@ absl::Status SeriesStore::Stage(std::string_view job_id,
                                 absl::Span<const PointInput> points,
                                 storage::WriteBatch& batch,
                                 SeriesUpdate* staged) {
-  RETURN_IF_ERROR(RequireJobId(job_id));
   for (const PointInput& p : points) {
     RETURN_IF_ERROR(ValidateSeriesName("series", p.series));
     if (p.step < 0) return InvalidFieldError("step", "must be >= 0");
@@ -855,7 +854,6 @@ absl::Status SeriesStore::StageRewind(std::string_view job_id,
                                       int64_t resumed_from_step,
                                       storage::WriteBatch& batch,
                                       SeriesUpdate* staged) {
-  RETURN_IF_ERROR(RequireJobId(job_id));
   if (new_attempt < 1) return InvalidFieldError("attempt", "must be >= 1");
   if (resumed_from_step < 0) {
     return InvalidFieldError("resumed_from_step", "must be >= 0");
@@ -870,7 +868,6 @@ absl::Status SeriesStore::StageRewind(std::string_view job_id,
 absl::Status SeriesStore::DeleteJob(std::string_view job_id,
                                     storage::WriteBatch& batch,
                                     SeriesUpdate* staged) {
-  RETURN_IF_ERROR(RequireJobId(job_id));
   // StageJob loads the job first even though the purge does not depend on
   // the stored state: a load racing with the purge's Publish could reinstate
   // the old state.

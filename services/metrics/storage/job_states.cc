@@ -48,7 +48,6 @@ void JobStates::Watch(const std::string& job_id,
 template <typename Read>
 auto JobStates::ReadState(std::string_view job_id, Read read)
     -> absl::StatusOr<decltype(read(std::declval<internal::JobState>()))> {
-  RETURN_IF_ERROR(RequireJobId(job_id));
   SlotHandle slot = Find(job_id);
   absl::MutexLock lock(&slot->mu);
   RETURN_IF_ERROR(LoadLocked(slot));

@@ -32,8 +32,8 @@ class JobViews {
         clock_(clock),
         options_(options) {}
 
-  // kInvalidArgument ("job_id") when empty; kNotFound (JOB_NOT_FOUND) for a
-  // job without events.
+  // kNotFound (JOB_NOT_FOUND) for a job without events. `job_id` is valid
+  // (grpc/ checks it).
   absl::StatusOr<internal::JobState> State(std::string_view job_id);
   // Last job_seq and lifecycle state, cheaply; errors as State().
   absl::StatusOr<JobStates::Head> Head(std::string_view job_id);
