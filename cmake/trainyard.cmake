@@ -175,3 +175,56 @@ function(ty_check_layers)
     endforeach()
   endforeach()
 endfunction()
+
+# The layer order of one service's folder libraries (its README's "Layers").
+# LAYERS names the folders from the bottom up, folders of one rank joined by
+# "|"; folder f is the library ${PREFIX}f, a layer without a folder (module)
+# only a library. Fails the configure when a library links another of its own
+# rank or above, or when a source or header of a folder (tests and fixtures
+# apart) includes a header of another layer folder whose library it does not
+# link: the code's dependencies are the declared ones, and these point down.
+function(ty_check_layer_order)
+  cmake_parse_arguments(A "" "PREFIX;DIR" "LAYERS" ${ARGN})
+  set(rank 0)
+  set(folders "")
+  foreach(group ${A_LAYERS})
+    string(REPLACE "|" ";" members "${group}")
+    foreach(f ${members})
+      set(rank_${f} ${rank})
+      list(APPEND folders ${f})
+    endforeach()
+    math(EXPR rank "${rank} + 1")
+  endforeach()
+  file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${A_DIR})
+  foreach(f ${folders})
+    set(t ${A_PREFIX}${f})
+    if(NOT TARGET ${t})
+      message(FATAL_ERROR "layer ${f}: there is no library ${t}")
+    endif()
+    set(closure "")
+    _ty_link_closure(${t} closure)
+    foreach(g ${folders})
+      if(NOT g STREQUAL f AND rank_${g} GREATER_EQUAL rank_${f}
+         AND ${A_PREFIX}${g} IN_LIST closure)
+        message(FATAL_ERROR "${t} links ${A_PREFIX}${g}: ${f}/ may use only "
+          "the layers below it (${rel}/README.md)")
+      endif()
+    endforeach()
+    file(GLOB files ${A_DIR}/${f}/*.h ${A_DIR}/${f}/*.cc)
+    foreach(file ${files})
+      if(file MATCHES "(_test|_test_util|_fixture)\\.(h|cc)$")
+        continue()
+      endif()
+      file(STRINGS ${file} includes REGEX "^#include \"${rel}/[a-z_]+/")
+      foreach(line ${includes})
+        string(REGEX REPLACE "^#include \"${rel}/([a-z_]+)/.*" "\\1" g
+          "${line}")
+        if(NOT g STREQUAL f AND DEFINED rank_${g}
+           AND NOT ${A_PREFIX}${g} IN_LIST closure)
+          message(FATAL_ERROR "${t} does not link ${A_PREFIX}${g}, but "
+            "${file} includes ${rel}/${g}/ (${rel}/README.md: layers)")
+        endif()
+      endforeach()
+    endforeach()
+  endforeach()
+endfunction()

@@ -274,7 +274,10 @@ grpc::ServerWriteReactor<v1::SubscribeJobResponse>*
 MetricsServiceImpl::SubscribeJob(grpc::CallbackServerContext* ctx,
                                  const v1::SubscribeJobRequest* req) {
   absl::StatusOr<auth::Principal> principal = rpc_.Admit(ctx, "SubscribeJob");
-  return JobSubscription::Start(principal.status(), *req, views_, hub_, caches_,
+  absl::StatusOr<CurveQuery> curve =
+      principal.ok() ? ParseCurveOptions(req->job_id(), req->curve(), "curve.")
+                     : absl::StatusOr<CurveQuery>(principal.status());
+  return JobSubscription::Start(std::move(curve), *req, views_, hub_, caches_,
                                 rpc_.executor(), timer_, wall_clock_, limits_);
 }
 

@@ -11,8 +11,8 @@
 #include "common/time/proto_time.h"
 #include "services/metrics/domain/errors.h"
 #include "services/metrics/domain/raised_events.h"
-#include "services/metrics/ingest/series_points.h"
 #include "services/metrics/ingest/validate.h"
+#include "services/metrics/series/series_points.h"
 
 namespace trainyard::metrics {
 

@@ -12,8 +12,7 @@
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
 #include "services/metrics/domain/errors.h"
-#include "services/metrics/grpc/requests.h"
-#include "services/metrics/ingest/series_points.h"
+#include "services/metrics/series/series_points.h"
 
 namespace trainyard::metrics {
 namespace {
@@ -60,18 +59,18 @@ absl::StatusOr<uint64_t> DecodeResumeToken(std::string_view token,
 }
 
 grpc::ServerWriteReactor<v1::SubscribeJobResponse>* JobSubscription::Start(
-    absl::Status admitted, v1::SubscribeJobRequest request, JobViews& views,
-    LiveHub& hub, LiveCaches& caches, server::Executor& executor,
-    server::DeadlineTimer& timer, const Clock& wall_clock,
-    SubscriptionLimits limits) {
+    absl::StatusOr<CurveQuery> curve, v1::SubscribeJobRequest request,
+    JobViews& views, LiveHub& hub, LiveCaches& caches,
+    server::Executor& executor, server::DeadlineTimer& timer,
+    const Clock& wall_clock, SubscriptionLimits limits) {
   auto stream = std::make_shared<JobSubscription>(
-      std::move(admitted), std::move(request), views, hub, caches, executor,
-      timer, wall_clock, limits);
+      std::move(curve), std::move(request), views, hub, caches, executor, timer,
+      wall_clock, limits);
   stream->hub_id_ = hub.Add(stream->request_.job_id(), stream);
   return stream->Begin();
 }
 
-JobSubscription::JobSubscription(absl::Status admitted,
+JobSubscription::JobSubscription(absl::StatusOr<CurveQuery> curve,
                                  v1::SubscribeJobRequest request,
                                  JobViews& views, LiveHub& hub,
                                  LiveCaches& caches, server::Executor& executor,
@@ -80,7 +79,7 @@ JobSubscription::JobSubscription(absl::Status admitted,
                                  SubscriptionLimits limits)
     : PullStream(executor, timer, wall_clock,
                  {UpdateInterval(request), limits.heartbeat}),
-      init_(std::move(admitted)),
+      init_(curve.status()),
       request_(std::move(request)),
       views_(views),
       hub_(hub),
@@ -88,15 +87,7 @@ JobSubscription::JobSubscription(absl::Status admitted,
       options_key_(DeltaOptionsKey(request_)),
       snapshot_key_(SnapshotOptionsKey(request_)),
       limits_(limits) {
-  if (init_.ok()) {
-    absl::StatusOr<CurveQuery> curve =
-        ParseCurveOptions(request_.job_id(), request_.curve(), "curve.");
-    if (curve.ok()) {
-      curve_ = *std::move(curve);
-    } else {
-      init_ = curve.status();
-    }
-  }
+  if (curve.ok()) curve_ = *std::move(curve);
   if (init_.ok() && !request_.resume_token().empty()) {
     absl::StatusOr<uint64_t> seq =
         DecodeResumeToken(request_.resume_token(), request_.job_id());

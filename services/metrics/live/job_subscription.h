@@ -14,9 +14,11 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/server/pull_stream.h"
 #include "services/metrics/live/delta_cache.h"
 #include "services/metrics/live/live_hub.h"
+#include "services/metrics/series/curve_query.h"
 #include "services/metrics/views/job_views.h"
 #include "trainyard/metrics/v1/metrics.pb.h"
 
@@ -40,19 +42,22 @@ class JobSubscription final
     : public server::PullStream<v1::SubscribeJobResponse>,
       public LiveStream {
  public:
-  // Creates and starts the stream; `admitted` is the auth verdict (the stream
-  // ends with it when not OK). References must outlive the stream.
-  // `caches` is shared by every subscription of the service.
+  // Creates and starts the stream. `curve` is request.curve() as grpc/ parsed
+  // it (ParseCurveOptions, which also checks the job id), or why the call is
+  // refused (the auth verdict or a bad request): the stream then ends with
+  // that status. References must outlive the stream. `caches` is shared by
+  // every subscription of the service.
   static grpc::ServerWriteReactor<v1::SubscribeJobResponse>* Start(
-      absl::Status admitted, v1::SubscribeJobRequest request, JobViews& views,
-      LiveHub& hub, LiveCaches& caches, server::Executor& executor,
-      server::DeadlineTimer& timer, const Clock& wall_clock,
-      SubscriptionLimits limits = {});
+      absl::StatusOr<CurveQuery> curve, v1::SubscribeJobRequest request,
+      JobViews& views, LiveHub& hub, LiveCaches& caches,
+      server::Executor& executor, server::DeadlineTimer& timer,
+      const Clock& wall_clock, SubscriptionLimits limits = {});
 
-  JobSubscription(absl::Status admitted, v1::SubscribeJobRequest request,
-                  JobViews& views, LiveHub& hub, LiveCaches& caches,
-                  server::Executor& executor, server::DeadlineTimer& timer,
-                  const Clock& wall_clock, SubscriptionLimits limits);
+  JobSubscription(absl::StatusOr<CurveQuery> curve,
+                  v1::SubscribeJobRequest request, JobViews& views,
+                  LiveHub& hub, LiveCaches& caches, server::Executor& executor,
+                  server::DeadlineTimer& timer, const Clock& wall_clock,
+                  SubscriptionLimits limits);
 
   void Wake() override { PullStream::Wake(); }
   void Close() override { PullStream::Close(); }

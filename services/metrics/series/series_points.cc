@@ -1,5 +1,5 @@
 // Copyright 2026 Trainyard authors.
-#include "services/metrics/ingest/series_points.h"
+#include "services/metrics/series/series_points.h"
 
 #include <algorithm>
 
