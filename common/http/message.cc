@@ -52,13 +52,14 @@ void HttpResponse::SetRetryAfter(absl::Duration delay) {
 }
 
 HttpResponse JsonError(int status, std::string_view message,
-                       std::string_view field) {
+                       std::string_view field, std::string_view reason) {
   HttpResponse response;
   response.status = status;
   response.content_type = "application/json";
   nlohmann::ordered_json body = nlohmann::ordered_json::object();
   body.emplace("error", message);
   if (!field.empty()) body.emplace("field", field);
+  if (!reason.empty()) body.emplace("reason", reason);
   response.body = body.dump(-1, ' ', /*ensure_ascii=*/false,
                             nlohmann::ordered_json::error_handler_t::replace);
   return response;

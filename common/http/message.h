@@ -94,10 +94,12 @@ struct HttpResponse {
 };
 
 // Returns a response with `status` and the JSON body
-// {"error":"<message>","field":"<field>"}, "field" left out when empty.
-// Content type is application/json. Written with nlohmann-json; bytes that
-// are not valid UTF-8 become U+FFFD, so the body is always valid JSON.
+// {"error":"<message>","field":"<field>","reason":"<reason>"}, "field" and
+// "reason" (a word a client can branch on, e.g. "starting") left out when
+// empty. Content type is application/json. Written with nlohmann-json; bytes
+// that are not valid UTF-8 become U+FFFD, so the body is always valid JSON.
 HttpResponse JsonError(int status, std::string_view message,
-                       std::string_view field = {});
+                       std::string_view field = {},
+                       std::string_view reason = {});
 
 }  // namespace trainyard::http

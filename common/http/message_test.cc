@@ -20,6 +20,13 @@ TEST(JsonErrorTest, WithField) {
             R"({"error":"must be >= 1","field":"metrics.step"})");
 }
 
+TEST(JsonErrorTest, WithReason) {
+  EXPECT_EQ(JsonError(503, "wait", "", "starting").body,
+            R"({"error":"wait","reason":"starting"})");
+  EXPECT_EQ(JsonError(400, "bad", "seq", "R").body,
+            R"({"error":"bad","field":"seq","reason":"R"})");
+}
+
 TEST(JsonErrorTest, EscapesQuotesAndReplacesInvalidUtf8) {
   HttpResponse response = JsonError(400, "bad \"x\"\n\xff", "a\\b");
   EXPECT_EQ(

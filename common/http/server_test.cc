@@ -151,7 +151,9 @@ TEST(HttpServerTest, RoutesWithPathAndQueryParams) {
   EXPECT_EQ(*response->FindHeader("x-seen"), "yes");
 }
 
-TEST(HttpServerTest, HandlerSeesNoHttplibPseudoHeaders) {
+// The handler gets the headers the client sent and nothing the server made up
+// (no peer or local address entries among them).
+TEST(HttpServerTest, HandlerSeesTheClientsHeadersAndNoAddedOnes) {
   HttpServer server(TestOptions());
   server.Handle(Method::kGet, "/headers", [](const HttpRequest& request) {
     std::string names;

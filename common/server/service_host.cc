@@ -146,7 +146,7 @@ void ServiceHost::AddAdminRoutes() {
                  [this](const http::HttpRequest&) {
                    http::HttpResponse r;
                    r.content_type = "text/plain";
-                   bool ready = serving_.load();
+                   bool ready = serving();
                    r.status = ready ? 200 : 503;
                    r.body = ready ? "ready\n" : "not ready\n";
                    for (const auto& check : readiness_checks_) {
@@ -253,9 +253,11 @@ absl::Status ServiceHost::Start() {
 }
 
 void ServiceHost::MarkServing() {
-  if (shut_down_) return;
+  ServicePhase starting = ServicePhase::kStarting;
+  if (!phase_.compare_exchange_strong(starting, ServicePhase::kServing)) {
+    return;  // shut down (or already serving)
+  }
   health_.SetAllServing(true);
-  serving_ = true;
   logger_.Info("server.serving");
   absl::MutexLock lock(&periodic_mu_);
   for (size_t i = 0; i < periodic_.size(); ++i) {
@@ -297,7 +299,7 @@ void ServiceHost::StopPeriodic() {
 
 void ServiceHost::Shutdown() {
   if (shut_down_.exchange(true)) return;
-  serving_ = false;
+  phase_ = ServicePhase::kDraining;
   health_.SetAllServing(false);
   health_.Shutdown();
   StopPeriodic();

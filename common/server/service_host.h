@@ -42,6 +42,7 @@
 #include "common/server/health_service.h"
 #include "common/server/rpc.h"
 #include "common/server/server_config.h"
+#include "common/server/service_phase.h"
 #include "common/telemetry/exposition.h"
 #include "common/telemetry/grpc_metrics.h"
 #include "common/time/clock.h"
@@ -121,7 +122,10 @@ class ServiceHost {
 
   int grpc_port() const { return grpc_port_; }
   int admin_port() const { return admin_port_; }
-  bool serving() const { return serving_.load(); }
+  // kStarting until MarkServing, kServing, then kDraining from Shutdown on
+  // (a MarkServing after Shutdown changes nothing).
+  ServicePhase phase() const { return phase_.load(); }
+  bool serving() const { return phase() == ServicePhase::kServing; }
 
  private:
   void AddAdminRoutes();
@@ -161,7 +165,7 @@ class ServiceHost {
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   int admin_port_ = 0;
-  std::atomic<bool> serving_{false};
+  std::atomic<ServicePhase> phase_{ServicePhase::kStarting};
   bool started_ = false;
   std::atomic<bool> shut_down_{false};
 };

@@ -86,7 +86,9 @@ class ServiceHostTest : public ::testing::Test {
 };
 
 TEST_F(ServiceHostTest, HealthIsNotServingWhileStartingThenServing) {
+  EXPECT_EQ(server_.host().phase(), ServicePhase::kStarting);
   ASSERT_OK(server_.Start());
+  EXPECT_EQ(server_.host().phase(), ServicePhase::kStarting);
   health_ = Health::NewStub(server_.Channel());
   EXPECT_EQ(Check(""), HealthCheckResponse::NOT_SERVING);
   EXPECT_EQ(Check("trainyard.testing.v1.EchoService"),
@@ -96,6 +98,7 @@ TEST_F(ServiceHostTest, HealthIsNotServingWhileStartingThenServing) {
   EXPECT_EQ(admin.Send(http::Method::kGet, "/healthz")->status, 200);
 
   server_.host().MarkServing();
+  EXPECT_EQ(server_.host().phase(), ServicePhase::kServing);
   EXPECT_EQ(Check(""), HealthCheckResponse::SERVING);
   EXPECT_EQ(Check("trainyard.testing.v1.EchoService"),
             HealthCheckResponse::SERVING);
@@ -103,6 +106,13 @@ TEST_F(ServiceHostTest, HealthIsNotServingWhileStartingThenServing) {
   grpc::Status status;
   Check("no.such.Service", &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Draining from Shutdown on; a late MarkServing does not undo it.
+  server_.host().Shutdown();
+  EXPECT_EQ(server_.host().phase(), ServicePhase::kDraining);
+  server_.host().MarkServing();
+  EXPECT_EQ(server_.host().phase(), ServicePhase::kDraining);
+  EXPECT_FALSE(server_.host().serving());
 }
 
 TEST_F(ServiceHostTest, ReadyzSaysWhyAReadinessCheckFails) {

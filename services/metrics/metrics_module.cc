@@ -45,7 +45,7 @@ class MetricsModule final : public server::ServiceModule {
     server::ServiceHost& host = ctx.host;
     webhooks_ = std::make_unique<WebhookHandler>(
         std::move(master_key), ingestor_, ctx.wall_clock,
-        [&host] { return !host.serving(); }, &ingest_metrics_);
+        [&host] { return host.phase(); }, &ingest_metrics_);
   }
 
   // Reads the stall watch (no job state is loaded: jobs load on first use).

@@ -268,6 +268,27 @@ TEST(MetricsWebhooksOffTest, R_X_01_WebhooksOffAnswer503WithRetryAfter) {
               HasSubstr("trainyard_webhooks_total{result=\"off\"} 1"));
 }
 
+// Issue 11: the admin server (and so the webhook route) is up before Warmup
+// ends; until MarkServing a webhook is "starting" with a short Retry-After,
+// then the same webhook is taken.
+TEST(MetricsStartingTest, R_X_01_WebhookBeforeServingIs503Starting) {
+  Harness h("", nullptr, /*serve=*/false);
+  const std::string body = h.MetricsBody(1, 1);
+  http::HttpResponse early = h.Post("j", "evt_1_1", body);
+  EXPECT_EQ(early.status, 503);
+  EXPECT_THAT(early.body, HasSubstr("\"reason\":\"starting\""));
+  const std::string* retry_after = early.FindHeader("retry-after");
+  ASSERT_NE(retry_after, nullptr);
+  EXPECT_EQ(*retry_after, "1");
+  EXPECT_THAT(h.server_.host().exposition().Render(),
+              HasSubstr("trainyard_webhooks_total{result=\"starting\"} 1"));
+
+  h.server_.host().MarkServing();
+  http::HttpResponse taken = h.Post("j", "evt_1_1", body);
+  EXPECT_EQ(taken.status, 200) << taken.body;
+  EXPECT_EQ(taken.body, "{\"jobSeq\":1}");
+}
+
 TEST(MetricsRestartTest, R_X_01_EverythingSurvivesARestart) {
   TempDir dir;
   std::string data = dir.Sub("db");

@@ -3,7 +3,8 @@
 // metrics-ingest's Prometheus metrics (no per-job labels):
 //   trainyard_webhooks_total{result}            every webhook answer: accepted,
 //     duplicate, bad_request, unauthorized, unsupported_media_type,
-//     too_large, overloaded, draining, off (no master key), storage_error
+//     too_large, overloaded, starting, draining, off (no master key),
+//     storage_error
 //   trainyard_webhook_auth_failures_total{reason} 401s by cause
 //   trainyard_events_ingested_total{type}       stored events (not replays)
 //   trainyard_ingest_duration_seconds           one Ingest call, validate to

@@ -41,12 +41,12 @@ class InFlight {
 
 WebhookHandler::WebhookHandler(std::string master_key, Ingestor& ingestor,
                                const Clock& wall_clock,
-                               std::function<bool()> draining,
+                               std::function<server::ServicePhase()> phase,
                                IngestMetrics* metrics, WebhookOptions options)
     : master_key_(std::move(master_key)),
       ingestor_(ingestor),
       wall_clock_(wall_clock),
-      draining_(std::move(draining)),
+      phase_(std::move(phase)),
       metrics_(metrics),
       options_(options) {}
 
@@ -57,16 +57,29 @@ http::HttpResponse WebhookHandler::Answer(std::string_view result,
 }
 
 http::HttpResponse WebhookHandler::Handle(const http::HttpRequest& request) {
-  if (draining_()) {
-    http::HttpResponse r = http::JsonError(503, "draining: retry later");
-    r.SetRetryAfter(absl::Seconds(5));
-    return Answer("draining", std::move(r));
+  switch (phase_()) {
+    case server::ServicePhase::kStarting: {
+      // Warmup is short: the sender tries again in a second.
+      http::HttpResponse r =
+          http::JsonError(503, "starting: retry shortly", "", "starting");
+      r.SetRetryAfter(absl::Seconds(1));
+      return Answer("starting", std::move(r));
+    }
+    case server::ServicePhase::kDraining: {
+      http::HttpResponse r =
+          http::JsonError(503, "draining: retry later", "", "draining");
+      r.SetRetryAfter(absl::Seconds(5));
+      return Answer("draining", std::move(r));
+    }
+    case server::ServicePhase::kServing:
+      break;
   }
   if (master_key_.empty()) {
     // Nothing can be verified; the sender retries 5xx until the service is
     // restarted with a key.
     http::HttpResponse r = http::JsonError(
-        503, "webhooks are off: start with --webhook_master_key_file");
+        503, "webhooks are off: start with --webhook_master_key_file", "",
+        "off");
     r.SetRetryAfter(absl::Seconds(60));
     return Answer("off", std::move(r));
   }
@@ -124,8 +137,10 @@ http::HttpResponse WebhookHandler::Handle(const http::HttpRequest& request) {
                   .bound_occurred_time = false}});
   if (!results.ok()) {
     // Nothing was stored; the sender retries 5xx.
+    std::string reason = ErrorReason(results.status());
+    if (reason.empty()) reason = "STORAGE_ERROR";
     http::HttpResponse r =
-        http::JsonError(503, ToStd(results.status().message()));
+        http::JsonError(503, ToStd(results.status().message()), "", reason);
     r.SetRetryAfter(absl::Seconds(1));
     return Answer("storage_error", std::move(r));
   }

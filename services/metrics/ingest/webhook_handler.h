@@ -1,14 +1,16 @@
 // Copyright 2026 Trainyard authors.
 //
 // POST /v1/webhooks/runpod/{job_id} on the admin port, exactly as webhooks.md
-// says. In order: 503 while draining, 503 when webhooks are off (no master
-// key), both with Retry-After, 415 unless JSON, 413 over max_body_bytes,
+// says. In order: 503 while the service starts (reason "starting",
+// Retry-After 1 s) or drains ("draining", 5 s), 503 when webhooks are off (no
+// master key, "off", 60 s), 415 unless JSON, 413 over max_body_bytes,
 // 429 when too many are in flight, 401 unless the Standard Webhooks
 // signature over the raw bytes (and webhook-id) verifies with the job's
 // derived secret (counted by cause), 400 naming the JSON field, then one
 // durable write: 200 once the event is in the WAL, 200 for a replay with
-// nothing stored. Every answer is counted in trainyard_webhooks_total. A
-// rejected request stores nothing.
+// nothing stored, 503 when the write fails (reason STORAGE_FULL or
+// STORAGE_ERROR, Retry-After 1 s). Every answer is counted in
+// trainyard_webhooks_total. A rejected request stores nothing.
 //
 // Thread-safe; called concurrently by the HTTP server's workers.
 #pragma once
@@ -19,6 +21,7 @@
 
 #include "absl/time/time.h"
 #include "common/http/message.h"
+#include "common/server/service_phase.h"
 #include "common/time/clock.h"
 #include "common/webhook/signature.h"
 #include "services/metrics/ingest/ingest_metrics.h"
@@ -45,10 +48,12 @@ class WebhookHandler {
   // real time, never the suite's scaled time: webhook-timestamp and its
   // tolerance are wall-clock seconds (webhooks.md), so a sender with another
   // --time_origin or --time_scale is not rejected as stale (the body's
-  // `time` stays suite time). `draining` is true while the service shuts
-  // down. References must outlive the handler; `metrics` may be null.
+  // `time` stays suite time). `phase` tells where the service is in its life
+  // (ServiceHost::phase): webhooks are taken only while it is serving.
+  // References must outlive the handler; `metrics` may be null.
   WebhookHandler(std::string master_key, Ingestor& ingestor,
-                 const Clock& wall_clock, std::function<bool()> draining,
+                 const Clock& wall_clock,
+                 std::function<server::ServicePhase()> phase,
                  IngestMetrics* metrics, WebhookOptions options = {});
 
   http::HttpResponse Handle(const http::HttpRequest& request);
@@ -59,7 +64,7 @@ class WebhookHandler {
   const std::string master_key_;
   Ingestor& ingestor_;
   const Clock& wall_clock_;
-  const std::function<bool()> draining_;
+  const std::function<server::ServicePhase()> phase_;
   IngestMetrics* const metrics_;
   const WebhookOptions options_;
   std::atomic<int> in_flight_{0};

@@ -38,11 +38,13 @@ inline constexpr char kVectorBody[] =
     "800\",\"sizeBytes\":167772160}}";
 
 // The service on a temp (or given) data dir, with helpers to post signed
-// webhooks and call the gRPC API.
+// webhooks and call the gRPC API. `serve` false leaves it started but not
+// marked serving, as it is while RunService warms up.
 class Harness {
  public:
   explicit Harness(std::string data_dir = "",
-                   std::function<void(MetricsConfig&)> tweak = nullptr)
+                   std::function<void(MetricsConfig&)> tweak = nullptr,
+                   bool serve = true)
       : server_(MetricsColumnFamilies(), [&](server::ServerConfig& c) {
           if (!data_dir.empty()) c.data_dir = data_dir;
         }) {
@@ -59,7 +61,7 @@ class Harness {
     module_ = *std::move(module);
     EXPECT_OK(module_->Warmup());
     EXPECT_OK(server_.Start());
-    server_.host().MarkServing();
+    if (serve) server_.host().MarkServing();
     server_.clock().Set(absl::FromUnixSeconds(kVectorTimestamp));
     stub_ = v1::MetricsService::NewStub(server_.Channel());
     http_ = std::make_unique<http::HttpClient>(server_.AdminUrl());

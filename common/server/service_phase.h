@@ -1,0 +1,17 @@
+// Copyright 2026 Trainyard authors.
+//
+// Where a service process is in its life (ServiceHost::phase()), for answers
+// that depend on it (a webhook during start-up is "starting", not
+// "draining"). Header only, so that layers without the gRPC runtime can take
+// it (metrics' webhook handler).
+#pragma once
+
+namespace trainyard::server {
+
+enum class ServicePhase {
+  kStarting,  // ports bound, state being rebuilt (Warmup): until MarkServing
+  kServing,   // from MarkServing
+  kDraining,  // from Shutdown on
+};
+
+}  // namespace trainyard::server
