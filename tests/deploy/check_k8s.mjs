@@ -1,6 +1,7 @@
 // Checks deploy/k8s without a cluster:
 //   1. renders the kustomization (kustomize.mjs, same objects as
-//      `kubectl kustomize` for what deploy/k8s uses);
+//      `kubectl kustomize` for what deploy/k8s uses; where kubectl is on the
+//      PATH, its rendering is compared object by object with ours);
 //   2. validates every object against the Kubernetes schemas of
 //      kubernetes-models (pinned in package-lock.json): types, required
 //      fields, formats. Those schemas allow unknown fields, so
@@ -29,6 +30,35 @@ const problems = [];
 const fail = (where, what) => problems.push(`${where}: ${what}`);
 
 const objects = render(dir);
+
+// A copy of a parsed object with its keys in order (for comparison).
+const sorted = (v) =>
+  Array.isArray(v) ? v.map(sorted)
+  : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])]))
+  : v;
+
+// 1. Where kubectl is installed (not a Debian package), its kustomize must
+// produce the same objects as ours.
+let kubectlOutput = null;
+try {
+  kubectlOutput = execFileSync("kubectl", ["kustomize", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+} catch (e) {
+  if (e.code !== "ENOENT") fail("kubectl kustomize", String(e.stderr || e.message));
+}
+if (kubectlOutput !== null) {
+  const before = problems.length;
+  const key = (o) => `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name}`;
+  const theirs = new Map(YAML.parseAllDocuments(kubectlOutput).map((d) => d.toJS()).filter(Boolean).map((o) => [key(o), o]));
+  const ours = new Map(objects.map((o) => [key(o), o]));
+  for (const k of new Set([...theirs.keys(), ...ours.keys()])) {
+    if (!ours.has(k)) fail(k, "kubectl kustomize renders it, kustomize.mjs does not");
+    else if (!theirs.has(k)) fail(k, "kustomize.mjs renders it, kubectl kustomize does not");
+    else if (JSON.stringify(sorted(ours.get(k))) !== JSON.stringify(sorted(theirs.get(k)))) {
+      fail(k, "kustomize.mjs and kubectl kustomize render it differently");
+    }
+  }
+  if (problems.length === before) console.log(`deploy_k8s: kubectl kustomize renders the same ${theirs.size} objects`);
+}
 const byKind = (kind) => objects.filter((o) => o.kind === kind);
 const find = (kind, name) => objects.find((o) => o.kind === kind && o.metadata.name === name);
 
