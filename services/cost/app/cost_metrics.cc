@@ -61,8 +61,9 @@ CostMetrics::CostMetrics(prometheus::Registry& registry)
     }
   }
   for (int k = 1; v1::AlertKind_IsValid(k); ++k) {
-    alerts_.Add({{"kind", Label(v1::AlertKind_Name(static_cast<v1::AlertKind>(k)),
-                                "ALERT_KIND_")}});
+    alerts_.Add(
+        {{"kind", Label(v1::AlertKind_Name(static_cast<v1::AlertKind>(k)),
+                        "ALERT_KIND_")}});
   }
 }
 

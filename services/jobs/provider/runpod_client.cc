@@ -137,12 +137,6 @@ bool Retryable(const absl::Status& s) {
          s.code() == absl::StatusCode::kDeadlineExceeded;
 }
 
-std::string Escape(std::string_view text) {
-  std::string out;
-  AppendJsonString(text, &out);
-  return out;
-}
-
 // Percent-encodes a query value (pod names are [A-Za-z0-9_-], but be safe).
 std::string QueryEscape(std::string_view v) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -247,19 +241,14 @@ absl::StatusOr<http::HttpResponse> RunPodClient::Call(Method method,
 }
 
 std::string RunPodClient::CreateBody(const PodRequest& req) {
-  std::string body = absl::StrCat(
-      "{\"name\":", Escape(req.name), ",\"image\":", Escape(req.image),
-      ",\"gpu\":{\"id\":", Escape(ProviderGpuId(req.gpu_type)),
-      ",\"count\":", req.gpu_count,
-      "},\"interruptible\":", req.interruptible ? "true" : "false",
-      ",\"env\":{");
-  bool first = true;
-  for (const auto& [key, value] : req.env) {
-    absl::StrAppend(&body, first ? "" : ",", Escape(key), ":", Escape(value));
-    first = false;
-  }
-  body += "}}";
-  return body;
+  nlohmann::ordered_json env = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : req.env) env[key] = value;
+  return JsonText(nlohmann::ordered_json{
+      {"name", req.name},
+      {"image", req.image},
+      {"gpu", {{"id", ProviderGpuId(req.gpu_type)}, {"count", req.gpu_count}}},
+      {"interruptible", req.interruptible},
+      {"env", std::move(env)}});
 }
 
 absl::StatusOr<Pod> RunPodClient::CreatePod(const PodRequest& request) {
