@@ -23,13 +23,15 @@
 //        .kind = FilterValueKind::kTime}};
 //   ASSIGN_OR_RETURN(BoundFilter f, BindFilter(filter, *fields));
 //
-// Every error is the parser's: INVALID_ARGUMENT, reason INVALID_FILTER, one
-// field violation on "filter" whose description names the field, the
-// operator or value, the position, and what is accepted, e.g.
+// Errors have the parser's shape (INVALID_ARGUMENT, reason INVALID_FILTER,
+// one field violation on "filter"), and their description names the field,
+// the operator or value, the position, and what is accepted, e.g.
 //   unknown field "owner" at position 23 (accepted: action, actor, time)
 //   operator "!=" is not accepted for actor at position 0 (accepted: =)
-//   operator "<" is not accepted for state in an OR group at position 21
+//   operator "!=" is not accepted for state in an OR group at position 21
 //       (accepted in an OR group: =)
+//   OR is not accepted for user_id at position 16 (accepted: one
+//       restriction on user_id per term)
 //   invalid value NAPPING for action at position 0 (expected one of CREATED,
 //       UPDATED, ..., unquoted)
 // A value is shown as written: quoted when it was quoted.
