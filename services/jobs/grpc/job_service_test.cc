@@ -432,13 +432,21 @@ TEST_F(JobServiceTest, R_CAN_05_AuditBadFilterNamesPositionAndToken) {
     std::string message;  // a part of the field violation
   };
   const Case cases[] = {
-      {"action = CANCELLED AND owner = ana", "\"owner\" at position 23"},
-      {"action = NAPPING", "NAPPING at position 0"},
-      {"action = \"CANCELLED\"", "\"CANCELLED\" at position 0"},
-      {"actor != ana", "\"!=\" is not accepted for actor at position 0"},
-      {"time = \"2026-01-01T00:00:00Z\"", "\"=\" is not accepted for time"},
-      {"time > 2026", "2026 at position 0"},
-      {"time > \"yesterday\"", "\"yesterday\" at position 0"},
+      {"action = CANCELLED AND owner = ana",
+       "unknown field \"owner\" at position 23 (accepted: action, actor, "
+       "time)"},
+      {"action = NAPPING", "invalid value NAPPING for action at position 0"},
+      {"action = \"CANCELLED\"",
+       "invalid value \"CANCELLED\" for action at position 0"},
+      {"actor != ana",
+       "operator \"!=\" is not accepted for actor at position 0 (accepted: =)"},
+      {"time = \"2026-01-01T00:00:00Z\"",
+       "operator \"=\" is not accepted for time at position 0"},
+      {"time > 2026", "invalid value 2026 for time at position 0"},
+      {"time > \"yesterday\"",
+       "invalid value \"yesterday\" for time at position 0"},
+      {"actor = \"\"",
+       "invalid value \"\" for actor at position 0 (expected a user id)"},
       {"action =", "position"},
       {"(action = CREATED OR actor = ana)", "position"},
   };
