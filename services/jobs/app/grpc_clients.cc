@@ -273,11 +273,15 @@ void StreamFollowers::FollowEvents(int shard) {
   while (!stop_.HasBeenNotified()) {
     absl::StatusOr<std::string> cursor = engine_.store().Cursor(name);
     metrics::v1::WatchEventsRequest req;
-    if (cursor.ok() && !cursor->empty()) {
+    const bool resume = cursor.ok() && !cursor->empty();
+    if (resume) {
       req.set_cursor(*cursor);
     } else {
       req.set_start_from_oldest(true);
     }
+    // One line per (re)connection: where each shard's stream resumes.
+    logger_.Info("events.stream_opened",
+                 {{"stream", name}, {"from", resume ? "cursor" : "oldest"}});
     // Job-control acts on these; METRICS events are many and unused here.
     for (auto t :
          {common::v1::EVENT_TYPE_STATUS, common::v1::EVENT_TYPE_CHECKPOINT,
