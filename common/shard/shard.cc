@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/strings/absl_view.h"
 
 namespace trainyard::shard {
@@ -63,7 +64,9 @@ std::vector<std::vector<size_t>> SplitByShard(
 }
 
 absl::Status ShardIdentity::Check(std::string_view job_id) const {
-  if (count <= 1 || job_id.empty()) return absl::OkStatus();
+  if (count <= 1 || !ValidateId("job_id", job_id).ok()) {
+    return absl::OkStatus();
+  }
   const int owner = ShardOf(job_id, count);
   if (owner == index) return absl::OkStatus();
   return WithReason(

@@ -51,8 +51,9 @@ struct ShardIdentity {
   int index = 0;
   int count = 1;
 
-  // OK when `job_id` is this shard's (always with one shard, and for an
-  // empty id, which the request's own validation rejects); else
+  // OK when `job_id` is this shard's (always with one shard, and for what
+  // is no valid job id at all, which the request's own validation rejects
+  // by name); else
   // FAILED_PRECONDITION with reason WRONG_SHARD and metadata job_id, shard
   // (the job's shard index), shard_count and this_shard.
   absl::Status Check(std::string_view job_id) const;

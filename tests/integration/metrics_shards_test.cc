@@ -148,10 +148,11 @@ TEST_F(MetricsShardsTest, JobsSpreadOverTwoShardsAndReadBackThroughJobControl) {
   ASSERT_GE(per_shard[0], 2);
   ASSERT_GE(per_shard[1], 2);
 
-  // Once a job of each shard reports from its pod (so each shard's stream
-  // has moved its cursor), SIGKILL job-control and start it again.
+  // Once a job of each shard trains (its pod's status events came through
+  // that shard's stream in earlier batches, so the stream's cursor is
+  // stored), SIGKILL job-control and start it again.
   auto reporting = [](JobState s) {
-    return s >= common::v1::JOB_STATE_PREPROCESSING &&
+    return s >= common::v1::JOB_STATE_TRAINING &&
            s <= common::v1::JOB_STATE_COMPLETED;
   };
   ASSERT_TRUE(WaitFor(

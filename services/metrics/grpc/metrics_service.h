@@ -81,10 +81,6 @@ class MetricsServiceImpl final : public v1::MetricsService::CallbackService {
       const v1::SubscribeJobRequest* req) override;
 
  private:
-  // OK when `job_id` is this shard's, or is no valid id at all (the call's
-  // own validation names it).
-  absl::Status Owns(std::string_view job_id) const;
-
   server::Rpc& rpc_;
   Ingestor& ingestor_;
   EventStore& events_;
