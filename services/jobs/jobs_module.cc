@@ -262,7 +262,9 @@ absl::StatusOr<std::unique_ptr<server::ServiceModule>> BuildJobs(
   if (static_cast<int>(webhook_urls.size()) != metrics.size()) {
     return InvalidFieldError(
         "webhook_base_url",
-        absl::StrCat(webhook_urls.size(), " URLs for ", metrics.size(),
+        absl::StrCat(webhook_urls.size(),
+                     webhook_urls.size() == 1 ? " URL" : " URLs", " for ",
+                     metrics.size(),
                      " metrics shards (--metrics_address): one per shard, "
                      "in the same order"));
   }

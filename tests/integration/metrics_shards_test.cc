@@ -11,6 +11,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -20,6 +22,8 @@
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/subprocess.h"
+#include "common/testing/temp_dir.h"
 #include "common/testing/test_server.h"
 #include "common/time/clock.h"
 #include "gmock/gmock.h"
@@ -261,6 +265,49 @@ TEST_F(MetricsShardsTest, JobsSpreadOverTwoShardsAndReadBackThroughJobControl) {
     EXPECT_GT(dash.recent_events_size(), 0);
     EXPECT_EQ(dash.job().state(), common::v1::JOB_STATE_COMPLETED);
     EXPECT_GT(dash.job().progress().step(), 0);
+  }
+}
+
+// A shard setting that cannot be right stops the start (exit 2) naming it.
+TEST(MetricsShardsSettings, BadShardSettingsStopTheStartNamingThem) {
+  trainyard::testing::TempDir dir;
+  const std::string key = dir.Sub("master.key");
+  std::ofstream(key)
+      << "dHJhaW55YXJkLXRlc3QtbWFzdGVyLWtleS0wMTIzNDU2Nzg5YWJjZGVm\n";
+  const char* bin = std::getenv("TRAINYARD_BINARY_DIR");
+  ASSERT_NE(bin, nullptr);
+  struct Case {
+    std::string service;
+    std::vector<std::string> flags;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"metrics", {"--shard=2/2"}, "--shard: i must be 0 to N-1 (1)"},
+      {"metrics", {"--shard=1"}, "--shard: want i/N"},
+      {"jobs",
+       {"--webhook_master_key_file=" + key,
+        "--metrics_address=127.0.0.1:1,127.0.0.1:2",
+        "--webhook_base_url=http://127.0.0.1:3"},
+       "webhook_base_url: 1 URL for 2 metrics shards"},
+      {"scheduler",
+       {"--metrics_address=127.0.0.1:1,,127.0.0.1:2"},
+       "metrics_address: entry 2 is empty"},
+      {"cost", {"--metrics_address=127.0.0.1:1,"}, "metrics_address: entry 2"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.message);
+    std::vector<std::string> argv = {
+        absl::StrCat(bin, "/services/", c.service, "/trainyard-", c.service),
+        "--grpc_address=127.0.0.1:0", "--admin_address=127.0.0.1:0",
+        "--data_dir=" + dir.Sub(absl::StrCat("data-", n))};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    auto p = trainyard::testing::Subprocess::Start(
+        argv, dir.Sub(absl::StrCat("log-", n++)));
+    ASSERT_OK(p.status());
+    EXPECT_THAT(p->Wait(absl::Seconds(30)),
+                trainyard::testing::IsOkAndHolds(2));
+    EXPECT_THAT(p->Log(), HasSubstr(c.message));
   }
 }
 
