@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status/status_macros.h"
 #include "common/time/clock.h"
 
@@ -43,8 +44,10 @@ absl::Status WaitForPorts(const std::string& path,
 
 ServiceProcess::ServiceProcess(std::string name, std::string data_dir,
                                std::string log_dir,
-                               std::vector<std::string> flags)
+                               std::vector<std::string> flags,
+                               std::string binary)
     : name_(std::move(name)),
+      binary_(binary.empty() ? name_ : std::move(binary)),
       data_dir_(std::move(data_dir)),
       log_dir_(std::move(log_dir)),
       flags_(std::move(flags)) {}
@@ -53,7 +56,7 @@ absl::Status ServiceProcess::Start() {
   const std::string ports = absl::StrCat(log_dir_, "/", name_, ".ports");
   std::remove(ports.c_str());
   std::vector<std::string> argv = {
-      absl::StrCat(BinaryDir(), "/services/", name_, "/trainyard-", name_),
+      absl::StrCat(BinaryDir(), "/services/", binary_, "/trainyard-", binary_),
       "--grpc_address=127.0.0.1:0",
       "--admin_address=127.0.0.1:0",
       "--data_dir=" + data_dir_,
@@ -105,7 +108,7 @@ SuiteProcesses::~SuiteProcesses() {
   jobs_.reset();
   cost_.reset();
   scheduler_.reset();
-  metrics_.reset();
+  metrics_.clear();
   gpusim_.reset();
 }
 
@@ -153,13 +156,25 @@ absl::Status SuiteProcesses::StartAll() {
   }
 
   const std::string logs = dir_.path();
-  metrics_ = std::make_unique<ServiceProcess>(
-      "metrics", dir_.Sub("metrics-data"), logs,
-      flags({"--webhook_master_key_file=" + key}));
-  RETURN_IF_ERROR(metrics_->Start());
+  std::vector<std::string> metrics_grpc, metrics_admin;
+  const int shards = options_.metrics_shards;
+  for (int i = 0; i < shards; ++i) {
+    std::vector<std::string> f = {"--webhook_master_key_file=" + key};
+    if (shards > 1) f.push_back(absl::StrCat("--shard=", i, "/", shards));
+    f.insert(f.end(), options_.metrics_flags.begin(),
+             options_.metrics_flags.end());
+    metrics_.push_back(std::make_unique<ServiceProcess>(
+        shards > 1 ? absl::StrCat("metrics-", i) : "metrics",
+        dir_.Sub(shards > 1 ? absl::StrCat("metrics-", i, "-data")
+                            : "metrics-data"),
+        logs, flags(f), "metrics"));
+    RETURN_IF_ERROR(metrics_.back()->Start());
+    metrics_grpc.push_back(metrics_.back()->GrpcAddress());
+    metrics_admin.push_back(metrics_.back()->AdminUrl());
+  }
   const std::vector<std::string> peer = {
       "--service_token_file=" + service_token,
-      "--metrics_address=" + metrics_->GrpcAddress()};
+      "--metrics_address=" + absl::StrJoin(metrics_grpc, ",")};
   std::vector<std::string> scheduler_flags = flags(peer);
   scheduler_flags.push_back("--notifications_file=" +
                             dir_.Sub("scheduler-notifications.jsonl"));
@@ -174,7 +189,7 @@ absl::Status SuiteProcesses::StartAll() {
        {"--scheduler_address=" + scheduler_->GrpcAddress(),
         "--cost_address=" + cost_->GrpcAddress(),
         "--provider_base_url=" + gpusim_url_,
-        "--webhook_base_url=" + metrics_->AdminUrl(),
+        "--webhook_base_url=" + absl::StrJoin(metrics_admin, ","),
         "--webhook_master_key_file=" + key}) {
     jobs_flags.push_back(f);
   }
@@ -188,8 +203,8 @@ absl::Status SuiteProcesses::StartAll() {
 std::string SuiteProcesses::Logs() const {
   std::string out =
       absl::StrCat("--- gpusim\n", gpusim_ ? gpusim_->Log() : "", "\n");
-  for (const ServiceProcess* p :
-       {metrics_.get(), scheduler_.get(), cost_.get(), jobs_.get()}) {
+  for (const auto& m : metrics_) absl::StrAppend(&out, m->Log(), "\n");
+  for (const ServiceProcess* p : {scheduler_.get(), cost_.get(), jobs_.get()}) {
     if (p != nullptr) absl::StrAppend(&out, p->Log(), "\n");
   }
   return out;

@@ -20,11 +20,12 @@
 namespace trainyard::jobs::testing {
 
 // One service binary ("metrics", "scheduler", "cost", "jobs") with its data
-// directory, restartable.
+// directory, restartable. `name` names its logs and ports file; `binary`
+// is the service when it differs ("metrics" for "metrics-1").
 class ServiceProcess {
  public:
   ServiceProcess(std::string name, std::string data_dir, std::string log_dir,
-                 std::vector<std::string> flags);
+                 std::vector<std::string> flags, std::string binary = "");
 
   // Starts the binary and waits (bounded) for its ports file.
   absl::Status Start();
@@ -39,6 +40,7 @@ class ServiceProcess {
 
  private:
   const std::string name_;
+  const std::string binary_;
   const std::string data_dir_;
   const std::string log_dir_;
   const std::vector<std::string> flags_;
@@ -51,20 +53,28 @@ class ServiceProcess {
 struct SuiteOptions {
   // Simulated seconds per wall second, for every process.
   double time_scale = 100;
-  // Extra flags of gpusim (e.g. "--provision_delay=60s") and of jobs.
+  // Extra flags of gpusim (e.g. "--provision_delay=60s"), jobs and metrics
+  // (every shard).
   std::vector<std::string> gpusim_flags;
   std::vector<std::string> jobs_flags;
+  std::vector<std::string> metrics_flags;
+  // metrics-ingest processes (--shard=i/N each); scheduler, cost and jobs
+  // get them all, in shard order, in --metrics_address (and jobs their
+  // admin URLs in --webhook_base_url).
+  int metrics_shards = 1;
 };
 
 class SuiteProcesses {
  public:
-  // Starts gpusim, metrics, scheduler, cost, then jobs.
+  // Starts gpusim, metrics (each shard), scheduler, cost, then jobs.
   static absl::StatusOr<std::unique_ptr<SuiteProcesses>> Start(
       SuiteOptions options);
   ~SuiteProcesses();
 
   ServiceProcess& jobs() { return *jobs_; }
-  ServiceProcess& metrics() { return *metrics_; }
+  // Shard 0 of metrics-ingest (the only one by default), shard i.
+  ServiceProcess& metrics(int shard = 0) { return *metrics_[shard]; }
+  int metrics_shards() const { return static_cast<int>(metrics_.size()); }
   ServiceProcess& scheduler() { return *scheduler_; }
   ServiceProcess& cost() { return *cost_; }
   // gpusim's REST base URL.
@@ -84,7 +94,7 @@ class SuiteProcesses {
   absl::Time origin_;
   std::unique_ptr<trainyard::testing::Subprocess> gpusim_;
   std::string gpusim_url_;
-  std::unique_ptr<ServiceProcess> metrics_;
+  std::vector<std::unique_ptr<ServiceProcess>> metrics_;
   std::unique_ptr<ServiceProcess> scheduler_;
   std::unique_ptr<ServiceProcess> cost_;
   std::unique_ptr<ServiceProcess> jobs_;

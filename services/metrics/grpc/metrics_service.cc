@@ -25,13 +25,11 @@ constexpr int kMaxBatchGetProgress = 500;
 
 }  // namespace
 
-MetricsServiceImpl::MetricsServiceImpl(server::Rpc& rpc, Ingestor& ingestor,
-                                       EventStore& events, SeriesStore& series,
-                                       EventFeed& feed, JobViews& views,
-                                       LiveHub& hub,
-                                       server::DeadlineTimer& timer,
-                                       const Clock& wall_clock,
-                                       SubscriptionLimits limits)
+MetricsServiceImpl::MetricsServiceImpl(
+    server::Rpc& rpc, Ingestor& ingestor, EventStore& events,
+    SeriesStore& series, EventFeed& feed, JobViews& views, LiveHub& hub,
+    server::DeadlineTimer& timer, const Clock& wall_clock,
+    SubscriptionLimits limits, shard::ShardIdentity shard)
     : rpc_(rpc),
       ingestor_(ingestor),
       events_(events),
@@ -41,7 +39,8 @@ MetricsServiceImpl::MetricsServiceImpl(server::Rpc& rpc, Ingestor& ingestor,
       hub_(hub),
       timer_(timer),
       wall_clock_(wall_clock),
-      limits_(limits) {}
+      limits_(limits),
+      shard_(shard) {}
 
 grpc::ServerUnaryReactor* MetricsServiceImpl::IngestEvents(
     grpc::CallbackServerContext* ctx, const v1::IngestEventsRequest* req,
@@ -52,6 +51,11 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::IngestEvents(
              v1::IngestEventsResponse& out) -> absl::Status {
         if (r.events_size() == 0 || r.events_size() > kMaxIngestBatch) {
           return InvalidFieldError("events", "1 to 1,000 events per call");
+        }
+        // All or nothing: no event of the batch is stored when one is
+        // another shard's.
+        for (const v1::IngestEvent& e : r.events()) {
+          RETURN_IF_ERROR(shard_.Check(e.job_id()));
         }
         std::vector<v1::IngestEvent> events(
             std::make_move_iterator(r.mutable_events()->begin()),
@@ -71,6 +75,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetEvent(
   return rpc_.Unary(ctx, "GetEvent", req, resp,
                     [this](const CallInfo&, const v1::GetEventRequest& r,
                            v1::GetEventResponse& out) -> absl::Status {
+                      RETURN_IF_ERROR(shard_.Check(r.job_id()));
                       ASSIGN_OR_RETURN(
                           *out.mutable_event(),
                           events_.GetEvent(r.job_id(), r.job_seq()));
@@ -84,6 +89,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::ListEvents(
   return rpc_.Unary(ctx, "ListEvents", req, resp,
                     [this](const CallInfo&, const v1::ListEventsRequest& r,
                            v1::ListEventsResponse& out) -> absl::Status {
+                      RETURN_IF_ERROR(shard_.Check(r.job_id()));
                       ASSIGN_OR_RETURN(out, events_.List(r));
                       return absl::OkStatus();
                     });
@@ -95,6 +101,7 @@ MetricsServiceImpl::ExportEvents(grpc::CallbackServerContext* ctx,
   return server::StartProducerStream<v1::ExportEventsResponse>(
       rpc_, ctx, "ExportEvents",
       [this, r = *req](const CallInfo&, const auto& sink) {
+        RETURN_IF_ERROR(shard_.Check(r.job_id()));
         return events_.Export(r, views_.clock().Now(), sink);
       });
 }
@@ -105,6 +112,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetProgress(
   return rpc_.Unary(ctx, "GetProgress", req, resp,
                     [this](const CallInfo&, const v1::GetProgressRequest& r,
                            v1::GetProgressResponse& out) -> absl::Status {
+                      RETURN_IF_ERROR(shard_.Check(r.job_id()));
                       ASSIGN_OR_RETURN(internal::JobState state,
                                        views_.State(r.job_id()));
                       *out.mutable_progress() = views_.Progress(state);
@@ -125,6 +133,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::BatchGetProgress(
         for (int i = 0; i < r.job_ids_size(); ++i) {
           RETURN_IF_ERROR(
               ValidateId(absl::StrCat("job_ids[", i, "]"), r.job_ids(i)));
+          RETURN_IF_ERROR(shard_.Check(r.job_ids(i)));
         }
         absl::flat_hash_set<std::string> seen;
         for (const std::string& id : r.job_ids()) {
@@ -143,6 +152,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetCurrentMetrics(
       ctx, "GetCurrentMetrics", req, resp,
       [this](const CallInfo&, const v1::GetCurrentMetricsRequest& r,
              v1::GetCurrentMetricsResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(shard_.Check(r.job_id()));
         ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
         *out.mutable_metrics() = views_.Metrics(state);
         return absl::OkStatus();
@@ -155,6 +165,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetLossCurve(
   return rpc_.Unary(ctx, "GetLossCurve", req, resp,
                     [this](const CallInfo&, const v1::GetLossCurveRequest& r,
                            v1::GetLossCurveResponse& out) -> absl::Status {
+                      RETURN_IF_ERROR(shard_.Check(r.job_id()));
                       ASSIGN_OR_RETURN(CurveQuery query, ParseGetLossCurve(r));
                       RETURN_IF_ERROR(views_.Head(query.job_id).status());
                       ASSIGN_OR_RETURN(*out.mutable_curve(),
@@ -171,6 +182,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::ListSeries(
       [this](const CallInfo&, const v1::ListSeriesRequest& r,
              v1::ListSeriesResponse& out) -> absl::Status {
         RETURN_IF_ERROR(RequireJobId(r.job_id()));
+        RETURN_IF_ERROR(shard_.Check(r.job_id()));
         if (r.page_size() < 0) {
           return InvalidFieldError("page_size", "must not be negative");
         }
@@ -199,6 +211,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetStages(
       ctx, "GetStages", req, resp,
       [this](const CallInfo&, const v1::GetStagesRequest& r,
              v1::GetStagesResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(shard_.Check(r.job_id()));
         ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
         ASSIGN_OR_RETURN(*out.mutable_stages(), views_.Stages(state));
         return absl::OkStatus();
@@ -212,6 +225,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
       ctx, "GetJobOverview", req, resp,
       [this](const CallInfo&, const v1::GetJobOverviewRequest& r,
              v1::GetJobOverviewResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(shard_.Check(r.job_id()));
         ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
         ASSIGN_OR_RETURN(CurveQuery curve,
                          ParseCurveOptions(r.job_id(), r.curve(), "curve."));
@@ -259,7 +273,9 @@ grpc::ServerWriteReactor<v1::SubscribeJobResponse>*
 MetricsServiceImpl::SubscribeJob(grpc::CallbackServerContext* ctx,
                                  const v1::SubscribeJobRequest* req) {
   absl::StatusOr<auth::Principal> principal = rpc_.Admit(ctx, "SubscribeJob");
-  return JobSubscription::Start(principal.status(), *req, views_, hub_, caches_,
+  absl::Status admitted =
+      principal.ok() ? shard_.Check(req->job_id()) : principal.status();
+  return JobSubscription::Start(admitted, *req, views_, hub_, caches_,
                                 rpc_.executor(), timer_, wall_clock_, limits_);
 }
 
@@ -270,6 +286,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::DeleteJobData(
                     [this](const CallInfo&, const v1::DeleteJobDataRequest& r,
                            v1::DeleteJobDataResponse& out) -> absl::Status {
                       RETURN_IF_ERROR(RequireJobId(r.job_id()));
+                      RETURN_IF_ERROR(shard_.Check(r.job_id()));
                       ASSIGN_OR_RETURN(int64_t deleted,
                                        ingestor_.DeleteJob(r.job_id()));
                       caches_.Forget(r.job_id());
