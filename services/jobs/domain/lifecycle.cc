@@ -10,6 +10,7 @@
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
 #include "services/jobs/domain/copies.h"
+#include "services/jobs/domain/errors.h"
 #include "services/jobs/domain/transition_builder.h"
 
 namespace trainyard::jobs {
@@ -18,17 +19,6 @@ namespace {
 using common::v1::JobState;
 using common::v1::Stage;
 using Phase = PodObservation::Phase;
-
-std::string StateName(JobState s) {
-  return common::v1::JobState_Name(s).substr(sizeof("JOB_STATE_") - 1);
-}
-
-absl::Status Precondition(std::string_view reason, JobState state,
-                          std::string_view what) {
-  return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                        "job is ", StateName(state), ": ", ToAbsl(what))),
-                    reason, {{"state", StateName(state)}});
-}
 
 // States in which the container's reports drive the job.
 bool IsRunning(JobState s) {
@@ -70,8 +60,8 @@ class Lifecycle {
 
   absl::Status operator()(const PauseCommand& c) {
     if (b_.state() != common::v1::JOB_STATE_TRAINING) {
-      return Precondition("JOB_NOT_TRAINING", b_.state(),
-                          "only a TRAINING job can be paused");
+      return JobStateError(kReasonJobNotTraining, b_.state(),
+                           "only a TRAINING job can be paused");
     }
     Pause(c.actor, "", c.notes);
     return absl::OkStatus();
@@ -79,8 +69,8 @@ class Lifecycle {
 
   absl::Status operator()(const ResumeCommand& c) {
     if (b_.state() != common::v1::JOB_STATE_PAUSED) {
-      return Precondition("JOB_NOT_PAUSED", b_.state(),
-                          "only a PAUSED job can be resumed");
+      return JobStateError(kReasonJobNotPaused, b_.state(),
+                           "only a PAUSED job can be resumed");
     }
     auto& r = b_.record();
     v1::Job& j = b_.job();
@@ -123,8 +113,8 @@ class Lifecycle {
 
   absl::Status operator()(const RetryCommand& c) {
     if (b_.state() != common::v1::JOB_STATE_FAILED) {
-      return Precondition("JOB_NOT_FAILED", b_.state(),
-                          "only a FAILED job can be retried");
+      return JobStateError(kReasonJobNotFailed, b_.state(),
+                           "only a FAILED job can be retried");
     }
     v1::Job& j = b_.job();
     const auto& allowed = j.failure().retryable_from();
@@ -133,7 +123,7 @@ class Lifecycle {
       return WithReason(absl::FailedPreconditionError(absl::StrCat(
                             "stage ", common::v1::Stage_Name(c.from_stage),
                             " is not in failure.retryable_from")),
-                        "STAGE_NOT_RETRYABLE");
+                        kReasonStageNotRetryable);
     }
     auto* config = j.mutable_spec()->mutable_config();
     if (c.gpu_type) config->set_gpu_type(*c.gpu_type);
@@ -162,8 +152,8 @@ class Lifecycle {
 
   absl::Status operator()(const DeleteCommand& c) {
     if (!IsTerminal(b_.state())) {
-      return Precondition("JOB_NOT_TERMINAL", b_.state(),
-                          "cancel the job before deleting it");
+      return JobStateError(kReasonJobNotTerminal, b_.state(),
+                           "cancel the job before deleting it");
     }
     if (b_.record().deleted()) return absl::OkStatus();
     b_.record().set_deleted(true);
@@ -451,8 +441,8 @@ class Lifecycle {
                       const std::string& notes) {
     const JobState from = b_.state();
     if (IsTerminal(from)) {
-      return Precondition("JOB_TERMINAL", from,
-                          "a finished job cannot be cancelled");
+      return JobStateError(kReasonJobTerminal, from,
+                           "a finished job cannot be cancelled");
     }
     if (from == common::v1::JOB_STATE_CANCELLING) return absl::OkStatus();
     v1::CancellationInfo* c = b_.job().mutable_cancellation();
