@@ -1,6 +1,7 @@
 // Copyright 2026 Trainyard authors.
 //
-// The errors job-control gives, each built one way. Reasons that other
+// The errors job-control gives, each built one way, and the machine codes
+// it writes on jobs (failure codes, audit reasons). Reasons that other
 // services give too (JOB_NOT_FOUND, ETAG_MISMATCH, INVALID_PAGE_TOKEN,
 // INVALID_FILTER) are in common/status/reasons.h, with their constructors in
 // common/status/errors.h. Header only: every jobs library may include it (it
@@ -42,6 +43,25 @@ inline constexpr std::string_view kReasonSubscriberFellBehind =
 inline constexpr std::string_view kReasonProviderRejected = "PROVIDER_REJECTED";
 inline constexpr std::string_view kReasonProviderRateLimited =
     "PROVIDER_RATE_LIMITED";
+
+// Failure codes (Job.failure.code, jobs.proto JobFailure) that job-control
+// sets itself; a container's own code (e.g. CUDA_OOM) is passed through.
+inline constexpr std::string_view kFailureContainerError = "CONTAINER_ERROR";
+inline constexpr std::string_view kFailureContainerFailed = "CONTAINER_FAILED";
+inline constexpr std::string_view kFailureProvisioningFailed =
+    "PROVISIONING_FAILED";
+inline constexpr std::string_view kFailureNoCapacity = "NO_CAPACITY";
+inline constexpr std::string_view kFailureStartTimeout = "START_TIMEOUT";
+inline constexpr std::string_view kFailureStallTimeout = "STALL_TIMEOUT";
+inline constexpr std::string_view kFailureProviderFailure = "PROVIDER_FAILURE";
+inline constexpr std::string_view kFailurePreemptedTooOften =
+    "PREEMPTED_TOO_OFTEN";
+
+// Machine reasons of system actions in the audit trail and state changes
+// (AuditEntry.reason, the pause reason).
+inline constexpr std::string_view kActionBudgetExceeded = "BUDGET_EXCEEDED";
+inline constexpr std::string_view kActionSlotAssigned = "SLOT_ASSIGNED";
+inline constexpr std::string_view kActionSpotInterruption = "SPOT_INTERRUPTION";
 
 // A job state without its prefix: "TRAINING".
 inline std::string JobStateName(common::v1::JobState state) {

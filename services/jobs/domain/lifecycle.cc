@@ -229,12 +229,12 @@ class Lifecycle {
         break;
       case common::v1::EVENT_TYPE_ERROR:
         if (IsRunning(b_.state())) {
-          b_.Fail(
-              e.error().code().empty() ? "CONTAINER_ERROR" : e.error().code(),
-              e.error().message(), e.error().details(),
-              r.stage() == common::v1::STAGE_UNSPECIFIED
-                  ? common::v1::STAGE_PREPROCESSING
-                  : r.stage());
+          b_.Fail(e.error().code().empty() ? kFailureContainerError
+                                           : std::string_view(e.error().code()),
+                  e.error().message(), e.error().details(),
+                  r.stage() == common::v1::STAGE_UNSPECIFIED
+                      ? common::v1::STAGE_PREPROCESSING
+                      : r.stage());
         }
         break;
       default:
@@ -306,7 +306,7 @@ class Lifecycle {
           FinishCancel(v1::TERMINATION_STATUS_NOT_NEEDED);
         } else if (IsRunning(s)) {
           pod.clear_name();  // nothing to delete
-          b_.Fail("PROVISIONING_FAILED", res.message, "",
+          b_.Fail(kFailureProvisioningFailed, res.message, "",
                   common::v1::STAGE_UNSPECIFIED);
         }
         break;
@@ -349,14 +349,14 @@ class Lifecycle {
               absl::StrCat(a.message(), " (budget action: ",
                            common::v1::BudgetAction_Name(a.action()), ")"));
     auto* entry = b_.Audit(v1::AUDIT_ACTION_BUDGET_ACTION, system, b_.state(),
-                           "BUDGET_EXCEEDED");
+                           kActionBudgetExceeded);
     (*entry->mutable_details())["action"] =
         common::v1::BudgetAction_Name(a.action());
     switch (a.action()) {
       case common::v1::BUDGET_ACTION_PAUSE:
         switch (b_.state()) {
           case common::v1::JOB_STATE_TRAINING:
-            Pause(system, "BUDGET_EXCEEDED", "");
+            Pause(system, kActionBudgetExceeded, "");
             break;
           case common::v1::JOB_STATE_QUEUED:
           case common::v1::JOB_STATE_PROVISIONING:
@@ -412,7 +412,7 @@ class Lifecycle {
     const internal::PodState& pod = r.pod();
     if (pod.pod_id().empty()) {
       if (now - FromProto(r.provision_start_time()) >= o.provision_timeout) {
-        b_.Fail("NO_CAPACITY",
+        b_.Fail(kFailureNoCapacity,
                 "no GPU could be provisioned within the provisioning timeout",
                 "", common::v1::STAGE_UNSPECIFIED);
       } else if (!pod.create_pending() &&
@@ -423,13 +423,14 @@ class Lifecycle {
     }
     if (pod.has_running_time() && !pod.container_reported() &&
         now - FromProto(pod.running_time()) >= o.start_timeout) {
-      b_.Fail("START_TIMEOUT", "the container sent no event after starting", "",
+      b_.Fail(kFailureStartTimeout,
+              "the container sent no event after starting", "",
               common::v1::STAGE_UNSPECIFIED);
       return absl::OkStatus();
     }
     if (r.has_stall_since() &&
         now - FromProto(r.stall_since()) >= o.stall_fail_after) {
-      b_.Fail("STALL_TIMEOUT", "the pod runs but the job is silent", "",
+      b_.Fail(kFailureStallTimeout, "the pod runs but the job is silent", "",
               r.stage());
     }
     return absl::OkStatus();
@@ -651,7 +652,7 @@ class Lifecycle {
     p->set_pricing(c.pricing());
     if (r.resume_step() > 0) p->set_resume_from_step(r.resume_step());
     b_.Audit(v1::AUDIT_ACTION_STATE_CHANGED, SystemActor(),
-             common::v1::JOB_STATE_QUEUED, "SLOT_ASSIGNED");
+             common::v1::JOB_STATE_QUEUED, kActionSlotAssigned);
     b_.Notify(common::v1::NOTIFICATION_TRIGGER_PROVISIONING_STARTED,
               absl::StrCat("Job ", j.spec().display_name(),
                            " is provisioning its GPU"));
@@ -736,7 +737,8 @@ class Lifecycle {
       b_.Notify(common::v1::NOTIFICATION_TRIGGER_TRAINING_STARTED,
                 absl::StrCat("Job ", b_.job().spec().display_name(),
                              " started training"));
-      if (r.budget_pause_pending()) Pause(SystemActor(), "BUDGET_EXCEEDED", "");
+      if (r.budget_pause_pending())
+        Pause(SystemActor(), kActionBudgetExceeded, "");
     }
   }
 
@@ -794,13 +796,13 @@ class Lifecycle {
       if (s == common::v1::JOB_STATE_FINALIZING && r.finalization_done()) {
         Complete(end);
       } else {
-        b_.Fail("CONTAINER_FAILED",
+        b_.Fail(kFailureContainerFailed,
                 "the container exited without finishing training", "",
                 r.stage(), end);
       }
     } else if (o.exit_reason == "failed") {
-      b_.Fail("CONTAINER_FAILED", "the container exited with a failure", "",
-              r.stage(), end);
+      b_.Fail(kFailureContainerFailed, "the container exited with a failure",
+              "", r.stage(), end);
     } else {
       Interrupted(end);  // interrupted, or stopped without being asked
     }
@@ -822,12 +824,12 @@ class Lifecycle {
   void Interrupted(absl::Time end) {
     auto& r = b_.record();
     if (!IsSpot(r)) {
-      b_.Fail("PROVIDER_FAILURE", "the provider lost the on-demand pod", "",
-              r.stage(), end);
+      b_.Fail(kFailureProviderFailure, "the provider lost the on-demand pod",
+              "", r.stage(), end);
       return;
     }
     if (r.recoveries() >= b_.options().max_recoveries) {
-      b_.Fail("PREEMPTED_TOO_OFTEN",
+      b_.Fail(kFailurePreemptedTooOften,
               absl::StrCat("interrupted more than ", r.recoveries(), " times"),
               "", r.stage(), end);
       return;
@@ -841,11 +843,12 @@ class Lifecycle {
     *r.mutable_provision_start_time() = ToProto(b_.now());
     b_.CreatePod();
     auto* p = b_.SetState(
-        common::v1::JOB_STATE_RECOVERING, SystemActor(), "SPOT_INTERRUPTION",
+        common::v1::JOB_STATE_RECOVERING, SystemActor(),
+        kActionSpotInterruption,
         absl::StrCat("Spot interruption: recovering from step ", step));
     p->set_resume_from_step(step);
     b_.Audit(v1::AUDIT_ACTION_STATE_CHANGED, SystemActor(), from,
-             "SPOT_INTERRUPTION");
+             kActionSpotInterruption);
   }
 
   // The pod exited `completed` at `end`.
