@@ -11,9 +11,11 @@ namespace trainyard::reasons {
 
 // The job is unknown to the service answering (build with JobNotFoundError).
 inline constexpr std::string_view kJobNotFound = "JOB_NOT_FOUND";
-// A page token that is malformed, expired or from another query.
+// A page token that is malformed, expired or from another query (build with
+// paging::InvalidTokenError, common/paging/opaque_token.h).
 inline constexpr std::string_view kInvalidPageToken = "INVALID_PAGE_TOKEN";
-// An AIP-160 filter that does not parse or names an unknown field.
+// An AIP-160 filter that does not parse or names an unknown field (build
+// with InvalidFilterError, common/search/filter_parser.h).
 inline constexpr std::string_view kInvalidFilter = "INVALID_FILTER";
 // A write whose etag is not the resource's current one (ABORTED; build with
 // EtagMismatchError): read again, re-apply, retry.

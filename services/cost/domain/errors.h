@@ -1,10 +1,12 @@
 // Copyright 2026 Trainyard authors.
 //
 // The errors cost gives, each built one way. Reasons that other services give
-// too (JOB_NOT_FOUND, ETAG_MISMATCH, INVALID_PAGE_TOKEN, INVALID_FILTER) are in
-// common/status/reasons.h, with their constructors in common/status/errors.h.
-// Header only: domain/ puts the reasons in its Rejections (rejection.h);
-// storage/ and app/ build statuses with them (they link ty_status).
+// too are in common/status/reasons.h, each with one constructor: JOB_NOT_FOUND
+// and ETAG_MISMATCH in common/status/errors.h, INVALID_PAGE_TOKEN in
+// common/paging/opaque_token.h, INVALID_FILTER in
+// common/search/filter_parser.h. Header only: domain/ puts the reasons in its
+// Rejections (rejection.h); storage/ and app/ build statuses with them (they
+// link ty_status).
 #pragma once
 
 #include <string>

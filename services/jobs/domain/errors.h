@@ -1,11 +1,12 @@
 // Copyright 2026 Trainyard authors.
 //
-// The errors job-control gives, each built one way, and the machine codes
-// it writes on jobs (failure codes, audit reasons). Reasons that other
-// services give too (JOB_NOT_FOUND, ETAG_MISMATCH, INVALID_PAGE_TOKEN,
-// INVALID_FILTER) are in common/status/reasons.h, with their constructors in
-// common/status/errors.h. Header only: every jobs library may include it (it
-// needs nothing but ty_status and the common proto).
+// The errors job-control gives, each built one way, and the machine codes it
+// writes on jobs (failure codes, audit reasons). Reasons that other services
+// give too are in common/status/reasons.h, each with one constructor:
+// JOB_NOT_FOUND and ETAG_MISMATCH in common/status/errors.h, INVALID_PAGE_TOKEN
+// in common/paging/opaque_token.h, INVALID_FILTER in
+// common/search/filter_parser.h. Header only: every jobs library may include it
+// (it needs nothing but ty_status and the common proto).
 #pragma once
 
 #include <string>
