@@ -11,6 +11,7 @@
 #include "common/paging/opaque_token.h"
 #include "common/search/filter_binder.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 
@@ -134,17 +135,6 @@ const std::vector<FilterField>& ReportFields() {
 
 }  // namespace
 
-absl::Status CheckJobId(std::string_view field, std::string_view id) {
-  if (id.empty()) return Required(field);
-  if (id.size() > 64 || !std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-               c == '-';
-      })) {
-    return InvalidFieldError(field, "1 to 64 characters of [a-z0-9_-]");
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckTrainingConfig(std::string_view prefix,
                                  const common::v1::TrainingConfig& c) {
   auto f = [&](std::string_view name) {
@@ -246,7 +236,7 @@ absl::StatusOr<std::optional<common::v1::Budget>> ToBudget(
 
 absl::StatusOr<JobRegistration> ToRegistration(
     const v1::RegisterJobRequest& r) {
-  RETURN_IF_ERROR(CheckJobId("job_id", r.job_id()));
+  RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
   if (!r.has_config()) return Required("config");
   RETURN_IF_ERROR(CheckTrainingConfig("config", r.config()));
   if (r.from_step() < 0) return InvalidFieldError("from_step", "must be >= 0");
@@ -263,7 +253,7 @@ absl::StatusOr<JobRegistration> ToRegistration(
 absl::StatusOr<MeterOpening> ToOpening(const v1::OpenMeterRequest& r,
                                        absl::Time now) {
   if (r.request_id().empty()) return Required("request_id");
-  RETURN_IF_ERROR(CheckJobId("job_id", r.job_id()));
+  RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
   if (r.attempt() < 0) return InvalidFieldError("attempt", "must be >= 0");
   MeterOpening o{.job_id = r.job_id(), .attempt = std::max(r.attempt(), 1)};
   switch (r.phase()) {
@@ -333,7 +323,7 @@ absl::StatusOr<CostBook::Closing> ToClosing(const v1::CloseMeterRequest& r,
 
 absl::StatusOr<LedgerPage> ToLedgerPage(const v1::ListLedgerEntriesRequest& r) {
   LedgerPage page;
-  if (r.job_id() != "-") RETURN_IF_ERROR(CheckJobId("job_id", r.job_id()));
+  if (r.job_id() != "-") RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
   page.query.job_id = r.job_id();
   if (r.page_size() < 0) {
     return InvalidFieldError("page_size", "must not be negative");
@@ -369,8 +359,7 @@ absl::StatusOr<LedgerPage> ToLedgerPage(const v1::ListLedgerEntriesRequest& r) {
                      paging::DecodeOpaqueToken("page_token", "ledger",
                                                page.binding, r.page_token()));
     if (!absl::SimpleAtoi(payload, &page.offset) || page.offset < 0) {
-      return WithReason(InvalidFieldError("page_token", "malformed"),
-                        "INVALID_PAGE_TOKEN");
+      return paging::InvalidTokenError("page_token", "malformed");
     }
   }
   return page;
@@ -439,7 +428,7 @@ absl::StatusOr<ReportQuery> ToReportQuery(const v1::GetCostReportRequest& r,
 
 absl::StatusOr<FinalizeInput> ToFinalize(const v1::FinalizeJobCostRequest& r,
                                          absl::Time now) {
-  RETURN_IF_ERROR(CheckJobId("job_id", r.job_id()));
+  RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
   switch (r.final_state()) {
     case common::v1::JOB_STATE_COMPLETED:
     case common::v1::JOB_STATE_FAILED:

@@ -89,6 +89,11 @@ TEST_F(JobViewsTest, R_LIST_02_ListCreatorsForTheFilter) {
                  &resp));
   ASSERT_EQ(resp.creators_size(), 1);
   EXPECT_EQ(resp.creators(0).user().user_id(), "manager");
+  req.set_page_size(-1);
+  absl::Status s = Call(auth::Role::kViewer,
+                        &v1::JobService::Stub::ListCreators, req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldViolations(s)[0].field, "page_size");
 }
 
 TEST_F(JobViewsTest, R_LIST_04_PagesWithTokensBoundToFilterAndOrder) {
@@ -199,6 +204,45 @@ TEST_F(JobViewsTest, R_LIST_05_BatchRejectsOversizedAndRepeatedIdsByField) {
   s = Call(auth::Role::kEngineer, &v1::JobService::Stub::BatchCancelJobs,
            cancel, &cancelled);
   EXPECT_EQ(FieldViolations(s)[0].field, "reason");
+}
+
+// The API's id rule (common/status/ids.h) on the job ids of batches,
+// compare, the dashboard and the loss-curve image: the violation names the
+// field, with its index.
+TEST_F(JobViewsTest, JobIdsFollowTheOneIdRule) {
+  Start();
+  v1::Job a = Create("a");
+  const std::string kBad[] = {"", "../x", "Job-1", std::string(65, 'a')};
+  for (const std::string& id : kBad) {
+    SCOPED_TRACE(id);
+    v1::BatchDeleteJobsRequest del;
+    del.add_job_ids(a.job_id());
+    del.add_job_ids(id);
+    v1::BatchDeleteJobsResponse deleted;
+    absl::Status s =
+        Call(auth::Role::kEngineer, &v1::JobService::Stub::BatchDeleteJobs, del,
+             &deleted);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+    ASSERT_EQ(FieldViolations(s).size(), 1u);
+    EXPECT_EQ(FieldViolations(s)[0].field, "job_ids[1]");
+    v1::CompareJobsRequest compare;
+    compare.add_job_ids(a.job_id());
+    compare.add_job_ids(id);
+    v1::CompareJobsResponse compared;
+    s = Call(auth::Role::kViewer, &v1::JobService::Stub::CompareJobs, compare,
+             &compared);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+    ASSERT_EQ(FieldViolations(s).size(), 1u);
+    EXPECT_EQ(FieldViolations(s)[0].field, "job_ids[1]");
+    v1::GetJobDashboardRequest dashboard;
+    dashboard.set_job_id(id);
+    v1::GetJobDashboardResponse board;
+    s = Call(auth::Role::kViewer, &v1::JobService::Stub::GetJobDashboard,
+             dashboard, &board);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+    ASSERT_EQ(FieldViolations(s).size(), 1u);
+    EXPECT_EQ(FieldViolations(s)[0].field, "job_id");
+  }
 }
 
 TEST_F(JobViewsTest, R_LIST_05_BatchDeleteRemovesOnlyTerminalJobs) {

@@ -12,6 +12,7 @@
 #include "common/search/keyword_matcher.h"
 #include "common/server/stream_writer.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/status/status_macros.h"
 #include "common/storage/keys.h"
 #include "common/time/proto_time.h"
@@ -102,7 +103,7 @@ std::string ExportTimestamp(absl::Time now) {
 
 absl::StatusOr<v1::Job> JobViewsService::VisibleJob(
     const std::string& job_id, std::string_view field) const {
-  if (job_id.empty()) return RequiredFieldError(field);
+  RETURN_IF_ERROR(ValidateId(field, job_id));
   absl::StatusOr<internal::JobRecord> r = deps_.engine.store().Get(job_id);
   if (absl::IsNotFound(r.status()) || (r.ok() && r->deleted())) {
     return JobNotFoundError(job_id, "does not exist");

@@ -16,6 +16,7 @@
 #include "common/strings/json.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/jobs/domain/errors.h"
 
 namespace trainyard::jobs {
 namespace {
@@ -119,7 +120,8 @@ absl::Status ClientError(const http::HttpResponse& r) {
     case 409:
       return absl::FailedPreconditionError(msg);
     default:
-      return WithReason(absl::InvalidArgumentError(msg), "PROVIDER_REJECTED");
+      return WithReason(absl::InvalidArgumentError(msg),
+                        kReasonProviderRejected);
   }
 }
 
@@ -219,7 +221,7 @@ absl::StatusOr<http::HttpResponse> RunPodClient::Call(Method method,
       last =
           WithReason(absl::ResourceExhaustedError(absl::StrCat(
                          "provider answered 429: ", ErrorText(*r))),
-                     "PROVIDER_RATE_LIMITED",
+                     kReasonProviderRateLimited,
                      {{kRetryAfterKey,
                        absl::StrCat(absl::ToInt64Milliseconds(retry_after))}});
       if (retry_after > options_.max_retry_after_wait) return last;

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/search/filter_binder.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/time/proto_time.h"
 #include "services/scheduler/domain/promotion_rules.h"
 #include "services/scheduler/grpc/tokens.h"
@@ -19,7 +20,6 @@ namespace {
 
 using common::v1::NotificationTrigger;
 
-constexpr int kMaxIdLength = 128;
 constexpr int kMaxHeldJobs = 1000;
 
 bool IsQueueTrigger(NotificationTrigger t) {
@@ -229,19 +229,9 @@ FieldValue PromotionValue(const v1::Promotion& p, int field) {
 
 }  // namespace
 
-absl::Status RequireField(std::string_view field, std::string_view value) {
-  if (value.empty()) return InvalidFieldError(field, "required");
-  if (value.size() > kMaxIdLength) {
-    return InvalidFieldError(field, "at most 128 characters");
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<EnqueueCommand> ToEnqueue(const v1::EnqueueRequest& r) {
   std::vector<FieldViolation> bad;
-  if (r.job_id().empty() || r.job_id().size() > kMaxIdLength) {
-    bad.push_back({"job_id", "required, at most 128 characters"});
-  }
+  if (auto v = IdViolation("job_id", r.job_id())) bad.push_back(*v);
   if (!r.has_create_time()) bad.push_back({"create_time", "required"});
   if (!r.has_estimated_duration() ||
       FromProto(r.estimated_duration()) <= absl::ZeroDuration()) {
@@ -275,14 +265,14 @@ absl::StatusOr<EnqueueCommand> ToEnqueue(const v1::EnqueueRequest& r) {
 }
 
 absl::StatusOr<RemoveCommand> ToRemove(const v1::RemoveFromQueueRequest& r) {
-  if (auto s = RequireField("job_id", r.job_id()); !s.ok()) return s;
+  if (auto s = ValidateId("job_id", r.job_id()); !s.ok()) return s;
   if (r.attempt() < 0) return InvalidFieldError("attempt", "must be >= 0");
   return RemoveCommand{r.request_id(), r.job_id(), r.attempt(), r.reason()};
 }
 
 absl::StatusOr<ReleaseCommand> ToRelease(const v1::ReleaseSlotRequest& r) {
   std::vector<FieldViolation> bad;
-  if (r.job_id().empty()) bad.push_back({"job_id", "required"});
+  if (auto v = IdViolation("job_id", r.job_id())) bad.push_back(*v);
   if (r.outcome() == v1::SLOT_OUTCOME_UNSPECIFIED ||
       !v1::SlotOutcome_IsValid(r.outcome())) {
     bad.push_back({"outcome", "required"});
@@ -297,7 +287,7 @@ absl::StatusOr<ReleaseCommand> ToRelease(const v1::ReleaseSlotRequest& r) {
 
 absl::StatusOr<PromotionCommand> ToPromotion(
     const v1::RequestPromotionRequest& r) {
-  if (auto s = RequireField("job_id", r.job_id()); !s.ok()) return s;
+  if (auto s = ValidateId("job_id", r.job_id()); !s.ok()) return s;
   if (auto s = ValidatePromotionRequest(r.reason(), r.justification());
       !s.ok()) {
     return s;
@@ -313,9 +303,10 @@ absl::StatusOr<ReconcileQuery> ToReconcile(const v1::ReconcileRequest& r) {
   ReconcileQuery q;
   for (int i = 0; i < r.held_jobs_size(); ++i) {
     const v1::HeldJob& h = r.held_jobs(i);
-    if (h.job_id().empty()) {
-      return InvalidFieldError(absl::StrCat("held_jobs[", i, "].job_id"),
-                               "required");
+    if (auto s =
+            ValidateId(absl::StrCat("held_jobs[", i, "].job_id"), h.job_id());
+        !s.ok()) {
+      return s;
     }
     q.held.push_back({h.job_id(), h.assignment_id(), h.attempt()});
   }
@@ -403,8 +394,7 @@ absl::StatusOr<AnalyticsPeriod> ToPeriod(const v1::GetQueueAnalyticsRequest& r,
 
 absl::StatusOr<NotificationUpdate> ToNotificationUpdate(
     const v1::UpdateQueueNotificationSettingsRequest& r) {
-  if (auto s = RequireField("settings.job_id", r.settings().job_id());
-      !s.ok()) {
+  if (auto s = ValidateId("settings.job_id", r.settings().job_id()); !s.ok()) {
     return s;
   }
   NotificationUpdate u;
