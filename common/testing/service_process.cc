@@ -1,6 +1,8 @@
 // Copyright 2026 Trainyard authors.
 #include "common/testing/service_process.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "common/testing/test_server.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace trainyard::testing {
 
@@ -33,6 +36,37 @@ absl::Status WaitForPorts(const std::string& path, Subprocess& process,
   return absl::UnavailableError(
       absl::StrCat("no ports file ", path, "; log:\n", process.Log()));
 }
+
+namespace {
+
+// Waits (bounded) for the server at `address` to serve: its health goes
+// SERVING once its module is warm (RunService: Start writes the ports file,
+// then Warmup, then MarkServing). Every host registers the health service
+// itself, so that is the name watched.
+absl::Status WaitForServing(const std::string& address, Subprocess& process) {
+  using grpc::health::v1::HealthCheckResponse;
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service("grpc.health.v1.Health");
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> watch =
+      stub->Watch(&ctx, req);
+  HealthCheckResponse resp;
+  bool serving = false;
+  while (!serving && watch->Read(&resp)) {
+    serving = resp.status() == HealthCheckResponse::SERVING;
+  }
+  ctx.TryCancel();
+  grpc::Status ended = watch->Finish();
+  if (serving) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("not serving at ", address, " (",
+                                             ended.error_message(), "); log:\n",
+                                             process.Log()));
+}
+
+}  // namespace
 
 SharedFiles::SharedFiles(const TempDir& dir)
     : master_key_file(dir.Sub("master.key")),
@@ -71,7 +105,8 @@ absl::Status ServiceProcess::Start() {
                    Subprocess::Start(argv, absl::StrCat(log_dir_, "/", name_,
                                                         ".", runs_, ".log")));
   process_ = std::make_unique<Subprocess>(std::move(p));
-  return WaitForPorts(ports, *process_, &grpc_port_, &admin_port_);
+  RETURN_IF_ERROR(WaitForPorts(ports, *process_, &grpc_port_, &admin_port_));
+  return WaitForServing(GrpcAddress(), *process_);
 }
 
 void ServiceProcess::Kill() { process_.reset(); }  // SIGKILL and reap

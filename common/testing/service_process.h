@@ -55,7 +55,8 @@ class ServiceProcess {
                  std::vector<std::string> flags);
 
   // Starts build/services/<name>/trainyard-<name> and waits (bounded) for its
-  // ports file. REQUIRES: TRAINYARD_BINARY_DIR set.
+  // ports file, then until it serves (health SERVING: its Warmup is done).
+  // REQUIRES: TRAINYARD_BINARY_DIR set.
   absl::Status Start();
   // SIGKILL and reap.
   void Kill();
