@@ -2,10 +2,11 @@
 //
 // The whole suite as real processes for job-control's process-level tests:
 // metrics-ingest, queue-scheduler, cost, gpusim and trainyard-jobs, each on
-// ephemeral ports, one suite clock (same --time_scale and --time_origin),
-// bearer tokens of TestServer::TokenFor (so TestServer::Authorize works
-// against them) and one webhook master key. trainyard-jobs can be killed
-// (SIGKILL) and restarted on its data directory at any moment.
+// ephemeral ports (trainyard::testing::ServiceProcess), one suite clock (same
+// --time_scale and --time_origin) and one SharedFiles (tokens of
+// TestServer::TokenFor, so TestServer::Authorize works against them; one
+// webhook master key). trainyard-jobs can be killed (SIGKILL) and restarted on
+// its data directory at any moment.
 #pragma once
 
 #include <memory>
@@ -14,41 +15,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/testing/subprocess.h"
+#include "common/testing/service_process.h"
 #include "common/testing/temp_dir.h"
+#include "services/jobs/testing/gpusim_process.h"
 
 namespace trainyard::jobs::testing {
 
-// One service binary ("metrics", "scheduler", "cost", "jobs") with its data
-// directory, restartable. `name` names its logs and ports file; `binary`
-// is the service when it differs ("metrics" for "metrics-1").
-class ServiceProcess {
- public:
-  ServiceProcess(std::string name, std::string data_dir, std::string log_dir,
-                 std::vector<std::string> flags, std::string binary = "");
-
-  // Starts the binary and waits (bounded) for its ports file.
-  absl::Status Start();
-  // SIGKILL and reap.
-  void Kill();
-  // "127.0.0.1:<grpc port>", "http://127.0.0.1:<admin port>".
-  std::string GrpcAddress() const;
-  std::string AdminUrl() const;
-  // The logs of every run so far (the current one last).
-  std::string Log() const;
-  bool running() const { return process_ != nullptr; }
-
- private:
-  const std::string name_;
-  const std::string binary_;
-  const std::string data_dir_;
-  const std::string log_dir_;
-  const std::vector<std::string> flags_;
-  std::unique_ptr<trainyard::testing::Subprocess> process_;
-  int runs_ = 0;
-  int grpc_port_ = 0;
-  int admin_port_ = 0;
-};
+using trainyard::testing::ServiceProcess;
 
 struct SuiteOptions {
   // Simulated seconds per wall second, for every process.
@@ -78,7 +51,7 @@ class SuiteProcesses {
   ServiceProcess& scheduler() { return *scheduler_; }
   ServiceProcess& cost() { return *cost_; }
   // gpusim's REST base URL.
-  const std::string& gpusim_url() const { return gpusim_url_; }
+  const std::string& gpusim_url() const { return gpusim_->base_url(); }
   // The shared suite clock's origin and scale.
   absl::Time origin() const { return origin_; }
   double time_scale() const { return options_.time_scale; }
@@ -92,8 +65,7 @@ class SuiteProcesses {
   const SuiteOptions options_;
   trainyard::testing::TempDir dir_;
   absl::Time origin_;
-  std::unique_ptr<trainyard::testing::Subprocess> gpusim_;
-  std::string gpusim_url_;
+  std::unique_ptr<GpusimProcess> gpusim_;
   std::vector<std::unique_ptr<ServiceProcess>> metrics_;
   std::unique_ptr<ServiceProcess> scheduler_;
   std::unique_ptr<ServiceProcess> cost_;
