@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings/absl_view.h"
-#include "nlohmann/json.hpp"
+#include "common/strings/json.h"
 
 namespace trainyard::http {
 
@@ -60,8 +60,7 @@ HttpResponse JsonError(int status, std::string_view message,
   body.emplace("error", message);
   if (!field.empty()) body.emplace("field", field);
   if (!reason.empty()) body.emplace("reason", reason);
-  response.body = body.dump(-1, ' ', /*ensure_ascii=*/false,
-                            nlohmann::ordered_json::error_handler_t::replace);
+  response.body = JsonText(body);
   return response;
 }
 

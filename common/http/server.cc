@@ -120,6 +120,8 @@ std::string_view Reason(int status) {
       return "Payload Too Large";
     case 415:
       return "Unsupported Media Type";
+    case 421:
+      return "Misdirected Request";
     case 422:
       return "Unprocessable Content";
     case 429:

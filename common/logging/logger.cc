@@ -4,6 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings/absl_view.h"
+#include "common/strings/json.h"
 #include "nlohmann/json.hpp"
 
 namespace trainyard {
@@ -12,13 +13,8 @@ namespace {
 constexpr std::string_view kLevelNames[] = {"DEBUG", "INFO", "WARNING",
                                             "ERROR"};
 
-// Keys keep their order. Bytes that are not valid UTF-8 become U+FFFD, so
-// that a line is always valid JSON.
+// Keys keep their order.
 using Json = nlohmann::ordered_json;
-std::string Dump(const Json& json) {
-  return json.dump(-1, ' ', /*ensure_ascii=*/false,
-                   Json::error_handler_t::replace);
-}
 
 // Text values with spaces, quotes or '=' (or nothing) are quoted as JSON
 // strings so that a line stays machine-splittable (logfmt).
@@ -28,7 +24,7 @@ void AppendTextValue(std::string* out, std::string_view v) {
   if (plain) {
     out->append(v);
   } else {
-    out->append(Dump(Json(v)));
+    out->append(JsonText(Json(v)));
   }
 }
 
@@ -72,7 +68,7 @@ void Logger::Log(LogLevel level, std::string_view event,
     object.emplace("event", event);
     // A key already on the line keeps its first value.
     for (const auto& [k, v] : fields) object.emplace(std::string(k), v);
-    line = Dump(object);
+    line = JsonText(object);
   } else {
     absl::StrAppend(&line, ts, " ", ToAbsl(level_name), " ", ToAbsl(event));
     for (const auto& [k, v] : fields) {

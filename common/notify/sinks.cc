@@ -21,31 +21,20 @@ std::pair<std::string, std::string> SplitUrl(const std::string& url) {
 }  // namespace
 
 std::string SlackBody(const Notification& n) {
-  std::string body = "{\"text\":";
-  AppendJsonString(n.text, &body);
-  body += "}";
-  return body;
+  return JsonText(nlohmann::ordered_json{{"text", n.text}});
 }
 
 std::string JsonLine(const Notification& n) {
-  std::string line = "{\"time\":";
-  AppendJsonString(
-      absl::FormatTime(absl::RFC3339_full, n.time, absl::UTCTimeZone()), &line);
-  for (auto [key, value] :
-       {std::pair<std::string_view, std::string_view>{"kind", n.kind},
-        {"job_id", n.job_id},
-        {"recipient", n.recipient},
-        {"text", n.text},
-        {"destination", n.destination}}) {
-    line.append(",\"").append(key).append("\":");
-    AppendJsonString(value, &line);
-  }
-  if (!n.id.empty()) {
-    line += ",\"id\":";
-    AppendJsonString(n.id, &line);
-  }
-  line += "}";
-  return line;
+  nlohmann::ordered_json line{
+      {"time",
+       absl::FormatTime(absl::RFC3339_full, n.time, absl::UTCTimeZone())},
+      {"kind", n.kind},
+      {"job_id", n.job_id},
+      {"recipient", n.recipient},
+      {"text", n.text},
+      {"destination", n.destination}};
+  if (!n.id.empty()) line["id"] = n.id;
+  return JsonText(line);
 }
 
 WebhookSink::WebhookSink(std::string default_url,

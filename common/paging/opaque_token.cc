@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "common/status/errors.h"
+#include "common/status/reasons.h"
 #include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
 
@@ -65,7 +66,7 @@ absl::StatusOr<std::string> DecodeOpaqueToken(std::string_view field,
 absl::Status InvalidTokenError(std::string_view field,
                                std::string_view description) {
   return WithReason(InvalidFieldError(field, description),
-                    "INVALID_PAGE_TOKEN");
+                    reasons::kInvalidPageToken);
 }
 
 }  // namespace trainyard::paging

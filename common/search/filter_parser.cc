@@ -1,10 +1,8 @@
 // Copyright 2026 Trainyard authors.
 #include "common/search/filter_parser.h"
 
-#include <optional>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "common/status/reasons.h"
@@ -273,17 +271,6 @@ absl::StatusOr<ParsedFilter> ParseFilter(std::string_view filter) {
         absl::StrCat("longer than ", kMaxFilterLength, " characters"));
   }
   return Parser(filter).Parse();
-}
-
-std::optional<int> FilterEnumValue(const google::protobuf::EnumDescriptor& type,
-                                   std::string_view prefix,
-                                   std::string_view text) {
-  const std::string upper = absl::AsciiStrToUpper(ToAbsl(text));
-  for (const std::string& name : {upper, absl::StrCat(ToAbsl(prefix), upper)}) {
-    const google::protobuf::EnumValueDescriptor* v = type.FindValueByName(name);
-    if (v != nullptr && v->number() != 0) return v->number();
-  }
-  return std::nullopt;
 }
 
 }  // namespace trainyard

@@ -6,9 +6,8 @@
 //
 // The AIP-160 subset of the API's list filters (trainyard/common/v1/
 // common.proto, "Filters"), parsed into a syntax tree that knows nothing about
-// fields; the caller binds field names, operators and values to its own
-// records (metrics' event_query.h for the event log, jobs' job_query.h for
-// the jobs list).
+// fields; filter_binder.h binds field names, operators and values to a list's
+// fields.
 //
 //   filter      = term { "AND" term }
 //   term        = restriction | "(" restriction { "OR" restriction } ")"
@@ -25,14 +24,12 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "google/protobuf/descriptor.h"
 
 namespace trainyard {
 
@@ -92,20 +89,14 @@ struct ParsedFilter {
 inline constexpr size_t kMaxFilterLength = 2000;
 inline constexpr size_t kMaxFilterRestrictions = 20;
 
-// An enum value as filters write it: its name in any case, with or without
-// the type's prefix ("training", "JOB_STATE_TRAINING"); the zero
-// (UNSPECIFIED) value is not one. nullopt when unknown.
-std::optional<int> FilterEnumValue(const google::protobuf::EnumDescriptor& type,
-                                   std::string_view prefix,
-                                   std::string_view text);
-
 // Parses `filter`. Errors are INVALID_ARGUMENT with reason INVALID_FILTER and a
 // field violation on "filter" whose description names the problem and its
 // position, e.g. `expected an operator after "attempt" at position 8`.
 absl::StatusOr<ParsedFilter> ParseFilter(std::string_view filter);
 
-// The error ParseFilter returns, for callers that reject a well-formed filter
-// (unknown field, operator not accepted for a field, bad value).
+// The error ParseFilter returns, for a well-formed filter that is rejected
+// (filter_binder.h: unknown field, operator not accepted for a field, bad
+// value).
 absl::Status InvalidFilterError(std::string_view description);
 
 }  // namespace trainyard

@@ -83,11 +83,10 @@ http::HttpResponse AdminCheckpoint::Handle(const http::HttpRequest& request) {
   http::HttpResponse response;
   response.status = 201;
   response.content_type = "application/json";
-  response.body = "{\"name\":";
-  AppendJsonString(info->name, &response.body);
-  response.body += ",\"path\":";
-  AppendJsonString(info->path, &response.body);
-  absl::StrAppend(&response.body, ",\"sequence\":", info->sequence, "}");
+  response.body =
+      JsonText(nlohmann::ordered_json{{"name", info->name},
+                                      {"path", info->path},
+                                      {"sequence", info->sequence}});
   return response;
 }
 

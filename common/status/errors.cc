@@ -56,6 +56,15 @@ absl::Status JobNotFoundError(std::string_view job_id, std::string_view what) {
                     reasons::kJobNotFound, {{"job_id", std::string(job_id)}});
 }
 
+absl::Status EtagMismatchError(std::string_view what,
+                               std::string_view current_etag) {
+  return WithReason(
+      absl::AbortedError(
+          absl::StrCat(ToAbsl(what), " changed since it was read (etag is now ",
+                       ToAbsl(current_etag), "); read it again")),
+      reasons::kEtagMismatch);
+}
+
 absl::Status WithReason(absl::Status status, std::string_view reason,
                         const std::map<std::string, std::string>& metadata) {
   if (status.ok()) return status;

@@ -52,6 +52,12 @@ absl::Status MalformedRequestError(std::string_view message_type);
 // {job_id}: the one way a service says it knows nothing of a job.
 absl::Status JobNotFoundError(std::string_view job_id, std::string_view what);
 
+// ABORTED "<what> changed since it was read (etag is now <current_etag>);
+// read it again" with reason ETAG_MISMATCH: the one way a service refuses a
+// stale etag (AIP-154).
+absl::Status EtagMismatchError(std::string_view what,
+                               std::string_view current_etag);
+
 // Returns `status` with an ErrorInfo reason (UPPER_SNAKE) and metadata
 // attached. An OK status is returned unchanged.
 absl::Status WithReason(

@@ -51,6 +51,14 @@ TEST(ErrorsTest, JobNotFoundErrorNamesTheJob) {
   EXPECT_EQ(ErrorMetadata(s).at("job_id"), "job-7");
 }
 
+TEST(ErrorsTest, EtagMismatchErrorNamesTheCurrentEtag) {
+  absl::Status s = EtagMismatchError("the job", "\"7\"");
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kAborted,
+                          "the job changed since it was read (etag is now "
+                          "\"7\"); read it again"));
+  EXPECT_EQ(ErrorReason(s), reasons::kEtagMismatch);
+}
+
 TEST(ErrorsTest, ReasonDefaultsToCodeName) {
   EXPECT_EQ(ErrorReason(absl::NotFoundError("x")), "NOT_FOUND");
   EXPECT_EQ(ErrorReason(absl::OkStatus()), "");

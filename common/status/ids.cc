@@ -15,13 +15,20 @@ bool IsValidId(std::string_view id) {
          });
 }
 
-absl::Status ValidateId(std::string_view field, std::string_view id) {
-  if (id.empty()) return RequiredFieldError(field);
+std::optional<FieldViolation> IdViolation(std::string_view field,
+                                          std::string_view id) {
+  if (id.empty()) return FieldViolation{std::string(field), "required"};
   if (!IsValidId(id)) {
-    return InvalidFieldError(
-        field, "must be 1 to 64 characters of a-z, 0-9, '_' and '-'");
+    return FieldViolation{
+        std::string(field),
+        "must be 1 to 64 characters of a-z, 0-9, '_' and '-'"};
   }
-  return absl::OkStatus();
+  return std::nullopt;
+}
+
+absl::Status ValidateId(std::string_view field, std::string_view id) {
+  std::optional<FieldViolation> bad = IdViolation(field, id);
+  return bad.has_value() ? InvalidFieldsError({*bad}) : absl::OkStatus();
 }
 
 }  // namespace trainyard

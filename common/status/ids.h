@@ -7,9 +7,11 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "common/status/errors.h"
 
 namespace trainyard {
 
@@ -22,5 +24,10 @@ bool IsValidId(std::string_view id);
 // required" when empty, else "<field>: must be 1 to 64 characters of a-z,
 // 0-9, '_' and '-'".
 absl::Status ValidateId(std::string_view field, std::string_view id);
+
+// The same check for a request that lists every bad field at once: the
+// violation ValidateId would report, or nullopt.
+std::optional<FieldViolation> IdViolation(std::string_view field,
+                                          std::string_view id);
 
 }  // namespace trainyard

@@ -34,5 +34,16 @@ TEST(Ids, OneErrorTextNamingTheField) {
   EXPECT_OK(ValidateId("job_id", "job-1"));
 }
 
+TEST(Ids, IdViolationIsWhatValidateIdReports) {
+  EXPECT_EQ(IdViolation("job_id", "job-1"), std::nullopt);
+  for (std::string_view bad : {"", "../x", "Job-1"}) {
+    std::optional<FieldViolation> v = IdViolation("held_jobs[0].job_id", bad);
+    ASSERT_TRUE(v.has_value()) << bad;
+    EXPECT_EQ(FieldViolations(ValidateId("held_jobs[0].job_id", bad)),
+              std::vector<FieldViolation>{*v})
+        << bad;
+  }
+}
+
 }  // namespace
 }  // namespace trainyard

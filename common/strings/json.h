@@ -1,13 +1,25 @@
 // Copyright 2026 Trainyard authors.
 //
-// JSON string literals for hand-written JSON.
+// JSON text: nlohmann-json values written one way, and string literals for
+// the hand-written JSON of hot paths (gpusim's webhook events).
 // Library ty_json.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "nlohmann/json.hpp"
+
 namespace trainyard {
+
+// `value` (nlohmann::json or nlohmann::ordered_json) as compact JSON text.
+// Bytes that are not valid UTF-8 (a client's text) become U+FFFD instead of
+// throwing, so the result is always valid JSON.
+template <typename Json>
+std::string JsonText(const Json& value) {
+  return value.dump(-1, ' ', /*ensure_ascii=*/false,
+                    Json::error_handler_t::replace);
+}
 
 // Appends `text` to `*out` as a quoted JSON string: '"' and '\' are escaped,
 // \n \r \t \b \f use their short escapes, other control characters and DEL

@@ -29,6 +29,15 @@ std::string TestServer::TokenFor(auth::Role role) {
   return absl::StrCat("test-token-", ToAbsl(auth::RoleName(role)));
 }
 
+std::string TestServer::TokensText() {
+  std::string tokens;
+  for (auth::Role role : kRoles) {
+    absl::StrAppend(&tokens, TokenFor(role), " ", ToAbsl(auth::RoleName(role)),
+                    " ", ToAbsl(auth::RoleName(role)), "\n");
+  }
+  return tokens;
+}
+
 TestServer::TestServer(std::vector<std::string> column_families,
                        std::function<void(server::ServerConfig&)> tweak)
     : logger_(wall_clock_, LogFormat::kText, LogLevel::kDebug,
@@ -42,13 +51,8 @@ TestServer::TestServer(std::vector<std::string> column_families,
   config_.rpc_threads = 4;
   if (tweak) tweak(config_);
 
-  std::string tokens;
-  for (auth::Role role : kRoles) {
-    absl::StrAppend(&tokens, TokenFor(role), " ", ToAbsl(auth::RoleName(role)),
-                    " ", ToAbsl(auth::RoleName(role)), "\n");
-  }
-  authenticator_ =
-      OrDie(auth::Authenticator::FromTokensText(tokens, "test"), "tokens");
+  authenticator_ = OrDie(
+      auth::Authenticator::FromTokensText(TokensText(), "test"), "tokens");
 
   storage::Options options;
   options.path = config_.data_dir;

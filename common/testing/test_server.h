@@ -56,6 +56,9 @@ class TestServer {
   // Sets `authorization: Bearer <token of role>`; users are named after roles.
   static void Authorize(grpc::ClientContext& ctx, auth::Role role);
   static std::string TokenFor(auth::Role role);
+  // A tokens file (--tokens_file) with TokenFor of every role, users named
+  // after roles.
+  static std::string TokensText();
   std::string AdminUrl() const;
   std::vector<std::string> LogLines() const;
 

@@ -15,8 +15,9 @@ std::vector<std::string> CostColumnFamilies() {
 
 void AddCostFlags(config::FlagSet& flags, CostConfig* config) {
   flags.AddString("metrics_address",
-                  "MetricsService host:port for job progress (projections); "
-                  "empty: projections use the estimate",
+                  "MetricsService host:port for job progress (projections), "
+                  "one per metrics shard, comma-separated; empty: "
+                  "projections use the estimate",
                   &config->metrics_address);
   flags.AddString("service_token_file",
                   "file whose first word is the bearer token sent to metrics",
@@ -72,10 +73,11 @@ absl::StatusOr<std::unique_ptr<CostModule>> BuildCost(
                          config::ReadFirstToken("service_token_file",
                                                 config.service_token_file));
       }
+      ASSIGN_OR_RETURN(shard::ShardChannels metrics,
+                       shard::ShardChannels::Connect("metrics_address",
+                                                     config.metrics_address));
       progress = std::make_unique<MetricsProgressSource>(
-          grpc::CreateChannel(config.metrics_address,
-                              grpc::InsecureChannelCredentials()),
-          std::move(token), config.metrics_timeout);
+          metrics, std::move(token), config.metrics_timeout);
     }
   }
   auto module = std::make_unique<CostModule>(ctx, config, std::move(progress));

@@ -20,7 +20,8 @@
 namespace trainyard::cost {
 
 struct CostConfig {
-  // MetricsService address (host:port) for progress; empty: projections use
+  // MetricsService address (host:port) for progress, one per metrics shard
+  // (comma-separated, shard i at i; common/shard); empty: projections use
   // the estimate.
   std::string metrics_address;
   // File with the bearer token cost sends to metrics (first word of the

@@ -450,6 +450,39 @@ TEST_F(CostServiceTest, R_X_04_R_X_05_BadInputGetsSpecificErrors) {
   for (int i = 0; i < 501; ++i) batch.add_job_ids(absl::StrCat("j", i));
   add("501 ids", h_.Call(&Stub::BatchGetJobCosts, batch, &batch_resp),
       C::kInvalidArgument, "job_ids");
+  // The API's id rule (common/status/ids.h) on every job id.
+  for (const std::string& id :
+       {std::string("../x"), std::string("Job-1"), std::string(65, 'a')}) {
+    v1::GetJobCostRequest get_bad;
+    get_bad.set_job_id(id);
+    add("get " + id, h_.Call(&Stub::GetJobCost, get_bad, &get_resp),
+        C::kInvalidArgument, "job_id");
+    v1::BatchGetJobCostsRequest batch_bad;
+    batch_bad.add_job_ids("j1");
+    batch_bad.add_job_ids(id);
+    add("batch " + id, h_.Call(&Stub::BatchGetJobCosts, batch_bad, &batch_resp),
+        C::kInvalidArgument, "job_ids[1]");
+    v1::ListLedgerEntriesRequest list_bad;
+    list_bad.set_job_id(id);
+    v1::ListLedgerEntriesResponse list_bad_resp;
+    add("ledger " + id,
+        h_.Call(&Stub::ListLedgerEntries, list_bad, &list_bad_resp),
+        C::kInvalidArgument, "job_id");
+    v1::SetJobBudgetRequest budget_bad;
+    budget_bad.set_job_id(id);
+    budget_bad.mutable_budget()->mutable_limit()->set_micros(1'000'000);
+    v1::SetJobBudgetResponse budget_bad_resp;
+    add("budget " + id,
+        h_.Call(&Stub::SetJobBudget, budget_bad, &budget_bad_resp),
+        C::kInvalidArgument, "job_id");
+    v1::FinalizeJobCostRequest fin_bad;
+    fin_bad.set_job_id(id);
+    fin_bad.set_final_state(common::v1::JOB_STATE_COMPLETED);
+    v1::FinalizeJobCostResponse fin_bad_resp;
+    add("finalize " + id,
+        h_.Call(&Stub::FinalizeJobCost, fin_bad, &fin_bad_resp),
+        C::kInvalidArgument, "job_id");
+  }
 
   // Meters.
   v1::OpenMeterRequest open;

@@ -2,6 +2,7 @@
 #include "services/jobs/jobs_module.h"
 
 #include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
 #include "common/config/token_file.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
@@ -32,7 +33,8 @@ class JobsModule final : public server::ServiceModule {
  public:
   JobsModule(server::ServiceContext& ctx, const JobsConfig& config,
              JobsOverrides overrides, std::unique_ptr<JobStore> store,
-             std::unique_ptr<JobIndex> index, std::string master_key,
+             std::unique_ptr<JobIndex> index, shard::ShardChannels metrics,
+             std::vector<std::string> webhook_urls, std::string master_key,
              std::string provider_key, std::string service_token)
       : config_(config),
         overrides_(overrides),
@@ -44,11 +46,12 @@ class JobsModule final : public server::ServiceModule {
             &metrics_registry_),
         call_options_{service_token, config.call_timeout},
         index_(std::move(index)),
-        sources_(Channel(config.metrics_address), Channel(config.cost_address),
-                 service_token),
+        sources_(metrics, Channel(config.cost_address), service_token),
         rpc_(ctx.host.MakeRpc(JobServiceAccess())),
         notify_(notify::MakeNotifier(config.notify)),
-        notifier_(*notify_) {
+        notifier_(*notify_),
+        channels_{metrics, Channel(config.scheduler_address),
+                  Channel(config.cost_address)} {
     if (overrides.provider == nullptr) {
       RunPodOptions o;
       o.base_url = config.provider_base_url;
@@ -56,9 +59,6 @@ class JobsModule final : public server::ServiceModule {
       o.call_timeout = config.call_timeout;
       runpod_ = std::make_unique<RunPodClient>(o);
     }
-    channels_.metrics = Channel(config.metrics_address);
-    channels_.scheduler = Channel(config.scheduler_address);
-    channels_.cost = Channel(config.cost_address);
     if (overrides.scheduler == nullptr) {
       scheduler_ = std::make_unique<GrpcSchedulerClient>(channels_.scheduler,
                                                          call_options_);
@@ -67,8 +67,7 @@ class JobsModule final : public server::ServiceModule {
       cost_ = std::make_unique<GrpcCostClient>(channels_.cost, call_options_);
     }
     if (overrides.metrics == nullptr) {
-      metrics_ =
-          std::make_unique<GrpcMetricsClient>(channels_.metrics, call_options_);
+      metrics_ = std::make_unique<GrpcMetricsClient>(metrics, call_options_);
     }
     CostClient& cost = overrides.cost ? *overrides.cost : *cost_;
     const JobViewsDeps views{*rpc_,    engine_,          *index_,
@@ -78,7 +77,7 @@ class JobsModule final : public server::ServiceModule {
         overrides.views ? overrides.views(views) : views);
     RunnerOptions ro;
     ro.trainer_image = config.trainer_image;
-    ro.webhook_base_url = config.webhook_base_url;
+    ro.webhook_base_urls = std::move(webhook_urls);
     ro.webhook_master_key = std::move(master_key);
     ro.pod_poll_interval = config.pod_poll_interval;
     ro.metrics = &metrics_registry_;
@@ -178,7 +177,9 @@ void AddJobsFlags(config::FlagSet& flags, JobsConfig* c) {
   flags.AddString("trainer_image", "container image of the training pods",
                   &c->trainer_image);
   flags.AddString("webhook_base_url",
-                  "metrics-ingest admin base URL the pods post webhooks to",
+                  "metrics-ingest admin base URL the pods post webhooks to; "
+                  "with metrics shards one per shard, comma-separated, in "
+                  "the order of --metrics_address",
                   &c->webhook_base_url);
   flags.AddString("webhook_master_key_file",
                   "base64 master key file the pods' webhook secrets derive "
@@ -190,7 +191,9 @@ void AddJobsFlags(config::FlagSet& flags, JobsConfig* c) {
                   &c->service_token_file);
   flags.AddString("scheduler_address", "host:port of trainyard-scheduler",
                   &c->scheduler_address);
-  flags.AddString("metrics_address", "host:port of trainyard-metrics",
+  flags.AddString("metrics_address",
+                  "host:port of trainyard-metrics; with shards one per "
+                  "shard, comma-separated, shard i at i",
                   &c->metrics_address);
   flags.AddString("cost_address", "host:port of trainyard-cost",
                   &c->cost_address);
@@ -250,6 +253,21 @@ absl::StatusOr<std::unique_ptr<server::ServiceModule>> BuildJobs(
                      config::ReadFirstToken("service_token_file",
                                             config.service_token_file));
   }
+  ASSIGN_OR_RETURN(
+      shard::ShardChannels metrics,
+      shard::ShardChannels::Connect("metrics_address", config.metrics_address));
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> webhook_urls,
+      shard::ParseShardList("webhook_base_url", config.webhook_base_url));
+  if (static_cast<int>(webhook_urls.size()) != metrics.size()) {
+    return InvalidFieldError(
+        "webhook_base_url",
+        absl::StrCat(webhook_urls.size(),
+                     webhook_urls.size() == 1 ? " URL" : " URLs", " for ",
+                     metrics.size(),
+                     " metrics shards (--metrics_address): one per shard, "
+                     "in the same order"));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<JobStore> store, JobStore::Open(ctx.db));
   // The jobs list index, rebuilt from RocksDB and kept current by every write.
   ASSIGN_OR_RETURN(std::unique_ptr<JobIndex> index,
@@ -259,7 +277,8 @@ absl::StatusOr<std::unique_ptr<server::ServiceModule>> BuildJobs(
       [i = index.get()](const internal::JobRecord& r) { i->Upsert(r); });
   auto module = std::make_unique<JobsModule>(
       ctx, config, overrides, std::move(store), std::move(index),
-      *std::move(master), std::move(provider_key), std::move(service_token));
+      std::move(metrics), std::move(webhook_urls), *std::move(master),
+      std::move(provider_key), std::move(service_token));
   RETURN_IF_ERROR(module->Register(ctx.host));
   return module;
 }

@@ -29,7 +29,9 @@ struct JobsConfig {
   // loopback).
   std::string provider_api_key_file;
   std::string trainer_image = "trainyard/lora-trainer:1";
-  // Where pods send webhooks: metrics-ingest's admin base URL.
+  // Where pods send webhooks: metrics-ingest's admin base URL; with metrics
+  // shards a comma-separated list in the order of metrics_address (a pod
+  // gets its job's shard's URL).
   std::string webhook_base_url = "http://127.0.0.1:7113";
   // The master key each pod's webhook secret derives from (required).
   std::string webhook_master_key_file;
@@ -37,6 +39,8 @@ struct JobsConfig {
   // services (a tokens-file line "<token> <user> service" works); empty: none.
   std::string service_token_file;
   std::string scheduler_address = "127.0.0.1:7102";
+  // One host:port, or one per metrics shard, comma-separated (shard i at
+  // i; common/shard/shard.h).
   std::string metrics_address = "127.0.0.1:7103";
   std::string cost_address = "127.0.0.1:7104";
   // Suite time between polls of each active pod.

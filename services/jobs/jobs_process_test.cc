@@ -7,15 +7,14 @@
 // scheduler and cost are fakes (their services are being built): the fake
 // scheduler assigns a slot on every Enqueue.
 #include <chrono>
-#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/http/client.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
+#include "common/testing/service_process.h"
 #include "common/testing/status_matchers.h"
-#include "common/testing/subprocess.h"
 #include "common/testing/test_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -29,11 +28,9 @@
 namespace trainyard::jobs {
 namespace {
 
+using trainyard::testing::ServiceProcess;
 using trainyard::testing::TestServer;
 using namespace trainyard::jobs::testing;
-
-constexpr char kMasterKey[] =
-    "dHJhaW55YXJkLXRlc3QtbWFzdGVyLWtleS0wMTIzNDU2Nzg5YWJjZGVm";
 
 // Assigns a slot at once on every Enqueue.
 class AssigningScheduler : public FakeScheduler {
@@ -48,19 +45,11 @@ class AssigningScheduler : public FakeScheduler {
   Engine* engine = nullptr;
 };
 
-// A real service process on ephemeral ports (its ports file).
-struct Process {
-  std::unique_ptr<trainyard::testing::Subprocess> process;
-  int grpc_port = 0;
-};
-
 class JobsProcessTest : public ::testing::Test {
  protected:
   JobsProcessTest() : server_(JobsColumnFamilies()) {}
 
   void SetUp() override {
-    key_file_ = server_.dir().Sub("master.key");
-    std::ofstream(key_file_) << kMasterKey << "\n";
     // One suite clock for metrics and gpusim: same origin and scale.
     const int64_t origin = absl::ToUnixSeconds(wall_.Now());
     const std::string scale = "--time_scale=1000";
@@ -70,15 +59,15 @@ class JobsProcessTest : public ::testing::Test {
                               "--start_delay=5s", "--flush_timeout=30s"});
     ASSERT_OK(sim.status());
     sim_ = std::make_unique<GpusimProcess>(*std::move(sim));
-    StartMetrics({scale, origin_flag});
+    ASSERT_NO_FATAL_FAILURE(StartMetrics({scale, origin_flag}));
     // job-control's suite clock starts at the shared origin; the test moves
     // it (timers and pod polls).
     server_.clock().Set(absl::FromUnixSeconds(origin));
     JobsConfig config;
-    config.webhook_master_key_file = key_file_;
+    config.webhook_master_key_file = files_.master_key_file;
     config.provider_base_url = sim_->base_url();
-    config.webhook_base_url = absl::StrCat("http://127.0.0.1:", metrics_admin_);
-    config.metrics_address = absl::StrCat("127.0.0.1:", metrics_grpc_);
+    config.webhook_base_url = metrics_->AdminUrl();
+    config.metrics_address = metrics_->GrpcAddress();
     config.scheduler_address = "127.0.0.1:1";  // not deployed
     config.cost_address = "127.0.0.1:1";
     config.pod_poll_interval = absl::Seconds(10);
@@ -98,31 +87,13 @@ class JobsProcessTest : public ::testing::Test {
 
   void TearDown() override { server_.Shutdown(); }
 
-  void StartMetrics(std::vector<std::string> extra) {
-    const char* bin = std::getenv("TRAINYARD_BINARY_DIR");
-    ASSERT_NE(bin, nullptr);
-    std::string ports = server_.dir().Sub("metrics.ports");
-    std::vector<std::string> argv = {
-        absl::StrCat(bin, "/services/metrics/trainyard-metrics"),
-        "--grpc_address=127.0.0.1:0",
-        "--admin_address=127.0.0.1:0",
-        "--data_dir=" + server_.dir().Sub("metrics-data"),
-        "--ports_file=" + ports,
-        "--webhook_master_key_file=" + key_file_,
-        "--drain_timeout=2s"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    auto p = trainyard::testing::Subprocess::Start(
-        argv, server_.dir().Sub("metrics.log"));
-    ASSERT_OK(p.status());
-    metrics_ = std::make_unique<trainyard::testing::Subprocess>(*std::move(p));
-    for (int i = 0; i < 6000 && metrics_grpc_ == 0; ++i) {
-      std::ifstream in(ports);
-      if (!(in >> metrics_grpc_ >> metrics_admin_)) {
-        metrics_grpc_ = 0;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-    }
-    ASSERT_GT(metrics_grpc_, 0) << metrics_->Log();
+  // The real metrics-ingest, open to every caller (no --tokens_file).
+  void StartMetrics(std::vector<std::string> flags) {
+    flags.push_back("--webhook_master_key_file=" + files_.master_key_file);
+    metrics_ = std::make_unique<ServiceProcess>(
+        "metrics", server_.dir().Sub("metrics-data"), server_.dir().path(),
+        std::move(flags));
+    ASSERT_OK(metrics_->Start());
   }
 
   v1::Job Submit(int64_t conversations, int epochs) {
@@ -168,9 +139,8 @@ class JobsProcessTest : public ::testing::Test {
   }
 
   std::vector<metrics::v1::Event> ControlPlaneEvents(const std::string& id) {
-    auto channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", metrics_grpc_),
-                            grpc::InsecureChannelCredentials());
+    auto channel = grpc::CreateChannel(metrics_->GrpcAddress(),
+                                       grpc::InsecureChannelCredentials());
     auto stub = metrics::v1::MetricsService::NewStub(channel);
     metrics::v1::ListEventsRequest req;
     req.set_job_id(id);
@@ -190,11 +160,9 @@ class JobsProcessTest : public ::testing::Test {
 
   RealClock wall_;
   TestServer server_;
-  std::string key_file_;
+  const trainyard::testing::SharedFiles files_{server_.dir()};
   std::unique_ptr<GpusimProcess> sim_;
-  std::unique_ptr<trainyard::testing::Subprocess> metrics_;
-  int metrics_grpc_ = 0;
-  int metrics_admin_ = 0;
+  std::unique_ptr<ServiceProcess> metrics_;
   AssigningScheduler scheduler_;
   FakeCost cost_;
   std::unique_ptr<server::ServiceModule> module_;

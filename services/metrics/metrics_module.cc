@@ -37,15 +37,17 @@ class MetricsModule final : public server::ServiceModule {
         rpc_(ctx.host.MakeRpc(MetricsServiceAccess())),
         service_(*rpc_, ingestor_, events_, series_, *feed_, views_, hub_,
                  ctx.host.timer(), ctx.wall_clock,
-                 {.max_lag_events = static_cast<uint64_t>(
-                      config.subscriber_max_lag_events)}) {
+                 {.max_lag_events =
+                      static_cast<uint64_t>(config.subscriber_max_lag_events)},
+                 config.shard) {
     ingestor_.SetPublishListener(
         [this](const std::string& job_id) { hub_.Published(job_id); });
     ctx.host.OnDrain([this] { hub_.CloseAll(); });
     server::ServiceHost& host = ctx.host;
     webhooks_ = std::make_unique<WebhookHandler>(
         std::move(master_key), ingestor_, ctx.wall_clock,
-        [&host] { return host.phase(); }, &ingest_metrics_);
+        [&host] { return host.phase(); }, &ingest_metrics_,
+        WebhookOptions{.shard = config.shard});
   }
 
   // Reads the stall watch (no job state is loaded: jobs load on first use).
@@ -143,6 +145,18 @@ void AddMetricsFlags(config::FlagSet& flags, MetricsConfig* config) {
               "reloaded from disk on their next use",
               &config->job_cache_bytes)
       .Range(int64_t{1} << 20, int64_t{1} << 40);
+  flags.AddCustom(
+      "shard",
+      "i/N: this process is shard i of N metrics-ingest shards (a job's "
+      "shard is SHA-256(job_id) mod N); calls and webhooks for other "
+      "shards' jobs are refused",
+      config->shard.ToString(), [config](std::string_view value) {
+        absl::StatusOr<shard::ShardIdentity> id =
+            shard::ParseShardIdentity(value);
+        if (!id.ok()) return id.status();
+        config->shard = *id;
+        return absl::OkStatus();
+      });
   flags.AddDuration("stall_check_interval",
                     "how often (wall time) to look for stalls; 0s = never",
                     &config->stall_check_interval);
@@ -162,6 +176,9 @@ absl::StatusOr<std::unique_ptr<server::ServiceModule>> BuildMetrics(
           absl::StrCat("--webhook_master_key_file: ", key.status().message()));
     }
     master_key = *std::move(key);
+  }
+  if (config.shard.count > 1) {
+    ctx.logger.Info("shard", {{"shard", config.shard.ToString()}});
   }
   ASSIGN_OR_RETURN(std::unique_ptr<EventFeed> feed, EventFeed::Open(ctx.db));
   auto module = std::make_unique<MetricsModule>(

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/server/run_service.h"
+#include "common/shard/shard.h"
 #include "services/metrics/domain/job_tracker.h"
 
 namespace trainyard::metrics {
@@ -33,6 +34,9 @@ struct MetricsConfig {
   // (each a JobCache; least recently used jobs are dropped and reloaded from
   // RocksDB on their next use).
   int64_t job_cache_bytes = int64_t{256} << 20;
+  // Which shard of the deployment this process is (--shard=i/N): calls and
+  // webhooks about another shard's jobs are refused (common/shard/shard.h).
+  shard::ShardIdentity shard;
 };
 
 // Declares the service's own settings, bound to `config`.

@@ -79,7 +79,8 @@ std::vector<std::string> SchedulerColumnFamilies() {
 void AddSchedulerFlags(config::FlagSet& flags, SchedulerConfig* config) {
   flags.AddString("metrics_address",
                   "metrics' gRPC address (host:port) for running jobs' "
-                  "progress; empty: run-time estimates only",
+                  "progress, one per metrics shard, comma-separated; empty: "
+                  "run-time estimates only",
                   &config->metrics_address);
   flags.AddString("service_token_file",
                   "file with the bearer token presented to metrics",
@@ -110,10 +111,11 @@ absl::StatusOr<std::unique_ptr<SchedulerModule>> BuildScheduler(
                        config::ReadFirstToken("service_token_file",
                                               config.service_token_file));
     }
-    progress = std::make_unique<GrpcProgressSource>(
-        grpc::CreateChannel(config.metrics_address,
-                            grpc::InsecureChannelCredentials()),
-        std::move(token), ctx.wall_clock);
+    ASSIGN_OR_RETURN(shard::ShardChannels metrics,
+                     shard::ShardChannels::Connect("metrics_address",
+                                                   config.metrics_address));
+    progress = std::make_unique<GrpcProgressSource>(metrics, std::move(token),
+                                                    ctx.wall_clock);
   }
   auto module = std::make_unique<Module>(ctx, config, std::move(progress));
   RETURN_IF_ERROR(module->Register(ctx.host));

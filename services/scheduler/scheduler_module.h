@@ -18,7 +18,8 @@
 namespace trainyard::scheduler {
 
 struct SchedulerConfig {
-  // metrics' gRPC address for running jobs' progress; empty: estimates use
+  // metrics' gRPC address for running jobs' progress, one per metrics shard
+  // (comma-separated, shard i at i; common/shard); empty: estimates use
   // run-time estimates only (LOW confidence).
   std::string metrics_address;
   // File with the bearer token the scheduler presents to metrics.

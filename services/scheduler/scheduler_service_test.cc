@@ -134,7 +134,9 @@ TEST_F(SchedulerServiceTest, R_Q_04_SettingsEtagBoundsAndRole) {
   EXPECT_EQ(DetailsOf(zero).field, "settings.concurrency_limit");
   EXPECT_EQ(SetLimit(1000).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   ASSERT_TRUE(SetLimit(5).ok());
-  EXPECT_EQ(SetLimit(6, s0.etag()).error_code(), grpc::StatusCode::ABORTED);
+  grpc::Status stale = SetLimit(6, s0.etag());
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(DetailsOf(stale).reason, "ETAG_MISMATCH");
   v1::UpdateQueueSettingsRequest no_etag;
   no_etag.mutable_settings()->set_concurrency_limit(4);
   v1::UpdateQueueSettingsResponse resp;
@@ -330,6 +332,12 @@ TEST_F(SchedulerServiceTest, R_Q_05_PromotionOverGrpc) {
   ASSERT_TRUE(
       Call(&Stub::ListPromotions, list, &listed, auth::Role::kViewer).ok());
   EXPECT_EQ(listed.total_size(), 0);
+  list.set_filter("");
+  list.set_page_size(-1);
+  s = Call(&Stub::ListPromotions, list, &listed, auth::Role::kViewer);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(DetailsOf(s).field, "page_size");
+  list.set_page_size(0);
   for (const char* bad : {"job_id != j3", "(state = PENDING OR job_id = j3)",
                           "create_time > yesterday", "color = red"}) {
     list.set_filter(bad);
@@ -353,6 +361,12 @@ TEST_F(SchedulerServiceTest,
   EXPECT_EQ(slots.available_slots(), 2);
   ASSERT_EQ(slots.slots_size(), 1);
   EXPECT_EQ(slots.slots(0).slot_index(), 1);
+  v1::ListActiveSlotsRequest negative;
+  negative.set_page_size(-1);
+  grpc::Status bad_size =
+      Call(&Stub::ListActiveSlots, negative, &slots, auth::Role::kViewer);
+  EXPECT_EQ(bad_size.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(DetailsOf(bad_size).field, "page_size");
 
   v1::GetQueueAnalyticsResponse analytics;
   ASSERT_TRUE(Call(&Stub::GetQueueAnalytics, v1::GetQueueAnalyticsRequest(),
@@ -405,6 +419,73 @@ TEST_F(SchedulerServiceTest,
   v1::RemoveFromQueueResponse removed;
   ASSERT_TRUE(Call(&Stub::RemoveFromQueue, remove, &removed).ok());
   EXPECT_FALSE(removed.removed());  // running, not queued
+}
+
+// The API's id rule (common/status/ids.h) on every job_id the scheduler
+// takes: INVALID_ARGUMENT naming the field (it took any string up to 128
+// characters before).
+TEST_F(SchedulerServiceTest, JobIdsFollowTheOneIdRule) {
+  const std::string kBad[] = {"", "../x", "Job-1", std::string(65, 'a')};
+  for (const std::string& id : kBad) {
+    SCOPED_TRACE(id);
+    auto expect_field = [](const grpc::Status& s, const std::string& field) {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_EQ(DetailsOf(s).field, field);
+    };
+    v1::EnqueueResponse enqueued;
+    v1::EnqueueRequest enqueue = Job("j", 1);
+    enqueue.set_job_id(id);
+    expect_field(Call(&Stub::Enqueue, enqueue, &enqueued), "job_id");
+    v1::RemoveFromQueueRequest remove;
+    remove.set_job_id(id);
+    v1::RemoveFromQueueResponse removed;
+    expect_field(Call(&Stub::RemoveFromQueue, remove, &removed), "job_id");
+    v1::ReleaseSlotRequest release;
+    release.set_job_id(id);
+    release.set_attempt(1);
+    release.set_outcome(v1::SLOT_OUTCOME_COMPLETED);
+    v1::ReleaseSlotResponse released;
+    expect_field(Call(&Stub::ReleaseSlot, release, &released), "job_id");
+    v1::RequestPromotionRequest promote;
+    promote.set_job_id(id);
+    promote.set_reason(v1::PROMOTION_REASON_CLIENT_DEADLINE);
+    promote.set_justification(std::string(100, 'x'));
+    v1::RequestPromotionResponse promoted;
+    expect_field(
+        Call(&Stub::RequestPromotion, promote, &promoted, auth::Role::kManager),
+        "job_id");
+    v1::GetQueueEntryRequest get;
+    get.set_job_id(id);
+    v1::GetQueueEntryResponse entry;
+    expect_field(Call(&Stub::GetQueueEntry, get, &entry, auth::Role::kViewer),
+                 "job_id");
+    v1::GetQueueNotificationSettingsRequest get_settings;
+    get_settings.set_job_id(id);
+    v1::GetQueueNotificationSettingsResponse settings;
+    expect_field(Call(&Stub::GetQueueNotificationSettings, get_settings,
+                      &settings, auth::Role::kViewer),
+                 "job_id");
+    v1::UpdateQueueNotificationSettingsRequest update;
+    update.mutable_settings()->set_job_id(id);
+    v1::UpdateQueueNotificationSettingsResponse updated;
+    expect_field(Call(&Stub::UpdateQueueNotificationSettings, update, &updated,
+                      auth::Role::kViewer),
+                 "settings.job_id");
+    v1::ReconcileRequest reconcile;
+    reconcile.add_held_jobs()->set_job_id(id);
+    v1::ReconcileResponse reconciled;
+    expect_field(Call(&Stub::Reconcile, reconcile, &reconciled),
+                 "held_jobs[0].job_id");
+  }
+  v1::RequestPromotionRequest unknown;
+  unknown.set_job_id("job-unknown");
+  unknown.set_reason(v1::PROMOTION_REASON_CLIENT_DEADLINE);
+  unknown.set_justification(std::string(100, 'x'));
+  v1::RequestPromotionResponse promoted;
+  grpc::Status s =
+      Call(&Stub::RequestPromotion, unknown, &promoted, auth::Role::kManager);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(DetailsOf(s).reason, "JOB_NOT_FOUND");
 }
 
 TEST_F(SchedulerServiceTest, R_Q_01_WatchQueueSendsASnapshotPerChange) {

@@ -1,6 +1,7 @@
 // Checks deploy/k8s without a cluster:
 //   1. renders the kustomization (kustomize.mjs, same objects as
-//      `kubectl kustomize` for what deploy/k8s uses);
+//      `kubectl kustomize` for what deploy/k8s uses; where kubectl is on the
+//      PATH, its rendering is compared object by object with ours);
 //   2. validates every object against the Kubernetes schemas of
 //      kubernetes-models (pinned in package-lock.json): types, required
 //      fields, formats. Those schemas allow unknown fields, so
@@ -29,6 +30,35 @@ const problems = [];
 const fail = (where, what) => problems.push(`${where}: ${what}`);
 
 const objects = render(dir);
+
+// A copy of a parsed object with its keys in order (for comparison).
+const sorted = (v) =>
+  Array.isArray(v) ? v.map(sorted)
+  : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])]))
+  : v;
+
+// 1. Where kubectl is installed (not a Debian package), its kustomize must
+// produce the same objects as ours.
+let kubectlOutput = null;
+try {
+  kubectlOutput = execFileSync("kubectl", ["kustomize", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+} catch (e) {
+  if (e.code !== "ENOENT") fail("kubectl kustomize", String(e.stderr || e.message));
+}
+if (kubectlOutput !== null) {
+  const before = problems.length;
+  const key = (o) => `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name}`;
+  const theirs = new Map(YAML.parseAllDocuments(kubectlOutput).map((d) => d.toJS()).filter(Boolean).map((o) => [key(o), o]));
+  const ours = new Map(objects.map((o) => [key(o), o]));
+  for (const k of new Set([...theirs.keys(), ...ours.keys()])) {
+    if (!ours.has(k)) fail(k, "kubectl kustomize renders it, kustomize.mjs does not");
+    else if (!theirs.has(k)) fail(k, "kustomize.mjs renders it, kubectl kustomize does not");
+    else if (JSON.stringify(sorted(ours.get(k))) !== JSON.stringify(sorted(theirs.get(k)))) {
+      fail(k, "kustomize.mjs and kubectl kustomize render it differently");
+    }
+  }
+  if (problems.length === before) console.log(`deploy_k8s: kubectl kustomize renders the same ${theirs.size} objects`);
+}
 const byKind = (kind) => objects.filter((o) => o.kind === kind);
 const find = (kind, name) => objects.find((o) => o.kind === kind && o.metadata.name === name);
 
@@ -69,6 +99,16 @@ const parseConf = (text) =>
       .filter((l) => l && !l.startsWith("#"))
       .map((l) => l.split(/\s*=\s*/, 2)),
   );
+
+// "<sts>-<i>.<headless Service>:port": a StatefulSet pod by its stable
+// name, or null.
+const shardOf = (entry) => {
+  const m = /^([a-z0-9-]+)-(\d+)\.([a-z0-9-]+):\d+$/.exec(entry);
+  const sts = m && find("StatefulSet", m[1]);
+  return sts && sts.spec.serviceName === m[3] ? { sts: m[1], ordinal: Number(m[2]), service: m[3] } : null;
+};
+// Metrics shards each container's metrics_address lists.
+const metricsShards = {};
 
 const tmp = mkdtempSync(join(tmpdir(), "check_k8s-"));
 try {
@@ -152,12 +192,36 @@ try {
           if (itemOf(value)?.kind !== "Secret") fail(cid, `${setting}=${value} is not a mounted Secret key`);
         }
         if (setting.endsWith("_address") && !value.startsWith("0.0.0.0:")) {
-          const host = value.slice(0, value.lastIndexOf(":"));
-          const svc = find("Service", host);
-          if (!svc?.spec.ports.some((p) => p.port === port(value))) {
-            fail(cid, `${setting}=${value} is not a Service port`);
+          // One address, or one per shard: pods <sts>-<i>.<headless Service>
+          // of one StatefulSet, every ordinal once, in order.
+          const entries = value.split(",").map((e) => e.trim());
+          const shards = entries.map((e) => shardOf(e));
+          entries.forEach((entry, i) => {
+            const host = entry.slice(0, entry.lastIndexOf(":"));
+            const svc = find("Service", shards[i]?.service ?? host);
+            if (!svc?.spec.ports.some((p) => p.port === port(entry))) {
+              fail(cid, `${setting}=${entry} is not a Service port`);
+            }
+          });
+          if (entries.length > 1 || shards[0]) {
+            const sts = shards[0] && find("StatefulSet", shards[0].sts);
+            if (!sts || shards.some((sh, i) => sh?.sts !== shards[0].sts || sh.ordinal !== i) ||
+                entries.length !== (sts.spec.replicas ?? 1)) {
+              fail(cid, `${setting} must list ${shards[0]?.sts ?? "a StatefulSet"}'s pods 0..replicas-1 in order`);
+            } else {
+              metricsShards[c.name] = entries.length;
+            }
           }
         }
+      }
+      if (flags.webhook_base_url && metricsShards[c.name] &&
+          flags.webhook_base_url.split(",").length !== metricsShards[c.name]) {
+        fail(cid, "webhook_base_url needs one URL per metrics shard, in metrics_address order");
+      }
+      // --shard=$(...)/N names the StatefulSet's replicas.
+      const shardArg = (c.args ?? []).find((a) => a.startsWith("--shard="));
+      if (shardArg && Number(shardArg.split("/")[1]) !== (sts.spec.replicas ?? 1)) {
+        fail(cid, `${shardArg}: N must be the replicas (${sts.spec.replicas})`);
       }
 
       // 4. The binary accepts these flags.
@@ -165,7 +229,14 @@ try {
       const binary = join(buildDir, "services", program.replace(/^trainyard-/, ""), program);
       const confPath = join(tmp, `${c.name}.conf`);
       writeFileSync(confPath, conf.text);
-      const args = c.args.map((a) => (a === configArg ? `--config=${confPath}` : a));
+      // $(VAR) from the container's env, as the kubelet expands it; a pod's
+      // ordinal (downward API label apps.kubernetes.io/pod-index) as 0.
+      const env = Object.fromEntries((c.env ?? []).map((e) => [
+        e.name,
+        e.value ?? (e.valueFrom?.fieldRef?.fieldPath === "metadata.labels['apps.kubernetes.io/pod-index']" ? "0" : undefined),
+      ]));
+      const args = c.args.map((a) => (a === configArg ? `--config=${confPath}` :
+        a.replace(/\$\((\w+)\)/g, (m, name) => env[name] ?? m)));
       try {
         execFileSync(binary, [...args, "--help"], { stdio: ["ignore", "ignore", "pipe"] });
         console.log(`flags: ${program} accepts ${Object.keys(flags).length} settings`);

@@ -8,15 +8,13 @@
 // series and every rule evaluates without error, that every expression of the
 // Grafana dashboard runs, and that the dashboard and the rules name only
 // metrics a running service exports (live /metrics scrapes), the rules
-// record, or a list below of metrics that services not yet exporting them
-// will export (printed apart).
+// record, or other exporters provide (a list below).
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <functional>
-#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -46,26 +44,6 @@ using ::google::protobuf::Struct;
 using ::google::protobuf::Value;
 using ::trainyard::testing::Subprocess;
 using ::trainyard::testing::TempDir;
-
-// Exported by services that do not export them yet (their work is in
-// progress), by service. A name here that a live scrape shows is reported so
-// the list can shrink.
-const std::map<std::string, std::set<std::string>> kNotYetExported = {
-    {"scheduler",
-     {"trainyard_queue_depth", "trainyard_queue_active_slots",
-      "trainyard_queue_concurrency_limit", "trainyard_queue_assignments_total",
-      "trainyard_queue_promotions_total", "trainyard_queue_notifications_total",
-      "trainyard_queue_wait_seconds_bucket",
-      "trainyard_queue_estimate_error_seconds_bucket"}},
-    {"cost",
-     {"trainyard_cost_spend_micros_total", "trainyard_cost_open_meters",
-      "trainyard_cost_budget_alerts_total",
-      "trainyard_cost_estimate_error_ratio_bucket"}},
-    {"jobs",
-     {"trainyard_jobs", "trainyard_jobs_stalled",
-      "trainyard_jobs_outbox_oldest_age_seconds",
-      "trainyard_jobs_terminations_unconfirmed_total"}},
-};
 
 // Other exporters' metrics that alerts use: Prometheus itself, node_exporter
 // (systemd installs), the kubelet (Kubernetes).
@@ -421,40 +399,16 @@ TEST(PrometheusLiveTest, ScrapesTheSuiteRecordsAndRunsTheDashboard) {
     EXPECT_EQ(error, "") << where << ": " << expr;
   }
 
-  // Every metric name is exported by a running service, recorded, external,
-  // or listed as not yet exported.
+  // Every metric name is exported by a running service, recorded, or
+  // external.
   std::set<std::string> live;
   for (const Service& s : services) live.merge(ScrapeNames(s.admin_port));
-  std::map<std::string, std::set<std::string>> pending;  // service -> names
   for (const auto& [where, expr] : expressions) {
     for (const std::string& name : MetricNames(expr)) {
-      if (live.contains(name) || recorded_names.contains(name) ||
-          kExternal.contains(name)) {
-        continue;
-      }
-      bool listed = false;
-      for (const auto& [service, names] : kNotYetExported) {
-        if (names.contains(name)) {
-          pending[service].insert(name);
-          listed = true;
-        }
-      }
-      EXPECT_TRUE(listed) << where << " names " << name
-                          << ", which no service exports";
+      EXPECT_TRUE(live.contains(name) || recorded_names.contains(name) ||
+                  kExternal.contains(name))
+          << where << " names " << name << ", which no service exports";
     }
-  }
-  for (const auto& [service, names] : kNotYetExported) {
-    for (const std::string& name : names) {
-      if (live.contains(name)) {
-        std::cout << "now exported, drop from kNotYetExported: " << name
-                  << "\n";
-      }
-    }
-  }
-  for (const auto& [service, names] : pending) {
-    std::cout << "not checked live (" << service
-              << " does not export them yet): " << absl::StrJoin(names, ", ")
-              << "\n";
   }
   for (Service& s : services) s.process->Signal(SIGTERM);
   for (Service& s : services) {

@@ -378,12 +378,17 @@ TEST(Journeys, R_Q_01_J2_FourthJobQueuesWithEtaAndStartsWhenSlotFrees) {
   scheduler::v1::GetQueueEntryRequest qreq;
   qreq.set_job_id(ids[3]);
   scheduler::v1::GetQueueEntryResponse entry;
-  {
+  // job-control hands a new job to the scheduler through its outbox, after
+  // the create is answered: poll (bounded) until the scheduler has it.
+  grpc::Status s;
+  for (int i = 0; i < 1200; ++i) {
     grpc::ClientContext ctx;
     Suite::Authorize(ctx, "viewer");
-    grpc::Status s = sched->GetQueueEntry(&ctx, qreq, &entry);
-    ASSERT_TRUE(s.ok()) << s.error_message();
+    s = sched->GetQueueEntry(&ctx, qreq, &entry);
+    if (s.error_code() != grpc::StatusCode::NOT_FOUND) break;
+    absl::SleepFor(absl::Milliseconds(50));
   }
+  ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(entry.entry().position(), 1);
   EXPECT_TRUE(entry.entry().has_estimated_start_time());
   EXPECT_NE(entry.entry().confidence(), scheduler::v1::CONFIDENCE_UNSPECIFIED);

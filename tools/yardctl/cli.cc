@@ -13,8 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/shard/shard.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
 
 namespace trainyard::yardctl {
@@ -199,6 +201,9 @@ absl::Status Cli::Resolve() {
   pick(conn_.cost_endpoint, flagged_.cost_endpoint, "TRAINYARD_COST_ENDPOINT",
        file.cost_endpoint);
   pick(conn_.token, flagged_.token, "TRAINYARD_TOKEN", file.token);
+  ASSIGN_OR_RETURN(
+      metrics_shards_,
+      shard::ParseShardList("metrics-endpoint", conn_.metrics_endpoint));
   pick(conn_.tokens_file, "", "TRAINYARD_TOKENS_FILE", file.tokens_file);
   conn_.as_role = flagged_.as_role;
   if (conn_.as_role.empty()) return absl::OkStatus();
@@ -238,8 +243,10 @@ std::shared_ptr<grpc::Channel> Cli::Jobs() { return Channel(conn_.endpoint); }
 std::shared_ptr<grpc::Channel> Cli::Scheduler() {
   return Channel(conn_.scheduler_endpoint);
 }
-std::shared_ptr<grpc::Channel> Cli::Metrics() {
-  return Channel(conn_.metrics_endpoint);
+std::shared_ptr<grpc::Channel> Cli::Metrics(std::string_view job_id) {
+  if (metrics_shards_.empty()) return Channel(conn_.metrics_endpoint);
+  return Channel(metrics_shards_[shard::ShardOf(
+      job_id, static_cast<int>(metrics_shards_.size()))]);
 }
 std::shared_ptr<grpc::Channel> Cli::Cost() {
   return Channel(conn_.cost_endpoint);

@@ -55,6 +55,7 @@ std::string NewRequestId();
 struct Connection {
   std::string endpoint = "127.0.0.1:7101";  // jobs; TRAINYARD_ENDPOINT
   std::string scheduler_endpoint = "127.0.0.1:7102";
+  // One host:port, or one per metrics shard, comma-separated (shard i at i).
   std::string metrics_endpoint = "127.0.0.1:7103";
   std::string cost_endpoint = "127.0.0.1:7104";
   std::string token;        // TRAINYARD_TOKEN
@@ -115,7 +116,8 @@ class Cli {
 
   std::shared_ptr<grpc::Channel> Jobs();
   std::shared_ptr<grpc::Channel> Scheduler();
-  std::shared_ptr<grpc::Channel> Metrics();
+  // The metrics shard of `job_id` (common/shard).
+  std::shared_ptr<grpc::Channel> Metrics(std::string_view job_id);
   std::shared_ptr<grpc::Channel> Cost();
 
   // A context with the bearer token and, unless `stream`, the unary timeout.
@@ -136,6 +138,8 @@ class Cli {
 
   EnvLookup env_;
   Connection conn_;
+  // conn_.metrics_endpoint split into its shards (Resolve).
+  std::vector<std::string> metrics_shards_;
   // Settings given on the command line (they win over env and file).
   Connection flagged_;
   std::string timeout_text_;

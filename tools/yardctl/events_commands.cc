@@ -89,7 +89,7 @@ Command Events() {
           }
           std::string order_by =
               st->order == "newest" ? "job_seq desc" : "job_seq";
-          auto stub = MetricsService::NewStub(cli.Metrics());
+          auto stub = MetricsService::NewStub(cli.Metrics(id));
           if (!st->export_format.empty()) {
             auto format = ParseFormat(st->export_format, "--export");
             if (!format.ok()) return cli.Fail("events", format.status());
@@ -263,7 +263,7 @@ Command Curve() {
           req.set_max_points(static_cast<int32_t>(st->max_points));
           metrics::v1::GetLossCurveResponse resp;
           auto ctx = cli.Context();
-          grpc::Status s = MetricsService::NewStub(cli.Metrics())
+          grpc::Status s = MetricsService::NewStub(cli.Metrics(id))
                                ->GetLossCurve(ctx.get(), req, &resp);
           if (!s.ok()) return cli.Fail("curve " + id, s);
           if (cli.output() == "json" && st->export_format.empty()) {

@@ -296,7 +296,7 @@ class Follower {
   // Not essential to the exit code: errors other than transient ones end it
   // with a note.
   void FollowProgress() {
-    auto stub = MetricsService::NewStub(cli_.Metrics());
+    auto stub = MetricsService::NewStub(cli_.Metrics(job_id_));
     std::string token;
     absl::Duration backoff = absl::Milliseconds(200);
     while (true) {

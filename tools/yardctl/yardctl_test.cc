@@ -114,6 +114,27 @@ TEST(Settings, FlagThenEnvironmentThenConfigFileThenDefault) {
 
 // R-DASH-08: `curve --export png -o loss.png` names the file; commands that
 // write no file still take only formats.
+// --metrics-endpoint lists the metrics shards in order: each job's calls go
+// to its shard (common/shard: "job-1" is shard 0's of 2, "job-2" shard 1's).
+TEST(Settings, MetricsEndpointListRoutesByJobShard) {
+  std::map<std::string, std::string> env;
+  g_env = &env;
+  Cli cli(&FakeEnv);
+  Args args("yardctl events");
+  cli.AddGlobalFlags(args);
+  ASSERT_OK(args.Parse({"--metrics-endpoint", "127.0.0.1:1,127.0.0.1:2"}));
+  ASSERT_OK(cli.Resolve());
+  EXPECT_EQ(cli.Metrics("job-1"), cli.Metrics("job-7f3a"));
+  EXPECT_NE(cli.Metrics("job-1"), cli.Metrics("job-2"));
+
+  Cli bad(&FakeEnv);
+  Args bad_args("yardctl events");
+  bad.AddGlobalFlags(bad_args);
+  ASSERT_OK(bad_args.Parse({"--metrics-endpoint", "127.0.0.1:1,"}));
+  EXPECT_THAT(bad.Resolve(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                      HasSubstr("metrics-endpoint")));
+}
+
 TEST(Settings, R_DASH_08_OutputNamesAFileOnlyWhereAccepted) {
   std::map<std::string, std::string> env;
   g_env = &env;

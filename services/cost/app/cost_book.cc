@@ -20,19 +20,6 @@ namespace {
 // Checkpoints are written every 100 steps (domain.md).
 constexpr int64_t kCheckpointInterval = 100;
 
-absl::Status JobNotFound(const std::string& job_id) {
-  return WithReason(absl::NotFoundError(absl::StrCat(
-                        "job ", job_id, " is not registered with cost")),
-                    "JOB_NOT_FOUND", {{"job_id", job_id}});
-}
-
-absl::Status EtagMismatch(const std::string& what, const std::string& current) {
-  return WithReason(absl::AbortedError(absl::StrCat(
-                        what, " changed since it was read (etag is now ",
-                        current, "); read it again")),
-                    "ETAG_MISMATCH");
-}
-
 std::string CardEtag(const v1::RateCard& card) {
   return absl::StrCat("v", card.version());
 }
@@ -106,7 +93,7 @@ absl::StatusOr<v1::RateCard> CostBook::UpdateRateCard(RateCardUpdate u) {
   absl::MutexLock lock(&mu_);
   const v1::RateCard& current = cards_.back();
   if (u.etag != CardEtag(current)) {
-    return EtagMismatch("the rate card", CardEtag(current));
+    return EtagMismatchError("the rate card", CardEtag(current));
   }
   v1::RateCard next = std::move(u.card);
   next.set_currency_code(current.currency_code());
@@ -143,7 +130,8 @@ absl::StatusOr<v1::RateCard> CostBook::UpdateRateCard(RateCardUpdate u) {
 absl::StatusOr<internal::JobRecord> CostBook::Find(
     const std::string& job_id) const {
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return JobNotFound(job_id);
+  if (it == jobs_.end())
+    return JobNotFoundError(job_id, "is not registered with cost");
   return it->second;
 }
 
@@ -542,7 +530,7 @@ absl::StatusOr<common::v1::BudgetStatus> CostBook::SetBudget(
     ASSIGN_OR_RETURN(internal::JobRecord record, Find(job_id));
     const std::string current = absl::StrCat(record.budget_version());
     if (!etag.empty() && etag != current) {
-      return EtagMismatch("the job's budget", current);
+      return EtagMismatchError("the job's budget", current);
     }
     const absl::Time now = clock_.Now();
     if (budget.has_value()) {

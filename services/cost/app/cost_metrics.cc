@@ -45,6 +45,26 @@ CostMetrics::CostMetrics(prometheus::Registry& registry)
        p <= common::v1::COST_PHASE_PAUSED_STORAGE; ++p) {
     OpenMeters(static_cast<common::v1::CostPhase>(p), 0);
   }
+  // Every billed combination and alert kind starts at zero, so a scrape shows
+  // the series (and rate() sees the first increment) before the first event.
+  for (int p = common::v1::COST_PHASE_ACTIVE_COMPUTE;
+       p <= common::v1::COST_PHASE_PAUSED_STORAGE; ++p) {
+    for (int g = 1; common::v1::GpuType_IsValid(g); ++g) {
+      for (int c = 1; common::v1::Pricing_IsValid(c); ++c) {
+        v1::LedgerEntry e;
+        e.set_phase(static_cast<common::v1::CostPhase>(p));
+        e.set_gpu_type(static_cast<common::v1::GpuType>(g));
+        e.set_pricing(static_cast<common::v1::Pricing>(c));
+        e.mutable_amount()->set_micros(0);
+        Spent(e);
+      }
+    }
+  }
+  for (int k = 1; v1::AlertKind_IsValid(k); ++k) {
+    alerts_.Add(
+        {{"kind", Label(v1::AlertKind_Name(static_cast<v1::AlertKind>(k)),
+                        "ALERT_KIND_")}});
+  }
 }
 
 void CostMetrics::Spent(const v1::LedgerEntry& e) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/time/proto_time.h"
+#include "services/cost/domain/errors.h"
 #include "services/cost/domain/job_cost.h"
 #include "services/cost/domain/rate_card.h"
 
@@ -64,7 +65,7 @@ Checked<MeterChange> OpenMeter(internal::JobRecord& record,
   if (record.final()) {
     return Rejection{
         .code = absl::StatusCode::kFailedPrecondition,
-        .reason = "JOB_COST_FINAL",
+        .reason = kReasonJobCostFinal,
         .message = absl::StrCat(
             "job ", record.job_id(),
             " has a final cost; RegisterJob reopens it for a retry")};
@@ -74,7 +75,7 @@ Checked<MeterChange> OpenMeter(internal::JobRecord& record,
   if (start_ms < LastEndMs(record, o.phase)) {
     return Rejection{
         .field = "start_time",
-        .reason = "METER_OVERLAP",
+        .reason = kReasonMeterOverlap,
         .message = absl::StrCat(
             "overlaps the job's previous ", common::v1::CostPhase_Name(o.phase),
             " meter, which ended at ",
@@ -87,7 +88,7 @@ Checked<MeterChange> OpenMeter(internal::JobRecord& record,
     if (open.phase() == o.phase) {
       return Rejection{
           .field = "phase",
-          .reason = "METER_OVERLAP",
+          .reason = kReasonMeterOverlap,
           .message = absl::StrCat("meter ", open.meter_id(), " of phase ",
                                   common::v1::CostPhase_Name(o.phase),
                                   " is open for this job; close it first")};
@@ -96,7 +97,7 @@ Checked<MeterChange> OpenMeter(internal::JobRecord& record,
       if (o.start_time < FromProto(open.start_time())) {
         return Rejection{
             .field = "start_time",
-            .reason = "METER_OVERLAP",
+            .reason = kReasonMeterOverlap,
             .message = absl::StrCat("before the start of meter ",
                                     open.meter_id(), " it replaces")};
       }
@@ -148,7 +149,7 @@ Checked<MeterChange> CloseMeter(internal::JobRecord& record,
         (!c.end_time_given || FromProto(meter.end_time()) == c.end_time);
     if (!same) {
       return Rejection{.field = c.end_time_given ? "end_time" : "reason",
-                       .reason = "METER_ALREADY_CLOSED",
+                       .reason = kReasonMeterAlreadyClosed,
                        .message = absl::StrCat(
                            "meter ", meter.meter_id(), " was closed at ",
                            absl::FormatTime(FromProto(meter.end_time())), " (",

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/time/proto_time.h"
+#include "services/cost/domain/errors.h"
 
 namespace trainyard::cost {
 namespace {
@@ -56,7 +57,7 @@ std::optional<Rejection> CheckRate(const common::v1::Money& rate,
        rate.micros() * kMaxRateChangeFactor < current)) {
     return Rejection{
         .field = field,
-        .reason = "RATE_CHANGE_TOO_LARGE",
+        .reason = kReasonRateChangeTooLarge,
         .message = absl::StrCat(
             "changes the rate more than ", kMaxRateChangeFactor, "x (from ",
             current, " to ", rate.micros(), " micros); set force to apply it")};
@@ -143,13 +144,13 @@ Checked<int64_t> PodHourlyRateMicros(const v1::RateCard& card, GpuType type,
   const v1::GpuRate* rate = FindGpuRate(card, type);
   if (rate == nullptr) {
     return Rejection{.field = std::string(field),
-                     .reason = "UNKNOWN_GPU_TYPE",
+                     .reason = kReasonUnknownGpuType,
                      .message = "GPU type not on the rate card"};
   }
   if (require_available && !rate->available()) {
     return Rejection{
         .field = std::string(field),
-        .reason = "GPU_TYPE_UNAVAILABLE",
+        .reason = kReasonGpuTypeUnavailable,
         .message = absl::StrCat(rate->display_name(), " is not available")};
   }
   const int64_t per_gpu = pricing == common::v1::PRICING_ON_DEMAND

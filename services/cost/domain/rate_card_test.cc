@@ -28,7 +28,7 @@ std::string FieldOf(const std::optional<Rejection>& r) {
   return r.has_value() ? r->field : "";
 }
 std::string ReasonOf(const std::optional<Rejection>& r) {
-  return r.has_value() ? r->reason : "";
+  return r.has_value() ? std::string(r->reason) : "";
 }
 
 TEST(RateCard, UnavailableOrUnknownTypeNamesTheField) {

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -17,8 +18,9 @@ namespace trainyard::cost {
 
 struct Rejection {
   absl::StatusCode code = absl::StatusCode::kInvalidArgument;
-  std::string field;   // the API field at fault; "" when none
-  std::string reason;  // ErrorInfo reason; "" = the code's name
+  std::string field;  // the API field at fault; "" when none
+  // ErrorInfo reason, a constant of domain/errors.h; "" = the code's name.
+  std::string_view reason;
   std::string message;
   bool operator==(const Rejection&) const = default;
 };

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/paging/opaque_token.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/time/proto_time.h"
 #include "services/cost/grpc/requests.h"
 
@@ -23,8 +24,7 @@ absl::StatusOr<uint64_t> DecodeAlertCursor(std::string_view cursor) {
   if (!payload.ok()) return payload.status();
   uint64_t seq = 0;
   if (!absl::SimpleAtoi(*payload, &seq)) {
-    return WithReason(InvalidFieldError("cursor", "malformed"),
-                      "INVALID_PAGE_TOKEN");
+    return paging::InvalidTokenError("cursor", "malformed");
   }
   return seq;
 }
@@ -34,7 +34,7 @@ absl::Status CheckRequest(const v1::WatchBudgetAlertsRequest& r) {
     return InvalidFieldError("job_ids", "at most 500 job ids");
   }
   for (int i = 0; i < r.job_ids_size(); ++i) {
-    absl::Status s = CheckJobId(absl::StrCat("job_ids[", i, "]"), r.job_ids(i));
+    absl::Status s = ValidateId(absl::StrCat("job_ids[", i, "]"), r.job_ids(i));
     if (!s.ok()) return s;
   }
   for (int i = 0; i < r.kinds_size(); ++i) {

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/status/status_macros.h"
 #include "services/cost/grpc/requests.h"
 
@@ -63,7 +65,7 @@ grpc::ServerUnaryReactor* CostServiceImpl::EstimateCost(
           return InvalidFieldError("from_step", "must be >= 0");
         }
         if (!r.job_id().empty())
-          RETURN_IF_ERROR(CheckJobId("job_id", r.job_id()));
+          RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
         common::v1::TrainingConfig config = r.config();
         if (config.pricing() == common::v1::PRICING_UNSPECIFIED) {
           config.set_pricing(common::v1::PRICING_SPOT);
@@ -92,7 +94,7 @@ grpc::ServerUnaryReactor* CostServiceImpl::GetJobCost(
   return rpc_.Unary(ctx, "GetJobCost", req, resp,
                     [this](const CallInfo&, const v1::GetJobCostRequest& r,
                            v1::GetJobCostResponse& out) -> absl::Status {
-                      RETURN_IF_ERROR(CheckJobId("job_id", r.job_id()));
+                      RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
                       ASSIGN_OR_RETURN(out, book_.JobCost(r.job_id()));
                       return absl::OkStatus();
                     });
@@ -107,6 +109,10 @@ grpc::ServerUnaryReactor* CostServiceImpl::BatchGetJobCosts(
              v1::BatchGetJobCostsResponse& out) -> absl::Status {
         if (r.job_ids_size() == 0 || r.job_ids_size() > kMaxBatchJobs) {
           return InvalidFieldError("job_ids", "1 to 500 job ids");
+        }
+        for (int i = 0; i < r.job_ids_size(); ++i) {
+          RETURN_IF_ERROR(
+              ValidateId(absl::StrCat("job_ids[", i, "]"), r.job_ids(i)));
         }
         for (common::v1::CostSummary& s :
              book_.Summaries({r.job_ids().begin(), r.job_ids().end()})) {
@@ -154,10 +160,8 @@ grpc::ServerUnaryReactor* CostServiceImpl::ListLedgerEntries(
         ASSIGN_OR_RETURN(LedgerPage page, ToLedgerPage(r));
         if (page.query.job_id == "-" &&
             !auth::Satisfies(call.principal.role, auth::Role::kManager)) {
-          return WithReason(absl::PermissionDeniedError(
-                                "job_id \"-\" (all jobs) needs the manager "
-                                "role"),
-                            "PERMISSION_DENIED");
+          return absl::PermissionDeniedError(
+              "job_id \"-\" (all jobs) needs the manager role");
         }
         ASSIGN_OR_RETURN(std::vector<v1::LedgerEntry> entries,
                          book_.Ledger(page.query));
@@ -186,7 +190,7 @@ grpc::ServerUnaryReactor* CostServiceImpl::SetJobBudget(
       ctx, "SetJobBudget", req, resp,
       [this](const CallInfo&, const v1::SetJobBudgetRequest& r,
              v1::SetJobBudgetResponse& out) -> absl::Status {
-        RETURN_IF_ERROR(CheckJobId("job_id", r.job_id()));
+        RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
         ASSIGN_OR_RETURN(std::optional<common::v1::Budget> budget,
                          ToBudget("budget", r.budget(), r.has_budget()));
         ASSIGN_OR_RETURN(*out.mutable_budget(),
@@ -238,7 +242,7 @@ grpc::ServerUnaryReactor* CostServiceImpl::DeleteJobData(
   return rpc_.Unary(ctx, "DeleteJobData", req, resp,
                     [this](const CallInfo&, const v1::DeleteJobDataRequest& r,
                            v1::DeleteJobDataResponse& out) -> absl::Status {
-                      RETURN_IF_ERROR(CheckJobId("job_id", r.job_id()));
+                      RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
                       ASSIGN_OR_RETURN(const int64_t n,
                                        book_.DeleteJobData(r.job_id()));
                       out.set_deleted_entries(n);

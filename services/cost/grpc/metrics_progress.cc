@@ -25,11 +25,9 @@ ProgressView ViewOf(const common::v1::Progress& p) {
 }
 
 MetricsProgressSource::MetricsProgressSource(
-    std::shared_ptr<grpc::Channel> channel, std::string token,
+    const shard::ShardChannels& metrics, std::string token,
     absl::Duration timeout)
-    : stub_(metrics::v1::MetricsService::NewStub(std::move(channel))),
-      token_(std::move(token)),
-      timeout_(timeout) {}
+    : stubs_(metrics), token_(std::move(token)), timeout_(timeout) {}
 
 void MetricsProgressSource::Prepare(grpc::ClientContext& ctx) const {
   // RPC deadlines run in wall time (orchestration.md).
@@ -47,35 +45,38 @@ absl::StatusOr<ProgressView> MetricsProgressSource::Progress(
   metrics::v1::GetProgressRequest req;
   req.set_job_id(job_id);
   metrics::v1::GetProgressResponse resp;
-  grpc::Status s = stub_->GetProgress(&ctx, req, &resp);
+  grpc::Status s = stubs_.For(job_id).GetProgress(&ctx, req, &resp);
   if (!s.ok()) return FromGrpc(s);
   return ViewOf(resp.progress());
 }
 
 std::vector<absl::StatusOr<ProgressView>> MetricsProgressSource::ProgressMany(
     const std::vector<std::string>& job_ids) {
-  grpc::ClientContext ctx;
-  Prepare(ctx);
-  metrics::v1::BatchGetProgressRequest req;
-  for (const std::string& id : job_ids) req.add_job_ids(id);
-  metrics::v1::BatchGetProgressResponse resp;
-  grpc::Status s = stub_->BatchGetProgress(&ctx, req, &resp);
-  std::vector<absl::StatusOr<ProgressView>> out;
-  out.reserve(job_ids.size());
-  if (!s.ok()) {
-    // One unknown job fails the whole batch: every job then projects from
-    // its estimate (and says why).
-    for (size_t i = 0; i < job_ids.size(); ++i) out.push_back(FromGrpc(s));
-    return out;
-  }
-  absl::flat_hash_map<std::string, const common::v1::Progress*> by_id;
-  for (const common::v1::Progress& p : resp.progress()) by_id[p.job_id()] = &p;
-  for (const std::string& id : job_ids) {
-    auto it = by_id.find(id);
-    if (it == by_id.end()) {
-      out.push_back(absl::NotFoundError("metrics: no progress for the job"));
-    } else {
-      out.push_back(ViewOf(*it->second));
+  std::vector<absl::StatusOr<ProgressView>> out(
+      job_ids.size(), absl::NotFoundError("metrics: no progress for the job"));
+  const std::vector<std::vector<size_t>> by_shard = stubs_.Split(job_ids);
+  for (int shard = 0; shard < stubs_.size(); ++shard) {
+    const std::vector<size_t>& positions = by_shard[shard];
+    if (positions.empty()) continue;
+    grpc::ClientContext ctx;
+    Prepare(ctx);
+    metrics::v1::BatchGetProgressRequest req;
+    for (size_t i : positions) req.add_job_ids(job_ids[i]);
+    metrics::v1::BatchGetProgressResponse resp;
+    grpc::Status s = stubs_.at(shard).BatchGetProgress(&ctx, req, &resp);
+    if (!s.ok()) {
+      // One unknown job fails its shard's whole batch: every job of it then
+      // projects from its estimate (and says why).
+      for (size_t i : positions) out[i] = FromGrpc(s);
+      continue;
+    }
+    absl::flat_hash_map<std::string, const common::v1::Progress*> by_id;
+    for (const common::v1::Progress& p : resp.progress()) {
+      by_id[p.job_id()] = &p;
+    }
+    for (size_t i : positions) {
+      auto it = by_id.find(job_ids[i]);
+      if (it != by_id.end()) out[i] = ViewOf(*it->second);
     }
   }
   return out;

@@ -2,7 +2,8 @@
 //
 // ProgressSource over trainyard.metrics.v1.MetricsService (GetProgress,
 // BatchGetProgress), with a wall-time deadline per call so a slow or absent
-// metrics never holds a cost request for long.
+// metrics never holds a cost request for long. Each job's call goes to its
+// metrics shard (common/shard); a batch is one call per shard.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/shard/shard_channels.h"
 #include "services/cost/app/progress_source.h"
 #include "trainyard/metrics/v1/metrics.grpc.pb.h"
 
@@ -20,8 +22,8 @@ namespace trainyard::cost {
 class MetricsProgressSource final : public ProgressSource {
  public:
   // `token` is sent as a bearer token (empty: none, for open mode).
-  MetricsProgressSource(std::shared_ptr<grpc::Channel> channel,
-                        std::string token, absl::Duration timeout);
+  MetricsProgressSource(const shard::ShardChannels& metrics, std::string token,
+                        absl::Duration timeout);
 
   absl::StatusOr<ProgressView> Progress(const std::string& job_id) override;
   std::vector<absl::StatusOr<ProgressView>> ProgressMany(
@@ -30,7 +32,7 @@ class MetricsProgressSource final : public ProgressSource {
  private:
   void Prepare(grpc::ClientContext& ctx) const;
 
-  std::unique_ptr<metrics::v1::MetricsService::Stub> stub_;
+  shard::ShardStubs<metrics::v1::MetricsService> stubs_;
   const std::string token_;
   const absl::Duration timeout_;
 };

@@ -9,34 +9,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/paging/opaque_token.h"
-#include "common/search/filter_parser.h"
+#include "common/search/filter_binder.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
-#include "google/protobuf/descriptor.h"
 
 namespace trainyard::cost {
 namespace {
-
-using google::protobuf::EnumDescriptor;
 
 constexpr absl::Duration kMaxReportPeriod = absl::Hours(24 * 366);
 constexpr absl::Duration kDefaultReportPeriod = absl::Hours(24 * 30);
 
 absl::Status Required(std::string_view field) {
   return InvalidFieldError(field, "required");
-}
-
-// An enum value by its full name ("COST_PHASE_ACTIVE_COMPUTE") or without
-// the enum's prefix ("ACTIVE_COMPUTE"); never the UNSPECIFIED value.
-absl::StatusOr<int> ParseEnum(std::string_view field,
-                              const EnumDescriptor* descriptor,
-                              std::string_view prefix, std::string value) {
-  if (std::optional<int> v = FilterEnumValue(*descriptor, prefix, value)) {
-    return *v;
-  }
-  return InvalidFieldError(
-      field, absl::StrCat("unknown ", descriptor->name(), " '", value, "'"));
 }
 
 // A proto3 enum field's value must be a known, set value.
@@ -70,82 +56,84 @@ absl::StatusOr<absl::Time> NotInFuture(std::string_view field,
   return time;
 }
 
-absl::StatusOr<LedgerComparison> ToLedgerComparison(
-    const FilterRestriction& raw) {
+// The ledger's filter (cost.proto, ListLedgerEntriesRequest.filter).
+const std::vector<FilterField>& LedgerFields() {
   using F = LedgerComparison::Field;
-  using O = FilterOp;
-  const O op = raw.op;
-  auto only = [&](std::initializer_list<O> allowed) -> absl::Status {
-    if (std::find(allowed.begin(), allowed.end(), op) == allowed.end()) {
-      return InvalidFilterError(absl::StrCat(
-          "operator ", std::string(FilterOpText(raw.op)),
-          " is not accepted on ", raw.field, " at position ", raw.position));
-    }
-    return absl::OkStatus();
+  using enum FilterOp;
+  auto id = [](F f) { return static_cast<int>(f); };
+  static const auto* fields = new std::vector<FilterField>{
+      {.name = "phase",
+       .id = id(F::kPhase),
+       .ops = {kEq, kNe},
+       .kind = FilterValueKind::kEnum,
+       .enum_type = common::v1::CostPhase_descriptor()},
+      {.name = "attempt",
+       .id = id(F::kAttempt),
+       .ops = {kEq, kLt, kLe, kGt, kGe},
+       .kind = FilterValueKind::kInteger},
+      {.name = "gpu_type",
+       .id = id(F::kGpuType),
+       .ops = {kEq},
+       .kind = FilterValueKind::kEnum,
+       .enum_type = common::v1::GpuType_descriptor()},
+      {.name = "pricing",
+       .id = id(F::kPricing),
+       .ops = {kEq},
+       .kind = FilterValueKind::kEnum,
+       .enum_type = common::v1::Pricing_descriptor()},
+      {.name = "provisional",
+       .id = id(F::kProvisional),
+       .ops = {kEq},
+       .kind = FilterValueKind::kBool},
+      {.name = "start_time",
+       .id = id(F::kStartTime),
+       .ops = {kLt, kLe, kGt, kGe},
+       .kind = FilterValueKind::kTime},
   };
-  const auto ordered = {O::kEq, O::kLt, O::kLe, O::kGt, O::kGe};
-  LedgerComparison c{F::kPhase, op, 0};
-  if (raw.field == "phase") {
-    RETURN_IF_ERROR(only({O::kEq, O::kNe}));
-    ASSIGN_OR_RETURN(c.value,
-                     ParseEnum("filter", common::v1::CostPhase_descriptor(),
-                               "COST_PHASE_", raw.value.text));
-  } else if (raw.field == "attempt") {
-    RETURN_IF_ERROR(only(ordered));
-    c.field = F::kAttempt;
-    if (!absl::SimpleAtoi(raw.value.text, &c.value)) {
-      return InvalidFilterError("attempt takes an integer");
-    }
-  } else if (raw.field == "gpu_type") {
-    RETURN_IF_ERROR(only({O::kEq}));
-    c.field = F::kGpuType;
-    ASSIGN_OR_RETURN(c.value,
-                     ParseEnum("filter", common::v1::GpuType_descriptor(),
-                               "GPU_TYPE_", raw.value.text));
-  } else if (raw.field == "pricing") {
-    RETURN_IF_ERROR(only({O::kEq}));
-    c.field = F::kPricing;
-    ASSIGN_OR_RETURN(c.value,
-                     ParseEnum("filter", common::v1::Pricing_descriptor(),
-                               "PRICING_", raw.value.text));
-  } else if (raw.field == "provisional") {
-    RETURN_IF_ERROR(only({O::kEq}));
-    c.field = F::kProvisional;
-    if (raw.value.text != "true" && raw.value.text != "false") {
-      return InvalidFilterError("provisional takes true or false");
-    }
-    c.value = raw.value.text == "true" ? 1 : 0;
-  } else if (raw.field == "start_time") {
-    RETURN_IF_ERROR(only({O::kLt, O::kLe, O::kGt, O::kGe}));
-    c.field = F::kStartTime;
-    absl::Time t;
-    std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, raw.value.text, &t, &err)) {
-      return InvalidFilterError(
-          absl::StrCat("start_time takes an RFC 3339 time: ", err));
-    }
-    c.value = absl::ToUnixMillis(t);
-  } else {
-    return InvalidFilterError(
-        absl::StrCat("unknown field '", raw.field,
-                     "' (phase, attempt, gpu_type, pricing, "
-                     "provisional, start_time)"));
-  }
-  return c;
+  return *fields;
+}
+
+// The report's filter (cost.proto, GetCostReportRequest.filter): OR groups of
+// `=` only.
+enum class ReportField { kCreatedBy, kJobId, kPreset, kGpuType, kPricing };
+
+const std::vector<FilterField>& ReportFields() {
+  using F = ReportField;
+  using enum FilterOp;
+  auto id = [](F f) { return static_cast<int>(f); };
+  constexpr FilterOrGroups kEqualOnly = FilterOrGroups::kEqualOnly;
+  static const auto* fields = new std::vector<FilterField>{
+      {.name = "created_by",
+       .id = id(F::kCreatedBy),
+       .ops = {kEq},
+       .or_groups = kEqualOnly},
+      {.name = "preset",
+       .id = id(F::kPreset),
+       .ops = {kEq, kNe},
+       .kind = FilterValueKind::kEnum,
+       .or_groups = kEqualOnly,
+       .enum_type = common::v1::Preset_descriptor()},
+      {.name = "gpu_type",
+       .id = id(F::kGpuType),
+       .ops = {kEq, kNe},
+       .kind = FilterValueKind::kEnum,
+       .or_groups = kEqualOnly,
+       .enum_type = common::v1::GpuType_descriptor()},
+      {.name = "pricing",
+       .id = id(F::kPricing),
+       .ops = {kEq},
+       .kind = FilterValueKind::kEnum,
+       .or_groups = kEqualOnly,
+       .enum_type = common::v1::Pricing_descriptor()},
+      {.name = "job_id",
+       .id = id(F::kJobId),
+       .ops = {kEq},
+       .or_groups = kEqualOnly},
+  };
+  return *fields;
 }
 
 }  // namespace
-
-absl::Status CheckJobId(std::string_view field, std::string_view id) {
-  if (id.empty()) return Required(field);
-  if (id.size() > 64 || !std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-               c == '-';
-      })) {
-    return InvalidFieldError(field, "1 to 64 characters of [a-z0-9_-]");
-  }
-  return absl::OkStatus();
-}
 
 absl::Status CheckTrainingConfig(std::string_view prefix,
                                  const common::v1::TrainingConfig& c) {
@@ -248,7 +236,7 @@ absl::StatusOr<std::optional<common::v1::Budget>> ToBudget(
 
 absl::StatusOr<JobRegistration> ToRegistration(
     const v1::RegisterJobRequest& r) {
-  RETURN_IF_ERROR(CheckJobId("job_id", r.job_id()));
+  RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
   if (!r.has_config()) return Required("config");
   RETURN_IF_ERROR(CheckTrainingConfig("config", r.config()));
   if (r.from_step() < 0) return InvalidFieldError("from_step", "must be >= 0");
@@ -265,7 +253,7 @@ absl::StatusOr<JobRegistration> ToRegistration(
 absl::StatusOr<MeterOpening> ToOpening(const v1::OpenMeterRequest& r,
                                        absl::Time now) {
   if (r.request_id().empty()) return Required("request_id");
-  RETURN_IF_ERROR(CheckJobId("job_id", r.job_id()));
+  RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
   if (r.attempt() < 0) return InvalidFieldError("attempt", "must be >= 0");
   MeterOpening o{.job_id = r.job_id(), .attempt = std::max(r.attempt(), 1)};
   switch (r.phase()) {
@@ -335,19 +323,22 @@ absl::StatusOr<CostBook::Closing> ToClosing(const v1::CloseMeterRequest& r,
 
 absl::StatusOr<LedgerPage> ToLedgerPage(const v1::ListLedgerEntriesRequest& r) {
   LedgerPage page;
-  if (r.job_id() != "-") RETURN_IF_ERROR(CheckJobId("job_id", r.job_id()));
+  if (r.job_id() != "-") RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
   page.query.job_id = r.job_id();
   if (r.page_size() < 0) {
     return InvalidFieldError("page_size", "must not be negative");
   }
   page.page_size = r.page_size() == 0 ? kDefaultPageSize
                                       : std::min(r.page_size(), kMaxPageSize);
-  ASSIGN_OR_RETURN(ParsedFilter filter, ParseFilter(r.filter()));
-  for (const FilterTerm& term : filter.all_of) {
+  ASSIGN_OR_RETURN(BoundFilter filter, BindFilter(r.filter(), LedgerFields()));
+  for (const BoundTerm& term : filter.all_of) {
     std::vector<LedgerComparison>& out = page.query.clauses.emplace_back();
-    for (const FilterRestriction& c : term.any_of) {
-      ASSIGN_OR_RETURN(LedgerComparison lc, ToLedgerComparison(c));
-      out.push_back(lc);
+    for (const BoundRestriction& c : term.any_of) {
+      const auto field = static_cast<LedgerComparison::Field>(c.id);
+      out.push_back({field, c.op,
+                     field == LedgerComparison::Field::kStartTime
+                         ? absl::ToUnixMillis(c.time)
+                         : c.number});
     }
   }
   const std::string order = absl::AsciiStrToLower(r.order_by());
@@ -368,8 +359,7 @@ absl::StatusOr<LedgerPage> ToLedgerPage(const v1::ListLedgerEntriesRequest& r) {
                      paging::DecodeOpaqueToken("page_token", "ledger",
                                                page.binding, r.page_token()));
     if (!absl::SimpleAtoi(payload, &page.offset) || page.offset < 0) {
-      return WithReason(InvalidFieldError("page_token", "malformed"),
-                        "INVALID_PAGE_TOKEN");
+      return paging::InvalidTokenError("page_token", "malformed");
     }
   }
   return page;
@@ -409,47 +399,27 @@ absl::StatusOr<ReportQuery> ToReportQuery(const v1::GetCostReportRequest& r,
       return InvalidFieldError("format",
                                "only EXPORT_FORMAT_CSV (or unset: rows only)");
   }
-  ASSIGN_OR_RETURN(ParsedFilter filter, ParseFilter(r.filter()));
-  for (const FilterTerm& term : filter.all_of) {
-    for (const FilterRestriction& c : term.any_of) {
+  ASSIGN_OR_RETURN(BoundFilter filter, BindFilter(r.filter(), ReportFields()));
+  for (const BoundTerm& term : filter.all_of) {
+    for (const BoundRestriction& c : term.any_of) {
       const bool eq = c.op == FilterOp::kEq;
-      if ((!eq && c.op != FilterOp::kNe) || (term.any_of.size() > 1 && !eq)) {
-        return InvalidFilterError(
-            absl::StrCat("operator ", std::string(FilterOpText(c.op)),
-                         " is not accepted on ", c.field,
-                         term.any_of.size() > 1 ? " in an OR group" : "",
-                         " at position ", c.position, " (= and != only)"));
-      }
-      auto enum_filter = [&](DimFilter<int>& f, const EnumDescriptor* d,
-                             std::string_view prefix,
-                             bool ne_ok) -> absl::Status {
-        if (!eq && !ne_ok) {
-          return InvalidFilterError(absl::StrCat(c.field, " takes = only"));
-        }
-        ASSIGN_OR_RETURN(int v, ParseEnum("filter", d, prefix, c.value.text));
-        (eq ? f.eq : f.ne).push_back(v);
-        return absl::OkStatus();
-      };
-      if (c.field == "created_by") {
-        if (!eq) return InvalidFilterError("created_by takes = only");
-        q.created_by.eq.push_back(c.value.text);
-      } else if (c.field == "job_id") {
-        if (!eq) return InvalidFilterError("job_id takes = only");
-        q.job_id.eq.push_back(c.value.text);
-      } else if (c.field == "preset") {
-        RETURN_IF_ERROR(enum_filter(q.preset, common::v1::Preset_descriptor(),
-                                    "PRESET_", true));
-      } else if (c.field == "gpu_type") {
-        RETURN_IF_ERROR(enum_filter(
-            q.gpu_type, common::v1::GpuType_descriptor(), "GPU_TYPE_", true));
-      } else if (c.field == "pricing") {
-        RETURN_IF_ERROR(enum_filter(q.pricing, common::v1::Pricing_descriptor(),
-                                    "PRICING_", false));
-      } else {
-        return InvalidFilterError(
-            absl::StrCat("unknown field '", c.field,
-                         "' (created_by, preset, gpu_type, "
-                         "pricing, job_id)"));
+      const int v = static_cast<int>(c.number);
+      switch (static_cast<ReportField>(c.id)) {
+        case ReportField::kCreatedBy:
+          q.created_by.eq.push_back(c.value.text);
+          break;
+        case ReportField::kJobId:
+          q.job_id.eq.push_back(c.value.text);
+          break;
+        case ReportField::kPreset:
+          (eq ? q.preset.eq : q.preset.ne).push_back(v);
+          break;
+        case ReportField::kGpuType:
+          (eq ? q.gpu_type.eq : q.gpu_type.ne).push_back(v);
+          break;
+        case ReportField::kPricing:
+          q.pricing.eq.push_back(v);
+          break;
       }
     }
   }
@@ -458,7 +428,7 @@ absl::StatusOr<ReportQuery> ToReportQuery(const v1::GetCostReportRequest& r,
 
 absl::StatusOr<FinalizeInput> ToFinalize(const v1::FinalizeJobCostRequest& r,
                                          absl::Time now) {
-  RETURN_IF_ERROR(CheckJobId("job_id", r.job_id()));
+  RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
   switch (r.final_state()) {
     case common::v1::JOB_STATE_COMPLETED:
     case common::v1::JOB_STATE_FAILED:

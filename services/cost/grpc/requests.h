@@ -22,9 +22,6 @@ inline constexpr int kMaxBatchJobs = 500;
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
 
-// [a-z0-9_-]{1,64} (common.proto's id rule).
-absl::Status CheckJobId(std::string_view field, std::string_view id);
-
 // config: required fields and ranges (common.proto), prefix names the field.
 absl::Status CheckTrainingConfig(std::string_view prefix,
                                  const common::v1::TrainingConfig& config);

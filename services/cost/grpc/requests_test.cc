@@ -38,8 +38,8 @@ TEST(LedgerRequest, R_X_04_FilterUsesTheApiGrammar) {
   }
   r.set_filter("pricing != SPOT");
   EXPECT_THAT(FieldViolations(ToLedgerPage(r).status())[0].description,
-              ::testing::HasSubstr("operator != is not accepted on pricing at "
-                                   "position 0"));
+              ::testing::HasSubstr("operator \"!=\" is not accepted for "
+                                   "pricing at position 0 (accepted: =)"));
 }
 
 TEST(LedgerRequest, R_X_04_FilterOrderAndPageToken) {

@@ -6,6 +6,7 @@
 #include "common/status/status_macros.h"
 #include "common/storage/keys.h"
 #include "common/time/proto_time.h"
+#include "services/cost/domain/errors.h"
 
 namespace trainyard::cost {
 namespace {
@@ -107,11 +108,7 @@ absl::StatusOr<v1::Meter> CostStore::GetMeter(
   v1::Meter meter;
   absl::Status s = db_.Get(kMeters, meter_id, &meter);
   if (absl::IsNotFound(s)) {
-    return WithReason(
-        absl::NotFoundError(absl::StrCat("meter_id: no meter ", meter_id,
-                                         " was opened (or its job's data "
-                                         "was deleted)")),
-        "METER_NOT_FOUND", {{"meter_id", meter_id}});
+    return MeterNotFound(meter_id);
   }
   RETURN_IF_ERROR(s);
   return meter;

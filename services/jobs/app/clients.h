@@ -62,7 +62,9 @@ class MetricsClient {
   // The job_seq of the job's latest event.
   virtual absl::StatusOr<uint64_t> LatestJobSeq(const std::string& job_id) = 0;
   virtual absl::Status DeleteJobData(const std::string& job_id) = 0;
-  // Progress of 1..500 jobs, in request order (the list's copies).
+  // Progress of 1..500 jobs, in request order (the list's copies). With
+  // metrics shards, the jobs of a shard that failed get an empty entry (no
+  // job_id) while another shard answered; an error when none did.
   virtual absl::StatusOr<std::vector<common::v1::Progress>> BatchGetProgress(
       const std::vector<std::string>& job_ids) = 0;
 };

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging/logger.h"
+#include "common/shard/shard.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "common/webhook/signature.h"
@@ -248,7 +249,8 @@ absl::Status EffectRunner::ExecuteCreatePod(const OutboxEntry& entry) {
   ASSIGN_OR_RETURN(internal::JobRecord record, engine_.store().Get(job));
   PodEnvInput env;
   env.job_id = job;
-  env.webhook_base_url = options_.webhook_base_url;
+  env.webhook_base_url = options_.webhook_base_urls[shard::ShardOf(
+      job, static_cast<int>(options_.webhook_base_urls.size()))];
   env.webhook_secret =
       webhook::DeriveJobSecret(options_.webhook_master_key, job);
   env.config = record.job().spec().config();

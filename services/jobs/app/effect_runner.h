@@ -18,6 +18,7 @@
 #include <atomic>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -32,9 +33,11 @@
 namespace trainyard::jobs {
 
 struct RunnerOptions {
-  // The container image and where pods report (metrics' admin base URL).
+  // The container image and where pods report: metrics' admin base URL,
+  // one per metrics shard (entry i for shard i); a pod gets its job's
+  // shard's (common/shard).
   std::string trainer_image = "trainyard/lora-trainer:1";
-  std::string webhook_base_url = "http://127.0.0.1:7113";
+  std::vector<std::string> webhook_base_urls = {"http://127.0.0.1:7113"};
   // Raw master key bytes: each pod gets its job's derived secret.
   std::string webhook_master_key;
   // Back-off of a failing effect (wall time): initial, doubling, cap.

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
@@ -138,16 +139,15 @@ absl::Status GrpcCostClient::DeleteJobData(
               options_, r, &resp);
 }
 
-GrpcMetricsClient::GrpcMetricsClient(std::shared_ptr<grpc::Channel> channel,
+GrpcMetricsClient::GrpcMetricsClient(const shard::ShardChannels& metrics,
                                      CallOptions o)
-    : stub_(metrics::v1::MetricsService::NewStub(channel)),
-      options_(std::move(o)) {}
+    : stubs_(metrics), options_(std::move(o)) {}
 
 absl::Status GrpcMetricsClient::IngestEvent(const metrics::v1::IngestEvent& e) {
   metrics::v1::IngestEventsRequest req;
   *req.add_events() = e;
   metrics::v1::IngestEventsResponse resp;
-  RETURN_IF_ERROR(Call(stub_.get(),
+  RETURN_IF_ERROR(Call(&stubs_.For(e.job_id()),
                        &metrics::v1::MetricsService::Stub::IngestEvents,
                        options_, req, &resp));
   if (resp.results_size() == 1 &&
@@ -165,7 +165,7 @@ absl::StatusOr<uint64_t> GrpcMetricsClient::LatestJobSeq(
   req.set_job_id(job_id);
   metrics::v1::GetProgressResponse resp;
   absl::Status s =
-      Call(stub_.get(), &metrics::v1::MetricsService::Stub::GetProgress,
+      Call(&stubs_.For(job_id), &metrics::v1::MetricsService::Stub::GetProgress,
            options_, req, &resp);
   if (absl::IsNotFound(s)) return 0;
   RETURN_IF_ERROR(s);
@@ -176,20 +176,45 @@ absl::Status GrpcMetricsClient::DeleteJobData(const std::string& job_id) {
   metrics::v1::DeleteJobDataRequest req;
   req.set_job_id(job_id);
   metrics::v1::DeleteJobDataResponse resp;
-  return Call(stub_.get(), &metrics::v1::MetricsService::Stub::DeleteJobData,
-              options_, req, &resp);
+  return Call(&stubs_.For(job_id),
+              &metrics::v1::MetricsService::Stub::DeleteJobData, options_, req,
+              &resp);
 }
 
 absl::StatusOr<std::vector<common::v1::Progress>>
 GrpcMetricsClient::BatchGetProgress(const std::vector<std::string>& job_ids) {
-  metrics::v1::BatchGetProgressRequest req;
-  for (const std::string& id : job_ids) req.add_job_ids(id);
-  metrics::v1::BatchGetProgressResponse resp;
-  RETURN_IF_ERROR(Call(stub_.get(),
-                       &metrics::v1::MetricsService::Stub::BatchGetProgress,
-                       options_, req, &resp));
-  return std::vector<common::v1::Progress>(resp.progress().begin(),
-                                           resp.progress().end());
+  std::vector<common::v1::Progress> out(job_ids.size());
+  absl::Status first;
+  bool any = false;
+  const std::vector<std::vector<size_t>> by_shard = stubs_.Split(job_ids);
+  for (int shard = 0; shard < stubs_.size(); ++shard) {
+    const std::vector<size_t>& positions = by_shard[shard];
+    if (positions.empty()) continue;
+    metrics::v1::BatchGetProgressRequest req;
+    for (size_t i : positions) req.add_job_ids(job_ids[i]);
+    metrics::v1::BatchGetProgressResponse resp;
+    absl::Status s = Call(&stubs_.at(shard),
+                          &metrics::v1::MetricsService::Stub::BatchGetProgress,
+                          options_, req, &resp);
+    if (!s.ok()) {
+      if (first.ok()) first = s;
+      continue;
+    }
+    any = true;
+    // One answer per distinct id, in request order.
+    absl::flat_hash_map<std::string_view, const common::v1::Progress*> by_id;
+    for (const common::v1::Progress& p : resp.progress()) {
+      by_id[p.job_id()] = &p;
+    }
+    for (size_t i : positions) {
+      auto it = by_id.find(job_ids[i]);
+      if (it != by_id.end()) out[i] = *it->second;
+    }
+  }
+  // A shard that failed leaves its jobs' entries empty; all failed: its
+  // error (one shard: exactly the single service's answer).
+  if (!any && !first.ok()) return first;
+  return out;
 }
 
 StreamFollowers::StreamFollowers(Engine& engine, Channels channels,
@@ -202,7 +227,9 @@ StreamFollowers::StreamFollowers(Engine& engine, Channels channels,
 StreamFollowers::~StreamFollowers() { Stop(); }
 
 void StreamFollowers::Start() {
-  threads_.emplace_back([this] { FollowEvents(); });
+  for (int shard = 0; shard < channels_.metrics.size(); ++shard) {
+    threads_.emplace_back([this, shard] { FollowEvents(shard); });
+  }
   threads_.emplace_back([this] { FollowAssignments(); });
   threads_.emplace_back([this] { FollowAlerts(); });
 }
@@ -237,17 +264,24 @@ void StreamFollowers::Track(grpc::ClientContext* ctx) {
   if (stop_.HasBeenNotified()) ctx->TryCancel();
 }
 
-void StreamFollowers::FollowEvents() {
-  auto stub = metrics::v1::MetricsService::NewStub(channels_.metrics);
+void StreamFollowers::FollowEvents(int shard) {
+  auto stub = metrics::v1::MetricsService::NewStub(channels_.metrics.at(shard));
+  // Shard 0 keeps the name of the single service's cursor.
+  const std::string name =
+      shard == 0 ? "events" : absl::StrCat("events.", shard);
   absl::Duration backoff = absl::Milliseconds(100);
   while (!stop_.HasBeenNotified()) {
-    absl::StatusOr<std::string> cursor = engine_.store().Cursor("events");
+    absl::StatusOr<std::string> cursor = engine_.store().Cursor(name);
     metrics::v1::WatchEventsRequest req;
-    if (cursor.ok() && !cursor->empty()) {
+    const bool resume = cursor.ok() && !cursor->empty();
+    if (resume) {
       req.set_cursor(*cursor);
     } else {
       req.set_start_from_oldest(true);
     }
+    // One line per (re)connection: where each shard's stream resumes.
+    logger_.Info("events.stream_opened",
+                 {{"stream", name}, {"from", resume ? "cursor" : "oldest"}});
     // Job-control acts on these; METRICS events are many and unused here.
     for (auto t :
          {common::v1::EVENT_TYPE_STATUS, common::v1::EVENT_TYPE_CHECKPOINT,
@@ -267,7 +301,7 @@ void StreamFollowers::FollowEvents() {
     while (reader->Read(&resp)) {
       backoff = absl::Milliseconds(100);
       std::optional<std::pair<std::string, std::string>> c =
-          std::pair<std::string, std::string>{"events", resp.cursor()};
+          std::pair<std::string, std::string>{name, resp.cursor()};
       bool ok = true;
       for (int i = 0; i < resp.events_size(); ++i) {
         const auto& e = resp.events(i);
@@ -283,7 +317,8 @@ void StreamFollowers::FollowEvents() {
             s = absl::OkStatus();  // another system's job
         }
         if (!s.ok()) {
-          logger_.Warning("events.apply_failed", {{"error", s.ToString()}});
+          logger_.Warning("events.apply_failed",
+                          {{"stream", name}, {"error", s.ToString()}});
           ok = false;
           break;
         }
@@ -295,7 +330,8 @@ void StreamFollowers::FollowEvents() {
     }
     grpc::Status st = reader->Finish();
     if (!st.ok() && !stop_.HasBeenNotified()) {
-      logger_.Debug("events.stream_ended", {{"error", st.error_message()}});
+      logger_.Debug("events.stream_ended",
+                    {{"stream", name}, {"error", st.error_message()}});
     }
     if (!Pause(&backoff)) return;
   }

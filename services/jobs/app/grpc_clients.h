@@ -18,6 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/logging/logger.h"
+#include "common/shard/shard_channels.h"
 #include "services/jobs/app/clients.h"
 #include "services/jobs/app/engine.h"
 #include "trainyard/cost/v1/cost.grpc.pb.h"
@@ -66,9 +67,11 @@ class GrpcCostClient final : public CostClient {
   const CallOptions options_;
 };
 
+// Routes each call to the job's metrics shard (common/shard); a
+// BatchGetProgress is one call per shard, merged back in request order.
 class GrpcMetricsClient final : public MetricsClient {
  public:
-  GrpcMetricsClient(std::shared_ptr<grpc::Channel> channel, CallOptions o);
+  GrpcMetricsClient(const shard::ShardChannels& metrics, CallOptions o);
   absl::Status IngestEvent(const metrics::v1::IngestEvent& e) override;
   absl::StatusOr<uint64_t> LatestJobSeq(const std::string& job_id) override;
   absl::Status DeleteJobData(const std::string& job_id) override;
@@ -76,15 +79,17 @@ class GrpcMetricsClient final : public MetricsClient {
       const std::vector<std::string>& job_ids) override;
 
  private:
-  std::unique_ptr<metrics::v1::MetricsService::Stub> stub_;
+  shard::ShardStubs<metrics::v1::MetricsService> stubs_;
   const CallOptions options_;
 };
 
-// Follows the three streams into the engine, each on its own thread.
+// Follows the three streams into the engine, each on its own thread: metrics'
+// WatchEvents once per shard, each shard's stream resuming from its own
+// cursor ("events" for shard 0, "events.<i>" for shard i).
 class StreamFollowers {
  public:
   struct Channels {
-    std::shared_ptr<grpc::Channel> metrics;
+    shard::ShardChannels metrics;
     std::shared_ptr<grpc::Channel> scheduler;
     std::shared_ptr<grpc::Channel> cost;
   };
@@ -95,7 +100,7 @@ class StreamFollowers {
   void Stop();
 
  private:
-  void FollowEvents();
+  void FollowEvents(int shard);
   void FollowAssignments();
   void FollowAlerts();
   // Waits the reconnect back-off; false once stopping.

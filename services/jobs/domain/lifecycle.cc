@@ -10,6 +10,7 @@
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
 #include "services/jobs/domain/copies.h"
+#include "services/jobs/domain/errors.h"
 #include "services/jobs/domain/transition_builder.h"
 
 namespace trainyard::jobs {
@@ -18,17 +19,6 @@ namespace {
 using common::v1::JobState;
 using common::v1::Stage;
 using Phase = PodObservation::Phase;
-
-std::string StateName(JobState s) {
-  return common::v1::JobState_Name(s).substr(sizeof("JOB_STATE_") - 1);
-}
-
-absl::Status Precondition(std::string_view reason, JobState state,
-                          std::string_view what) {
-  return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                        "job is ", StateName(state), ": ", ToAbsl(what))),
-                    reason, {{"state", StateName(state)}});
-}
 
 // States in which the container's reports drive the job.
 bool IsRunning(JobState s) {
@@ -70,8 +60,8 @@ class Lifecycle {
 
   absl::Status operator()(const PauseCommand& c) {
     if (b_.state() != common::v1::JOB_STATE_TRAINING) {
-      return Precondition("JOB_NOT_TRAINING", b_.state(),
-                          "only a TRAINING job can be paused");
+      return JobStateError(kReasonJobNotTraining, b_.state(),
+                           "only a TRAINING job can be paused");
     }
     Pause(c.actor, "", c.notes);
     return absl::OkStatus();
@@ -79,8 +69,8 @@ class Lifecycle {
 
   absl::Status operator()(const ResumeCommand& c) {
     if (b_.state() != common::v1::JOB_STATE_PAUSED) {
-      return Precondition("JOB_NOT_PAUSED", b_.state(),
-                          "only a PAUSED job can be resumed");
+      return JobStateError(kReasonJobNotPaused, b_.state(),
+                           "only a PAUSED job can be resumed");
     }
     auto& r = b_.record();
     v1::Job& j = b_.job();
@@ -123,8 +113,8 @@ class Lifecycle {
 
   absl::Status operator()(const RetryCommand& c) {
     if (b_.state() != common::v1::JOB_STATE_FAILED) {
-      return Precondition("JOB_NOT_FAILED", b_.state(),
-                          "only a FAILED job can be retried");
+      return JobStateError(kReasonJobNotFailed, b_.state(),
+                           "only a FAILED job can be retried");
     }
     v1::Job& j = b_.job();
     const auto& allowed = j.failure().retryable_from();
@@ -133,7 +123,7 @@ class Lifecycle {
       return WithReason(absl::FailedPreconditionError(absl::StrCat(
                             "stage ", common::v1::Stage_Name(c.from_stage),
                             " is not in failure.retryable_from")),
-                        "STAGE_NOT_RETRYABLE");
+                        kReasonStageNotRetryable);
     }
     auto* config = j.mutable_spec()->mutable_config();
     if (c.gpu_type) config->set_gpu_type(*c.gpu_type);
@@ -162,8 +152,8 @@ class Lifecycle {
 
   absl::Status operator()(const DeleteCommand& c) {
     if (!IsTerminal(b_.state())) {
-      return Precondition("JOB_NOT_TERMINAL", b_.state(),
-                          "cancel the job before deleting it");
+      return JobStateError(kReasonJobNotTerminal, b_.state(),
+                           "cancel the job before deleting it");
     }
     if (b_.record().deleted()) return absl::OkStatus();
     b_.record().set_deleted(true);
@@ -239,12 +229,12 @@ class Lifecycle {
         break;
       case common::v1::EVENT_TYPE_ERROR:
         if (IsRunning(b_.state())) {
-          b_.Fail(
-              e.error().code().empty() ? "CONTAINER_ERROR" : e.error().code(),
-              e.error().message(), e.error().details(),
-              r.stage() == common::v1::STAGE_UNSPECIFIED
-                  ? common::v1::STAGE_PREPROCESSING
-                  : r.stage());
+          b_.Fail(e.error().code().empty() ? kFailureContainerError
+                                           : std::string_view(e.error().code()),
+                  e.error().message(), e.error().details(),
+                  r.stage() == common::v1::STAGE_UNSPECIFIED
+                      ? common::v1::STAGE_PREPROCESSING
+                      : r.stage());
         }
         break;
       default:
@@ -316,7 +306,7 @@ class Lifecycle {
           FinishCancel(v1::TERMINATION_STATUS_NOT_NEEDED);
         } else if (IsRunning(s)) {
           pod.clear_name();  // nothing to delete
-          b_.Fail("PROVISIONING_FAILED", res.message, "",
+          b_.Fail(kFailureProvisioningFailed, res.message, "",
                   common::v1::STAGE_UNSPECIFIED);
         }
         break;
@@ -359,14 +349,14 @@ class Lifecycle {
               absl::StrCat(a.message(), " (budget action: ",
                            common::v1::BudgetAction_Name(a.action()), ")"));
     auto* entry = b_.Audit(v1::AUDIT_ACTION_BUDGET_ACTION, system, b_.state(),
-                           "BUDGET_EXCEEDED");
+                           kActionBudgetExceeded);
     (*entry->mutable_details())["action"] =
         common::v1::BudgetAction_Name(a.action());
     switch (a.action()) {
       case common::v1::BUDGET_ACTION_PAUSE:
         switch (b_.state()) {
           case common::v1::JOB_STATE_TRAINING:
-            Pause(system, "BUDGET_EXCEEDED", "");
+            Pause(system, kActionBudgetExceeded, "");
             break;
           case common::v1::JOB_STATE_QUEUED:
           case common::v1::JOB_STATE_PROVISIONING:
@@ -422,7 +412,7 @@ class Lifecycle {
     const internal::PodState& pod = r.pod();
     if (pod.pod_id().empty()) {
       if (now - FromProto(r.provision_start_time()) >= o.provision_timeout) {
-        b_.Fail("NO_CAPACITY",
+        b_.Fail(kFailureNoCapacity,
                 "no GPU could be provisioned within the provisioning timeout",
                 "", common::v1::STAGE_UNSPECIFIED);
       } else if (!pod.create_pending() &&
@@ -433,13 +423,14 @@ class Lifecycle {
     }
     if (pod.has_running_time() && !pod.container_reported() &&
         now - FromProto(pod.running_time()) >= o.start_timeout) {
-      b_.Fail("START_TIMEOUT", "the container sent no event after starting", "",
+      b_.Fail(kFailureStartTimeout,
+              "the container sent no event after starting", "",
               common::v1::STAGE_UNSPECIFIED);
       return absl::OkStatus();
     }
     if (r.has_stall_since() &&
         now - FromProto(r.stall_since()) >= o.stall_fail_after) {
-      b_.Fail("STALL_TIMEOUT", "the pod runs but the job is silent", "",
+      b_.Fail(kFailureStallTimeout, "the pod runs but the job is silent", "",
               r.stage());
     }
     return absl::OkStatus();
@@ -451,8 +442,8 @@ class Lifecycle {
                       const std::string& notes) {
     const JobState from = b_.state();
     if (IsTerminal(from)) {
-      return Precondition("JOB_TERMINAL", from,
-                          "a finished job cannot be cancelled");
+      return JobStateError(kReasonJobTerminal, from,
+                           "a finished job cannot be cancelled");
     }
     if (from == common::v1::JOB_STATE_CANCELLING) return absl::OkStatus();
     v1::CancellationInfo* c = b_.job().mutable_cancellation();
@@ -661,7 +652,7 @@ class Lifecycle {
     p->set_pricing(c.pricing());
     if (r.resume_step() > 0) p->set_resume_from_step(r.resume_step());
     b_.Audit(v1::AUDIT_ACTION_STATE_CHANGED, SystemActor(),
-             common::v1::JOB_STATE_QUEUED, "SLOT_ASSIGNED");
+             common::v1::JOB_STATE_QUEUED, kActionSlotAssigned);
     b_.Notify(common::v1::NOTIFICATION_TRIGGER_PROVISIONING_STARTED,
               absl::StrCat("Job ", j.spec().display_name(),
                            " is provisioning its GPU"));
@@ -746,7 +737,8 @@ class Lifecycle {
       b_.Notify(common::v1::NOTIFICATION_TRIGGER_TRAINING_STARTED,
                 absl::StrCat("Job ", b_.job().spec().display_name(),
                              " started training"));
-      if (r.budget_pause_pending()) Pause(SystemActor(), "BUDGET_EXCEEDED", "");
+      if (r.budget_pause_pending())
+        Pause(SystemActor(), kActionBudgetExceeded, "");
     }
   }
 
@@ -804,13 +796,13 @@ class Lifecycle {
       if (s == common::v1::JOB_STATE_FINALIZING && r.finalization_done()) {
         Complete(end);
       } else {
-        b_.Fail("CONTAINER_FAILED",
+        b_.Fail(kFailureContainerFailed,
                 "the container exited without finishing training", "",
                 r.stage(), end);
       }
     } else if (o.exit_reason == "failed") {
-      b_.Fail("CONTAINER_FAILED", "the container exited with a failure", "",
-              r.stage(), end);
+      b_.Fail(kFailureContainerFailed, "the container exited with a failure",
+              "", r.stage(), end);
     } else {
       Interrupted(end);  // interrupted, or stopped without being asked
     }
@@ -832,12 +824,12 @@ class Lifecycle {
   void Interrupted(absl::Time end) {
     auto& r = b_.record();
     if (!IsSpot(r)) {
-      b_.Fail("PROVIDER_FAILURE", "the provider lost the on-demand pod", "",
-              r.stage(), end);
+      b_.Fail(kFailureProviderFailure, "the provider lost the on-demand pod",
+              "", r.stage(), end);
       return;
     }
     if (r.recoveries() >= b_.options().max_recoveries) {
-      b_.Fail("PREEMPTED_TOO_OFTEN",
+      b_.Fail(kFailurePreemptedTooOften,
               absl::StrCat("interrupted more than ", r.recoveries(), " times"),
               "", r.stage(), end);
       return;
@@ -851,11 +843,12 @@ class Lifecycle {
     *r.mutable_provision_start_time() = ToProto(b_.now());
     b_.CreatePod();
     auto* p = b_.SetState(
-        common::v1::JOB_STATE_RECOVERING, SystemActor(), "SPOT_INTERRUPTION",
+        common::v1::JOB_STATE_RECOVERING, SystemActor(),
+        kActionSpotInterruption,
         absl::StrCat("Spot interruption: recovering from step ", step));
     p->set_resume_from_step(step);
     b_.Audit(v1::AUDIT_ACTION_STATE_CHANGED, SystemActor(), from,
-             "SPOT_INTERRUPTION");
+             kActionSpotInterruption);
   }
 
   // The pod exited `completed` at `end`.

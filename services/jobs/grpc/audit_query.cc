@@ -11,8 +11,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/paging/opaque_token.h"
-#include "common/search/filter_parser.h"
+#include "common/search/filter_binder.h"
 #include "common/status/errors.h"
+#include "common/status/status_macros.h"
 #include "common/storage/keys.h"
 #include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
@@ -37,15 +38,6 @@ uint64_t Seq(const v1::AuditEntry& e) {
 using Position = std::pair<int64_t, uint64_t>;
 Position PositionOf(const v1::AuditEntry& e) {
   return {Nanos(e.time()), Seq(e)};
-}
-
-// The offending token as written, for error messages.
-std::string Quoted(const FilterRestriction& r) {
-  return r.value.quoted ? absl::StrCat("\"", r.value.text, "\"") : r.value.text;
-}
-
-std::string At(const FilterRestriction& r) {
-  return absl::StrCat(" at position ", r.position);
 }
 
 }  // namespace
@@ -74,77 +66,35 @@ bool AuditQuery::Matches(const v1::AuditEntry& entry) const {
 
 absl::StatusOr<AuditQuery> CompileAuditQuery(std::string_view filter,
                                              std::string_view order_by) {
+  using Field = AuditQuery::Field;
+  using enum FilterOp;
+  static const auto* fields = new std::vector<FilterField>{
+      {.name = "action",
+       .id = static_cast<int>(Field::kAction),
+       .ops = {kEq, kNe},
+       .kind = FilterValueKind::kEnum,
+       .bare = true,
+       .enum_type = v1::AuditAction_descriptor()},
+      {.name = "actor", .id = static_cast<int>(Field::kActor), .ops = {kEq}},
+      {.name = "time",
+       .id = static_cast<int>(Field::kTime),
+       .ops = {kLt, kLe, kGt, kGe},
+       .kind = FilterValueKind::kTime},
+  };
   AuditQuery q;
-  absl::StatusOr<ParsedFilter> parsed = ParseFilter(filter);
-  if (!parsed.ok()) return parsed.status();
-  for (const FilterTerm& term : parsed->all_of) {
-    std::vector<AuditQuery::Restriction> any_of;
-    for (const FilterRestriction& r : term.any_of) {
-      AuditQuery::Restriction out{AuditQuery::Field::kAction, r.op};
-      std::string_view accepted;
-      if (r.field == "action") {
-        out.field = AuditQuery::Field::kAction;
-        accepted = "=, !=";
-      } else if (r.field == "actor") {
-        out.field = AuditQuery::Field::kActor;
-        accepted = "=";
-      } else if (r.field == "time") {
-        out.field = AuditQuery::Field::kTime;
-        accepted = "<, <=, >, >=";
-      } else {
-        return InvalidFilterError(
-            absl::StrCat("unknown field \"", r.field, "\"", At(r),
-                         " (accepted: action, actor, time)"));
+  ASSIGN_OR_RETURN(BoundFilter bound, BindFilter(filter, *fields));
+  for (const BoundTerm& term : bound.all_of) {
+    std::vector<AuditQuery::Restriction>& any_of = q.filter_.emplace_back();
+    for (const BoundRestriction& r : term.any_of) {
+      AuditQuery::Restriction out{static_cast<Field>(r.id), r.op, r.number};
+      if (out.field == Field::kActor) {
+        if (r.value.text.empty())
+          return InvalidFilterValueError(r, "a user id");
+        out.text = r.value.text;
       }
-      const bool ordered = r.op == FilterOp::kLt || r.op == FilterOp::kLe ||
-                           r.op == FilterOp::kGt || r.op == FilterOp::kGe;
-      const bool ok_op = out.field == AuditQuery::Field::kAction
-                             ? r.op == FilterOp::kEq || r.op == FilterOp::kNe
-                         : out.field == AuditQuery::Field::kActor
-                             ? r.op == FilterOp::kEq
-                             : ordered;
-      if (!ok_op) {
-        return InvalidFilterError(
-            absl::StrCat("operator \"", ToAbsl(FilterOpText(r.op)),
-                         "\" is not accepted for ", r.field, At(r),
-                         " (accepted: ", ToAbsl(accepted), ")"));
-      }
-      switch (out.field) {
-        case AuditQuery::Field::kAction: {
-          const std::optional<int> v = FilterEnumValue(
-              *v1::AuditAction_descriptor(), "AUDIT_ACTION_", r.value.text);
-          if (r.value.quoted || !v) {
-            return InvalidFilterError(absl::StrCat(
-                "unknown action ", Quoted(r), At(r),
-                " (expected an unquoted AuditAction, e.g. CANCELLED)"));
-          }
-          out.number = *v;
-          break;
-        }
-        case AuditQuery::Field::kActor:
-          if (r.value.text.empty()) {
-            return InvalidFilterError(
-                absl::StrCat("empty actor", At(r), " (expected a user id)"));
-          }
-          out.text = r.value.text;
-          break;
-        case AuditQuery::Field::kTime: {
-          absl::Time t;
-          std::string err;
-          if (!r.value.quoted ||
-              !absl::ParseTime(absl::RFC3339_full, r.value.text, &t, &err)) {
-            return InvalidFilterError(absl::StrCat(
-                "invalid time ", Quoted(r), At(r),
-                " (expected an RFC 3339 time in double quotes, e.g. "
-                "\"2026-11-29T03:05:00Z\")"));
-          }
-          out.number = absl::ToUnixNanos(t);
-          break;
-        }
-      }
+      if (out.field == Field::kTime) out.number = absl::ToUnixNanos(r.time);
       any_of.push_back(std::move(out));
     }
-    q.filter_.push_back(std::move(any_of));
   }
 
   std::vector<absl::string_view> words = absl::StrSplit(

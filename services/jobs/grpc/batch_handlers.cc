@@ -10,7 +10,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/status/status_macros.h"
+#include "services/jobs/domain/errors.h"
 #include "services/jobs/domain/job_spec.h"
 #include "services/jobs/domain/lifecycle.h"
 #include "services/jobs/grpc/job_views_service.h"
@@ -22,7 +24,7 @@ using server::CallInfo;
 
 constexpr int kMaxBatch = 100;
 
-// 1..100 distinct, non-empty ids; violations name job_ids[i].
+// 1..100 distinct, valid ids; violations name job_ids[i].
 absl::Status ValidateIds(
     const google::protobuf::RepeatedPtrField<std::string>& ids) {
   if (ids.empty()) return RequiredFieldError("job_ids");
@@ -33,7 +35,7 @@ absl::Status ValidateIds(
   absl::flat_hash_set<std::string_view> seen;
   for (int i = 0; i < ids.size(); ++i) {
     const std::string field = absl::StrCat("job_ids[", i, "]");
-    if (ids[i].empty()) return RequiredFieldError(field);
+    RETURN_IF_ERROR(ValidateId(field, ids[i]));
     if (!seen.insert(ids[i]).second) {
       return InvalidFieldError(field,
                                absl::StrCat("names job ", ids[i], " twice"));
@@ -78,9 +80,7 @@ absl::Status CheckSteerable(Engine& engine, const CallInfo& call,
   RETURN_IF_ERROR(r.status());
   if (call.principal.role == auth::Role::kEngineer &&
       r->job().created_by().user_id() != call.principal.user) {
-    return WithReason(absl::PermissionDeniedError(
-                          "engineers may change only jobs they created"),
-                      "NOT_JOB_OWNER");
+    return NotJobOwnerError();
   }
   return absl::OkStatus();
 }

@@ -9,6 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
+#include "services/jobs/domain/errors.h"
 #include "services/jobs/grpc/job_views_service.h"
 #include "services/jobs/views/loss_curve_image.h"
 
@@ -98,7 +99,7 @@ grpc::ServerUnaryReactor* JobViewsService::ExportLossCurveImage(
               absl::UnavailableError(absl::StrCat(
                   "the loss curve is unavailable: metrics answered ",
                   answer->status().ToString())),
-              "METRICS_UNAVAILABLE");
+              kReasonMetricsUnavailable);
         }
         ASSIGN_OR_RETURN(std::string png,
                          RenderLossCurvePng(curve, job.spec().display_name(),

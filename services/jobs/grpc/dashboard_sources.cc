@@ -42,10 +42,10 @@ auto Complete(std::shared_ptr<Call> call, Done done) {
 
 }  // namespace
 
-GrpcDashboardSources::GrpcDashboardSources(
-    std::shared_ptr<grpc::Channel> metrics, std::shared_ptr<grpc::Channel> cost,
-    std::string service_token)
-    : metrics_(metrics::v1::MetricsService::NewStub(metrics)),
+GrpcDashboardSources::GrpcDashboardSources(const shard::ShardChannels& metrics,
+                                           std::shared_ptr<grpc::Channel> cost,
+                                           std::string service_token)
+    : metrics_(metrics),
       cost_(cost::v1::CostService::NewStub(cost)),
       token_(std::move(service_token)) {}
 
@@ -55,8 +55,10 @@ void GrpcDashboardSources::Overview(
   auto call = Start<metrics::v1::GetJobOverviewRequest,
                     metrics::v1::GetJobOverviewResponse>(token_, deadline);
   call->request = request;
-  metrics_->async()->GetJobOverview(&call->ctx, &call->request, &call->response,
-                                    Complete(call, std::move(done)));
+  metrics_.For(request.job_id())
+      .async()
+      ->GetJobOverview(&call->ctx, &call->request, &call->response,
+                       Complete(call, std::move(done)));
 }
 
 void GrpcDashboardSources::Cost(const std::string& job_id, absl::Time deadline,
@@ -74,8 +76,10 @@ void GrpcDashboardSources::LossCurve(
   auto call = Start<metrics::v1::GetLossCurveRequest,
                     metrics::v1::GetLossCurveResponse>(token_, deadline);
   call->request = request;
-  metrics_->async()->GetLossCurve(&call->ctx, &call->request, &call->response,
-                                  Complete(call, std::move(done)));
+  metrics_.For(request.job_id())
+      .async()
+      ->GetLossCurve(&call->ctx, &call->request, &call->response,
+                     Complete(call, std::move(done)));
 }
 
 }  // namespace trainyard::jobs

@@ -2,7 +2,8 @@
 //
 // DashboardSources over gRPC: metrics' GetJobOverview and GetLossCurve and
 // cost's GetJobCost as asynchronous callback calls (the dashboard waits for
-// both at once), each with the service token and the caller's deadline.
+// both at once), each with the service token and the caller's deadline;
+// metrics calls go to the job's shard (common/shard).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "common/shard/shard_channels.h"
 #include "services/jobs/views/dashboard.h"
 #include "trainyard/cost/v1/cost.grpc.pb.h"
 #include "trainyard/metrics/v1/metrics.grpc.pb.h"
@@ -19,7 +21,7 @@ namespace trainyard::jobs {
 class GrpcDashboardSources final : public DashboardSources {
  public:
   // `service_token` is sent as "Bearer <token>" when non-empty.
-  GrpcDashboardSources(std::shared_ptr<grpc::Channel> metrics,
+  GrpcDashboardSources(const shard::ShardChannels& metrics,
                        std::shared_ptr<grpc::Channel> cost,
                        std::string service_token);
 
@@ -31,7 +33,7 @@ class GrpcDashboardSources final : public DashboardSources {
                  absl::Time deadline, CurveDone done) override;
 
  private:
-  std::unique_ptr<metrics::v1::MetricsService::Stub> metrics_;
+  shard::ShardStubs<metrics::v1::MetricsService> metrics_;
   std::unique_ptr<cost::v1::CostService::Stub> cost_;
   const std::string token_;
 };

@@ -9,8 +9,10 @@
 #include "absl/strings/str_format.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
+#include "common/status/ids.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
+#include "services/jobs/domain/errors.h"
 #include "services/jobs/grpc/audit_query.h"
 
 namespace trainyard::jobs {
@@ -43,39 +45,30 @@ Actor ActorOf(const CallInfo& call, const std::string& request_id) {
   return a;
 }
 
-absl::Status RequireJobId(const std::string& id) {
-  return id.empty() ? InvalidFieldError("job_id", "required")
-                    : absl::OkStatus();
-}
-
-// The job for reading: deleted jobs are NOT_FOUND.
+// The job for reading: deleted jobs are NOT_FOUND. `field` names job_id in
+// the request.
 absl::StatusOr<internal::JobRecord> Load(Engine& engine,
-                                         const std::string& job_id) {
-  RETURN_IF_ERROR(RequireJobId(job_id));
+                                         const std::string& job_id,
+                                         std::string_view field = "job_id") {
+  RETURN_IF_ERROR(ValidateId(field, job_id));
   absl::StatusOr<internal::JobRecord> r = engine.store().Get(job_id);
   if (absl::IsNotFound(r.status()) || (r.ok() && r->deleted())) {
-    return WithReason(absl::NotFoundError(absl::StrCat("no job ", job_id)),
-                      "JOB_NOT_FOUND");
+    return JobNotFoundError(job_id, "does not exist");
   }
   return r;
 }
 
 // The job for steering: the own-job rule and the optional etag.
-absl::StatusOr<internal::JobRecord> LoadForChange(Engine& engine,
-                                                  const CallInfo& call,
-                                                  const std::string& job_id,
-                                                  const std::string& etag) {
-  ASSIGN_OR_RETURN(internal::JobRecord r, Load(engine, job_id));
+absl::StatusOr<internal::JobRecord> LoadForChange(
+    Engine& engine, const CallInfo& call, const std::string& job_id,
+    const std::string& etag, std::string_view field = "job_id") {
+  ASSIGN_OR_RETURN(internal::JobRecord r, Load(engine, job_id, field));
   if (call.principal.role == auth::Role::kEngineer &&
       r.job().created_by().user_id() != call.principal.user) {
-    return WithReason(absl::PermissionDeniedError(
-                          "engineers may change only jobs they created"),
-                      "NOT_JOB_OWNER");
+    return NotJobOwnerError();
   }
   if (!etag.empty() && etag != r.job().etag()) {
-    return WithReason(
-        absl::AbortedError("the job changed since it was read (etag)"),
-        "ETAG_MISMATCH");
+    return EtagMismatchError("the job", r.job().etag());
   }
   return r;
 }
@@ -175,9 +168,9 @@ grpc::ServerUnaryReactor* JobServiceImpl::UpdateJob(
           }
           cmd.paths.push_back(path);
         }
-        ASSIGN_OR_RETURN(
-            internal::JobRecord rec,
-            LoadForChange(engine_, call, r.job().job_id(), r.job().etag()));
+        ASSIGN_OR_RETURN(internal::JobRecord rec,
+                         LoadForChange(engine_, call, r.job().job_id(),
+                                       r.job().etag(), "job.job_id"));
         // Validate the job as it would be after the update.
         v1::JobSpec merged = rec.job().spec();
         for (const std::string& path : cmd.paths) {
@@ -198,7 +191,7 @@ grpc::ServerUnaryReactor* JobServiceImpl::UpdateJob(
 
 absl::StatusOr<internal::JobRecord> JobServiceImpl::Cancel(
     const CallInfo& call, const v1::CancelJobRequest& r) {
-  RETURN_IF_ERROR(RequireJobId(r.job_id()));
+  RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
   RETURN_IF_ERROR(ValidateCancel(r.reason(), r.reason_text(), r.notes()));
   ASSIGN_OR_RETURN(internal::JobRecord rec,
                    LoadForChange(engine_, call, r.job_id(), r.etag()));
@@ -346,11 +339,8 @@ grpc::ServerUnaryReactor* JobServiceImpl::ResumeJob(
         ASSIGN_OR_RETURN(internal::JobRecord rec,
                          LoadForChange(engine_, call, r.job_id(), r.etag()));
         if (rec.job().state() != common::v1::JOB_STATE_PAUSED) {
-          return WithReason(
-              absl::FailedPreconditionError(absl::StrCat(
-                  "job is ", common::v1::JobState_Name(rec.job().state()),
-                  ": only a PAUSED job can be resumed")),
-              "JOB_NOT_PAUSED");
+          return JobStateError(kReasonJobNotPaused, rec.job().state(),
+                               "only a PAUSED job can be resumed");
         }
         const int64_t step = rec.job().pause().paused_at_step();
         const int64_t total = rec.job().spec().config().total_steps();
@@ -462,7 +452,8 @@ grpc::ServerUnaryReactor* JobServiceImpl::ListAuditEntries(
       ctx, "ListAuditEntries", req, resp,
       [this](const CallInfo& call, const v1::ListAuditEntriesRequest& r,
              v1::ListAuditEntriesResponse& out) -> absl::Status {
-        RETURN_IF_ERROR(RequireJobId(r.job_id()));
+        if (r.job_id() != "-")
+          RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
         if (r.page_size() < 0) {
           return InvalidFieldError("page_size", "must not be negative");
         }
@@ -480,7 +471,11 @@ grpc::ServerUnaryReactor* JobServiceImpl::ListAuditEntries(
           ASSIGN_OR_RETURN(entries, engine_.store().ListAllAudit());
         } else {
           // Deleted jobs keep their audit trail.
-          RETURN_IF_ERROR(engine_.store().Get(r.job_id()).status());
+          absl::Status known = engine_.store().Get(r.job_id()).status();
+          if (absl::IsNotFound(known)) {
+            return JobNotFoundError(r.job_id(), "does not exist");
+          }
+          RETURN_IF_ERROR(known);
           ASSIGN_OR_RETURN(entries, engine_.store().ListAudit(r.job_id()));
         }
         ASSIGN_OR_RETURN(AuditPage page,

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
+#include "common/status/reasons.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/test_server.h"
 #include "gmock/gmock.h"
@@ -25,6 +26,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
+using trainyard::testing::StatusIs;
 using trainyard::testing::TestServer;
 using namespace trainyard::jobs::testing;
 
@@ -339,6 +341,15 @@ TEST_F(JobServiceTest, R_CAN_05_AuditTrailRecordsWhoWhenWhy) {
   ASSERT_OK(Call(auth::Role::kViewer, &v1::JobService::Stub::ListAuditEntries,
                  list, &entries));
   EXPECT_EQ(entries.entries(0).action(), v1::AUDIT_ACTION_CANCELLED);
+  list.set_page_size(-1);
+  list.clear_page_token();
+  absl::Status negative =
+      Call(auth::Role::kViewer, &v1::JobService::Stub::ListAuditEntries, list,
+           &entries);
+  EXPECT_THAT(negative, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(FieldViolations(negative),
+              ElementsAre(FieldViolation{"page_size", "must not be negative"}));
+  list.set_page_size(0);
   // All jobs at once: managers only.
   list.set_job_id("-");
   list.clear_page_token();
@@ -432,13 +443,21 @@ TEST_F(JobServiceTest, R_CAN_05_AuditBadFilterNamesPositionAndToken) {
     std::string message;  // a part of the field violation
   };
   const Case cases[] = {
-      {"action = CANCELLED AND owner = ana", "\"owner\" at position 23"},
-      {"action = NAPPING", "NAPPING at position 0"},
-      {"action = \"CANCELLED\"", "\"CANCELLED\" at position 0"},
-      {"actor != ana", "\"!=\" is not accepted for actor at position 0"},
-      {"time = \"2026-01-01T00:00:00Z\"", "\"=\" is not accepted for time"},
-      {"time > 2026", "2026 at position 0"},
-      {"time > \"yesterday\"", "\"yesterday\" at position 0"},
+      {"action = CANCELLED AND owner = ana",
+       "unknown field \"owner\" at position 23 (accepted: action, actor, "
+       "time)"},
+      {"action = NAPPING", "invalid value NAPPING for action at position 0"},
+      {"action = \"CANCELLED\"",
+       "invalid value \"CANCELLED\" for action at position 0"},
+      {"actor != ana",
+       "operator \"!=\" is not accepted for actor at position 0 (accepted: =)"},
+      {"time = \"2026-01-01T00:00:00Z\"",
+       "operator \"=\" is not accepted for time at position 0"},
+      {"time > 2026", "invalid value 2026 for time at position 0"},
+      {"time > \"yesterday\"",
+       "invalid value \"yesterday\" for time at position 0"},
+      {"actor = \"\"",
+       "invalid value \"\" for actor at position 0 (expected a user id)"},
       {"action =", "position"},
       {"(action = CREATED OR actor = ana)", "position"},
   };
@@ -629,6 +648,77 @@ TEST_F(JobServiceTest, UpdateJobNeedsEtagAndMutablePaths) {
   EXPECT_EQ(resp.job().spec().notes(), "new notes");
   EXPECT_EQ(resp.job().spec().display_name(), "support-bot");
   EXPECT_NE(resp.job().etag(), job.etag());
+}
+
+// The API's id rule (common/status/ids.h) on every job_id: empty, a path,
+// upper case and 65 characters are INVALID_ARGUMENT naming the field; a valid
+// but unknown id is NOT_FOUND JOB_NOT_FOUND with the id as metadata.
+TEST_F(JobServiceTest, JobIdsFollowTheOneIdRule) {
+  const std::string kBad[] = {"", "../x", "Job-1", std::string(65, 'a'),
+                              "job 1"};
+  for (const std::string& id : kBad) {
+    SCOPED_TRACE(id);
+    v1::GetJobRequest get;
+    get.set_job_id(id);
+    v1::GetJobResponse got;
+    absl::Status s =
+        Call(auth::Role::kViewer, &v1::JobService::Stub::GetJob, get, &got);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+    ASSERT_EQ(FieldViolations(s).size(), 1u);
+    EXPECT_EQ(FieldViolations(s)[0].field, "job_id");
+    v1::UpdateJobRequest update;
+    update.mutable_job()->set_job_id(id);
+    update.mutable_job()->set_etag("\"1\"");
+    update.mutable_update_mask()->add_paths("spec.notes");
+    v1::UpdateJobResponse updated;
+    s = Call(auth::Role::kEngineer, &v1::JobService::Stub::UpdateJob, update,
+             &updated);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+    ASSERT_EQ(FieldViolations(s).size(), 1u);
+    EXPECT_EQ(FieldViolations(s)[0].field, "job.job_id");
+    v1::CancelJobRequest cancel;
+    cancel.set_job_id(id);
+    cancel.set_reason(v1::CANCEL_REASON_TESTING);
+    v1::CancelJobResponse cancelled;
+    s = Call(auth::Role::kEngineer, &v1::JobService::Stub::CancelJob, cancel,
+             &cancelled);
+    ASSERT_EQ(FieldViolations(s).size(), 1u);
+    EXPECT_EQ(FieldViolations(s)[0].field, "job_id");
+    v1::ListAuditEntriesRequest audit;
+    audit.set_job_id(id);
+    v1::ListAuditEntriesResponse entries;
+    s = Call(auth::Role::kViewer, &v1::JobService::Stub::ListAuditEntries,
+             audit, &entries);
+    ASSERT_EQ(FieldViolations(s).size(), 1u);
+    EXPECT_EQ(FieldViolations(s)[0].field, "job_id");
+  }
+  v1::GetJobRequest get;
+  get.set_job_id("job-unknown");
+  v1::GetJobResponse got;
+  absl::Status s =
+      Call(auth::Role::kViewer, &v1::JobService::Stub::GetJob, get, &got);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(ErrorReason(s), reasons::kJobNotFound);
+  EXPECT_EQ(ErrorMetadata(s).at("job_id"), "job-unknown");
+  v1::ListAuditEntriesRequest audit;
+  audit.set_job_id("job-unknown");
+  v1::ListAuditEntriesResponse entries;
+  s = Call(auth::Role::kViewer, &v1::JobService::Stub::ListAuditEntries, audit,
+           &entries);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(ErrorReason(s), reasons::kJobNotFound);
+}
+
+TEST_F(JobServiceTest, StaleEtagIsAbortedWithTheCurrentOne) {
+  v1::Job job = Create();
+  v1::PauseJobRequest pause;
+  pause.set_job_id(job.job_id());
+  pause.set_etag("\"stale\"");
+  v1::PauseJobResponse paused;
+  absl::Status s = Call(auth::Role::kEngineer, &v1::JobService::Stub::PauseJob,
+                        pause, &paused);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kAborted, HasSubstr(job.etag())));
+  EXPECT_EQ(ErrorReason(s), reasons::kEtagMismatch);
 }
 
 TEST_F(JobServiceTest, DeleteOnlyTerminalJobsThenNotFound) {

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/grpc_status.h"
+#include "common/testing/service_process.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/test_server.h"
 #include "gtest/gtest.h"
@@ -25,9 +26,6 @@ namespace trainyard::jobs {
 using trainyard::testing::TestServer;
 using namespace trainyard::jobs::testing;
 
-constexpr char kMasterKey[] =
-    "dHJhaW55YXJkLXRlc3QtbWFzdGVyLWtleS0wMTIzNDU2Nzg5YWJjZGVm";
-
 class JobViewsTest : public ::testing::Test {
  protected:
   JobViewsTest() : server_(JobsColumnFamilies()) {}
@@ -38,7 +36,8 @@ class JobViewsTest : public ::testing::Test {
              std::string cost = "127.0.0.1:1") {
     JobsConfig config;
     config.webhook_master_key_file = server_.dir().Sub("master.key");
-    std::ofstream(config.webhook_master_key_file) << kMasterKey << "\n";
+    std::ofstream(config.webhook_master_key_file)
+        << trainyard::testing::kTestMasterKey << "\n";
     config.service_token_file = server_.dir().Sub("service.token");
     std::ofstream(config.service_token_file)
         << TestServer::TokenFor(auth::Role::kService) << "\n";

@@ -1,8 +1,8 @@
 // Copyright 2026 Trainyard authors.
 //
 // JobService part 2 over real gRPC in process (TestServer: loopback, temp
-// RocksDB, fake suite clock), fakes behind the engine; the dashboard and
-// compare read a real metrics-ingest and a real cost service in process.
+// RocksDB, fake suite clock), fakes behind the engine; the dashboard reads
+// real metrics-ingest and cost processes.
 #include <fstream>
 #include <thread>
 
@@ -10,20 +10,23 @@
 #include "absl/synchronization/notification.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
+#include "common/testing/service_process.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/test_server.h"
+#include "common/time/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/cost/testing/cost_harness.h"
 #include "services/jobs/grpc/job_views_fixture.h"
-#include "services/metrics/testing/metrics_harness.h"
+#include "trainyard/cost/v1/cost.grpc.pb.h"
 #include "trainyard/jobs/v1/jobs.grpc.pb.h"
+#include "trainyard/metrics/v1/metrics.grpc.pb.h"
 
 namespace trainyard::jobs {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using trainyard::testing::ServiceProcess;
 using trainyard::testing::StatusIs;
 using trainyard::testing::TestServer;
 using namespace trainyard::jobs::testing;
@@ -89,6 +92,11 @@ TEST_F(JobViewsTest, R_LIST_02_ListCreatorsForTheFilter) {
                  &resp));
   ASSERT_EQ(resp.creators_size(), 1);
   EXPECT_EQ(resp.creators(0).user().user_id(), "manager");
+  req.set_page_size(-1);
+  absl::Status s = Call(auth::Role::kViewer,
+                        &v1::JobService::Stub::ListCreators, req, &resp);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldViolations(s)[0].field, "page_size");
 }
 
 TEST_F(JobViewsTest, R_LIST_04_PagesWithTokensBoundToFilterAndOrder) {
@@ -201,6 +209,45 @@ TEST_F(JobViewsTest, R_LIST_05_BatchRejectsOversizedAndRepeatedIdsByField) {
   EXPECT_EQ(FieldViolations(s)[0].field, "reason");
 }
 
+// The API's id rule (common/status/ids.h) on the job ids of batches,
+// compare, the dashboard and the loss-curve image: the violation names the
+// field, with its index.
+TEST_F(JobViewsTest, JobIdsFollowTheOneIdRule) {
+  Start();
+  v1::Job a = Create("a");
+  const std::string kBad[] = {"", "../x", "Job-1", std::string(65, 'a')};
+  for (const std::string& id : kBad) {
+    SCOPED_TRACE(id);
+    v1::BatchDeleteJobsRequest del;
+    del.add_job_ids(a.job_id());
+    del.add_job_ids(id);
+    v1::BatchDeleteJobsResponse deleted;
+    absl::Status s =
+        Call(auth::Role::kEngineer, &v1::JobService::Stub::BatchDeleteJobs, del,
+             &deleted);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+    ASSERT_EQ(FieldViolations(s).size(), 1u);
+    EXPECT_EQ(FieldViolations(s)[0].field, "job_ids[1]");
+    v1::CompareJobsRequest compare;
+    compare.add_job_ids(a.job_id());
+    compare.add_job_ids(id);
+    v1::CompareJobsResponse compared;
+    s = Call(auth::Role::kViewer, &v1::JobService::Stub::CompareJobs, compare,
+             &compared);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+    ASSERT_EQ(FieldViolations(s).size(), 1u);
+    EXPECT_EQ(FieldViolations(s)[0].field, "job_ids[1]");
+    v1::GetJobDashboardRequest dashboard;
+    dashboard.set_job_id(id);
+    v1::GetJobDashboardResponse board;
+    s = Call(auth::Role::kViewer, &v1::JobService::Stub::GetJobDashboard,
+             dashboard, &board);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+    ASSERT_EQ(FieldViolations(s).size(), 1u);
+    EXPECT_EQ(FieldViolations(s)[0].field, "job_id");
+  }
+}
+
 TEST_F(JobViewsTest, R_LIST_05_BatchDeleteRemovesOnlyTerminalJobs) {
   Start();
   v1::Job done = Create("done");
@@ -273,14 +320,48 @@ TEST_F(JobViewsTest, R_LIST_06_ExportStreamsNeutralisedCsvOfTheView) {
   EXPECT_THAT(lines[2], HasSubstr(",\"plain, with comma\",QUEUED,"));
 }
 
-// ---- the dashboard, with metrics and cost in process
-// ---------------------------
+// ---- the dashboard, over real metrics-ingest and cost processes -----------
 
+// The built trainyard-metrics and trainyard-cost on ephemeral ports and temp
+// dirs, started once for these tests (each test's jobs have fresh random ids)
+// and fed through their gRPC APIs.
 class DashboardTest : public JobViewsTest {
  protected:
-  static std::string Address(TestServer& s) {
-    return absl::StrCat("127.0.0.1:", s.host().grpc_port());
+  struct Peers {
+    trainyard::testing::TempDir dir;
+    const trainyard::testing::SharedFiles files{dir};
+    ServiceProcess metrics{
+        "metrics",
+        dir.Sub("metrics-data"),
+        dir.path(),
+        {"--tokens_file=" + files.tokens_file, "--stall_check_interval=0s"}};
+    ServiceProcess cost{
+        "cost",
+        dir.Sub("cost-data"),
+        dir.path(),
+        {"--tokens_file=" + files.tokens_file, "--budget_check_interval=0s"}};
+  };
+
+  static void SetUpTestSuite() {
+    peers_ = std::make_unique<Peers>();
+    started_ = peers_->metrics.Start();
+    if (started_.ok()) started_ = peers_->cost.Start();
   }
+  static void TearDownTestSuite() { peers_.reset(); }
+
+  void SetUp() override {
+    ASSERT_OK(started_) << peers_->metrics.Log() << peers_->cost.Log();
+    auto channel = [](const ServiceProcess& p) {
+      return grpc::CreateChannel(p.GrpcAddress(),
+                                 grpc::InsecureChannelCredentials());
+    };
+    metrics_stub_ =
+        metrics::v1::MetricsService::NewStub(channel(peers_->metrics));
+    cost_stub_ = cost::v1::CostService::NewStub(channel(peers_->cost));
+  }
+
+  static std::string MetricsAddress() { return peers_->metrics.GrpcAddress(); }
+  static std::string CostAddress() { return peers_->cost.GrpcAddress(); }
 
   void RegisterCost(const v1::Job& job) {
     cost::v1::RegisterJobRequest r;
@@ -289,16 +370,32 @@ class DashboardTest : public JobViewsTest {
     *r.mutable_created_by() = job.created_by();
     *r.mutable_config() = job.spec().config();
     cost::v1::RegisterJobResponse resp;
-    ASSERT_OK(
-        cost_svc_.Call(&cost::v1::CostService::Stub::RegisterJob, r, &resp));
+    grpc::ClientContext ctx;
+    TestServer::Authorize(ctx, auth::Role::kService);
+    ASSERT_OK(FromGrpcStatus(cost_stub_->RegisterJob(&ctx, r, &resp)));
   }
 
-  void Report(const std::string& job, int seq, int step, const char* loss) {
-    EXPECT_EQ(metrics_svc_
-                  .Post(job, absl::StrCat("evt_1_", seq),
-                        metrics_svc_.MetricsBody(seq, step, loss))
-                  .status,
-              200);
+  // The container's METRICS report `seq` of attempt 1, `seq` seconds after a
+  // fixed past instant, stored by metrics.
+  void Report(const std::string& job, int seq, int step, double loss) {
+    metrics::v1::IngestEventsRequest req;
+    metrics::v1::IngestEvent* e = req.add_events();
+    e->set_job_id(job);
+    e->set_event_id(absl::StrCat("evt_1_", seq));
+    e->set_type(common::v1::EVENT_TYPE_METRICS);
+    e->set_attempt(1);
+    e->set_attempt_seq(seq);
+    *e->mutable_occurred_time() =
+        ToProto(absl::FromUnixSeconds(1764385800) + absl::Seconds(seq));
+    e->mutable_metrics()->set_step(step);
+    e->mutable_metrics()->set_total_steps(2000);
+    e->mutable_metrics()->set_train_loss(loss);
+    metrics::v1::IngestEventsResponse resp;
+    grpc::ClientContext ctx;
+    TestServer::Authorize(ctx, auth::Role::kService);
+    ASSERT_OK(FromGrpcStatus(metrics_stub_->IngestEvents(&ctx, req, &resp)));
+    ASSERT_EQ(resp.results(0).outcome(), metrics::v1::INGEST_OUTCOME_ACCEPTED)
+        << resp.results(0).reason();
   }
 
   v1::GetJobDashboardResponse Dashboard(const std::string& job,
@@ -312,16 +409,18 @@ class DashboardTest : public JobViewsTest {
     return resp;
   }
 
-  metrics::Harness metrics_svc_;
-  cost::Harness cost_svc_;
+  static inline std::unique_ptr<Peers> peers_;
+  static inline absl::Status started_;
+  std::unique_ptr<metrics::v1::MetricsService::Stub> metrics_stub_;
+  std::unique_ptr<cost::v1::CostService::Stub> cost_stub_;
 };
 
 TEST_F(DashboardTest, R_DASH_07_OneCallWithCurveAndCostThenNotModified) {
-  Start(Address(metrics_svc_.server_), Address(cost_svc_.server()));
+  Start(MetricsAddress(), CostAddress());
   v1::Job job = Create("dash");
   RegisterCost(job);
-  Report(job.job_id(), 1, 10, "0.9");
-  Report(job.job_id(), 2, 20, "0.7");
+  Report(job.job_id(), 1, 10, 0.9);
+  Report(job.job_id(), 2, 20, 0.7);
   v1::GetJobDashboardResponse d = Dashboard(job.job_id());
   EXPECT_TRUE(d.unavailable_parts().empty());
   EXPECT_EQ(d.job().job_id(), job.job_id());
@@ -334,7 +433,7 @@ TEST_F(DashboardTest, R_DASH_07_OneCallWithCurveAndCostThenNotModified) {
   EXPECT_TRUE(d.live());
   EXPECT_EQ(d.poll_interval().seconds(), 60);
   EXPECT_FALSE(d.etag().empty());
-  // Recent events, newest first (the two webhooks).
+  // Recent events, newest first (the two reports).
   ASSERT_EQ(d.recent_events_size(), 2);
   EXPECT_EQ(d.recent_events(0).event_id(), "evt_1_2");
   EXPECT_EQ(d.recent_events(1).event_id(), "evt_1_1");
@@ -345,17 +444,17 @@ TEST_F(DashboardTest, R_DASH_07_OneCallWithCurveAndCostThenNotModified) {
   EXPECT_FALSE(again.has_loss_curve());
   EXPECT_FALSE(again.has_job());
 
-  Report(job.job_id(), 3, 30, "0.6");
+  Report(job.job_id(), 3, 30, 0.6);
   v1::GetJobDashboardResponse changed = Dashboard(job.job_id(), d.etag());
   EXPECT_FALSE(changed.not_modified());
   EXPECT_EQ(changed.loss_curve().series(0).points_size(), 3);
 }
 
 TEST_F(DashboardTest, R_DASH_08_LossCurvePngFromMetricsCurve) {
-  Start(Address(metrics_svc_.server_), Address(cost_svc_.server()));
+  Start(MetricsAddress(), CostAddress());
   v1::Job job = Create("Llama 3: support bot");
   for (int i = 1; i <= 20; ++i) {
-    Report(job.job_id(), i, i * 10, absl::StrCat(2.0 - i * 0.05).c_str());
+    Report(job.job_id(), i, i * 10, 2.0 - i * 0.05);
   }
   v1::ExportLossCurveImageRequest req;
   req.set_job_id(job.job_id());
@@ -410,7 +509,7 @@ TEST_F(JobViewsTest, R_DASH_08_LossCurvePngNeedsMetrics) {
 }
 
 TEST_F(DashboardTest, R_DASH_09_FinishedJobIsNotLive) {
-  Start(Address(metrics_svc_.server_), Address(cost_svc_.server()));
+  Start(MetricsAddress(), CostAddress());
   v1::Job job = Create("finished");
   SetCostAndState(job.job_id(), 3, common::v1::JOB_STATE_COMPLETED);
   v1::GetJobDashboardResponse d = Dashboard(job.job_id());
@@ -447,7 +546,7 @@ TEST_F(DashboardTest, R_DASH_07_MetricsStoppedMidCallGivesPartialAnswer) {
                            &port);
   builder.RegisterService(&hanging);
   std::unique_ptr<grpc::Server> metrics = builder.BuildAndStart();
-  Start(absl::StrCat("127.0.0.1:", port), Address(cost_svc_.server()));
+  Start(absl::StrCat("127.0.0.1:", port), CostAddress());
   v1::Job job = Create("partial");
   RegisterCost(job);
   SetCostAndState(job.job_id(), 4.5, common::v1::JOB_STATE_TRAINING);

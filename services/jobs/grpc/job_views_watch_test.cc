@@ -309,6 +309,16 @@ TEST_F(WatchJobsTest, R_LIST_07_BadRequestsNameTheField) {
   EXPECT_EQ(FieldViolations(bad->End())[0].field, "filter");
   auto negative = Open("", false, "", absl::Seconds(-1));
   EXPECT_EQ(FieldViolations(negative->End())[0].field, "min_update_interval");
+  // The API's id rule (common/status/ids.h) on each job id.
+  for (const char* id : {"", "../x", "Job-1"}) {
+    v1::WatchJobsRequest ids;
+    ids.add_job_ids("job-a");
+    ids.add_job_ids(id);
+    Watch bad_id(*stub_, ids);
+    s = bad_id.End();
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << id;
+    EXPECT_EQ(FieldViolations(s)[0].field, "job_ids[1]") << id;
+  }
 }
 
 TEST_F(WatchJobsTest, R_LIST_07_ShutdownEndsWatchesCleanly) {

@@ -8,13 +8,13 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/paging/opaque_token.h"
-#include "common/search/filter_parser.h"
+#include "common/search/filter_binder.h"
 #include "common/search/keyword_matcher.h"
 #include "common/server/stream_writer.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/status/status_macros.h"
 #include "common/storage/keys.h"
-#include "common/strings/absl_view.h"
 #include "common/time/proto_time.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/jobs/domain/lifecycle.h"
@@ -53,26 +53,28 @@ struct CreatorQuery {
 
 absl::StatusOr<CreatorQuery> ParseCreatorQuery(const std::string& filter,
                                                const std::string& order_by) {
+  enum Field { kDisplayName, kUserId };
+  using enum FilterOp;
+  static const auto* fields = new std::vector<FilterField>{
+      {.name = "display_name",
+       .id = kDisplayName,
+       .ops = {kHas, kEq},
+       .or_groups = FilterOrGroups::kNone},
+      {.name = "user_id",
+       .id = kUserId,
+       .ops = {kEq},
+       .or_groups = FilterOrGroups::kNone},
+  };
   CreatorQuery q;
-  ASSIGN_OR_RETURN(ParsedFilter parsed, ParseFilter(filter));
-  for (const FilterTerm& term : parsed.all_of) {
-    if (term.any_of.size() != 1) {
-      return InvalidFilterError(
-          absl::StrCat("OR is not supported here (at position ",
-                       term.any_of[1].position, ")"));
-    }
-    const FilterRestriction& r = term.any_of[0];
-    if (r.field == "display_name" && r.op == FilterOp::kHas) {
-      q.name_has = FoldCase(r.value.text);
-    } else if (r.field == "display_name" && r.op == FilterOp::kEq) {
-      q.name_is = r.value.text;
-    } else if (r.field == "user_id" && r.op == FilterOp::kEq) {
+  ASSIGN_OR_RETURN(BoundFilter bound, BindFilter(filter, *fields));
+  for (const BoundTerm& term : bound.all_of) {
+    const BoundRestriction& r = term.any_of.front();
+    if (r.id == kUserId) {
       q.user_id = r.value.text;
+    } else if (r.op == kHas) {
+      q.name_has = FoldCase(r.value.text);
     } else {
-      return InvalidFilterError(absl::StrCat(
-          "\"", r.field, " ", ToAbsl(FilterOpText(r.op)), "\" at position ",
-          r.position,
-          " is not supported; use display_name (: or =) or user_id (=)"));
+      q.name_is = r.value.text;
     }
   }
   if (order_by.empty() || order_by == "display_name") {
@@ -101,7 +103,7 @@ std::string ExportTimestamp(absl::Time now) {
 
 absl::StatusOr<v1::Job> JobViewsService::VisibleJob(
     const std::string& job_id, std::string_view field) const {
-  if (job_id.empty()) return RequiredFieldError(field);
+  RETURN_IF_ERROR(ValidateId(field, job_id));
   absl::StatusOr<internal::JobRecord> r = deps_.engine.store().Get(job_id);
   if (absl::IsNotFound(r.status()) || (r.ok() && r->deleted())) {
     return JobNotFoundError(job_id, "does not exist");

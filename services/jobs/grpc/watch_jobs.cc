@@ -26,14 +26,13 @@
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
+#include "services/jobs/domain/errors.h"
 #include "services/jobs/domain/lifecycle.h"
 #include "services/jobs/grpc/job_views_service.h"
 #include "services/jobs/views/job_watch.h"
 
 namespace trainyard::jobs {
 namespace {
-
-constexpr char kFellBehind[] = "SUBSCRIBER_FELL_BEHIND";
 
 absl::StatusOr<absl::Duration> UpdateInterval(const v1::WatchJobsRequest& r) {
   if (!r.has_min_update_interval()) return absl::Seconds(1);
@@ -278,7 +277,7 @@ absl::Status WatchJobsStream::StartRound(v1::WatchJobsResponse* out) {
         absl::ResourceExhaustedError(absl::StrCat(
             "this watcher is ", head - seq_,
             " changes behind; resubscribe with the last resume_token")),
-        kFellBehind);
+        kReasonSubscriberFellBehind);
   }
   uint64_t upto = 0;
   std::optional<std::vector<JobIndex::Change>> changes =

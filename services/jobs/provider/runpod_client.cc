@@ -16,6 +16,7 @@
 #include "common/strings/json.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/jobs/domain/errors.h"
 
 namespace trainyard::jobs {
 namespace {
@@ -119,7 +120,8 @@ absl::Status ClientError(const http::HttpResponse& r) {
     case 409:
       return absl::FailedPreconditionError(msg);
     default:
-      return WithReason(absl::InvalidArgumentError(msg), "PROVIDER_REJECTED");
+      return WithReason(absl::InvalidArgumentError(msg),
+                        kReasonProviderRejected);
   }
 }
 
@@ -135,12 +137,6 @@ absl::Duration ParseRetryAfter(const http::HttpResponse& r) {
 bool Retryable(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
          s.code() == absl::StatusCode::kDeadlineExceeded;
-}
-
-std::string Escape(std::string_view text) {
-  std::string out;
-  AppendJsonString(text, &out);
-  return out;
 }
 
 // Percent-encodes a query value (pod names are [A-Za-z0-9_-], but be safe).
@@ -225,7 +221,7 @@ absl::StatusOr<http::HttpResponse> RunPodClient::Call(Method method,
       last =
           WithReason(absl::ResourceExhaustedError(absl::StrCat(
                          "provider answered 429: ", ErrorText(*r))),
-                     "PROVIDER_RATE_LIMITED",
+                     kReasonProviderRateLimited,
                      {{kRetryAfterKey,
                        absl::StrCat(absl::ToInt64Milliseconds(retry_after))}});
       if (retry_after > options_.max_retry_after_wait) return last;
@@ -247,19 +243,14 @@ absl::StatusOr<http::HttpResponse> RunPodClient::Call(Method method,
 }
 
 std::string RunPodClient::CreateBody(const PodRequest& req) {
-  std::string body = absl::StrCat(
-      "{\"name\":", Escape(req.name), ",\"image\":", Escape(req.image),
-      ",\"gpu\":{\"id\":", Escape(ProviderGpuId(req.gpu_type)),
-      ",\"count\":", req.gpu_count,
-      "},\"interruptible\":", req.interruptible ? "true" : "false",
-      ",\"env\":{");
-  bool first = true;
-  for (const auto& [key, value] : req.env) {
-    absl::StrAppend(&body, first ? "" : ",", Escape(key), ":", Escape(value));
-    first = false;
-  }
-  body += "}}";
-  return body;
+  nlohmann::ordered_json env = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : req.env) env[key] = value;
+  return JsonText(nlohmann::ordered_json{
+      {"name", req.name},
+      {"image", req.image},
+      {"gpu", {{"id", ProviderGpuId(req.gpu_type)}, {"count", req.gpu_count}}},
+      {"interruptible", req.interruptible},
+      {"env", std::move(env)}});
 }
 
 absl::StatusOr<Pod> RunPodClient::CreatePod(const PodRequest& request) {

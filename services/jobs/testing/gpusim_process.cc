@@ -1,19 +1,15 @@
 // Copyright 2026 Trainyard authors.
 #include "services/jobs/testing/gpusim_process.h"
 
-#include <chrono>
-#include <cstdlib>
-#include <fstream>
-#include <thread>
-
 #include "absl/strings/str_cat.h"
+#include "common/testing/service_process.h"
 
 namespace trainyard::jobs::testing {
 
 absl::StatusOr<GpusimProcess> GpusimProcess::Start(
     const std::vector<std::string>& flags) {
-  const char* bin_dir = std::getenv("TRAINYARD_BINARY_DIR");
-  if (bin_dir == nullptr) {
+  const std::string bin_dir = trainyard::testing::BinaryDir();
+  if (bin_dir.empty()) {
     return absl::FailedPreconditionError("TRAINYARD_BINARY_DIR is not set");
   }
   GpusimProcess p;
@@ -28,20 +24,10 @@ absl::StatusOr<GpusimProcess> GpusimProcess::Start(
   if (!process.ok()) return process.status();
   p.process_ =
       std::make_unique<trainyard::testing::Subprocess>(*std::move(process));
-  // Wait for the ports file (the event of binding), bounded.
   int port = 0;
-  for (int i = 0; i < 6000 && port == 0; ++i) {
-    std::ifstream in(ports);
-    if (!(in >> port)) {
-      port = 0;
-      if (p.process_->Wait(absl::ZeroDuration()).ok()) break;  // exited
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-  if (port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("gpusim did not start; its log:\n", p.process_->Log()));
-  }
+  absl::Status bound =
+      trainyard::testing::WaitForPorts(ports, *p.process_, &port, nullptr);
+  if (!bound.ok()) return bound;
   p.base_url_ = absl::StrCat("http://127.0.0.1:", port);
   return p;
 }

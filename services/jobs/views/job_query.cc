@@ -2,16 +2,14 @@
 #include "services/jobs/views/job_query.h"
 
 #include <cmath>
-#include <optional>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/paging/opaque_token.h"
-#include "common/search/filter_parser.h"
+#include "common/search/filter_binder.h"
 #include "common/search/keyword_matcher.h"
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
@@ -29,107 +27,79 @@ int64_t Micros(const google::protobuf::Timestamp& t) {
   return t.seconds() * 1000000 + t.nanos() / 1000;
 }
 
-struct FieldSpec {
-  std::string_view name;
-  Field field;
-  std::vector<FilterOp> ops;
-};
-
-const std::vector<FieldSpec>& Fields() {
+const std::vector<FilterField>& Fields() {
   using enum FilterOp;
-  static const auto* fields = new std::vector<FieldSpec>{
-      {"state", Field::kState, {kEq, kNe}},
-      {"active", Field::kActive, {kEq}},
-      {"terminal", Field::kTerminal, {kEq}},
-      {"created_by", Field::kCreatedBy, {kEq, kNe}},
-      {"create_time", Field::kCreateTime, {kLt, kLe, kGt, kGe}},
-      {"start_time", Field::kStartTime, {kLt, kLe, kGt, kGe}},
-      {"end_time", Field::kEndTime, {kLt, kLe, kGt, kGe}},
-      {"preset", Field::kPreset, {kEq, kNe}},
-      {"gpu_type", Field::kGpuType, {kEq, kNe}},
-      {"pricing", Field::kPricing, {kEq, kNe}},
-      {"cost", Field::kCost, {kEq, kLt, kLe, kGt, kGe}},
-      {"tags", Field::kTags, {kHas}},
-      {"base_model", Field::kBaseModel, {kEq, kHas}},
-      {"stalled", Field::kStalled, {kEq}},
+  using K = FilterValueKind;
+  auto id = [](Field f) { return static_cast<int>(f); };
+  static const auto* fields = new std::vector<FilterField>{
+      {.name = "state",
+       .id = id(Field::kState),
+       .ops = {kEq, kNe},
+       .kind = K::kEnum,
+       .enum_type = common::v1::JobState_descriptor()},
+      {.name = "active",
+       .id = id(Field::kActive),
+       .ops = {kEq},
+       .kind = K::kBool,
+       .bare = true},
+      {.name = "terminal",
+       .id = id(Field::kTerminal),
+       .ops = {kEq},
+       .kind = K::kBool,
+       .bare = true},
+      {.name = "created_by", .id = id(Field::kCreatedBy), .ops = {kEq, kNe}},
+      {.name = "create_time",
+       .id = id(Field::kCreateTime),
+       .ops = {kLt, kLe, kGt, kGe},
+       .kind = K::kTime},
+      {.name = "start_time",
+       .id = id(Field::kStartTime),
+       .ops = {kLt, kLe, kGt, kGe},
+       .kind = K::kTime},
+      {.name = "end_time",
+       .id = id(Field::kEndTime),
+       .ops = {kLt, kLe, kGt, kGe},
+       .kind = K::kTime},
+      {.name = "preset",
+       .id = id(Field::kPreset),
+       .ops = {kEq, kNe},
+       .kind = K::kEnum,
+       .enum_type = common::v1::Preset_descriptor()},
+      {.name = "gpu_type",
+       .id = id(Field::kGpuType),
+       .ops = {kEq, kNe},
+       .kind = K::kEnum,
+       .enum_type = common::v1::GpuType_descriptor()},
+      {.name = "pricing",
+       .id = id(Field::kPricing),
+       .ops = {kEq, kNe},
+       .kind = K::kEnum,
+       .enum_type = common::v1::Pricing_descriptor()},
+      // An amount in currency units (50 or 49.99).
+      {.name = "cost",
+       .id = id(Field::kCost),
+       .ops = {kEq, kLt, kLe, kGt, kGe},
+       .kind = K::kNumber,
+       .bare = true,
+       .min = 0,
+       .max = 1e9},
+      {.name = "tags", .id = id(Field::kTags), .ops = {kHas}},
+      {.name = "base_model", .id = id(Field::kBaseModel), .ops = {kEq, kHas}},
+      {.name = "stalled",
+       .id = id(Field::kStalled),
+       .ops = {kEq},
+       .kind = K::kBool,
+       .bare = true},
   };
   return *fields;
 }
 
-std::string FieldNames() {
-  std::vector<std::string> names;
-  for (const FieldSpec& f : Fields()) names.emplace_back(f.name);
-  return absl::StrJoin(names, ", ");
-}
-
-std::string At(const FilterRestriction& r) {
-  return absl::StrCat(" at position ", r.position);
-}
-
-// An enum value by its name with or without the type prefix ("TRAINING" or
-// "JOB_STATE_TRAINING"); UNSPECIFIED is not a value.
-absl::StatusOr<int64_t> EnumValue(const google::protobuf::EnumDescriptor* d,
-                                  std::string_view prefix,
-                                  const FilterRestriction& r) {
-  std::optional<int> v = FilterEnumValue(*d, prefix, r.value.text);
-  if (!v) {
-    return InvalidFilterError(
-        absl::StrCat("unknown ", r.field, " \"", r.value.text, "\"", At(r)));
-  }
-  return *v;
-}
-
-absl::StatusOr<int64_t> BoolValue(const FilterRestriction& r) {
-  if (!r.value.quoted && r.value.text == "true") return 1;
-  if (!r.value.quoted && r.value.text == "false") return 0;
-  return InvalidFilterError(absl::StrCat(
-      r.field, " takes true or false, not \"", r.value.text, "\"", At(r)));
-}
-
-absl::StatusOr<JobRestriction> Bind(const FilterRestriction& r) {
-  const FieldSpec* spec = nullptr;
-  for (const FieldSpec& f : Fields()) {
-    if (f.name == r.field) spec = &f;
-  }
-  if (spec == nullptr) {
-    return InvalidFilterError(absl::StrCat("unknown field \"", r.field, "\"",
-                                           At(r), "; fields: ", FieldNames()));
-  }
-  if (std::find(spec->ops.begin(), spec->ops.end(), r.op) == spec->ops.end()) {
-    return InvalidFilterError(
-        absl::StrCat("operator \"", ToAbsl(FilterOpText(r.op)),
-                     "\" is not accepted for \"", r.field, "\"", At(r)));
-  }
+JobRestriction Typed(const BoundRestriction& r) {
   JobRestriction out;
-  out.field = spec->field;
+  out.field = static_cast<Field>(r.id);
   out.op = static_cast<int>(r.op);
-  switch (spec->field) {
-    case Field::kState: {
-      ASSIGN_OR_RETURN(out.number, EnumValue(common::v1::JobState_descriptor(),
-                                             "JOB_STATE_", r));
-      break;
-    }
-    case Field::kPreset: {
-      ASSIGN_OR_RETURN(
-          out.number, EnumValue(common::v1::Preset_descriptor(), "PRESET_", r));
-      break;
-    }
-    case Field::kGpuType: {
-      ASSIGN_OR_RETURN(out.number, EnumValue(common::v1::GpuType_descriptor(),
-                                             "GPU_TYPE_", r));
-      break;
-    }
-    case Field::kPricing: {
-      ASSIGN_OR_RETURN(out.number, EnumValue(common::v1::Pricing_descriptor(),
-                                             "PRICING_", r));
-      break;
-    }
-    case Field::kActive:
-    case Field::kTerminal:
-    case Field::kStalled: {
-      ASSIGN_OR_RETURN(out.number, BoolValue(r));
-      break;
-    }
+  out.number = r.number;  // enums and bools
+  switch (out.field) {
     case Field::kCreatedBy:
       out.text = r.value.text;
       break;
@@ -139,30 +109,14 @@ absl::StatusOr<JobRestriction> Bind(const FilterRestriction& r) {
       break;
     case Field::kCreateTime:
     case Field::kStartTime:
-    case Field::kEndTime: {
-      absl::Time t;
-      std::string err;
-      if (!absl::ParseTime(absl::RFC3339_full, r.value.text, &t, &err)) {
-        return InvalidFilterError(
-            absl::StrCat(r.field,
-                         " takes an RFC 3339 time in quotes (e.g. "
-                         "\"2026-11-01T00:00:00Z\"), not \"",
-                         r.value.text, "\"", At(r)));
-      }
-      out.number = absl::ToUnixMicros(t);
+    case Field::kEndTime:
+      out.number = absl::ToUnixMicros(r.time);
       break;
-    }
-    case Field::kCost: {
-      double units = 0;
-      if (r.value.quoted || !absl::SimpleAtod(r.value.text, &units) ||
-          !std::isfinite(units) || units < 0 || units > 1e9) {
-        return InvalidFilterError(absl::StrCat(
-            "cost takes an amount in currency units (e.g. 50 or 49.99), not \"",
-            r.value.text, "\"", At(r)));
-      }
-      out.number = std::llround(units * 1e6);
+    case Field::kCost:
+      out.number = std::llround(r.real * 1e6);
       break;
-    }
+    default:
+      break;
   }
   return out;
 }
@@ -310,14 +264,10 @@ absl::StatusOr<JobQuery> ParseJobQuery(std::string_view filter,
                                        std::string_view keyword,
                                        std::string_view order_by) {
   JobQuery query;
-  ASSIGN_OR_RETURN(ParsedFilter parsed, ParseFilter(filter));
-  for (const FilterTerm& term : parsed.all_of) {
-    std::vector<JobRestriction> any_of;
-    for (const FilterRestriction& r : term.any_of) {
-      ASSIGN_OR_RETURN(JobRestriction bound, Bind(r));
-      any_of.push_back(std::move(bound));
-    }
-    query.all_of.push_back(std::move(any_of));
+  ASSIGN_OR_RETURN(BoundFilter bound, BindFilter(filter, Fields()));
+  for (const BoundTerm& term : bound.all_of) {
+    std::vector<JobRestriction>& any_of = query.all_of.emplace_back();
+    for (const BoundRestriction& r : term.any_of) any_of.push_back(Typed(r));
   }
   if (CountCodePoints(keyword) > kMaxKeywordCodePoints) {
     return InvalidFieldError(

@@ -8,7 +8,7 @@
 // what the in-memory index keeps of a job; ParseJobQuery turns ListJobs'
 // filter, keyword and order_by into a JobQuery once (in grpc/), and the index
 // evaluates it over rows. The filter syntax is the suite's AIP-160 subset
-// (metrics' filter parser); the fields and operators are those of
+// (common/search), bound by its filter binder to the fields and operators of
 // jobs.proto's ListJobsRequest.filter.
 //
 // Keyword search: case-insensitive substring of the display name, notes or

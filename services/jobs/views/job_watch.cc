@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "common/paging/opaque_token.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/status/status_macros.h"
 #include "common/storage/keys.h"
 
@@ -28,9 +29,7 @@ absl::StatusOr<WatchView> ParseWatchView(
         absl::StrCat("at most ", kMaxWatchIds, " ids, got ", job_ids.size()));
   }
   for (int i = 0; i < job_ids.size(); ++i) {
-    if (job_ids[i].empty()) {
-      return InvalidFieldError(absl::StrCat("job_ids[", i, "]"), "empty id");
-    }
+    RETURN_IF_ERROR(ValidateId(absl::StrCat("job_ids[", i, "]"), job_ids[i]));
     view.job_ids.insert(job_ids[i]);
   }
   std::vector<std::string> sorted(view.job_ids.begin(), view.job_ids.end());

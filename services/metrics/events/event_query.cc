@@ -4,9 +4,9 @@
 #include <limits>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/search/filter_binder.h"
 #include "common/status/errors.h"
 #include "common/strings/absl_view.h"
 #include "common/strings/utf8.h"
@@ -34,33 +34,6 @@ bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
          t.seconds() <= TimeUtil::kTimestampMaxSeconds && t.nanos() >= 0 &&
          t.nanos() <= 999'999'999;
 }
-
-// Resolves an enum value written without its prefix ("CONTAINER") or in full
-// ("EVENT_SOURCE_CONTAINER"). The zero value is not accepted.
-template <typename Enum>
-std::optional<int> ParseEnumValue(std::string_view text,
-                                  std::string_view prefix,
-                                  bool (*parse)(const std::string&, Enum*)) {
-  Enum value;
-  std::string full(text);
-  if (!full.starts_with(prefix)) full = absl::StrCat(ToAbsl(prefix), full);
-  if (!parse(full, &value) || static_cast<int>(value) == 0) {
-    return std::nullopt;
-  }
-  return static_cast<int>(value);
-}
-
-struct FieldSpec {
-  std::string_view name;
-  bool ordered;   // accepts <, <=, >, >=
-  bool equality;  // accepts =, !=
-};
-
-constexpr FieldSpec kFields[] = {
-    {"source", false, true},       {"attempt", true, true},
-    {"job_seq", true, true},       {"stage", false, true},
-    {"receive_time", true, false},
-};
 
 }  // namespace
 
@@ -179,92 +152,50 @@ absl::StatusOr<EventSelector> CompileEventQuery(
   }
 
   // filter
-  absl::StatusOr<ParsedFilter> parsed = ParseFilter(filter);
-  if (!parsed.ok()) return parsed.status();
-  for (const FilterTerm& term : parsed->all_of) {
-    std::vector<EventSelector::Restriction> any_of;
-    for (const FilterRestriction& r : term.any_of) {
-      const FieldSpec* spec = nullptr;
-      for (const FieldSpec& f : kFields) {
-        if (f.name == r.field) spec = &f;
-      }
-      if (spec == nullptr) {
-        return InvalidFilterError(absl::StrCat(
-            "unknown field \"", r.field, "\" at position ", r.position,
-            " (accepted: source, attempt, job_seq, stage, receive_time)"));
-      }
-      const bool ordered_op = r.op == FilterOp::kLt || r.op == FilterOp::kLe ||
-                              r.op == FilterOp::kGt || r.op == FilterOp::kGe;
-      const bool equality_op = r.op == FilterOp::kEq || r.op == FilterOp::kNe;
-      if ((ordered_op && !spec->ordered) || (equality_op && !spec->equality) ||
-          r.op == FilterOp::kHas) {
-        return InvalidFilterError(
-            absl::StrCat("operator \"", ToAbsl(FilterOpText(r.op)),
-                         "\" is not supported for ", r.field, " (accepted: ",
-                         spec->equality && spec->ordered ? "=, !=, <, <=, >, >="
-                         : spec->equality                ? "=, !="
-                                                         : "<, <=, >, >=",
-                         ")"));
-      }
-      EventSelector::Restriction out{EventSelector::Field::kSource, r.op};
-      const std::string& v = r.value.text;
-      auto bad_value = [&](std::string_view expected) {
-        return InvalidFilterError(absl::StrCat(
-            "invalid value ", r.value.quoted ? "\"" : "", v,
-            r.value.quoted ? "\"" : "", " for ", r.field, " at position ",
-            r.position, " (expected ", ToAbsl(expected), ")"));
-      };
-      if (r.field == "source") {
-        out.field = EventSelector::Field::kSource;
-        std::optional<int> value =
-            r.value.quoted
-                ? std::nullopt
-                : ParseEnumValue<common::EventSource>(
-                      v, "EVENT_SOURCE_", &common::EventSource_Parse);
-        if (!value) return bad_value("CONTAINER or CONTROL_PLANE, unquoted");
-        out.value = *value;
-      } else if (r.field == "stage") {
-        out.field = EventSelector::Field::kStage;
-        std::optional<int> value = r.value.quoted
-                                       ? std::nullopt
-                                       : ParseEnumValue<common::Stage>(
-                                             v, "STAGE_", &common::Stage_Parse);
-        if (!value) {
-          return bad_value(
-              "PREPROCESSING, MODEL_LOADING, TRAINING or FINALIZATION, "
-              "unquoted");
-        }
-        out.value = *value;
-      } else if (r.field == "attempt") {
-        out.field = EventSelector::Field::kAttempt;
-        int32_t value;
-        if (r.value.quoted || !absl::SimpleAtoi(v, &value)) {
-          return bad_value("an unquoted 32-bit integer");
-        }
-        out.value = value;
-      } else if (r.field == "job_seq") {
-        out.field = EventSelector::Field::kJobSeq;
-        uint64_t value;
-        if (r.value.quoted || v.starts_with("-") ||
-            !absl::SimpleAtoi(v, &value)) {
-          return bad_value("an unquoted non-negative integer");
-        }
-        out.u_value = value;
-      } else {  // receive_time
-        out.field = EventSelector::Field::kReceiveTime;
-        absl::Time t;
-        std::string err;
-        if (!r.value.quoted ||
-            !absl::ParseTime(absl::RFC3339_full, v, &t, &err)) {
-          return bad_value(
-              "an RFC 3339 time in double quotes, e.g. "
-              "\"2026-11-29T03:05:00Z\"");
-        }
-        out.value = SaturatedNanos(t);
-      }
+  using Field = EventSelector::Field;
+  using enum FilterOp;
+  static const auto* fields = new std::vector<FilterField>{
+      {.name = "source",
+       .id = static_cast<int>(Field::kSource),
+       .ops = {kEq, kNe},
+       .kind = FilterValueKind::kEnum,
+       .bare = true,
+       .enum_type = common::EventSource_descriptor(),
+       .enum_case = FilterEnumCase::kExact},
+      {.name = "attempt",
+       .id = static_cast<int>(Field::kAttempt),
+       .ops = {kEq, kNe, kLt, kLe, kGt, kGe},
+       .kind = FilterValueKind::kInteger,
+       .bare = true,
+       .min = std::numeric_limits<int32_t>::min(),
+       .max = std::numeric_limits<int32_t>::max()},
+      {.name = "job_seq",
+       .id = static_cast<int>(Field::kJobSeq),
+       .ops = {kEq, kNe, kLt, kLe, kGt, kGe},
+       .kind = FilterValueKind::kUnsigned,
+       .bare = true},
+      {.name = "stage",
+       .id = static_cast<int>(Field::kStage),
+       .ops = {kEq, kNe},
+       .kind = FilterValueKind::kEnum,
+       .bare = true,
+       .enum_type = common::Stage_descriptor(),
+       .enum_case = FilterEnumCase::kExact},
+      {.name = "receive_time",
+       .id = static_cast<int>(Field::kReceiveTime),
+       .ops = {kLt, kLe, kGt, kGe},
+       .kind = FilterValueKind::kTime},
+  };
+  absl::StatusOr<BoundFilter> bound = BindFilter(filter, *fields);
+  if (!bound.ok()) return bound.status();
+  for (const BoundTerm& term : bound->all_of) {
+    std::vector<EventSelector::Restriction>& any_of = s.filter_.emplace_back();
+    for (const BoundRestriction& r : term.any_of) {
+      EventSelector::Restriction out{static_cast<Field>(r.id), r.op, r.number,
+                                     r.unsigned_number};
+      if (out.field == Field::kReceiveTime) out.value = SaturatedNanos(r.time);
       any_of.push_back(out);
     }
-    s.filter_.push_back(std::move(any_of));
   }
 
   // order_by

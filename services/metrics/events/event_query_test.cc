@@ -101,15 +101,19 @@ TEST(EventQueryTest, R_EVT_02_FilterErrorsAreSpecific) {
   };
   EXPECT_THAT(description("type = WARNING"),
               HasSubstr("unknown field \"type\""));
-  EXPECT_THAT(description("source > CONTAINER"),
-              HasSubstr("operator \">\" is not supported for source"));
+  EXPECT_THAT(
+      description("source > CONTAINER"),
+      HasSubstr("operator \">\" is not accepted for source at position 0"));
   EXPECT_THAT(description("receive_time != \"2025-11-29T03:00:00Z\""),
               HasSubstr("accepted: <, <=, >, >="));
   EXPECT_THAT(description("source = \"CONTAINER\""),
               HasSubstr("invalid value \"CONTAINER\" for source"));
   EXPECT_THAT(description("attempt = 99999999999"),
-              HasSubstr("32-bit integer"));
+              HasSubstr("an integer from -2147483648 to 2147483647"));
   EXPECT_THAT(description("stage = RUNNING"), HasSubstr("PREPROCESSING"));
+  // Enum values in exact case.
+  EXPECT_THAT(description("source = container"),
+              HasSubstr("invalid value container for source at position 0"));
 }
 
 TEST(EventQueryTest, R_EVT_02_FactsOfEvent) {

@@ -25,13 +25,11 @@ constexpr int kMaxBatchGetProgress = 500;
 
 }  // namespace
 
-MetricsServiceImpl::MetricsServiceImpl(server::Rpc& rpc, Ingestor& ingestor,
-                                       EventStore& events, SeriesStore& series,
-                                       EventFeed& feed, JobViews& views,
-                                       LiveHub& hub,
-                                       server::DeadlineTimer& timer,
-                                       const Clock& wall_clock,
-                                       SubscriptionLimits limits)
+MetricsServiceImpl::MetricsServiceImpl(
+    server::Rpc& rpc, Ingestor& ingestor, EventStore& events,
+    SeriesStore& series, EventFeed& feed, JobViews& views, LiveHub& hub,
+    server::DeadlineTimer& timer, const Clock& wall_clock,
+    SubscriptionLimits limits, shard::ShardIdentity shard)
     : rpc_(rpc),
       ingestor_(ingestor),
       events_(events),
@@ -41,7 +39,8 @@ MetricsServiceImpl::MetricsServiceImpl(server::Rpc& rpc, Ingestor& ingestor,
       hub_(hub),
       timer_(timer),
       wall_clock_(wall_clock),
-      limits_(limits) {}
+      limits_(limits),
+      shard_(shard) {}
 
 grpc::ServerUnaryReactor* MetricsServiceImpl::IngestEvents(
     grpc::CallbackServerContext* ctx, const v1::IngestEventsRequest* req,
@@ -52,6 +51,11 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::IngestEvents(
              v1::IngestEventsResponse& out) -> absl::Status {
         if (r.events_size() == 0 || r.events_size() > kMaxIngestBatch) {
           return InvalidFieldError("events", "1 to 1,000 events per call");
+        }
+        // All or nothing: no event of the batch is stored when one is
+        // another shard's.
+        for (const v1::IngestEvent& e : r.events()) {
+          RETURN_IF_ERROR(shard_.Check(e.job_id()));
         }
         std::vector<v1::IngestEvent> events(
             std::make_move_iterator(r.mutable_events()->begin()),
@@ -71,6 +75,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetEvent(
   return rpc_.Unary(ctx, "GetEvent", req, resp,
                     [this](const CallInfo&, const v1::GetEventRequest& r,
                            v1::GetEventResponse& out) -> absl::Status {
+                      RETURN_IF_ERROR(shard_.Check(r.job_id()));
                       RETURN_IF_ERROR(RequireJobId(r.job_id()));
                       if (r.job_seq() == 0) {
                         return InvalidFieldError("job_seq", "must be >= 1");
@@ -89,6 +94,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::ListEvents(
       ctx, "ListEvents", req, resp,
       [this](const CallInfo&, const v1::ListEventsRequest& r,
              v1::ListEventsResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(shard_.Check(r.job_id()));
         const absl::Time now = views_.clock().Now();
         ASSIGN_OR_RETURN(EventListQuery query, ParseListEvents(r, now));
         ASSIGN_OR_RETURN(EventPage page, events_.List(query));
@@ -106,6 +112,7 @@ MetricsServiceImpl::ExportEvents(grpc::CallbackServerContext* ctx,
   return server::StartProducerStream<v1::ExportEventsResponse>(
       rpc_, ctx, "ExportEvents",
       [this, r = *req](const CallInfo&, const auto& sink) -> absl::Status {
+        RETURN_IF_ERROR(shard_.Check(r.job_id()));
         ASSIGN_OR_RETURN(EventExportQuery query, ParseExportEvents(r));
         return events_.Export(query, views_.clock().Now(), sink);
       });
@@ -117,6 +124,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetProgress(
   return rpc_.Unary(ctx, "GetProgress", req, resp,
                     [this](const CallInfo&, const v1::GetProgressRequest& r,
                            v1::GetProgressResponse& out) -> absl::Status {
+                      RETURN_IF_ERROR(shard_.Check(r.job_id()));
                       RETURN_IF_ERROR(RequireJobId(r.job_id()));
                       ASSIGN_OR_RETURN(internal::JobState state,
                                        views_.State(r.job_id()));
@@ -138,6 +146,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::BatchGetProgress(
         for (int i = 0; i < r.job_ids_size(); ++i) {
           RETURN_IF_ERROR(
               ValidateId(absl::StrCat("job_ids[", i, "]"), r.job_ids(i)));
+          RETURN_IF_ERROR(shard_.Check(r.job_ids(i)));
         }
         absl::flat_hash_set<std::string> seen;
         for (const std::string& id : r.job_ids()) {
@@ -156,6 +165,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetCurrentMetrics(
       ctx, "GetCurrentMetrics", req, resp,
       [this](const CallInfo&, const v1::GetCurrentMetricsRequest& r,
              v1::GetCurrentMetricsResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(shard_.Check(r.job_id()));
         RETURN_IF_ERROR(RequireJobId(r.job_id()));
         ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
         *out.mutable_metrics() = views_.Metrics(state);
@@ -169,6 +179,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetLossCurve(
   return rpc_.Unary(ctx, "GetLossCurve", req, resp,
                     [this](const CallInfo&, const v1::GetLossCurveRequest& r,
                            v1::GetLossCurveResponse& out) -> absl::Status {
+                      RETURN_IF_ERROR(shard_.Check(r.job_id()));
                       ASSIGN_OR_RETURN(CurveQuery query, ParseGetLossCurve(r));
                       RETURN_IF_ERROR(views_.Head(query.job_id).status());
                       ASSIGN_OR_RETURN(*out.mutable_curve(),
@@ -185,6 +196,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::ListSeries(
       [this](const CallInfo&, const v1::ListSeriesRequest& r,
              v1::ListSeriesResponse& out) -> absl::Status {
         RETURN_IF_ERROR(RequireJobId(r.job_id()));
+        RETURN_IF_ERROR(shard_.Check(r.job_id()));
         if (r.page_size() < 0) {
           return InvalidFieldError("page_size", "must not be negative");
         }
@@ -213,6 +225,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetStages(
       ctx, "GetStages", req, resp,
       [this](const CallInfo&, const v1::GetStagesRequest& r,
              v1::GetStagesResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(shard_.Check(r.job_id()));
         RETURN_IF_ERROR(RequireJobId(r.job_id()));
         ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
         ASSIGN_OR_RETURN(*out.mutable_stages(), views_.Stages(state));
@@ -227,6 +240,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::GetJobOverview(
       ctx, "GetJobOverview", req, resp,
       [this](const CallInfo&, const v1::GetJobOverviewRequest& r,
              v1::GetJobOverviewResponse& out) -> absl::Status {
+        RETURN_IF_ERROR(shard_.Check(r.job_id()));
         ASSIGN_OR_RETURN(CurveQuery curve,
                          ParseCurveOptions(r.job_id(), r.curve(), "curve."));
         ASSIGN_OR_RETURN(internal::JobState state, views_.State(r.job_id()));
@@ -274,9 +288,11 @@ grpc::ServerWriteReactor<v1::SubscribeJobResponse>*
 MetricsServiceImpl::SubscribeJob(grpc::CallbackServerContext* ctx,
                                  const v1::SubscribeJobRequest* req) {
   absl::StatusOr<auth::Principal> principal = rpc_.Admit(ctx, "SubscribeJob");
+  absl::Status admitted =
+      principal.ok() ? shard_.Check(req->job_id()) : principal.status();
   absl::StatusOr<CurveQuery> curve =
-      principal.ok() ? ParseCurveOptions(req->job_id(), req->curve(), "curve.")
-                     : absl::StatusOr<CurveQuery>(principal.status());
+      admitted.ok() ? ParseCurveOptions(req->job_id(), req->curve(), "curve.")
+                    : absl::StatusOr<CurveQuery>(admitted);
   return JobSubscription::Start(std::move(curve), *req, views_, hub_, caches_,
                                 rpc_.executor(), timer_, wall_clock_, limits_);
 }
@@ -288,6 +304,7 @@ grpc::ServerUnaryReactor* MetricsServiceImpl::DeleteJobData(
                     [this](const CallInfo&, const v1::DeleteJobDataRequest& r,
                            v1::DeleteJobDataResponse& out) -> absl::Status {
                       RETURN_IF_ERROR(RequireJobId(r.job_id()));
+                      RETURN_IF_ERROR(shard_.Check(r.job_id()));
                       ASSIGN_OR_RETURN(int64_t deleted,
                                        ingestor_.DeleteJob(r.job_id()));
                       caches_.Forget(r.job_id());

@@ -4,11 +4,14 @@
 // its request once (requests.h) and delegates to the ingest path (ingest/),
 // the event log (events/), the series (series/) or the dashboard views
 // (views/). The live streams, SubscribeJob and WatchEvents, are in live/.
+// Every call about a job first checks that the job is this shard's
+// (common/shard): FAILED_PRECONDITION WRONG_SHARD otherwise.
 #pragma once
 
 #include <memory>
 
 #include "common/server/rpc.h"
+#include "common/shard/shard.h"
 #include "common/storage/db.h"
 #include "common/time/clock.h"
 #include "services/metrics/domain/job_tracker.h"
@@ -30,7 +33,8 @@ class MetricsServiceImpl final : public v1::MetricsService::CallbackService {
   MetricsServiceImpl(server::Rpc& rpc, Ingestor& ingestor, EventStore& events,
                      SeriesStore& series, EventFeed& feed, JobViews& views,
                      LiveHub& hub, server::DeadlineTimer& timer,
-                     const Clock& wall_clock, SubscriptionLimits limits);
+                     const Clock& wall_clock, SubscriptionLimits limits,
+                     shard::ShardIdentity shard = {});
 
   grpc::ServerUnaryReactor* IngestEvents(
       grpc::CallbackServerContext* ctx, const v1::IngestEventsRequest* req,
@@ -88,6 +92,7 @@ class MetricsServiceImpl final : public v1::MetricsService::CallbackService {
   server::DeadlineTimer& timer_;
   const Clock& wall_clock_;
   const SubscriptionLimits limits_;
+  const shard::ShardIdentity shard_;
 };
 
 }  // namespace trainyard::metrics

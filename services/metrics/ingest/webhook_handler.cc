@@ -7,6 +7,7 @@
 #include "common/status/errors.h"
 #include "common/strings/absl_view.h"
 #include "common/webhook/signature.h"
+#include "nlohmann/json.hpp"
 #include "services/metrics/ingest/webhook_body.h"
 
 namespace trainyard::metrics {
@@ -118,6 +119,22 @@ http::HttpResponse WebhookHandler::Handle(const http::HttpRequest& request) {
     }
     return Answer("unauthorized",
                   http::JsonError(401, ToStd(verified.message())));
+  }
+
+  // After the signature: only a genuine sender (a pod of this deployment
+  // given the wrong shard's URL) learns where its job lives.
+  if (absl::Status mine = options_.shard.Check(job_id); !mine.ok()) {
+    http::HttpResponse r;
+    r.status = 421;
+    r.content_type = "application/json";
+    nlohmann::ordered_json body = {
+        {"error", ToStd(mine.message())},
+        {"reason", shard::kWrongShardReason},
+        {"shard", shard::ShardOf(job_id, options_.shard.count)},
+        {"shardCount", options_.shard.count}};
+    r.body = body.dump(-1, ' ', /*ensure_ascii=*/false,
+                       nlohmann::ordered_json::error_handler_t::replace);
+    return Answer("wrong_shard", std::move(r));
   }
 
   absl::StatusOr<v1::IngestEvent> event =

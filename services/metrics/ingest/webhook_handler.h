@@ -6,7 +6,9 @@
 // master key, "off", 60 s), 415 unless JSON, 413 over max_body_bytes,
 // 429 when too many are in flight, 401 unless the Standard Webhooks
 // signature over the raw bytes (and webhook-id) verifies with the job's
-// derived secret (counted by cause), 400 naming the JSON field, then one
+// derived secret (counted by cause), 421 Misdirected Request when the job
+// is another shard's (reason WRONG_SHARD and the job's shard in the body),
+// 400 naming the JSON field, then one
 // durable write: 200 once the event is in the WAL, 200 for a replay with
 // nothing stored, 503 when the write fails (reason STORAGE_FULL or
 // STORAGE_ERROR, Retry-After 1 s). Every answer is counted in
@@ -22,6 +24,7 @@
 #include "absl/time/time.h"
 #include "common/http/message.h"
 #include "common/server/service_phase.h"
+#include "common/shard/shard.h"
 #include "common/time/clock.h"
 #include "common/webhook/signature.h"
 #include "services/metrics/ingest/ingest_metrics.h"
@@ -39,6 +42,8 @@ struct WebhookOptions {
   // the admin server's own limit (server::kAdminMaxBodyBytes), which would
   // answer first and uncounted.
   size_t max_body_bytes = 1 << 20;
+  // This process's shard (--shard); a job of another shard is answered 421.
+  shard::ShardIdentity shard;
 };
 
 class WebhookHandler {

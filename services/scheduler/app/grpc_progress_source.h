@@ -1,7 +1,8 @@
 // Copyright 2026 Trainyard authors.
 //
 // ProgressSource over trainyard.metrics.v1.MetricsService.GetProgress, one
-// call per running job (at most the concurrency limit), each with a deadline.
+// call per running job (at most the concurrency limit) to the job's metrics
+// shard (common/shard), each with a deadline.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/shard/shard_channels.h"
 #include "common/time/clock.h"
 #include "services/scheduler/app/progress_source.h"
 #include "trainyard/metrics/v1/metrics.grpc.pb.h"
@@ -20,7 +22,7 @@ class GrpcProgressSource final : public ProgressSource {
  public:
   // `token`: the bearer token of the scheduler's service principal (may be
   // empty when metrics runs without auth).
-  GrpcProgressSource(std::shared_ptr<grpc::Channel> channel, std::string token,
+  GrpcProgressSource(const shard::ShardChannels& metrics, std::string token,
                      const Clock& wall_clock,
                      absl::Duration deadline = absl::Seconds(2));
 
@@ -28,7 +30,7 @@ class GrpcProgressSource final : public ProgressSource {
       const std::vector<std::string>& job_ids) override;
 
  private:
-  std::unique_ptr<metrics::v1::MetricsService::Stub> stub_;
+  shard::ShardStubs<metrics::v1::MetricsService> stubs_;
   const Clock& wall_clock_;
   const std::string token_;
   const absl::Duration deadline_;

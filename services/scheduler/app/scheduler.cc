@@ -8,24 +8,13 @@
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "services/scheduler/domain/analytics.h"
+#include "services/scheduler/domain/errors.h"
 #include "services/scheduler/domain/promotion_rules.h"
 
 namespace trainyard::scheduler {
 namespace {
 
 using common::v1::NotificationTrigger;
-
-absl::Status JobNotFound(const std::string& job_id) {
-  return WithReason(
-      absl::NotFoundError(absl::StrCat("job ", job_id, " is not known here")),
-      "JOB_NOT_FOUND", {{"job_id", job_id}});
-}
-
-absl::Status JobNotQueued(const std::string& job_id) {
-  return WithReason(
-      absl::NotFoundError(absl::StrCat("job ", job_id, " is not queued")),
-      "JOB_NOT_QUEUED", {{"job_id", job_id}});
-}
 
 std::string TriggerName(NotificationTrigger t) {
   std::string name = common::v1::NotificationTrigger_Name(t);
@@ -229,7 +218,7 @@ absl::StatusOr<v1::QueueEntry> Scheduler::Enqueue(const EnqueueCommand& cmd) {
             absl::FailedPreconditionError(absl::StrCat(
                 "attempt ", cmd.entry.attempt(), " is older than attempt ",
                 current, " already enqueued")),
-            "STALE_ATTEMPT");
+            kReasonStaleAttempt);
       }
       if (cmd.entry.attempt() == current || replay.has_value()) {
         return EntryLocked(job, now);  // the same attempt: no second entry
@@ -238,7 +227,7 @@ absl::StatusOr<v1::QueueEntry> Scheduler::Enqueue(const EnqueueCommand& cmd) {
         return WithReason(absl::FailedPreconditionError(absl::StrCat(
                               "job ", id, " holds a slot (attempt ",
                               job.assignment().attempt(), ")")),
-                          "JOB_HOLDS_SLOT");
+                          kReasonJobHoldsSlot);
       }
       if (job.phase() == internal::PHASE_QUEUED)
         queue_.erase(KeyOf(job.entry()));
@@ -330,7 +319,8 @@ absl::StatusOr<bool> Scheduler::Release(const ReleaseCommand& cmd) {
       return answer.released();
     }
     auto it = jobs_.find(cmd.job_id);
-    if (it == jobs_.end()) return JobNotFound(cmd.job_id);
+    if (it == jobs_.end())
+      return JobNotFoundError(cmd.job_id, "is not known here");
     internal::JobRecord& job = it->second;
     const bool holds =
         job.phase() == internal::PHASE_RUNNING &&
@@ -721,9 +711,7 @@ absl::StatusOr<v1::QueueSettings> Scheduler::UpdateSettings(
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_.Now();
     if (update.etag() != settings_.etag()) {
-      return WithReason(
-          absl::AbortedError("settings.etag is stale: read the settings again"),
-          "ETAG_MISMATCH");
+      return EtagMismatchError("the queue settings", settings_.etag());
     }
     ASSIGN_OR_RETURN(next, ApplySettingsUpdate(settings_, update, paths));
     // Strictly later than the last update, so the etag always changes.
@@ -800,24 +788,22 @@ absl::StatusOr<v1::Promotion> Scheduler::RequestPromotion(
       }
     }
     auto it = jobs_.find(cmd.job_id);
-    if (it == jobs_.end()) return JobNotFound(cmd.job_id);
+    if (it == jobs_.end())
+      return JobNotFoundError(cmd.job_id, "is not known here");
     const internal::JobRecord& job = it->second;
     if (job.phase() != internal::PHASE_QUEUED) {
-      return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                            "job ", cmd.job_id,
-                            " is not queued: only a queued job is promoted")),
-                        "JOB_NOT_QUEUED");
+      return JobNotQueuedForPromotion(cmd.job_id);
     }
     if (job.entry().promoted()) {
       return WithReason(
           absl::FailedPreconditionError("job is already promoted"),
-          "ALREADY_PROMOTED");
+          kReasonAlreadyPromoted);
     }
     if (pending_by_job_.contains(cmd.job_id)) {
       return WithReason(absl::AlreadyExistsError(absl::StrCat(
                             "promotion ", pending_by_job_.at(cmd.job_id),
                             " of this job is pending")),
-                        "PROMOTION_PENDING");
+                        kReasonPromotionPending);
     }
     // Impact: the queue as it is, and with the job after the promoted ones.
     EnsureEstimatesLocked();
@@ -883,8 +869,7 @@ Scheduler::ApprovePromotion(const std::string& id, const std::string& etag,
     const absl::Time now = clock_.Now();
     auto it = promotions_.find(id);
     if (it == promotions_.end()) {
-      return WithReason(absl::NotFoundError(absl::StrCat("no promotion ", id)),
-                        "PROMOTION_NOT_FOUND");
+      return PromotionNotFound(id);
     }
     ExpirePromotionsLocked(txn, now);
     v1::Promotion& p = it->second;
@@ -931,8 +916,7 @@ absl::StatusOr<v1::Promotion> Scheduler::DenyPromotion(
     const absl::Time now = clock_.Now();
     auto it = promotions_.find(id);
     if (it == promotions_.end()) {
-      return WithReason(absl::NotFoundError(absl::StrCat("no promotion ", id)),
-                        "PROMOTION_NOT_FOUND");
+      return PromotionNotFound(id);
     }
     ExpirePromotionsLocked(txn, now);
     v1::Promotion& p = it->second;
@@ -962,8 +946,7 @@ absl::StatusOr<v1::Promotion> Scheduler::GetPromotion(const std::string& id) {
   absl::MutexLock lock(&mu_);
   auto it = promotions_.find(id);
   if (it == promotions_.end()) {
-    return WithReason(absl::NotFoundError(absl::StrCat("no promotion ", id)),
-                      "PROMOTION_NOT_FOUND");
+    return PromotionNotFound(id);
   }
   v1::Promotion p = it->second;
   ExpireIfDue(p, clock_.Now());  // shown as it is; recorded at the next tick
@@ -1004,7 +987,8 @@ v1::GetQueueAnalyticsResponse Scheduler::Analytics(absl::Time start,
 absl::StatusOr<v1::QueueNotificationSettings> Scheduler::NotificationSettings(
     const std::string& job_id, const std::string& user) {
   absl::MutexLock lock(&mu_);
-  if (!jobs_.contains(job_id)) return JobNotFound(job_id);
+  if (!jobs_.contains(job_id))
+    return JobNotFoundError(job_id, "is not known here");
   auto job = notify_.find(job_id);
   if (job != notify_.end()) {
     auto s = job->second.find(user);
@@ -1024,7 +1008,8 @@ Scheduler::UpdateNotificationSettings(const v1::QueueNotificationSettings& u,
   v1::QueueNotificationSettings out;
   {
     absl::MutexLock lock(&mu_);
-    if (!jobs_.contains(u.job_id())) return JobNotFound(u.job_id());
+    if (!jobs_.contains(u.job_id()))
+      return JobNotFoundError(u.job_id(), "is not known here");
     v1::QueueNotificationSettings& s = notify_[u.job_id()][user];
     s.set_job_id(u.job_id());
     s.mutable_user()->set_user_id(user);

@@ -50,7 +50,19 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& registry)
                        "the start estimated when it was enqueued, in "
                        "seconds.")
                  .Register(registry)
-                 .Add({}, WaitBuckets())) {}
+                 .Add({}, WaitBuckets())) {
+  // The label values known in advance start at zero, so a scrape shows the
+  // series (and rate() sees the first increment) before the first event.
+  for (const char* outcome :
+       {"requested", "approved", "denied", "expired", "obsolete"}) {
+    promotions_.Add({{"outcome", outcome}});
+  }
+  for (const char* trigger :
+       {"QUEUE_POSITION_THREE", "QUEUE_POSITION_ONE", "PROMOTION_REQUESTED",
+        "PROMOTION_APPROVED", "PROMOTION_DENIED", "PROMOTION_EXPIRED"}) {
+    notifications_.Add({{"trigger", trigger}});
+  }
+}
 
 void SchedulerMetrics::SetState(int depth, int used_slots, int limit) {
   depth_.Set(depth);

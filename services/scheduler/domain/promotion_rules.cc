@@ -7,6 +7,7 @@
 #include "common/status/errors.h"
 #include "common/strings/utf8.h"
 #include "common/time/proto_time.h"
+#include "services/scheduler/domain/errors.h"
 
 namespace trainyard::scheduler {
 namespace {
@@ -63,22 +64,21 @@ absl::Status CheckDecision(const v1::Promotion& promotion,
       decider.role != auth::Role::kAdmin) {
     return WithReason(absl::PermissionDeniedError(
                           "only a manager or an admin decides promotions"),
-                      "APPROVER_ROLE_REQUIRED");
+                      kReasonApproverRoleRequired);
   }
   if (decider.user == promotion.requester().user_id()) {
     return WithReason(absl::PermissionDeniedError(
                           "the requester cannot decide their own promotion"),
-                      "SELF_APPROVAL");
+                      kReasonSelfApproval);
   }
   if (promotion.state() != v1::PROMOTION_STATE_PENDING) {
     return WithReason(
         absl::FailedPreconditionError(absl::StrCat(
             "promotion is ", v1::PromotionState_Name(promotion.state()))),
-        "PROMOTION_NOT_PENDING");
+        kReasonPromotionNotPending);
   }
   if (etag != promotion.etag()) {
-    return WithReason(absl::AbortedError("etag is stale: read it again"),
-                      "ETAG_MISMATCH");
+    return EtagMismatchError("the promotion", promotion.etag());
   }
   return absl::OkStatus();
 }

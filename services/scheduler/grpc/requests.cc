@@ -2,13 +2,17 @@
 #include "services/scheduler/grpc/requests.h"
 
 #include <algorithm>
+#include <functional>
+#include <string>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/search/filter_binder.h"
 #include "common/status/errors.h"
+#include "common/status/ids.h"
 #include "common/time/proto_time.h"
 #include "services/scheduler/domain/promotion_rules.h"
-#include "services/scheduler/grpc/filter.h"
 #include "services/scheduler/grpc/tokens.h"
 
 namespace trainyard::scheduler {
@@ -16,7 +20,6 @@ namespace {
 
 using common::v1::NotificationTrigger;
 
-constexpr int kMaxIdLength = 128;
 constexpr int kMaxHeldJobs = 1000;
 
 bool IsQueueTrigger(NotificationTrigger t) {
@@ -78,94 +81,157 @@ absl::StatusOr<ListQuery<T>> BaseQuery(std::string_view kind, int page_size,
   return q;
 }
 
-// ANDs `clauses` over the values `get` extracts per field.
+// An item's value of a filter field: text, number (enums, bools) or time.
+using FieldValue = std::variant<std::string, int64_t, absl::Time>;
+
+bool Holds(const BoundRestriction& r, const FieldValue& v) {
+  if (const auto* text = std::get_if<std::string>(&v)) {
+    return FilterCompare(r.op, *text, r.value.text);
+  }
+  if (const auto* number = std::get_if<int64_t>(&v)) {
+    return FilterCompare(r.op, *number, r.number);
+  }
+  return FilterCompare(r.op, std::get<absl::Time>(v), r.time);
+}
+
+// The predicate of `filter` (null when empty: everything matches);
+// `value(item, id)` reads the field of id `id` of an item.
 template <typename T>
-std::function<bool(const T&)> Conjunction(
-    std::vector<std::function<bool(const T&)>> tests) {
-  if (tests.empty()) return nullptr;
-  return [tests = std::move(tests)](const T& item) {
-    for (const auto& t : tests) {
-      if (!t(item)) return false;
-    }
-    return true;
+std::function<bool(const T&)> Matcher(BoundFilter filter,
+                                      FieldValue (*value)(const T&, int)) {
+  if (filter.all_of.empty()) return nullptr;
+  return [filter = std::move(filter), value](const T& item) {
+    return std::ranges::all_of(filter.all_of, [&](const BoundTerm& term) {
+      return std::ranges::any_of(term.any_of, [&](const BoundRestriction& r) {
+        return Holds(r, value(item, r.id));
+      });
+    });
   };
 }
 
-// `=` (or an OR group of `=`) matches any of `values`; `!=` matches none.
-template <typename T, typename V, typename Get>
-std::function<bool(const T&)> Matches(const FilterClause& c,
-                                      std::vector<V> values, Get get) {
-  return [negate = c.op == FilterOp::kNe, values = std::move(values),
-          get](const T& item) {
-    const bool found =
-        std::find(values.begin(), values.end(), get(item)) != values.end();
-    return found != negate;
+// The scheduler's filter fields (scheduler.proto): OR groups of `=` only;
+// enum values in exact case, with or without their prefix, UNSPECIFIED being
+// one.
+FilterField Field(std::string_view name, int id, std::vector<FilterOp> ops,
+                  FilterValueKind kind = FilterValueKind::kString) {
+  return {.name = name,
+          .id = id,
+          .ops = std::move(ops),
+          .kind = kind,
+          .or_groups = FilterOrGroups::kEqualOnly};
+}
+
+FilterField EnumField(std::string_view name, int id, std::vector<FilterOp> ops,
+                      const google::protobuf::EnumDescriptor* type) {
+  FilterField f = Field(name, id, std::move(ops), FilterValueKind::kEnum);
+  f.enum_type = type;
+  f.enum_case = FilterEnumCase::kExact;
+  f.enum_unspecified = true;
+  return f;
+}
+
+enum QueueField {
+  kCreatedBy,
+  kPromoted,
+  kPreset,
+  kGpuType,
+  kPricing,
+  kConfidence
+};
+enum SlotField { kSlotCreatedBy, kSlotGpuType, kSlotJobState };
+enum PromotionField { kState, kJobId, kRequester, kReason, kCreateTime };
+
+const std::vector<FilterField>& QueueFields() {
+  using enum FilterOp;
+  static const auto* fields = new std::vector<FilterField>{
+      Field("created_by", kCreatedBy, {kEq}),
+      Field("promoted", kPromoted, {kEq}, FilterValueKind::kBool),
+      EnumField("preset", kPreset, {kEq, kNe}, common::v1::Preset_descriptor()),
+      EnumField("gpu_type", kGpuType, {kEq, kNe},
+                common::v1::GpuType_descriptor()),
+      EnumField("pricing", kPricing, {kEq}, common::v1::Pricing_descriptor()),
+      EnumField("confidence", kConfidence, {kEq, kNe},
+                v1::Confidence_descriptor()),
   };
+  return *fields;
 }
 
-template <typename T, typename Get>
-std::function<bool(const T&)> Compare(const FilterClause& c, Get get) {
-  return Matches<T>(c, c.values, get);
-}
-
-// Enum clause: compares the enum's number.
-template <typename T, typename Enum, typename Get>
-absl::StatusOr<std::function<bool(const T&)>> CompareEnum(
-    const FilterClause& c, std::string_view prefix,
-    bool (*parse)(const std::string&, Enum*), Get get) {
-  std::vector<Enum> values;
-  for (const std::string& text : c.values) {
-    auto value = ParseEnumValue<Enum>(text, prefix, parse);
-    if (!value.ok()) return value.status();
-    values.push_back(*value);
+FieldValue QueueValue(const v1::QueueEntry& e, int field) {
+  switch (static_cast<QueueField>(field)) {
+    case kCreatedBy:
+      return e.created_by().user_id();
+    case kPromoted:
+      return int64_t{e.promoted()};
+    case kPreset:
+      return int64_t{e.config().preset()};
+    case kGpuType:
+      return int64_t{e.config().gpu_type()};
+    case kPricing:
+      return int64_t{e.config().pricing()};
+    case kConfidence:
+      return int64_t{e.confidence()};
   }
-  return Matches<T>(c, std::move(values), get);
+  return {};
 }
 
-// Time clause (`create_time >= "2026-11-01T00:00:00Z"`).
-template <typename T, typename Get>
-absl::StatusOr<std::function<bool(const T&)>> CompareTime(const FilterClause& c,
-                                                          Get get) {
-  absl::Time bound;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, c.values.front(), &bound, &error)) {
-    return InvalidFilterError(
-        absl::StrCat(c.field, " takes an RFC 3339 time in quotes: ", error));
+const std::vector<FilterField>& SlotFields() {
+  using enum FilterOp;
+  static const auto* fields = new std::vector<FilterField>{
+      Field("created_by", kSlotCreatedBy, {kEq}),
+      EnumField("gpu_type", kSlotGpuType, {kEq},
+                common::v1::GpuType_descriptor()),
+      EnumField("job_state", kSlotJobState, {kEq},
+                common::v1::JobState_descriptor()),
+  };
+  return *fields;
+}
+
+FieldValue SlotValue(const v1::Slot& s, int field) {
+  switch (static_cast<SlotField>(field)) {
+    case kSlotCreatedBy:
+      return s.created_by().user_id();
+    case kSlotGpuType:
+      return int64_t{s.config().gpu_type()};
+    case kSlotJobState:
+      return int64_t{s.job_state()};
   }
-  return std::function<bool(const T&)>([op = c.op, bound, get](const T& item) {
-    const absl::Time t = get(item);
-    switch (op) {
-      case FilterOp::kLt:
-        return t < bound;
-      case FilterOp::kLe:
-        return t <= bound;
-      case FilterOp::kGt:
-        return t > bound;
-      case FilterOp::kGe:
-        return t >= bound;
-      case FilterOp::kNe:
-        return t != bound;
-      default:
-        return t == bound;
-    }
-  });
+  return {};
+}
+
+const std::vector<FilterField>& PromotionFields() {
+  using enum FilterOp;
+  static const auto* fields = new std::vector<FilterField>{
+      EnumField("state", kState, {kEq, kNe}, v1::PromotionState_descriptor()),
+      Field("job_id", kJobId, {kEq}),
+      Field("requester", kRequester, {kEq}),
+      EnumField("reason", kReason, {kEq}, v1::PromotionReason_descriptor()),
+      Field("create_time", kCreateTime, {kEq, kLt, kLe, kGt, kGe},
+            FilterValueKind::kTime),
+  };
+  return *fields;
+}
+
+FieldValue PromotionValue(const v1::Promotion& p, int field) {
+  switch (static_cast<PromotionField>(field)) {
+    case kState:
+      return int64_t{p.state()};
+    case kJobId:
+      return p.job_id();
+    case kRequester:
+      return p.requester().user_id();
+    case kReason:
+      return int64_t{p.reason()};
+    case kCreateTime:
+      return FromProto(p.create_time());
+  }
+  return {};
 }
 
 }  // namespace
 
-absl::Status RequireField(std::string_view field, std::string_view value) {
-  if (value.empty()) return InvalidFieldError(field, "required");
-  if (value.size() > kMaxIdLength) {
-    return InvalidFieldError(field, "at most 128 characters");
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<EnqueueCommand> ToEnqueue(const v1::EnqueueRequest& r) {
   std::vector<FieldViolation> bad;
-  if (r.job_id().empty() || r.job_id().size() > kMaxIdLength) {
-    bad.push_back({"job_id", "required, at most 128 characters"});
-  }
+  if (auto v = IdViolation("job_id", r.job_id())) bad.push_back(*v);
   if (!r.has_create_time()) bad.push_back({"create_time", "required"});
   if (!r.has_estimated_duration() ||
       FromProto(r.estimated_duration()) <= absl::ZeroDuration()) {
@@ -199,14 +265,14 @@ absl::StatusOr<EnqueueCommand> ToEnqueue(const v1::EnqueueRequest& r) {
 }
 
 absl::StatusOr<RemoveCommand> ToRemove(const v1::RemoveFromQueueRequest& r) {
-  if (auto s = RequireField("job_id", r.job_id()); !s.ok()) return s;
+  if (auto s = ValidateId("job_id", r.job_id()); !s.ok()) return s;
   if (r.attempt() < 0) return InvalidFieldError("attempt", "must be >= 0");
   return RemoveCommand{r.request_id(), r.job_id(), r.attempt(), r.reason()};
 }
 
 absl::StatusOr<ReleaseCommand> ToRelease(const v1::ReleaseSlotRequest& r) {
   std::vector<FieldViolation> bad;
-  if (r.job_id().empty()) bad.push_back({"job_id", "required"});
+  if (auto v = IdViolation("job_id", r.job_id())) bad.push_back(*v);
   if (r.outcome() == v1::SLOT_OUTCOME_UNSPECIFIED ||
       !v1::SlotOutcome_IsValid(r.outcome())) {
     bad.push_back({"outcome", "required"});
@@ -221,7 +287,7 @@ absl::StatusOr<ReleaseCommand> ToRelease(const v1::ReleaseSlotRequest& r) {
 
 absl::StatusOr<PromotionCommand> ToPromotion(
     const v1::RequestPromotionRequest& r) {
-  if (auto s = RequireField("job_id", r.job_id()); !s.ok()) return s;
+  if (auto s = ValidateId("job_id", r.job_id()); !s.ok()) return s;
   if (auto s = ValidatePromotionRequest(r.reason(), r.justification());
       !s.ok()) {
     return s;
@@ -237,9 +303,10 @@ absl::StatusOr<ReconcileQuery> ToReconcile(const v1::ReconcileRequest& r) {
   ReconcileQuery q;
   for (int i = 0; i < r.held_jobs_size(); ++i) {
     const v1::HeldJob& h = r.held_jobs(i);
-    if (h.job_id().empty()) {
-      return InvalidFieldError(absl::StrCat("held_jobs[", i, "].job_id"),
-                               "required");
+    if (auto s =
+            ValidateId(absl::StrCat("held_jobs[", i, "].job_id"), h.job_id());
+        !s.ok()) {
+      return s;
     }
     q.held.push_back({h.job_id(), h.assignment_id(), h.attempt()});
   }
@@ -258,44 +325,9 @@ absl::StatusOr<ListQuery<v1::QueueEntry>> ToQueueQuery(
   auto q = BaseQuery<v1::QueueEntry>("queue", r.page_size(), 50, 500,
                                      r.filter(), r.order_by(), r.page_token());
   if (!q.ok()) return q.status();
-  auto clauses =
-      ParseListFilter(r.filter(), {{"created_by", {}},
-                                   {"promoted", {}},
-                                   {"preset", {.not_equal = true}},
-                                   {"gpu_type", {.not_equal = true}},
-                                   {"pricing", {}},
-                                   {"confidence", {.not_equal = true}}});
-  if (!clauses.ok()) return clauses.status();
-  using E = v1::QueueEntry;
-  std::vector<std::function<bool(const E&)>> tests;
-  for (const FilterClause& c : *clauses) {
-    absl::StatusOr<std::function<bool(const E&)>> t;
-    if (c.field == "created_by") {
-      t = Compare<E>(c, [](const E& e) { return e.created_by().user_id(); });
-    } else if (c.field == "promoted") {
-      for (const std::string& v : c.values) {
-        if (v != "true" && v != "false") return FilterValueError("promoted", v);
-      }
-      t = Compare<E>(c, [](const E& e) {
-        return std::string(e.promoted() ? "true" : "false");
-      });
-    } else if (c.field == "preset") {
-      t = CompareEnum<E>(c, "PRESET_", &common::v1::Preset_Parse,
-                         [](const E& e) { return e.config().preset(); });
-    } else if (c.field == "gpu_type") {
-      t = CompareEnum<E>(c, "GPU_TYPE_", &common::v1::GpuType_Parse,
-                         [](const E& e) { return e.config().gpu_type(); });
-    } else if (c.field == "pricing") {
-      t = CompareEnum<E>(c, "PRICING_", &common::v1::Pricing_Parse,
-                         [](const E& e) { return e.config().pricing(); });
-    } else {
-      t = CompareEnum<E>(c, "CONFIDENCE_", &v1::Confidence_Parse,
-                         [](const E& e) { return e.confidence(); });
-    }
-    if (!t.ok()) return t.status();
-    tests.push_back(*std::move(t));
-  }
-  q->match = Conjunction(std::move(tests));
+  auto filter = BindFilter(r.filter(), QueueFields());
+  if (!filter.ok()) return filter.status();
+  q->match = Matcher(*std::move(filter), &QueueValue);
   return q;
 }
 
@@ -307,28 +339,11 @@ absl::StatusOr<SlotQuery> ToSlotQuery(const v1::ListActiveSlotsRequest& r) {
   auto q = BaseQuery<v1::Slot>("slots", r.page_size(), 100, 100, r.filter(),
                                r.order_by(), r.page_token());
   if (!q.ok()) return q.status();
-  auto clauses = ParseListFilter(
-      r.filter(), {{"created_by", {}}, {"gpu_type", {}}, {"job_state", {}}});
-  if (!clauses.ok()) return clauses.status();
-  using S = v1::Slot;
-  std::vector<std::function<bool(const S&)>> tests;
-  for (const FilterClause& c : *clauses) {
-    absl::StatusOr<std::function<bool(const S&)>> t;
-    if (c.field == "created_by") {
-      t = Compare<S>(c, [](const S& s) { return s.created_by().user_id(); });
-    } else if (c.field == "gpu_type") {
-      t = CompareEnum<S>(c, "GPU_TYPE_", &common::v1::GpuType_Parse,
-                         [](const S& s) { return s.config().gpu_type(); });
-    } else {
-      t = CompareEnum<S>(c, "JOB_STATE_", &common::v1::JobState_Parse,
-                         [](const S& s) { return s.job_state(); });
-    }
-    if (!t.ok()) return t.status();
-    tests.push_back(*std::move(t));
-  }
+  auto filter = BindFilter(r.filter(), SlotFields());
+  if (!filter.ok()) return filter.status();
   SlotQuery out;
   out.list = *std::move(q);
-  out.list.match = Conjunction(std::move(tests));
+  out.list.match = Matcher(*std::move(filter), &SlotValue);
   out.by_assign_time = r.order_by() == "assign_time";
   return out;
 }
@@ -343,37 +358,11 @@ absl::StatusOr<PromotionQuery> ToPromotionQuery(
   auto q = BaseQuery<v1::Promotion>("promotions", r.page_size(), 50, 200,
                                     r.filter(), r.order_by(), r.page_token());
   if (!q.ok()) return q.status();
-  auto clauses =
-      ParseListFilter(r.filter(), {{"state", {.not_equal = true}},
-                                   {"job_id", {}},
-                                   {"requester", {}},
-                                   {"reason", {}},
-                                   {"create_time", {.ordered = true}}});
-  if (!clauses.ok()) return clauses.status();
-  using P = v1::Promotion;
-  std::vector<std::function<bool(const P&)>> tests;
-  for (const FilterClause& c : *clauses) {
-    absl::StatusOr<std::function<bool(const P&)>> t;
-    if (c.field == "state") {
-      t = CompareEnum<P>(c, "PROMOTION_STATE_", &v1::PromotionState_Parse,
-                         [](const P& p) { return p.state(); });
-    } else if (c.field == "job_id") {
-      t = Compare<P>(c, [](const P& p) { return p.job_id(); });
-    } else if (c.field == "requester") {
-      t = Compare<P>(c, [](const P& p) { return p.requester().user_id(); });
-    } else if (c.field == "create_time") {
-      t = CompareTime<P>(c,
-                         [](const P& p) { return FromProto(p.create_time()); });
-    } else {
-      t = CompareEnum<P>(c, "PROMOTION_REASON_", &v1::PromotionReason_Parse,
-                         [](const P& p) { return p.reason(); });
-    }
-    if (!t.ok()) return t.status();
-    tests.push_back(*std::move(t));
-  }
+  auto filter = BindFilter(r.filter(), PromotionFields());
+  if (!filter.ok()) return filter.status();
   PromotionQuery out;
   out.list = *std::move(q);
-  out.list.match = Conjunction(std::move(tests));
+  out.list.match = Matcher(*std::move(filter), &PromotionValue);
   out.order_by = r.order_by().empty() ? "create_time desc" : r.order_by();
   return out;
 }
@@ -405,8 +394,7 @@ absl::StatusOr<AnalyticsPeriod> ToPeriod(const v1::GetQueueAnalyticsRequest& r,
 
 absl::StatusOr<NotificationUpdate> ToNotificationUpdate(
     const v1::UpdateQueueNotificationSettingsRequest& r) {
-  if (auto s = RequireField("settings.job_id", r.settings().job_id());
-      !s.ok()) {
+  if (auto s = ValidateId("settings.job_id", r.settings().job_id()); !s.ok()) {
     return s;
   }
   NotificationUpdate u;

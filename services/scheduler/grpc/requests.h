@@ -77,6 +77,4 @@ absl::StatusOr<NotificationUpdate> ToNotificationUpdate(
 absl::StatusOr<std::vector<std::string>> ToSettingsPaths(
     const v1::UpdateQueueSettingsRequest& r);
 
-absl::Status RequireField(std::string_view field, std::string_view value);
-
 }  // namespace trainyard::scheduler

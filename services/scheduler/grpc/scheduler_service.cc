@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "common/status/ids.h"
 #include "common/status/status_macros.h"
 #include "common/time/proto_time.h"
 #include "services/scheduler/grpc/requests.h"
@@ -112,7 +113,7 @@ grpc::ServerUnaryReactor* SchedulerServiceImpl::GetQueueEntry(
   return rpc_.Unary(ctx, "GetQueueEntry", req, resp,
                     [this](const CallInfo&, const v1::GetQueueEntryRequest& r,
                            v1::GetQueueEntryResponse& out) -> absl::Status {
-                      RETURN_IF_ERROR(RequireField("job_id", r.job_id()));
+                      RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
                       ASSIGN_OR_RETURN(*out.mutable_entry(),
                                        scheduler_.GetEntry(r.job_id()));
                       return absl::OkStatus();
@@ -225,7 +226,7 @@ grpc::ServerUnaryReactor* SchedulerServiceImpl::ApprovePromotion(
       ctx, "ApprovePromotion", req, resp,
       [this](const CallInfo& call, const v1::ApprovePromotionRequest& r,
              v1::ApprovePromotionResponse& out) -> absl::Status {
-        RETURN_IF_ERROR(RequireField("promotion_id", r.promotion_id()));
+        RETURN_IF_ERROR(ValidateId("promotion_id", r.promotion_id()));
         ASSIGN_OR_RETURN(auto decided, scheduler_.ApprovePromotion(
                                            r.promotion_id(), r.etag(),
                                            r.comment(), call.principal));
@@ -242,7 +243,7 @@ grpc::ServerUnaryReactor* SchedulerServiceImpl::DenyPromotion(
       ctx, "DenyPromotion", req, resp,
       [this](const CallInfo& call, const v1::DenyPromotionRequest& r,
              v1::DenyPromotionResponse& out) -> absl::Status {
-        RETURN_IF_ERROR(RequireField("promotion_id", r.promotion_id()));
+        RETURN_IF_ERROR(ValidateId("promotion_id", r.promotion_id()));
         ASSIGN_OR_RETURN(*out.mutable_promotion(),
                          scheduler_.DenyPromotion(r.promotion_id(), r.etag(),
                                                   r.comment(), call.principal));
@@ -257,7 +258,7 @@ grpc::ServerUnaryReactor* SchedulerServiceImpl::GetPromotion(
       ctx, "GetPromotion", req, resp,
       [this](const CallInfo&, const v1::GetPromotionRequest& r,
              v1::GetPromotionResponse& out) -> absl::Status {
-        RETURN_IF_ERROR(RequireField("promotion_id", r.promotion_id()));
+        RETURN_IF_ERROR(ValidateId("promotion_id", r.promotion_id()));
         ASSIGN_OR_RETURN(*out.mutable_promotion(),
                          scheduler_.GetPromotion(r.promotion_id()));
         return absl::OkStatus();
@@ -317,7 +318,7 @@ grpc::ServerUnaryReactor* SchedulerServiceImpl::GetQueueNotificationSettings(
       [this](const CallInfo& call,
              const v1::GetQueueNotificationSettingsRequest& r,
              v1::GetQueueNotificationSettingsResponse& out) -> absl::Status {
-        RETURN_IF_ERROR(RequireField("job_id", r.job_id()));
+        RETURN_IF_ERROR(ValidateId("job_id", r.job_id()));
         ASSIGN_OR_RETURN(
             *out.mutable_settings(),
             scheduler_.NotificationSettings(r.job_id(), call.principal.user));

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "common/strings/json.h"
 #include "nlohmann/json.hpp"
 
 namespace trainyard::gpusim {
@@ -24,10 +25,8 @@ bool IsSecretName(std::string_view name) {
 // Field order as RunPod's (and as before): ordered_json keeps insertion order.
 using Json = nlohmann::ordered_json;
 
-std::string Dump(const Json& j) {
-  // Bytes that are not UTF-8 (a client's env value) become U+FFFD.
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
+// Bytes that are not UTF-8 (a client's env value) become U+FFFD.
+std::string Dump(const Json& j) { return JsonText(j); }
 
 void PutTime(Json& j, const char* key, const std::optional<absl::Time>& t) {
   if (t) j[key] = Rfc3339(*t);

@@ -11,6 +11,7 @@
 #include "common/status/errors.h"
 #include "common/status/status_macros.h"
 #include "common/strings/absl_view.h"
+#include "common/strings/json.h"
 #include "nlohmann/json.hpp"
 #include "tools/gpusim/api/json_body.h"
 #include "tools/gpusim/api/pod_json.h"
@@ -271,7 +272,7 @@ HttpResponse PodsApi::Stats(const HttpRequest&) {
       {"scheduler",
        {{"pending", scheduler_.pending()},
         {"lagP99WallMs", Ms(lag.Percentile(0.99) / scale)}}}};
-  return JsonAnswer(body.dump());
+  return JsonAnswer(JsonText(body));
 }
 
 }  // namespace trainyard::gpusim

@@ -411,6 +411,17 @@ TEST_F(PersistentCloudTest, NoSaveWhenNothingChanged) {
   EXPECT_THAT(state_.Load(), IsOkAndHolds(::testing::SizeIs(1)));
 }
 
+TEST_F(PersistentCloudTest, AnEnvValueThatIsNotUtf8IsSavedReplaced) {
+  PodRecord pod;
+  pod.id = "pod-1";
+  pod.spec.name = "p";
+  pod.spec.env["NOTE"] = "caf\xe9";  // Latin-1, as a client might send it
+  ASSERT_OK(state_.Save({pod}));
+  ASSERT_OK_AND_ASSIGN(std::vector<PodRecord> saved, state_.Load());
+  ASSERT_EQ(saved.size(), 1u);
+  EXPECT_EQ(saved[0].spec.env.at("NOTE"), "caf\xef\xbf\xbd");  // U+FFFD
+}
+
 TEST_F(PersistentCloudTest, AFileThatIsNotGpusimStateIsNamed) {
   ASSERT_OK(cloud_->Persist());
   std::ofstream(state_.path()) << "{\"version\": 1, \"pods\": [{\"id\": 3}]}";

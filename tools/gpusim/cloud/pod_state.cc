@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/strings/absl_view.h"
+#include "common/strings/json.h"
 #include "nlohmann/json.hpp"
 
 namespace trainyard::gpusim {
@@ -237,7 +238,7 @@ absl::Status StateFile::Save(const std::vector<PodRecord>& pods) {
   }
   json j = {{"version", kVersion}, {"pods", json::array()}};
   for (const PodRecord& p : pods) j["pods"].push_back(PodJson(p));
-  std::string text = j.dump();
+  std::string text = JsonText(j);  // env values may not be UTF-8
   text.push_back('\n');
 
   const std::string temp = path_ + ".tmp";

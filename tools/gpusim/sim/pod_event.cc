@@ -11,6 +11,9 @@ namespace trainyard::gpusim {
 namespace {
 
 // Builds one JSON object; keys are our literals (no escaping needed).
+// Hand-written rather than nlohmann-json: every simulated step of every pod
+// writes one (gpusim_bench), and the body must say NaN / Infinity as the
+// training container does (webhooks.md), which JSON numbers cannot.
 class ObjectWriter {
  public:
   explicit ObjectWriter(std::string* out) : out_(out) { out_->push_back('{'); }
