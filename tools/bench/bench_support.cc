@@ -35,6 +35,10 @@ double SecondsSince(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
 
+double MillisSince(SteadyClock::time_point start) {
+  return MillisBetween(start, SteadyClock::now());
+}
+
 double MillisBetween(SteadyClock::time_point a, SteadyClock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -131,6 +135,21 @@ std::string Describe(const Percentiles& p) {
       p.p50, p.p90, p.p99, p.max, p.mean, p.n);
 }
 
+bool TimeBesideTrivial(int64_t iterations, absl::FunctionRef<bool()> call,
+                       absl::FunctionRef<bool()> trivial,
+                       std::vector<double>* ms,
+                       std::vector<double>* trivial_ms) {
+  for (int64_t i = 0; i < iterations; ++i) {
+    auto start = SteadyClock::now();
+    if (!call()) return false;
+    ms->push_back(MillisSince(start));
+    start = SteadyClock::now();
+    if (!trivial()) return false;
+    trivial_ms->push_back(MillisSince(start));
+  }
+  return true;
+}
+
 void Interval::Restart() {
   start_ = SteadyClock::now();
   server_cpu_ = ProcessCpuSeconds(server_);
@@ -191,9 +210,25 @@ void PrintPreamble(int argc, char** argv) {
               sysconf(_SC_NPROCESSORS_ONLN), LoadAverage().c_str());
 }
 
+std::optional<int> StartBench(config::FlagSet& flags, int argc, char** argv) {
+  bool help = false;
+  if (absl::Status s = ParseBenchFlags(flags, argc, argv, &help); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 2;
+  }
+  if (help) return 0;
+  PrintPreamble(argc, argv);
+  return std::nullopt;
+}
+
 std::string DefaultTempParent() {
   const char* tmp = getenv("TMPDIR");
   return (tmp != nullptr && tmp[0] != '\0') ? tmp : "/var/tmp";
+}
+
+void AddDirFlag(config::FlagSet& flags, std::string* dir) {
+  flags.AddString("dir", "parent of the temp data dir (a disk, not tmpfs)",
+                  dir);
 }
 
 absl::StatusOr<std::string> MakeTempDir(const std::string& parent,
@@ -209,13 +244,7 @@ absl::StatusOr<std::string> MakeTempDir(const std::string& parent,
 int RunInTempDir(config::FlagSet& flags, int argc, char** argv,
                  const std::string& parent, const std::string& name,
                  absl::FunctionRef<int(const std::string& dir)> run) {
-  bool help = false;
-  if (absl::Status s = ParseBenchFlags(flags, argc, argv, &help); !s.ok()) {
-    std::fprintf(stderr, "%s\n", s.ToString().c_str());
-    return 2;
-  }
-  if (help) return 0;
-  PrintPreamble(argc, argv);
+  if (std::optional<int> exit = StartBench(flags, argc, argv)) return *exit;
   absl::StatusOr<std::string> dir = MakeTempDir(parent, name);
   if (!dir.ok()) {
     std::fprintf(stderr, "%s\n", dir.status().ToString().c_str());
@@ -249,7 +278,7 @@ void AddServerFlags(config::FlagSet& flags, ServerFlags* server) {
   flags.AddString("server_binary",
                   "trainyard-metrics (else the one of this build tree)",
                   &server->binary);
-  flags.AddString("dir", "parent of the temp data dir", &server->dir);
+  AddDirFlag(flags, &server->dir);
   flags.AddBool("keep", "keep the data dir", &server->keep);
   flags.AddCustom("server_flag", "extra flag for the server (repeatable)", "",
                   [server](std::string_view v) {
@@ -369,6 +398,17 @@ absl::Status MetricsServer::Stop() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<double> MetricsServer::Restart() {
+  if (absl::Status s = Stop(); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("stop: ", s.message()));
+  }
+  const auto start = SteadyClock::now();
+  if (absl::Status s = Start(); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("restart: ", s.message()));
+  }
+  return SecondsSince(start);
+}
+
 std::shared_ptr<grpc::Channel> MetricsServer::NewChannel(int id) const {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -397,6 +437,8 @@ void MetricsServer::AuthorizeViewerStream(grpc::ClientContext& ctx) const {
 std::string MetricsServer::admin_url() const {
   return absl::StrCat("http://127.0.0.1:", admin_port_);
 }
+
+namespace {
 
 int RunAgainstServer(int argc, char** argv, ServerOptions options,
                      const std::string& parent, bool keep,
@@ -433,6 +475,28 @@ int RunAgainstServer(int argc, char** argv, ServerOptions options,
     std::filesystem::remove_all(dir, ec);
   }
   return rc;
+}
+
+}  // namespace
+
+int MetricsBenchMain(int argc, char** argv, const std::string& program,
+                     absl::FunctionRef<absl::Status(bool* help)> parse,
+                     const ServerFlags& server,
+                     absl::FunctionRef<int(MetricsServer&)> body) {
+  signal(SIGPIPE, SIG_IGN);
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  bool help = false;
+  if (absl::Status s = parse(&help); !s.ok()) {
+    std::fprintf(stderr, "%s: %s (--help lists the flags)\n", program.c_str(),
+                 std::string(s.message()).c_str());
+    return 2;
+  }
+  if (help) return 0;
+  return RunAgainstServer(argc, argv,
+                          {.binary = server.binary,
+                           .extra_flags = server.extra_flags,
+                           .program = program},
+                          server.dir, server.keep, body);
 }
 
 // ---------------------------------------------------------------------------

@@ -248,26 +248,26 @@ int Run(const Flags& f, const std::string& dir) {
   auto cost_before = HandlingBuckets(admin, "GetJobCost");
   auto card_before = HandlingBuckets(admin, "GetRateCard");
   int64_t call_failures = 0;
-  for (int64_t i = 0; i < f.calls; ++i) {
-    {
-      grpc::ClientContext ctx;
-      Deadline(ctx);
-      v1::GetJobCostRequest req;
-      req.set_job_id(absl::StrCat("job-", rng() % f.jobs));
-      v1::GetJobCostResponse resp;
-      auto a = SteadyClock::now();
-      if (!stub->GetJobCost(&ctx, req, &resp).ok()) ++call_failures;
-      cost_ms.push_back(MillisBetween(a, SteadyClock::now()));
-    }
-    {
-      grpc::ClientContext ctx;
-      Deadline(ctx);
-      v1::GetRateCardResponse resp;
-      auto a = SteadyClock::now();
-      if (!stub->GetRateCard(&ctx, {}, &resp).ok()) ++call_failures;
-      card_ms.push_back(MillisBetween(a, SteadyClock::now()));
-    }
-  }
+  // Failures are counted, not fatal.
+  TimeBesideTrivial(
+      f.calls,
+      [&] {
+        grpc::ClientContext ctx;
+        Deadline(ctx);
+        v1::GetJobCostRequest req;
+        req.set_job_id(absl::StrCat("job-", rng() % f.jobs));
+        v1::GetJobCostResponse resp;
+        if (!stub->GetJobCost(&ctx, req, &resp).ok()) ++call_failures;
+        return true;
+      },
+      [&] {
+        grpc::ClientContext ctx;
+        Deadline(ctx);
+        v1::GetRateCardResponse resp;
+        if (!stub->GetRateCard(&ctx, {}, &resp).ok()) ++call_failures;
+        return true;
+      },
+      &cost_ms, &card_ms);
   auto cost_after = HandlingBuckets(admin, "GetJobCost");
   auto card_after = HandlingBuckets(admin, "GetRateCard");
   const Percentiles cost_p = Summarize(cost_ms);
@@ -336,7 +336,7 @@ int main(int argc, char** argv) {
   Flags f;
   trainyard::config::FlagSet flags("cost_bench");
   flags.AddString("server_binary", "trainyard-cost to run", &f.binary);
-  flags.AddString("dir", "parent of the temp data dir", &f.dir);
+  AddDirFlag(flags, &f.dir);
   flags.AddInt("jobs", "jobs holding open meters", &f.jobs).Range(1, 1000000);
   flags.AddInt("calls", "GetJobCost (and GetRateCard) calls", &f.calls)
       .Range(1, 10000000);
@@ -349,13 +349,7 @@ int main(int argc, char** argv) {
   flags.AddInt("meter_seconds", "meter throughput duration", &f.meter_seconds)
       .Range(1, 3600);
   flags.AddBool("keep", "keep the data dir", &f.keep);
-  bool help = false;
-  if (absl::Status s = ParseBenchFlags(flags, argc, argv, &help); !s.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
-    return 2;
-  }
-  if (help) return 0;
-  PrintPreamble(argc, argv);
+  if (std::optional<int> exit = StartBench(flags, argc, argv)) return *exit;
   absl::StatusOr<std::string> dir = MakeTempDir(f.dir, "cost_bench");
   if (!dir.ok()) {
     std::fprintf(stderr, "%s\n", std::string(dir.status().message()).c_str());

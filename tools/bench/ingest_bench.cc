@@ -41,7 +41,6 @@
 // the server's suite clock is with no --time_scale.
 
 #include <grpcpp/grpcpp.h>
-#include <signal.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -105,7 +104,6 @@ using ::trainyard::bench::ParseBenchFlags;
 using ::trainyard::bench::Percentiles;
 using ::trainyard::bench::RawHttpConnection;
 using ::trainyard::bench::Rfc3339;
-using ::trainyard::bench::RunAgainstServer;
 using ::trainyard::bench::SecondsSince;
 using ::trainyard::bench::ServerFlags;
 using ::trainyard::bench::StatusKiB;
@@ -959,12 +957,8 @@ int RunEvents(const Flags& flags, Server& server) {
 
   double restart_first_ms = -1, restart_second_ms = -1;
   if (flags.restart) {
-    if (absl::Status s = server.Stop(); !s.ok()) {
-      std::fprintf(stderr, "stop: %s\n", s.ToString().c_str());
-      return 1;
-    }
-    if (absl::Status s = server.Start(); !s.ok()) {
-      std::fprintf(stderr, "restart: %s\n", s.ToString().c_str());
+    if (absl::StatusOr<double> s = server.Restart(); !s.ok()) {
+      std::fprintf(stderr, "%s\n", s.status().ToString().c_str());
       return 1;
     }
     restart_first_ms = TimeList(server, server.stub(), req, &resp, &error);
@@ -1110,12 +1104,8 @@ int RunMemory(const Flags& flags, Server& server) {
   int64_t rss_restart_idle = -1, rss_restart_touched = -1, hwm_restart = -1;
   double restart_touch_s = -1;
   if (flags.restart) {
-    if (absl::Status s = server.Stop(); !s.ok()) {
-      std::fprintf(stderr, "stop: %s\n", s.ToString().c_str());
-      return 1;
-    }
-    if (absl::Status s = server.Start(); !s.ok()) {
-      std::fprintf(stderr, "restart: %s\n", s.ToString().c_str());
+    if (absl::StatusOr<double> s = server.Restart(); !s.ok()) {
+      std::fprintf(stderr, "%s\n", s.status().ToString().c_str());
       return 1;
     }
     rss_restart_idle = StatusKiB(server.pid(), "VmRSS");
@@ -1161,31 +1151,16 @@ int RunMemory(const Flags& flags, Server& server) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  signal(SIGPIPE, SIG_IGN);
-  // Line by line also into a file, so progress shows while it runs.
-  setvbuf(stdout, nullptr, _IOLBF, 0);
   Flags flags;
-  bool help = false;
-  if (absl::Status s = ParseFlags(argc, argv, &flags, &help); !s.ok()) {
-    std::fprintf(stderr, "ingest_bench: %s (--help lists the flags)\n",
-                 std::string(s.message()).c_str());
-    return 2;
-  }
-  if (help) return 0;
-  return RunAgainstServer(argc, argv,
-                          {.binary = flags.server.binary,
-                           .extra_flags = flags.server.extra_flags,
-                           .program = "ingest_bench"},
-                          flags.server.dir, flags.server.keep,
-                          [&flags](Server& server) {
-                            if (flags.mode == "webhooks")
-                              return RunWebhooks(flags, server);
-                            if (flags.mode == "grpc")
-                              return RunGrpc(flags, server);
-                            if (flags.mode == "curve")
-                              return RunCurve(flags, server);
-                            if (flags.mode == "events")
-                              return RunEvents(flags, server);
-                            return RunMemory(flags, server);
-                          });
+  return trainyard::bench::MetricsBenchMain(
+      argc, argv, "ingest_bench",
+      [&](bool* help) { return ParseFlags(argc, argv, &flags, help); },
+      flags.server,
+      [&flags](Server& server) {
+        if (flags.mode == "webhooks") return RunWebhooks(flags, server);
+        if (flags.mode == "grpc") return RunGrpc(flags, server);
+        if (flags.mode == "curve") return RunCurve(flags, server);
+        if (flags.mode == "events") return RunEvents(flags, server);
+        return RunMemory(flags, server);
+      });
 }

@@ -345,8 +345,7 @@ int Run(const Flags& flags, const std::string& dir) {
 int main(int argc, char** argv) {
   trainyard::bench::Flags flags;
   trainyard::config::FlagSet set("jobs_lifecycle_bench");
-  set.AddString("dir", "parent of the temp data dir (a disk, not tmpfs)",
-                &flags.dir);
+  trainyard::bench::AddDirFlag(set, &flags.dir);
   set.AddString("metrics_binary", "trainyard-metrics to start",
                 &flags.metrics_binary);
   set.AddInt("jobs", "concurrent jobs", &flags.jobs).Range(1, 100000);
