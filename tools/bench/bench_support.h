@@ -262,19 +262,35 @@ int MetricsBenchMain(int argc, char** argv, const std::string& program,
 // An in-process service (common/testing's TestServer)
 // ---------------------------------------------------------------------------
 
-// One unary call `method` of `stub` as `role` with a 60 s deadline; prints
-// the error. E.g. CallAs(stub, &JobService::Stub::GetJob, req, &resp,
-// auth::Role::kViewer).
-template <typename Stub, typename Method, typename Request, typename Response>
-bool CallAs(Stub& stub, Method method, const Request& req, Response* resp,
+// A client of `Service` on a TestServer's channel, e.g.
+//   InProcessClient<JobService> client(server);
+//   client.Call(&JobService::Stub::GetJob, req, &resp, auth::Role::kViewer);
+template <typename Service>
+class InProcessClient {
+ public:
+  using Stub = typename Service::Stub;
+
+  explicit InProcessClient(testing::TestServer& server)
+      : stub_(Service::NewStub(server.Channel())) {}
+
+  // One unary call as `role` with a 60 s deadline; prints the error.
+  template <typename Method, typename Request, typename Response>
+  bool Call(Method method, const Request& req, Response* resp,
             auth::Role role) {
-  grpc::ClientContext ctx;
-  testing::TestServer::Authorize(ctx, role);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  grpc::Status s = (stub.*method)(&ctx, req, resp);
-  if (!s.ok()) std::fprintf(stderr, "call: %s\n", s.error_message().c_str());
-  return s.ok();
-}
+    grpc::ClientContext ctx;
+    testing::TestServer::Authorize(ctx, role);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(60));
+    grpc::Status s = ((*stub_).*method)(&ctx, req, resp);
+    if (!s.ok()) std::fprintf(stderr, "call: %s\n", s.error_message().c_str());
+    return s.ok();
+  }
+
+  Stub& stub() { return *stub_; }
+
+ private:
+  std::unique_ptr<Stub> stub_;
+};
 
 // ---------------------------------------------------------------------------
 // Payloads

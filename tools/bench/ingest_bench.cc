@@ -468,6 +468,16 @@ std::string StatusCounts(const std::map<int, int64_t>& by_status) {
   return out;
 }
 
+// After a timed run: prints the server's threads and RSS, then how many of
+// the points acknowledged to `t` the server holds; returns that share.
+double ReportServerAndStored(Server& server, const Totals& t) {
+  std::printf("server threads: %d, RSS %.1f MiB\n", ThreadCount(server.pid()),
+              StatusKiB(server.pid(), "VmRSS") / 1024.0);
+  const int64_t stored = StoredPointsOf(server, server.stub(), t.jobs);
+  PrintStored(stored, t.all_points);
+  return t.all_points > 0 ? static_cast<double>(stored) / t.all_points : 0.0;
+}
+
 int RunWebhooks(const Flags& flags, Server& server) {
   absl::PrintF(
       "webhooks: %d keep-alive connections (one job each, %s client), signed "
@@ -498,17 +508,13 @@ int RunWebhooks(const Flags& flags, Server& server) {
   interval.Print("measured");
   std::printf("server CPU per request: %.1f us\n",
               t.requests > 0 ? interval.server_cpu() * 1e6 / t.requests : 0.0);
-  std::printf("server threads: %d, RSS %.1f MiB\n", ThreadCount(server.pid()),
-              StatusKiB(server.pid(), "VmRSS") / 1024.0);
-  const int64_t stored = StoredPointsOf(server, server.stub(), t.jobs);
-  PrintStored(stored, t.all_points);
+  const double stored_ratio = ReportServerAndStored(server, t);
   absl::PrintF(
       "RESULT mode=webhooks connections=%d req_s=%.0f points_s=%.0f "
       "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%d "
       "stored_ratio=%.4f server_us_per_req=%.1f %s load1=%.2f\n",
       flags.connections, rps, t.points / interval.wall(), p.p50, p.p90, p.p99,
-      p.max, static_cast<int>(t.requests - ok),
-      t.all_points > 0 ? static_cast<double>(stored) / t.all_points : 0.0,
+      p.max, static_cast<int>(t.requests - ok), stored_ratio,
       t.requests > 0 ? interval.server_cpu() * 1e6 / t.requests : 0.0,
       interval.Fields().c_str(), LoadAverage1());
   return t.requests > 0 && ok == t.requests ? 0 : 1;
@@ -597,10 +603,7 @@ int RunGrpc(const Flags& flags, Server& server) {
       events > 0 ? interval.server_cpu() * 1e6 / events : 0.0;
   std::printf("server CPU per event: %.1f us (%.1f us per point)\n",
               us_per_event, us_per_event / flags.values);
-  std::printf("server threads: %d, RSS %.1f MiB\n", ThreadCount(server.pid()),
-              StatusKiB(server.pid(), "VmRSS") / 1024.0);
-  const int64_t stored = StoredPointsOf(server, server.stub(), t.jobs);
-  PrintStored(stored, t.all_points);
+  const double stored_ratio = ReportServerAndStored(server, t);
   absl::PrintF(
       "RESULT mode=grpc threads=%d points_per_call=%d jobs_per_call=%d "
       "points_s=%.0f calls_s=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
@@ -608,9 +611,8 @@ int RunGrpc(const Flags& flags, Server& server) {
       "load1=%.2f\n",
       flags.threads, points_per_call, flags.jobs_per_call, points_s,
       t.requests / interval.wall(), p.p50, p.p99, p.max,
-      static_cast<int>(t.requests - ok),
-      t.all_points > 0 ? static_cast<double>(stored) / t.all_points : 0.0,
-      us_per_event, interval.Fields().c_str(), LoadAverage1());
+      static_cast<int>(t.requests - ok), stored_ratio, us_per_event,
+      interval.Fields().c_str(), LoadAverage1());
   return t.requests > 0 && ok == t.requests ? 0 : 1;
 }
 

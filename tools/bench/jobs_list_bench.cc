@@ -72,7 +72,6 @@ namespace {
 namespace v1 = ::trainyard::jobs::v1;
 namespace common_v1 = ::trainyard::common::v1;
 using ::trainyard::auth::Role;
-using ::trainyard::bench::CallAs;
 using ::trainyard::bench::Describe;
 using ::trainyard::bench::MiB;
 using ::trainyard::bench::MillisSince;
@@ -253,21 +252,7 @@ bool Seed(trainyard::storage::Db& db, const Flags& flags) {
 // Calls
 // ---------------------------------------------------------------------------
 
-class Client {
- public:
-  explicit Client(TestServer& server)
-      : stub_(v1::JobService::NewStub(server.Channel())) {}
-
-  template <typename Req, typename Resp, typename Method>
-  bool Call(Method method, const Req& req, Resp* resp) {
-    return CallAs(*stub_, method, req, resp, Role::kViewer);
-  }
-
-  v1::JobService::Stub& stub() { return *stub_; }
-
- private:
-  std::unique_ptr<v1::JobService::Stub> stub_;
-};
+using Client = trainyard::bench::InProcessClient<v1::JobService>;
 
 // `iterations` rounds of `call`, each followed by GetJob on a known id (the
 // trivial unary call); then prints "<describe()>: <latency>", GetJob's
@@ -284,7 +269,8 @@ bool MeasureBesideGetJob(Client& client, int64_t iterations,
           iterations, call,
           [&] {
             v1::GetJobResponse job;
-            return client.Call(&v1::JobService::Stub::GetJob, get, &job);
+            return client.Call(&v1::JobService::Stub::GetJob, get, &job,
+                               Role::kViewer);
           },
           &ms, &trivial_ms)) {
     return false;
@@ -306,7 +292,8 @@ bool MeasureList(Client& client, const char* what,
       client, iterations,
       [&] {
         v1::ListJobsResponse resp;
-        if (!client.Call(&v1::JobService::Stub::ListJobs, list, &resp)) {
+        if (!client.Call(&v1::JobService::Stub::ListJobs, list, &resp,
+                         Role::kViewer)) {
           return false;
         }
         total = resp.total_size();
@@ -346,7 +333,8 @@ bool MeasureLists(Client& client, const Flags& flags) {
   // Warm-up: connections, first-touch of pages.
   for (int i = 0; i < 20; ++i) {
     v1::ListJobsResponse resp;
-    if (!client.Call(&v1::JobService::Stub::ListJobs, plain, &resp)) {
+    if (!client.Call(&v1::JobService::Stub::ListJobs, plain, &resp,
+                     Role::kViewer)) {
       return false;
     }
   }
@@ -473,7 +461,8 @@ bool MeasureDashboard(Client& client, int64_t points, int64_t iterations) {
       client, iterations,
       [&] {
         resp.Clear();
-        return client.Call(&v1::JobService::Stub::GetJobDashboard, req, &resp);
+        return client.Call(&v1::JobService::Stub::GetJobDashboard, req, &resp,
+                           Role::kViewer);
       },
       [&] {
         int curve_points = 0;

@@ -35,7 +35,6 @@ namespace {
 
 namespace v1 = ::trainyard::scheduler::v1;
 using ::trainyard::auth::Role;
-using ::trainyard::bench::CallAs;
 using ::trainyard::bench::Describe;
 using ::trainyard::bench::MillisSince;
 using ::trainyard::bench::SteadyClock;
@@ -64,40 +63,29 @@ v1::EnqueueRequest Job(int64_t i) {
   return r;
 }
 
-class Client {
- public:
-  explicit Client(TestServer& server)
-      : stub_(v1::SchedulerService::NewStub(server.Channel())) {}
+using Client = trainyard::bench::InProcessClient<v1::SchedulerService>;
 
-  template <typename Req, typename Resp, typename Method>
-  bool Call(Method method, const Req& req, Resp* resp, Role role) {
-    return CallAs(*stub_, method, req, resp, role);
+bool SetLimit(Client& client, int limit) {
+  v1::GetQueueSettingsResponse current;
+  if (!client.Call(&Client::Stub::GetQueueSettings,
+                   v1::GetQueueSettingsRequest(), &current, Role::kViewer)) {
+    return false;
   }
-
-  bool SetLimit(int limit) {
-    v1::GetQueueSettingsResponse current;
-    if (!Call(&Stub::GetQueueSettings, v1::GetQueueSettingsRequest(), &current,
-              Role::kViewer)) {
-      return false;
-    }
-    v1::UpdateQueueSettingsRequest req;
-    req.mutable_settings()->set_concurrency_limit(limit);
-    req.mutable_settings()->set_etag(current.settings().etag());
-    req.mutable_update_mask()->add_paths("concurrency_limit");
-    v1::UpdateQueueSettingsResponse resp;
-    return Call(&Stub::UpdateQueueSettings, req, &resp, Role::kAdmin);
-  }
-
-  using Stub = v1::SchedulerService::Stub;
-  std::unique_ptr<Stub> stub_;
-};
+  v1::UpdateQueueSettingsRequest req;
+  req.mutable_settings()->set_concurrency_limit(limit);
+  req.mutable_settings()->set_etag(current.settings().etag());
+  req.mutable_update_mask()->add_paths("concurrency_limit");
+  v1::UpdateQueueSettingsResponse resp;
+  return client.Call(&Client::Stub::UpdateQueueSettings, req, &resp,
+                     Role::kAdmin);
+}
 
 // Assignments seen on one WatchAssignments stream.
 class Watcher {
  public:
   explicit Watcher(Client& client) {
     TestServer::Authorize(ctx_, Role::kService);
-    reader_ = client.stub_->WatchAssignments(&ctx_, {});
+    reader_ = client.stub().WatchAssignments(&ctx_, {});
     thread_ = std::thread([this] {
       v1::WatchAssignmentsResponse msg;
       while (reader_->Read(&msg)) {
@@ -129,7 +117,7 @@ class Watcher {
 };
 
 bool RoundTrips(Client& client, int64_t n) {
-  if (!client.SetLimit(100)) return false;
+  if (!SetLimit(client, 100)) return false;
   Watcher watcher(client);
   std::vector<double> ms;
   auto start = SteadyClock::now();
@@ -161,7 +149,7 @@ bool RoundTrips(Client& client, int64_t n) {
 }
 
 bool Fill(Client& client, int64_t n) {
-  if (!client.SetLimit(1)) return false;
+  if (!SetLimit(client, 1)) return false;
   auto start = SteadyClock::now();
   std::vector<double> ms;
   for (int64_t i = 0; i < n; ++i) {
