@@ -302,42 +302,20 @@ std::string FindServer(const std::string& given) {
   return given;
 }
 
-MetricsServer::MetricsServer(ServerOptions options, std::string dir)
-    : options_(std::move(options)), dir_(std::move(dir)) {}
+ServiceProcess::ServiceProcess(std::string dir, std::string health_service)
+    : dir_(std::move(dir)), health_service_(std::move(health_service)) {}
 
-absl::Status MetricsServer::Start() {
-  if (master_key_.empty()) {
-    const std::string key_file = dir_ + "/master.key";
-    if (absl::Status s = webhook::CreateMasterKeyFile(key_file); !s.ok()) {
-      return s;
-    }
-    absl::StatusOr<std::string> key = webhook::LoadMasterKey(key_file);
-    if (!key.ok()) return key.status();
-    master_key_ = *std::move(key);
-    service_token_ = absl::StrCat("ty_bench_svc_", RandomHex(16));
-    viewer_token_ = absl::StrCat("ty_bench_view_", RandomHex(16));
-    // The service token's user: the program's name with dashes.
-    std::string user = options_.program;
-    std::replace(user.begin(), user.end(), '_', '-');
-    std::ofstream(dir_ + "/tokens")
-        << "# " << options_.program << "\n"
-        << service_token_ << " " << user << " service\n"
-        << viewer_token_ << " bench-viewer viewer\n";
-  }
+absl::Status ServiceProcess::Start(const std::vector<std::string>& args) {
   const std::string ports = dir_ + "/ports";
   std::remove(ports.c_str());
-  std::vector<std::string> argv = {
-      options_.binary,
-      "--grpc_address=127.0.0.1:0",
-      "--admin_address=127.0.0.1:0",
-      "--data_dir=" + dir_ + "/db",
-      "--ports_file=" + ports,
-      "--webhook_master_key_file=" + dir_ + "/master.key",
-      "--tokens_file=" + dir_ + "/tokens",
-      "--log_requests=false",
-      "--drain_timeout=5s"};
-  argv.insert(argv.end(), options_.extra_flags.begin(),
-              options_.extra_flags.end());
+  std::vector<std::string> argv = {args.front(),
+                                   "--grpc_address=127.0.0.1:0",
+                                   "--admin_address=127.0.0.1:0",
+                                   "--data_dir=" + dir_ + "/db",
+                                   "--ports_file=" + ports,
+                                   "--log_requests=false",
+                                   "--drain_timeout=5s"};
+  argv.insert(argv.end(), args.begin() + 1, args.end());
   if (starts_ == 0) {
     std::string line;
     for (const std::string& a : argv) absl::StrAppend(&line, " ", a);
@@ -362,15 +340,13 @@ absl::Status MetricsServer::Start() {
     return absl::UnavailableError(absl::StrCat(
         "server did not write its ports file; its log:\n", process_->Log()));
   }
-  channel_ = NewChannel(0);
-  stub_ = v1::MetricsService::NewStub(channel_);
-  auto health = grpc::health::v1::Health::NewStub(channel_);
+  auto health = grpc::health::v1::Health::NewStub(NewChannel(0));
   while (SteadyClock::now() < deadline) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::seconds(5));
     grpc::health::v1::HealthCheckRequest req;
-    req.set_service("trainyard.metrics.v1.MetricsService");
+    req.set_service(health_service_);
     grpc::health::v1::HealthCheckResponse resp;
     if (health->Check(&ctx, req, &resp).ok() &&
         resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
@@ -382,10 +358,8 @@ absl::Status MetricsServer::Start() {
       absl::StrCat("server never became SERVING; its log:\n", process_->Log()));
 }
 
-absl::Status MetricsServer::Stop() {
+absl::Status ServiceProcess::Stop() {
   if (!process_) return absl::OkStatus();
-  stub_.reset();
-  channel_.reset();
   process_->Signal(SIGTERM);
   absl::StatusOr<int> code = process_->Wait(absl::Seconds(60));
   std::string log = process_->Log();
@@ -396,6 +370,64 @@ absl::Status MetricsServer::Stop() {
         absl::StrCat("server exited with ", *code, "; its log:\n", log));
   }
   return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::Channel> ServiceProcess::NewChannel(int id) const {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt("trainyard.bench_channel", id);
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(grpc_address(),
+                                   grpc::InsecureChannelCredentials(), args);
+}
+
+std::string ServiceProcess::grpc_address() const {
+  return absl::StrCat("127.0.0.1:", grpc_port_);
+}
+
+std::string ServiceProcess::admin_url() const {
+  return absl::StrCat("http://127.0.0.1:", admin_port_);
+}
+
+MetricsServer::MetricsServer(ServerOptions options, std::string dir)
+    : options_(std::move(options)),
+      dir_(std::move(dir)),
+      process_(dir_, "trainyard.metrics.v1.MetricsService") {}
+
+absl::Status MetricsServer::Start() {
+  if (master_key_.empty()) {
+    const std::string key_file = dir_ + "/master.key";
+    if (absl::Status s = webhook::CreateMasterKeyFile(key_file); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<std::string> key = webhook::LoadMasterKey(key_file);
+    if (!key.ok()) return key.status();
+    master_key_ = *std::move(key);
+    service_token_ = absl::StrCat("ty_bench_svc_", RandomHex(16));
+    viewer_token_ = absl::StrCat("ty_bench_view_", RandomHex(16));
+    // The service token's user: the program's name with dashes.
+    std::string user = options_.program;
+    std::replace(user.begin(), user.end(), '_', '-');
+    std::ofstream(dir_ + "/tokens")
+        << "# " << options_.program << "\n"
+        << service_token_ << " " << user << " service\n"
+        << viewer_token_ << " bench-viewer viewer\n";
+  }
+  std::vector<std::string> argv = {
+      options_.binary, "--webhook_master_key_file=" + dir_ + "/master.key",
+      "--tokens_file=" + dir_ + "/tokens"};
+  argv.insert(argv.end(), options_.extra_flags.begin(),
+              options_.extra_flags.end());
+  if (absl::Status s = process_.Start(argv); !s.ok()) return s;
+  channel_ = NewChannel(0);
+  stub_ = v1::MetricsService::NewStub(channel_);
+  return absl::OkStatus();
+}
+
+absl::Status MetricsServer::Stop() {
+  stub_.reset();
+  channel_.reset();
+  return process_.Stop();
 }
 
 absl::StatusOr<double> MetricsServer::Restart() {
@@ -410,12 +442,7 @@ absl::StatusOr<double> MetricsServer::Restart() {
 }
 
 std::shared_ptr<grpc::Channel> MetricsServer::NewChannel(int id) const {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetInt("trainyard.bench_channel", id);
-  args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", grpc_port_),
-                                   grpc::InsecureChannelCredentials(), args);
+  return process_.NewChannel(id);
 }
 
 void MetricsServer::AuthorizeService(grpc::ClientContext& ctx) const {
@@ -432,10 +459,6 @@ void MetricsServer::AuthorizeViewer(grpc::ClientContext& ctx) const {
 
 void MetricsServer::AuthorizeViewerStream(grpc::ClientContext& ctx) const {
   ctx.AddMetadata("authorization", "Bearer " + viewer_token_);
-}
-
-std::string MetricsServer::admin_url() const {
-  return absl::StrCat("http://127.0.0.1:", admin_port_);
 }
 
 namespace {

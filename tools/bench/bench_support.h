@@ -197,7 +197,42 @@ void AddServerFlags(config::FlagSet& flags, ServerFlags* server);
 // this program runs from (tools/bench/../../services/metrics).
 std::string FindServer(const std::string& given);
 
-// A real trainyard-metrics on loopback ports, with its data, master key,
+// A Trainyard service binary as a process of its own on loopback ports
+// (ports 0, read back from its ports file), with its data in `dir`/db and
+// its logs in `dir`/server.<n>.log.
+class ServiceProcess {
+ public:
+  // `health_service`: the gRPC service whose health means "ready"
+  // ("trainyard.cost.v1.CostService").
+  ServiceProcess(std::string dir, std::string health_service);
+
+  // Starts `argv` (the binary, then flags of its own) with the address, data
+  // dir and ports file flags, --log_requests=false and --drain_timeout=5s;
+  // returns when health says SERVING. Prints the command line on the first
+  // start.
+  absl::Status Start(const std::vector<std::string>& argv);
+  // SIGTERM, then waits for a clean exit (RocksDB closed).
+  absl::Status Stop();
+
+  // A channel of its own (own TCP connection) when `id` differs.
+  std::shared_ptr<grpc::Channel> NewChannel(int id) const;
+
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
+  // "127.0.0.1:<port>".
+  std::string grpc_address() const;
+  int admin_port() const { return admin_port_; }
+  std::string admin_url() const;
+
+ private:
+  const std::string dir_;
+  const std::string health_service_;
+  int starts_ = 0;
+  std::optional<trainyard::testing::Subprocess> process_;
+  int grpc_port_ = 0;
+  int admin_port_ = 0;
+};
+
+// A real trainyard-metrics (a ServiceProcess), with its data, master key,
 // tokens (a service and a viewer token) and logs under `dir`.
 class MetricsServer {
  public:
@@ -222,9 +257,10 @@ class MetricsServer {
   // The viewer's bearer token with no deadline (for live streams).
   void AuthorizeViewerStream(grpc::ClientContext& ctx) const;
 
-  pid_t pid() const { return process_ ? process_->pid() : -1; }
-  std::string admin_url() const;
-  int admin_port() const { return admin_port_; }
+  pid_t pid() const { return process_.pid(); }
+  std::string grpc_address() const { return process_.grpc_address(); }
+  std::string admin_url() const { return process_.admin_url(); }
+  int admin_port() const { return process_.admin_port(); }
   const std::string& master_key() const { return master_key_; }
   trainyard::metrics::v1::MetricsService::Stub& stub() { return *stub_; }
   std::string db_dir() const { return dir_ + "/db"; }
@@ -232,13 +268,10 @@ class MetricsServer {
  private:
   const ServerOptions options_;
   const std::string dir_;
-  int starts_ = 0;
   std::string master_key_;
   std::string service_token_;
   std::string viewer_token_;
-  std::optional<trainyard::testing::Subprocess> process_;
-  int grpc_port_ = 0;
-  int admin_port_ = 0;
+  ServiceProcess process_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<trainyard::metrics::v1::MetricsService::Stub> stub_;
 };

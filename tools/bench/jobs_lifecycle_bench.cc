@@ -31,7 +31,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -197,11 +196,7 @@ int Run(const Flags& flags, const std::string& dir) {
   config.service_token_file = dir + "/metrics/tokens";
   config.provider_base_url = sim->base_url();
   config.webhook_base_url = metrics.admin_url();
-  {
-    int grpc_port = 0;
-    std::ifstream(dir + "/metrics/ports") >> grpc_port;
-    config.metrics_address = absl::StrCat("127.0.0.1:", grpc_port);
-  }
+  config.metrics_address = metrics.grpc_address();
   config.pod_poll_interval = absl::Seconds(10);
   AssigningScheduler scheduler;
   jobs::testing::FakeCost cost;
