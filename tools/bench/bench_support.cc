@@ -241,10 +241,8 @@ absl::StatusOr<std::string> MakeTempDir(const std::string& parent,
   return tmpl;
 }
 
-int RunInTempDir(config::FlagSet& flags, int argc, char** argv,
-                 const std::string& parent, const std::string& name,
-                 absl::FunctionRef<int(const std::string& dir)> run) {
-  if (std::optional<int> exit = StartBench(flags, argc, argv)) return *exit;
+int RunInNewDir(const std::string& parent, const std::string& name, bool keep,
+                absl::FunctionRef<int(const std::string& dir)> run) {
   absl::StatusOr<std::string> dir = MakeTempDir(parent, name);
   if (!dir.ok()) {
     std::fprintf(stderr, "%s\n", dir.status().ToString().c_str());
@@ -252,9 +250,19 @@ int RunInTempDir(config::FlagSet& flags, int argc, char** argv,
   }
   const int rc = run(*dir);
   std::printf("\nload at the end: %s\n", LoadAverage().c_str());
-  std::error_code ignored;
-  std::filesystem::remove_all(*dir, ignored);
+  if (!keep) {
+    std::error_code ignored;
+    std::filesystem::remove_all(*dir, ignored);
+  }
   return rc;
+}
+
+int RunInTempDir(config::FlagSet& flags, int argc, char** argv,
+                 const std::string& parent, const std::string& name,
+                 absl::FunctionRef<int(const std::string& dir)> run,
+                 const bool& keep) {
+  if (std::optional<int> exit = StartBench(flags, argc, argv)) return *exit;
+  return RunInNewDir(parent, name, keep, run);
 }
 
 // ---------------------------------------------------------------------------
@@ -468,36 +476,24 @@ int RunAgainstServer(int argc, char** argv, ServerOptions options,
                      absl::FunctionRef<int(MetricsServer&)> body) {
   options.binary = FindServer(options.binary);
   PrintPreamble(argc, argv);
-  absl::StatusOr<std::string> made = MakeTempDir(parent, options.program);
-  if (!made.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(made.status().message()).c_str());
-    return 2;
-  }
-  const std::string dir = *made;
-  std::printf("data: %s%s\n", dir.c_str(), keep ? " (kept)" : "");
-  std::fflush(stdout);
-
-  int rc = 1;
-  {
+  const std::string program = options.program;
+  return RunInNewDir(parent, program, keep, [&](const std::string& dir) {
+    std::printf("data: %s%s\n", dir.c_str(), keep ? " (kept)" : "");
+    std::fflush(stdout);
     MetricsServer server(std::move(options), dir);
     if (absl::Status s = server.Start(); !s.ok()) {
       std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
-    } else {
-      std::printf("server pid %d\n", static_cast<int>(server.pid()));
-      std::fflush(stdout);
-      rc = body(server);
-      if (absl::Status s = server.Stop(); !s.ok()) {
-        std::fprintf(stderr, "stop: %s\n", s.ToString().c_str());
-        rc = rc == 0 ? 1 : rc;
-      }
+      return 1;
     }
-  }
-  std::printf("loadavg at end: %s\n", LoadAverage().c_str());
-  if (!keep) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  return rc;
+    std::printf("server pid %d\n", static_cast<int>(server.pid()));
+    std::fflush(stdout);
+    int rc = body(server);
+    if (absl::Status s = server.Stop(); !s.ok()) {
+      std::fprintf(stderr, "stop: %s\n", s.ToString().c_str());
+      rc = rc == 0 ? 1 : rc;
+    }
+    return rc;
+  });
 }
 
 }  // namespace

@@ -162,13 +162,19 @@ void AddDirFlag(config::FlagSet& flags, std::string* dir);
 absl::StatusOr<std::string> MakeTempDir(const std::string& parent,
                                         const std::string& prefix);
 
+// Runs `run` in a new directory `parent`/`name`.XXXXXX, prints the load at
+// the end and removes the directory unless `keep`. Returns what `run`
+// returned; 2 without a directory.
+int RunInNewDir(const std::string& parent, const std::string& name, bool keep,
+                absl::FunctionRef<int(const std::string& dir)> run);
+
 // main() of a bench that works in a directory of its own: StartBench (2 on a
-// bad flag, 0 after --help), runs `run` in a new
-// directory under `parent` named after `name`, prints the load at the end
-// and removes the directory. Returns what `run` returned.
+// bad flag, 0 after --help), then RunInNewDir. `parent` and `keep` are read
+// after the flags are parsed (bind them to flags of `flags`).
 int RunInTempDir(config::FlagSet& flags, int argc, char** argv,
                  const std::string& parent, const std::string& name,
-                 absl::FunctionRef<int(const std::string& dir)> run);
+                 absl::FunctionRef<int(const std::string& dir)> run,
+                 const bool& keep = false);
 
 // ---------------------------------------------------------------------------
 // The server under test

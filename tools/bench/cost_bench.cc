@@ -25,7 +25,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -277,7 +276,6 @@ int Run(const Flags& f, const std::string& dir) {
   const absl::Status stopped = server.Stop();
   std::printf("server exit: %s\n",
               stopped.ok() ? "0" : stopped.ToString().c_str());
-  std::printf("loadavg at end: %s\n", LoadAverage().c_str());
   std::printf(
       "RESULT jobs=%lld getjobcost_p50_ms=%.3f getjobcost_p99_ms=%.3f "
       "getratecard_p99_ms=%.3f p99_ratio=%.2f "
@@ -312,13 +310,7 @@ int main(int argc, char** argv) {
   flags.AddInt("meter_seconds", "meter throughput duration", &f.meter_seconds)
       .Range(1, 3600);
   flags.AddBool("keep", "keep the data dir", &f.keep);
-  if (std::optional<int> exit = StartBench(flags, argc, argv)) return *exit;
-  absl::StatusOr<std::string> dir = MakeTempDir(f.dir, "cost_bench");
-  if (!dir.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(dir.status().message()).c_str());
-    return 2;
-  }
-  const int code = Run(f, *dir);
-  if (!f.keep) std::filesystem::remove_all(*dir);
-  return code;
+  return RunInTempDir(
+      flags, argc, argv, f.dir, "cost_bench",
+      [&f](const std::string& dir) { return Run(f, dir); }, f.keep);
 }
