@@ -189,12 +189,12 @@ int Run(const Flags& f, const std::string& dir) {
       }
     });
   }
-  const double cpu0 = ProcessCpuSeconds(server.pid());
-  const auto t0 = SteadyClock::now();
+  Interval meter(server.pid());
   std::this_thread::sleep_for(std::chrono::seconds(f.meter_seconds));
   const int64_t counted = ops.load();
-  const double meter_wall = SecondsSince(t0);
-  const double meter_cpu = ProcessCpuSeconds(server.pid()) - cpu0;
+  meter.Stop();
+  const double meter_wall = meter.wall();
+  const double meter_cpu = meter.server_cpu();
   stop = true;
   for (std::thread& t : meters) t.join();
   const double ops_per_s = counted / meter_wall;

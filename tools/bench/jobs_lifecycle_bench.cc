@@ -228,9 +228,9 @@ int Run(const Flags& flags, const std::string& dir) {
 
   auto stub = v1::JobService::NewStub(server.Channel());
   std::vector<std::string> ids;
+  // This process's CPU and trainyard-metrics', over the whole run.
+  Interval run(metrics.pid());
   const auto start = SteadyClock::now();
-  const double cpu0 = SelfCpuSeconds();
-  const double metrics_cpu0 = ProcessCpuSeconds(metrics.pid());
   for (int64_t i = 0; i < flags.jobs; ++i) {
     v1::CreateJobRequest req;
     req.set_request_id(absl::StrCat("life-", i));
@@ -264,9 +264,10 @@ int Run(const Flags& flags, const std::string& dir) {
     peak = std::max(peak, n - last_count);
     last_count = n;
   }
-  const double run_s = SecondsSince(start);
-  const double cpu = SelfCpuSeconds() - cpu0;
-  const double metrics_cpu = ProcessCpuSeconds(metrics.pid()) - metrics_cpu0;
+  run.Stop();
+  const double run_s = run.wall();
+  const double cpu = run.self_cpu();
+  const double metrics_cpu = run.server_cpu();
   const int64_t count = transitions.count();
 
   // Lags: metrics' receive of each stage's first STATUS webhook -> the job's
