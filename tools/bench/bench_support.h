@@ -1,11 +1,11 @@
 // Copyright 2026 Trainyard authors.
 //
-// What the end-to-end benchmarks of tools/bench share: a real
-// `trainyard-metrics` process to drive (temp data dir, master key, tokens,
-// ports file), readers of /proc (CPU, RSS, load average), latency
-// percentiles (also beside a trivial unary call), the wall and CPU split of a
-// measured interval, the run's frame (flags, preamble, temp dir), one
-// authorized call on an in-process TestServer, the METRICS payloads and
+// What the benchmarks of tools/bench share: the run's frame (flags, preamble,
+// temp dir, load at the end), readers of /proc (CPU, RSS, load average),
+// latency percentiles (also beside a trivial unary call), the wall and CPU
+// split of a measured interval, a service binary as a process of its own
+// (ServiceProcess) and a real `trainyard-metrics` on it (master key, tokens),
+// a client of a service in process (TestServer), the METRICS payloads and
 // IngestEvents call that ingest_bench and subscribe_bench both send, and the
 // event-log mix of ingest_bench and events_bench.
 //
@@ -189,8 +189,8 @@ struct ServerOptions {
   std::string program = "bench";
 };
 
-// The flags every benchmark of a real server takes: --server_binary, --dir,
-// --keep and --server_flag (repeatable).
+// The flags every benchmark of a real trainyard-metrics takes:
+// --server_binary, --dir, --keep and --server_flag (repeatable).
 struct ServerFlags {
   std::string binary = "build/services/metrics/trainyard-metrics";
   std::vector<std::string> extra_flags;
