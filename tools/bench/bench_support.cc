@@ -310,97 +310,26 @@ std::string FindServer(const std::string& given) {
   return given;
 }
 
-ServiceProcess::ServiceProcess(std::string dir, std::string health_service)
-    : dir_(std::move(dir)), health_service_(std::move(health_service)) {}
-
-absl::Status ServiceProcess::Start(const std::vector<std::string>& args) {
-  const std::string ports = dir_ + "/ports";
-  std::remove(ports.c_str());
-  std::vector<std::string> argv = {args.front(),
-                                   "--grpc_address=127.0.0.1:0",
-                                   "--admin_address=127.0.0.1:0",
-                                   "--data_dir=" + dir_ + "/db",
-                                   "--ports_file=" + ports,
-                                   "--log_requests=false",
-                                   "--drain_timeout=5s"};
-  argv.insert(argv.end(), args.begin() + 1, args.end());
-  if (starts_ == 0) {
-    std::string line;
-    for (const std::string& a : argv) absl::StrAppend(&line, " ", a);
-    std::printf("server:%s\n", line.c_str());
-  }
-  ++starts_;
-  absl::StatusOr<trainyard::testing::Subprocess> p =
-      trainyard::testing::Subprocess::Start(
-          argv, absl::StrCat(dir_, "/server.", starts_, ".log"));
-  if (!p.ok()) return p.status();
-  process_.emplace(*std::move(p));
-  grpc_port_ = admin_port_ = 0;
-  const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
-  while (SteadyClock::now() < deadline) {
-    std::ifstream in(ports);
-    if (in >> grpc_port_ >> admin_port_) break;
-    grpc_port_ = admin_port_ = 0;
-    if (process_->Wait(absl::ZeroDuration()).ok()) break;  // it exited
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  if (grpc_port_ == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "server did not write its ports file; its log:\n", process_->Log()));
-  }
-  auto health = grpc::health::v1::Health::NewStub(NewChannel(0));
-  while (SteadyClock::now() < deadline) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(5));
-    grpc::health::v1::HealthCheckRequest req;
-    req.set_service(health_service_);
-    grpc::health::v1::HealthCheckResponse resp;
-    if (health->Check(&ctx, req, &resp).ok() &&
-        resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-      return absl::OkStatus();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return absl::UnavailableError(
-      absl::StrCat("server never became SERVING; its log:\n", process_->Log()));
-}
-
-absl::Status ServiceProcess::Stop() {
-  if (!process_) return absl::OkStatus();
-  process_->Signal(SIGTERM);
-  absl::StatusOr<int> code = process_->Wait(absl::Seconds(60));
-  std::string log = process_->Log();
-  process_.reset();
-  if (!code.ok()) return code.status();
-  if (*code != 0) {
-    return absl::InternalError(
-        absl::StrCat("server exited with ", *code, "; its log:\n", log));
-  }
-  return absl::OkStatus();
-}
-
-std::shared_ptr<grpc::Channel> ServiceProcess::NewChannel(int id) const {
+std::shared_ptr<grpc::Channel> BenchChannel(const std::string& address,
+                                            int id) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt("trainyard.bench_channel", id);
   args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(grpc_address(),
-                                   grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   args);
 }
 
-std::string ServiceProcess::grpc_address() const {
-  return absl::StrCat("127.0.0.1:", grpc_port_);
-}
-
-std::string ServiceProcess::admin_url() const {
-  return absl::StrCat("http://127.0.0.1:", admin_port_);
+std::unique_ptr<trainyard::testing::ServiceProcess> BenchProcess(
+    const std::string& dir, const std::string& binary,
+    std::vector<std::string> flags) {
+  flags.insert(flags.begin(), "--log_requests=false");
+  return std::make_unique<trainyard::testing::ServiceProcess>(
+      "server", dir + "/db", dir, std::move(flags), binary);
 }
 
 MetricsServer::MetricsServer(ServerOptions options, std::string dir)
-    : options_(std::move(options)),
-      dir_(std::move(dir)),
-      process_(dir_, "trainyard.metrics.v1.MetricsService") {}
+    : options_(std::move(options)), dir_(std::move(dir)) {}
 
 absl::Status MetricsServer::Start() {
   if (master_key_.empty()) {
@@ -421,12 +350,17 @@ absl::Status MetricsServer::Start() {
         << service_token_ << " " << user << " service\n"
         << viewer_token_ << " bench-viewer viewer\n";
   }
-  std::vector<std::string> argv = {
-      options_.binary, "--webhook_master_key_file=" + dir_ + "/master.key",
-      "--tokens_file=" + dir_ + "/tokens"};
-  argv.insert(argv.end(), options_.extra_flags.begin(),
-              options_.extra_flags.end());
-  if (absl::Status s = process_.Start(argv); !s.ok()) return s;
+  if (process_ == nullptr) {
+    std::vector<std::string> flags = {
+        "--webhook_master_key_file=" + dir_ + "/master.key",
+        "--tokens_file=" + dir_ + "/tokens"};
+    flags.insert(flags.end(), options_.extra_flags.begin(),
+                 options_.extra_flags.end());
+    process_ = BenchProcess(dir_, options_.binary, std::move(flags));
+  }
+  const bool first = !process_->running() && process_->CommandLine().empty();
+  if (absl::Status s = process_->Start(); !s.ok()) return s;
+  if (first) std::printf("server: %s\n", process_->CommandLine().c_str());
   channel_ = NewChannel(0);
   stub_ = v1::MetricsService::NewStub(channel_);
   return absl::OkStatus();
@@ -435,7 +369,7 @@ absl::Status MetricsServer::Start() {
 absl::Status MetricsServer::Stop() {
   stub_.reset();
   channel_.reset();
-  return process_.Stop();
+  return process_ != nullptr ? process_->Stop() : absl::OkStatus();
 }
 
 absl::StatusOr<double> MetricsServer::Restart() {
@@ -450,7 +384,7 @@ absl::StatusOr<double> MetricsServer::Restart() {
 }
 
 std::shared_ptr<grpc::Channel> MetricsServer::NewChannel(int id) const {
-  return process_.NewChannel(id);
+  return BenchChannel(process_->GrpcAddress(), id);
 }
 
 void MetricsServer::AuthorizeService(grpc::ClientContext& ctx) const {

@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "common/config/flags.h"
 #include "common/strings/absl_view.h"
+#include "common/testing/service_process.h"
 #include "common/testing/subprocess.h"
 #include "common/testing/test_server.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -203,40 +204,15 @@ void AddServerFlags(config::FlagSet& flags, ServerFlags* server);
 // this program runs from (tools/bench/../../services/metrics).
 std::string FindServer(const std::string& given);
 
-// A Trainyard service binary as a process of its own on loopback ports
-// (ports 0, read back from its ports file), with its data in `dir`/db and
-// its logs in `dir`/server.<n>.log.
-class ServiceProcess {
- public:
-  // `health_service`: the gRPC service whose health means "ready"
-  // ("trainyard.cost.v1.CostService").
-  ServiceProcess(std::string dir, std::string health_service);
+// A channel to `address` of its own (own TCP connection) when `id` differs,
+// taking answers up to 64 MiB.
+std::shared_ptr<grpc::Channel> BenchChannel(const std::string& address, int id);
 
-  // Starts `argv` (the binary, then flags of its own) with the address, data
-  // dir and ports file flags, --log_requests=false and --drain_timeout=5s;
-  // returns when health says SERVING. Prints the command line on the first
-  // start.
-  absl::Status Start(const std::vector<std::string>& argv);
-  // SIGTERM, then waits for a clean exit (RocksDB closed).
-  absl::Status Stop();
-
-  // A channel of its own (own TCP connection) when `id` differs.
-  std::shared_ptr<grpc::Channel> NewChannel(int id) const;
-
-  pid_t pid() const { return process_ ? process_->pid() : -1; }
-  // "127.0.0.1:<port>".
-  std::string grpc_address() const;
-  int admin_port() const { return admin_port_; }
-  std::string admin_url() const;
-
- private:
-  const std::string dir_;
-  const std::string health_service_;
-  int starts_ = 0;
-  std::optional<trainyard::testing::Subprocess> process_;
-  int grpc_port_ = 0;
-  int admin_port_ = 0;
-};
+// `binary` (a path) as a testing::ServiceProcess with its data in `dir`/db,
+// its logs in `dir`/server.<n>.log and `flags` after --log_requests=false.
+std::unique_ptr<trainyard::testing::ServiceProcess> BenchProcess(
+    const std::string& dir, const std::string& binary,
+    std::vector<std::string> flags);
 
 // A real trainyard-metrics (a ServiceProcess), with its data, master key,
 // tokens (a service and a viewer token) and logs under `dir`.
@@ -263,10 +239,10 @@ class MetricsServer {
   // The viewer's bearer token with no deadline (for live streams).
   void AuthorizeViewerStream(grpc::ClientContext& ctx) const;
 
-  pid_t pid() const { return process_.pid(); }
-  std::string grpc_address() const { return process_.grpc_address(); }
-  std::string admin_url() const { return process_.admin_url(); }
-  int admin_port() const { return process_.admin_port(); }
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
+  std::string grpc_address() const { return process_->GrpcAddress(); }
+  std::string admin_url() const { return process_->AdminUrl(); }
+  int admin_port() const { return process_->AdminPort(); }
   const std::string& master_key() const { return master_key_; }
   trainyard::metrics::v1::MetricsService::Stub& stub() { return *stub_; }
   std::string db_dir() const { return dir_ + "/db"; }
@@ -277,7 +253,7 @@ class MetricsServer {
   std::string master_key_;
   std::string service_token_;
   std::string viewer_token_;
-  ServiceProcess process_;
+  std::unique_ptr<trainyard::testing::ServiceProcess> process_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<trainyard::metrics::v1::MetricsService::Stub> stub_;
 };

@@ -109,13 +109,15 @@ void Deadline(grpc::ClientContext& ctx) {
 }
 
 int Run(const Flags& f, const std::string& dir) {
-  ServiceProcess server(dir, "trainyard.cost.v1.CostService");
-  if (absl::Status s = server.Start({f.binary}); !s.ok()) {
+  std::unique_ptr<trainyard::testing::ServiceProcess> server =
+      BenchProcess(dir, f.binary, {});
+  if (absl::Status s = server->Start(); !s.ok()) {
     std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
     return 1;
   }
-  auto stub = v1::CostService::NewStub(server.NewChannel(0));
-  http::HttpClient admin(server.admin_url());
+  std::printf("server: %s\n", server->CommandLine().c_str());
+  auto stub = v1::CostService::NewStub(BenchChannel(server->GrpcAddress(), 0));
+  http::HttpClient admin(server->AdminUrl());
 
   // 1. Jobs with open meters, loaded from a few threads.
   auto load_start = SteadyClock::now();
@@ -189,7 +191,7 @@ int Run(const Flags& f, const std::string& dir) {
       }
     });
   }
-  Interval meter(server.pid());
+  Interval meter(server->pid());
   std::this_thread::sleep_for(std::chrono::seconds(f.meter_seconds));
   const int64_t counted = ops.load();
   meter.Stop();
@@ -273,7 +275,7 @@ int Run(const Flags& f, const std::string& dir) {
       100 * ShareWithin(batch_before, batch_after, 0.0025),
       100 * ShareWithin(batch_before, batch_after, 0.005));
 
-  const absl::Status stopped = server.Stop();
+  const absl::Status stopped = server->Stop();
   std::printf("server exit: %s\n",
               stopped.ok() ? "0" : stopped.ToString().c_str());
   std::printf(
