@@ -2,6 +2,7 @@
 #include "common/testing/service_process.h"
 
 #include <grpcpp/grpcpp.h>
+#include <signal.h>
 
 #include <chrono>
 #include <cstdio>
@@ -10,7 +11,9 @@
 #include <iterator>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status/status_macros.h"
 #include "common/testing/test_server.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -89,19 +92,23 @@ ServiceProcess::ServiceProcess(std::string name, std::string data_dir,
       flags_(std::move(flags)) {}
 
 absl::Status ServiceProcess::Start() {
-  if (BinaryDir().empty()) {
+  const bool path = absl::StrContains(binary_, '/');
+  if (!path && BinaryDir().empty()) {
     return absl::FailedPreconditionError("TRAINYARD_BINARY_DIR is not set");
   }
   const std::string ports = absl::StrCat(log_dir_, "/", name_, ".ports");
   std::remove(ports.c_str());
   std::vector<std::string> argv = {
-      absl::StrCat(BinaryDir(), "/services/", binary_, "/trainyard-", binary_),
+      path ? binary_
+           : absl::StrCat(BinaryDir(), "/services/", binary_, "/trainyard-",
+                          binary_),
       "--grpc_address=127.0.0.1:0",
       "--admin_address=127.0.0.1:0",
       "--data_dir=" + data_dir_,
       "--ports_file=" + ports,
       "--drain_timeout=2s"};
   argv.insert(argv.end(), flags_.begin(), flags_.end());
+  argv_ = argv;
   ++runs_;
   ASSIGN_OR_RETURN(Subprocess p,
                    Subprocess::Start(argv, absl::StrCat(log_dir_, "/", name_,
@@ -112,6 +119,28 @@ absl::Status ServiceProcess::Start() {
 }
 
 void ServiceProcess::Kill() { process_.reset(); }  // SIGKILL and reap
+
+absl::Status ServiceProcess::Stop() {
+  if (process_ == nullptr) return absl::OkStatus();
+  process_->Signal(SIGTERM);
+  absl::StatusOr<int> code = process_->Wait(absl::Seconds(60));
+  const std::string log = process_->Log();
+  process_.reset();
+  if (!code.ok()) return code.status();
+  if (*code != 0) {
+    return absl::InternalError(
+        absl::StrCat(name_, " exited with ", *code, "; its log:\n", log));
+  }
+  return absl::OkStatus();
+}
+
+int ServiceProcess::pid() const {
+  return process_ != nullptr ? static_cast<int>(process_->pid()) : -1;
+}
+
+std::string ServiceProcess::CommandLine() const {
+  return absl::StrJoin(argv_, " ");
+}
 
 std::string ServiceProcess::GrpcAddress() const {
   return absl::StrCat("127.0.0.1:", grpc_port_);

@@ -49,21 +49,31 @@ struct SharedFiles {
 
 // One service binary ("metrics", "scheduler", "cost" or "jobs") with its
 // data directory, restartable. `name` names its logs and ports file;
-// `binary` is the service when it differs ("metrics" for "metrics-1").
+// `binary` is the service when it differs ("metrics" for "metrics-1"), or
+// the path of the binary to run (with a '/': a benchmark's --server_binary).
 class ServiceProcess {
  public:
   ServiceProcess(std::string name, std::string data_dir, std::string log_dir,
                  std::vector<std::string> flags, std::string binary = "");
 
-  // Starts build/services/<binary>/trainyard-<binary> and waits (bounded) for
-  // its ports file, then until it serves (health SERVING: its Warmup is done).
-  // REQUIRES: TRAINYARD_BINARY_DIR set.
+  // Starts build/services/<binary>/trainyard-<binary> (or the path) on
+  // loopback ports 0 and waits (bounded) for its ports file, then until it
+  // serves (health SERVING: its Warmup is done).
+  // REQUIRES: TRAINYARD_BINARY_DIR set, unless `binary` is a path.
   absl::Status Start();
   // SIGKILL and reap.
   void Kill();
+  // SIGTERM, then waits (bounded) for a clean exit (0: RocksDB closed);
+  // otherwise an error with the log.
+  absl::Status Stop();
+  // The process id while running (for /proc figures), else -1.
+  int pid() const;
+  // The command line of the last start.
+  std::string CommandLine() const;
   // "127.0.0.1:<grpc port>", "http://127.0.0.1:<admin port>".
   std::string GrpcAddress() const;
   std::string AdminUrl() const;
+  int AdminPort() const { return admin_port_; }
   // The logs of every run so far (the current one last).
   std::string Log() const;
   bool running() const { return process_ != nullptr; }
@@ -75,6 +85,7 @@ class ServiceProcess {
   const std::string log_dir_;
   const std::vector<std::string> flags_;
   std::unique_ptr<Subprocess> process_;
+  std::vector<std::string> argv_;
   int runs_ = 0;
   int grpc_port_ = 0;
   int admin_port_ = 0;

@@ -35,6 +35,10 @@ double SecondsSince(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
 
+double MillisSince(SteadyClock::time_point start) {
+  return MillisBetween(start, SteadyClock::now());
+}
+
 double MillisBetween(SteadyClock::time_point a, SteadyClock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -131,6 +135,21 @@ std::string Describe(const Percentiles& p) {
       p.p50, p.p90, p.p99, p.max, p.mean, p.n);
 }
 
+bool TimeBesideTrivial(int64_t iterations, absl::FunctionRef<bool()> call,
+                       absl::FunctionRef<bool()> trivial,
+                       std::vector<double>* ms,
+                       std::vector<double>* trivial_ms) {
+  for (int64_t i = 0; i < iterations; ++i) {
+    auto start = SteadyClock::now();
+    if (!call()) return false;
+    ms->push_back(MillisSince(start));
+    start = SteadyClock::now();
+    if (!trivial()) return false;
+    trivial_ms->push_back(MillisSince(start));
+  }
+  return true;
+}
+
 void Interval::Restart() {
   start_ = SteadyClock::now();
   server_cpu_ = ProcessCpuSeconds(server_);
@@ -191,9 +210,25 @@ void PrintPreamble(int argc, char** argv) {
               sysconf(_SC_NPROCESSORS_ONLN), LoadAverage().c_str());
 }
 
+std::optional<int> StartBench(config::FlagSet& flags, int argc, char** argv) {
+  bool help = false;
+  if (absl::Status s = ParseBenchFlags(flags, argc, argv, &help); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 2;
+  }
+  if (help) return 0;
+  PrintPreamble(argc, argv);
+  return std::nullopt;
+}
+
 std::string DefaultTempParent() {
   const char* tmp = getenv("TMPDIR");
   return (tmp != nullptr && tmp[0] != '\0') ? tmp : "/var/tmp";
+}
+
+void AddDirFlag(config::FlagSet& flags, std::string* dir) {
+  flags.AddString("dir", "parent of the temp data dir (a disk, not tmpfs)",
+                  dir);
 }
 
 absl::StatusOr<std::string> MakeTempDir(const std::string& parent,
@@ -206,16 +241,8 @@ absl::StatusOr<std::string> MakeTempDir(const std::string& parent,
   return tmpl;
 }
 
-int RunInTempDir(config::FlagSet& flags, int argc, char** argv,
-                 const std::string& parent, const std::string& name,
-                 absl::FunctionRef<int(const std::string& dir)> run) {
-  bool help = false;
-  if (absl::Status s = ParseBenchFlags(flags, argc, argv, &help); !s.ok()) {
-    std::fprintf(stderr, "%s\n", s.ToString().c_str());
-    return 2;
-  }
-  if (help) return 0;
-  PrintPreamble(argc, argv);
+int RunInNewDir(const std::string& parent, const std::string& name, bool keep,
+                absl::FunctionRef<int(const std::string& dir)> run) {
   absl::StatusOr<std::string> dir = MakeTempDir(parent, name);
   if (!dir.ok()) {
     std::fprintf(stderr, "%s\n", dir.status().ToString().c_str());
@@ -223,9 +250,19 @@ int RunInTempDir(config::FlagSet& flags, int argc, char** argv,
   }
   const int rc = run(*dir);
   std::printf("\nload at the end: %s\n", LoadAverage().c_str());
-  std::error_code ignored;
-  std::filesystem::remove_all(*dir, ignored);
+  if (!keep) {
+    std::error_code ignored;
+    std::filesystem::remove_all(*dir, ignored);
+  }
   return rc;
+}
+
+int RunInTempDir(config::FlagSet& flags, int argc, char** argv,
+                 const std::string& parent, const std::string& name,
+                 absl::FunctionRef<int(const std::string& dir)> run,
+                 const bool& keep) {
+  if (std::optional<int> exit = StartBench(flags, argc, argv)) return *exit;
+  return RunInNewDir(parent, name, keep, run);
 }
 
 // ---------------------------------------------------------------------------
@@ -249,7 +286,7 @@ void AddServerFlags(config::FlagSet& flags, ServerFlags* server) {
   flags.AddString("server_binary",
                   "trainyard-metrics (else the one of this build tree)",
                   &server->binary);
-  flags.AddString("dir", "parent of the temp data dir", &server->dir);
+  AddDirFlag(flags, &server->dir);
   flags.AddBool("keep", "keep the data dir", &server->keep);
   flags.AddCustom("server_flag", "extra flag for the server (repeatable)", "",
                   [server](std::string_view v) {
@@ -271,6 +308,24 @@ std::string FindServer(const std::string& given) {
     }
   }
   return given;
+}
+
+std::shared_ptr<grpc::Channel> BenchChannel(const std::string& address,
+                                            int id) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt("trainyard.bench_channel", id);
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+std::unique_ptr<trainyard::testing::ServiceProcess> BenchProcess(
+    const std::string& dir, const std::string& binary,
+    std::vector<std::string> flags) {
+  flags.insert(flags.begin(), "--log_requests=false");
+  return std::make_unique<trainyard::testing::ServiceProcess>(
+      "server", dir + "/db", dir, std::move(flags), binary);
 }
 
 MetricsServer::MetricsServer(ServerOptions options, std::string dir)
@@ -295,87 +350,41 @@ absl::Status MetricsServer::Start() {
         << service_token_ << " " << user << " service\n"
         << viewer_token_ << " bench-viewer viewer\n";
   }
-  const std::string ports = dir_ + "/ports";
-  std::remove(ports.c_str());
-  std::vector<std::string> argv = {
-      options_.binary,
-      "--grpc_address=127.0.0.1:0",
-      "--admin_address=127.0.0.1:0",
-      "--data_dir=" + dir_ + "/db",
-      "--ports_file=" + ports,
-      "--webhook_master_key_file=" + dir_ + "/master.key",
-      "--tokens_file=" + dir_ + "/tokens",
-      "--log_requests=false",
-      "--drain_timeout=5s"};
-  argv.insert(argv.end(), options_.extra_flags.begin(),
-              options_.extra_flags.end());
-  if (starts_ == 0) {
-    std::string line;
-    for (const std::string& a : argv) absl::StrAppend(&line, " ", a);
-    std::printf("server:%s\n", line.c_str());
+  if (process_ == nullptr) {
+    std::vector<std::string> flags = {
+        "--webhook_master_key_file=" + dir_ + "/master.key",
+        "--tokens_file=" + dir_ + "/tokens"};
+    flags.insert(flags.end(), options_.extra_flags.begin(),
+                 options_.extra_flags.end());
+    process_ = BenchProcess(dir_, options_.binary, std::move(flags));
   }
-  ++starts_;
-  absl::StatusOr<trainyard::testing::Subprocess> p =
-      trainyard::testing::Subprocess::Start(
-          argv, absl::StrCat(dir_, "/server.", starts_, ".log"));
-  if (!p.ok()) return p.status();
-  process_.emplace(*std::move(p));
-  grpc_port_ = admin_port_ = 0;
-  const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
-  while (SteadyClock::now() < deadline) {
-    std::ifstream in(ports);
-    if (in >> grpc_port_ >> admin_port_) break;
-    grpc_port_ = admin_port_ = 0;
-    if (process_->Wait(absl::ZeroDuration()).ok()) break;  // it exited
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  if (grpc_port_ == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "server did not write its ports file; its log:\n", process_->Log()));
-  }
+  const bool first = !process_->running() && process_->CommandLine().empty();
+  if (absl::Status s = process_->Start(); !s.ok()) return s;
+  if (first) std::printf("server: %s\n", process_->CommandLine().c_str());
   channel_ = NewChannel(0);
   stub_ = v1::MetricsService::NewStub(channel_);
-  auto health = grpc::health::v1::Health::NewStub(channel_);
-  while (SteadyClock::now() < deadline) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(5));
-    grpc::health::v1::HealthCheckRequest req;
-    req.set_service("trainyard.metrics.v1.MetricsService");
-    grpc::health::v1::HealthCheckResponse resp;
-    if (health->Check(&ctx, req, &resp).ok() &&
-        resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-      return absl::OkStatus();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return absl::UnavailableError(
-      absl::StrCat("server never became SERVING; its log:\n", process_->Log()));
-}
-
-absl::Status MetricsServer::Stop() {
-  if (!process_) return absl::OkStatus();
-  stub_.reset();
-  channel_.reset();
-  process_->Signal(SIGTERM);
-  absl::StatusOr<int> code = process_->Wait(absl::Seconds(60));
-  std::string log = process_->Log();
-  process_.reset();
-  if (!code.ok()) return code.status();
-  if (*code != 0) {
-    return absl::InternalError(
-        absl::StrCat("server exited with ", *code, "; its log:\n", log));
-  }
   return absl::OkStatus();
 }
 
+absl::Status MetricsServer::Stop() {
+  stub_.reset();
+  channel_.reset();
+  return process_ != nullptr ? process_->Stop() : absl::OkStatus();
+}
+
+absl::StatusOr<double> MetricsServer::Restart() {
+  if (absl::Status s = Stop(); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("stop: ", s.message()));
+  }
+  const auto start = SteadyClock::now();
+  if (absl::Status s = Start(); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("restart: ", s.message()));
+  }
+  return SecondsSince(start);
+}
+
 std::shared_ptr<grpc::Channel> MetricsServer::NewChannel(int id) const {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetInt("trainyard.bench_channel", id);
-  args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", grpc_port_),
-                                   grpc::InsecureChannelCredentials(), args);
+  return BenchChannel(process_->GrpcAddress(), id);
 }
 
 void MetricsServer::AuthorizeService(grpc::ClientContext& ctx) const {
@@ -394,45 +403,53 @@ void MetricsServer::AuthorizeViewerStream(grpc::ClientContext& ctx) const {
   ctx.AddMetadata("authorization", "Bearer " + viewer_token_);
 }
 
-std::string MetricsServer::admin_url() const {
-  return absl::StrCat("http://127.0.0.1:", admin_port_);
-}
+namespace {
 
 int RunAgainstServer(int argc, char** argv, ServerOptions options,
                      const std::string& parent, bool keep,
                      absl::FunctionRef<int(MetricsServer&)> body) {
   options.binary = FindServer(options.binary);
   PrintPreamble(argc, argv);
-  absl::StatusOr<std::string> made = MakeTempDir(parent, options.program);
-  if (!made.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(made.status().message()).c_str());
-    return 2;
-  }
-  const std::string dir = *made;
-  std::printf("data: %s%s\n", dir.c_str(), keep ? " (kept)" : "");
-  std::fflush(stdout);
-
-  int rc = 1;
-  {
+  const std::string program = options.program;
+  return RunInNewDir(parent, program, keep, [&](const std::string& dir) {
+    std::printf("data: %s%s\n", dir.c_str(), keep ? " (kept)" : "");
+    std::fflush(stdout);
     MetricsServer server(std::move(options), dir);
     if (absl::Status s = server.Start(); !s.ok()) {
       std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
-    } else {
-      std::printf("server pid %d\n", static_cast<int>(server.pid()));
-      std::fflush(stdout);
-      rc = body(server);
-      if (absl::Status s = server.Stop(); !s.ok()) {
-        std::fprintf(stderr, "stop: %s\n", s.ToString().c_str());
-        rc = rc == 0 ? 1 : rc;
-      }
+      return 1;
     }
+    std::printf("server pid %d\n", static_cast<int>(server.pid()));
+    std::fflush(stdout);
+    int rc = body(server);
+    if (absl::Status s = server.Stop(); !s.ok()) {
+      std::fprintf(stderr, "stop: %s\n", s.ToString().c_str());
+      rc = rc == 0 ? 1 : rc;
+    }
+    return rc;
+  });
+}
+
+}  // namespace
+
+int MetricsBenchMain(int argc, char** argv, const std::string& program,
+                     absl::FunctionRef<absl::Status(bool* help)> parse,
+                     const ServerFlags& server,
+                     absl::FunctionRef<int(MetricsServer&)> body) {
+  signal(SIGPIPE, SIG_IGN);
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  bool help = false;
+  if (absl::Status s = parse(&help); !s.ok()) {
+    std::fprintf(stderr, "%s: %s (--help lists the flags)\n", program.c_str(),
+                 std::string(s.message()).c_str());
+    return 2;
   }
-  std::printf("loadavg at end: %s\n", LoadAverage().c_str());
-  if (!keep) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  return rc;
+  if (help) return 0;
+  return RunAgainstServer(argc, argv,
+                          {.binary = server.binary,
+                           .extra_flags = server.extra_flags,
+                           .program = program},
+                          server.dir, server.keep, body);
 }
 
 // ---------------------------------------------------------------------------

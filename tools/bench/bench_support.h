@@ -1,12 +1,13 @@
 // Copyright 2026 Trainyard authors.
 //
-// What the end-to-end benchmarks of tools/bench share: a real
-// `trainyard-metrics` process to drive (temp data dir, master key, tokens,
-// ports file), readers of /proc (CPU, RSS, load average), latency
-// percentiles, the wall and CPU split of a measured interval, the run's
-// preamble, small flag helpers, the METRICS payloads and IngestEvents call
-// that ingest_bench and subscribe_bench both send, and the event-log mix of
-// ingest_bench and events_bench.
+// What the benchmarks of tools/bench share: the run's frame (flags, preamble,
+// temp dir, load at the end), readers of /proc (CPU, RSS, load average),
+// latency percentiles (also beside a trivial unary call), the wall and CPU
+// split of a measured interval, a service binary as a process of its own
+// (ServiceProcess) and a real `trainyard-metrics` on it (master key, tokens),
+// a client of a service in process (TestServer), the METRICS payloads and
+// IngestEvents call that ingest_bench and subscribe_bench both send, and the
+// event-log mix of ingest_bench and events_bench.
 //
 // Wall time is read from std::chrono::steady_clock directly: these are
 // measurement tools, not service code behind the injected Clock.
@@ -18,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,7 +33,9 @@
 #include "absl/time/time.h"
 #include "common/config/flags.h"
 #include "common/strings/absl_view.h"
+#include "common/testing/service_process.h"
 #include "common/testing/subprocess.h"
+#include "common/testing/test_server.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "trainyard/common/v1/common.pb.h"
 #include "trainyard/metrics/v1/metrics.grpc.pb.h"
@@ -45,6 +49,7 @@ using SteadyClock = std::chrono::steady_clock;
 // ---------------------------------------------------------------------------
 
 double SecondsSince(SteadyClock::time_point start);
+double MillisSince(SteadyClock::time_point start);
 double MillisBetween(SteadyClock::time_point a, SteadyClock::time_point b);
 
 // The whole file as text ("" when unreadable).
@@ -80,6 +85,15 @@ struct Percentiles {
 
 Percentiles Summarize(std::vector<double> ms);
 std::string Describe(const Percentiles& p);
+
+// A call's latency beside the floor of any call on this machine at that
+// moment (the VM is noisy): `iterations` rounds of `call`, each followed by
+// `trivial` (a unary call that does almost nothing), timed apart in ms into
+// `ms` and `trivial_ms`. False as soon as either returns false.
+bool TimeBesideTrivial(int64_t iterations, absl::FunctionRef<bool()> call,
+                       absl::FunctionRef<bool()> trivial,
+                       std::vector<double>* ms,
+                       std::vector<double>* trivial_ms);
 
 // Wall time and CPU of the server and of this process over one measured
 // interval.
@@ -133,20 +147,35 @@ absl::Status ParseBenchFlags(config::FlagSet& flags, int argc, char** argv,
 // Prints "command: ..." and "machine: N cores online; loadavg ...".
 void PrintPreamble(int argc, char** argv);
 
+// The start of a bench's main(): ParseBenchFlags, then PrintPreamble. Returns
+// the exit code when main is to return at once: 2 after a bad flag (printed),
+// 0 after --help.
+std::optional<int> StartBench(config::FlagSet& flags, int argc, char** argv);
+
 // $TMPDIR, else /var/tmp.
 std::string DefaultTempParent();
+
+// --dir: the parent of a bench's temp data dir (DefaultTempParent() unless
+// given); it must be on the disk under test, not tmpfs.
+void AddDirFlag(config::FlagSet& flags, std::string* dir);
 
 // A new directory `parent`/`prefix`.XXXXXX.
 absl::StatusOr<std::string> MakeTempDir(const std::string& parent,
                                         const std::string& prefix);
 
-// main() of a bench that works in a directory of its own: parses `flags`
-// (2 on a bad flag, 0 after --help), prints the preamble, runs `run` in a new
-// directory under `parent` named after `name`, prints the load at the end
-// and removes the directory. Returns what `run` returned.
+// Runs `run` in a new directory `parent`/`name`.XXXXXX, prints the load at
+// the end and removes the directory unless `keep`. Returns what `run`
+// returned; 2 without a directory.
+int RunInNewDir(const std::string& parent, const std::string& name, bool keep,
+                absl::FunctionRef<int(const std::string& dir)> run);
+
+// main() of a bench that works in a directory of its own: StartBench (2 on a
+// bad flag, 0 after --help), then RunInNewDir. `parent` and `keep` are read
+// after the flags are parsed (bind them to flags of `flags`).
 int RunInTempDir(config::FlagSet& flags, int argc, char** argv,
                  const std::string& parent, const std::string& name,
-                 absl::FunctionRef<int(const std::string& dir)> run);
+                 absl::FunctionRef<int(const std::string& dir)> run,
+                 const bool& keep = false);
 
 // ---------------------------------------------------------------------------
 // The server under test
@@ -161,8 +190,8 @@ struct ServerOptions {
   std::string program = "bench";
 };
 
-// The flags every benchmark of a real server takes: --server_binary, --dir,
-// --keep and --server_flag (repeatable).
+// The flags every benchmark of a real trainyard-metrics takes:
+// --server_binary, --dir, --keep and --server_flag (repeatable).
 struct ServerFlags {
   std::string binary = "build/services/metrics/trainyard-metrics";
   std::vector<std::string> extra_flags;
@@ -175,7 +204,17 @@ void AddServerFlags(config::FlagSet& flags, ServerFlags* server);
 // this program runs from (tools/bench/../../services/metrics).
 std::string FindServer(const std::string& given);
 
-// A real trainyard-metrics on loopback ports, with its data, master key,
+// A channel to `address` of its own (own TCP connection) when `id` differs,
+// taking answers up to 64 MiB.
+std::shared_ptr<grpc::Channel> BenchChannel(const std::string& address, int id);
+
+// `binary` (a path) as a testing::ServiceProcess with its data in `dir`/db,
+// its logs in `dir`/server.<n>.log and `flags` after --log_requests=false.
+std::unique_ptr<trainyard::testing::ServiceProcess> BenchProcess(
+    const std::string& dir, const std::string& binary,
+    std::vector<std::string> flags);
+
+// A real trainyard-metrics (a ServiceProcess), with its data, master key,
 // tokens (a service and a viewer token) and logs under `dir`.
 class MetricsServer {
  public:
@@ -187,6 +226,9 @@ class MetricsServer {
   absl::Status Start();
   // SIGTERM, then waits for a clean exit (RocksDB closed).
   absl::Status Stop();
+  // Stop, then Start on the same data; returns the seconds from the new
+  // process's start to SERVING. Errors start with "stop: " or "restart: ".
+  absl::StatusOr<double> Restart();
 
   // A channel of its own (own TCP connection) when `id` differs.
   std::shared_ptr<grpc::Channel> NewChannel(int id) const;
@@ -198,8 +240,9 @@ class MetricsServer {
   void AuthorizeViewerStream(grpc::ClientContext& ctx) const;
 
   pid_t pid() const { return process_ ? process_->pid() : -1; }
-  std::string admin_url() const;
-  int admin_port() const { return admin_port_; }
+  std::string grpc_address() const { return process_->GrpcAddress(); }
+  std::string admin_url() const { return process_->AdminUrl(); }
+  int admin_port() const { return process_->AdminPort(); }
   const std::string& master_key() const { return master_key_; }
   trainyard::metrics::v1::MetricsService::Stub& stub() { return *stub_; }
   std::string db_dir() const { return dir_ + "/db"; }
@@ -207,26 +250,62 @@ class MetricsServer {
  private:
   const ServerOptions options_;
   const std::string dir_;
-  int starts_ = 0;
   std::string master_key_;
   std::string service_token_;
   std::string viewer_token_;
-  std::optional<trainyard::testing::Subprocess> process_;
-  int grpc_port_ = 0;
-  int admin_port_ = 0;
+  std::unique_ptr<trainyard::testing::ServiceProcess> process_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<trainyard::metrics::v1::MetricsService::Stub> stub_;
 };
 
-// The frame of a benchmark's main once its flags are parsed: the preamble
-// (PrintPreamble), a temp dir `parent`/`options.program`.XXXXXX (removed at
-// the end unless `keep`), a MetricsServer of FindServer(options.binary)
-// started in it, `body` run against it, the server stopped cleanly (an
-// unclean stop fails the run), and the load average at the end. Returns
-// body's exit code; 1 when the server did not start, 2 without a temp dir.
-int RunAgainstServer(int argc, char** argv, ServerOptions options,
-                     const std::string& parent, bool keep,
+// main() of a benchmark of a real trainyard-metrics: SIGPIPE ignored, stdout
+// line by line (progress shows in a log file while it runs); `parse` reads
+// the command line into the caller's flags (2 on an error, printed with the
+// program's name; 0 after --help). Then the preamble, a temp dir
+// `server.dir`/`program`.XXXXXX (removed at the end unless `server.keep`), a
+// MetricsServer of FindServer(server.binary) with `server.extra_flags` started
+// in it, `body` run against it, the server stopped cleanly (an unclean stop
+// fails the run), and the load average at the end. Returns body's exit code;
+// 1 when the server did not start, 2 without a temp dir. `server` is read
+// after `parse`.
+int MetricsBenchMain(int argc, char** argv, const std::string& program,
+                     absl::FunctionRef<absl::Status(bool* help)> parse,
+                     const ServerFlags& server,
                      absl::FunctionRef<int(MetricsServer&)> body);
+
+// ---------------------------------------------------------------------------
+// An in-process service (common/testing's TestServer)
+// ---------------------------------------------------------------------------
+
+// A client of `Service` on a TestServer's channel, e.g.
+//   InProcessClient<JobService> client(server);
+//   client.Call(&JobService::Stub::GetJob, req, &resp, auth::Role::kViewer);
+template <typename Service>
+class InProcessClient {
+ public:
+  using Stub = typename Service::Stub;
+
+  explicit InProcessClient(testing::TestServer& server)
+      : stub_(Service::NewStub(server.Channel())) {}
+
+  // One unary call as `role` with a 60 s deadline; prints the error.
+  template <typename Method, typename Request, typename Response>
+  bool Call(Method method, const Request& req, Response* resp,
+            auth::Role role) {
+    grpc::ClientContext ctx;
+    testing::TestServer::Authorize(ctx, role);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(60));
+    grpc::Status s = ((*stub_).*method)(&ctx, req, resp);
+    if (!s.ok()) std::fprintf(stderr, "call: %s\n", s.error_message().c_str());
+    return s.ok();
+  }
+
+  Stub& stub() { return *stub_; }
+
+ private:
+  std::unique_ptr<Stub> stub_;
+};
 
 // ---------------------------------------------------------------------------
 // Payloads

@@ -21,13 +21,10 @@
 //      5 ms.
 // Ends with "RESULT key=value ...".
 #include <grpcpp/grpcpp.h>
-#include <signal.h>
 #include <stdio.h>
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -42,7 +39,6 @@
 #include "absl/strings/str_split.h"
 #include "common/config/flags.h"
 #include "common/http/client.h"
-#include "common/testing/subprocess.h"
 #include "tools/bench/bench_support.h"
 #include "trainyard/cost/v1/cost.grpc.pb.h"
 
@@ -113,45 +109,15 @@ void Deadline(grpc::ClientContext& ctx) {
 }
 
 int Run(const Flags& f, const std::string& dir) {
-  const std::string ports = dir + "/ports";
-  std::vector<std::string> argv = {f.binary,
-                                   "--grpc_address=127.0.0.1:0",
-                                   "--admin_address=127.0.0.1:0",
-                                   "--data_dir=" + dir + "/db",
-                                   "--ports_file=" + ports,
-                                   "--log_requests=false",
-                                   "--drain_timeout=5s"};
-  std::string line;
-  for (const std::string& a : argv) absl::StrAppend(&line, " ", a);
-  std::printf("server:%s\n", line.c_str());
-  absl::StatusOr<testing::Subprocess> server =
-      testing::Subprocess::Start(argv, dir + "/server.log");
-  if (!server.ok()) {
-    std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
+  std::unique_ptr<trainyard::testing::ServiceProcess> server =
+      BenchProcess(dir, f.binary, {});
+  if (absl::Status s = server->Start(); !s.ok()) {
+    std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
     return 1;
   }
-  int grpc_port = 0, admin_port = 0;
-  for (int i = 0; i < 6000 && grpc_port == 0; ++i) {
-    std::ifstream in(ports);
-    if (!(in >> grpc_port >> admin_port)) grpc_port = 0;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (grpc_port == 0) {
-    std::fprintf(stderr, "no ports file; log:\n%s\n", server->Log().c_str());
-    return 1;
-  }
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port),
-                                     grpc::InsecureChannelCredentials());
-  auto stub = v1::CostService::NewStub(channel);
-  http::HttpClient admin(absl::StrCat("http://127.0.0.1:", admin_port));
-  // Wait until it serves.
-  for (int i = 0; i < 600; ++i) {
-    grpc::ClientContext ctx;
-    Deadline(ctx);
-    v1::GetRateCardResponse resp;
-    if (stub->GetRateCard(&ctx, {}, &resp).ok()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  std::printf("server: %s\n", server->CommandLine().c_str());
+  auto stub = v1::CostService::NewStub(BenchChannel(server->GrpcAddress(), 0));
+  http::HttpClient admin(server->AdminUrl());
 
   // 1. Jobs with open meters, loaded from a few threads.
   auto load_start = SteadyClock::now();
@@ -225,12 +191,12 @@ int Run(const Flags& f, const std::string& dir) {
       }
     });
   }
-  const double cpu0 = ProcessCpuSeconds(server->pid());
-  const auto t0 = SteadyClock::now();
+  Interval meter(server->pid());
   std::this_thread::sleep_for(std::chrono::seconds(f.meter_seconds));
   const int64_t counted = ops.load();
-  const double meter_wall = SecondsSince(t0);
-  const double meter_cpu = ProcessCpuSeconds(server->pid()) - cpu0;
+  meter.Stop();
+  const double meter_wall = meter.wall();
+  const double meter_cpu = meter.server_cpu();
   stop = true;
   for (std::thread& t : meters) t.join();
   const double ops_per_s = counted / meter_wall;
@@ -248,26 +214,26 @@ int Run(const Flags& f, const std::string& dir) {
   auto cost_before = HandlingBuckets(admin, "GetJobCost");
   auto card_before = HandlingBuckets(admin, "GetRateCard");
   int64_t call_failures = 0;
-  for (int64_t i = 0; i < f.calls; ++i) {
-    {
-      grpc::ClientContext ctx;
-      Deadline(ctx);
-      v1::GetJobCostRequest req;
-      req.set_job_id(absl::StrCat("job-", rng() % f.jobs));
-      v1::GetJobCostResponse resp;
-      auto a = SteadyClock::now();
-      if (!stub->GetJobCost(&ctx, req, &resp).ok()) ++call_failures;
-      cost_ms.push_back(MillisBetween(a, SteadyClock::now()));
-    }
-    {
-      grpc::ClientContext ctx;
-      Deadline(ctx);
-      v1::GetRateCardResponse resp;
-      auto a = SteadyClock::now();
-      if (!stub->GetRateCard(&ctx, {}, &resp).ok()) ++call_failures;
-      card_ms.push_back(MillisBetween(a, SteadyClock::now()));
-    }
-  }
+  // Failures are counted, not fatal.
+  TimeBesideTrivial(
+      f.calls,
+      [&] {
+        grpc::ClientContext ctx;
+        Deadline(ctx);
+        v1::GetJobCostRequest req;
+        req.set_job_id(absl::StrCat("job-", rng() % f.jobs));
+        v1::GetJobCostResponse resp;
+        if (!stub->GetJobCost(&ctx, req, &resp).ok()) ++call_failures;
+        return true;
+      },
+      [&] {
+        grpc::ClientContext ctx;
+        Deadline(ctx);
+        v1::GetRateCardResponse resp;
+        if (!stub->GetRateCard(&ctx, {}, &resp).ok()) ++call_failures;
+        return true;
+      },
+      &cost_ms, &card_ms);
   auto cost_after = HandlingBuckets(admin, "GetJobCost");
   auto card_after = HandlingBuckets(admin, "GetRateCard");
   const Percentiles cost_p = Summarize(cost_ms);
@@ -309,12 +275,9 @@ int Run(const Flags& f, const std::string& dir) {
       100 * ShareWithin(batch_before, batch_after, 0.0025),
       100 * ShareWithin(batch_before, batch_after, 0.005));
 
-  server->Signal(SIGTERM);
-  absl::StatusOr<int> code = server->Wait(absl::Seconds(30));
-  std::printf("server exit: %s\n", code.ok()
-                                       ? absl::StrCat(*code).c_str()
-                                       : code.status().ToString().c_str());
-  std::printf("loadavg at end: %s\n", LoadAverage().c_str());
+  const absl::Status stopped = server->Stop();
+  std::printf("server exit: %s\n",
+              stopped.ok() ? "0" : stopped.ToString().c_str());
   std::printf(
       "RESULT jobs=%lld getjobcost_p50_ms=%.3f getjobcost_p99_ms=%.3f "
       "getratecard_p99_ms=%.3f p99_ratio=%.2f "
@@ -325,7 +288,7 @@ int Run(const Flags& f, const std::string& dir) {
       card_p.p99 > 0 ? cost_p.p99 / card_p.p99 : 0,
       ShareWithin(cost_before, cost_after, 0.001), batch_p.p50, batch_p.p99,
       ShareWithin(batch_before, batch_after, 0.005), ops_per_s, cpu_us_per_op);
-  return code.ok() && *code == 0 ? 0 : 1;
+  return stopped.ok() ? 0 : 1;
 }
 
 }  // namespace
@@ -336,7 +299,7 @@ int main(int argc, char** argv) {
   Flags f;
   trainyard::config::FlagSet flags("cost_bench");
   flags.AddString("server_binary", "trainyard-cost to run", &f.binary);
-  flags.AddString("dir", "parent of the temp data dir", &f.dir);
+  AddDirFlag(flags, &f.dir);
   flags.AddInt("jobs", "jobs holding open meters", &f.jobs).Range(1, 1000000);
   flags.AddInt("calls", "GetJobCost (and GetRateCard) calls", &f.calls)
       .Range(1, 10000000);
@@ -349,19 +312,7 @@ int main(int argc, char** argv) {
   flags.AddInt("meter_seconds", "meter throughput duration", &f.meter_seconds)
       .Range(1, 3600);
   flags.AddBool("keep", "keep the data dir", &f.keep);
-  bool help = false;
-  if (absl::Status s = ParseBenchFlags(flags, argc, argv, &help); !s.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
-    return 2;
-  }
-  if (help) return 0;
-  PrintPreamble(argc, argv);
-  absl::StatusOr<std::string> dir = MakeTempDir(f.dir, "cost_bench");
-  if (!dir.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(dir.status().message()).c_str());
-    return 2;
-  }
-  const int code = Run(f, *dir);
-  if (!f.keep) std::filesystem::remove_all(*dir);
-  return code;
+  return RunInTempDir(
+      flags, argc, argv, f.dir, "cost_bench",
+      [&f](const std::string& dir) { return Run(f, dir); }, f.keep);
 }

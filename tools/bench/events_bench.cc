@@ -27,12 +27,10 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -48,7 +46,6 @@
 namespace {
 
 namespace common = ::trainyard::common::v1;
-using ::trainyard::bench::LoadAverage;
 using ::trainyard::bench::Percentiles;
 using ::trainyard::bench::Summarize;
 using ::trainyard::bench::ThreadCpuMillis;
@@ -78,11 +75,8 @@ struct Flags {
   int64_t sync_ingest = 2000;
 };
 
-// Parses the flags; false (after printing why) to exit with 2.
-bool ParseFlags(int argc, char** argv, Flags* f, bool* help) {
-  trainyard::config::FlagSet flags("events_bench");
-  flags.AddString("dir", "parent of the temp data dir (a disk, not tmpfs)",
-                  &f->dir);
+void AddFlags(trainyard::config::FlagSet& flags, Flags* f) {
+  trainyard::bench::AddDirFlag(flags, &f->dir);
   flags.AddInt("events", "events of the queried job", &f->events)
       .Range(1, 100000000);
   flags.AddInt("iterations", "timed calls per query", &f->iterations)
@@ -93,13 +87,6 @@ bool ParseFlags(int argc, char** argv, Flags* f, bool* help) {
       .AddInt("sync_ingest", "events ingested one per batch, fsynced",
               &f->sync_ingest)
       .Range(0, 100000000);
-  if (absl::Status s =
-          trainyard::bench::ParseBenchFlags(flags, argc, argv, help);
-      !s.ok()) {
-    std::fprintf(stderr, "%s\n", s.ToString().c_str());
-    return false;
-  }
-  return true;
 }
 
 double Millis(Clock::duration d) {
@@ -382,25 +369,17 @@ bool Run(const Flags& flags, const std::string& dir) {
 
 int main(int argc, char** argv) {
   Flags flags;
-  bool help = false;
-  if (!ParseFlags(argc, argv, &flags, &help)) return 2;
-  if (help) return 0;
-  trainyard::bench::PrintPreamble(argc, argv);
-  std::printf(
-      "dir=%s events=%lld iterations=%lld ingest=%lld sync_ingest=%lld\n\n",
-      flags.dir.c_str(), static_cast<long long>(flags.events),
-      static_cast<long long>(flags.iterations),
-      static_cast<long long>(flags.ingest),
-      static_cast<long long>(flags.sync_ingest));
-  absl::StatusOr<std::string> dir =
-      trainyard::bench::MakeTempDir(flags.dir, "events_bench");
-  if (!dir.ok()) {
-    std::fprintf(stderr, "%s\n", dir.status().ToString().c_str());
-    return 1;
-  }
-  const bool ok = Run(flags, *dir);
-  std::printf("\nload at the end: %s\n", LoadAverage().c_str());
-  std::error_code ignored;
-  std::filesystem::remove_all(*dir, ignored);
-  return ok ? 0 : 1;
+  trainyard::config::FlagSet set("events_bench");
+  AddFlags(set, &flags);
+  return trainyard::bench::RunInTempDir(
+      set, argc, argv, flags.dir, "events_bench", [&](const std::string& dir) {
+        std::printf(
+            "dir=%s events=%lld iterations=%lld ingest=%lld "
+            "sync_ingest=%lld\n\n",
+            flags.dir.c_str(), static_cast<long long>(flags.events),
+            static_cast<long long>(flags.iterations),
+            static_cast<long long>(flags.ingest),
+            static_cast<long long>(flags.sync_ingest));
+        return Run(flags, dir) ? 0 : 1;
+      });
 }

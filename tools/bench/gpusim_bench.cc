@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -62,7 +63,7 @@ struct Flags {
 };
 
 using ::trainyard::bench::CpuSeconds;
-using ::trainyard::bench::ParseBenchFlags;
+using ::trainyard::bench::StartBench;
 
 // What the receiver reports back through a pipe, as text.
 struct SinkReport {
@@ -149,12 +150,7 @@ int Run(int argc, char** argv) {
       .Range(1, 256);
   flags.AddInt("sink_threads", "receiver threads", &f.sink_threads)
       .Range(1, 256);
-  bool help = false;
-  if (absl::Status s = ParseBenchFlags(flags, argc, argv, &help); !s.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
-    return 2;
-  }
-  if (help) return 0;
+  if (std::optional<int> exit = StartBench(flags, argc, argv)) return *exit;
 
   RealClock wall;
   absl::Time origin = wall.Now();

@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -134,15 +135,10 @@ int main(int argc, char** argv) {
       .Range(1, 60000);
   flags.AddInt("workers", "the server's worker_threads", &f.workers)
       .Range(1, 1024);
-  bool help = false;
-  if (absl::Status s =
-          trainyard::bench::ParseBenchFlags(flags, argc, argv, &help);
-      !s.ok()) {
-    std::fprintf(stderr, "%s\n", s.ToString().c_str());
-    return 2;
+  if (std::optional<int> exit =
+          trainyard::bench::StartBench(flags, argc, argv)) {
+    return *exit;
   }
-  if (help) return 0;
-  trainyard::bench::PrintPreamble(argc, argv);
 
   trainyard::http::HttpServerOptions options;
   options.worker_threads = static_cast<int>(f.workers);

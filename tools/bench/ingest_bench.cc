@@ -41,7 +41,6 @@
 // the server's suite clock is with no --time_scale.
 
 #include <grpcpp/grpcpp.h>
-#include <signal.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -105,7 +104,6 @@ using ::trainyard::bench::ParseBenchFlags;
 using ::trainyard::bench::Percentiles;
 using ::trainyard::bench::RawHttpConnection;
 using ::trainyard::bench::Rfc3339;
-using ::trainyard::bench::RunAgainstServer;
 using ::trainyard::bench::SecondsSince;
 using ::trainyard::bench::ServerFlags;
 using ::trainyard::bench::StatusKiB;
@@ -470,6 +468,16 @@ std::string StatusCounts(const std::map<int, int64_t>& by_status) {
   return out;
 }
 
+// After a timed run: prints the server's threads and RSS, then how many of
+// the points acknowledged to `t` the server holds; returns that share.
+double ReportServerAndStored(Server& server, const Totals& t) {
+  std::printf("server threads: %d, RSS %.1f MiB\n", ThreadCount(server.pid()),
+              StatusKiB(server.pid(), "VmRSS") / 1024.0);
+  const int64_t stored = StoredPointsOf(server, server.stub(), t.jobs);
+  PrintStored(stored, t.all_points);
+  return t.all_points > 0 ? static_cast<double>(stored) / t.all_points : 0.0;
+}
+
 int RunWebhooks(const Flags& flags, Server& server) {
   absl::PrintF(
       "webhooks: %d keep-alive connections (one job each, %s client), signed "
@@ -500,17 +508,13 @@ int RunWebhooks(const Flags& flags, Server& server) {
   interval.Print("measured");
   std::printf("server CPU per request: %.1f us\n",
               t.requests > 0 ? interval.server_cpu() * 1e6 / t.requests : 0.0);
-  std::printf("server threads: %d, RSS %.1f MiB\n", ThreadCount(server.pid()),
-              StatusKiB(server.pid(), "VmRSS") / 1024.0);
-  const int64_t stored = StoredPointsOf(server, server.stub(), t.jobs);
-  PrintStored(stored, t.all_points);
+  const double stored_ratio = ReportServerAndStored(server, t);
   absl::PrintF(
       "RESULT mode=webhooks connections=%d req_s=%.0f points_s=%.0f "
       "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%d "
       "stored_ratio=%.4f server_us_per_req=%.1f %s load1=%.2f\n",
       flags.connections, rps, t.points / interval.wall(), p.p50, p.p90, p.p99,
-      p.max, static_cast<int>(t.requests - ok),
-      t.all_points > 0 ? static_cast<double>(stored) / t.all_points : 0.0,
+      p.max, static_cast<int>(t.requests - ok), stored_ratio,
       t.requests > 0 ? interval.server_cpu() * 1e6 / t.requests : 0.0,
       interval.Fields().c_str(), LoadAverage1());
   return t.requests > 0 && ok == t.requests ? 0 : 1;
@@ -599,10 +603,7 @@ int RunGrpc(const Flags& flags, Server& server) {
       events > 0 ? interval.server_cpu() * 1e6 / events : 0.0;
   std::printf("server CPU per event: %.1f us (%.1f us per point)\n",
               us_per_event, us_per_event / flags.values);
-  std::printf("server threads: %d, RSS %.1f MiB\n", ThreadCount(server.pid()),
-              StatusKiB(server.pid(), "VmRSS") / 1024.0);
-  const int64_t stored = StoredPointsOf(server, server.stub(), t.jobs);
-  PrintStored(stored, t.all_points);
+  const double stored_ratio = ReportServerAndStored(server, t);
   absl::PrintF(
       "RESULT mode=grpc threads=%d points_per_call=%d jobs_per_call=%d "
       "points_s=%.0f calls_s=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
@@ -610,9 +611,8 @@ int RunGrpc(const Flags& flags, Server& server) {
       "load1=%.2f\n",
       flags.threads, points_per_call, flags.jobs_per_call, points_s,
       t.requests / interval.wall(), p.p50, p.p99, p.max,
-      static_cast<int>(t.requests - ok),
-      t.all_points > 0 ? static_cast<double>(stored) / t.all_points : 0.0,
-      us_per_event, interval.Fields().c_str(), LoadAverage1());
+      static_cast<int>(t.requests - ok), stored_ratio, us_per_event,
+      interval.Fields().c_str(), LoadAverage1());
   return t.requests > 0 && ok == t.requests ? 0 : 1;
 }
 
@@ -959,12 +959,8 @@ int RunEvents(const Flags& flags, Server& server) {
 
   double restart_first_ms = -1, restart_second_ms = -1;
   if (flags.restart) {
-    if (absl::Status s = server.Stop(); !s.ok()) {
-      std::fprintf(stderr, "stop: %s\n", s.ToString().c_str());
-      return 1;
-    }
-    if (absl::Status s = server.Start(); !s.ok()) {
-      std::fprintf(stderr, "restart: %s\n", s.ToString().c_str());
+    if (absl::StatusOr<double> s = server.Restart(); !s.ok()) {
+      std::fprintf(stderr, "%s\n", s.status().ToString().c_str());
       return 1;
     }
     restart_first_ms = TimeList(server, server.stub(), req, &resp, &error);
@@ -1110,12 +1106,8 @@ int RunMemory(const Flags& flags, Server& server) {
   int64_t rss_restart_idle = -1, rss_restart_touched = -1, hwm_restart = -1;
   double restart_touch_s = -1;
   if (flags.restart) {
-    if (absl::Status s = server.Stop(); !s.ok()) {
-      std::fprintf(stderr, "stop: %s\n", s.ToString().c_str());
-      return 1;
-    }
-    if (absl::Status s = server.Start(); !s.ok()) {
-      std::fprintf(stderr, "restart: %s\n", s.ToString().c_str());
+    if (absl::StatusOr<double> s = server.Restart(); !s.ok()) {
+      std::fprintf(stderr, "%s\n", s.status().ToString().c_str());
       return 1;
     }
     rss_restart_idle = StatusKiB(server.pid(), "VmRSS");
@@ -1161,31 +1153,16 @@ int RunMemory(const Flags& flags, Server& server) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  signal(SIGPIPE, SIG_IGN);
-  // Line by line also into a file, so progress shows while it runs.
-  setvbuf(stdout, nullptr, _IOLBF, 0);
   Flags flags;
-  bool help = false;
-  if (absl::Status s = ParseFlags(argc, argv, &flags, &help); !s.ok()) {
-    std::fprintf(stderr, "ingest_bench: %s (--help lists the flags)\n",
-                 std::string(s.message()).c_str());
-    return 2;
-  }
-  if (help) return 0;
-  return RunAgainstServer(argc, argv,
-                          {.binary = flags.server.binary,
-                           .extra_flags = flags.server.extra_flags,
-                           .program = "ingest_bench"},
-                          flags.server.dir, flags.server.keep,
-                          [&flags](Server& server) {
-                            if (flags.mode == "webhooks")
-                              return RunWebhooks(flags, server);
-                            if (flags.mode == "grpc")
-                              return RunGrpc(flags, server);
-                            if (flags.mode == "curve")
-                              return RunCurve(flags, server);
-                            if (flags.mode == "events")
-                              return RunEvents(flags, server);
-                            return RunMemory(flags, server);
-                          });
+  return trainyard::bench::MetricsBenchMain(
+      argc, argv, "ingest_bench",
+      [&](bool* help) { return ParseFlags(argc, argv, &flags, help); },
+      flags.server,
+      [&flags](Server& server) {
+        if (flags.mode == "webhooks") return RunWebhooks(flags, server);
+        if (flags.mode == "grpc") return RunGrpc(flags, server);
+        if (flags.mode == "curve") return RunCurve(flags, server);
+        if (flags.mode == "events") return RunEvents(flags, server);
+        return RunMemory(flags, server);
+      });
 }

@@ -263,9 +263,9 @@ int Run(const Flags& flags, const std::string& dir) {
   server.host().MarkServing();
   std::printf(
       "job-control in process: RocksDB in %s/db (WAL on, sync_writes off), "
-      "loopback gRPC, %d RPC threads; fake scheduler, cost, metrics and "
+      "loopback gRPC, %lld RPC threads; fake scheduler, cost, metrics and "
       "provider; %lld client threads, GetJob at %lld/s beside them\n",
-      dir.c_str(), server.config().rpc_threads,
+      dir.c_str(), static_cast<long long>(server.config().rpc_threads),
       static_cast<long long>(flags.threads),
       static_cast<long long>(flags.trivial_rate));
 
@@ -324,8 +324,7 @@ int Run(const Flags& flags, const std::string& dir) {
 int main(int argc, char** argv) {
   trainyard::bench::Flags flags;
   trainyard::config::FlagSet set("jobs_create_bench");
-  set.AddString("dir", "parent of the temp data dir (a disk, not tmpfs)",
-                &flags.dir);
+  trainyard::bench::AddDirFlag(set, &flags.dir);
   set.AddInt("threads", "client threads sending CreateJob", &flags.threads)
       .Range(1, 256);
   set.AddDouble("seconds", "length of each timed phase", &flags.seconds)

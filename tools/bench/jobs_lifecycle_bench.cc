@@ -31,7 +31,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -197,11 +196,7 @@ int Run(const Flags& flags, const std::string& dir) {
   config.service_token_file = dir + "/metrics/tokens";
   config.provider_base_url = sim->base_url();
   config.webhook_base_url = metrics.admin_url();
-  {
-    int grpc_port = 0;
-    std::ifstream(dir + "/metrics/ports") >> grpc_port;
-    config.metrics_address = absl::StrCat("127.0.0.1:", grpc_port);
-  }
+  config.metrics_address = metrics.grpc_address();
   config.pod_poll_interval = absl::Seconds(10);
   AssigningScheduler scheduler;
   jobs::testing::FakeCost cost;
@@ -233,9 +228,9 @@ int Run(const Flags& flags, const std::string& dir) {
 
   auto stub = v1::JobService::NewStub(server.Channel());
   std::vector<std::string> ids;
+  // This process's CPU and trainyard-metrics', over the whole run.
+  Interval run(metrics.pid());
   const auto start = SteadyClock::now();
-  const double cpu0 = SelfCpuSeconds();
-  const double metrics_cpu0 = ProcessCpuSeconds(metrics.pid());
   for (int64_t i = 0; i < flags.jobs; ++i) {
     v1::CreateJobRequest req;
     req.set_request_id(absl::StrCat("life-", i));
@@ -269,9 +264,10 @@ int Run(const Flags& flags, const std::string& dir) {
     peak = std::max(peak, n - last_count);
     last_count = n;
   }
-  const double run_s = SecondsSince(start);
-  const double cpu = SelfCpuSeconds() - cpu0;
-  const double metrics_cpu = ProcessCpuSeconds(metrics.pid()) - metrics_cpu0;
+  run.Stop();
+  const double run_s = run.wall();
+  const double cpu = run.self_cpu();
+  const double metrics_cpu = run.server_cpu();
   const int64_t count = transitions.count();
 
   // Lags: metrics' receive of each stage's first STATUS webhook -> the job's
@@ -345,8 +341,7 @@ int Run(const Flags& flags, const std::string& dir) {
 int main(int argc, char** argv) {
   trainyard::bench::Flags flags;
   trainyard::config::FlagSet set("jobs_lifecycle_bench");
-  set.AddString("dir", "parent of the temp data dir (a disk, not tmpfs)",
-                &flags.dir);
+  trainyard::bench::AddDirFlag(set, &flags.dir);
   set.AddString("metrics_binary", "trainyard-metrics to start",
                 &flags.metrics_binary);
   set.AddInt("jobs", "concurrent jobs", &flags.jobs).Range(1, 100000);

@@ -74,6 +74,7 @@ namespace common_v1 = ::trainyard::common::v1;
 using ::trainyard::auth::Role;
 using ::trainyard::bench::Describe;
 using ::trainyard::bench::MiB;
+using ::trainyard::bench::MillisSince;
 using ::trainyard::bench::StatusKiB;
 using ::trainyard::bench::SteadyClock;
 using ::trainyard::bench::Summarize;
@@ -93,11 +94,6 @@ struct Flags {
   int64_t changes = 1000;
   double change_seconds = 5;
 };
-
-double MsSince(SteadyClock::time_point start) {
-  return std::chrono::duration<double, std::milli>(SteadyClock::now() - start)
-      .count();
-}
 
 int64_t RssKiB() { return StatusKiB(getpid(), "VmRSS"); }
 
@@ -248,7 +244,7 @@ bool Seed(trainyard::storage::Db& db, const Flags& flags) {
   }
   std::printf("seeded %lld jobs (%lld creators) into RocksDB in %.1f s\n",
               static_cast<long long>(flags.jobs),
-              static_cast<long long>(flags.creators), MsSince(start) / 1e3);
+              static_cast<long long>(flags.creators), MillisSince(start) / 1e3);
   return true;
 }
 
@@ -256,62 +252,61 @@ bool Seed(trainyard::storage::Db& db, const Flags& flags) {
 // Calls
 // ---------------------------------------------------------------------------
 
-class Client {
- public:
-  explicit Client(TestServer& server)
-      : stub_(v1::JobService::NewStub(server.Channel())) {}
+using Client = trainyard::bench::InProcessClient<v1::JobService>;
 
-  template <typename Req, typename Resp, typename Method>
-  bool Call(Method method, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    TestServer::Authorize(ctx, Role::kViewer);
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(60));
-    grpc::Status s = (stub_.get()->*method)(&ctx, req, resp);
-    if (!s.ok()) std::fprintf(stderr, "call: %s\n", s.error_message().c_str());
-    return s.ok();
+// `iterations` rounds of `call`, each followed by GetJob on a known id (the
+// trivial unary call); then prints "<describe()>: <latency>", GetJob's
+// latency and "<cpu_of>: <the process's CPU per pair>".
+bool MeasureBesideGetJob(Client& client, int64_t iterations,
+                         absl::FunctionRef<bool()> call,
+                         absl::FunctionRef<std::string()> describe,
+                         const char* cpu_of) {
+  v1::GetJobRequest get;
+  get.set_job_id(JobId(7));
+  std::vector<double> ms, trivial_ms;
+  const double cpu0 = trainyard::bench::SelfCpuSeconds();
+  if (!trainyard::bench::TimeBesideTrivial(
+          iterations, call,
+          [&] {
+            v1::GetJobResponse job;
+            return client.Call(&v1::JobService::Stub::GetJob, get, &job,
+                               Role::kViewer);
+          },
+          &ms, &trivial_ms)) {
+    return false;
   }
-
-  v1::JobService::Stub& stub() { return *stub_; }
-
- private:
-  std::unique_ptr<v1::JobService::Stub> stub_;
-};
+  const double cpu_ms =
+      (trainyard::bench::SelfCpuSeconds() - cpu0) * 1e3 / iterations;
+  std::printf("%s: %s\n  beside GetJob: %s\n  %s: %.2f ms\n",
+              describe().c_str(), Describe(Summarize(ms)).c_str(),
+              Describe(Summarize(trivial_ms)).c_str(), cpu_of, cpu_ms);
+  return true;
+}
 
 // `iterations` first pages of `list`, each followed by GetJob on a known id.
 bool MeasureList(Client& client, const char* what,
                  const v1::ListJobsRequest& list, int64_t iterations) {
-  std::vector<double> list_ms, trivial_ms;
-  v1::GetJobRequest get;
-  get.set_job_id(JobId(7));
   int32_t total = 0;
   int rows = 0;
-  const double cpu0 = trainyard::bench::SelfCpuSeconds();
-  for (int64_t i = 0; i < iterations; ++i) {
-    auto t0 = SteadyClock::now();
-    v1::ListJobsResponse resp;
-    if (!client.Call(&v1::JobService::Stub::ListJobs, list, &resp)) {
-      return false;
-    }
-    list_ms.push_back(MsSince(t0));
-    total = resp.total_size();
-    rows = resp.jobs_size();
-    t0 = SteadyClock::now();
-    v1::GetJobResponse job;
-    if (!client.Call(&v1::JobService::Stub::GetJob, get, &job)) return false;
-    trivial_ms.push_back(MsSince(t0));
-  }
-  const double cpu_ms =
-      (trainyard::bench::SelfCpuSeconds() - cpu0) * 1e3 / iterations;
-  std::printf(
-      "ListJobs %s (filter '%s', keyword '%s', order_by '%s'; %d rows of "
-      "total_size %d): %s\n  beside GetJob: %s\n  process CPU (server + "
-      "client) per ListJobs+GetJob pair: %.2f ms\n",
-      what, list.filter().c_str(), list.keyword().c_str(),
-      list.order_by().c_str(), rows, total,
-      Describe(Summarize(list_ms)).c_str(),
-      Describe(Summarize(trivial_ms)).c_str(), cpu_ms);
-  return true;
+  return MeasureBesideGetJob(
+      client, iterations,
+      [&] {
+        v1::ListJobsResponse resp;
+        if (!client.Call(&v1::JobService::Stub::ListJobs, list, &resp,
+                         Role::kViewer)) {
+          return false;
+        }
+        total = resp.total_size();
+        rows = resp.jobs_size();
+        return true;
+      },
+      [&] {
+        return absl::StrFormat(
+            "ListJobs %s (filter '%s', keyword '%s', order_by '%s'; %d rows "
+            "of total_size %d)",
+            what, list.filter(), list.keyword(), list.order_by(), rows, total);
+      },
+      "process CPU (server + client) per ListJobs+GetJob pair");
 }
 
 bool MeasureLists(Client& client, const Flags& flags) {
@@ -338,7 +333,8 @@ bool MeasureLists(Client& client, const Flags& flags) {
   // Warm-up: connections, first-touch of pages.
   for (int i = 0; i < 20; ++i) {
     v1::ListJobsResponse resp;
-    if (!client.Call(&v1::JobService::Stub::ListJobs, plain, &resp)) {
+    if (!client.Call(&v1::JobService::Stub::ListJobs, plain, &resp,
+                     Role::kViewer)) {
       return false;
     }
   }
@@ -377,7 +373,7 @@ bool MeasureExport(Client& client) {
     if (chunk.job_count() > 0) count = chunk.job_count();
   }
   grpc::Status s = reader->Finish();
-  const double seconds = MsSince(start) / 1e3;
+  const double seconds = MillisSince(start) / 1e3;
   const double cpu = trainyard::bench::SelfCpuSeconds() - cpu0;
   if (!s.ok()) {
     std::fprintf(stderr, "export: %s\n", s.error_message().c_str());
@@ -448,7 +444,7 @@ class Metrics {
     }
     std::printf("metrics: %lld steps of %s ingested in %.1f s\n",
                 static_cast<long long>(points), job.c_str(),
-                MsSince(start) / 1e3);
+                MillisSince(start) / 1e3);
     return true;
   }
 
@@ -460,46 +456,33 @@ class Metrics {
 bool MeasureDashboard(Client& client, int64_t points, int64_t iterations) {
   v1::GetJobDashboardRequest req;
   req.set_job_id(JobId(7));
-  v1::GetJobRequest get;
-  get.set_job_id(JobId(7));
-  std::vector<double> dash_ms, trivial_ms;
   v1::GetJobDashboardResponse resp;
-  const double cpu0 = trainyard::bench::SelfCpuSeconds();
-  for (int64_t i = 0; i < iterations; ++i) {
-    auto t0 = SteadyClock::now();
-    resp.Clear();
-    if (!client.Call(&v1::JobService::Stub::GetJobDashboard, req, &resp)) {
-      return false;
-    }
-    dash_ms.push_back(MsSince(t0));
-    t0 = SteadyClock::now();
-    v1::GetJobResponse job;
-    if (!client.Call(&v1::JobService::Stub::GetJob, get, &job)) return false;
-    trivial_ms.push_back(MsSince(t0));
-  }
-  const double cpu_ms =
-      (trainyard::bench::SelfCpuSeconds() - cpu0) * 1e3 / iterations;
-  int curve_points = 0;
-  for (const auto& series : resp.loss_curve().series()) {
-    curve_points += series.points_size();
-  }
-  std::string unavailable;
-  for (const auto& part : resp.unavailable_parts()) {
-    absl::StrAppend(
-        &unavailable, unavailable.empty() ? "" : ", ",
-        v1::DashboardPart_Name(static_cast<v1::DashboardPart>(part)));
-  }
-  std::printf(
-      "GetJobDashboard of a job with %lld steps (%d curve points in %d "
-      "series returned; unavailable: %s): %s\n  beside GetJob: %s\n  process "
-      "CPU (jobs + metrics + client) per GetJobDashboard+GetJob pair: %.2f "
-      "ms\n",
-      static_cast<long long>(points), curve_points,
-      resp.loss_curve().series_size(),
-      unavailable.empty() ? "none" : unavailable.c_str(),
-      Describe(Summarize(dash_ms)).c_str(),
-      Describe(Summarize(trivial_ms)).c_str(), cpu_ms);
-  return true;
+  return MeasureBesideGetJob(
+      client, iterations,
+      [&] {
+        resp.Clear();
+        return client.Call(&v1::JobService::Stub::GetJobDashboard, req, &resp,
+                           Role::kViewer);
+      },
+      [&] {
+        int curve_points = 0;
+        for (const auto& series : resp.loss_curve().series()) {
+          curve_points += series.points_size();
+        }
+        std::string unavailable;
+        for (const auto& part : resp.unavailable_parts()) {
+          absl::StrAppend(
+              &unavailable, unavailable.empty() ? "" : ", ",
+              v1::DashboardPart_Name(static_cast<v1::DashboardPart>(part)));
+        }
+        return absl::StrFormat(
+            "GetJobDashboard of a job with %d steps (%d curve points in %d "
+            "series returned; unavailable: %s)",
+            points, curve_points, resp.loss_curve().series_size(),
+            unavailable.empty() ? "none" : unavailable);
+      },
+      "process CPU (jobs + metrics + client) per GetJobDashboard+GetJob "
+      "pair");
 }
 
 // ---------------------------------------------------------------------------
@@ -596,7 +579,7 @@ bool MeasureWatch(TestServer& server, trainyard::jobs::Engine& engine,
   // come every 15 s).
   std::this_thread::sleep_for(std::chrono::seconds(2));
   std::printf("WatchJobs: %lld watchers of the whole list opened in %.0f ms\n",
-              static_cast<long long>(flags.watchers), MsSince(open));
+              static_cast<long long>(flags.watchers), MillisSince(open));
   const int64_t expected = flags.watchers * flags.changes;
   const auto period = std::chrono::duration_cast<SteadyClock::duration>(
       std::chrono::duration<double>(flags.change_seconds / flags.changes));
@@ -623,18 +606,18 @@ bool MeasureWatch(TestServer& server, trainyard::jobs::Engine& engine,
     auto t0 = SteadyClock::now();
     times.Set(job, t0);
     absl::Status s = engine.store().Write(commit);
-    write_ms.push_back(MsSince(t0));
+    write_ms.push_back(MillisSince(t0));
     if (!s.ok()) {
       std::fprintf(stderr, "write: %s\n", s.ToString().c_str());
       return false;
     }
   }
-  const double write_seconds = MsSince(start) / 1e3;
+  const double write_seconds = MillisSince(start) / 1e3;
   auto deadline = SteadyClock::now() + std::chrono::seconds(120);
   while (deliveries.load() < expected && SteadyClock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  const double seconds = MsSince(start) / 1e3;
+  const double seconds = MillisSince(start) / 1e3;
   const double cpu = trainyard::bench::SelfCpuSeconds() - cpu0;
   const int64_t got = deliveries.load();
   for (auto& r : readers) r->Cancel();
@@ -699,7 +682,7 @@ int Run(const Flags& flags) {
     std::fprintf(stderr, "build: %s\n", module.status().ToString().c_str());
     return 1;
   }
-  const double build_ms = MsSince(start);
+  const double build_ms = MillisSince(start);
   const double build_cpu_ms = ThreadCpuMillis() - cpu0;
   const int64_t rss1 = RssKiB();
   std::printf(
@@ -716,7 +699,7 @@ int Run(const Flags& flags) {
     std::printf(
         "JobIndex::Build alone (warm block cache): %.0f ms wall, %.0f ms CPU, "
         "%zu jobs\n",
-        MsSince(t0), ThreadCpuMillis() - c0, (*index)->size());
+        MillisSince(t0), ThreadCpuMillis() - c0, (*index)->size());
   }
   if (absl::Status s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
@@ -739,8 +722,7 @@ int Run(const Flags& flags) {
 int main(int argc, char** argv) {
   Flags flags;
   trainyard::config::FlagSet set("jobs_list_bench");
-  set.AddString("dir", "parent of the temp data dir (a disk, not tmpfs)",
-                &flags.dir);
+  trainyard::bench::AddDirFlag(set, &flags.dir);
   set.AddInt("jobs", "jobs seeded", &flags.jobs).Range(1, 10000000);
   set.AddInt("creators", "distinct creators", &flags.creators)
       .Range(1, 1000000);
@@ -754,18 +736,12 @@ int main(int argc, char** argv) {
       .Range(1, 10000000);
   set.AddDouble("change_seconds", "wall time the changes are spread over",
                 &flags.change_seconds);
-  bool help = false;
-  if (absl::Status s =
-          trainyard::bench::ParseBenchFlags(set, argc, argv, &help);
-      !s.ok()) {
-    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+  if (std::optional<int> exit = trainyard::bench::StartBench(set, argc, argv)) {
+    return *exit;
+  }
+  if (flags.changes > flags.jobs) {
+    std::fprintf(stderr, "need changes <= jobs\n");
     return 2;
   }
-  if (help) return 0;
-  if (flags.jobs < 1 || flags.changes < 1 || flags.changes > flags.jobs) {
-    std::fprintf(stderr, "need 1 <= changes <= jobs\n");
-    return 2;
-  }
-  trainyard::bench::PrintPreamble(argc, argv);
   return Run(flags);
 }

@@ -19,7 +19,6 @@
 // --restart_at jobs and after all of them, and RSS after each restart; then
 // a RESULT line. Pass the cache budget with
 // --server_flag=--job_cache_bytes=N (a server without the flag: omit it).
-#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
@@ -242,11 +241,10 @@ struct Restart {
 };
 
 absl::StatusOr<Restart> RestartServer(MetricsServer& server) {
-  RETURN_IF_ERROR(server.Stop());
-  const auto start = SteadyClock::now();
-  RETURN_IF_ERROR(server.Start());
+  absl::StatusOr<double> seconds = server.Restart();
+  if (!seconds.ok()) return seconds.status();
   Restart r;
-  r.seconds = SecondsSince(start);
+  r.seconds = *seconds;
   r.rss_mib = MiB(StatusKiB(server.pid(), "VmRSS"));
   return r;
 }
@@ -271,7 +269,7 @@ int RunHistory(const Flags& flags, MetricsServer& server) {
     part.Print("ingest of the first jobs");
     absl::StatusOr<Restart> r = RestartServer(server);
     if (!r.ok()) {
-      std::printf("restart: %s\n", r.status().ToString().c_str());
+      std::printf("%s\n", r.status().ToString().c_str());
       return 1;
     }
     early = *r;
@@ -311,7 +309,7 @@ int RunHistory(const Flags& flags, MetricsServer& server) {
   }
   absl::StatusOr<Restart> last = RestartServer(server);
   if (!last.ok()) {
-    std::printf("restart: %s\n", last.status().ToString().c_str());
+    std::printf("%s\n", last.status().ToString().c_str());
     return 1;
   }
   absl::PrintF(
@@ -330,21 +328,11 @@ int RunHistory(const Flags& flags, MetricsServer& server) {
 }
 
 int Run(int argc, char** argv) {
-  signal(SIGPIPE, SIG_IGN);
-  setvbuf(stdout, nullptr, _IOLBF, 0);
   Flags flags;
-  bool help = false;
-  if (absl::Status s = ParseFlags(argc, argv, &flags, &help); !s.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
-    return 2;
-  }
-  if (help) return 0;
-  return RunAgainstServer(
-      argc, argv,
-      {.binary = flags.server.binary,
-       .extra_flags = flags.server.extra_flags,
-       .program = "metrics_history_bench"},
-      flags.server.dir, flags.server.keep,
+  return MetricsBenchMain(
+      argc, argv, "metrics_history_bench",
+      [&](bool* help) { return ParseFlags(argc, argv, &flags, help); },
+      flags.server,
       [&flags](MetricsServer& server) { return RunHistory(flags, server); });
 }
 

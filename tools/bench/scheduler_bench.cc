@@ -18,7 +18,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -37,6 +36,7 @@ namespace {
 namespace v1 = ::trainyard::scheduler::v1;
 using ::trainyard::auth::Role;
 using ::trainyard::bench::Describe;
+using ::trainyard::bench::MillisSince;
 using ::trainyard::bench::SteadyClock;
 using ::trainyard::bench::Summarize;
 using ::trainyard::bench::ThreadCpuMillis;
@@ -48,11 +48,6 @@ struct Flags {
   int64_t round_trips = 2000;
   int64_t iterations = 1000;
 };
-
-double MsSince(SteadyClock::time_point start) {
-  return std::chrono::duration<double, std::milli>(SteadyClock::now() - start)
-      .count();
-}
 
 v1::EnqueueRequest Job(int64_t i) {
   v1::EnqueueRequest r;
@@ -68,46 +63,29 @@ v1::EnqueueRequest Job(int64_t i) {
   return r;
 }
 
-class Client {
- public:
-  explicit Client(TestServer& server)
-      : stub_(v1::SchedulerService::NewStub(server.Channel())) {}
+using Client = trainyard::bench::InProcessClient<v1::SchedulerService>;
 
-  template <typename Req, typename Resp, typename Method>
-  bool Call(Method method, const Req& req, Resp* resp, Role role) {
-    grpc::ClientContext ctx;
-    TestServer::Authorize(ctx, role);
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(30));
-    grpc::Status s = (stub_.get()->*method)(&ctx, req, resp);
-    if (!s.ok()) std::fprintf(stderr, "call: %s\n", s.error_message().c_str());
-    return s.ok();
+bool SetLimit(Client& client, int limit) {
+  v1::GetQueueSettingsResponse current;
+  if (!client.Call(&Client::Stub::GetQueueSettings,
+                   v1::GetQueueSettingsRequest(), &current, Role::kViewer)) {
+    return false;
   }
-
-  bool SetLimit(int limit) {
-    v1::GetQueueSettingsResponse current;
-    if (!Call(&Stub::GetQueueSettings, v1::GetQueueSettingsRequest(), &current,
-              Role::kViewer)) {
-      return false;
-    }
-    v1::UpdateQueueSettingsRequest req;
-    req.mutable_settings()->set_concurrency_limit(limit);
-    req.mutable_settings()->set_etag(current.settings().etag());
-    req.mutable_update_mask()->add_paths("concurrency_limit");
-    v1::UpdateQueueSettingsResponse resp;
-    return Call(&Stub::UpdateQueueSettings, req, &resp, Role::kAdmin);
-  }
-
-  using Stub = v1::SchedulerService::Stub;
-  std::unique_ptr<Stub> stub_;
-};
+  v1::UpdateQueueSettingsRequest req;
+  req.mutable_settings()->set_concurrency_limit(limit);
+  req.mutable_settings()->set_etag(current.settings().etag());
+  req.mutable_update_mask()->add_paths("concurrency_limit");
+  v1::UpdateQueueSettingsResponse resp;
+  return client.Call(&Client::Stub::UpdateQueueSettings, req, &resp,
+                     Role::kAdmin);
+}
 
 // Assignments seen on one WatchAssignments stream.
 class Watcher {
  public:
   explicit Watcher(Client& client) {
     TestServer::Authorize(ctx_, Role::kService);
-    reader_ = client.stub_->WatchAssignments(&ctx_, {});
+    reader_ = client.stub().WatchAssignments(&ctx_, {});
     thread_ = std::thread([this] {
       v1::WatchAssignmentsResponse msg;
       while (reader_->Read(&msg)) {
@@ -139,7 +117,7 @@ class Watcher {
 };
 
 bool RoundTrips(Client& client, int64_t n) {
-  if (!client.SetLimit(100)) return false;
+  if (!SetLimit(client, 100)) return false;
   Watcher watcher(client);
   std::vector<double> ms;
   auto start = SteadyClock::now();
@@ -151,7 +129,7 @@ bool RoundTrips(Client& client, int64_t n) {
       return false;
     }
     v1::Assignment a = watcher.WaitFor(job.job_id());
-    ms.push_back(MsSince(t0));
+    ms.push_back(MillisSince(t0));
     v1::ReleaseSlotRequest release;
     release.set_job_id(job.job_id());
     release.set_assignment_id(a.assignment_id());
@@ -162,7 +140,7 @@ bool RoundTrips(Client& client, int64_t n) {
       return false;
     }
   }
-  double seconds = MsSince(start) / 1e3;
+  double seconds = MillisSince(start) / 1e3;
   std::printf(
       "enqueue -> assignment on the stream (then release), %lld "
       "jobs one at a time: %s; %.0f jobs/s\n",
@@ -171,7 +149,7 @@ bool RoundTrips(Client& client, int64_t n) {
 }
 
 bool Fill(Client& client, int64_t n) {
-  if (!client.SetLimit(1)) return false;
+  if (!SetLimit(client, 1)) return false;
   auto start = SteadyClock::now();
   std::vector<double> ms;
   for (int64_t i = 0; i < n; ++i) {
@@ -180,11 +158,11 @@ bool Fill(Client& client, int64_t n) {
     if (!client.Call(&Client::Stub::Enqueue, Job(i), &entry, Role::kService)) {
       return false;
     }
-    ms.push_back(MsSince(t0));
+    ms.push_back(MillisSince(t0));
   }
   std::printf("enqueue %lld jobs (queue grows to %lld): %s; %.0f jobs/s\n",
               static_cast<long long>(n), static_cast<long long>(n - 1),
-              Describe(Summarize(ms)).c_str(), n / (MsSince(start) / 1e3));
+              Describe(Summarize(ms)).c_str(), n / (MillisSince(start) / 1e3));
   return true;
 }
 
@@ -193,23 +171,25 @@ bool ListFirstPage(Client& client, int64_t iterations) {
   v1::ListQueueEntriesRequest list;
   list.set_page_size(50);
   int32_t total = 0;
-  for (int64_t i = 0; i < iterations; ++i) {
-    auto t0 = SteadyClock::now();
-    v1::ListQueueEntriesResponse page;
-    if (!client.Call(&Client::Stub::ListQueueEntries, list, &page,
-                     Role::kViewer)) {
-      return false;
-    }
-    list_ms.push_back(MsSince(t0));
-    total = page.total_size();
-    auto t1 = SteadyClock::now();
-    v1::GetQueueSettingsResponse settings;
-    if (!client.Call(&Client::Stub::GetQueueSettings,
-                     v1::GetQueueSettingsRequest(), &settings, Role::kViewer)) {
-      return false;
-    }
-    trivial_ms.push_back(MsSince(t1));
-  }
+  const bool ok = trainyard::bench::TimeBesideTrivial(
+      iterations,
+      [&] {
+        v1::ListQueueEntriesResponse page;
+        if (!client.Call(&Client::Stub::ListQueueEntries, list, &page,
+                         Role::kViewer)) {
+          return false;
+        }
+        total = page.total_size();
+        return true;
+      },
+      [&] {
+        v1::GetQueueSettingsResponse settings;
+        return client.Call(&Client::Stub::GetQueueSettings,
+                           v1::GetQueueSettingsRequest(), &settings,
+                           Role::kViewer);
+      },
+      &list_ms, &trivial_ms);
+  if (!ok) return false;
   std::printf("ListQueueEntries first page of 50 (%d queued): %s\n", total,
               Describe(Summarize(list_ms)).c_str());
   std::printf("GetQueueSettings (trivial unary, interleaved): %s\n",
@@ -260,8 +240,7 @@ bool Recompute(const Flags& flags, const std::string& dir) {
 int main(int argc, char** argv) {
   Flags flags;
   trainyard::config::FlagSet set("scheduler_bench");
-  set.AddString("dir", "parent of the temp data dir (a disk, not tmpfs)",
-                &flags.dir);
+  trainyard::bench::AddDirFlag(set, &flags.dir);
   set.AddInt("queued", "jobs waiting during the list and recompute figures",
              &flags.queued)
       .Range(2, 1000000);
@@ -270,41 +249,28 @@ int main(int argc, char** argv) {
       .Range(1, 1000000);
   set.AddInt("iterations", "timed list calls", &flags.iterations)
       .Range(1, 1000000);
-  bool help = false;
-  if (absl::Status s =
-          trainyard::bench::ParseBenchFlags(set, argc, argv, &help);
-      !s.ok()) {
-    std::fprintf(stderr, "%s\n", s.ToString().c_str());
-    return 2;
-  }
-  if (help) return 0;
-  trainyard::bench::PrintPreamble(argc, argv);
-  absl::StatusOr<std::string> dir =
-      trainyard::bench::MakeTempDir(flags.dir, "scheduler_bench");
-  if (!dir.ok()) return 2;
-  bool ok = Recompute(flags, *dir);
-  {
-    TestServer server(trainyard::scheduler::SchedulerColumnFamilies(),
-                      [&](trainyard::server::ServerConfig& c) {
-                        c.data_dir = *dir + "/grpc";
-                      });
-    trainyard::scheduler::SchedulerConfig config;
-    config.estimate_interval = absl::ZeroDuration();
-    trainyard::server::ServiceContext ctx = server.Context();
-    auto module = trainyard::scheduler::BuildScheduler(ctx, config);
-    ok = ok && module.ok() && (*module)->Warmup().ok() && server.Start().ok();
-    if (ok) {
-      server.host().MarkServing();
-      Client client(server);
-      ok = RoundTrips(client, flags.round_trips) &&
-           Fill(client, flags.queued) &&
-           ListFirstPage(client, flags.iterations);
-    }
-    server.Shutdown();
-  }
-  std::printf("\nload at the end: %s\n",
-              trainyard::bench::LoadAverage().c_str());
-  std::error_code ignored;
-  std::filesystem::remove_all(*dir, ignored);
-  return ok ? 0 : 1;
+  return trainyard::bench::RunInTempDir(
+      set, argc, argv, flags.dir, "scheduler_bench",
+      [&](const std::string& dir) {
+        bool ok = Recompute(flags, dir);
+        TestServer server(trainyard::scheduler::SchedulerColumnFamilies(),
+                          [&](trainyard::server::ServerConfig& c) {
+                            c.data_dir = dir + "/grpc";
+                          });
+        trainyard::scheduler::SchedulerConfig config;
+        config.estimate_interval = absl::ZeroDuration();
+        trainyard::server::ServiceContext ctx = server.Context();
+        auto module = trainyard::scheduler::BuildScheduler(ctx, config);
+        ok = ok && module.ok() && (*module)->Warmup().ok() &&
+             server.Start().ok();
+        if (ok) {
+          server.host().MarkServing();
+          Client client(server);
+          ok = RoundTrips(client, flags.round_trips) &&
+               Fill(client, flags.queued) &&
+               ListFirstPage(client, flags.iterations);
+        }
+        server.Shutdown();
+        return ok ? 0 : 1;
+      });
 }

@@ -29,19 +29,17 @@
 // measurement tool, not service code behind the injected Clock.
 
 #include <malloc.h>
-#include <stdlib.h>
-#include <sys/resource.h>
-#include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -49,12 +47,21 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_split.h"
+#include "common/config/flags.h"
 #include "common/storage/db.h"
 #include "common/storage/write_batch.h"
+#include "common/strings/absl_view.h"
 #include "services/metrics/series/series_store.h"
+#include "tools/bench/bench_support.h"
 
 namespace {
 
+using trainyard::bench::MiB;
+using trainyard::bench::Percentiles;
+using trainyard::bench::StatusKiB;
+using trainyard::bench::Summarize;
+using trainyard::bench::ThreadCpuMillis;
 using trainyard::metrics::CurveQuery;
 using trainyard::metrics::PointInput;
 using trainyard::metrics::SeriesStore;
@@ -62,15 +69,15 @@ using trainyard::metrics::SeriesUpdate;
 using Clock = std::chrono::steady_clock;
 
 struct Flags {
-  std::string dir;
+  std::string dir = trainyard::bench::DefaultTempParent();
   std::vector<std::string> phases = {"rss", "ingest", "query"};
   int64_t ingest_points = 4'000'000;
   int64_t webhook_requests = 100'000;
   int64_t big_points = 1'000'000;
-  int queries = 2000;
-  int rss_jobs = 1000;
+  int64_t queries = 2000;
+  int64_t rss_jobs = 1000;
   int64_t rss_points = 10'000;
-  int rss_series = 1;
+  int64_t rss_series = 1;
   int64_t background_rate = 50'000;
   bool sync_writes = false;
 };
@@ -80,48 +87,34 @@ const char* const kSeries[8] = {"train_loss",        "val_loss",
                                 "gpu_utilization",   "gpu_memory_used_bytes",
                                 "tokens_per_second", "perplexity"};
 
-bool ParseFlags(int argc, char** argv, Flags* flags) {
-  const char* tmp = getenv("TMPDIR");
-  flags->dir = (tmp != nullptr && tmp[0] != '\0') ? tmp : "/var/tmp";
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    auto value = [&arg](std::string_view name) -> const char* {
-      return arg.starts_with(name) ? arg.data() + name.size() : nullptr;
-    };
-    if (const char* v = value("--dir=")) {
-      flags->dir = v;
-    } else if (const char* v = value("--phases=")) {
-      flags->phases.clear();
-      for (std::string_view rest = v; !rest.empty();) {
-        size_t comma = rest.find(',');
-        flags->phases.emplace_back(rest.substr(0, comma));
-        rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
-      }
-    } else if (const char* v = value("--ingest_points=")) {
-      flags->ingest_points = atoll(v);
-    } else if (const char* v = value("--webhook_requests=")) {
-      flags->webhook_requests = atoll(v);
-    } else if (const char* v = value("--big_points=")) {
-      flags->big_points = atoll(v);
-    } else if (const char* v = value("--queries=")) {
-      flags->queries = atoi(v);
-    } else if (const char* v = value("--rss_jobs=")) {
-      flags->rss_jobs = atoi(v);
-    } else if (const char* v = value("--rss_points=")) {
-      flags->rss_points = atoll(v);
-    } else if (const char* v = value("--rss_series=")) {
-      flags->rss_series = std::clamp(atoi(v), 1, 8);
-    } else if (const char* v = value("--background_rate=")) {
-      flags->background_rate = atoll(v);
-    } else if (arg == "--sync_writes") {
-      flags->sync_writes = true;
-    } else {
-      std::fprintf(stderr, "unknown flag %s\n", argv[i]);
-      return false;
-    }
-  }
-  return flags->ingest_points > 0 && flags->big_points > 0 &&
-         flags->queries > 0 && flags->rss_jobs > 0 && flags->rss_points > 0;
+void AddFlags(trainyard::config::FlagSet& flags, Flags* f) {
+  trainyard::bench::AddDirFlag(flags, &f->dir);
+  flags.AddCustom("phases", "comma-separated: rss, ingest, query",
+                  "rss,ingest,query", [f](std::string_view v) {
+                    f->phases = absl::StrSplit(trainyard::ToAbsl(v), ',');
+                    return absl::OkStatus();
+                  });
+  flags.AddInt("ingest_points", "ingest: points per shape", &f->ingest_points)
+      .Range(1, int64_t{1} << 40);
+  flags
+      .AddInt("webhook_requests", "ingest: writes of the webhook shape",
+              &f->webhook_requests)
+      .Range(1, int64_t{1} << 40);
+  flags.AddInt("big_points", "query: steps of the big job", &f->big_points)
+      .Range(1, int64_t{1} << 40);
+  flags.AddInt("queries", "query: timed queries per row", &f->queries)
+      .Range(1, 100000000);
+  flags.AddInt("rss_jobs", "rss: jobs", &f->rss_jobs).Range(1, 10000000);
+  flags.AddInt("rss_points", "rss: steps per job", &f->rss_points)
+      .Range(1, int64_t{1} << 40);
+  flags.AddInt("rss_series", "rss: series per step", &f->rss_series)
+      .Range(1, 8);
+  flags
+      .AddInt("background_rate",
+              "query: points/s appended to the big job during the last rows",
+              &f->background_rate)
+      .Range(1, 100000000);
+  flags.AddBool("sync_writes", "fsync every write", &f->sync_writes);
 }
 
 bool HasPhase(const Flags& flags, std::string_view phase) {
@@ -135,57 +128,23 @@ void Die(std::string_view what, const absl::Status& status) {
   std::exit(1);
 }
 
-double RssMiB() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("VmRSS:")) return std::atof(line.c_str() + 6) / 1024;
-  }
-  return -1;
-}
-
-// CPU time of the calling thread, in ms: what a query costs, apart from
-// the time it waited for a core (this machine has 2, shared).
-double ThreadCpuMs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+double RssMiB() { return MiB(StatusKiB(getpid(), "VmRSS")); }
 
 // CPU time of the whole process (RocksDB's background threads included), ms.
-double ProcessCpuMs() {
-  rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
-  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
-         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
-}
+double ProcessCpuMs() { return trainyard::bench::SelfCpuSeconds() * 1e3; }
 
 double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
-}
-
-struct Percentiles {
-  double p50_ms, p99_ms, max_ms;
-};
-
-Percentiles Summarize(std::vector<double> ms) {
-  std::sort(ms.begin(), ms.end());
-  auto at = [&ms](double q) {
-    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))];
-  };
-  return {at(0.50), at(0.99), ms.back()};
 }
 
 // A database in a fresh directory, removed by the destructor.
 class Bench {
  public:
   Bench(const Flags& flags, const char* name) : flags_(flags) {
-    std::string pattern = flags.dir + "/series_bench_" + name + "_XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) {
-      std::perror("mkdtemp");
-      std::exit(1);
-    }
-    path_ = pattern;
+    absl::StatusOr<std::string> dir = trainyard::bench::MakeTempDir(
+        flags.dir, std::string("series_bench_") + name);
+    if (!dir.ok()) Die("mkdtemp", dir.status());
+    path_ = *dir;
     Open();
   }
   ~Bench() {
@@ -292,12 +251,13 @@ void RunRss(const Flags& flags) {
   malloc_trim(0);
   double loaded = RssMiB();
 
-  int64_t total = int64_t{flags.rss_jobs} * flags.rss_points * flags.rss_series;
+  int64_t total = flags.rss_jobs * flags.rss_points * flags.rss_series;
   std::printf(
       "\n## rss: %d jobs x %lld steps x %d series (from train_loss), %lld "
       "points\n",
-      flags.rss_jobs, static_cast<long long>(flags.rss_points),
-      flags.rss_series, static_cast<long long>(total));
+      static_cast<int>(flags.rss_jobs),
+      static_cast<long long>(flags.rss_points),
+      static_cast<int>(flags.rss_series), static_cast<long long>(total));
   std::printf("| stage | RSS MiB | note |\n|---|---:|---|\n");
   std::printf("| process start | %.1f | |\n", base);
   std::printf(
@@ -313,7 +273,8 @@ void RunRss(const Flags& flags) {
   std::printf(
       "| all jobs loaded | %.1f | lazy load of %d jobs: %.2f s "
       "(%.2f ms/job) |\n",
-      loaded, flags.rss_jobs, load_s, load_s * 1000 / flags.rss_jobs);
+      loaded, static_cast<int>(flags.rss_jobs), load_s,
+      load_s * 1000 / flags.rss_jobs);
 }
 
 // Ingests `points` points in batches of 1000 (125 steps x 8 series) into
@@ -340,6 +301,31 @@ std::vector<double> IngestBatches(Bench& bench, const std::string& prefix,
   return ms;
 }
 
+// One ingest row: `threads` threads each returning the latencies (ms) of
+// its writes.
+struct IngestRow {
+  std::vector<double> ms;  // every write's
+  double seconds = 0;      // wall
+  double cpu_ms = 0;       // the process's
+};
+
+IngestRow OnThreads(int threads,
+                    const std::function<std::vector<double>(int)>& work) {
+  std::vector<std::vector<double>> ms(threads);
+  const double cpu0 = ProcessCpuMs();
+  auto start = Clock::now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] { ms[t] = work(t); });
+  }
+  for (auto& w : workers) w.join();
+  IngestRow row;
+  row.seconds = Seconds(Clock::now() - start);
+  row.cpu_ms = ProcessCpuMs() - cpu0;
+  for (auto& v : ms) row.ms.insert(row.ms.end(), v.begin(), v.end());
+  return row;
+}
+
 void RunIngest(const Flags& flags) {
   std::printf("\n## ingest (sync_writes=%s)\n",
               flags.sync_writes ? "true" : "false");
@@ -349,64 +335,46 @@ void RunIngest(const Flags& flags) {
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (int threads : {1, 2}) {
     Bench bench(flags, "ingest");
-    std::vector<std::vector<double>> ms(threads);
-    const double cpu0 = ProcessCpuMs();
-    auto start = Clock::now();
-    std::vector<std::thread> workers;
-    for (int t = 0; t < threads; ++t) {
-      workers.emplace_back([&, t] {
-        ms[t] = IngestBatches(bench, "t" + std::to_string(t) + "-job-",
-                              flags.ingest_points / threads, 100 + t);
-      });
-    }
-    for (auto& w : workers) w.join();
-    double s = Seconds(Clock::now() - start);
-    const double cpu_ms = ProcessCpuMs() - cpu0;
-    std::vector<double> all;
-    for (auto& v : ms) all.insert(all.end(), v.begin(), v.end());
-    Percentiles p = Summarize(all);
-    double points = static_cast<double>(all.size()) * 1000;
+    const IngestRow row = OnThreads(threads, [&](int t) {
+      return IngestBatches(bench, "t" + std::to_string(t) + "-job-",
+                           flags.ingest_points / threads, 100 + t);
+    });
+    const size_t writes = row.ms.size();
+    const Percentiles p = Summarize(row.ms);
+    const double points = static_cast<double>(writes) * 1000;
     std::printf(
         "| 1000 points/write, 8 series | %d | %.0f | %.2f | %.0f | "
         "%.0f | %.3f | %.3f | %.0f |\n",
-        threads, points, s, points / s, all.size() / s, p.p50_ms, p.p99_ms,
-        cpu_ms * 1000 / all.size());
+        threads, points, row.seconds, points / row.seconds,
+        writes / row.seconds, p.p50, p.p99, row.cpu_ms * 1000 / writes);
   }
   for (int threads : {1, 2}) {
     // Webhook shape: one step of 8 series per write, over 100 jobs per
     // thread.
     Bench bench(flags, "webhook");
-    std::vector<std::vector<double>> ms(threads);
-    const double cpu0 = ProcessCpuMs();
-    auto start = Clock::now();
-    std::vector<std::thread> workers;
-    for (int t = 0; t < threads; ++t) {
-      workers.emplace_back([&, t] {
-        std::mt19937_64 rng(7 + t);
-        std::vector<PointInput> request = Points(0, 1, 8, rng);
-        int64_t n = flags.webhook_requests / threads;
-        ms[t].reserve(n);
-        for (int64_t i = 0; i < n; ++i) {
-          for (PointInput& p : request) p.step = i / 100;
-          std::string job =
-              "hook-" + std::to_string(t) + "-" + std::to_string(i % 100);
-          auto t0 = Clock::now();
-          bench.Write(job, request);
-          ms[t].push_back(Seconds(Clock::now() - t0) * 1000);
-        }
-      });
-    }
-    for (auto& w : workers) w.join();
-    double s = Seconds(Clock::now() - start);
-    const double cpu_ms = ProcessCpuMs() - cpu0;
-    std::vector<double> all;
-    for (auto& v : ms) all.insert(all.end(), v.begin(), v.end());
-    Percentiles p = Summarize(all);
+    const IngestRow row = OnThreads(threads, [&](int t) {
+      std::mt19937_64 rng(7 + t);
+      std::vector<PointInput> request = Points(0, 1, 8, rng);
+      const int64_t n = flags.webhook_requests / threads;
+      std::vector<double> ms;
+      ms.reserve(n);
+      for (int64_t i = 0; i < n; ++i) {
+        for (PointInput& p : request) p.step = i / 100;
+        std::string job =
+            "hook-" + std::to_string(t) + "-" + std::to_string(i % 100);
+        auto t0 = Clock::now();
+        bench.Write(job, request);
+        ms.push_back(Seconds(Clock::now() - t0) * 1000);
+      }
+      return ms;
+    });
+    const size_t writes = row.ms.size();
+    const Percentiles p = Summarize(row.ms);
     std::printf(
         "| webhook: 8 points/write | %d | %zu | %.2f | %.0f | %.0f | "
         "%.3f | %.3f | %.1f |\n",
-        threads, all.size() * 8, s, all.size() * 8 / s, all.size() / s,
-        p.p50_ms, p.p99_ms, cpu_ms * 1000 / all.size());
+        threads, writes * 8, row.seconds, writes * 8 / row.seconds,
+        writes / row.seconds, p.p50, p.p99, row.cpu_ms * 1000 / writes);
   }
 }
 
@@ -433,9 +401,9 @@ QueryTimes TimeQueries(SeriesStore& store, const std::string& job,
       request.end_step = std::max(a, b);
     }
     auto t0 = Clock::now();
-    double c0 = ThreadCpuMs();
+    double c0 = ThreadCpuMillis();
     auto curve = store.GetLossCurve(request);
-    cpu.push_back(ThreadCpuMs() - c0);
+    cpu.push_back(ThreadCpuMillis() - c0);
     ms.push_back(Seconds(Clock::now() - t0) * 1000);
     if (!curve.ok()) Die("query", curve.status());
     if (curve->series(0).points_size() > 1000) {
@@ -471,15 +439,15 @@ void RunQuery(const Flags& flags) {
   std::printf(
       "\n## query: GetLossCurve, train_loss + val_loss, max_points "
       "1000 (%d queries each; big job loaded in %.1f s)\n",
-      flags.queries, load_s);
+      static_cast<int>(flags.queries), load_s);
   std::printf(
       "| job | range | concurrent ingest | p50 ms | p99 ms | max ms | "
       "CPU p50 ms | CPU p99 ms |\n|---|---|---|---:|---:|---:|---:|---:|\n");
   auto row = [](const char* job, const char* range, const char* ingest,
                 QueryTimes t) {
     std::printf("| %s | %s | %s | %.3f | %.3f | %.3f | %.3f | %.3f |\n", job,
-                range, ingest, t.wall.p50_ms, t.wall.p99_ms, t.wall.max_ms,
-                t.cpu.p50_ms, t.cpu.p99_ms);
+                range, ingest, t.wall.p50, t.wall.p99, t.wall.max, t.cpu.p50,
+                t.cpu.p99);
   };
   std::string big_name = std::to_string(flags.big_points / 1000) + "K points";
   // Warm-up (block cache), not measured.
@@ -533,10 +501,13 @@ void RunQuery(const Flags& flags) {
 
 int main(int argc, char** argv) {
   Flags flags;
-  if (!ParseFlags(argc, argv, &flags)) return 2;
-  std::printf("# series_bench\n\ncommand:");
-  for (int i = 0; i < argc; ++i) std::printf(" %s", argv[i]);
-  std::printf("\ndir: %s, hardware threads: %u\n", flags.dir.c_str(),
+  trainyard::config::FlagSet set("series_bench");
+  AddFlags(set, &flags);
+  std::printf("# series_bench\n\n");
+  if (std::optional<int> exit = trainyard::bench::StartBench(set, argc, argv)) {
+    return *exit;
+  }
+  std::printf("dir: %s, hardware threads: %u\n", flags.dir.c_str(),
               std::thread::hardware_concurrency());
   if (HasPhase(flags, "rss")) RunRss(flags);
   if (HasPhase(flags, "ingest")) RunIngest(flags);

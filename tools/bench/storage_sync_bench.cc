@@ -14,21 +14,26 @@
 // Wall time is read from std::chrono::steady_clock directly: this program is a
 // measurement tool, not service code behind the injected Clock.
 
-#include <stdlib.h>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/config/flags.h"
 #include "common/storage/db.h"
+#include "common/strings/absl_view.h"
 #include "rocksdb/statistics.h"
+#include "tools/bench/bench_support.h"
 
 namespace {
 
@@ -36,71 +41,64 @@ using trainyard::storage::Db;
 using trainyard::storage::Options;
 
 struct Flags {
-  std::string dir;
-  int writes = 20000;
-  int value_bytes = 200;
+  std::string dir = trainyard::bench::DefaultTempParent();
+  int64_t writes = 20000;
+  int64_t value_bytes = 200;
   std::vector<int> threads = {1, 2, 4, 8, 16, 32, 64};
 };
 
-bool ParseFlags(int argc, char** argv, Flags* flags) {
-  const char* tmp = getenv("TMPDIR");
-  flags->dir = (tmp != nullptr && tmp[0] != '\0') ? tmp : "/var/tmp";
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    auto value = [&arg](std::string_view name) -> const char* {
-      return arg.starts_with(name) ? arg.data() + name.size() : nullptr;
-    };
-    if (const char* v = value("--dir=")) {
-      flags->dir = v;
-    } else if (const char* v = value("--writes=")) {
-      flags->writes = atoi(v);
-    } else if (const char* v = value("--value_bytes=")) {
-      flags->value_bytes = atoi(v);
-    } else if (const char* v = value("--threads=")) {
-      flags->threads.clear();
-      for (std::string_view rest = v; !rest.empty();) {
-        size_t comma = rest.find(',');
-        flags->threads.push_back(
-            atoi(std::string(rest.substr(0, comma)).c_str()));
-        rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
-      }
-    } else {
-      std::fprintf(stderr, "unknown flag %s\n", argv[i]);
-      return false;
-    }
-  }
-  return flags->writes > 0 && flags->value_bytes >= 0;
+void AddFlags(trainyard::config::FlagSet& flags, Flags* f) {
+  trainyard::bench::AddDirFlag(flags, &f->dir);
+  flags.AddInt("writes", "writes per configuration", &f->writes)
+      .Range(1, 1000000000);
+  flags.AddInt("value_bytes", "bytes of each value", &f->value_bytes)
+      .Range(0, 100000000);
+  flags.AddCustom(
+      "threads", "writer-thread counts of the sync rows, comma-separated",
+      "1,2,4,8,16,32,64", [f](std::string_view v) {
+        f->threads.clear();
+        for (absl::string_view n : absl::StrSplit(trainyard::ToAbsl(v), ',')) {
+          int threads = 0;
+          if (!absl::SimpleAtoi(n, &threads) || threads < 1) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("\"", n, "\" is not a thread count"));
+          }
+          f->threads.push_back(threads);
+        }
+        return absl::OkStatus();
+      });
 }
 
 // Runs one configuration in a fresh directory under `flags.dir`; returns
 // false on error (printed).
 bool Run(const Flags& flags, int threads, bool sync) {
-  std::string pattern = flags.dir + "/storage_sync_bench_XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    std::perror("mkdtemp");
+  absl::StatusOr<std::string> dir =
+      trainyard::bench::MakeTempDir(flags.dir, "storage_sync_bench");
+  if (!dir.ok()) {
+    std::fprintf(stderr, "%s\n", dir.status().ToString().c_str());
     return false;
   }
   bool ok = true;
   {
     Options options;
-    options.path = pattern + "/db";
+    options.path = *dir + "/db";
     options.name = "bench";
     options.column_families = {"records"};
     options.sync_writes = sync;
     absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(options);
     if (!db.ok()) {
       std::fprintf(stderr, "%s\n", db.status().ToString().c_str());
-      std::filesystem::remove_all(pattern);
+      std::filesystem::remove_all(*dir);
       return false;
     }
     const std::string value(static_cast<size_t>(flags.value_bytes), 'v');
-    const int per_thread = flags.writes / threads;
+    const int64_t per_thread = flags.writes / threads;
     std::vector<std::thread> writers;
     std::vector<int> failures(static_cast<size_t>(threads), 0);
     const auto start = std::chrono::steady_clock::now();
     for (int t = 0; t < threads; ++t) {
       writers.emplace_back([&, t] {
-        for (int i = 0; i < per_thread; ++i) {
+        for (int64_t i = 0; i < per_thread; ++i) {
           std::string key = std::to_string(t) + ":" + std::to_string(i);
           if (!(*db)->PutRaw("records", key, value).ok()) ++failures[t];
         }
@@ -125,7 +123,7 @@ bool Run(const Flags& flags, int threads, bool sync) {
     ok = failed == 0;
   }
   std::error_code ignored;
-  std::filesystem::remove_all(pattern, ignored);
+  std::filesystem::remove_all(*dir, ignored);
   return ok;
 }
 
@@ -133,16 +131,21 @@ bool Run(const Flags& flags, int threads, bool sync) {
 
 int main(int argc, char** argv) {
   Flags flags;
-  if (!ParseFlags(argc, argv, &flags)) return 2;
-  std::printf("dir=%s writes=%d value_bytes=%d cores=%u\n", flags.dir.c_str(),
-              flags.writes, flags.value_bytes,
+  trainyard::config::FlagSet set("storage_sync_bench");
+  AddFlags(set, &flags);
+  if (std::optional<int> exit = trainyard::bench::StartBench(set, argc, argv)) {
+    return *exit;
+  }
+  std::printf("dir=%s writes=%lld value_bytes=%lld cores=%u\n",
+              flags.dir.c_str(), static_cast<long long>(flags.writes),
+              static_cast<long long>(flags.value_bytes),
               std::thread::hardware_concurrency());
   std::printf("%-5s %7s %9s %11s %9s %12s %13s %7s\n", "mode", "threads",
               "writes", "writes/s", "fsyncs", "writes/fsync", "writes/group",
               "errors");
   bool ok = Run(flags, 1, /*sync=*/false);
   for (int threads : flags.threads) {
-    if (threads > 0) ok = Run(flags, threads, /*sync=*/true) && ok;
+    ok = Run(flags, threads, /*sync=*/true) && ok;
   }
   return ok ? 0 : 1;
 }

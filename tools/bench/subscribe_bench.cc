@@ -42,7 +42,6 @@
 // split of the measured interval, and ends with "RESULT key=value ...".
 
 #include <grpcpp/grpcpp.h>
-#include <signal.h>
 #include <stdio.h>
 
 #include <algorithm>
@@ -865,22 +864,12 @@ int RunIdle(const Flags& flags, MetricsServer& server) {
 }
 
 int Run(int argc, char** argv) {
-  signal(SIGPIPE, SIG_IGN);
-  // Line by line also into a file, so progress shows while it runs.
-  setvbuf(stdout, nullptr, _IOLBF, 0);
   Flags flags;
-  bool help = false;
-  if (absl::Status s = ParseFlags(argc, argv, &flags, &help); !s.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
-    return 2;
-  }
-  if (help) return 0;
-  return RunAgainstServer(
-      argc, argv,
-      {.binary = flags.server.binary,
-       .extra_flags = flags.server.extra_flags,
-       .program = "subscribe_bench"},
-      flags.server.dir, flags.server.keep, [&flags](MetricsServer& server) {
+  return MetricsBenchMain(
+      argc, argv, "subscribe_bench",
+      [&](bool* help) { return ParseFlags(argc, argv, &flags, help); },
+      flags.server,
+      [&flags](MetricsServer& server) {
         return flags.mode == "fanout" ? RunFanout(flags, server)
                                       : RunIdle(flags, server);
       });

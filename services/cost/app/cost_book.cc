@@ -70,10 +70,7 @@ absl::Status CostBook::Load() {
   history_.clear();
   RETURN_IF_ERROR(store_.ForEachHistory([&](const internal::HistorySample& s) {
     mu_.AssertHeld();
-    HistorySums& h = history_[s.calibration_key()];
-    ++h.count;
-    h.seconds_per_step += s.seconds_per_step();
-    h.overhead_seconds += s.overhead_seconds();
+    history_[s.calibration_key()].Add(s);
   }));
   ASSIGN_OR_RETURN(const uint64_t last, store_.LastAlertSeq());
   next_alert_seq_ = last + 1;
@@ -133,6 +130,13 @@ absl::StatusOr<internal::JobRecord> CostBook::Find(
   if (it == jobs_.end())
     return JobNotFoundError(job_id, "is not registered with cost");
   return it->second;
+}
+
+void CostBook::HistorySums::Add(const internal::HistorySample& s) {
+  if (s.overhead_seconds() > kMaxCalibrationOverheadSeconds) return;
+  ++count;
+  seconds_per_step += s.seconds_per_step();
+  overhead_seconds += s.overhead_seconds();
 }
 
 std::optional<HistoryStats> CostBook::HistoryFor(
@@ -596,10 +600,7 @@ absl::StatusOr<v1::FinalizeJobCostResponse> CostBook::Finalize(
         CostStore::StageHistory(s, batch);
         CostStore::StageJob(record, batch);
         RETURN_IF_ERROR(Commit(batch, record, &change, fired));
-        HistorySums& h = history_[s.calibration_key()];
-        ++h.count;
-        h.seconds_per_step += s.seconds_per_step();
-        h.overhead_seconds += s.overhead_seconds();
+        history_[s.calibration_key()].Add(s);
         if (metrics_ != nullptr && s.estimate_low_micros() > 0) {
           metrics_->EstimateError(static_cast<double>(s.actual_micros()) /
                                   s.estimate_low_micros());

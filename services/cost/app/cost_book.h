@@ -165,6 +165,8 @@ class CostBook {
     int count = 0;
     double seconds_per_step = 0;
     double overhead_seconds = 0;
+    // Counts `s` unless its overhead is over kMaxCalibrationOverheadSeconds.
+    void Add(const internal::HistorySample& s);
   };
   absl::flat_hash_map<std::string, HistorySums> history_ ABSL_GUARDED_BY(mu_);
   uint64_t next_alert_seq_ ABSL_GUARDED_BY(mu_) = 1;

@@ -225,6 +225,25 @@ TEST_F(BookTest, R_DASH_06_CompletedRunsCalibrateLaterEstimates) {
   EXPECT_EQ(book_->Estimate(Config(), 0, "")->history_sample_count(), 1);
 }
 
+TEST_F(BookTest, R_DASH_06_ARunThatStalledForHoursDoesNotCalibrate) {
+  // Seen under `make run`: a job billed 105 h while the suite was down made
+  // the next estimate of its configuration $264-330 for a 7-minute run.
+  Register("j1");
+  ASSERT_OK(
+      Open("r1", "j1", common::v1::COST_PHASE_ACTIVE_COMPUTE, kT0).status());
+  progress_.Set("j1",
+                {.step = 15000, .total_steps = 15000, .seconds_per_step = 9});
+  clock_.Advance(absl::Seconds(15000 * 9) + absl::Hours(100));
+  ASSERT_OK(book_->Finalize("j1", common::v1::JOB_STATE_COMPLETED, std::nullopt)
+                .status());
+  absl::StatusOr<v1::CostEstimate> after = book_->Estimate(Config(), 0, "");
+  ASSERT_OK(after.status());
+  EXPECT_EQ(after->basis(), v1::ESTIMATE_BASIS_MODEL);
+  Open();  // nor after a restart
+  EXPECT_EQ(book_->Estimate(Config(), 0, "")->basis(),
+            v1::ESTIMATE_BASIS_MODEL);
+}
+
 TEST_F(BookTest, R_X_05_BudgetAlertsAreDurableAndFireOnce) {
   Register("j1");
   common::v1::Budget budget;

@@ -37,6 +37,14 @@ double GpuSpeed(common::v1::GpuType type);
 // Stage overheads (preprocessing + model loading + finalization) in seconds.
 inline constexpr double kModelOverheadSeconds = (3.5 + 12.5 + 7.5) * 60;
 
+// A completed run whose overhead (its time beyond steps x seconds per step:
+// stages, and any stall) is over this does not calibrate estimates: a run
+// that stalled for hours (a provider outage, the control plane down while
+// the pod billed) says nothing about the next one, and one such sample made
+// every estimate of its configuration hours long. Its cost still counts.
+inline constexpr double kMaxCalibrationOverheadSeconds =
+    4 * kModelOverheadSeconds;
+
 // Configurations whose runs calibrate each other: GPU type, model size,
 // quantization, LoRA rank and effective batch.
 std::string CalibrationKey(const common::v1::TrainingConfig& config);
