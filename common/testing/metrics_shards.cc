@@ -11,6 +11,22 @@
 
 namespace trainyard::testing {
 
+metrics::v1::IngestEvent MetricsReport(const std::string& job, int seq,
+                                       int step, double loss) {
+  metrics::v1::IngestEvent e;
+  e.set_job_id(job);
+  e.set_event_id(absl::StrCat("evt_1_", seq));
+  e.set_type(common::v1::EVENT_TYPE_METRICS);
+  e.set_attempt(1);
+  e.set_attempt_seq(seq);
+  *e.mutable_occurred_time() =
+      ToProto(absl::FromUnixSeconds(1764385800) + absl::Seconds(seq));
+  e.mutable_metrics()->set_step(step);
+  e.mutable_metrics()->set_total_steps(2000);
+  e.mutable_metrics()->set_train_loss(loss);
+  return e;
+}
+
 absl::StatusOr<std::unique_ptr<MetricsShards>> MetricsShards::Start(
     const TempDir& dir, int count) {
   const SharedFiles files(dir);
@@ -40,17 +56,7 @@ shard::ShardChannels MetricsShards::Channels() const {
 absl::Status MetricsShards::ReportStep(const std::string& job, int seq,
                                        int step) {
   metrics::v1::IngestEventsRequest req;
-  metrics::v1::IngestEvent* e = req.add_events();
-  e->set_job_id(job);
-  e->set_event_id(absl::StrCat("evt_1_", seq));
-  e->set_type(common::v1::EVENT_TYPE_METRICS);
-  e->set_attempt(1);
-  e->set_attempt_seq(seq);
-  *e->mutable_occurred_time() =
-      ToProto(absl::FromUnixSeconds(1764385800) + absl::Seconds(seq));
-  e->mutable_metrics()->set_step(step);
-  e->mutable_metrics()->set_total_steps(2000);
-  e->mutable_metrics()->set_train_loss(0.5);
+  *req.add_events() = MetricsReport(job, seq, step);
   const ServiceProcess& target =
       *shards_[shard::ShardOf(job, static_cast<int>(shards_.size()))];
   auto stub = metrics::v1::MetricsService::NewStub(grpc::CreateChannel(

@@ -20,8 +20,14 @@
 #include "common/shard/shard_channels.h"
 #include "common/testing/service_process.h"
 #include "common/testing/temp_dir.h"
+#include "trainyard/metrics/v1/metrics.pb.h"
 
 namespace trainyard::testing {
+
+// A container's METRICS report of attempt 1 for `job`: number `seq` (one
+// second apart, in a fixed past), at `step` of 2,000 with `loss`.
+metrics::v1::IngestEvent MetricsReport(const std::string& job, int seq,
+                                       int step, double loss = 0.5);
 
 class MetricsShards {
  public:

@@ -479,8 +479,8 @@ TEST(Journeys, R_CAN_02_J7_CancelQueuedProvisioningTrainingLeavesNoPod) {
 
   // 100x the steps of the others: under load the 20 steps of 400
   // conversations could be over before a poll sees TRAINING.
-  CliResult c = suite.Yardctl(
-      Submit("journey-7-training", {"--conversations", "40000"}));
+  CliResult c =
+      suite.Yardctl(Submit("journey-7-training", {"--conversations", "40000"}));
   ASSERT_EQ(c.exit_code, 0) << c.err;
   const std::string c_id = JobId(c);
   ASSERT_EQ(WaitForJob(suite, c_id,

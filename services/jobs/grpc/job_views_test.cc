@@ -10,6 +10,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/status/errors.h"
 #include "common/status/grpc_status.h"
+#include "common/testing/metrics_shards.h"
 #include "common/testing/service_process.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/test_server.h"
@@ -379,17 +380,7 @@ class DashboardTest : public JobViewsTest {
   // fixed past instant, stored by metrics.
   void Report(const std::string& job, int seq, int step, double loss) {
     metrics::v1::IngestEventsRequest req;
-    metrics::v1::IngestEvent* e = req.add_events();
-    e->set_job_id(job);
-    e->set_event_id(absl::StrCat("evt_1_", seq));
-    e->set_type(common::v1::EVENT_TYPE_METRICS);
-    e->set_attempt(1);
-    e->set_attempt_seq(seq);
-    *e->mutable_occurred_time() =
-        ToProto(absl::FromUnixSeconds(1764385800) + absl::Seconds(seq));
-    e->mutable_metrics()->set_step(step);
-    e->mutable_metrics()->set_total_steps(2000);
-    e->mutable_metrics()->set_train_loss(loss);
+    *req.add_events() = trainyard::testing::MetricsReport(job, seq, step, loss);
     metrics::v1::IngestEventsResponse resp;
     grpc::ClientContext ctx;
     TestServer::Authorize(ctx, auth::Role::kService);
