@@ -655,8 +655,8 @@ TEST(Journeys, R_X_05_J8_BudgetPausePausesAtLimit) {
   const std::string id = JobId(r);
   jobs::v1::Job j = WaitForJob(suite, id, [](const jobs::v1::Job& j) {
     return j.state() == v1::JOB_STATE_PAUSED ||
-           v1::JobState(j.state()) >= v1::JOB_STATE_COMPLETED &&
-               j.state() != v1::JOB_STATE_PAUSING;
+           (v1::JobState(j.state()) >= v1::JOB_STATE_COMPLETED &&
+            j.state() != v1::JOB_STATE_PAUSING);
   });
   ASSERT_EQ(j.state(), v1::JOB_STATE_PAUSED) << Tail(suite);
   cost::v1::GetJobCostResponse cost = JobCost(suite, id);
