@@ -743,7 +743,7 @@ void Scheduler::EndPendingPromotionLocked(Txn& txn, const std::string& job_id,
   *p.mutable_decide_time() = ToProto(now);
   p.set_etag(PromotionEtag(p));
   txn.promotions.insert(p.promotion_id());
-  txn.promotion_outcomes.push_back("obsolete");
+  txn.promotion_outcomes.push_back(PromotionOutcome::kObsolete);
   pending_by_job_.erase(it);
 }
 
@@ -753,7 +753,7 @@ bool Scheduler::ExpirePromotionsLocked(Txn& txn, absl::Time now) {
     v1::Promotion& p = promotions_.at(it->second);
     if (ExpireIfDue(p, now)) {
       txn.promotions.insert(p.promotion_id());
-      txn.promotion_outcomes.push_back("expired");
+      txn.promotion_outcomes.push_back(PromotionOutcome::kExpired);
       txn.notifications.push_back(
           {"PROMOTION_EXPIRED", p.job_id(), p.requester().user_id(),
            absl::StrCat("Your promotion request for \"", p.job_display_name(),
@@ -842,7 +842,7 @@ absl::StatusOr<v1::Promotion> Scheduler::RequestPromotion(
     promotions_[p.promotion_id()] = p;
     pending_by_job_[cmd.job_id] = p.promotion_id();
     txn.promotions.insert(p.promotion_id());
-    txn.promotion_outcomes.push_back("requested");
+    txn.promotion_outcomes.push_back(PromotionOutcome::kRequested);
     txn.jobs.insert(cmd.job_id);  // its entry names the pending request
     txn.notifications.push_back(
         {"PROMOTION_REQUESTED", cmd.job_id, "approvers",
@@ -885,7 +885,7 @@ Scheduler::ApprovePromotion(const std::string& id, const std::string& etag,
       pending_by_job_.erase(p.job_id());
       txn.jobs.insert(p.job_id());
       txn.promotions.insert(id);
-      txn.promotion_outcomes.push_back("approved");
+      txn.promotion_outcomes.push_back(PromotionOutcome::kApproved);
       std::string text = absl::StrCat("Promotion of \"", p.job_display_name(),
                                       "\" approved by ", by.user);
       txn.notifications.push_back({"PROMOTION_APPROVED", p.job_id(),
@@ -926,7 +926,7 @@ absl::StatusOr<v1::Promotion> Scheduler::DenyPromotion(
       pending_by_job_.erase(p.job_id());
       txn.jobs.insert(p.job_id());
       txn.promotions.insert(id);
-      txn.promotion_outcomes.push_back("denied");
+      txn.promotion_outcomes.push_back(PromotionOutcome::kDenied);
       txn.notifications.push_back(
           {"PROMOTION_DENIED", p.job_id(), p.requester().user_id(),
            absl::StrCat("Promotion of \"", p.job_display_name(),

@@ -191,8 +191,8 @@ class Scheduler {
     std::set<std::string> promotions;  // records to stage
     bool counters = false;
     std::vector<notify::Notification> notifications;
-    std::vector<internal::StartRecord> assigned;  // for metrics
-    std::vector<std::string> promotion_outcomes;  // for metrics
+    std::vector<internal::StartRecord> assigned;       // for metrics
+    std::vector<PromotionOutcome> promotion_outcomes;  // for metrics
   };
 
   absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

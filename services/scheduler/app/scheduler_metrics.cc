@@ -17,6 +17,27 @@ prometheus::Histogram::BucketBoundaries WaitBuckets() {
   return {60, 300, 900, 1800, 3600, 7200, 14400, 28800, 57600, 86400, 129600};
 }
 
+constexpr PromotionOutcome kOutcomes[] = {
+    PromotionOutcome::kRequested, PromotionOutcome::kApproved,
+    PromotionOutcome::kDenied, PromotionOutcome::kExpired,
+    PromotionOutcome::kObsolete};
+
+std::string OutcomeLabel(PromotionOutcome outcome) {
+  switch (outcome) {
+    case PromotionOutcome::kRequested:
+      return "requested";
+    case PromotionOutcome::kApproved:
+      return "approved";
+    case PromotionOutcome::kDenied:
+      return "denied";
+    case PromotionOutcome::kExpired:
+      return "expired";
+    case PromotionOutcome::kObsolete:
+      return "obsolete";
+  }
+  return "unknown";
+}
+
 }  // namespace
 
 SchedulerMetrics::SchedulerMetrics(prometheus::Registry& registry)
@@ -53,9 +74,8 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& registry)
                  .Add({}, WaitBuckets())) {
   // The label values known in advance start at zero, so a scrape shows the
   // series (and rate() sees the first increment) before the first event.
-  for (const char* outcome :
-       {"requested", "approved", "denied", "expired", "obsolete"}) {
-    promotions_.Add({{"outcome", outcome}});
+  for (PromotionOutcome outcome : kOutcomes) {
+    promotions_.Add({{"outcome", OutcomeLabel(outcome)}});
   }
   for (const char* trigger :
        {"QUEUE_POSITION_THREE", "QUEUE_POSITION_ONE", "PROMOTION_REQUESTED",
@@ -76,8 +96,8 @@ void SchedulerMetrics::Assigned(double wait_seconds, double error_seconds) {
   error_.Observe(std::abs(error_seconds));
 }
 
-void SchedulerMetrics::Promotion(std::string_view outcome) {
-  promotions_.Add({{"outcome", std::string(outcome)}}).Increment();
+void SchedulerMetrics::Promotion(PromotionOutcome outcome) {
+  promotions_.Add({{"outcome", OutcomeLabel(outcome)}}).Increment();
 }
 
 void SchedulerMetrics::Notification(std::string_view trigger) {

@@ -14,6 +14,16 @@
 
 namespace trainyard::scheduler {
 
+// What became of a promotion request (label `outcome` of
+// trainyard_queue_promotions_total).
+enum class PromotionOutcome {
+  kRequested,
+  kApproved,
+  kDenied,
+  kExpired,
+  kObsolete
+};
+
 // Thread-safe (prometheus-cpp metrics are).
 class SchedulerMetrics {
  public:
@@ -23,8 +33,7 @@ class SchedulerMetrics {
   // A slot was assigned after `wait_seconds` in the queue; its start missed
   // the estimate made at enqueue by `error_seconds` (signed).
   void Assigned(double wait_seconds, double error_seconds);
-  // "requested", "approved", "denied", "expired", "obsolete".
-  void Promotion(std::string_view outcome);
+  void Promotion(PromotionOutcome outcome);
   void Notification(std::string_view trigger);
 
  private:
