@@ -142,24 +142,27 @@ void ServiceHost::AddAdminRoutes() {
     r.body = "ok\n";
     return r;
   });
-  admin_->Handle(http::Method::kGet, "/readyz",
-                 [this](const http::HttpRequest&) {
-                   http::HttpResponse r;
-                   r.content_type = "text/plain";
-                   bool ready = serving();
-                   r.status = ready ? 200 : 503;
-                   r.body = ready ? "ready\n" : "not ready\n";
-                   for (const auto& check : readiness_checks_) {
-                     if (!ready) break;
-                     absl::Status s = check();
-                     if (s.ok()) continue;
-                     r.status = 503;
-                     r.body = absl::StrCat("not ready: ", ErrorReason(s), ": ",
-                                           s.message(), "\n");
-                     break;
-                   }
-                   return r;
-                 });
+  admin_->Handle(
+      http::Method::kGet, "/readyz", [this](const http::HttpRequest&) {
+        http::HttpResponse r;
+        r.content_type = "text/plain";
+        const ServicePhase phase = this->phase();
+        const bool ready = phase == ServicePhase::kServing;
+        r.status = ready ? 200 : 503;
+        r.body =
+            ready ? "ready\n"
+                  : absl::StrCat("not ready: ", ToAbsl(PhaseName(phase)), "\n");
+        for (const auto& check : readiness_checks_) {
+          if (!ready) break;
+          absl::Status s = check();
+          if (s.ok()) continue;
+          r.status = 503;
+          r.body = absl::StrCat("not ready: ", ErrorReason(s), ": ",
+                                s.message(), "\n");
+          break;
+        }
+        return r;
+      });
 }
 
 std::unique_ptr<Rpc> ServiceHost::MakeRpc(const auth::AccessPolicy& policy) {

@@ -94,7 +94,11 @@ TEST_F(ServiceHostTest, HealthIsNotServingWhileStartingThenServing) {
   EXPECT_EQ(Check("trainyard.testing.v1.EchoService"),
             HealthCheckResponse::NOT_SERVING);
   http::HttpClient admin(server_.AdminUrl());
-  EXPECT_EQ(admin.Send(http::Method::kGet, "/readyz")->status, 503);
+  absl::StatusOr<http::HttpResponse> readyz =
+      admin.Send(http::Method::kGet, "/readyz");
+  ASSERT_OK(readyz.status());
+  EXPECT_EQ(readyz->status, 503);
+  EXPECT_EQ(readyz->body, "not ready: starting\n");
   EXPECT_EQ(admin.Send(http::Method::kGet, "/healthz")->status, 200);
 
   server_.host().MarkServing();

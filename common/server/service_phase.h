@@ -6,6 +6,8 @@
 // it (metrics' webhook handler).
 #pragma once
 
+#include <string_view>
+
 namespace trainyard::server {
 
 enum class ServicePhase {
@@ -13,5 +15,19 @@ enum class ServicePhase {
   kServing,   // from MarkServing
   kDraining,  // from Shutdown on
 };
+
+// "starting", "serving", "draining": the word /readyz and the webhook's 503
+// reason use.
+constexpr std::string_view PhaseName(ServicePhase phase) {
+  switch (phase) {
+    case ServicePhase::kStarting:
+      return "starting";
+    case ServicePhase::kServing:
+      return "serving";
+    case ServicePhase::kDraining:
+      return "draining";
+  }
+  return "unknown";
+}
 
 }  // namespace trainyard::server

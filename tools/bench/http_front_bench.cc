@@ -1,7 +1,10 @@
 // Copyright 2026 The Trainyard Authors.
 //
 // http_front_bench: common/http's HttpServer alone, in this process, under
-// slow clients (issue 11 §2). One keep-alive client (RawHttpConnection) posts
+// slow clients (issue 11 §2); --front=microhttpd and --front=beast run the
+// same figures on the library candidates (microhttpd_front.h,
+// beast_front.h) for the comparison. One keep-alive client (RawHttpConnection)
+// posts
 // --requests small webhooks to a handler that answers 204, first alone, then
 // while --slow connections trickle: half send their request header one byte
 // at a time, half a body (Content-Length 100,000) one byte at a time, each
@@ -11,15 +14,22 @@
 // cost. The goal: with them, the client keeps >= 90% of its rate alone and
 // p99 <= 50 ms. Run with --slow=0 to measure the server's CPU per request
 // only. Phases must end within the server's header_timeout (10 s), after
-// which a real attacker would have to reconnect; keep --requests so.
+// which a real attacker would have to reconnect; keep --requests so. Then the
+// slow connections trickle on until --hold_s after they opened, and the bench
+// counts how many of them the server has ended: a front that lets them stay
+// can be held full by an attacker who never reconnects.
 //
 //   build/tools/bench/http_front_bench --slow=1000 --requests=20000
+//   build/tools/bench/http_front_bench --slow=1000 --front=microhttpd
+//   build/tools/bench/http_front_bench --slow=1000 --front=beast
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -31,7 +41,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/config/flags.h"
 #include "common/http/server.h"
+#include "tools/bench/beast_front.h"
 #include "tools/bench/bench_support.h"
+#include "tools/bench/microhttpd_front.h"
 #include "tools/bench/raw_http.h"
 
 namespace {
@@ -46,7 +58,64 @@ struct Flags {
   int64_t requests = 20000;
   int64_t trickle_ms = 1000;
   int64_t workers = 16;
+  int64_t hold_s = 15;
+  std::string front = "trainyard";
 };
+
+// The server under test: its port and its count of open connections.
+struct Front {
+  int port = 0;
+  std::function<int64_t()> open_connections;
+};
+
+absl::StatusOr<Front> StartTrainyard(const Flags& f) {
+  trainyard::http::HttpServerOptions options;
+  options.worker_threads = static_cast<int>(f.workers);
+  options.max_connections_per_address = static_cast<int>(f.slow) + 100;
+  options.max_connections = static_cast<int>(f.slow) + 100;
+  auto server = std::make_shared<trainyard::http::HttpServer>(options);
+  server->Handle(trainyard::http::Method::kPost, "/v1/webhooks/runpod/{job_id}",
+                 [](const trainyard::http::HttpRequest&) {
+                   trainyard::http::HttpResponse response;
+                   response.status = 204;
+                   return response;
+                 });
+  absl::StatusOr<int> port = server->Start();
+  if (!port.ok()) return port.status();
+  return Front{*port, [server] { return server->open_connections(); }};
+}
+
+// A library candidate: anything with Start(threads, max_connections), port()
+// and open_connections().
+template <typename Server>
+absl::StatusOr<Front> StartCandidate(const Flags& f) {
+  absl::StatusOr<std::unique_ptr<Server>> started = Server::Start(
+      static_cast<int>(f.workers), static_cast<int>(f.slow) + 100);
+  if (!started.ok()) return started.status();
+  std::shared_ptr<Server> server = std::move(*started);
+  return Front{server->port(), [server] { return server->open_connections(); }};
+}
+
+absl::StatusOr<Front> StartFront(const Flags& f) {
+  if (f.front == "trainyard") return StartTrainyard(f);
+  if (f.front == "microhttpd") {
+    return StartCandidate<trainyard::bench::MicrohttpdFront>(f);
+  }
+  if (f.front == "beast")
+    return StartCandidate<trainyard::bench::BeastFront>(f);
+  return absl::InvalidArgumentError(
+      absl::StrCat("--front: trainyard, microhttpd or beast, not ", f.front));
+}
+
+// Whether the server has ended the connection: closed it, reset it, or
+// answered it (a 408 is followed by a close).
+bool EndedByServer(int fd) {
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  char byte;
+  const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+}
 
 int Connect(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -135,29 +204,28 @@ int main(int argc, char** argv) {
       .Range(1, 60000);
   flags.AddInt("workers", "the server's worker_threads", &f.workers)
       .Range(1, 1024);
+  flags
+      .AddInt("hold_s",
+              "keep trickling until this many seconds after the slow "
+              "connections opened, then count those the server ended",
+              &f.hold_s)
+      .Range(0, 3600);
+  flags.AddString("front", "trainyard (common/http), microhttpd or beast",
+                  &f.front);
   if (std::optional<int> exit =
           trainyard::bench::StartBench(flags, argc, argv)) {
     return *exit;
   }
 
-  trainyard::http::HttpServerOptions options;
-  options.worker_threads = static_cast<int>(f.workers);
-  options.max_connections_per_address = static_cast<int>(f.slow) + 100;
-  options.max_connections = static_cast<int>(f.slow) + 100;
-  trainyard::http::HttpServer server(options);
-  server.Handle(trainyard::http::Method::kPost, "/v1/webhooks/runpod/{job_id}",
-                [](const trainyard::http::HttpRequest&) {
-                  trainyard::http::HttpResponse response;
-                  response.status = 204;
-                  return response;
-                });
-  absl::StatusOr<int> port = server.Start();
-  if (!port.ok()) {
-    std::fprintf(stderr, "%s\n", port.status().ToString().c_str());
+  absl::StatusOr<Front> front = StartFront(f);
+  if (!front.ok()) {
+    std::fprintf(stderr, "%s\n", front.status().ToString().c_str());
     return 1;
   }
+  const int port = front->port;
+  std::printf("front: %s\n", f.front.c_str());
 
-  const PhaseResult alone = RunClient(*port, f.requests, [] { return 0.0; });
+  const PhaseResult alone = RunClient(port, f.requests, [] { return 0.0; });
   Print("alone", alone);
   if (f.slow == 0) {
     std::printf("RESULT req_s=%.0f server_cpu_us=%.1f p99_ms=%.2f\n",
@@ -167,8 +235,9 @@ int main(int argc, char** argv) {
 
   const int64_t rss0 = trainyard::bench::StatusKiB(getpid(), "VmRSS");
   std::vector<int> slow;
+  const SteadyClock::time_point opened = SteadyClock::now();
   for (int64_t i = 0; i < f.slow; ++i) {
-    const int fd = Connect(*port);
+    const int fd = Connect(port);
     if (fd < 0) break;
     const std::string start =
         i % 2 == 0 ? "POST /v1/webhooks/runpod/slow HTTP/1.1\r\nHost: x\r\n"
@@ -192,13 +261,17 @@ int main(int argc, char** argv) {
                                     std::chrono::milliseconds(f.trickle_ms));
     }
   });
-  const int64_t open_before = server.open_connections();
+  const int64_t open_before = front->open_connections();
   const PhaseResult loaded =
-      RunClient(*port, f.requests, [&] { return trickler_cpu.load(); });
-  const int64_t open_after = server.open_connections();
+      RunClient(port, f.requests, [&] { return trickler_cpu.load(); });
+  const int64_t open_after = front->open_connections();
   const int64_t rss1 = trainyard::bench::StatusKiB(getpid(), "VmRSS");
+  // Pacing: the slow connections go on trickling for the hold phase.
+  std::this_thread::sleep_until(opened + std::chrono::seconds(f.hold_s));
   done.store(true);
   trickler.join();
+  size_t ended = 0;
+  for (int fd : slow) ended += EndedByServer(fd) ? 1 : 0;
   Print("slow", loaded);
   std::printf(
       "slow connections: %zu opened; the server had %ld open when the "
@@ -206,12 +279,18 @@ int main(int argc, char** argv) {
       "+%.1f MiB with them (both ends of each socket are in this process)\n",
       slow.size(), static_cast<long>(open_before),
       static_cast<long>(open_after), trainyard::bench::MiB(rss1 - rss0));
+  std::printf(
+      "after %ld s of trickling the server had ended %zu of the %zu slow "
+      "connections (%ld still open)\n",
+      static_cast<long>(f.hold_s), ended, slow.size(),
+      static_cast<long>(front->open_connections()));
   const double kept = loaded.req_s / alone.req_s;
   std::printf(
       "RESULT slow=%zu alone_req_s=%.0f slow_req_s=%.0f kept=%.0f%% "
-      "slow_p99_ms=%.2f alone_cpu_us=%.1f slow_cpu_us=%.1f goal=%s\n",
+      "slow_p99_ms=%.2f alone_cpu_us=%.1f slow_cpu_us=%.1f ended=%zu "
+      "goal=%s\n",
       slow.size(), alone.req_s, loaded.req_s, kept * 100, loaded.latency.p99,
-      alone.server_cpu_us, loaded.server_cpu_us,
+      alone.server_cpu_us, loaded.server_cpu_us, ended,
       kept >= 0.9 && loaded.latency.p99 <= 50 ? "met" : "MISSED");
   for (int fd : slow) ::close(fd);
   return loaded.failures == 0 ? 0 : 1;

@@ -11,6 +11,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev librocksdb-dev prometheus-cpp-dev libssl-dev libcpp-httplib-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcairo2-dev nlohmann-json3-dev libjemalloc-dev
+  libmicrohttpd-dev libboost-dev
   clang clang-format clang-tidy prometheus systemd
 )
 
