@@ -3,21 +3,20 @@
 // http_front_bench: common/http's HttpServer alone, in this process, under
 // slow clients (issue 11 §2); --front=microhttpd and --front=beast run the
 // same figures on the library candidates (microhttpd_front.h,
-// beast_front.h) for the comparison. One keep-alive client (RawHttpConnection)
-// posts
-// --requests small webhooks to a handler that answers 204, first alone, then
-// while --slow connections trickle: half send their request header one byte
-// at a time, half a body (Content-Length 100,000) one byte at a time, each
-// one byte per --trickle_ms. Prints for both phases the client's rate and
-// latency percentiles, the server's CPU per request (process CPU minus the
-// client's and the trickler's threads), and the RSS the slow connections
-// cost. The goal: with them, the client keeps >= 90% of its rate alone and
-// p99 <= 50 ms. Run with --slow=0 to measure the server's CPU per request
-// only. Phases must end within the server's header_timeout (10 s), after
-// which a real attacker would have to reconnect; keep --requests so. Then the
-// slow connections trickle on until --hold_s after they opened, and the bench
-// counts how many of them the server has ended: a front that lets them stay
-// can be held full by an attacker who never reconnects.
+// beast_front.h) for the comparison. One keep-alive client
+// (RawHttpConnection) posts --requests small webhooks to a handler that
+// answers 204, first alone, then while --slow connections trickle: half send
+// their request header one byte at a time, half a body (Content-Length 100,000)
+// one byte at a time, each one byte per --trickle_ms. Prints for both phases
+// the client's rate and latency percentiles, the server's CPU per request
+// (process CPU minus the client's and the trickler's threads), and the RSS the
+// slow connections cost. The goal: with them, the client keeps >= 90% of its
+// rate alone and p99 <= 50 ms. Run with --slow=0 to measure the server's CPU
+// per request only. Phases must end within the server's header_timeout (10 s),
+// after which a real attacker would have to reconnect; keep --requests so. Then
+// the slow connections trickle on until --hold_s after they opened, and the
+// bench counts how many of them the server has ended: a front that lets them
+// stay can be held full by an attacker who never reconnects.
 //
 //   build/tools/bench/http_front_bench --slow=1000 --requests=20000
 //   build/tools/bench/http_front_bench --slow=1000 --front=microhttpd
@@ -62,6 +61,9 @@ struct Flags {
   std::string front = "trainyard";
 };
 
+// Every front's cap on connections: room for the slow ones and the client.
+int MaxConnections(const Flags& f) { return static_cast<int>(f.slow) + 100; }
+
 // The server under test: its port and its count of open connections.
 struct Front {
   int port = 0;
@@ -71,8 +73,8 @@ struct Front {
 absl::StatusOr<Front> StartTrainyard(const Flags& f) {
   trainyard::http::HttpServerOptions options;
   options.worker_threads = static_cast<int>(f.workers);
-  options.max_connections_per_address = static_cast<int>(f.slow) + 100;
-  options.max_connections = static_cast<int>(f.slow) + 100;
+  options.max_connections_per_address = MaxConnections(f);
+  options.max_connections = MaxConnections(f);
   auto server = std::make_shared<trainyard::http::HttpServer>(options);
   server->Handle(trainyard::http::Method::kPost, "/v1/webhooks/runpod/{job_id}",
                  [](const trainyard::http::HttpRequest&) {
@@ -89,8 +91,8 @@ absl::StatusOr<Front> StartTrainyard(const Flags& f) {
 // and open_connections().
 template <typename Server>
 absl::StatusOr<Front> StartCandidate(const Flags& f) {
-  absl::StatusOr<std::unique_ptr<Server>> started = Server::Start(
-      static_cast<int>(f.workers), static_cast<int>(f.slow) + 100);
+  absl::StatusOr<std::unique_ptr<Server>> started =
+      Server::Start(static_cast<int>(f.workers), MaxConnections(f));
   if (!started.ok()) return started.status();
   std::shared_ptr<Server> server = std::move(*started);
   return Front{server->port(), [server] { return server->open_connections(); }};

@@ -61,16 +61,18 @@ http::HttpResponse WebhookHandler::Handle(const http::HttpRequest& request) {
   switch (phase_()) {
     case server::ServicePhase::kStarting: {
       // Warmup is short: the sender tries again in a second.
+      const std::string_view phase = PhaseName(server::ServicePhase::kStarting);
       http::HttpResponse r =
-          http::JsonError(503, "starting: retry shortly", "", "starting");
+          http::JsonError(503, "starting: retry shortly", "", phase);
       r.SetRetryAfter(absl::Seconds(1));
-      return Answer("starting", std::move(r));
+      return Answer(phase, std::move(r));
     }
     case server::ServicePhase::kDraining: {
+      const std::string_view phase = PhaseName(server::ServicePhase::kDraining);
       http::HttpResponse r =
-          http::JsonError(503, "draining: retry later", "", "draining");
+          http::JsonError(503, "draining: retry later", "", phase);
       r.SetRetryAfter(absl::Seconds(5));
-      return Answer("draining", std::move(r));
+      return Answer(phase, std::move(r));
     }
     case server::ServicePhase::kServing:
       break;
